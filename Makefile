@@ -1,0 +1,26 @@
+# BitSweep — the two commands the README opens with:
+#   make report   set up, build, run the default sweep on Inputs/ and write the report into Reports/
+#   make test     set up and run the whole test suite (what CI runs)
+SWIFT ?= swift
+CONFIG ?= release
+
+.PHONY: setup build report test gallery clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build -c $(CONFIG) --product bitsweep
+
+report: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/bitsweep sweep Inputs/sweep.yaml
+
+gallery: build
+	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/bitsweep gallery --out Reports/gallery
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

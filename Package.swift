@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// BitSweep — what a quantized MobileNet-style network costs, bit by bit.
+// Layers (see ARCHITECTURE.md): pure model/accounting → config → engine → sweep/results → charts → reports.
+import PackageDescription
+
+let package = Package(
+    name: "BitSweep",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bitsweep", targets: ["bitsweep"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // Pure Swift: network description, presets, shape inference, exact per-layer counts. No dependencies.
+        .target(name: "BitOpsCore"),
+        // The only module that sees YAML: model files, sweep specs, budget profiles (with file:line errors).
+        .target(name: "BitSweepConfig", dependencies: ["BitOpsCore", .product(name: "Yams", package: "Yams")]),
+
+        // System libraries, each named for what it wraps.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
+
+        // Engine: tensors, quantizers, oneDNN-backed network, fidelity, image decoding. Only module that sees oneDNN.
+        .target(name: "Engine", dependencies: ["BitOpsCore", "CDNNL", "CImageCodecs"]),
+        // Results model and its JSON/CSV store (pure: read by reports, compare and budget without the engine).
+        .target(name: "Results", dependencies: ["BitOpsCore"]),
+        // Sweep runner: grid expansion, cache, shards, merge, progress.
+        .target(name: "Sweep", dependencies: [
+            "BitOpsCore", "BitSweepConfig", "Engine", "Results",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Chart specifications, scales, ticks, layout, palettes, renderer protocol. Knows nothing of Cairo.
+        .target(name: "Charts"),
+        // The only module that imports Cairo.
+        .target(name: "CairoRender", dependencies: ["Charts", "CCairo"]),
+        // Report templates and writers (Markdown, notebook, LaTeX, PDF).
+        .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore"]),
+        // Nightly compare and hardware budgets.
+        .target(name: "Analysis", dependencies: ["Results", "Charts", "CairoRender", "BitSweepConfig", "BitOpsCore"]),
+
+        // The thin command-line layer.
+        .executableTarget(name: "bitsweep", dependencies: [
+            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "BitOpsCoreTests", dependencies: ["BitOpsCore"]),
+        .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Results", "BitSweepConfig", "BitOpsCore"]),
+        // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
+        .testTarget(name: "CLITests", dependencies: ["bitsweep"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+#pragma once
+int bitsweep_image_codecs_placeholder(void);

@@ -1,0 +1,1 @@
+// CairoRender module.
