@@ -1,0 +1,136 @@
+/// The description of a variable-precision MobileNet-style network, as plain values.
+///
+/// A network is: `inputChannels` (default 3), an optional stem (a full K×K convolution, default 3×3 stride 2),
+/// an ordered list of depthwise-separable blocks, global average pooling, and a linear classifier.
+///
+/// A block is: depthwise K×K conv (padding K/2, stride s, groups = C_in, no bias) → BatchNorm → ReLU6 →
+/// pointwise 1×1 conv (no bias) → BatchNorm → ReLU6. Every block carries its own weight precision `bits`
+/// and activation precision `actBits`, which is the point of the tool.
+///
+/// Bit-widths: weights 1–16, or 32 meaning unquantized float; activations 1–16, or 32 meaning float.
+
+/// An error in a network description or a counting request. `description` is a one-line message that names
+/// the offending value (and, where known, the block).
+public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Weight or activation precision rules shared by every layer.
+public enum Precision {
+    /// The value that means "unquantized float".
+    public static let float = 32
+    /// Accepted bit-widths: 1…16, or 32 (float).
+    public static func isValid(_ bits: Int) -> Bool { (1...16).contains(bits) || bits == float }
+    public static func check(_ bits: Int, _ what: String) throws {
+        guard isValid(bits) else {
+            throw SpecError("\(what) \(bits) is out of range: expected 1–16, or 32 for float")
+        }
+    }
+}
+
+/// One depthwise-separable block: its output channels, the depthwise stride and kernel, and its precisions.
+public struct BlockSpec: Hashable, Codable, Sendable {
+    public var outChannels: Int
+    public var stride: Int
+    /// Depthwise kernel size K (odd); the padding is K/2.
+    public var kernel: Int
+    /// Weight bit-width of both convolutions of the block (1–16, or 32 = float).
+    public var bits: Int
+    /// Activation bit-width after each ReLU6 of the block (1–16, or 32 = float).
+    public var actBits: Int
+
+    public init(outChannels: Int, stride: Int, bits: Int, actBits: Int = Precision.float, kernel: Int = 3) {
+        self.outChannels = outChannels
+        self.stride = stride
+        self.kernel = kernel
+        self.bits = bits
+        self.actBits = actBits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case outChannels = "out_channels", stride, kernel, bits, actBits = "act_bits"
+    }
+}
+
+/// The optional stem: a full (groups = 1) K×K convolution, no bias, then BatchNorm and ReLU6.
+public struct StemSpec: Hashable, Codable, Sendable {
+    public var outChannels: Int
+    public var kernel: Int
+    public var stride: Int
+    public var bits: Int
+    public var actBits: Int
+
+    public init(outChannels: Int = 32, kernel: Int = 3, stride: Int = 2, bits: Int, actBits: Int = Precision.float) {
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.bits = bits
+        self.actBits = actBits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case outChannels = "out_channels", kernel, stride, bits, actBits = "act_bits"
+    }
+}
+
+/// A whole network. Build one from a preset (`Presets`) or from a model file (BitSweepConfig).
+public struct NetworkSpec: Hashable, Codable, Sendable {
+    /// A short label, e.g. `seed` or `mobilenet-v1` or the model file's name.
+    public var name: String
+    public var inputChannels: Int
+    /// Bit-width of the input image, used by the `wa` convention for the first layer (default 8).
+    public var inputBits: Int
+    public var stem: StemSpec?
+    public var blocks: [BlockSpec]
+    public var classes: Int
+    /// Weight bit-width of the linear classifier (the `seed` preset keeps it float, 32).
+    public var classifierBits: Int
+
+    public init(name: String, inputChannels: Int = 3, inputBits: Int = 8, stem: StemSpec? = nil,
+                blocks: [BlockSpec], classes: Int = 10, classifierBits: Int = Precision.float) {
+        self.name = name
+        self.inputChannels = inputChannels
+        self.inputBits = inputBits
+        self.stem = stem
+        self.blocks = blocks
+        self.classes = classes
+        self.classifierBits = classifierBits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, inputChannels = "input_channels", inputBits = "input_bits", stem, blocks, classes
+        case classifierBits = "classifier_bits"
+    }
+
+    /// Checks every value; throws the first problem found, naming the value and the block.
+    public func validate() throws {
+        func positive(_ v: Int, _ what: String) throws {
+            guard v >= 1 else { throw SpecError("\(what) must be a positive integer, got \(v)") }
+        }
+        try positive(inputChannels, "input_channels")
+        try positive(classes, "classes")
+        try Precision.check(inputBits, "input bits")
+        try Precision.check(classifierBits, "classifier bits")
+        guard !blocks.isEmpty else { throw SpecError("a network needs at least one block") }
+        if let stem {
+            try positive(stem.outChannels, "stem out_channels")
+            try positive(stem.stride, "stem stride")
+            guard stem.kernel >= 1, stem.kernel % 2 == 1 else {
+                throw SpecError("stem kernel must be a positive odd integer, got \(stem.kernel)")
+            }
+            try Precision.check(stem.bits, "stem bits")
+            try Precision.check(stem.actBits, "stem act_bits")
+        }
+        for (i, b) in blocks.enumerated() {
+            try positive(b.outChannels, "block \(i): out_channels")
+            try positive(b.stride, "block \(i): stride")
+            guard b.kernel >= 1, b.kernel % 2 == 1 else {
+                throw SpecError("block \(i): kernel must be a positive odd integer, got \(b.kernel)")
+            }
+            try Precision.check(b.bits, "block \(i): bits")
+            try Precision.check(b.actBits, "block \(i): act_bits")
+        }
+    }
+}
