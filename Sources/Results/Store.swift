@@ -1,0 +1,140 @@
+import Foundation
+
+/// Reading and writing results folders. Every write goes to a temporary file in the same folder and is then
+/// renamed over the final name, so no reader ever sees a half-written `results.json`.
+public enum ResultsStore {
+    public static let resultsFile = "results.json"
+    public static let csvFile = "results.csv"
+    public static let runFile = "run.json"
+
+    /// An error reading a results folder, naming the file.
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The canonical JSON encoding: sorted keys, pretty-printed, no escaped slashes (stable bytes).
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    /// Accepts a results folder or the path of its `results.json`.
+    public static func resultsPath(_ path: String) -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            return (path as NSString).appendingPathComponent(resultsFile)
+        }
+        return path
+    }
+
+    public static func load(_ path: String) throws -> ResultsSet {
+        let file = resultsPath(path)
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw LoadError(description: "\(file): no results here (expected a results folder or its results.json)")
+        }
+        do {
+            let set = try JSONDecoder().decode(ResultsSet.self, from: data)
+            guard set.schemaVersion == 1 else {
+                throw LoadError(description: "\(file): results schema version \(set.schemaVersion) is not supported (expected 1)")
+            }
+            return set
+        } catch let e as LoadError {
+            throw e
+        } catch {
+            throw LoadError(description: "\(file): not a BitSweep results file (\(Self.describe(error)))")
+        }
+    }
+
+    public static func loadRunInfo(_ dir: String) -> RunInfo? {
+        let file = (dir as NSString).appendingPathComponent(runFile)
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        return try? JSONDecoder().decode(RunInfo.self, from: data)
+    }
+
+    /// Writes `results.json` and `results.csv` into `dir` (created if needed), atomically each.
+    public static func write(_ set: ResultsSet, to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try writeAtomically(try encoder().encode(set) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(resultsFile))
+        try writeAtomically(Data(set.csv().utf8), to: (dir as NSString).appendingPathComponent(csvFile))
+    }
+
+    public static func write(_ info: RunInfo, to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try writeAtomically(try encoder().encode(info) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(runFile))
+    }
+
+    /// Writes to `path.tmp-<pid>` in the same folder, flushes it to disk, then renames it over `path`.
+    public static func writeAtomically(_ data: Data, to path: String) throws {
+        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
+            throw LoadError(description: "\(tmp): cannot create file")
+        }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
+        do {
+            try h.write(contentsOf: data)
+            try h.synchronize()
+            try h.close()
+        } catch {
+            try? h.close()
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw error
+        }
+        if rename(tmp, path) != 0 {
+            let code = errno
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw LoadError(description: "\(path): cannot write (\(String(cString: strerror(code))))")
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let k, let c):
+            return "missing key '\(k.stringValue)' at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let c), DecodingError.valueNotFound(_, let c):
+            return "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        case DecodingError.dataCorrupted(let c):
+            return c.debugDescription
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+extension ResultsSet {
+    /// The CSV columns, in order. One row per case; numbers unformatted; exact integers.
+    public static let csvColumns = [
+        "id", "family", "size", "blocks", "precision", "act_precision", "bits", "act_bits", "width", "stem_bits",
+        "classifier_bits", "convention", "quantization", "bitops", "macs", "params", "weight_bits", "weight_bytes",
+        "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min", "cosine_mean", "cosine_min",
+        "top1_agreement", "ms_per_image", "images_per_second", "error",
+    ]
+
+    /// `results.csv`: RFC 4180 quoting where a field needs it.
+    public func csv() -> String {
+        func q(_ s: String) -> String {
+            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            return s
+        }
+        func d(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
+        var lines = [Self.csvColumns.joined(separator: ",")]
+        for c in cases {
+            let t = c.cost.totals
+            let f = c.fidelity
+            let row: [String] = [
+                c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.precision,
+                c.config.actPrecision, c.config.bits.map(String.init).joined(separator: " "),
+                c.config.actBits.map(String.init).joined(separator: " "), String(c.config.width),
+                c.config.stemBits.map(String.init) ?? "", String(c.config.classifierBits), c.config.convention.rawValue,
+                c.config.quantization, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBits),
+                String(t.weightStorageBytes), String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean),
+                d(f?.sqnrDBMin), d(f?.cosineMean), d(f?.cosineMin), d(f?.top1Agreement), d(c.timings?.msPerImage),
+                d(c.timings?.imagesPerSecond), c.error ?? "",
+            ]
+            lines.append(row.map(q).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
