@@ -27,6 +27,21 @@ public struct Shape: Hashable, Codable, Sendable, CustomStringConvertible {
     }
     public var elements: Int { channels * height * width }
     public var description: String { "\(channels)×\(height)×\(width)" }
+
+    /// Encoded as `[channels, height, width]`.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(channels)
+        try c.encode(height)
+        try c.encode(width)
+    }
+
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        channels = try c.decode(Int.self)
+        height = try c.decode(Int.self)
+        width = try c.decode(Int.self)
+    }
 }
 
 /// How a layer's MACs become BitOps.
@@ -74,6 +89,29 @@ public struct LayerCost: Hashable, Codable, Sendable {
         case groups, weightBits = "weight_bits", inputBits = "input_bits", outputBits = "output_bits", macs, params
         case weightStorageBits = "weight_storage_bits", activationElements = "activation_elements"
         case activationBits = "activation_bits", bitops
+    }
+
+    /// Encodes every key, with `block` as `null` outside blocks (a stable, self-describing record).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(block, forKey: .block)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(inputShape, forKey: .inputShape)
+        try c.encode(outputShape, forKey: .outputShape)
+        try c.encode(kernel, forKey: .kernel)
+        try c.encode(stride, forKey: .stride)
+        try c.encode(padding, forKey: .padding)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(weightBits, forKey: .weightBits)
+        try c.encode(inputBits, forKey: .inputBits)
+        try c.encode(outputBits, forKey: .outputBits)
+        try c.encode(macs, forKey: .macs)
+        try c.encode(params, forKey: .params)
+        try c.encode(weightStorageBits, forKey: .weightStorageBits)
+        try c.encode(activationElements, forKey: .activationElements)
+        try c.encode(activationBits, forKey: .activationBits)
+        try c.encode(bitops, forKey: .bitops)
     }
 }
 

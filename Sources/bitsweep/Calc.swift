@@ -1,7 +1,49 @@
 import ArgumentParser
+import BitOpsCore
+import Foundation
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep calc`: the exact cost of one configuration, layer by layer (what the demo app showed).
 struct Calc: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "calc", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep calc` is not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Count BitOps, MACs, parameters and weight storage of one network, layer by layer.",
+        discussion: """
+        With no options: the seed preset (the original demo's network) with 5 blocks, 4-bit weights, 32×32 input.
+        Examples:
+          bitsweep calc --blocks 5 --bits 8,4,2,4,8
+          bitsweep calc --preset mobilenet-v1 --size 224 --width 0.5 --format json
+          bitsweep calc --model Inputs/models/seed5-mixed.yaml --convention wa --format latex
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, json, csv, markdown, latex
+    }
+
+    @OptionGroup var network: NetworkOptions
+
+    @Option(help: "Output format: table, json, csv, markdown or latex.")
+    var format: Format = .table
+
+    @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (K, M, G).")
+    var exact = false
+
+    func run() throws {
+        let (spec, size) = try network.resolve()
+        let report = try spec.cost(inputSize: size, convention: network.convention)
+        switch format {
+        case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
+        case .json: print(try CalcJSON.encode(report))
+        case .csv: print(report.csvTable(), terminator: "")
+        case .markdown: print(report.markdownTable(), terminator: "")
+        case .latex: print(report.latexTable(), terminator: "")
+        }
+    }
+}
+
+/// The stable JSON of `calc --format json`: `totals`, `layers`, `blocks`, and the configuration.
+enum CalcJSON {
+    static func encode(_ report: CostReport) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try e.encode(report), as: UTF8.self)
+    }
 }

@@ -42,9 +42,9 @@ struct NetworkOptions: ParsableArguments {
     /// The network and the square input size these options describe.
     func resolve() throws -> (network: NetworkSpec, size: Int) {
         if let model {
-            guard preset == nil else { throw ValidationError("give either --preset or --model, not both") }
-            guard blocks == nil else { throw ValidationError("--blocks does not apply to --model: the model file lists its blocks") }
-            guard width == nil else { throw ValidationError("--width applies to the mobilenet-v1 preset only") }
+            guard preset == nil else { throw InputError("give either --preset or --model, not both") }
+            guard blocks == nil else { throw InputError("--blocks does not apply to --model: the model file lists its blocks") }
+            guard width == nil else { throw InputError("--width applies to the mobilenet-v1 preset only") }
             var spec = try ModelFile.load(path: model)
             if let bits {
                 let list = try BitsChoice(parsing: bits, what: "bits").resolve(blocks: spec.blocks.count, what: "bits")
@@ -55,7 +55,7 @@ struct NetworkOptions: ParsableArguments {
                 for i in spec.blocks.indices { spec.blocks[i].actBits = list[i] }
             }
             if let stemBits {
-                guard spec.stem != nil else { throw ValidationError("--stem-bits \(stemBits) given, but \(model) has no stem") }
+                guard spec.stem != nil else { throw InputError("--stem-bits \(stemBits) given, but \(model) has no stem") }
                 try Precision.check(stemBits, "stem bits")
                 spec.stem?.bits = stemBits
             }
@@ -67,7 +67,7 @@ struct NetworkOptions: ParsableArguments {
         }
         let name = preset ?? Preset.seed.rawValue
         guard let p = Preset(rawValue: name) else {
-            throw ValidationError("unknown preset '\(name)': expected one of \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw InputError("unknown preset '\(name)': expected one of \(Preset.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try Precision.check(inputBits, "input bits")
         let options = PresetOptions(
@@ -79,7 +79,7 @@ struct NetworkOptions: ParsableArguments {
     }
 
     private func checkedSize(_ s: Int) throws -> Int {
-        guard (1...16384).contains(s) else { throw ValidationError("size \(s) is out of range: expected 1–16384 pixels") }
+        guard (1...16384).contains(s) else { throw InputError("size \(s) is out of range: expected 1–16384 pixels") }
         return s
     }
 }
