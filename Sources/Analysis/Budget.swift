@@ -1,0 +1,211 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+
+/// Hardware budgets (`bitsweep budget RESULTS --profiles FILE`): which configurations fit a device?
+///
+/// For each `BudgetProfile`, every case of the results is judged against the profile's limits:
+/// - `max_bitops` against `CostTotals.bitops` (per image, under the case's own convention; a profile with a
+///   `convention` judges only cases counted under it, the others are left out and counted as `excluded`);
+/// - `max_weight_storage` against `weightStorageBytes`, `max_activation_memory` against `peakActivationBytes`;
+/// - `max_time_per_image` against the median `msPerImage` (a case without timings does not fit: unmeasured);
+/// - `min_sqnr_db` against the mean logit SQNR (exact = ∞ dB), `min_top1_agreement` against top-1 agreement
+///   (a case without fidelity does not fit these: unmeasured).
+/// Cases that failed to run (`error`) are left out (`excluded`).
+///
+/// **Ranking** of the cases that fit: by fidelity — mean logit SQNR, highest first (exact first, unmeasured
+/// last) — then by cost: BitOps, weight storage, peak activation memory, lowest first; then by label.
+///
+/// **Binding constraint** of a case that does not fit: of the limits it breaks, the one broken by the largest
+/// relative amount — (value − limit) / limit for a maximum, (limit − value) / |limit| for a minimum. A
+/// limit that cannot be checked (unmeasured time or fidelity) binds only when nothing measurable is broken.
+public struct ProfileResult: Hashable, Codable, Sendable {
+    public var profile: BudgetProfile
+    /// Fitting cases, best first.
+    public var fitting: [BudgetCase]
+    /// Cases that do not fit, in grid order, each with its binding constraint.
+    public var notFitting: [BudgetCase]
+    /// Cases not judged (another convention, or failed to run).
+    public var excluded: Int
+
+    /// The best case in budget (the first of `fitting`).
+    public var best: BudgetCase? { fitting.first }
+
+    enum CodingKeys: String, CodingKey { case profile, fitting, notFitting = "not_fitting", excluded, best }
+
+    public init(profile: BudgetProfile, fitting: [BudgetCase], notFitting: [BudgetCase], excluded: Int) {
+        self.profile = profile
+        self.fitting = fitting
+        self.notFitting = notFitting
+        self.excluded = excluded
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        profile = try c.decode(BudgetProfile.self, forKey: .profile)
+        fitting = try c.decode([BudgetCase].self, forKey: .fitting)
+        notFitting = try c.decode([BudgetCase].self, forKey: .notFitting)
+        excluded = try c.decode(Int.self, forKey: .excluded)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(profile, forKey: .profile)
+        try c.encode(fitting, forKey: .fitting)
+        try c.encode(notFitting, forKey: .notFitting)
+        try c.encode(excluded, forKey: .excluded)
+        try c.encodeIfPresent(best?.id, forKey: .best)
+    }
+}
+
+/// One limit a case breaks.
+public struct Violation: Hashable, Codable, Sendable {
+    /// The profile key: `max_bitops`, `max_weight_storage`, `max_activation_memory`, `max_time_per_image`,
+    /// `min_sqnr_db`, `min_top1_agreement`.
+    public var constraint: String
+    /// The limit in the constraint's base unit (BitOps, bytes, ms, dB, fraction).
+    public var limit: Double
+    /// The case's value; nil when it was not measured. For `min_sqnr_db`, an exact case never violates.
+    public var value: Double?
+    /// How far beyond the limit, in the base unit (value − limit for a maximum, limit − value for a minimum).
+    public var excess: Double?
+    /// `excess / |limit|`; nil when unmeasured.
+    public var relative: Double?
+
+    /// E.g. `weight storage 2.3 MiB > 1 MiB (+1.3 MiB, +130%)`.
+    public var text: String {
+        let (name, fmt): (String, (Double) -> String) = {
+            switch constraint {
+            case "max_bitops": return ("BitOps", { si($0) })
+            case "max_weight_storage": return ("weight storage", bytesText)
+            case "max_activation_memory": return ("peak activations", bytesText)
+            case "max_time_per_image": return ("time per image", msText)
+            case "min_sqnr_db": return ("SQNR", { fixed($0, 2) + " dB" })
+            default: return ("top-1 agreement", formatPercent)
+            }
+        }()
+        guard let value, let excess, let relative else { return "\(name) not measured (limit \(fmt(limit)))" }
+        let isMax = constraint.hasPrefix("max")
+        let amount = isMax ? "+" + fmt(excess) : "short by " + fmt(excess)
+        let pct = constraint == "min_sqnr_db" ? "" : ", \(isMax ? "+" : "−")\(formatPercent(relative))"
+        return "\(name) \(fmt(value)) \(isMax ? ">" : "<") \(fmt(limit)) (\(amount)\(pct))"
+    }
+}
+
+/// A case as seen by a budget: its figures, and for a case that does not fit, what it breaks.
+public struct BudgetCase: Hashable, Codable, Sendable {
+    public var id: String
+    public var label: String
+    public var config: CaseConfig
+    /// 1-based rank among the fitting cases; nil for a case that does not fit.
+    public var rank: Int?
+    public var bitops: Int
+    public var weightStorageBytes: Int
+    public var peakActivationBytes: Int
+    public var msPerImage: Double?
+    /// Mean logit SQNR, dB; nil when exact or unmeasured (see `exact`).
+    public var sqnrDBMean: Double?
+    /// Whether the case was measured and every image was exact (∞ dB).
+    public var exact: Bool
+    public var top1Agreement: Double?
+    /// The limits this case breaks, binding first.
+    public var violations: [Violation]
+
+    public var binding: Violation? { violations.first }
+    public var fits: Bool { violations.isEmpty }
+    /// Whether any fidelity was measured.
+    public var measured: Bool { exact || sqnrDBMean != nil || top1Agreement != nil }
+
+    enum CodingKeys: String, CodingKey {
+        case id, label, config, rank, bitops, weightStorageBytes = "weight_storage_bytes"
+        case peakActivationBytes = "peak_activation_bytes", msPerImage = "ms_per_image", sqnrDBMean = "sqnr_db_mean"
+        case exact, top1Agreement = "top1_agreement", violations
+    }
+}
+
+/// The answer for every profile.
+public struct BudgetReport: Hashable, Codable, Sendable {
+    public var resultsName: String
+    public var profiles: [ProfileResult]
+
+    enum CodingKeys: String, CodingKey { case resultsName = "results_name", profiles }
+}
+
+/// Judges every case of `results` against every profile. See `ProfileResult` for the rules.
+public func budget(_ results: ResultsSet, profiles: [BudgetProfile]) -> BudgetReport {
+    BudgetReport(resultsName: results.name, profiles: profiles.map { judge(results, $0) })
+}
+
+func judge(_ results: ResultsSet, _ p: BudgetProfile) -> ProfileResult {
+    var fitting: [BudgetCase] = []
+    var notFitting: [BudgetCase] = []
+    var excluded = 0
+    for c in results.cases {
+        if c.error != nil || (p.convention != nil && c.config.convention != p.convention) {
+            excluded += 1
+            continue
+        }
+        let t = c.cost.totals
+        var bc = BudgetCase(
+            id: c.id, label: CaseKey(c.config).label, config: c.config, rank: nil, bitops: t.bitops,
+            weightStorageBytes: t.weightStorageBytes, peakActivationBytes: t.peakActivationBytes,
+            msPerImage: c.timings?.msPerImage, sqnrDBMean: c.fidelity?.sqnrDBMean,
+            exact: c.fidelity.map { $0.images > 0 && $0.sqnrDBMean == nil } ?? false,
+            top1Agreement: c.fidelity?.top1Agreement, violations: [])
+        var v: [Violation] = []
+        func maximum(_ key: String, _ value: Double?, _ limit: Double) {
+            guard let value else {
+                v.append(Violation(constraint: key, limit: limit, value: nil, excess: nil, relative: nil))
+                return
+            }
+            if value > limit {
+                v.append(Violation(constraint: key, limit: limit, value: value, excess: value - limit, relative: (value - limit) / limit))
+            }
+        }
+        func minimum(_ key: String, _ value: Double?, _ limit: Double) {
+            guard let value else {
+                v.append(Violation(constraint: key, limit: limit, value: nil, excess: nil, relative: nil))
+                return
+            }
+            if value < limit {
+                v.append(Violation(constraint: key, limit: limit, value: value, excess: limit - value,
+                                   relative: (limit - value) / max(abs(limit), 1e-12)))
+            }
+        }
+        maximum("max_bitops", Double(t.bitops), Double(p.maxBitOps))
+        maximum("max_weight_storage", Double(t.weightStorageBytes), Double(p.maxWeightStorageBytes))
+        maximum("max_activation_memory", Double(t.peakActivationBytes), Double(p.maxActivationBytes))
+        if let limit = p.maxMsPerImage { maximum("max_time_per_image", c.timings?.msPerImage, limit) }
+        if let limit = p.minSQNRDB, !bc.exact { minimum("min_sqnr_db", bc.sqnrDBMean, limit) }
+        if let limit = p.minTop1Agreement { minimum("min_top1_agreement", c.fidelity?.top1Agreement, limit) }
+        // Binding first: the largest relative excess; unmeasured limits after every measured one.
+        bc.violations = v.enumerated().sorted { a, b in
+            switch (a.element.relative, b.element.relative) {
+            case let (x?, y?): return x != y ? x > y : a.offset < b.offset
+            case (_?, nil): return true
+            case (nil, _?): return false
+            case (nil, nil): return a.offset < b.offset
+            }
+        }.map(\.element)
+        if bc.fits { fitting.append(bc) } else { notFitting.append(bc) }
+    }
+    fitting.sort(by: rankedBefore)
+    for i in fitting.indices { fitting[i].rank = i + 1 }
+    return ProfileResult(profile: p, fitting: fitting, notFitting: notFitting, excluded: excluded)
+}
+
+/// Fidelity first (exact, then mean SQNR highest first, then unmeasured), then cost (BitOps, weight storage,
+/// peak activations, lowest first), then the label.
+func rankedBefore(_ a: BudgetCase, _ b: BudgetCase) -> Bool {
+    func fidelity(_ c: BudgetCase) -> Double {
+        if c.exact { return .infinity }
+        return c.sqnrDBMean ?? -.infinity
+    }
+    let fa = fidelity(a), fb = fidelity(b)
+    if fa != fb { return fa > fb }
+    if a.bitops != b.bitops { return a.bitops < b.bitops }
+    if a.weightStorageBytes != b.weightStorageBytes { return a.weightStorageBytes < b.weightStorageBytes }
+    if a.peakActivationBytes != b.peakActivationBytes { return a.peakActivationBytes < b.peakActivationBytes }
+    return a.label < b.label
+}

@@ -1,0 +1,530 @@
+import BitOpsCore
+import Foundation
+import Results
+
+/// Comparing two results sets (`bitsweep compare BASELINE CURRENT`): did tonight's sweep change?
+///
+/// Cases are matched by their configuration *as the spec named it* (`CaseKey`: family, size, blocks,
+/// precision and activation precision names, width, stem/classifier bits, convention, quantization, weights),
+/// never by their order or id. What a name resolved to (`bits`, `act_bits`) is then compared like a result,
+/// so a precision policy that now resolves differently shows up as a changed case, layer by layer.
+///
+/// What counts as a difference (each makes the verdict "regression", exit code 1):
+/// - **Counts** (BitOps, MACs, params, weight storage, peak activation memory, activation elements): computed,
+///   not measured, so any difference at all. Reported for the totals and for every layer that moved (matched
+///   by layer name), field by field, with both values.
+/// - **Resolved configuration** (per-block weight and activation bits): any difference.
+/// - **Fidelity**: mean and minimum logit SQNR beyond `sqnrToleranceDB` (default 0.1 dB, `--fidelity-tolerance`),
+///   mean and minimum cosine beyond `cosineTolerance` (default 1e-4), top-1 agreement beyond `top1Tolerance`
+///   (default 0: one image changing its agreement with the float twin is a change), or a different number
+///   of images. In either direction: the verdict asks "did it change?", and each change says "worse" or
+///   "better". An exact result (∞ dB) against a finite one is always a change.
+/// - **Cases on one side only** (added or removed) and a case that failed on one side only (or with
+///   another error).
+/// - **Skipped images** that differ between the two sets (the image set itself changed).
+///
+/// Timings are noisy: the median time per image is compared relatively; a change beyond `timeThreshold`
+/// (default 10%) is reported as slower or faster, and a slower one fails only with `failOnTime`.
+public struct CompareOptions: Hashable, Codable, Sendable {
+    public static let defaultSQNRToleranceDB = 0.1
+    public static let defaultCosineTolerance = 1e-4
+    public static let defaultTop1Tolerance = 0.0
+    public static let defaultTimeThreshold = 0.10
+
+    /// Absolute tolerance on logit SQNR (mean and min), dB.
+    public var sqnrToleranceDB: Double
+    /// Absolute tolerance on cosine similarity (mean and min).
+    public var cosineTolerance: Double
+    /// Absolute tolerance on top-1 agreement (a fraction 0…1).
+    public var top1Tolerance: Double
+    /// Relative threshold on the median time per image (0.10 = 10%).
+    public var timeThreshold: Double
+    /// Whether a slowdown beyond `timeThreshold` is a regression.
+    public var failOnTime: Bool
+
+    public init(sqnrToleranceDB: Double = defaultSQNRToleranceDB, cosineTolerance: Double = defaultCosineTolerance,
+                top1Tolerance: Double = defaultTop1Tolerance, timeThreshold: Double = defaultTimeThreshold,
+                failOnTime: Bool = false) {
+        self.sqnrToleranceDB = sqnrToleranceDB
+        self.cosineTolerance = cosineTolerance
+        self.top1Tolerance = top1Tolerance
+        self.timeThreshold = timeThreshold
+        self.failOnTime = failOnTime
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sqnrToleranceDB = "sqnr_tolerance_db", cosineTolerance = "cosine_tolerance"
+        case top1Tolerance = "top1_tolerance", timeThreshold = "time_threshold", failOnTime = "fail_on_time"
+    }
+}
+
+/// The configuration as named by the spec: what matches a baseline case to a current case.
+public struct CaseKey: Hashable, Codable, Sendable, Comparable {
+    public var family: String
+    public var size: Int
+    public var blocks: Int
+    public var precision: String
+    public var actPrecision: String
+    public var width: Double
+    public var stemBits: Int?
+    public var classifierBits: Int
+    public var convention: BitOpsConvention
+    public var quantization: String
+    public var weights: String
+
+    public init(_ c: CaseConfig) {
+        family = c.family
+        size = c.size
+        blocks = c.blocks
+        precision = c.precision
+        actPrecision = c.actPrecision
+        width = c.width
+        stemBits = c.stemBits
+        classifierBits = c.classifierBits
+        convention = c.convention
+        quantization = c.quantization
+        weights = c.weights
+    }
+
+    /// A one-line label: the family, blocks, size, precisions, and whatever else differs from the defaults.
+    public var label: String {
+        var s = "\(family) n=\(blocks) s=\(size) w=\(precision) a=\(actPrecision)"
+        if width != 1.0 { s += " α=\(width)" }
+        if convention != .weight { s += " \(convention.rawValue)" }
+        if quantization != "per-tensor" { s += " \(quantization)" }
+        return s
+    }
+
+    var sortKey: [String] {
+        [family, String(format: "%08d", blocks), String(format: "%08d", size), precision, actPrecision,
+         String(width), stemBits.map(String.init) ?? "", String(classifierBits), convention.rawValue, quantization, weights]
+    }
+
+    public static func < (a: CaseKey, b: CaseKey) -> Bool { a.sortKey.lexicographicallyPrecedes(b.sortKey) }
+
+    enum CodingKeys: String, CodingKey {
+        case family, size, blocks, precision, actPrecision = "act_precision", width, stemBits = "stem_bits"
+        case classifierBits = "classifier_bits", convention, quantization, weights
+    }
+}
+
+/// One value that moved: a count, a configuration field or a layer field, with both sides as exact text.
+public struct FieldChange: Hashable, Codable, Sendable {
+    public var field: String
+    public var baseline: String
+    public var current: String
+    /// current − baseline, for integer fields.
+    public var delta: Int?
+
+    public init(field: String, baseline: String, current: String, delta: Int? = nil) {
+        self.field = field
+        self.baseline = baseline
+        self.current = current
+        self.delta = delta
+    }
+
+    static func int(_ field: String, _ a: Int, _ b: Int) -> FieldChange? {
+        a == b ? nil : FieldChange(field: field, baseline: String(a), current: String(b), delta: b - a)
+    }
+    static func text(_ field: String, _ a: String, _ b: String) -> FieldChange? {
+        a == b ? nil : FieldChange(field: field, baseline: a, current: b)
+    }
+}
+
+/// A layer whose accounting moved, or that exists on one side only.
+public struct LayerChange: Hashable, Codable, Sendable {
+    public enum Presence: String, Codable, Sendable { case both, baselineOnly = "baseline-only", currentOnly = "current-only" }
+    public var layer: String
+    public var presence: Presence
+    public var changes: [FieldChange]
+}
+
+/// A fidelity figure that moved beyond its tolerance.
+public struct FidelityChange: Hashable, Codable, Sendable {
+    /// `sqnr_db_mean`, `sqnr_db_min`, `cosine_mean`, `cosine_min`, `top1_agreement`, `images`.
+    public var metric: String
+    /// nil for SQNR means exact (∞ dB); nil otherwise means "not measured".
+    public var baseline: Double?
+    public var current: Double?
+    /// current − baseline, when both are finite.
+    public var delta: Double?
+    public var tolerance: Double
+    /// Whether the current value is worse (lower fidelity) than the baseline.
+    public var worse: Bool
+}
+
+/// One image whose own figures moved beyond the tolerance (SQNR or top-1 agreement).
+public struct ImageChange: Hashable, Codable, Sendable {
+    public enum Presence: String, Codable, Sendable { case both, baselineOnly = "baseline-only", currentOnly = "current-only" }
+    public var file: String
+    public var presence: Presence
+    public var baselineSQNRDB: Double?
+    public var currentSQNRDB: Double?
+    public var baselineTop1Agree: Bool?
+    public var currentTop1Agree: Bool?
+
+    /// Lower SQNR, lost agreement, or missing tonight.
+    public var worse: Bool {
+        switch presence {
+        case .baselineOnly: return true
+        case .currentOnly: return false
+        case .both:
+            if baselineTop1Agree == true && currentTop1Agree == false { return true }
+            switch (baselineSQNRDB, currentSQNRDB) {
+            case (nil, _?): return true
+            case let (x?, y?): return y < x
+            default: return false
+            }
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case file, presence, baselineSQNRDB = "baseline_sqnr_db", currentSQNRDB = "current_sqnr_db"
+        case baselineTop1Agree = "baseline_top1_agree", currentTop1Agree = "current_top1_agree"
+    }
+}
+
+/// The median time per image on both sides.
+public struct TimingChange: Hashable, Codable, Sendable {
+    public var baselineMs: Double
+    public var currentMs: Double
+    /// (current − baseline) / baseline.
+    public var relative: Double
+    /// |relative| > threshold.
+    public var beyondThreshold: Bool
+    public var slower: Bool { relative > 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative
+        case beyondThreshold = "beyond_threshold"
+    }
+}
+
+/// How one matched case differs.
+public struct CaseDiff: Hashable, Codable, Sendable {
+    public var key: CaseKey
+    public var label: String
+    public var baselineID: String
+    public var currentID: String
+    /// Resolved configuration fields (bits, act_bits) that differ.
+    public var config: [FieldChange]
+    /// Network totals that differ.
+    public var totals: [FieldChange]
+    /// Layers that moved.
+    public var layers: [LayerChange]
+    public var fidelity: [FidelityChange]
+    public var images: [ImageChange]
+    /// Present whenever both sides have timings (within the threshold or not).
+    public var timing: TimingChange?
+    /// The errors on both sides, when they differ.
+    public var error: FieldChange?
+
+    public var countsChanged: Bool { !config.isEmpty || !totals.isEmpty || !layers.isEmpty }
+    /// Aggregate figures beyond the tolerance, or single images that moved (SQNR beyond the tolerance, top-1
+    /// agreement flipped, image present on one side only).
+    public var fidelityChanged: Bool { !fidelity.isEmpty || !images.isEmpty }
+    public var fidelityWorse: Bool { fidelity.contains(where: \.worse) || images.contains(where: \.worse) }
+    public var timeBeyondThreshold: Bool { timing?.beyondThreshold ?? false }
+    public var slowerBeyondThreshold: Bool { (timing?.beyondThreshold ?? false) && (timing?.slower ?? false) }
+    public var errorChanged: Bool { error != nil }
+
+    /// Anything worth listing under "changed cases" (a timing change within the threshold is not).
+    public var hasChanges: Bool { countsChanged || fidelityChanged || timeBeyondThreshold || errorChanged }
+
+    public func isRegression(_ o: CompareOptions) -> Bool {
+        countsChanged || fidelityChanged || errorChanged || (o.failOnTime && slowerBeyondThreshold)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, label, baselineID = "baseline_id", currentID = "current_id", config, totals, layers, fidelity
+        case images, timing, error
+    }
+}
+
+/// A case present on one side only.
+public struct CaseSummary: Hashable, Codable, Sendable {
+    public var key: CaseKey
+    public var label: String
+    public var id: String
+    public var bitops: Int
+    public var weightStorageBytes: Int
+    public var peakActivationBytes: Int
+    public var sqnrDBMean: Double?
+    public var error: String?
+
+    init(_ c: CaseResult) {
+        key = CaseKey(c.config)
+        label = key.label
+        id = c.id
+        bitops = c.cost.totals.bitops
+        weightStorageBytes = c.cost.totals.weightStorageBytes
+        peakActivationBytes = c.cost.totals.peakActivationBytes
+        sqnrDBMean = c.fidelity?.sqnrDBMean
+        error = c.error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case key, label, id, bitops, weightStorageBytes = "weight_storage_bytes"
+        case peakActivationBytes = "peak_activation_bytes", sqnrDBMean = "sqnr_db_mean", error
+    }
+}
+
+/// The verdict a nightly job gates on.
+public enum Verdict: String, Codable, Sendable {
+    case noRegression = "no-regression"
+    case regression
+
+    /// 0 = no regression, 1 = regression (2 is reserved for usage and input errors).
+    public var exitCode: Int32 { self == .regression ? 1 : 0 }
+}
+
+/// The result of `compare(baseline:current:options:)`: the verdict, its reasons and every difference.
+public struct Comparison: Hashable, Codable, Sendable {
+    public var verdict: Verdict
+    /// One line per reason for the verdict (empty when there is no regression).
+    public var reasons: [String]
+    public var options: CompareOptions
+    public var baselineName: String
+    public var currentName: String
+    /// Cases matched on both sides.
+    public var matched: Int
+    /// Matched cases with nothing to report.
+    public var unchanged: Int
+    /// Matched cases with something to report, in the baseline's grid order.
+    public var changed: [CaseDiff]
+    /// Matched cases whose timing moved within the threshold are not listed; this counts the rest of the
+    /// timing picture: how many matched cases had timings on both sides.
+    public var timed: Int
+    /// Cases only in the baseline (removed tonight) and only in the current set (added), in grid order.
+    public var baselineOnly: [CaseSummary]
+    public var currentOnly: [CaseSummary]
+    /// Skipped images (file: reason) present on one side only, or with another reason.
+    public var skippedImages: [FieldChange]
+
+    public var exitCode: Int32 { verdict.exitCode }
+
+    public var countChanges: Int { changed.filter(\.countsChanged).count }
+    public var fidelityChanges: Int { changed.filter(\.fidelityChanged).count }
+    public var fidelityWorse: Int { changed.filter(\.fidelityWorse).count }
+    public var slower: Int { changed.filter(\.slowerBeyondThreshold).count }
+    public var faster: Int { changed.filter { $0.timeBeyondThreshold && !$0.slowerBeyondThreshold }.count }
+    public var errorChanges: Int { changed.filter(\.errorChanged).count }
+
+    enum CodingKeys: String, CodingKey {
+        case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name", matched
+        case unchanged, changed, timed, baselineOnly = "baseline_only", currentOnly = "current_only"
+        case skippedImages = "skipped_images"
+    }
+}
+
+/// An input problem (e.g. two cases with the same configuration in one set): exit code 2.
+public struct AnalysisInputError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Compares `current` against `baseline`. See `CompareOptions` for what counts as a change.
+/// Throws `AnalysisInputError` when one set holds two cases with the same configuration.
+public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareOptions = CompareOptions()) throws -> Comparison {
+    func index(_ set: ResultsSet, _ side: String) throws -> [CaseKey: CaseResult] {
+        var map: [CaseKey: CaseResult] = [:]
+        for c in set.cases {
+            let k = CaseKey(c.config)
+            if let other = map[k] {
+                throw AnalysisInputError("the \(side) results '\(set.name)' hold two cases with the same configuration (\(k.label)): ids \(other.id) and \(c.id)")
+            }
+            map[k] = c
+        }
+        return map
+    }
+    let base = try index(baseline, "baseline")
+    let cur = try index(current, "current")
+
+    var changed: [CaseDiff] = []
+    var matched = 0, unchanged = 0, timed = 0
+    var baselineOnly: [CaseSummary] = []
+    for b in baseline.cases {
+        let k = CaseKey(b.config)
+        guard let c = cur[k] else {
+            baselineOnly.append(CaseSummary(b))
+            continue
+        }
+        matched += 1
+        let d = diffCase(b, c, options)
+        if d.timing != nil { timed += 1 }
+        if d.hasChanges { changed.append(d) } else { unchanged += 1 }
+    }
+    let currentOnly = current.cases.filter { base[CaseKey($0.config)] == nil }.map(CaseSummary.init)
+
+    var skipped: [FieldChange] = []
+    let bs = Dictionary(baseline.skippedImages.map { ($0.file, $0.reason) }, uniquingKeysWith: { a, _ in a })
+    let cs = Dictionary(current.skippedImages.map { ($0.file, $0.reason) }, uniquingKeysWith: { a, _ in a })
+    for file in Set(bs.keys).union(cs.keys).sorted() where bs[file] != cs[file] {
+        skipped.append(FieldChange(field: file, baseline: bs[file] ?? "(read)", current: cs[file] ?? "(read)"))
+    }
+
+    var reasons: [String] = []
+    func plural(_ n: Int, _ one: String, _ many: String) -> String { "\(n) \(n == 1 ? one : many)" }
+    let counts = changed.filter(\.countsChanged).count
+    if counts > 0 { reasons.append("\(plural(counts, "case has", "cases have")) different counts (BitOps, MACs, params, storage or activations)") }
+    let fid = changed.filter(\.fidelityChanged)
+    if !fid.isEmpty {
+        let worse = fid.filter(\.fidelityWorse).count
+        reasons.append("\(plural(fid.count, "case has", "cases have")) fidelity beyond the tolerance (\(worse) worse, \(fid.count - worse) better)")
+    }
+    let errs = changed.filter(\.errorChanged).count
+    if errs > 0 { reasons.append("\(plural(errs, "case fails", "cases fail")) differently (error on one side, or another error)") }
+    if !baselineOnly.isEmpty { reasons.append("\(plural(baselineOnly.count, "case is", "cases are")) missing from the current results") }
+    if !currentOnly.isEmpty { reasons.append("\(plural(currentOnly.count, "case is", "cases are")) new in the current results") }
+    if !skipped.isEmpty { reasons.append("\(plural(skipped.count, "image is", "images are")) skipped differently") }
+    if options.failOnTime {
+        let slow = changed.filter(\.slowerBeyondThreshold).count
+        if slow > 0 {
+            reasons.append("\(plural(slow, "case is", "cases are")) slower than the \(formatPercent(options.timeThreshold)) threshold (--fail-on-time)")
+        }
+    }
+    return Comparison(
+        verdict: reasons.isEmpty ? .noRegression : .regression, reasons: reasons, options: options,
+        baselineName: baseline.name, currentName: current.name, matched: matched, unchanged: unchanged,
+        changed: changed, timed: timed, baselineOnly: baselineOnly, currentOnly: currentOnly, skippedImages: skipped)
+}
+
+func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff {
+    let key = CaseKey(b.config)
+    func list(_ l: [Int]) -> String { l.map(String.init).joined(separator: ",") }
+    let config = [
+        FieldChange.text("bits", list(b.config.bits), list(c.config.bits)),
+        FieldChange.text("act_bits", list(b.config.actBits), list(c.config.actBits)),
+    ].compactMap { $0 }
+
+    let tb = b.cost.totals, tc = c.cost.totals
+    let totals = [
+        FieldChange.int("bitops", tb.bitops, tc.bitops),
+        FieldChange.int("macs", tb.macs, tc.macs),
+        FieldChange.int("params", tb.params, tc.params),
+        FieldChange.int("weight_storage_bits", tb.weightStorageBits, tc.weightStorageBits),
+        FieldChange.int("peak_activation_bits", tb.peakActivationBits, tc.peakActivationBits),
+        FieldChange.int("activation_elements", tb.activationElements, tc.activationElements),
+    ].compactMap { $0 }
+
+    var layers: [LayerChange] = []
+    let currentLayers = Dictionary(c.cost.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let baselineNames = Set(b.cost.layers.map(\.name))
+    for lb in b.cost.layers {
+        guard let lc = currentLayers[lb.name] else {
+            layers.append(LayerChange(layer: lb.name, presence: .baselineOnly, changes: layerSummary(lb, baseline: true)))
+            continue
+        }
+        let changes = diffLayer(lb, lc)
+        if !changes.isEmpty { layers.append(LayerChange(layer: lb.name, presence: .both, changes: changes)) }
+    }
+    for lc in c.cost.layers where !baselineNames.contains(lc.name) {
+        layers.append(LayerChange(layer: lc.name, presence: .currentOnly, changes: layerSummary(lc, baseline: false)))
+    }
+
+    let (fidelity, images) = diffFidelity(b, c, o)
+
+    var timing: TimingChange?
+    if let mb = b.timings?.msPerImage, let mc = c.timings?.msPerImage, mb > 0 {
+        let rel = (mc - mb) / mb
+        timing = TimingChange(baselineMs: mb, currentMs: mc, relative: rel, beyondThreshold: abs(rel) > o.timeThreshold)
+    }
+    let error = b.error == c.error ? nil : FieldChange(field: "error", baseline: b.error ?? "(ran)", current: c.error ?? "(ran)")
+
+    return CaseDiff(key: key, label: key.label, baselineID: b.id, currentID: c.id, config: config, totals: totals,
+                    layers: layers, fidelity: fidelity, images: images, timing: timing, error: error)
+}
+
+/// Every accounting field of a layer that differs, with exact values.
+func diffLayer(_ a: LayerCost, _ b: LayerCost) -> [FieldChange] {
+    [
+        FieldChange.text("kind", a.kind.rawValue, b.kind.rawValue),
+        FieldChange.text("input_shape", a.inputShape.description, b.inputShape.description),
+        FieldChange.text("output_shape", a.outputShape.description, b.outputShape.description),
+        FieldChange.int("kernel", a.kernel, b.kernel),
+        FieldChange.int("stride", a.stride, b.stride),
+        FieldChange.int("groups", a.groups, b.groups),
+        FieldChange.int("weight_bits", a.weightBits, b.weightBits),
+        FieldChange.int("input_bits", a.inputBits, b.inputBits),
+        FieldChange.int("output_bits", a.outputBits, b.outputBits),
+        FieldChange.int("macs", a.macs, b.macs),
+        FieldChange.int("params", a.params, b.params),
+        FieldChange.int("weight_storage_bits", a.weightStorageBits, b.weightStorageBits),
+        FieldChange.int("activation_bits", a.activationBits, b.activationBits),
+        FieldChange.int("bitops", a.bitops, b.bitops),
+    ].compactMap { $0 }
+}
+
+/// A layer present on one side only: its main figures against nothing.
+func layerSummary(_ l: LayerCost, baseline: Bool) -> [FieldChange] {
+    let none = "—"
+    return [("weight_bits", l.weightBits), ("macs", l.macs), ("bitops", l.bitops)].map { f, v in
+        baseline ? FieldChange(field: f, baseline: String(v), current: none) : FieldChange(field: f, baseline: none, current: String(v))
+    }
+}
+
+func diffFidelity(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> ([FidelityChange], [ImageChange]) {
+    var out: [FidelityChange] = []
+    let fb = b.fidelity, fc = c.fidelity
+    if fb == nil && fc == nil { return ([], []) }
+    guard let fb, let fc else {
+        // Measured on one side only.
+        out.append(FidelityChange(metric: "images", baseline: fb.map { Double($0.images) }, current: fc.map { Double($0.images) },
+                                  delta: nil, tolerance: 0, worse: fc == nil))
+        return (out, [])
+    }
+    if fb.images != fc.images {
+        out.append(FidelityChange(metric: "images", baseline: Double(fb.images), current: Double(fc.images),
+                                  delta: Double(fc.images - fb.images), tolerance: 0, worse: fc.images < fb.images))
+    }
+    // SQNR: nil means exact, i.e. +∞ dB.
+    func sqnr(_ metric: String, _ x: Double?, _ y: Double?) {
+        switch (x, y) {
+        case (nil, nil): return
+        case (nil, _?), (_?, nil):
+            out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: nil, tolerance: o.sqnrToleranceDB, worse: y != nil))
+        case let (x?, y?):
+            if abs(y - x) > o.sqnrToleranceDB {
+                out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: y - x, tolerance: o.sqnrToleranceDB, worse: y < x))
+            }
+        }
+    }
+    func plain(_ metric: String, _ x: Double, _ y: Double, _ tol: Double) {
+        // A tiny slack so that a tolerance of 0 ignores floating-point noise in stored means.
+        if abs(y - x) > tol + 1e-12 {
+            out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: y - x, tolerance: tol, worse: y < x))
+        }
+    }
+    sqnr("sqnr_db_mean", fb.sqnrDBMean, fc.sqnrDBMean)
+    sqnr("sqnr_db_min", fb.sqnrDBMin, fc.sqnrDBMin)
+    plain("cosine_mean", fb.cosineMean, fc.cosineMean, o.cosineTolerance)
+    plain("cosine_min", fb.cosineMin, fc.cosineMin, o.cosineTolerance)
+    plain("top1_agreement", fb.top1Agreement, fc.top1Agreement, o.top1Tolerance)
+
+    // Which images moved: SQNR beyond the tolerance, or top-1 agreement flipped; images on one side only.
+    var images: [ImageChange] = []
+    let ci = Dictionary(c.images.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+    let bnames = Set(b.images.map(\.file))
+    for ib in b.images {
+        guard let ic = ci[ib.file] else {
+            images.append(ImageChange(file: ib.file, presence: .baselineOnly, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: nil,
+                                      baselineTop1Agree: ib.top1Agree, currentTop1Agree: nil))
+            continue
+        }
+        let sqnrMoved: Bool
+        switch (ib.sqnrDB, ic.sqnrDB) {
+        case (nil, nil): sqnrMoved = false
+        case let (x?, y?): sqnrMoved = abs(y - x) > o.sqnrToleranceDB
+        default: sqnrMoved = true
+        }
+        if sqnrMoved || ib.top1Agree != ic.top1Agree {
+            images.append(ImageChange(file: ib.file, presence: .both, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: ic.sqnrDB,
+                                      baselineTop1Agree: ib.top1Agree, currentTop1Agree: ic.top1Agree))
+        }
+    }
+    for ic in c.images where !bnames.contains(ic.file) {
+        images.append(ImageChange(file: ic.file, presence: .currentOnly, baselineSQNRDB: nil, currentSQNRDB: ic.sqnrDB,
+                                  baselineTop1Agree: nil, currentTop1Agree: ic.top1Agree))
+    }
+    return (out, images)
+}

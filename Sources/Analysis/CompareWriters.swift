@@ -1,0 +1,217 @@
+import Foundation
+
+/// The written forms of a `Comparison`: Markdown (verdict and summary first, then the changed cases), a
+/// terminal table, and JSON (the `Comparison` value itself: every difference, exact integers).
+extension Comparison {
+    /// The one-line verdict, e.g. `REGRESSION — 2 cases have different counts …` or `no regression (24 cases identical)`.
+    public var verdictLine: String {
+        switch verdict {
+        case .noRegression:
+            var s = "no regression: \(matched) case\(matched == 1 ? "" : "s") match the baseline"
+            if faster + slower > 0 {
+                s += " (\(faster + slower) timing change\(faster + slower == 1 ? "" : "s") beyond ±\(formatPercent(options.timeThreshold)) reported, not failing)"
+            }
+            return s
+        case .regression:
+            return "REGRESSION: " + reasons.joined(separator: "; ")
+        }
+    }
+
+    /// The summary rows shared by the Markdown and table forms.
+    var summaryRows: [[String]] {
+        var rows: [[String]] = [
+            ["cases compared (matched by configuration)", String(matched)],
+            ["unchanged", String(unchanged)],
+            ["counts changed", String(countChanges)],
+            ["fidelity changed (worse / better)", "\(fidelityChanges) (\(fidelityWorse) / \(fidelityChanges - fidelityWorse))"],
+            ["timing beyond ±\(formatPercent(options.timeThreshold)) (slower / faster)\(options.failOnTime ? "" : ", not failing")", "\(slower + faster) (\(slower) / \(faster))"],
+            ["only in the baseline (removed)", String(baselineOnly.count)],
+            ["only in the current results (added)", String(currentOnly.count)],
+        ]
+        if errorChanges > 0 { rows.append(["failing differently", String(errorChanges)]) }
+        if !skippedImages.isEmpty { rows.append(["images skipped differently", String(skippedImages.count)]) }
+        return rows
+    }
+
+    var tolerancesText: String {
+        "fidelity tolerance ±\(threeDigits(options.sqnrToleranceDB)) dB SQNR, ±\(options.cosineTolerance) cosine, " +
+            "±\(formatPercent(options.top1Tolerance)) top-1 agreement; timing threshold ±\(formatPercent(options.timeThreshold)) " +
+            "on the median time per image (\(options.failOnTime ? "fails with --fail-on-time" : "reported only; --fail-on-time makes a slowdown fail"))"
+    }
+
+    /// The Markdown comparison. `charts` are relative paths of figures to link (e.g. the delta heatmap).
+    public func markdown(charts: [(title: String, path: String)] = []) -> String {
+        var o = "# Comparison: \(md(currentName)) against the baseline \(md(baselineName))\n\n"
+        switch verdict {
+        case .noRegression: o += "**Verdict: no regression** (exit code 0). \(md(verdictLine.prefix(1).uppercased() + verdictLine.dropFirst())).\n\n"
+        case .regression:
+            o += "**Verdict: REGRESSION** (exit code 1).\n\n"
+            for r in reasons { o += "- \(md(r))\n" }
+            o += "\n"
+        }
+        o += markdownTable(["", "cases"], summaryRows, right: [1])
+        o += "\nCounts (BitOps, MACs, params, weight storage, activation memory) are compared exactly; \(tolerancesText).\n"
+
+        for c in charts {
+            o += "\n![\(md(c.title))](\(c.path.replacingOccurrences(of: " ", with: "%20")))\n"
+        }
+
+        if !baselineOnly.isEmpty {
+            o += "\n## Removed: only in the baseline\n\n" + summaryTable(baselineOnly)
+        }
+        if !currentOnly.isEmpty {
+            o += "\n## Added: only in the current results\n\n" + summaryTable(currentOnly)
+        }
+        if !skippedImages.isEmpty {
+            o += "\n## Images skipped differently\n\n"
+            o += markdownTable(["image", "baseline", "current"], skippedImages.map { [md($0.field), md($0.baseline), md($0.current)] })
+        }
+        if !changed.isEmpty {
+            o += "\n## Changed cases\n"
+            for d in changed { o += "\n" + d.markdown(options) }
+        }
+        return o
+    }
+
+    func summaryTable(_ list: [CaseSummary]) -> String {
+        markdownTable(["case", "id", "BitOps", "weights", "peak activations", "SQNR mean"], list.map {
+            [md($0.label), "`\($0.id.prefix(12))`", grouped($0.bitops), bytesText(Double($0.weightStorageBytes)),
+             bytesText(Double($0.peakActivationBytes)), $0.error.map { "failed: " + md($0) } ?? dbText($0.sqnrDBMean)]
+        }, right: [2, 3, 4, 5])
+    }
+
+    /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case.
+    public func table() -> String {
+        var o = "baseline: \(baselineName)\ncurrent:  \(currentName)\n\n"
+        o += textTable(["", "cases"], summaryRows, right: [1])
+        for s in baselineOnly { o += "removed: \(s.label)\n" }
+        for s in currentOnly { o += "added:   \(s.label)\n" }
+        for s in skippedImages { o += "skipped image \(s.field): \(s.baseline) → \(s.current)\n" }
+        for d in changed {
+            o += "\n\(d.label)  [\(d.isRegression(options) ? "regression" : "reported")]\n"
+            for f in d.config { o += "  \(f.field): \(f.baseline) → \(f.current)\n" }
+            for f in d.totals { o += "  total \(f.field): \(grouped(Int(f.baseline) ?? 0)) → \(grouped(Int(f.current) ?? 0)) (\(signedGrouped(f.delta ?? 0)))\n" }
+            for l in d.layers {
+                let what = l.changes.map { "\($0.field) \($0.baseline)→\($0.current)" }.joined(separator: ", ")
+                o += "  layer \(l.layer)\(l.presence == .both ? "" : " (\(l.presence.rawValue))"): \(what)\n"
+            }
+            for f in d.fidelity { o += "  \(f.text)\n" }
+            if !d.images.isEmpty { o += "  \(d.images.count) image\(d.images.count == 1 ? "" : "s") moved\n" }
+            if let t = d.timing, t.beyondThreshold { o += "  \(t.text(options))\n" }
+            if let e = d.error { o += "  error: \(e.baseline) → \(e.current)\n" }
+        }
+        o += "\n" + verdictLine + "\n"
+        return o
+    }
+
+    /// The JSON of the differences (this value, canonical encoding).
+    public func json() throws -> Data {
+        try analysisEncoder().encode(self) + Data("\n".utf8)
+    }
+}
+
+extension FidelityChange {
+    var valueText: (String, String) {
+        if metric.hasPrefix("sqnr") { return (dbText(baseline), dbText(current)) }
+        if metric == "images" { return (baseline.map { String(Int($0)) } ?? "not measured", current.map { String(Int($0)) } ?? "not measured") }
+        if metric == "top1_agreement" { return (baseline.map(formatPercent) ?? "—", current.map(formatPercent) ?? "—") }
+        return (baseline.map { fixed($0, 6) } ?? "—", current.map { fixed($0, 6) } ?? "—")
+    }
+    var deltaText: String {
+        guard let delta else { return "—" }
+        if metric.hasPrefix("sqnr") { return signedFixed(delta, 2) + " dB" }
+        if metric == "top1_agreement" { return signedFixed(delta * 100, 1) + " pp" }
+        if metric == "images" { return signedGrouped(Int(delta)) }
+        return signedFixed(delta, 6)
+    }
+    var toleranceText: String {
+        if metric.hasPrefix("sqnr") { return "±\(threeDigits(tolerance)) dB" }
+        if metric == "top1_agreement" { return "±\(formatPercent(tolerance))" }
+        if metric == "images" { return "exact" }
+        return "±\(tolerance)"
+    }
+    var text: String {
+        let (a, b) = valueText
+        return "\(metric): \(a) → \(b) (\(deltaText), \(worse ? "worse" : "better"); tolerance \(toleranceText))"
+    }
+}
+
+extension TimingChange {
+    func text(_ o: CompareOptions) -> String {
+        let verdict = beyondThreshold
+            ? (slower ? (o.failOnTime ? "slower beyond the threshold: fails (--fail-on-time)" : "slower beyond the threshold: reported, not failing")
+                      : "faster beyond the threshold: reported")
+            : "within the threshold"
+        return "time per image (median): \(msText(baselineMs)) → \(msText(currentMs)) (\(signedPercent(relative)); threshold ±\(formatPercent(o.timeThreshold)); \(verdict))"
+    }
+}
+
+extension CaseDiff {
+    func markdown(_ o: CompareOptions) -> String {
+        var s = "### \(md(label))\n\n"
+        var kinds: [String] = []
+        if countsChanged { kinds.append("counts") }
+        if fidelityChanged { kinds.append("fidelity (\(fidelityWorse ? "worse" : "better"))") }
+        if timeBeyondThreshold { kinds.append(slowerBeyondThreshold ? "slower" : "faster") }
+        if errorChanged { kinds.append("error") }
+        s += "\(isRegression(o) ? "**Regression**" : "Reported, not failing"): \(kinds.joined(separator: ", ")). "
+        s += "Case id `\(baselineID.prefix(12))` → `\(currentID.prefix(12))`.\n\n"
+        if !config.isEmpty {
+            s += "Resolved configuration:\n\n"
+            s += markdownTable(["field", "baseline", "current"], config.map { [$0.field, $0.baseline, $0.current] })
+            s += "\n"
+        }
+        if !totals.isEmpty {
+            s += "Totals:\n\n"
+            s += markdownTable(["count", "baseline", "current", "Δ", "Δ %"], totals.map { f in
+                let a = Int(f.baseline) ?? 0, b = Int(f.current) ?? 0
+                let pct = a == 0 ? "—" : signedPercent(Double(b - a) / Double(a))
+                return [f.field, grouped(a), grouped(b), signedGrouped(f.delta ?? 0), pct]
+            }, right: [1, 2, 3, 4])
+            s += "\n"
+        }
+        if !layers.isEmpty {
+            s += "Layers that moved:\n\n"
+            var rows: [[String]] = []
+            for l in layers {
+                for (i, f) in l.changes.enumerated() {
+                    let name = i == 0 ? md(l.layer) + (l.presence == .both ? "" : " (\(l.presence.rawValue))") : ""
+                    let numeric = Int(f.baseline) != nil && Int(f.current) != nil
+                    rows.append([name, f.field,
+                                 numeric ? grouped(Int(f.baseline)!) : md(f.baseline),
+                                 numeric ? grouped(Int(f.current)!) : md(f.current),
+                                 f.delta.map(signedGrouped) ?? ""])
+                }
+            }
+            s += markdownTable(["layer", "field", "baseline", "current", "Δ"], rows, right: [2, 3, 4])
+            s += "\n"
+        }
+        if !fidelity.isEmpty {
+            s += "Fidelity beyond the tolerance:\n\n"
+            s += markdownTable(["metric", "baseline", "current", "Δ", "tolerance", ""], fidelity.map { f in
+                let (a, b) = f.valueText
+                return [f.metric, a, b, f.deltaText, f.toleranceText, f.worse ? "worse" : "better"]
+            }, right: [1, 2, 3])
+            s += "\n"
+        }
+        if !images.isEmpty {
+            let shown = images.prefix(20)
+            s += "Images that moved (\(images.count)\(images.count > shown.count ? ", first \(shown.count) shown; all in the JSON" : "")):\n\n"
+            s += markdownTable(["image", "SQNR baseline", "SQNR current", "top-1 agrees (baseline → current)"], shown.map { i in
+                func agree(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "—" }
+                return [md(i.file) + (i.presence == .both ? "" : " (\(i.presence.rawValue))"),
+                        i.presence == .currentOnly ? "—" : dbText(i.baselineSQNRDB),
+                        i.presence == .baselineOnly ? "—" : dbText(i.currentSQNRDB),
+                        "\(agree(i.baselineTop1Agree)) → \(agree(i.currentTop1Agree))"]
+            }, right: [1, 2])
+            s += "\n"
+        }
+        if let t = timing, t.beyondThreshold {
+            s += "Timing: \(t.text(o)).\n\n"
+        }
+        if let e = error {
+            s += "Error: \(md(e.baseline)) → \(md(e.current)).\n\n"
+        }
+        return s
+    }
+}
