@@ -99,7 +99,7 @@ public enum CountStyle: Sendable {
 }
 
 extension CostReport {
-    public static let tableHeaders = ["layer", "kind", "input", "output", "k/s", "W bits", "A bits", "MACs", "BitOps",
+    public static let tableHeaders = ["layer", "kind", "input", "output", "k/s", "W bits", "in bits", "MACs", "BitOps",
                                       "params", "weights", "share"]
 
     /// One line summarising the configuration, e.g. `seed · 5 blocks · 32×32 · weights 4-bit · activations float · weight`.

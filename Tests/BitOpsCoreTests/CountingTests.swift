@@ -191,10 +191,12 @@ struct ValidationTests {
     }
 
     @Test func overflowIsAnErrorNotAWrap() throws {
-        // 12 seed blocks at 16384: the last pointwise is 8192·8192·32768·65536 MACs ≈ 1.4e17 (fits), × 32 bits
-        // × 32 activation bits under wa overflows 2^63.
-        let net = try Preset.seed.network(PresetOptions(blocks: 12, bits: .global(32)))
-        #expect(throws: SpecError.self) { try net.cost(inputSize: 16384, convention: .wa) }
+        // A model-file network with 10^6 channels at 16384²: the pointwise layer alone has
+        // 16384²·10^6·10^6 ≈ 2.7e20 MACs > 2^63 ≈ 9.2e18. The presets stay far below (seed-12 at 16384
+        // under wa peaks near 3.8e17), so this needs a hand-made network.
+        let net = NetworkSpec(name: "huge", inputChannels: 1_000_000,
+                              blocks: [BlockSpec(outChannels: 1_000_000, stride: 1, bits: 32)])
+        #expect(throws: SpecError.self) { _ = try net.cost(inputSize: 16384, convention: .wa) }
     }
 
     @Test func bitsParsing() throws {
