@@ -8,8 +8,8 @@ struct BitSweep: ParsableCommand {
         commandName: "bitsweep",
         abstract: "What a quantized MobileNet-style network costs, bit by bit — and what the precision costs you.",
         discussion: """
-        Count BitOps layer by layer (calc), run real images through the quantized network (infer, bench),
-        sweep grids of sizes × blocks × precisions (sweep, merge), and turn the results into charts and
+        Count BitOps layer by layer (calc), run real images through the quantized network (infer, bench), \
+        sweep grids of sizes × blocks × precisions (sweep, merge), and turn the results into charts and \
         reports (report, gallery), regression verdicts (compare) and hardware-budget answers (budget).
         """,
         version: BitSweepVersion.string,

@@ -7,11 +7,13 @@ struct Calc: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Count BitOps, MACs, parameters and weight storage of one network, layer by layer.",
         discussion: """
-        With no options: the seed preset (the original demo's network) with 5 blocks, 4-bit weights, 32×32 input.
+        With no options: the seed preset (the original demo's network) with 5 blocks, 4-bit weights, \
+        32×32 input.
+
         Examples:
           bitsweep calc --blocks 5 --bits 8,4,2,4,8
-          bitsweep calc --preset mobilenet-v1 --size 224 --width 0.5 --format json
-          bitsweep calc --model Inputs/models/seed5-mixed.yaml --convention wa --format latex
+          bitsweep calc --preset mobilenet-v1 --width 0.5 --format json
+          bitsweep calc --model Inputs/models/seed5-mixed.yaml --format latex
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
