@@ -96,7 +96,13 @@ public enum BudgetProfiles {
         if let p = top.required("profiles") {
             profiles = readProfiles(p)
         }
-        try d.check()
+        if !d.issues.isEmpty {
+            // In file order, so that the first message is the first problem in the file.
+            throw ConfigError(d.issues.enumerated().sorted { a, b in
+                let x = a.element.line ?? 0, y = b.element.line ?? 0
+                return x != y ? x < y : a.offset < b.offset
+            }.map(\.element))
+        }
         return profiles
     }
 

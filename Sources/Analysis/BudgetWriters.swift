@@ -1,0 +1,124 @@
+import BitSweepConfig
+import Foundation
+
+/// The written forms of a `BudgetReport`: a terminal table, Markdown and JSON.
+extension BudgetProfile {
+    /// `BitOps ≤ 2 G · weights ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
+    public var limitsText: String {
+        var parts = ["BitOps ≤ \(si(Double(maxBitOps)))", "weights ≤ \(bytesText(Double(maxWeightStorageBytes)))",
+                     "activations ≤ \(bytesText(Double(maxActivationBytes)))"]
+        if let t = maxMsPerImage { parts.append("time ≤ \(msText(t))/image") }
+        if let s = minSQNRDB { parts.append("SQNR ≥ \(threeDigits(s)) dB") }
+        if let a = minTop1Agreement { parts.append("top-1 agreement ≥ \(formatPercent(a))") }
+        if let c = convention { parts.append("convention \(c.rawValue)") }
+        return parts.joined(separator: " · ")
+    }
+}
+
+extension BudgetCase {
+    var fidelityText: String {
+        if exact { return "exact (∞ dB)" }
+        return sqnrDBMean.map { fixed($0, 2) + " dB" } ?? "not measured"
+    }
+    var row: [String] {
+        [si(Double(bitops)), bytesText(Double(weightStorageBytes)), bytesText(Double(peakActivationBytes)),
+         msPerImage.map(msText) ?? "—", fidelityText, top1Agreement.map(formatPercent) ?? "—"]
+    }
+}
+
+extension BudgetReport {
+    static let header = ["BitOps", "weights", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
+
+    /// The terminal table: per profile, its limits, the fitting cases ranked, then the rest with their
+    /// binding constraint.
+    public func table(maxRejected: Int = 12) -> String {
+        var o = ""
+        for p in profiles {
+            o += "== \(p.profile.name)\(p.profile.description.map { " — \($0)" } ?? "")\n"
+            o += "   \(p.profile.limitsText)\n"
+            o += "   \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit"
+            o += p.excluded > 0 ? " (\(p.excluded) not judged)\n\n" : "\n\n"
+            if !p.fitting.isEmpty {
+                o += textTable(["#", "case"] + Self.header, p.fitting.map { ["\($0.rank ?? 0)", $0.label] + $0.row },
+                               right: [0, 2, 3, 4, 5, 6, 7])
+                if let b = p.best { o += "best in budget: \(b.label) (id \(b.id.prefix(12)))\n" }
+            } else {
+                o += "no case fits.\n"
+            }
+            if !p.notFitting.isEmpty {
+                o += "\ndoes not fit (closest first):\n"
+                let shown = closestFirst(p.notFitting).prefix(maxRejected)
+                o += textTable(["case", "binding constraint", "also"], shown.map { c in
+                    [c.label, c.binding?.text ?? "", c.violations.dropFirst().map(\.constraint).joined(separator: ", ")]
+                })
+                if p.notFitting.count > shown.count {
+                    o += "… and \(p.notFitting.count - shown.count) more (all in the JSON and Markdown)\n"
+                }
+            }
+            o += "\n"
+        }
+        return o
+    }
+
+    /// Markdown: one section per profile. `charts` maps a profile name to a relative figure path to link.
+    public func markdown(charts: [String: String] = [:], headingLevel: Int = 1) -> String {
+        let h = String(repeating: "#", count: headingLevel)
+        var o = "\(h) Hardware budgets for \(md(resultsName))\n\n"
+        o += "Each profile's limits are checked against every case: BitOps per image, weight storage and peak activation "
+        o += "memory exactly; time per image and fidelity where the profile asks. Cases that fit are ranked by fidelity "
+        o += "(mean logit SQNR, highest first), then by cost (BitOps, weights, activations); for the others the binding "
+        o += "constraint is the limit exceeded by the largest relative amount.\n\n"
+        o += markdownTable(["profile", "limits", "cases that fit", "best in budget"], profiles.map { p in
+            [md(p.profile.name), md(p.profile.limitsText), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)",
+             p.best.map { md($0.label) } ?? "none"]
+        }, right: [2])
+        for p in profiles {
+            o += "\n\(h)# \(md(p.profile.name))\n\n"
+            if let d = p.profile.description { o += "\(md(d)).\n\n" }
+            o += "Limits: \(md(p.profile.limitsText)).\n\n"
+            if let b = p.best {
+                o += "**Best in budget: \(md(b.label))** — \(b.fidelityText), \(si(Double(b.bitops))) BitOps, "
+                o += "\(bytesText(Double(b.weightStorageBytes))) of weights, \(bytesText(Double(b.peakActivationBytes))) of peak activations.\n\n"
+            } else {
+                o += "**No case fits this profile.**"
+                if let c = closestFirst(p.notFitting).first, let v = c.binding { o += " The closest is \(md(c.label)): \(md(v.text))." }
+                o += "\n\n"
+            }
+            if let chart = charts[p.profile.name] {
+                o += "![Cost against fidelity for \(md(p.profile.name))](\(chart.replacingOccurrences(of: " ", with: "%20")))\n\n"
+            }
+            if !p.fitting.isEmpty {
+                o += "Cases that fit, best first:\n\n"
+                o += markdownTable(["#", "case"] + Self.header, p.fitting.map { ["\($0.rank ?? 0)", md($0.label)] + $0.row },
+                                   right: [0, 2, 3, 4, 5, 6, 7])
+                o += "\n"
+            }
+            if !p.notFitting.isEmpty {
+                let rows = closestFirst(p.notFitting).map { c in
+                    [md(c.label), md(c.binding?.text ?? ""), md(c.violations.dropFirst().map(\.text).joined(separator: "; "))]
+                }
+                let table = markdownTable(["case", "binding constraint", "also exceeded"], rows)
+                if rows.count > 10 {
+                    o += "<details><summary>\(rows.count) cases do not fit (closest first)</summary>\n\n\(table)\n</details>\n"
+                } else {
+                    o += "Cases that do not fit (closest first):\n\n\(table)"
+                }
+            }
+            if p.excluded > 0 { o += "\n\(p.excluded) case\(p.excluded == 1 ? " was" : "s were") not judged (another BitOps convention, or the case failed to run).\n" }
+        }
+        return o
+    }
+
+    /// JSON: every profile with its fitting cases (ranked) and the others with all their violations.
+    public func json() throws -> Data {
+        try analysisEncoder().encode(self) + Data("\n".utf8)
+    }
+}
+
+/// Cases that do not fit, those nearest to fitting first (smallest binding excess), then in grid order.
+func closestFirst(_ cases: [BudgetCase]) -> [BudgetCase] {
+    cases.enumerated().sorted { a, b in
+        let x = a.element.binding?.relative ?? .infinity, y = b.element.binding?.relative ?? .infinity
+        return x != y ? x < y : a.offset < b.offset
+    }.map(\.element)
+}
