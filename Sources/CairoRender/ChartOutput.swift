@@ -1,0 +1,164 @@
+// # CairoRender — API overview
+//
+// The only module that imports Cairo. It draws `Charts.ChartSpec` values and writes paginated PDFs.
+//
+// ```swift
+// import Charts
+// import CairoRender
+//
+// // One chart, one file (format from the argument; the file is written whole or not at all):
+// try renderChart(spec, to: "figs/total-vs-size.pdf", format: .pdf, size: .oneColumn)
+// try renderChart(spec, to: "figs/total-vs-size.png", format: .png, size: .twoColumn, dpi: 300)
+//
+// // Bytes in memory (notebooks, HTML): PNG, SVG or PDF.
+// let png: Data = try renderChartData(spec, format: .png, size: .oneColumn, dpi: 150)
+//
+// // A paginated PDF (reports): text, lines, rectangles, charts as vectors, pages.
+// let doc = try PDFDocument(path: "report.pdf", pageSize: .a4, title: "BitSweep report")
+// doc.drawText("Results", anchoredAt: Point(72, 72), horizontal: 0, vertical: 0,
+//              font: Font(size: 18, bold: true), color: .ink)
+// try doc.drawChart(spec, in: Rect(x: 72, y: 110, width: 451, height: 220))
+// doc.newPage()
+// try doc.finish()          // writes report.pdf.tmp-…, then renames to report.pdf
+// ```
+//
+// Output properties: PDF embeds fonts as TrueType (CID) subsets, never Type 3, so text stays selectable and
+// journals accept it; SVG from Cairo draws text as glyph outlines (`<symbol>`/`<use>` paths, no `<text>`),
+// which look right everywhere but cannot be selected or searched; PNG is rendered at the requested DPI on
+// a white background (pixel size = inches × DPI, rounded).
+//
+// `renderGallery(to:formats:dpi:)` renders `ChartGallery.samples()` in the chosen formats.
+
+import CCairo
+import Charts
+import Foundation
+
+/// Output file formats.
+public enum ChartFormat: String, CaseIterable, Sendable {
+    case pdf, svg, png
+
+    /// The format a file name's extension names (`.pdf`, `.svg`, `.png`, any case), or nil.
+    public init?(pathExtension path: String) {
+        self.init(rawValue: (path as NSString).pathExtension.lowercased())
+    }
+}
+
+/// Renders `spec` into memory and returns the file's bytes.
+/// - Parameters:
+///   - size: figure size; nil uses `spec.preferredSize`.
+///   - dpi: raster resolution for PNG (ignored for PDF and SVG, which are vector).
+///   - theme: fonts and sizes (e.g. `.paper(fontFamily: "DejaVu Serif")`).
+/// - Throws: `ChartError` for data the chart cannot show, or when Cairo fails.
+public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: FigureSize? = nil, dpi: Int = 300,
+                            theme: ChartTheme = .paper) throws -> Data {
+    try ChartLayout.validate(spec)
+    let figure = size ?? spec.preferredSize
+    let pt = figure.points
+    let sink = ByteSink()
+    let closure = Unmanaged.passUnretained(sink).toOpaque()
+    return try withExtendedLifetime(sink) {
+        switch format {
+        case .pdf:
+            let surface = cairo_pdf_surface_create_for_stream(appendToByteSink, closure, pt.width, pt.height)!
+            let canvas = try CairoCanvas(surface: surface)
+            cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "BitSweep")
+            if let t = spec.title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, t) }
+            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
+            cairo_surface_finish(surface)
+            try canvas.check("writing PDF")
+        case .svg:
+            let surface = cairo_svg_surface_create_for_stream(appendToByteSink, closure, pt.width, pt.height)!
+            cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
+            let canvas = try CairoCanvas(surface: surface)
+            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
+            cairo_surface_finish(surface)
+            try canvas.check("writing SVG")
+        case .png:
+            guard dpi > 0 && dpi <= 2400 else { throw ChartError.output("PNG resolution must be 1…2400 dpi, got \(dpi)") }
+            let px = figure.pixels(dpi: dpi)
+            let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(px.width), Int32(px.height))!
+            let canvas = try CairoCanvas(surface: surface)
+            cairo_scale(canvas.cr, Double(px.width) / pt.width, Double(px.height) / pt.height)
+            cairo_set_source_rgb(canvas.cr, 1, 1, 1)
+            cairo_paint(canvas.cr)
+            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
+            cairo_surface_flush(surface)
+            let status = cairo_surface_write_to_png_stream(surface, appendToByteSink, closure)
+            guard status == CAIRO_STATUS_SUCCESS else {
+                throw ChartError.output("writing PNG: \(String(cString: cairo_status_to_string(status)))")
+            }
+            try canvas.check("writing PNG")
+        }
+        return sink.data
+    }
+}
+
+/// Renders `spec` to a file. The bytes are produced in memory and written atomically (temporary file,
+/// then rename), so a failed render never leaves a partial file under `path`. Missing parent directories
+/// are created.
+/// - Parameters:
+///   - format: nil takes the format from `path`'s extension.
+///   - size: nil uses `spec.preferredSize`. `dpi` applies to PNG only.
+public func renderChart(_ spec: ChartSpec, to path: String, format: ChartFormat? = nil, size: FigureSize? = nil,
+                        dpi: Int = 300, theme: ChartTheme = .paper) throws {
+    guard let fmt = format ?? ChartFormat(pathExtension: path) else {
+        throw ChartError.output("cannot tell the chart format from \"\(path)\": use .pdf, .svg or .png, or pass format:")
+    }
+    let data = try renderChartData(spec, format: fmt, size: size, dpi: dpi, theme: theme)
+    try writeAtomically(data, to: path)
+}
+
+/// Writes `data` to `path` via a temporary file in the same directory and a rename.
+func writeAtomically(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url, options: .atomic)
+    } catch {
+        throw ChartError.output("cannot write \(path): \(error.localizedDescription)")
+    }
+}
+
+/// Renders every `ChartGallery` sample into `directory` as `<name>.<format>` for each format, plus
+/// `gallery.pdf` (all charts in one paginated document, two per A4 page) when PDF is among the formats.
+/// Returns the paths written, in order.
+@discardableResult
+public func renderGallery(to directory: String, formats: [ChartFormat] = ChartFormat.allCases, dpi: Int = 200,
+                          theme: ChartTheme = .paper) throws -> [String] {
+    let samples = try ChartGallery.samples()
+    var written: [String] = []
+    for s in samples {
+        for f in formats {
+            let path = (directory as NSString).appendingPathComponent("\(s.name).\(f.rawValue)")
+            try renderChart(s.spec, to: path, format: f, dpi: dpi, theme: theme)
+            written.append(path)
+        }
+    }
+    if formats.contains(.pdf) {
+        let path = (directory as NSString).appendingPathComponent("gallery.pdf")
+        let doc = try PDFDocument(path: path, pageSize: .a4, title: "BitSweep chart gallery")
+        let margin = 56.0
+        let body = Rect(x: margin, y: margin, width: doc.pageSize.width - 2 * margin, height: doc.pageSize.height - 2 * margin)
+        let heading = Font(family: theme.fontFamily, size: 14, bold: true)
+        let small = Font(family: theme.fontFamily, size: 8)
+        for (i, s) in samples.enumerated() {
+            let slot = i % 2
+            if slot == 0 {
+                if i > 0 { doc.newPage() }
+                if i == 0 {
+                    doc.drawText("BitSweep chart gallery", anchoredAt: Point(body.minX, body.minY), horizontal: 0, vertical: 0, font: heading, color: .ink)
+                }
+                doc.drawText("page \(doc.pageNumber)", anchoredAt: Point(body.maxX, body.maxY + 20), horizontal: 1, vertical: 1, font: small, color: .grey(0.4))
+            }
+            let size = s.spec.preferredSize.points
+            let scale = min(1, body.width / size.width)
+            let w = size.width * scale, h = size.height * scale
+            let top = body.minY + 40 + Double(slot) * (body.height - 40) / 2
+            doc.drawText(s.name, anchoredAt: Point(body.minX, top - 6), horizontal: 0, vertical: 1, font: Font.monospaced(size: 8), color: .grey(0.35))
+            try doc.drawChart(s.spec, in: Rect(x: body.minX + (body.width - w) / 2, y: top, width: w, height: h), theme: theme)
+        }
+        try doc.finish()
+        written.append(path)
+    }
+    return written
+}

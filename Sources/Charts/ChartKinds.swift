@@ -1,0 +1,246 @@
+import Foundation
+
+/// One bar of the layer-wise chart: a block (or the stem / classifier) and its BitOps by layer kind.
+public struct LayerCost: Sendable, Hashable {
+    public var label: String
+    public var stem: Double
+    public var depthwise: Double
+    public var pointwise: Double
+    public var classifier: Double
+    public init(label: String, stem: Double = 0, depthwise: Double = 0, pointwise: Double = 0, classifier: Double = 0) {
+        self.label = label; self.stem = stem; self.depthwise = depthwise; self.pointwise = pointwise; self.classifier = classifier
+    }
+    public var total: Double { stem + depthwise + pointwise + classifier }
+}
+
+/// A named series of (x, y) points, e.g. one precision's total BitOps at each image size.
+public struct LineSeries: Sendable, Hashable {
+    public var label: String
+    public var points: [DataPoint]
+    public init(label: String, points: [DataPoint]) { self.label = label; self.points = points }
+    public init(label: String, points: [(Double, Double)]) { self.init(label: label, points: points.map { DataPoint($0.0, $0.1) }) }
+}
+
+/// A named list of values, one per category (grouped bars).
+public struct NamedValues: Sendable, Hashable {
+    public var name: String
+    public var values: [Double]
+    public init(name: String, values: [Double]) { self.name = name; self.values = values }
+}
+
+/// One case in a cost-against-quality chart.
+public struct CostQualityPoint: Sendable, Hashable {
+    /// The case identity (used to highlight it and, for highlighted points, written next to it).
+    public var label: String
+    /// Total BitOps (x, log scale), > 0.
+    public var cost: Double
+    /// Fidelity (y): SQNR in dB, top-1 agreement in 0…1, …
+    public var quality: Double
+    /// Colour group, usually the precision label (coloured with `PrecisionColors`); nil draws blue.
+    public var group: String?
+    public init(label: String, cost: Double, quality: Double, group: String? = nil) {
+        self.label = label; self.cost = cost; self.quality = quality; self.group = group
+    }
+}
+
+/// Builders for the six chart kinds BitSweep's reports use. Each takes plain data, checks it (throwing
+/// `ChartError` with a message naming the problem), and returns a `ChartSpec` ready for any renderer.
+public enum ChartKinds {
+    /// Colours of the layer kinds in the layer-wise chart.
+    public static let stemColor = OkabeIto.grey
+    public static let depthwiseColor = OkabeIto.skyBlue
+    public static let pointwiseColor = OkabeIto.blue
+    public static let classifierColor = OkabeIto.orange
+
+    /// 1. Layer-wise BitOps: one stacked bar per layer/block (stem, depthwise, pointwise, classifier
+    /// segments; kinds that are zero everywhere are left out of the legend).
+    /// - Parameters:
+    ///   - asShares: plot each segment as a share of the whole network's BitOps (y in %).
+    ///   - valueLabels: write each bar's total above it.
+    public static func layerwiseBitOps(title: String?, layers: [LayerCost], asShares: Bool = false, valueLabels: Bool = true,
+                                       xTitle: String? = "Layer", yTitle: String? = nil, size: FigureSize = .twoColumn) throws -> ChartSpec {
+        guard !layers.isEmpty else { throw ChartError.empty("layer-wise chart has no layers") }
+        for l in layers {
+            for v in [l.stem, l.depthwise, l.pointwise, l.classifier] where !v.isFinite {
+                throw ChartError.nonFinite(what: "layer \"\(l.label)\"", value: v)
+            }
+        }
+        let grand = layers.map(\.total).reduce(0, +)
+        let scale = asShares ? (grand != 0 ? 1 / grand : 1) : 1
+        let kinds: [(String, Color, KeyPath<LayerCost, Double>)] = [
+            ("stem", stemColor, \.stem), ("depthwise", depthwiseColor, \.depthwise),
+            ("pointwise", pointwiseColor, \.pointwise), ("classifier", classifierColor, \.classifier),
+        ]
+        let series = kinds.compactMap { (name, color, key) -> BarSeries? in
+            let values = layers.map { $0[keyPath: key] * scale }
+            return values.contains(where: { $0 != 0 }) ? BarSeries(name: name, color: color, values: values) : nil
+        }
+        let format: NumberFormat = asShares ? .percent : .si
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .categories(layers.map(\.label))),
+            y: Axis(title: yTitle ?? (asShares ? "Share of total BitOps" : "BitOps"), includesZero: true, format: format, grid: true),
+            marks: [.bars(BarMark(series: series, arrangement: .stacked, valueLabels: valueLabels ? .totals : .none, labelFormat: format))],
+            legend: Legend(entries: series.map { LegendEntry(label: $0.name, color: $0.color, symbol: .swatch) }),
+            preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+
+    /// 2. Total BitOps against image size: one line per precision, markers at the measured points,
+    /// log–log by default. With ten or fewer distinct sizes the x ticks are exactly the measured sizes.
+    /// - Throws: `ChartError.nonPositiveOnLogScale` for a size or total ≤ 0 on a log axis.
+    public static func totalVersusSize(title: String?, series: [LineSeries], xTitle: String = "Image size (px)",
+                                       yTitle: String = "Total BitOps", logX: Bool = true, logY: Bool = true,
+                                       colors: PrecisionColors = .standard, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard series.contains(where: { !$0.points.isEmpty }) else { throw ChartError.empty("no series has points") }
+        let xs = Set(series.flatMap { $0.points.map(\.x) }).sorted()
+        var lines: [Mark] = []
+        var entries: [LegendEntry] = []
+        for (i, s) in series.enumerated() {
+            let color = colors.color(for: s.label)
+            let marker = MarkerShape.shape(i)
+            lines.append(.line(LineMark(name: s.label, points: s.points.sorted { $0.x < $1.x }, color: color, marker: marker)))
+            entries.append(LegendEntry(label: s.label, color: color, symbol: .line(marker: marker, dash: [])))
+        }
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: logX ? .log : .linear, format: .plain, ticks: xs.count <= 10 ? .values(xs) : .automatic),
+            y: Axis(title: yTitle, scale: logY ? .log : .linear, includesZero: !logY, format: .si, grid: true),
+            marks: lines, legend: Legend(entries: entries), preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+
+    /// 3. Heatmap: rows × columns of values (e.g. block count × precision), cells coloured by value on a
+    /// sequential map (log colour scale by default, for BitOps), values written inside each cell in black or
+    /// white for contrast, and a colour bar. Nil cells stay blank.
+    /// - Parameters:
+    ///   - values: `values[row][column]`; rows are drawn top to bottom in `rowLabels` order.
+    ///   - logColor: colour by log₁₀(value); every non-nil value must then be > 0.
+    public static func heatmap(title: String?, rowLabels: [String], columnLabels: [String], values: [[Double?]],
+                               xTitle: String? = nil, yTitle: String? = nil, colorBarTitle: String? = nil,
+                               logColor: Bool = true, colorMap: ColorMap = .viridis, format: NumberFormat = .si,
+                               annotate: Bool = true, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard !rowLabels.isEmpty, !columnLabels.isEmpty else { throw ChartError.empty("heatmap has no rows or columns") }
+        let flat = values.flatMap { $0 }
+        if let bad = flat.compactMap({ $0 }).first(where: { !$0.isFinite }) { throw ChartError.nonFinite(what: "heatmap", value: bad) }
+        let scale = try ColorScale.spanning(flat, map: colorMap, logarithmic: logColor)
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .categories(columnLabels)),
+            y: Axis(title: yTitle, scale: .categories(rowLabels)),
+            marks: [.cells(CellMark(values: values, colorScale: scale, annotate: annotate, format: format))],
+            colorBar: ColorBar(title: colorBarTitle, scale: scale, format: format),
+            preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+
+    /// Indices of the Pareto-optimal points: no other point is at most as costly and at least as good
+    /// with one of the two strictly better. Sorted by increasing cost. Ties (identical points) are all kept.
+    public static func paretoFront(costs: [Double], qualities: [Double], higherIsBetter: Bool = true) -> [Int] {
+        precondition(costs.count == qualities.count, "paretoFront: costs and qualities differ in length")
+        let q = higherIsBetter ? qualities : qualities.map { -$0 }
+        var front: [Int] = []
+        for i in costs.indices {
+            let dominated = costs.indices.contains { j in
+                j != i && costs[j] <= costs[i] && q[j] >= q[i] && (costs[j] < costs[i] || q[j] > q[i])
+            }
+            if !dominated { front.append(i) }
+        }
+        return front.sorted { costs[$0] != costs[$1] ? costs[$0] < costs[$1] : q[$0] > q[$1] }
+    }
+
+    /// 4. Cost against quality: total BitOps (log x) against fidelity, one point per case. The Pareto front
+    /// is joined by a line and coloured by group; dominated points are grey. An optional budget draws a
+    /// dashed vertical line with the feasible side (cost ≤ budget) shaded; an optional highlighted case gets
+    /// a ring and its label.
+    /// - Parameters:
+    ///   - higherIsBetter: false when smaller y is better (e.g. an error rate).
+    ///   - qualityFormat: tick format for y (`.plain` for dB, `.percent` for agreement in 0…1).
+    public static func costQuality(title: String?, points: [CostQualityPoint], xTitle: String = "Total BitOps",
+                                   yTitle: String = "SQNR (dB)", qualityFormat: NumberFormat = .plain,
+                                   higherIsBetter: Bool = true, budget: Double? = nil, highlight: String? = nil,
+                                   colors: PrecisionColors = .standard, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard !points.isEmpty else { throw ChartError.empty("cost/quality chart has no points") }
+        if let bad = points.first(where: { !($0.cost > 0) }) {
+            throw ChartError.nonPositiveOnLogScale(axis: "x axis (\(xTitle))", value: bad.cost)
+        }
+        if let b = budget, !(b > 0) { throw ChartError.nonPositiveOnLogScale(axis: "x axis (\(xTitle)) budget", value: b) }
+        let front = paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality), higherIsBetter: higherIsBetter)
+        let onFront = Set(front)
+        let dominatedColor = Color(rgb: 0xBBBBBB)
+        var marks: [Mark] = []
+        var entries: [LegendEntry] = []
+        if let b = budget {
+            marks.append(.region(RegionMark(xTo: b, color: OkabeIto.bluishGreen.withAlpha(0.10))))
+            marks.append(.rule(RuleMark(orientation: .vertical, value: b, color: Color(rgb: 0x006B4E), label: "budget " + NumberFormat.si.string(b))))
+            entries.append(LegendEntry(label: "within budget", color: OkabeIto.bluishGreen.withAlpha(0.25), symbol: .swatch))
+        }
+        marks.append(.line(LineMark(name: "Pareto front", points: front.map { DataPoint(points[$0].cost, points[$0].quality) },
+                                    color: .grey(0.35), width: 0.9, marker: nil)))
+        var scatter: [ScatterPoint] = []
+        var groupsSeen: [String] = []
+        for (i, p) in points.enumerated() {
+            let isFront = onFront.contains(i)
+            let groupColor = p.group.map { colors.color(for: $0) } ?? OkabeIto.blue
+            let hl = p.label == highlight
+            scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: isFront ? groupColor : dominatedColor,
+                                        radius: isFront ? 2.8 : 2.3, label: hl ? p.label : nil, highlighted: hl))
+            if isFront, let g = p.group, !groupsSeen.contains(g) { groupsSeen.append(g) }
+        }
+        marks.append(.points(PointMark(points: scatter)))
+        for g in groupsSeen { entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(.circle))) }
+        if onFront.count < points.count { entries.append(LegendEntry(label: "dominated", color: dominatedColor, symbol: .marker(.circle))) }
+        entries.append(LegendEntry(label: "Pareto front", color: .grey(0.35), symbol: .line(marker: nil, dash: [])))
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .log, format: .si, grid: true),
+            y: Axis(title: yTitle, format: qualityFormat, grid: true),
+            marks: marks, legend: Legend(entries: entries), preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+
+    /// 5. Grouped bars: for each category, one bar per series side by side (e.g. weight storage in KiB per
+    /// configuration). Series are coloured by `colors` when given (precision labels), else in Okabe–Ito order.
+    public static func groupedBars(title: String?, categories: [String], series: [NamedValues], xTitle: String? = nil,
+                                   yTitle: String? = nil, format: NumberFormat = .si, valueLabels: Bool = false,
+                                   colors: PrecisionColors? = nil, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard !categories.isEmpty, !series.isEmpty else { throw ChartError.empty("grouped bars need categories and series") }
+        let bars = series.enumerated().map { (i, s) in
+            BarSeries(name: s.name, color: colors?.color(for: s.name) ?? OkabeIto.color(i), values: s.values)
+        }
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .categories(categories)),
+            y: Axis(title: yTitle, includesZero: true, format: format, grid: true),
+            marks: [.bars(BarMark(series: bars, arrangement: .grouped, valueLabels: valueLabels ? .totals : .none, labelFormat: format))],
+            legend: Legend(entries: bars.map { LegendEntry(label: $0.name, color: $0.color, symbol: .swatch) }),
+            preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+
+    /// 6. Delta heatmap between two result sets: `deltas[row][column]` = new − old (or a relative change),
+    /// on a diverging blue–white–red scale centred at zero (blue = decrease, red = increase). Cells that did
+    /// not change (exactly 0) and missing cells (nil) are blank; the rest are written with their sign.
+    public static func deltaHeatmap(title: String?, rowLabels: [String], columnLabels: [String], deltas: [[Double?]],
+                                    xTitle: String? = nil, yTitle: String? = nil, colorBarTitle: String? = "change",
+                                    format: NumberFormat = .percent, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard !rowLabels.isEmpty, !columnLabels.isEmpty else { throw ChartError.empty("delta heatmap has no rows or columns") }
+        let flat = deltas.flatMap { $0 }
+        if let bad = flat.compactMap({ $0 }).first(where: { !$0.isFinite }) { throw ChartError.nonFinite(what: "delta heatmap", value: bad) }
+        let scale = ColorScale.centredAtZero(flat)
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .categories(columnLabels)),
+            y: Axis(title: yTitle, scale: .categories(rowLabels)),
+            marks: [.cells(CellMark(values: deltas, colorScale: scale, annotate: true, format: format, signed: true, blankZeros: true))],
+            colorBar: ColorBar(title: colorBarTitle, scale: scale, format: format),
+            preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+}

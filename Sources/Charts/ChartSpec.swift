@@ -1,0 +1,267 @@
+// # Charts — API overview
+//
+// Chart specifications are plain values that know nothing of Cairo. Build one with a chart builder, then
+// hand it to a renderer:
+//
+// ```swift
+// import Charts
+// import CairoRender
+//
+// let colors = PrecisionColors(labels: ["w8a8", "w4a4", "fp32"])        // once per report
+// let spec = try ChartKinds.totalVersusSize(
+//     title: "Total BitOps vs image size",
+//     series: [.init(label: "w8a8", points: [(128, 1.1e9), (224, 3.4e9)])], colors: colors)
+// try renderChart(spec, to: "out/total.pdf", format: .pdf, size: .oneColumn)
+// ```
+//
+// Builders (`ChartKinds`, all take plain Strings/Doubles and validate their input, throwing `ChartError`):
+// 1. `layerwiseBitOps(title:layers:asShares:valueLabels:...)` — stacked stem/depthwise/pointwise/classifier bars.
+// 2. `totalVersusSize(title:series:...)` — one line per precision, log–log, markers at measured points.
+// 3. `heatmap(title:rowLabels:columnLabels:values:...)` — annotated cells, log colour option, colour bar.
+// 4. `costQuality(title:points:...)` — BitOps (log x) vs fidelity, Pareto front, budget line, highlight.
+// 5. `groupedBars(title:categories:series:...)` — side-by-side bars per category.
+// 6. `deltaHeatmap(title:rowLabels:columnLabels:deltas:...)` — diverging, centred at zero, unchanged blank.
+//
+// Pieces: `ChartSpec` (title, `Axis` x/y, `[Mark]`, `Legend`, `ColorBar?`, preferred `FigureSize`);
+// `ChartLayout.draw(_:in:on:theme:)` lays a spec out on any `Renderer`; `RecordingRenderer` for tests;
+// `NiceTicks`, `NumberFormat` (SI labels), `OkabeIto`, `ColorMap`, `ColorScale`, `PrecisionColors`;
+// `ChartGallery.samples` (built-in sample data for every kind).
+
+/// How an axis maps data to positions.
+public enum AxisScale: Sendable, Hashable {
+    /// Linear, with nice ticks.
+    case linear
+    /// Base-10 logarithmic, decade ticks; all data must be > 0.
+    case log
+    /// Evenly spaced named slots (bars, heatmap cells). On the y axis the first category is at the top.
+    case categories([String])
+}
+
+/// Which ticks an axis shows.
+public enum TickRule: Sendable, Hashable {
+    /// Nice numbers chosen from the data and the room available.
+    case automatic
+    /// Exactly these values (e.g. the measured image sizes), labelled with the axis format.
+    case values([Double])
+}
+
+/// One axis: title, scale, domain, tick rule and label format.
+public struct Axis: Sendable, Hashable {
+    public var title: String?
+    public var scale: AxisScale
+    /// Fixed data range; nil to fit the data (linear axes are extended to whole tick steps).
+    public var domain: ClosedRange<Double>?
+    /// Linear axes only: make the fitted domain reach zero (bar charts).
+    public var includesZero: Bool
+    public var format: NumberFormat
+    public var ticks: TickRule
+    /// Light grid lines across the plot at each major tick.
+    public var grid: Bool
+
+    public init(title: String? = nil, scale: AxisScale = .linear, domain: ClosedRange<Double>? = nil,
+                includesZero: Bool = false, format: NumberFormat = .plain, ticks: TickRule = .automatic,
+                grid: Bool = false) {
+        self.title = title; self.scale = scale; self.domain = domain; self.includesZero = includesZero
+        self.format = format; self.ticks = ticks; self.grid = grid
+    }
+
+    public var categories: [String]? {
+        if case let .categories(c) = scale { return c }
+        return nil
+    }
+}
+
+/// One stacked/grouped bar series: a value per category of the x axis.
+public struct BarSeries: Sendable, Hashable {
+    public var name: String
+    public var color: Color
+    public var values: [Double]
+    public init(name: String, color: Color, values: [Double]) { self.name = name; self.color = color; self.values = values }
+}
+
+/// Bars over the x axis's categories.
+public struct BarMark: Sendable, Hashable {
+    public enum Arrangement: Sendable, Hashable { case stacked, grouped }
+    public enum ValueLabels: Sendable, Hashable {
+        case none
+        /// The stack total (stacked) or each bar's value (grouped), above the bar.
+        case totals
+    }
+    public var series: [BarSeries]
+    public var arrangement: Arrangement
+    public var valueLabels: ValueLabels
+    public var labelFormat: NumberFormat
+    public init(series: [BarSeries], arrangement: Arrangement, valueLabels: ValueLabels = .none, labelFormat: NumberFormat = .si) {
+        self.series = series; self.arrangement = arrangement; self.valueLabels = valueLabels; self.labelFormat = labelFormat
+    }
+}
+
+/// A data point on continuous axes.
+public struct DataPoint: Sendable, Hashable {
+    public var x: Double
+    public var y: Double
+    public init(_ x: Double, _ y: Double) { self.x = x; self.y = y }
+}
+
+/// A polyline through points, with optional markers.
+public struct LineMark: Sendable, Hashable {
+    public var name: String
+    public var points: [DataPoint]
+    public var color: Color
+    public var width: Double
+    public var dash: [Double]
+    public var marker: MarkerShape?
+    public init(name: String, points: [DataPoint], color: Color, width: Double = 1.25, dash: [Double] = [], marker: MarkerShape? = .circle) {
+        self.name = name; self.points = points; self.color = color; self.width = width; self.dash = dash; self.marker = marker
+    }
+}
+
+/// One scatter point.
+public struct ScatterPoint: Sendable, Hashable {
+    public var x: Double
+    public var y: Double
+    public var color: Color
+    public var marker: MarkerShape
+    /// Marker radius in points.
+    public var radius: Double
+    /// Drawn next to the point when set (keep these few: the layout moves them to avoid overlaps but does
+    /// not drop them).
+    public var label: String?
+    /// Draw a ring around the point (the highlighted case).
+    public var highlighted: Bool
+    public init(x: Double, y: Double, color: Color, marker: MarkerShape = .circle, radius: Double = 2.6,
+                label: String? = nil, highlighted: Bool = false) {
+        self.x = x; self.y = y; self.color = color; self.marker = marker; self.radius = radius
+        self.label = label; self.highlighted = highlighted
+    }
+}
+
+/// Scatter points.
+public struct PointMark: Sendable, Hashable {
+    public var points: [ScatterPoint]
+    public init(points: [ScatterPoint]) { self.points = points }
+}
+
+/// Heatmap cells: `values[row][column]` over the y categories (rows, top to bottom) and x categories.
+public struct CellMark: Sendable, Hashable {
+    public var values: [[Double?]]
+    public var colorScale: ColorScale
+    /// Write each value inside its cell, in black or white for contrast.
+    public var annotate: Bool
+    public var format: NumberFormat
+    /// Prefix positive annotations with "+" (delta heatmaps).
+    public var signed: Bool
+    /// Leave cells whose value is exactly zero blank (no fill, no text). Nil cells are always blank.
+    public var blankZeros: Bool
+    public init(values: [[Double?]], colorScale: ColorScale, annotate: Bool = true, format: NumberFormat = .si,
+                signed: Bool = false, blankZeros: Bool = false) {
+        self.values = values; self.colorScale = colorScale; self.annotate = annotate; self.format = format
+        self.signed = signed; self.blankZeros = blankZeros
+    }
+}
+
+/// A straight reference line across the plot at a data value (e.g. a budget).
+public struct RuleMark: Sendable, Hashable {
+    public enum Orientation: Sendable, Hashable {
+        /// A vertical line at an x value.
+        case vertical
+        /// A horizontal line at a y value.
+        case horizontal
+    }
+    public var orientation: Orientation
+    public var value: Double
+    public var color: Color
+    public var width: Double
+    public var dash: [Double]
+    /// Written along the line, inside the plot, near its top (vertical) or right end (horizontal).
+    public var label: String?
+    public init(orientation: Orientation, value: Double, color: Color = .ink, width: Double = 1,
+                dash: [Double] = [4, 2], label: String? = nil) {
+        self.orientation = orientation; self.value = value; self.color = color; self.width = width
+        self.dash = dash; self.label = label
+    }
+}
+
+/// A shaded band in data coordinates; a nil bound reaches the edge of the plot.
+public struct RegionMark: Sendable, Hashable {
+    public var xFrom: Double?
+    public var xTo: Double?
+    public var yFrom: Double?
+    public var yTo: Double?
+    public var color: Color
+    public init(xFrom: Double? = nil, xTo: Double? = nil, yFrom: Double? = nil, yTo: Double? = nil, color: Color) {
+        self.xFrom = xFrom; self.xTo = xTo; self.yFrom = yFrom; self.yTo = yTo; self.color = color
+    }
+}
+
+/// Something drawn in the plot area.
+public enum Mark: Sendable, Hashable {
+    case bars(BarMark)
+    case line(LineMark)
+    case points(PointMark)
+    case cells(CellMark)
+    case rule(RuleMark)
+    case region(RegionMark)
+}
+
+/// One legend entry.
+public struct LegendEntry: Sendable, Hashable {
+    public enum Symbol: Sendable, Hashable {
+        /// A filled square (bars, regions).
+        case swatch
+        /// A short line, with an optional marker in the middle.
+        case line(marker: MarkerShape?, dash: [Double])
+        /// A marker alone (scatter).
+        case marker(MarkerShape)
+    }
+    public var label: String
+    public var color: Color
+    public var symbol: Symbol
+    public init(label: String, color: Color, symbol: Symbol) { self.label = label; self.color = color; self.symbol = symbol }
+}
+
+/// The legend and where it goes. It never covers data: `.automatic` puts it inside the plot only in a
+/// corner that no mark touches, and otherwise above the plot.
+public struct Legend: Sendable, Hashable {
+    public enum Placement: Sendable, Hashable {
+        /// Inside an empty corner of the plot if one is free, else a row above the plot.
+        case automatic
+        /// Rows above the plot, below the title.
+        case top
+        /// A column right of the plot.
+        case right
+    }
+    public var entries: [LegendEntry]
+    public var placement: Placement
+    public var title: String?
+    public init(entries: [LegendEntry] = [], placement: Placement = .automatic, title: String? = nil) {
+        self.entries = entries; self.placement = placement; self.title = title
+    }
+    public static let none = Legend()
+}
+
+/// A colour bar right of the plot explaining a heatmap's colours.
+public struct ColorBar: Sendable, Hashable {
+    public var title: String?
+    public var scale: ColorScale
+    public var format: NumberFormat
+    public init(title: String?, scale: ColorScale, format: NumberFormat) { self.title = title; self.scale = scale; self.format = format }
+}
+
+/// A complete chart: everything needed to draw it, as plain values.
+public struct ChartSpec: Sendable, Hashable {
+    public var title: String?
+    public var x: Axis
+    public var y: Axis
+    /// Drawn in order (first underneath).
+    public var marks: [Mark]
+    public var legend: Legend
+    public var colorBar: ColorBar?
+    /// The size the builder designed the chart for; renderers use it unless told otherwise.
+    public var preferredSize: FigureSize
+    public init(title: String? = nil, x: Axis, y: Axis, marks: [Mark], legend: Legend = .none,
+                colorBar: ColorBar? = nil, preferredSize: FigureSize = .oneColumn) {
+        self.title = title; self.x = x; self.y = y; self.marks = marks; self.legend = legend
+        self.colorBar = colorBar; self.preferredSize = preferredSize
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// How numbers are written on axes, in cells and above bars.
+public enum NumberFormat: Sendable, Hashable {
+    /// SI prefixes for large counts: `950`, `1.5 k`, `340 M`, `1.2 G`, `3 T`, `1 P`, `2 E`.
+    case si
+    /// Plain decimal notation (`224`, `0.25`, `31.5`).
+    case plain
+    /// A fraction shown as a percentage: `0.125` → `12.5%`.
+    case percent
+    /// Plain with exactly this many decimals.
+    case fixed(Int)
+
+    /// The minus sign used in labels (U+2212, as typeset text uses; DejaVu has it).
+    public static let minus = "\u{2212}"
+
+    /// Labels for ticks spaced `step` apart: just enough decimals to tell neighbours apart, trailing zeros
+    /// dropped. When `step` is nil (log axes), each label gets up to three significant digits.
+    public func labels(for ticks: [Double], step: Double?) -> [String] {
+        ticks.map { label($0, step: step) }
+    }
+
+    /// One tick label (see `labels(for:step:)`).
+    public func label(_ value: Double, step: Double?) -> String {
+        guard let step, step > 0 else { return string(value) }
+        if value == 0 { return "0" }
+        let sign = value < 0 ? NumberFormat.minus : ""
+        let a = abs(value)
+        switch self {
+        case .si:
+            let e = NumberFormat.siExponent(a)
+            let unit = pow(10, Double(e))
+            let decimals = NumberFormat.decimals(forStep: step / unit)
+            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a / unit)) + NumberFormat.siSuffix(e)
+        case .plain:
+            let decimals = NumberFormat.decimals(forStep: step)
+            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a))
+        case .percent:
+            let decimals = NumberFormat.decimals(forStep: step * 100)
+            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a * 100)) + "%"
+        case let .fixed(d):
+            return sign + String(format: "%.\(max(0, d))f", a)
+        }
+    }
+
+    /// A single value with three significant digits (cell annotations, bar totals).
+    public func string(_ value: Double, significantDigits: Int = 3) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : NumberFormat.minus + "∞") }
+        if value == 0 { return "0" }
+        let sign = value < 0 ? NumberFormat.minus : ""
+        let a = abs(value)
+        switch self {
+        case .si:
+            let r = NumberFormat.roundSignificant(a, significantDigits)
+            let e = NumberFormat.siExponent(r)
+            let m = r / pow(10, Double(e))
+            let decimals = max(0, significantDigits - 1 - Int(floor(log10(m) + 1e-12)))
+            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", m)) + NumberFormat.siSuffix(e)
+        case .plain:
+            let r = NumberFormat.roundSignificant(a, significantDigits)
+            let decimals = max(0, min(12, significantDigits - 1 - Int(floor(log10(r) + 1e-12))))
+            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", r))
+        case .percent:
+            return sign + NumberFormat.plain.string(a * 100, significantDigits: significantDigits) + "%"
+        case let .fixed(d):
+            return sign + String(format: "%.\(max(0, d))f", a)
+        }
+    }
+
+    static let prefixes = ["", " k", " M", " G", " T", " P", " E"]
+
+    /// The SI exponent (multiple of 3, 0…18) for a magnitude; values below 1000 use no prefix.
+    static func siExponent(_ a: Double) -> Int {
+        guard a >= 1000 else { return 0 }
+        return min(18, Int(floor(log10(a) / 3 + 1e-12)) * 3)
+    }
+    static func siSuffix(_ e: Int) -> String { prefixes[e / 3] }
+
+    static func decimals(forStep s: Double) -> Int {
+        guard s > 0, s.isFinite else { return 0 }
+        return max(0, min(12, Int(ceil(-log10(s) - 1e-9))))
+    }
+    static func roundSignificant(_ a: Double, _ digits: Int) -> Double {
+        guard a > 0 else { return a }
+        let e = floor(log10(a))
+        let scale = pow(10, Double(digits - 1) - e)
+        return (a * scale).rounded() / scale
+    }
+    static func trim(_ s: String) -> String {
+        guard s.contains(".") else { return s }
+        var t = s
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t
+    }
+}
