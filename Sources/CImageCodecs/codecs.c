@@ -1,1 +1,0 @@
-int bitsweep_image_codecs_placeholder(void) { return 0; }

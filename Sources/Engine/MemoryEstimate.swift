@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BitOpsCore
+
+/// What building and running a configuration will need, computed from the accounting before anything is
+/// allocated. Layouts are assumed padded to 16 channels (oneDNN's blocked formats), which over-estimates
+/// slightly.
+///
+///     weights      = Σ layers params·4 B, twice for layers whose float twin differs (bits < 32)
+///     activations  = (2 per network) × batch × largest activation · 4 B + the input batch
+///     transient    = the largest layer's plain weights ×3 while it is quantized, folded and reordered
+public struct MemoryEstimate: Hashable, Sendable, Codable {
+    public var weightBytes: Int
+    public var activationBytes: Int
+    public var transientBytes: Int
+    public var totalBytes: Int { weightBytes + activationBytes + transientBytes }
+
+    public init(cost: CostReport, batch: Int, twin: Bool) {
+        func pad(_ c: Int) -> Int { (c + 15) / 16 * 16 }
+        var weights = 0, largestLayer = 0, largestActivation = 0
+        let allFloat = cost.layers.allSatisfy { $0.weightBits == 32 && ($0.kind == .linear || $0.outputBits == 32) }
+        let lanes = twin && !allFloat ? 2 : 1
+        for l in cost.layers {
+            let params: Int
+            switch l.kind {
+            case .depthwise: params = pad(l.inputShape.channels) * l.kernel * l.kernel
+            case .linear: params = pad(l.outputShape.channels) * pad(l.inputShape.channels)
+            default: params = pad(l.outputShape.channels) * pad(l.inputShape.channels) * l.kernel * l.kernel
+            }
+            let copies = lanes == 2 && l.weightBits != 32 ? 2 : 1
+            weights += (params * copies + pad(l.outputShape.channels)) * 4
+            largestLayer = max(largestLayer, l.params * 4)
+            let o = l.outputShape
+            largestActivation = max(largestActivation, pad(o.channels) * o.height * o.width * 4,
+                                    pad(l.inputShape.channels) * l.inputShape.height * l.inputShape.width * 4)
+        }
+        let input = cost.network.inputChannels * cost.inputSize * cost.inputSize * 4 * batch
+        weightBytes = weights
+        activationBytes = 2 * lanes * batch * largestActivation + input
+        transientBytes = 3 * largestLayer
+    }
+
+    /// Bytes the kernel says are available (`MemAvailable` in /proc/meminfo), or nil where unknown.
+    public static func availableBytes() -> Int? {
+        guard let f = fopen("/proc/meminfo", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let s = String(cString: line)
+            if s.hasPrefix("MemAvailable:") {
+                let digits = s.filter(\.isNumber)
+                return Int(digits).map { $0 * 1024 }
+            }
+        }
+        return nil
+    }
+
+    /// Throws a one-line error with the estimate when it exceeds `limit` (default: 85% of MemAvailable).
+    public func check(limit: Int?, what: String) throws {
+        let budget: Int
+        if let limit {
+            budget = limit
+        } else if let available = MemoryEstimate.availableBytes() {
+            budget = available / 100 * 85
+        } else {
+            return
+        }
+        guard totalBytes <= budget else {
+            throw EngineError("\(what) needs about \(formatBytes(totalBytes)) (weights \(formatBytes(weightBytes)), activations \(formatBytes(activationBytes)), build \(formatBytes(transientBytes))) but only \(formatBytes(budget)) may be used; choose fewer blocks, a smaller size or a smaller batch")
+        }
+    }
+}

@@ -1,0 +1,516 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BitOpsCore
+import CDNNL
+
+/// Where a network's weights come from.
+public enum WeightSource: Hashable, Sendable, CustomStringConvertible {
+    /// Deterministic PyTorch-default initialisation (see `NetworkWeights.seeded`).
+    case seed(UInt64)
+    /// A safetensors file with the demo's `state_dict` names (see `NetworkWeights`).
+    case safetensors(String)
+
+    public var description: String {
+        switch self {
+        case .seed(let s): return "seed \(s)"
+        case .safetensors(let p): return p
+        }
+    }
+}
+
+/// How a network is built and run.
+public struct EngineOptions: Hashable, Sendable {
+    /// Weight quantization granularity (default per tensor, as the demo).
+    public var granularity: QuantGranularity
+    /// OpenMP threads for every primitive (set on the calling thread at build and at each run).
+    public var threads: Int
+    /// Images per batch: primitives are created for this batch size; a run with fewer images is padded
+    /// with zero images (their outputs are discarded).
+    public var batchSize: Int
+    /// Build the float twin and measure fidelity (default). Without it `run` returns logits only.
+    public var fidelity: Bool
+    /// Refuse configurations whose estimate exceeds this many bytes; nil = 85% of MemAvailable.
+    public var memoryLimit: Int?
+
+    public init(granularity: QuantGranularity = .perTensor, threads: Int = 1, batchSize: Int = 1,
+                fidelity: Bool = true, memoryLimit: Int? = nil) {
+        self.granularity = granularity
+        self.threads = threads
+        self.batchSize = batchSize
+        self.fidelity = fidelity
+        self.memoryLimit = memoryLimit
+    }
+}
+
+/// Per-image results of one run.
+public struct ImageOutput: Hashable, Sendable, Codable {
+    /// The quantized network's logits.
+    public var logits: [Float]
+    /// Indices of the five largest logits, largest first (ties: lower index first); fewer with < 5 classes.
+    public var top5: [Int]
+    /// Against the float twin (nil when the network was built without `fidelity`).
+    public var fidelity: Fidelity?
+}
+
+/// Wall-clock times of one run, in seconds.
+public struct RunTimings: Hashable, Sendable, Codable {
+    /// The quantized network's primitives (the figure `bench` reports).
+    public var quantizedSeconds: Double = 0
+    /// The float twin's primitives.
+    public var floatSeconds: Double = 0
+    /// Copying the images in and computing the fidelity figures.
+    public var overheadSeconds: Double = 0
+    /// The quantized network's time per layer name (`stem`, `block0.depthwise`, …, `pool`, `classifier`);
+    /// layout conversions oneDNN needed between layers are counted in the layer that needed them.
+    public var layerSeconds: [String: Double] = [:]
+
+    enum CodingKeys: String, CodingKey {
+        case quantizedSeconds = "quantized_seconds", floatSeconds = "float_seconds"
+        case overheadSeconds = "overhead_seconds", layerSeconds = "layer_seconds"
+    }
+}
+
+public struct BatchOutput: Sendable {
+    public var images: [ImageOutput]
+    public var timings: RunTimings
+}
+
+/// A quantized network and its float twin, built once for one configuration (network spec, input size,
+/// weights, granularity, threads, batch size) and run on as many batches as wanted.
+///
+/// Build: weights are loaded or generated, quantized once, BatchNorm folded, reordered into the layouts the
+/// oneDNN primitives chose, and every primitive is created once. Run: each layer of the quantized network
+/// then of the twin, interleaved, so that each block's output can be compared while it is live; memory is
+/// the weights plus four activation buffers (two per network) of the largest activation.
+///
+/// Not for concurrent use: `run` takes a lock. Build several networks to run in parallel.
+public final class Network: @unchecked Sendable {
+    public let spec: NetworkSpec
+    public let inputSize: Int
+    public let options: EngineOptions
+    public let cost: CostReport
+    public let estimate: MemoryEstimate
+    /// True when the twin would compute exactly the same thing (all weights and activations float): it is
+    /// then not built, and the fidelity figures are the trivial ones (SQNR +∞, cosine 1, agreement).
+    public let twinIsIdentical: Bool
+    /// oneDNN's implementation per layer, e.g. `block3.pointwise: brgconv_1x1:avx512_core`.
+    public private(set) var implementations: [(layer: String, implementation: String)] = []
+    /// Seconds spent building (weights, quantization, primitives).
+    public private(set) var buildSeconds: Double = 0
+
+    let context: DNNLContext
+    var ops: [Op] = []
+    var lanes: [Lane] = []
+    var inputBuffer: AlignedBuffer
+    let inputMD: dnnl_memory_desc_t
+    var scratch: AlignedBuffer
+    var weightBuffers: [AlignedBuffer] = []
+    let lock = Mutex()
+
+    /// Builds from a weight source; the memory estimate is checked before anything large is allocated.
+    public convenience init(spec: NetworkSpec, inputSize: Int, weights: WeightSource,
+                            options: EngineOptions = EngineOptions()) throws {
+        let cost = try spec.cost(inputSize: inputSize)
+        let estimate = MemoryEstimate(cost: cost, batch: options.batchSize, twin: options.fidelity)
+        try estimate.check(limit: options.memoryLimit, what: Network.describe(spec, inputSize))
+        let provider: WeightProvider
+        switch weights {
+        case .seed(let s): provider = SeededWeights(seed: s, spec: spec)
+        case .safetensors(let path): provider = try FileWeights(path: path, spec: spec)
+        }
+        try self.init(spec: spec, inputSize: inputSize, provider: provider, cost: cost, estimate: estimate, options: options)
+    }
+
+    /// Builds from weights already in memory.
+    public convenience init(spec: NetworkSpec, inputSize: Int, weights: NetworkWeights,
+                            options: EngineOptions = EngineOptions()) throws {
+        let cost = try spec.cost(inputSize: inputSize)
+        let estimate = MemoryEstimate(cost: cost, batch: options.batchSize, twin: options.fidelity)
+        try estimate.check(limit: options.memoryLimit, what: Network.describe(spec, inputSize))
+        try weights.validate(for: spec)
+        try self.init(spec: spec, inputSize: inputSize, provider: weights, cost: cost, estimate: estimate, options: options)
+    }
+
+    static func describe(_ spec: NetworkSpec, _ size: Int) -> String {
+        "\(spec.name) with \(spec.blocks.count) blocks at \(size)×\(size)"
+    }
+
+    init(spec: NetworkSpec, inputSize: Int, provider: WeightProvider, cost: CostReport, estimate: MemoryEstimate,
+         options: EngineOptions) throws {
+        guard options.threads >= 1 else { throw EngineError("threads \(options.threads) must be at least 1") }
+        guard options.batchSize >= 1 else { throw EngineError("batch size \(options.batchSize) must be at least 1") }
+        let start = monotonicSeconds()
+        self.spec = spec
+        self.inputSize = inputSize
+        self.options = options
+        self.cost = cost
+        self.estimate = estimate
+        let allFloat = cost.layers.allSatisfy { $0.weightBits == Precision.float && ($0.kind == .linear || $0.outputBits == Precision.float) }
+        twinIsIdentical = allFloat
+        setThreads(options.threads)
+        context = try DNNLContext()
+        let n = options.batchSize
+        inputMD = try MemoryDesc.make([n, spec.inputChannels, inputSize, inputSize], tag: dnnl_nchw)
+        inputBuffer = try AlignedBuffer(bytes: MemoryDesc.bytes(inputMD))
+        scratch = try AlignedBuffer(bytes: 64)
+        try buildOps(provider: provider)
+        let twin = options.fidelity && !twinIsIdentical
+        lanes = [try Lane(ops: ops, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: false)]
+        if twin {
+            lanes.append(try Lane(ops: ops, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: true))
+        }
+        buildSeconds = monotonicSeconds() - start
+    }
+
+    // MARK: Building
+
+    func buildOps(provider: WeightProvider) throws {
+        let n = options.batchSize
+        let twin = options.fidelity && !twinIsIdentical
+        var current = inputMD
+        var pendingReorders: [Op] = []
+        var scratchBytes = 0
+
+        func attr(actBits: Int?) throws -> dnnl_primitive_attr_t {
+            var a: dnnl_primitive_attr_t?
+            try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
+            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
+            if let actBits {
+                var po: dnnl_post_ops_t?
+                try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
+                defer { dnnl_post_ops_destroy(po) }
+                try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
+                if let f = Quantizer.activationFactors(bits: actBits) {
+                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_linear, f.up, 0), "activation scale post-op")
+                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_round, 0, 0), "activation round post-op")
+                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_linear, f.down, 0), "activation unscale post-op")
+                }
+                try dnnlCheck(dnnl_primitive_attr_set_post_ops(a, po), "set post-ops")
+            }
+            return a!
+        }
+
+        /// Brings the running activation into `md` with a reorder op when the layouts differ.
+        func conform(to md: dnnl_memory_desc_t, layer: String) throws {
+            guard !MemoryDesc.equal(current, md) else { return }
+            let a = try attr(actBits: nil)
+            defer { dnnl_primitive_attr_destroy(a) }
+            let pd = try DNNLPrimitiveDesc(reorderFrom: current, to: md, engine: context.engine, attr: a)
+            scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+            let prim = try DNNLPrimitive(pd.handle)
+            pendingReorders.append(Op(name: layer, srcMD: current, dstMD: md, scratchMD: pd.md(dnnl_query_scratchpad_md),
+                                      quantized: prim, float: prim))
+            current = md
+        }
+
+        var convIndex = 0
+        for layer in cost.layers where layer.kind != .linear {
+            let names = Network.tensorNames(layer)
+            let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
+            let raw = try provider.tensor(names.weight, shape: layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k])
+            let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width], tag: dnnl_format_tag_any)
+            let dstAny = try MemoryDesc.make([n, oc, layer.outputShape.height, layer.outputShape.width], tag: dnnl_format_tag_any)
+            let wDims = layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
+            let wAny = try MemoryDesc.make(wDims, tag: dnnl_format_tag_any)
+            let wPlain = try MemoryDesc.make(wDims, tag: layer.groups > 1 ? dnnl_goihw : dnnl_oihw)
+            var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
+            let strides: [Int64] = [Int64(layer.stride), Int64(layer.stride)]
+            let pad: [Int64] = [Int64(layer.padding), Int64(layer.padding)]
+
+            func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: Int?) throws -> DNNLPrimitiveDesc {
+                var s = src, w = weights, d = dst
+                var desc = dnnl_convolution_desc_t()
+                try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                 &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
+                let a = try attr(actBits: actBits)
+                defer { dnnl_primitive_attr_destroy(a) }
+                return try withUnsafePointer(to: &desc) {
+                    try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(layer.name) primitive descriptor")
+                }
+            }
+
+            let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)
+            let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
+            implementations.append((layer.name, qpd.implementation))
+            try conform(to: srcMD, layer: layer.name)
+            let qprim = try DNNLPrimitive(qpd.handle)
+            var fprim = qprim
+            scratchBytes = max(scratchBytes, MemoryDesc.bytes(qpd.md(dnnl_query_scratchpad_md)))
+            if twin && layer.outputBits != Precision.float {
+                let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: Precision.float)
+                scratchBytes = max(scratchBytes, MemoryDesc.bytes(fpd.md(dnnl_query_scratchpad_md)))
+                fprim = try DNNLPrimitive(fpd.handle)
+            }
+
+            // Weights: quantize (once), fold BatchNorm, reorder into the primitive's layout.
+            let q = Quantizer.quantizeWeights(raw.data, bits: layer.weightBits, channels: oc, granularity: options.granularity)
+            let folded = foldBatchNorm(weight: q, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
+            let qw = try placeWeights(folded.weight, plain: wPlain, target: wMD)
+            var fw = qw
+            if twin && layer.weightBits != Precision.float {
+                let ffold = foldBatchNorm(weight: raw.data, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
+                fw = try placeWeights(ffold.weight, plain: wPlain, target: wMD)
+            }
+            let bias = try placeWeights(folded.bias, plain: biasMD, target: biasMD)
+
+            let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
+                        quantized: qprim, float: fprim)
+            op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
+            op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
+            op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
+            if layer.kind == .pointwise { op.blockEnd = layer.block }
+            ops += pendingReorders
+            pendingReorders = []
+            ops.append(op)
+            current = dstMD
+            convIndex += 1
+        }
+
+        // Global average pooling over the whole map, then the classifier.
+        let last = cost.layers[cost.layers.count - 2]
+        let c = last.outputShape.channels, h = last.outputShape.height, w = last.outputShape.width
+        do {
+            var src = current
+            var dst = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_format_tag_any)
+            var desc = dnnl_pooling_v2_desc_t()
+            let kernel: [Int64] = [Int64(h), Int64(w)], one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
+            try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
+                                                            &src, &dst, one, kernel, zero, zero, zero), "pool descriptor")
+            let a = try attr(actBits: nil)
+            defer { dnnl_primitive_attr_destroy(a) }
+            let pd = try withUnsafePointer(to: &desc) {
+                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "pool primitive descriptor")
+            }
+            implementations.append(("pool", pd.implementation))
+            scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+            let prim = try DNNLPrimitive(pd.handle)
+            let dstMD = pd.md(dnnl_query_dst_md)
+            ops.append(Op(name: "pool", srcMD: current, dstMD: dstMD, scratchMD: pd.md(dnnl_query_scratchpad_md),
+                          quantized: prim, float: prim))
+            current = dstMD
+        }
+        do {
+            let classes = spec.classes
+            let raw = try provider.tensor("classifier.weight", shape: [classes, c])
+            let rawBias = try provider.tensor("classifier.bias", shape: [classes])
+            var src = current
+            var wAny = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_format_tag_any)
+            let wPlain = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_oihw)
+            var biasMD = try MemoryDesc.make([classes], tag: dnnl_x)
+            var dst = try MemoryDesc.make([n, classes], tag: dnnl_nc)
+            var desc = dnnl_inner_product_desc_t()
+            try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &wAny, &biasMD, &dst),
+                          "classifier descriptor")
+            let a = try attr(actBits: nil)
+            defer { dnnl_primitive_attr_destroy(a) }
+            let pd = try withUnsafePointer(to: &desc) {
+                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "classifier primitive descriptor")
+            }
+            implementations.append(("classifier", pd.implementation))
+            scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+            let wMD = pd.md(dnnl_query_weights_md)
+            let srcMD = pd.md(dnnl_query_src_md)
+            try conform(to: srcMD, layer: "classifier")
+            let prim = try DNNLPrimitive(pd.handle)
+            let q = Quantizer.quantizeWeights(raw.data, bits: spec.classifierBits, channels: classes, granularity: options.granularity)
+            let qw = try placeWeights(q, plain: wPlain, target: wMD)
+            let fw = twin && spec.classifierBits != Precision.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
+            let bias = try placeWeights(rawBias.data, plain: biasMD, target: biasMD)
+            let op = Op(name: "classifier", srcMD: srcMD, dstMD: pd.md(dnnl_query_dst_md),
+                        scratchMD: pd.md(dnnl_query_scratchpad_md), quantized: prim, float: prim)
+            op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
+            op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
+            op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
+            ops += pendingReorders
+            pendingReorders = []
+            ops.append(op)
+        }
+        scratch = try AlignedBuffer(bytes: scratchBytes)
+    }
+
+    /// Copies plain-layout values into a new buffer in the layout `target`.
+    func placeWeights(_ values: [Float], plain: dnnl_memory_desc_t, target: dnnl_memory_desc_t) throws -> AlignedBuffer {
+        var v = values
+        let buffer = try v.withUnsafeMutableBytes { raw in
+            try context.reorder(raw.baseAddress!, from: plain, to: target)
+        }
+        weightBuffers.append(buffer)
+        return buffer
+    }
+
+    static func tensorNames(_ layer: LayerCost) -> (weight: String, bn: String) {
+        switch layer.kind {
+        case .conv: return ("stem.conv.weight", "stem.bn")
+        case .depthwise: return ("blocks.\(layer.block!).depthwise.weight", "blocks.\(layer.block!).bn1")
+        case .pointwise: return ("blocks.\(layer.block!).pointwise.weight", "blocks.\(layer.block!).bn2")
+        case .linear: return ("classifier.weight", "")
+        }
+    }
+
+    // MARK: Running
+
+    /// Runs up to `options.batchSize` images, each a `[channels, size, size]` tensor (CHW, values in [0, 1]),
+    /// as one batch. Returns per-image logits, top-5 and (when built with fidelity) the fidelity figures.
+    public func run(_ images: [Tensor]) throws -> BatchOutput {
+        try lock.locked { try runLocked(images, profile: false) }
+    }
+
+    /// As `run`, and also times every layer of the quantized network (`timings.layerSeconds`).
+    public func runProfiled(_ images: [Tensor]) throws -> BatchOutput {
+        try lock.locked { try runLocked(images, profile: true) }
+    }
+
+    func runLocked(_ images: [Tensor], profile: Bool) throws -> BatchOutput {
+        let n = options.batchSize
+        guard !images.isEmpty else { return BatchOutput(images: [], timings: RunTimings()) }
+        guard images.count <= n else {
+            throw EngineError("\(images.count) images given; this network was built for batches of at most \(n)")
+        }
+        let per = spec.inputChannels * inputSize * inputSize
+        let t0 = monotonicSeconds()
+        for (i, img) in images.enumerated() {
+            guard img.shape == [spec.inputChannels, inputSize, inputSize] else {
+                throw EngineError("image \(i) has shape \(img.shapeDescription); expected \(spec.inputChannels)×\(inputSize)×\(inputSize)")
+            }
+            img.data.withUnsafeBufferPointer { src in
+                (inputBuffer.floats + i * per).update(from: src.baseAddress!, count: per)
+            }
+        }
+        if images.count < n {
+            (inputBuffer.floats + images.count * per).update(repeating: 0, count: (n - images.count) * per)
+        }
+        setThreads(options.threads)
+        var timings = RunTimings()
+        let twin = lanes.count == 2
+        var blockSQNR = [[Double]](repeating: [], count: images.count)
+        var overhead = monotonicSeconds() - t0
+        for (k, op) in ops.enumerated() {
+            let a = monotonicSeconds()
+            try lanes[0].execute(k, stream: context.stream)
+            let b = monotonicSeconds()
+            timings.quantizedSeconds += b - a
+            if profile { timings.layerSeconds[op.name, default: 0] += b - a }
+            if twin {
+                try lanes[1].execute(k, stream: context.stream)
+                let c = monotonicSeconds()
+                timings.floatSeconds += c - b
+                if op.blockEnd != nil {
+                    let md = op.dstMD
+                    guard let stride = MemoryDesc.perImageFloats(md, batch: n) else {
+                        throw EngineError("internal: block output layout is not batch-outermost")
+                    }
+                    for i in 0..<images.count {
+                        let q = lanes[0].output(k) + i * stride, f = lanes[1].output(k) + i * stride
+                        blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f, count: stride),
+                                                         test: UnsafeBufferPointer(start: q, count: stride)))
+                    }
+                    overhead += monotonicSeconds() - c
+                }
+            }
+        }
+        let t1 = monotonicSeconds()
+        let classes = spec.classes
+        let lastQ = lanes[0].output(ops.count - 1)
+        let lastF = twin ? lanes[1].output(ops.count - 1) : lastQ
+        var outputs: [ImageOutput] = []
+        for i in 0..<images.count {
+            let q = Array(UnsafeBufferPointer(start: lastQ + i * classes, count: classes))
+            var fidelity: Fidelity? = nil
+            if options.fidelity {
+                let f = Array(UnsafeBufferPointer(start: lastF + i * classes, count: classes))
+                let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: spec.blocks.count)
+                fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
+            }
+            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity))
+        }
+        timings.overheadSeconds = overhead + monotonicSeconds() - t1
+        return BatchOutput(images: outputs, timings: timings)
+    }
+}
+
+/// One step of the network: a primitive with its source/destination layouts and (for conv and classifier)
+/// its weights. The quantized and float twins share everything that is identical.
+final class Op {
+    let name: String
+    let srcMD: dnnl_memory_desc_t
+    let dstMD: dnnl_memory_desc_t
+    let scratchMD: dnnl_memory_desc_t
+    let quantized: DNNLPrimitive
+    let float: DNNLPrimitive
+    var weightsQ: DNNLMemory?
+    var weightsF: DNNLMemory?
+    var bias: DNNLMemory?
+    /// The block whose output this op produces.
+    var blockEnd: Int?
+
+    init(name: String, srcMD: dnnl_memory_desc_t, dstMD: dnnl_memory_desc_t, scratchMD: dnnl_memory_desc_t,
+         quantized: DNNLPrimitive, float: DNNLPrimitive) {
+        self.name = name
+        self.srcMD = srcMD
+        self.dstMD = dstMD
+        self.scratchMD = scratchMD
+        self.quantized = quantized
+        self.float = float
+    }
+}
+
+/// One network's activations: two ping-pong buffers (op k writes buffer k mod 2) and the bound arguments.
+final class Lane {
+    let buffers: [AlignedBuffer]
+    var memories: [DNNLMemory] = []
+    var primitives: [dnnl_primitive_t] = []
+    var args: [[dnnl_exec_arg_t]] = []
+    let ops: [Op]
+
+    init(ops: [Op], input: AlignedBuffer, inputMD: dnnl_memory_desc_t, context: DNNLContext, scratch: AlignedBuffer,
+         twin: Bool) throws {
+        self.ops = ops
+        let size = ops.map { MemoryDesc.bytes($0.dstMD) }.max() ?? 64
+        buffers = [try AlignedBuffer(bytes: size), try AlignedBuffer(bytes: size)]
+        for (k, op) in ops.enumerated() {
+            let src = k == 0 ? input.pointer : buffers[(k - 1) % 2].pointer
+            let s = try DNNLMemory(op.srcMD, engine: context.engine, pointer: src)
+            let d = try DNNLMemory(op.dstMD, engine: context.engine, pointer: buffers[k % 2].pointer)
+            memories += [s, d]
+            var a = [dnnl_exec_arg_t(arg: DNNLArg.src, memory: s.handle), dnnl_exec_arg_t(arg: DNNLArg.dst, memory: d.handle)]
+            if let w = twin ? op.weightsF : op.weightsQ { a.append(dnnl_exec_arg_t(arg: DNNLArg.weights, memory: w.handle)) }
+            if let b = op.bias { a.append(dnnl_exec_arg_t(arg: DNNLArg.bias, memory: b.handle)) }
+            if MemoryDesc.bytes(op.scratchMD) > 0 {
+                let m = try DNNLMemory(op.scratchMD, engine: context.engine, pointer: scratch.pointer)
+                memories.append(m)
+                a.append(dnnl_exec_arg_t(arg: DNNLArg.scratchpad, memory: m.handle))
+            }
+            args.append(a)
+            primitives.append(twin ? op.float.handle : op.quantized.handle)
+        }
+    }
+
+    func execute(_ k: Int, stream: dnnl_stream_t) throws {
+        try args[k].withUnsafeBufferPointer { a in
+            try dnnlCheck(dnnl_primitive_execute(primitives[k], stream, Int32(a.count), a.baseAddress), "\(ops[k].name) execution")
+        }
+    }
+
+    /// The buffer op `k` wrote.
+    func output(_ k: Int) -> UnsafeMutablePointer<Float> { buffers[k % 2].floats }
+}
+
+/// A pthread mutex (Engine does not depend on Foundation).
+final class Mutex: @unchecked Sendable {
+    private var m = pthread_mutex_t()
+    init() { pthread_mutex_init(&m, nil) }
+    deinit { pthread_mutex_destroy(&m) }
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&m)
+        defer { pthread_mutex_unlock(&m) }
+        return try body()
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}

@@ -1,0 +1,89 @@
+/// Weight and activation quantizers (fake quantization: values are returned as floats on the grid).
+///
+/// ## Weights (the demo's quantizer)
+/// For `b` bits, 2 ≤ b ≤ 16, symmetric:
+///
+///     scale = max|w| / (2^(b−1) − 1)
+///     q     = clamp(roundHalfToEven(w / scale), −2^(b−1), 2^(b−1) − 1) · scale
+///
+/// - Rounding is **round half to even** (`Float.rounded(.toNearestOrEven)`), which is what PyTorch's
+///   `torch.round` does: 0.5 → 0, 1.5 → 2, 2.5 → 2, −0.5 → −0, −1.5 → −2. Not half away from zero.
+/// - `w / scale` is computed in `Float` as PyTorch does in float32; the lower clamp bound −2^(b−1) is never
+///   reached by the per-tensor rule (|w/scale| ≤ 2^(b−1) − 1) but is applied as the demo does.
+/// - A tensor (or channel) that is all zeros has scale 0 and quantizes to zeros.
+/// - `b = 1`: `sign(w) · mean|w|`, with sign(0) = 0 (as `torch.sign`).
+/// - `b = 32`: unquantized (returned unchanged).
+///
+/// Granularity: `perTensor` (default, the demo) uses one scale per tensor; `perChannel` one per output
+/// channel (dimension 0 of the weight tensor; for 1 bit, one mean|w| per output channel).
+///
+/// ## Activations
+/// For `a < 32` bits, unsigned on the fixed range [0, 6] after ReLU6, with `L = 2^a − 1` steps:
+///
+///     q = roundHalfToEven(clamp(x, 0, 6) · (L / 6)) · (6 / L)
+///
+/// computed in `Float` with the two factors `L/6` and `6/L` rounded to `Float` first (exactly what the
+/// fused oneDNN post-op chain clip → linear → round → linear computes). `a = 1` gives {0, 6}.
+public enum QuantGranularity: String, Codable, Sendable, CaseIterable {
+    case perTensor = "per-tensor"
+    case perChannel = "per-channel"
+}
+
+public enum Quantizer {
+    /// Quantizes a weight tensor whose dimension 0 is the output channel (`channels` slices of equal size).
+    public static func quantizeWeights(_ w: [Float], bits: Int, channels: Int,
+                                       granularity: QuantGranularity = .perTensor) -> [Float] {
+        precondition(bits == 32 || (1...16).contains(bits), "weight bits must be 1–16 or 32")
+        if bits == 32 || w.isEmpty { return w }
+        var out = w
+        let groups = granularity == .perChannel ? max(channels, 1) : 1
+        precondition(w.count % groups == 0, "weight tensor of \(w.count) elements does not split into \(groups) channels")
+        let n = w.count / groups
+        for g in 0..<groups {
+            let range = (g * n)..<((g + 1) * n)
+            quantizeSlice(&out, range, bits: bits)
+        }
+        return out
+    }
+
+    static func quantizeSlice(_ x: inout [Float], _ range: Range<Int>, bits: Int) {
+        if bits == 1 {
+            var sum: Double = 0
+            for i in range { sum += Double(abs(x[i])) }
+            let mean = Float(sum / Double(range.count))
+            for i in range { x[i] = x[i] > 0 ? mean : (x[i] < 0 ? -mean : 0) }
+            return
+        }
+        var maxAbs: Float = 0
+        for i in range { maxAbs = max(maxAbs, abs(x[i])) }
+        let qmax = Float((1 << (bits - 1)) - 1)
+        let qmin = -Float(1 << (bits - 1))
+        let scale = maxAbs / qmax
+        guard scale > 0, scale.isFinite else {
+            for i in range { x[i] = 0 }
+            return
+        }
+        for i in range { x[i] = quantize(x[i], scale: scale, qmin: qmin, qmax: qmax) }
+    }
+
+    /// One value of the symmetric rule: `clamp(roundHalfToEven(w / scale), qmin, qmax) · scale`.
+    @inline(__always)
+    public static func quantize(_ w: Float, scale: Float, qmin: Float, qmax: Float) -> Float {
+        min(max((w / scale).rounded(.toNearestOrEven), qmin), qmax) * scale
+    }
+
+    /// The activation grid's two factors for `bits` (nil for 32 = float).
+    public static func activationFactors(bits: Int) -> (up: Float, down: Float)? {
+        guard bits != 32 else { return nil }
+        let levels = Float((1 << bits) - 1)
+        return (levels / 6, 6 / levels)
+    }
+
+    /// Reference activation quantizer (ReLU6 included); the network fuses the same arithmetic into oneDNN.
+    @inline(__always)
+    public static func quantizeActivation(_ x: Float, bits: Int) -> Float {
+        let clipped = min(max(x, 0), 6)
+        guard let f = activationFactors(bits: bits) else { return clipped }
+        return (clipped * f.up).rounded(.toNearestOrEven) * f.down
+    }
+}
