@@ -328,7 +328,24 @@ final class LayoutEngine {
                 return ScaleLayout(kind: .linear, lo: lo, hi: hi, major: inside, minor: [],
                                    labels: axis.format.labels(for: inside, step: step))
             }
+            if let e = extraMax {
+                // Headroom for value labels: ticks for the data, the domain stretched just enough.
+                let base = dataRange(x: x).map { (min($0.0, axis.includesZero ? 0 : $0.0), max($0.1, axis.includesZero ? 0 : $0.1)) } ?? (lo, e)
+                let t = NiceTicks.linear(lower: base.0, upper: base.1, targetCount: target)
+                let top = max(t.domain.upperBound, e)
+                let inside = t.ticks.filter { $0 <= top + t.step * 1e-9 }
+                return ScaleLayout(kind: .linear, lo: t.domain.lowerBound, hi: top, major: inside, minor: [],
+                                   labels: axis.format.labels(for: inside, step: t.step))
+            }
             let t = NiceTicks.linear(lower: lo, upper: hi, targetCount: target)
+            if padded {
+                // Lines and points: the padded data range, with the nice ticks that fall inside it.
+                let inside = t.ticks.filter { $0 >= lo - t.step * 1e-9 && $0 <= hi + t.step * 1e-9 }
+                if inside.count >= 2 {
+                    return ScaleLayout(kind: .linear, lo: lo, hi: hi, major: inside, minor: [],
+                                       labels: axis.format.labels(for: inside, step: t.step))
+                }
+            }
             return ScaleLayout(kind: .linear, lo: t.domain.lowerBound, hi: t.domain.upperBound, major: t.ticks, minor: [],
                                labels: axis.format.labels(for: t.ticks, step: t.step))
         case .log:
@@ -367,7 +384,7 @@ final class LayoutEngine {
         var result: Axes?
         for _ in 0..<3 {
             // y axis.
-            let yTarget = max(2, min(8, Int(plotH / (tickH * 3.2))))
+            let yTarget = max(2, min(8, Int(plotH / (tickH * 2.6))))
             let ys = try scale(for: spec.y, x: false, length: plotH, target: yTarget, extraMax: extraY)
             var yEvery = 1
             if ys.isBand {
@@ -583,16 +600,7 @@ final class LayoutEngine {
                 out += rects.map(\.rect)
                 out += barLabelBoxes(b, axes, rects: rects).map(\.1)
             case let .line(l):
-                let pts = l.points.map { Point(axes.x.map($0.x), axes.y.map($0.y)) }
-                for (p, q) in zip(pts, pts.dropFirst()) {
-                    let len = hypot(q.x - p.x, q.y - p.y)
-                    let steps = max(1, Int(len / 2))
-                    for s in 0...steps {
-                        let t = Double(s) / Double(steps)
-                        out.append(Rect(x: p.x + (q.x - p.x) * t - 1.5, y: p.y + (q.y - p.y) * t - 1.5, width: 3, height: 3))
-                    }
-                }
-                out += pts.map { Rect(x: $0.x - 3.5, y: $0.y - 3.5, width: 7, height: 7) }
+                out += lineSamples(l, axes)
             case let .points(p):
                 for q in p.points {
                     let c = Point(axes.x.map(q.x), axes.y.map(q.y))
@@ -635,18 +643,66 @@ final class LayoutEngine {
         return r.textBox(label, anchoredAt: Point(c.x - off, c.y + off), horizontal: 1, vertical: 0, font: annotationFont)
     }
 
+    /// The rule's label box: beside the line, in whichever of its ends/sides collides with the fewest data
+    /// marks (and stays inside the plot).
     func ruleLabelBox(_ rule: RuleMark, _ axes: Axes) -> (String, Rect)? {
         guard let label = rule.label else { return nil }
         let p = axes.plot
+        var candidates: [Rect] = []
         if rule.orientation == .vertical {
             let x = axes.x.map(rule.value)
-            let right = r.textBox(label, anchoredAt: Point(x + 3, p.minY + 2), horizontal: 0, vertical: 0, font: annotationFont)
-            if right.maxX <= p.maxX - 1 { return (label, right) }
-            return (label, r.textBox(label, anchoredAt: Point(x - 3, p.minY + 2), horizontal: 1, vertical: 0, font: annotationFont))
+            for (y, v) in [(p.minY + 2, 0.0), (p.maxY - 2, 1.0)] {
+                candidates.append(r.textBox(label, anchoredAt: Point(x - 3, y), horizontal: 1, vertical: v, font: annotationFont))
+                candidates.append(r.textBox(label, anchoredAt: Point(x + 3, y), horizontal: 0, vertical: v, font: annotationFont))
+            }
         } else {
             let y = axes.y.map(rule.value)
-            return (label, r.textBox(label, anchoredAt: Point(p.maxX - 2, y - 2), horizontal: 1, vertical: 1, font: annotationFont))
+            for (x, h) in [(p.maxX - 2, 1.0), (p.minX + 2, 0.0)] {
+                candidates.append(r.textBox(label, anchoredAt: Point(x, y - 2), horizontal: h, vertical: 1, font: annotationFont))
+                candidates.append(r.textBox(label, anchoredAt: Point(x, y + 2), horizontal: h, vertical: 0, font: annotationFont))
+            }
         }
+        let inside = candidates.filter { p.contains($0, tolerance: 0.5) }
+        let pool = inside.isEmpty ? candidates : inside
+        let marks = markBoxes(axes)
+        let best = pool.min { a, b in
+            marks.filter { $0.intersects(a.insetBy(-1)) }.count < marks.filter { $0.intersects(b.insetBy(-1)) }.count
+        }
+        return best.map { (label, $0) }
+    }
+
+    /// Boxes of bars, markers and line samples only (what text placed in the plot must avoid).
+    func markBoxes(_ axes: Axes) -> [Rect] {
+        var out: [Rect] = []
+        for mark in spec.marks {
+            switch mark {
+            case let .bars(b): out += barRects(b, axes).map(\.rect)
+            case let .line(l): out += lineSamples(l, axes)
+            case let .points(p):
+                for q in p.points {
+                    let c = Point(axes.x.map(q.x), axes.y.map(q.y))
+                    let rr = q.radius + (q.highlighted ? 3 : 1)
+                    out.append(Rect(x: c.x - rr, y: c.y - rr, width: 2 * rr, height: 2 * rr))
+                }
+            default: break
+            }
+        }
+        return out
+    }
+
+    func lineSamples(_ l: LineMark, _ axes: Axes) -> [Rect] {
+        var out: [Rect] = []
+        let pts = l.points.map { Point(axes.x.map($0.x), axes.y.map($0.y)) }
+        for (p, q) in zip(pts, pts.dropFirst()) {
+            let len = hypot(q.x - p.x, q.y - p.y)
+            let steps = max(1, Int(len / 2))
+            for s in 0...steps {
+                let t = Double(s) / Double(steps)
+                out.append(Rect(x: p.x + (q.x - p.x) * t - 1.5, y: p.y + (q.y - p.y) * t - 1.5, width: 3, height: 3))
+            }
+        }
+        out += pts.map { Rect(x: $0.x - 3.5, y: $0.y - 3.5, width: 7, height: 7) }
+        return out
     }
 
     // MARK: Drawing
@@ -763,6 +819,10 @@ final class LayoutEngine {
             if all.contains(where: { r.measure($0, font: font).width > cellW - 2 || r.measure($0, font: font).height > cellH }) {
                 texts = texts.map { $0.map { _ in nil } }
             }
+        }
+        // With blank cells, a faint frame shows the grid's extent.
+        if c.values.joined().contains(where: { $0 == nil || (c.blankZeros && $0 == 0) }) {
+            r.stroke(.rect(axes.plot), style: StrokeStyle(color: .grey(0.8), width: 0.4))
         }
         for (i, row) in c.values.enumerated() {
             for (j, v) in row.enumerated() {
@@ -956,11 +1016,13 @@ final class LayoutEngine {
     func drawColorBar(_ l: ColorBarLayout, spec cb: ColorBar, plot: Rect, frameMaxX: Double) {
         let x = frameMaxX - l.width
         let bar = Rect(x: x, y: plot.minY, width: 8, height: plot.height)
+        // Each band is painted from its own bottom to the top of the bar, so the next band covers it: no
+        // anti-aliasing seams between bands in any viewer.
         let n = 64
         for i in 0..<n {
             let t0 = Double(i) / Double(n), t1 = Double(i + 1) / Double(n)
-            let y0 = bar.maxY - t0 * bar.height, y1 = bar.maxY - t1 * bar.height
-            r.fill(.rect(Rect(minX: bar.minX, minY: y1 - (i + 1 < n ? 0.4 : 0), maxX: bar.maxX, maxY: y0)), color: cb.scale.map.color(at: (t0 + t1) / 2))
+            let y0 = bar.maxY - t0 * bar.height
+            r.fill(.rect(Rect(minX: bar.minX, minY: bar.minY, maxX: bar.maxX, maxY: y0)), color: cb.scale.map.color(at: (t0 + t1) / 2))
         }
         r.stroke(.rect(bar), style: StrokeStyle(color: theme.axisColor, width: 0.4))
         let style = StrokeStyle(color: theme.axisColor, width: theme.axisWidth)

@@ -43,7 +43,8 @@ public enum NumberFormat: Sendable, Hashable {
         }
     }
 
-    /// A single value with three significant digits (cell annotations, bar totals).
+    /// A single value with three significant digits (cell annotations, bar totals); `.plain` keeps every
+    /// digit left of the decimal point.
     public func string(_ value: Double, significantDigits: Int = 3) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : NumberFormat.minus + "∞") }
         if value == 0 { return "0" }
@@ -57,7 +58,8 @@ public enum NumberFormat: Sendable, Hashable {
             let decimals = max(0, significantDigits - 1 - Int(floor(log10(m) + 1e-12)))
             return sign + NumberFormat.trim(String(format: "%.\(decimals)f", m)) + NumberFormat.siSuffix(e)
         case .plain:
-            let r = NumberFormat.roundSignificant(a, significantDigits)
+            // Whole digits are never rounded away (3098 stays 3098); fractions get `significantDigits`.
+            let r = a >= 1 ? a : NumberFormat.roundSignificant(a, significantDigits)
             let decimals = max(0, min(12, significantDigits - 1 - Int(floor(log10(r) + 1e-12))))
             return sign + NumberFormat.trim(String(format: "%.\(decimals)f", r))
         case .percent:

@@ -32,13 +32,14 @@ public enum ChartError: Error, Equatable, CustomStringConvertible {
 
 /// Tick positions at "nice" numbers (1, 2 or 5 × 10^k steps; decades on log axes).
 public enum NiceTicks {
-    /// A step of 1, 2 or 5 × 10^k close to `rough` (the smallest such step ≥ `rough`).
+    /// The step of 1, 2 or 5 × 10^k nearest to `rough` (on a log scale: mantissas below 1.5 round to 1,
+    /// below 3 to 2, below 7 to 5, the rest to 10), so a range split into n rough steps gets about n ticks.
     public static func niceStep(_ rough: Double) -> Double {
         precondition(rough > 0 && rough.isFinite, "niceStep needs a positive finite step")
         let exponent = floor(log10(rough))
         let base = pow(10, exponent)
         let fraction = rough / base
-        let nice: Double = fraction <= 1.0000001 ? 1 : fraction <= 2.0000001 ? 2 : fraction <= 5.0000001 ? 5 : 10
+        let nice: Double = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10
         return nice * base
     }
 
