@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore"], exclude: ["Golden"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Results", "BitSweepConfig", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep"]),

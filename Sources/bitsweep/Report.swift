@@ -1,7 +1,64 @@
 import ArgumentParser
+import Foundation
+import Reports
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep report`: the report of a results folder, from a template. Thin over `ReportGenerator.generate`.
 struct Report: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "report", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep report` is not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Write report.md, report.pdf, report.ipynb and tables.tex for a results folder.",
+        discussion: """
+        Runs a report template against a sweep's results (results.json, run.json) and writes, into the results
+        folder or --out: report.md, report.pdf, report.ipynb, tables.tex, summary.csv and figures/*.svg|png.
+        The default template is a copy of Inputs/report-template.md; edit that copy and pass it with --template
+        (it documents every cell and option). `bitsweep sweep` writes the same report when it finishes.
+        Examples:
+          bitsweep report Reports/default
+          bitsweep report Reports/default --template Inputs/report-template.md --format md,ipynb --out /tmp/r
+        """)
+
+    @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the only results folder under Reports/.", valueName: "results-dir"))
+    var resultsDir: String?
+
+    @Option(help: ArgumentHelp("A report template (Markdown with ```bitsweep cells). Default: the built-in one.", valueName: "file"))
+    var template: String?
+
+    @Option(help: ArgumentHelp("Output folder. Default: the results folder.", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Comma-separated outputs: md, pdf, ipynb, tex (or all).", valueName: "list"))
+    var format: String = "md,pdf,ipynb,tex"
+
+    func run() throws {
+        let formats: [ReportFormat]
+        do { formats = try ReportFormat.parseList(format) } catch { throw ValidationError("\(error)") }
+        let dir = try resultsDir ?? Self.defaultResultsDir()
+        let command = ["bitsweep", "report"] + CommandLine.arguments.dropFirst(2)
+        let args = resultsDir == nil ? command + [dir] : command
+        do {
+            let output = try ReportGenerator.generate(resultsDir: dir, template: template, outputs: formats, outDir: out,
+                                                      command: Array(args))
+            let reports = output.files.filter { !$0.contains("/figures/") }
+            for f in reports { print(f) }
+            let figures = output.files.count - reports.count
+            if figures > 0 { print("\((output.outDir as NSString).appendingPathComponent("figures"))/ (\(figures) files)") }
+        } catch {
+            FileHandle.standardError.write(Data("bitsweep report: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// The only `Reports/*/results.json`, or `.` when the current folder is a results folder.
+    static func defaultResultsDir() throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: "results.json") { return "." }
+        let found = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).sorted()
+            .filter { fm.fileExists(atPath: "Reports/\($0)/results.json") }
+            .map { "Reports/\($0)" }
+        guard found.count == 1 else {
+            throw ValidationError(found.isEmpty
+                ? "no results folder given and none found under Reports/ — run `bitsweep sweep` first, or give RESULTS_DIR"
+                : "no results folder given and several found (\(found.joined(separator: ", "))) — give one")
+        }
+        return found[0]
+    }
 }

@@ -1,0 +1,52 @@
+import Charts
+import Foundation
+
+/// The report's calls into the chart builders (`Charts.ChartKinds`), with the report's axis titles and
+/// legend titles. Colours come from one `PrecisionColors` per report, so a precision keeps its colour in every
+/// chart.
+enum ChartAdapter {
+    static func layerwise(title: String, bars: [Charts.LayerCost], asShares: Bool) throws -> ChartSpec {
+        try ChartKinds.layerwiseBitOps(title: title, layers: bars, asShares: asShares, valueLabels: bars.count <= 16,
+                                       xTitle: "Block", size: .twoColumn)
+    }
+
+    static func totalVersusSize(title: String, series: [LineSeries], colors: PrecisionColors) throws -> ChartSpec {
+        var spec = try ChartKinds.totalVersusSize(title: title, series: series, colors: colors, size: .twoColumn)
+        spec.legend.title = "weight bits"
+        return spec
+    }
+
+    static func heatmap(title: String, rowTitle: String, rowLabels: [String], columnTitle: String, columnLabels: [String],
+                        values: [[Double?]], valueTitle: String, logarithmic: Bool, percent: Bool) throws -> ChartSpec {
+        try ChartKinds.heatmap(title: title, rowLabels: rowLabels, columnLabels: columnLabels, values: values,
+                               xTitle: columnTitle, yTitle: rowTitle, colorBarTitle: valueTitle, logColor: logarithmic,
+                               colorMap: .viridis, format: logarithmic ? .si : .fixed(1), size: .twoColumn)
+    }
+
+    static func costQuality(title: String, points: [CostQualityPoint], fidelityTitle: String, budget: Double?,
+                            colors: PrecisionColors) throws -> ChartSpec {
+        var spec = try ChartKinds.costQuality(title: title, points: points, xTitle: "Total BitOps", yTitle: fidelityTitle,
+                                              qualityFormat: .plain, budget: budget, colors: colors, size: .twoColumn)
+        spec.legend.title = "weight bits"
+        // Label the cases on the Pareto front with their number (the builder labels only a highlighted case).
+        // The scatter mark lists the points in input order.
+        let front = Set(ChartKinds.paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality)))
+        if front.count <= 24 {
+            spec.marks = spec.marks.map { mark in
+                guard case var .points(pm) = mark, pm.points.count == points.count else { return mark }
+                for i in pm.points.indices where front.contains(i) { pm.points[i].label = points[i].label }
+                return .points(pm)
+            }
+        }
+        return spec
+    }
+
+    static func groupedBars(title: String, categoryTitle: String, categories: [String], valueTitle: String,
+                            series: [NamedValues], colors: PrecisionColors) throws -> ChartSpec {
+        var spec = try ChartKinds.groupedBars(title: title, categories: categories, series: series, xTitle: categoryTitle,
+                                              yTitle: valueTitle, format: .si, valueLabels: false, colors: colors,
+                                              size: .twoColumn)
+        spec.legend.title = "weight bits"
+        return spec
+    }
+}

@@ -1,0 +1,126 @@
+/// The built-in default report template. `Inputs/report-template.md` is a byte-identical copy that users
+/// edit (a test keeps the two equal).
+enum DefaultTemplate {
+    static let text = #"""
+<!--
+  BitSweep's default report template. It is built into bitsweep; Inputs/report-template.md is a copy that
+  you may edit freely (reorder, remove or add cells and prose), then run
+      bitsweep report Reports/<name> --template Inputs/report-template.md
+  Prose is copied into report.md, report.pdf and report.ipynb as written. Comments like this one are not.
+  Placeholders in prose: {{name}} {{cases}} {{images}} {{date}} {{version}}.
+
+  A fenced block whose info string is `bitsweep` is a cell. Its first line names the cell; the other lines
+  are `option: value`. Lines starting with # inside a cell are comments.
+
+  Cells and their options (defaults in brackets):
+    table: parameters   spec: shown|folded|hidden [folded]; images: shown|folded|hidden [folded]
+    table: summary      sort: index|size|blocks|precision|bitops|macs|params|weights|activations|sqnr|cosine|top1|time;
+                        order: ascending|descending [ascending]; where
+    table: layers       cases; where; fold: N (fold the per-layer list when it has more than N rows) [8];
+                        chart: true|false (a layer-wise chart per case) [true]
+    table: images       cases; where
+    table: failures     (no options)
+    chart: layerwise    cases; where; title; width; shares: true|false [false]
+    chart: size         where; title; width
+    chart: heatmap      where; title; width; rows: blocks|size [blocks];
+                        value: bitops|macs|weights|sqnr|top1 [bitops]
+    chart: cost-quality where; title; width; fidelity: sqnr|top1|cosine [sqnr]; budget: BitOps (2e9 or 2G)
+    chart: storage      where; title; width
+  Shared options:
+    cases: all | first | last | case ids or id prefixes separated by spaces [all]
+    where: key=value pairs separated by spaces; a value may list alternatives a|b.
+           keys: family size blocks precision act convention width quantization
+    title: chart title [generated]; width: one-column|two-column [two-column]
+  Charts with more than one group of fixed settings (say two families) draw one chart per group.
+  An unknown cell, option or placeholder is an error naming this file and the line.
+-->
+# BitSweep report: {{name}}
+
+{{cases}} cases over {{images}} images. Every count below is exact and comes from `results.json`; fidelity
+compares each quantized network with its float twin on the same images.
+
+## Parameters
+
+What this report was made from, and the commands that regenerate it.
+
+```bitsweep
+table: parameters
+```
+
+## Summary
+
+One row per case: total BitOps, MACs, parameters, weight storage and peak activation memory, with the
+fidelity of the quantized network and its time per image.
+
+```bitsweep
+table: summary
+```
+
+## Cost against fidelity
+
+Each point is one case. Cases on the Pareto front (no other case is both cheaper and more faithful) are
+joined, coloured by weight precision and labelled with their number (#) in the summary; dominated cases are grey.
+
+```bitsweep
+chart: cost-quality
+fidelity: sqnr
+```
+
+## BitOps by block count and precision
+
+Total BitOps of every configuration, on a logarithmic colour scale.
+
+```bitsweep
+chart: heatmap
+rows: blocks
+value: bitops
+```
+
+## Fidelity by block count and precision
+
+Mean logit SQNR against the float twin, in dB (higher is better).
+
+```bitsweep
+chart: heatmap
+rows: blocks
+value: sqnr
+```
+
+## BitOps against image size
+
+BitOps grow with the number of pixels: one line per weight precision.
+
+```bitsweep
+chart: size
+```
+
+## Weight storage
+
+Bytes of weights to store, per block count and weight precision (independent of the image size).
+
+```bitsweep
+chart: storage
+```
+
+## Layer by layer
+
+For each case: BitOps per block split into depthwise and pointwise convolutions, each block's share of the
+total, and every layer in full (folded). The chart stacks depthwise and pointwise BitOps per block.
+
+```bitsweep
+table: layers
+```
+
+## Fidelity per image
+
+```bitsweep
+table: images
+```
+
+## Failures and skipped images
+
+```bitsweep
+table: failures
+```
+"""#
+}

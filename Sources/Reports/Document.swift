@@ -1,0 +1,181 @@
+import Charts
+import Foundation
+import Results
+
+/// The executed report: a format-neutral document that every writer renders.
+///
+/// A document is a list of cells in template order. A prose cell is the template author's Markdown; an output
+/// cell is what one `bitsweep` cell produced — blocks of headings, sentences, tables and figures whose text is
+/// plain (unescaped) and is escaped by each writer for its own format.
+public struct ReportDocument: Sendable {
+    public var title: String
+    public var cells: [ReportCell]
+    /// Figures in order of appearance; file names are unique within a report.
+    public var figures: [Figure] { cells.flatMap { $0.blocks.flatMap(\.figures) } }
+    /// Tables of the summary and the per-case breakdowns, for `tables.tex`.
+    public var parameters: Parameters
+}
+
+/// One cell of the executed report.
+public struct ReportCell: Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// Template prose, placeholders resolved (Markdown, trusted: it is the template author's).
+        case prose(String)
+        /// The output of a `bitsweep` cell.
+        case output(TemplateCell)
+    }
+    public var kind: Kind
+    public var blocks: [Block]
+
+    public var isParameters: Bool {
+        if case let .output(c) = kind { return c.kind == .parameters }
+        return false
+    }
+}
+
+/// A piece of generated output. All strings are plain text; writers escape them.
+public indirect enum Block: Sendable {
+    case heading(level: Int, text: String)
+    case paragraph([Inline])
+    case table(Table)
+    case figure(Figure)
+    /// A code listing (the resolved spec, a command line).
+    case code(language: String, text: String)
+    /// Content folded behind a one-line summary (`<details>` in Markdown/HTML; shown in full in PDF).
+    case details(summary: String, blocks: [Block])
+
+    var figures: [Figure] {
+        switch self {
+        case let .figure(f): return [f]
+        case let .details(_, blocks): return blocks.flatMap(\.figures)
+        default: return []
+        }
+    }
+}
+
+/// A run of inline text.
+public enum Inline: Sendable, Hashable {
+    case text(String)
+    case code(String)
+    case strong(String)
+    case emphasis(String)
+}
+
+/// A table: column headers (with units), right-aligned numeric columns, plain-text cells.
+public struct Table: Sendable, Hashable {
+    public struct Column: Sendable, Hashable {
+        public var title: String
+        /// Shown after the title in parentheses: `BitOps`, `KiB`, `dB`, `%`, `ms`.
+        public var unit: String?
+        public var numeric: Bool
+        public init(_ title: String, unit: String? = nil, numeric: Bool = false) {
+            self.title = title; self.unit = unit; self.numeric = numeric
+        }
+        public var header: String { unit.map { "\(title) (\($0))" } ?? title }
+    }
+    /// What the table is (for LaTeX captions and PDF), plain text.
+    public var caption: String
+    /// A stable label (`summary`, `layers-<case id>`), used for LaTeX `\label`.
+    public var label: String
+    public var columns: [Column]
+    public var rows: [[String]]
+    /// Rows drawn as subtotals (bold) — indices into `rows`.
+    public var emphasizedRows: Set<Int> = []
+    /// Indices of rows after which a rule is drawn (between groups).
+    public var rulesAfter: Set<Int> = []
+}
+
+/// A chart to be written as `figures/<fileStem>.svg` and `.png` beside the report.
+public struct Figure: Sendable {
+    /// The file name without extension; carries the case id (or a hash of the cases shown).
+    public var fileStem: String
+    /// One sentence saying what the chart shows (alt text and caption), plain text.
+    public var caption: String
+    public var spec: ChartSpec
+    public var size: FigureSize
+
+    public var svgPath: String { "figures/\(fileStem).svg" }
+    public var pngPath: String { "figures/\(fileStem).png" }
+}
+
+/// What the report was made from: shown first, and the notebook's `parameters` cell.
+public struct Parameters: Sendable, Hashable {
+    public var name: String
+    public var resultsDir: String
+    public var template: String
+    public var cases: Int
+    public var imageCount: Int
+    /// Image file → SHA-256, sorted by file.
+    public var images: [(file: String, digest: String)]
+    public var bitsweepVersion: String
+    public var engineVersion: String
+    public var commit: String
+    public var machine: String
+    public var date: String
+    public var specHash: String
+    /// The resolved spec as pretty JSON text ("" when unknown).
+    public var spec: String
+    /// The command that ran the sweep (shell words), and the one that regenerates this report.
+    public var sweepCommand: String
+    public var reportCommand: String
+    public var shard: String?
+
+    public static func == (a: Parameters, b: Parameters) -> Bool {
+        a.name == b.name && a.resultsDir == b.resultsDir && a.template == b.template && a.cases == b.cases
+            && a.images.map(\.file) == b.images.map(\.file) && a.images.map(\.digest) == b.images.map(\.digest)
+            && a.bitsweepVersion == b.bitsweepVersion && a.commit == b.commit && a.machine == b.machine
+            && a.date == b.date && a.spec == b.spec && a.sweepCommand == b.sweepCommand && a.reportCommand == b.reportCommand
+    }
+    public func hash(into h: inout Hasher) { h.combine(name); h.combine(date); h.combine(spec) }
+}
+
+/// `where: key=value key=value` — keeps cases whose configuration matches every pair. A value may list
+/// alternatives separated by `|` (`size=32|64`).
+public struct CaseFilter: Sendable, Hashable {
+    public static let keys = ["family", "size", "blocks", "precision", "act", "convention", "width", "quantization"]
+    public struct ParseError: Error { public var message: String }
+
+    public var conditions: [(key: String, values: [String])]
+
+    public init(_ text: String) throws {
+        conditions = []
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            let parts = word.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[1].isEmpty else {
+                throw ParseError(message: "option 'where' expects key=value pairs separated by spaces, got '\(word)'")
+            }
+            let key = String(parts[0])
+            guard CaseFilter.keys.contains(key) else {
+                throw ParseError(message: "option 'where': unknown key '\(key)' (expected one of: \(CaseFilter.keys.joined(separator: ", ")))")
+            }
+            conditions.append((key, parts[1].split(separator: "|").map(String.init)))
+        }
+    }
+
+    public func matches(_ c: CaseConfig) -> Bool {
+        conditions.allSatisfy { cond in cond.values.contains(CaseFilter.value(of: cond.key, in: c)) }
+    }
+
+    static func value(of key: String, in c: CaseConfig) -> String {
+        switch key {
+        case "family": return c.family
+        case "size": return String(c.size)
+        case "blocks": return String(c.blocks)
+        case "precision": return c.precision
+        case "act": return c.actPrecision
+        case "convention": return c.convention.rawValue
+        case "width": return widthText(c.width)
+        case "quantization": return c.quantization
+        default: return ""
+        }
+    }
+
+    static func widthText(_ w: Double) -> String {
+        w == w.rounded() ? String(format: "%.1f", w) : String(w)
+    }
+
+    public static func == (a: CaseFilter, b: CaseFilter) -> Bool {
+        a.conditions.map(\.key) == b.conditions.map(\.key) && a.conditions.map(\.values) == b.conditions.map(\.values)
+    }
+    public func hash(into h: inout Hasher) { for c in conditions { h.combine(c.key); h.combine(c.values) } }
+}

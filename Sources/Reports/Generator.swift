@@ -1,0 +1,167 @@
+import CairoRender
+import Charts
+import Foundation
+import Results
+
+/// The one entry point for writing reports: `bitsweep report` calls it, and so does `bitsweep sweep` when a
+/// sweep ends.
+///
+/// ```swift
+/// let written = try ReportGenerator.generate(resultsDir: "Reports/default")          // every format
+/// try ReportGenerator.generate(resultsDir: dir, template: "Inputs/report-template.md",
+///                              outputs: [.md, .ipynb], outDir: "out/")
+/// ```
+///
+/// What it writes into `outDir` (default: the results folder): `report.md`, `report.pdf`, `report.ipynb`,
+/// `tables.tex` (as `outputs` asks), `summary.csv`, and every chart as `figures/<kind>-<case id or hash>.svg`
+/// and `.png`. Nothing is written until every output has been produced in memory; then each file is written
+/// atomically (temporary file + rename), so a failure never leaves a half-written report.
+///
+/// Deterministic: the same results folder and template give byte-identical Markdown, notebook, LaTeX, CSV and
+/// SVG (the PDF carries a creation date). The report's date is the sweep's date from `run.json`.
+public enum ReportGenerator {
+    /// The files a call wrote, in order.
+    public struct Output: Sendable {
+        public var outDir: String
+        public var files: [String]
+        public var document: ReportDocument
+    }
+
+    /// PNG resolution of chart files (and the notebook's PNG outputs).
+    public static let pngDPI = 150
+
+    /// Loads `resultsDir` (`results.json`, and `run.json` when present), runs `template` (a file path; nil =
+    /// the built-in default) and writes the requested `outputs` into `outDir` (nil = `resultsDir`).
+    /// - Parameters:
+    ///   - command: the command line to print as "regenerate this report" (shell words, e.g. from
+    ///     `CommandLine.arguments`); nil composes `bitsweep report <resultsDir> …` from the arguments.
+    /// - Throws: `ResultsStore.LoadError` for a missing or bad results folder, `TemplateError` (file:line) for
+    ///   a bad template, `ChartError`/`ReportError` when an output cannot be produced or written.
+    @discardableResult
+    public static func generate(resultsDir: String, template: String? = nil,
+                                outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
+                                command: [String]? = nil) throws -> Output {
+        let results = try ResultsStore.load(resultsDir)
+        let run = ResultsStore.loadRunInfo(resultsDir)
+        let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
+        var cmd = command ?? (["bitsweep", "report", resultsDir] + (template.map { ["--template", $0] } ?? [])
+            + (outDir.map { ["--out", $0] } ?? []))
+        if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
+            cmd += ["--format", outputs.map(\.rawValue).joined(separator: ",")]
+        }
+        let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsDir,
+                                    templateLabel: template ?? "(default template)", reportCommand: cmd)
+        let document = try executor.execute(tmpl)
+        let files = try render(document, results: results, outputs: outputs)
+        let dir = outDir ?? resultsDir
+        let written = try write(files, to: dir)
+        return Output(outDir: dir, files: written, document: document)
+    }
+
+    /// Every file of a report, in memory: relative path → bytes (figures under `figures/`).
+    public static func render(_ document: ReportDocument, results: ResultsSet, outputs: [ReportFormat]) throws -> [(String, Data)] {
+        let figures = try renderFigures(document)
+        var files: [(String, Data)] = []
+        let writers: [ReportWriter] = outputs.map { f in
+            switch f {
+            case .md: return MarkdownWriter()
+            case .pdf: return PDFReportWriter()
+            case .ipynb: return NotebookWriter()
+            case .tex: return LaTeXWriter()
+            }
+        }
+        for w in writers {
+            for (name, data) in try w.render(document, figures: figures).sorted(by: { $0.key < $1.key }) {
+                files.append((name, data))
+            }
+        }
+        files.append(("summary.csv", Data(SummaryCSV.csv(results).utf8)))
+        for f in document.figures {
+            if let svg = figures.svg[f.fileStem] { files.append((f.svgPath, svg)) }
+            if let png = figures.png[f.fileStem] { files.append((f.pngPath, png)) }
+        }
+        return files
+    }
+
+    /// SVG and PNG of every figure (a figure stem appearing twice is rendered once).
+    public static func renderFigures(_ document: ReportDocument) throws -> RenderedFigures {
+        var out = RenderedFigures()
+        for f in document.figures where out.svg[f.fileStem] == nil {
+            out.svg[f.fileStem] = stableSVG(try renderChartData(f.spec, format: .svg, size: f.size))
+            out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: pngDPI)
+        }
+        return out
+    }
+
+    /// Cairo names each SVG surface `surface<N>` from a process-wide counter, so the same chart drawn twice
+    /// gets different ids. Renumber them in order of appearance (`surface1`, `surface2`, …) so equal charts
+    /// give equal bytes.
+    static func stableSVG(_ data: Data) -> Data {
+        let text = String(decoding: data, as: UTF8.self)
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var map: [Substring: Int] = [:]
+        var rest = Substring(text)
+        while let r = rest.range(of: "surface") {
+            out += rest[..<r.upperBound]
+            let digits = rest[r.upperBound...].prefix { $0.isASCII && $0.isNumber }
+            if !digits.isEmpty {
+                let n = map[digits] ?? (map.count + 1)
+                map[digits] = n
+                out += String(n)
+            }
+            rest = rest[r.upperBound...].dropFirst(digits.count)
+        }
+        out += rest
+        return Data(out.utf8)
+    }
+
+    /// Writes each file atomically under `dir`; returns the full paths.
+    static func write(_ files: [(String, Data)], to dir: String) throws -> [String] {
+        var written: [String] = []
+        for (name, data) in files {
+            // Names are built from sanitized components; refuse anything that could leave `dir` regardless.
+            guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                throw ReportError("refusing to write \(name) outside \(dir)")
+            }
+            let path = (dir as NSString).appendingPathComponent(name)
+            do {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+            } catch {
+                throw ReportError("\(path): cannot create the folder (\(error.localizedDescription))")
+            }
+            try ResultsStore.writeAtomically(data, to: path)
+            written.append(path)
+        }
+        return written
+    }
+}
+
+/// `summary.csv`: the summary table's columns as raw, sortable values (exact integers, full-precision
+/// doubles, empty when unknown), one row per case in grid order.
+public enum SummaryCSV {
+    public static let columns = [
+        "index", "id", "family", "size", "blocks", "precision", "act_precision", "width", "convention", "quantization",
+        "bitops", "macs", "params", "weight_bytes", "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min",
+        "cosine_mean", "top1_agreement", "ms_per_image", "error",
+    ]
+
+    public static func csv(_ results: ResultsSet) -> String {
+        func q(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        func d(_ v: Double?) -> String { v.map { String(format: "%.17g", $0) } ?? "" }
+        var lines = [columns.joined(separator: ",")]
+        for c in results.cases {
+            let t = c.cost.totals, f = c.fidelity
+            let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.precision,
+                       c.config.actPrecision, CaseFilter.widthText(c.config.width), c.config.convention.rawValue,
+                       c.config.quantization, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
+                       String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean), d(f?.sqnrDBMin),
+                       d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? ""]
+            lines.append(row.map(q).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Results
+import Testing
+@testable import Reports
+
+/// The whole pipeline on a results folder on disk: files written, figures named by case, determinism.
+@Suite struct GeneratorTests {
+    /// `BITSWEEP_REPORT_LOOK=/some/dir` also writes the fixture report there, to look at by eye.
+    @Test func writesEveryOutputIntoTheFolder() throws {
+        let dir = try Fixture.writeFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let formats: [ReportFormat] = [.md, .ipynb, .tex]   // TODO pdf
+        let out = try ReportGenerator.generate(resultsDir: dir, outputs: formats)
+        for name in ["report.md", "report.ipynb", "tables.tex", "summary.csv"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) missing")
+        }
+        // One layer-wise chart per case, named by its id, as SVG and PNG.
+        let set = try Fixture.results()
+        for c in set.cases {
+            for ext in ["svg", "png"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/figures/layerwise-\(c.id).\(ext)"))
+            }
+        }
+        #expect(out.files.allSatisfy { $0.hasPrefix(dir + "/") })
+        // No temporary files left behind.
+        let all = try FileManager.default.subpathsOfDirectory(atPath: dir)
+        #expect(!all.contains { $0.contains(".tmp-") })
+        if let look = ProcessInfo.processInfo.environment["BITSWEEP_REPORT_LOOK"] {
+            try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: look)
+            try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: look + "2")
+        }
+    }
+
+    @Test func sameResultsGiveIdenticalBytes() throws {
+        let dir = try Fixture.writeFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = NSTemporaryDirectory() + "bsr-a-\(UUID().uuidString)", b = NSTemporaryDirectory() + "bsr-b-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: a, command: ["bitsweep", "report", "x"])
+        try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: b, command: ["bitsweep", "report", "x"])
+        let files = try FileManager.default.subpathsOfDirectory(atPath: a).sorted()
+        #expect(files == (try FileManager.default.subpathsOfDirectory(atPath: b).sorted()))
+        #expect(files.contains { $0.hasSuffix(".svg") })
+        for f in files where !f.hasSuffix("figures") {
+            #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f), "\(f) differs")
+        }
+    }
+
+    @Test func missingResultsFolderIsAnErrorAndWritesNothing() throws {
+        let dir = NSTemporaryDirectory() + "bsr-none-\(UUID().uuidString)"
+        #expect(throws: ResultsStore.LoadError.self) { try ReportGenerator.generate(resultsDir: dir) }
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+
+    @Test func badTemplateWritesNothing() throws {
+        let dir = try Fixture.writeFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let t = dir + "/bad-template.md"
+        try "# Report\n\n```bitsweep\nchart: pie\n```\n".write(toFile: t, atomically: true, encoding: .utf8)
+        do {
+            try ReportGenerator.generate(resultsDir: dir, template: t)
+            Issue.record("expected an error")
+        } catch let e as TemplateError {
+            #expect(e.description.hasPrefix("\(t):4: unknown cell kind 'chart: pie'"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/report.md"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/figures"))
+    }
+
+    @Test func summaryCSVHasRawSortableNumbers() throws {
+        let set = try Fixture.results()
+        let lines = SummaryCSV.csv(set).split(separator: "\n").map(String.init)
+        #expect(lines.count == set.cases.count + 1)
+        let header = lines[0].split(separator: ",").map(String.init)
+        let bitops = try #require(header.firstIndex(of: "bitops"))
+        let first = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        #expect(first[bitops] == "5812224")   // worked out by hand in GoldenTests
+    }
+}
