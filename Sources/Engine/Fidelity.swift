@@ -127,6 +127,7 @@ public enum Metrics {
             aa += x * x
             bb += y * y
         }
+        if a == b { return 1 }   // exactly, whatever the rounding of the formula
         if aa == 0 && bb == 0 { return 1 }
         if aa == 0 || bb == 0 { return 0 }
         return ab / (aa.squareRoot() * bb.squareRoot())

@@ -201,3 +201,38 @@ public enum Resampler {
         return RGBImage(width: img.width, height: h, pixels: out, source: img.source)
     }
 }
+
+extension ImageFile {
+    /// Encodes raw PNG samples (for tests and benchmarks): `colorType` 0 grey, 2 RGB, 3 palette, 4 grey+alpha,
+    /// 6 RGBA; `samples` are rows packed exactly as the PNG stores them (16-bit big-endian, sub-byte MSB first).
+    public static func encodePNG(width: Int, height: Int, colorType: Int, bitDepth: Int, samples: [UInt8],
+                                 palette: [UInt8] = []) throws -> [UInt8] {
+        var out: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: Int(BS_CODEC_MESSAGE_SIZE))
+        let code = samples.withUnsafeBufferPointer { s in
+            palette.withUnsafeBufferPointer { p in
+                bs_encode_png(Int32(width), Int32(height), Int32(colorType), Int32(bitDepth), s.baseAddress, p.baseAddress,
+                              Int32(palette.count / 3), &out, &size, &message)
+            }
+        }
+        guard code == 0, let out else { throw EngineError("PNG encoding failed: \(String(cString: message))") }
+        defer { bs_buffer_free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: size))
+    }
+
+    /// Encodes 8-bit samples (1 = grey, 3 = RGB, 4 = CMYK components) as a JPEG (for tests and benchmarks).
+    public static func encodeJPEG(width: Int, height: Int, components: Int, samples: [UInt8], quality: Int = 95,
+                                  progressive: Bool = false) throws -> [UInt8] {
+        var out: UnsafeMutablePointer<UInt8>?
+        var size = 0
+        var message = [CChar](repeating: 0, count: Int(BS_CODEC_MESSAGE_SIZE))
+        let code = samples.withUnsafeBufferPointer { s in
+            bs_encode_jpeg(Int32(width), Int32(height), Int32(components), s.baseAddress, Int32(quality),
+                           progressive ? 1 : 0, &out, &size, &message)
+        }
+        guard code == 0, let out else { throw EngineError("JPEG encoding failed: \(String(cString: message))") }
+        defer { bs_buffer_free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: size))
+    }
+}

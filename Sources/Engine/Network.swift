@@ -96,6 +96,8 @@ public final class Network: @unchecked Sendable {
     public let twinIsIdentical: Bool
     /// oneDNN's implementation per layer, e.g. `block3.pointwise: brgconv_1x1:avx512_core`.
     public private(set) var implementations: [(layer: String, implementation: String)] = []
+    /// Layers before which oneDNN needed a layout conversion of the activations (a reorder step).
+    public var layoutConversions: [String] { ops.filter(\.isReorder).map(\.name) }
     /// Seconds spent building (weights, quantization, primitives).
     public private(set) var buildSeconds: Double = 0
 
@@ -180,11 +182,13 @@ public final class Network: @unchecked Sendable {
                 var po: dnnl_post_ops_t?
                 try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
                 defer { dnnl_post_ops_destroy(po) }
-                try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
-                if let f = Quantizer.activationFactors(bits: actBits) {
-                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_linear, f.up, 0), "activation scale post-op")
-                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_round, 0, 0), "activation round post-op")
-                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, 1, dnnl_eltwise_linear, f.down, 0), "activation unscale post-op")
+                // ReLU6, then for a < 32 bits: up·clip(x, 0, 6) → down·round(·). The factors ride on the
+                // post-ops' own `scale` argument (two eltwise_linear post-ops in one chain were miscomputed by
+                // oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
+                let f = Quantizer.activationFactors(bits: actBits)
+                try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
+                if let f {
+                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, f.down, dnnl_eltwise_round, 0, 0), "activation round post-op")
                 }
                 try dnnlCheck(dnnl_primitive_attr_set_post_ops(a, po), "set post-ops")
             }
@@ -199,8 +203,10 @@ public final class Network: @unchecked Sendable {
             let pd = try DNNLPrimitiveDesc(reorderFrom: current, to: md, engine: context.engine, attr: a)
             scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
             let prim = try DNNLPrimitive(pd.handle)
-            pendingReorders.append(Op(name: layer, srcMD: current, dstMD: md, scratchMD: pd.md(dnnl_query_scratchpad_md),
-                                      quantized: prim, float: prim))
+            let op = Op(name: layer, srcMD: current, dstMD: md, scratchMD: pd.md(dnnl_query_scratchpad_md),
+                        quantized: prim, float: prim)
+            op.isReorder = true
+            pendingReorders.append(op)
             current = md
         }
 
@@ -444,6 +450,7 @@ final class Op {
     var bias: DNNLMemory?
     /// The block whose output this op produces.
     var blockEnd: Int?
+    var isReorder = false
 
     init(name: String, srcMD: dnnl_memory_desc_t, dstMD: dnnl_memory_desc_t, scratchMD: dnnl_memory_desc_t,
          quantized: DNNLPrimitive, float: DNNLPrimitive) {

@@ -23,7 +23,7 @@
 ///     q = roundHalfToEven(clamp(x, 0, 6) · (L / 6)) · (6 / L)
 ///
 /// computed in `Float` with the two factors `L/6` and `6/L` rounded to `Float` first (exactly what the
-/// fused oneDNN post-op chain clip → linear → round → linear computes). `a = 1` gives {0, 6}.
+/// fused oneDNN post-op chain computes: `up·clip(x, 0, 6)`, then `down·round(·)`). `a = 1` gives {0, 6}.
 public enum QuantGranularity: String, Codable, Sendable, CaseIterable {
     case perTensor = "per-tensor"
     case perChannel = "per-channel"
