@@ -24,6 +24,13 @@ final class CairoCanvas: Renderer, @unchecked Sendable {
         self.surface = surface
         self.cr = cairo_create(surface)
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND)
+        // Unhinted metrics everywhere, so a chart lays out identically in PDF, SVG and PNG at any DPI.
+        if let options = cairo_font_options_create() {
+            cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF)
+            cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE)
+            cairo_set_font_options(cr, options)
+            cairo_font_options_destroy(options)
+        }
     }
 
     deinit {
@@ -148,4 +155,14 @@ let appendToByteSink: cairo_write_func_t = { closure, bytes, length in
     let sink = Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue()
     if let bytes, length > 0 { sink.data.append(bytes, count: Int(length)) }
     return CAIRO_STATUS_SUCCESS
+}
+
+/// Measures `text` with Cairo's text extents on a scratch surface — the same numbers the Cairo renderer
+/// lays charts out with. Safe to call from any thread (each call uses its own surface).
+public func cairoTextMetrics(_ text: String, font: Font) -> TextMetrics {
+    guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1),
+          let canvas = try? CairoCanvas(surface: surface) else {
+        return RecordingRenderer.approximateMetrics(text, font: font)
+    }
+    return canvas.measure(text, font: font)
 }

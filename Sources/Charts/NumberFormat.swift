@@ -23,7 +23,13 @@ public enum NumberFormat: Sendable, Hashable {
     /// One tick label (see `labels(for:step:)`).
     public func label(_ value: Double, step: Double?) -> String {
         guard let step, step > 0 else { return string(value) }
-        if value == 0 { return "0" }
+        if value == 0 {
+            switch self {
+            case .percent: return "0%"
+            case let .fixed(d): return String(format: "%.\(max(0, d))f", 0.0)
+            default: return "0"
+            }
+        }
         let sign = value < 0 ? NumberFormat.minus : ""
         let a = abs(value)
         switch self {
@@ -47,7 +53,7 @@ public enum NumberFormat: Sendable, Hashable {
     /// digit left of the decimal point.
     public func string(_ value: Double, significantDigits: Int = 3) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : NumberFormat.minus + "∞") }
-        if value == 0 { return "0" }
+        if value == 0 { return label(0, step: 1) }
         let sign = value < 0 ? NumberFormat.minus : ""
         let a = abs(value)
         switch self {
@@ -78,9 +84,14 @@ public enum NumberFormat: Sendable, Hashable {
     }
     static func siSuffix(_ e: Int) -> String { prefixes[e / 3] }
 
+    /// The fewest decimals that write multiples of `s` exactly (0.25 → 2, 0.5 → 1, 20 → 0).
     static func decimals(forStep s: Double) -> Int {
         guard s > 0, s.isFinite else { return 0 }
-        return max(0, min(12, Int(ceil(-log10(s) - 1e-9))))
+        for d in 0...12 {
+            let scaled = s * pow(10, Double(d))
+            if abs(scaled - scaled.rounded()) <= 1e-6 * max(1, scaled) { return d }
+        }
+        return 12
     }
     static func roundSignificant(_ a: Double, _ digits: Int) -> Double {
         guard a > 0 else { return a }

@@ -69,12 +69,21 @@ public final class RecordingRenderer: Renderer, @unchecked Sendable {
 
     public private(set) var commands: [Command] = []
     private var groups: [String] = []
+    private let measurer: @Sendable (String, Font) -> TextMetrics
 
-    public init() {}
+    /// A recorder with the fixed text model (see the type's documentation).
+    public init() { measurer = RecordingRenderer.approximateMetrics }
 
-    public func measure(_ text: String, font: Font) -> TextMetrics {
+    /// A recorder that measures text with `measure` (e.g. `CairoRender.cairoTextMetrics`, to check layout
+    /// against real font metrics).
+    public init(measure: @escaping @Sendable (String, Font) -> TextMetrics) { measurer = measure }
+
+    /// The fixed text model: `0.6 × size` per character, ascent `0.8 × size`, descent `0.2 × size`.
+    @Sendable public static func approximateMetrics(_ text: String, font: Font) -> TextMetrics {
         TextMetrics(width: Double(text.count) * 0.6 * font.size, ascent: 0.8 * font.size, descent: 0.2 * font.size)
     }
+
+    public func measure(_ text: String, font: Font) -> TextMetrics { measurer(text, font) }
     public func fill(_ path: Path, color: Color) { commands.append(.fill(path, color, groups: groups)) }
     public func stroke(_ path: Path, style: StrokeStyle) { commands.append(.stroke(path, style, groups: groups)) }
     public func drawText(_ text: String, at origin: Point, font: Font, color: Color, orientation: TextOrientation) {

@@ -83,6 +83,7 @@ public enum NiceTicks {
         for v in [lower, upper] where !(v > 0 && v.isFinite) {
             throw ChartError.nonPositiveOnLogScale(axis: axis, value: v)
         }
+        if max(lower, upper) / min(lower, upper) < 1 + 1e-9 { return ([lower], []) }
         let lo = min(lower, upper) * (1 - 1e-9), hi = max(lower, upper) * (1 + 1e-9)
         let k0 = Int(log10(lo).rounded(.up)), k1 = Int(log10(hi).rounded(.down))
         if k1 - k0 + 1 >= 3 {
