@@ -9,9 +9,9 @@ import Testing
     @Test func writesEveryOutputIntoTheFolder() throws {
         let dir = try Fixture.writeFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let formats: [ReportFormat] = [.md, .ipynb, .tex]   // TODO pdf
+        let formats = ReportFormat.allCases
         let out = try ReportGenerator.generate(resultsDir: dir, outputs: formats)
-        for name in ["report.md", "report.ipynb", "tables.tex", "summary.csv"] {
+        for name in ["report.md", "report.pdf", "report.ipynb", "tables.tex", "summary.csv"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) missing")
         }
         // One layer-wise chart per case, named by its id, as SVG and PNG.
@@ -26,7 +26,7 @@ import Testing
         let all = try FileManager.default.subpathsOfDirectory(atPath: dir)
         #expect(!all.contains { $0.contains(".tmp-") })
         if let look = ProcessInfo.processInfo.environment["BITSWEEP_REPORT_LOOK"] {
-            try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: look)
+            try ReportGenerator.generate(resultsDir: dir, outputs: ReportFormat.allCases, outDir: look)
             try ReportGenerator.generate(resultsDir: dir, outputs: [.md, .ipynb, .tex], outDir: look + "2")
         }
     }
