@@ -124,8 +124,8 @@ public struct ScatterPoint: Sendable, Hashable {
     public var marker: MarkerShape
     /// Marker radius in points.
     public var radius: Double
-    /// Drawn next to the point when set (keep these few: the layout moves them to avoid overlaps but does
-    /// not drop them).
+    /// Drawn next to the point when set. The layout tries eight positions around the point and leaves the
+    /// label out when none is free of markers, lines and other labels (highlighted points are placed first).
     public var label: String?
     /// Draw a ring around the point (the highlighted case).
     public var highlighted: Bool

@@ -606,8 +606,8 @@ final class LayoutEngine {
                     let c = Point(axes.x.map(q.x), axes.y.map(q.y))
                     let rr = q.radius + (q.highlighted ? 3 : 1)
                     out.append(Rect(x: c.x - rr, y: c.y - rr, width: 2 * rr, height: 2 * rr))
-                    if let box = pointLabelBox(q, axes) { out.append(box) }
                 }
+                out += pointLabels(p, axes).map(\.box)
             case let .cells(c):
                 for (i, row) in c.values.enumerated() {
                     for (j, _) in row.enumerated() {
@@ -632,15 +632,44 @@ final class LayoutEngine {
         return out
     }
 
-    func pointLabelBox(_ q: ScatterPoint, _ axes: Axes) -> Rect? {
-        guard let label = q.label else { return nil }
-        let c = Point(axes.x.map(q.x), axes.y.map(q.y))
-        let off = q.radius + (q.highlighted ? 4 : 2)
-        let rightBox = r.textBox(label, anchoredAt: Point(c.x + off, c.y - off), horizontal: 0, vertical: 1, font: annotationFont)
-        if rightBox.maxX <= axes.plot.maxX && rightBox.minY >= axes.plot.minY { return rightBox }
-        let leftBox = r.textBox(label, anchoredAt: Point(c.x - off, c.y - off), horizontal: 1, vertical: 1, font: annotationFont)
-        if leftBox.minY >= axes.plot.minY { return leftBox }
-        return r.textBox(label, anchoredAt: Point(c.x - off, c.y + off), horizontal: 1, vertical: 0, font: annotationFont)
+    /// Places the labels of scatter points: for each labelled point (highlighted ones first) the first of
+    /// eight positions around it that stays in the plot and touches no marker, line, bar, rule or earlier
+    /// label. A label with no free position is left out (a paper figure is better without it than with an
+    /// unreadable pile).
+    func pointLabels(_ p: PointMark, _ axes: Axes) -> [(text: String, box: Rect)] {
+        let labelled = p.points.filter { $0.label != nil }
+        guard !labelled.isEmpty else { return [] }
+        var obstacles = markBoxes(axes)
+        for mark in spec.marks {
+            if case let .rule(rule) = mark {
+                if rule.orientation == .vertical {
+                    let x = axes.x.map(rule.value)
+                    obstacles.append(Rect(minX: x - 1, minY: axes.plot.minY, maxX: x + 1, maxY: axes.plot.maxY))
+                } else {
+                    let y = axes.y.map(rule.value)
+                    obstacles.append(Rect(minX: axes.plot.minX, minY: y - 1, maxX: axes.plot.maxX, maxY: y + 1))
+                }
+            }
+        }
+        var placed: [(String, Rect)] = []
+        let ordered = labelled.filter(\.highlighted) + labelled.filter { !$0.highlighted }
+        for q in ordered {
+            let label = q.label!
+            let c = Point(axes.x.map(q.x), axes.y.map(q.y))
+            let d = q.radius + (q.highlighted ? 3.5 : 1.5)
+            // (anchor offset, horizontal anchor, vertical anchor): NE, SE, NW, SW, E, W, N, S.
+            let spots: [(Double, Double, Double, Double)] = [
+                (d, -d, 0, 1), (d, d, 0, 0), (-d, -d, 1, 1), (-d, d, 1, 0),
+                (d + 1, 0, 0, 0.5), (-d - 1, 0, 1, 0.5), (0, -d - 1, 0.5, 1), (0, d + 1, 0.5, 0),
+            ]
+            for (dx, dy, h, v) in spots {
+                let box = r.textBox(label, anchoredAt: Point(c.x + dx, c.y + dy), horizontal: h, vertical: v, font: annotationFont)
+                guard axes.plot.contains(box, tolerance: 0) else { continue }
+                let hit = obstacles.contains { $0.intersects(box) } || placed.contains { $0.1.insetBy(-1).intersects(box) }
+                if !hit { placed.append((label, box)); break }
+            }
+        }
+        return placed
     }
 
     /// The rule's label box: beside the line, in whichever of its ends/sides collides with the fewest data
@@ -751,7 +780,7 @@ final class LayoutEngine {
                 if let m = l.marker {
                     for p in pts {
                         r.fill(m.path(at: p, radius: 2.6), color: l.color)
-                        r.stroke(m.path(at: p, radius: 2.6), style: StrokeStyle(color: .white, width: 0.5))
+                        r.stroke(m.path(at: p, radius: 2.6), style: StrokeStyle(color: markerEdge(l.color), width: 0.5))
                     }
                 }
                 r.endGroup()
@@ -781,15 +810,13 @@ final class LayoutEngine {
                 for q in ordered {
                     let c = Point(axes.x.map(q.x), axes.y.map(q.y))
                     r.fill(q.marker.path(at: c, radius: q.radius), color: q.color)
-                    r.stroke(q.marker.path(at: c, radius: q.radius), style: StrokeStyle(color: .white, width: 0.4))
+                    r.stroke(q.marker.path(at: c, radius: q.radius), style: StrokeStyle(color: markerEdge(q.color), width: 0.4))
                     if q.highlighted {
                         r.stroke(.circle(center: c, radius: q.radius + 2.2), style: StrokeStyle(color: theme.textColor, width: 0.9))
                     }
                 }
-                for q in p.points {
-                    if let label = q.label, let box = pointLabelBox(q, axes) {
-                        r.drawText(label, anchoredAt: Point(box.minX, box.minY), horizontal: 0, vertical: 0, font: annotationFont, color: theme.textColor)
-                    }
+                for (label, box) in pointLabels(p, axes) {
+                    r.drawText(label, anchoredAt: Point(box.minX, box.minY), horizontal: 0, vertical: 0, font: annotationFont, color: theme.textColor)
                 }
                 r.endGroup()
             }
@@ -798,6 +825,12 @@ final class LayoutEngine {
 
         drawAxis(axes)
         return bars
+    }
+
+    /// Marker outline: white separates overlapping markers; light colours (Okabe–Ito yellow) get a darker
+    /// edge of their own hue instead, or they vanish on white paper.
+    func markerEdge(_ c: Color) -> Color {
+        c.relativeLuminance > 0.5 ? Color.mix(c, .black, 0.45) : .white
     }
 
     func drawCells(_ c: CellMark, _ axes: Axes) {
@@ -936,9 +969,13 @@ final class LayoutEngine {
             r.fill(.rect(Rect(x: x, y: midY - 3.5, width: 7, height: 7)), color: e.color)
         case let .line(marker, dash):
             r.stroke(.segment(Point(x, midY), Point(x + 14, midY)), style: StrokeStyle(color: e.color, width: 1.25, dash: dash))
-            if let m = marker { r.fill(m.path(at: Point(x + 7, midY), radius: 2.4), color: e.color) }
+            if let m = marker {
+                r.fill(m.path(at: Point(x + 7, midY), radius: 2.4), color: e.color)
+                if e.color.relativeLuminance > 0.5 { r.stroke(m.path(at: Point(x + 7, midY), radius: 2.4), style: StrokeStyle(color: markerEdge(e.color), width: 0.5)) }
+            }
         case let .marker(m):
             r.fill(m.path(at: Point(x + 3.5, midY), radius: 2.6), color: e.color)
+            if e.color.relativeLuminance > 0.5 { r.stroke(m.path(at: Point(x + 3.5, midY), radius: 2.6), style: StrokeStyle(color: markerEdge(e.color), width: 0.5)) }
         }
     }
 

@@ -73,8 +73,8 @@ public enum NiceTicks {
     /// Ticks for a log₁₀ axis showing `lower...upper` (both must be > 0).
     ///
     /// Uses whole decades when at least three fall in the range (thinned to every 2nd, 3rd, … decade so that
-    /// no more than `maxCount` remain), otherwise 1-2-5 multiples, otherwise 1…9 multiples, otherwise
-    /// linear nice ticks inside the range. `minor` lists the 2…9 multiples between decade ticks when decades
+    /// no more than `maxCount` remain); otherwise the densest of 1-2-5, 1-3 or decade multiples giving 2…
+    /// `maxCount` ticks; for ranges narrower than that, 1…9 multiples or linear nice ticks inside the range. `minor` lists the 2…9 multiples between decade ticks when decades
     /// are used (empty otherwise).
     /// - Throws: `ChartError.nonPositiveOnLogScale` when a bound is ≤ 0 or not finite.
     public static func log(lower: Double, upper: Double, maxCount: Int = 8, axis: String = "axis") throws
@@ -103,7 +103,9 @@ public enum NiceTicks {
             }
             return (ticks, minor)
         }
-        for mantissas in [[1.0, 2, 5], [1.0, 2, 3, 4, 5, 6, 7, 8, 9]] {
+        // Fewer than three decades: the densest of 1-2-5, 1-3 and decade ticks that fits `maxCount`; for
+        // ranges too narrow for two such ticks, 1…9 multiples.
+        func multiples(_ mantissas: [Double]) -> [Double] {
             var ticks: [Double] = []
             for k in (k0 - 1)...(k1 + 1) {
                 for m in mantissas {
@@ -111,7 +113,15 @@ public enum NiceTicks {
                     if v >= lo && v <= hi { ticks.append(clean(v, step: pow(10, Double(k)))) }
                 }
             }
-            if ticks.count >= 3 && ticks.count <= maxCount { return (ticks, []) }
+            return ticks
+        }
+        for mantissas in [[1.0, 2, 5], [1.0, 3], [1.0]] {
+            let ticks = multiples(mantissas)
+            if ticks.count >= 2 && ticks.count <= maxCount { return (ticks, []) }
+        }
+        if multiples([1, 2, 5]).count < 2 {
+            let ticks = multiples([1, 2, 3, 4, 5, 6, 7, 8, 9])
+            if ticks.count >= 2 && ticks.count <= maxCount { return (ticks, []) }
         }
         // Less than a decade: linear nice ticks that fall inside the range.
         var target = 4

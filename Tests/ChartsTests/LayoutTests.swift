@@ -197,4 +197,33 @@ struct LayoutTests {
         #expect(!g.legendInsidePlot)
         #expect(legend.maxY <= g.plot.minY)
     }
+
+    @Test func scatterLabelsAvoidMarkersLinesAndEachOther() throws {
+        var pts: [CostQualityPoint] = []
+        for (i, b) in [2.0, 3, 4, 5, 6, 8].enumerated() {
+            for (j, size) in [96.0, 128, 160, 192, 224].enumerated() {
+                pts.append(CostQualityPoint(label: "#\(i * 5 + j + 1)", cost: 5.7e8 * (size / 224) * (size / 224) * b * b,
+                                            quality: 6 * b - 3 + size / 60 + Double((i + j) % 3), group: "w\(Int(b))a\(Int(b))"))
+            }
+        }
+        var spec = try ChartKinds.costQuality(title: "all labelled", points: pts, budget: 1e10, highlight: "#13")
+        spec.marks = spec.marks.map { m in
+            guard case var .points(pm) = m else { return m }
+            for i in pm.points.indices { pm.points[i].label = pts[i].label }
+            return .points(pm)
+        }
+        for size in [FigureSize.oneColumn, .twoColumn] {
+            let (r, g, _) = try record(spec, size: size)
+            #expect(r.overlappingTexts().isEmpty, "\(r.overlappingTexts())")
+            let labels = r.texts.filter { $0.group == "points" }
+            #expect(labels.contains { $0.text == "#13" }, "the highlighted label must be placed")
+            #expect(labels.count >= 8, "only \(labels.count) labels placed")
+            for l in labels { #expect(g.plot.contains(l.box)) }
+            // No label sits on a marker.
+            for case let .fill(path, _, groups) in r.commands where groups.last == "points" {
+                guard case let .move(p)? = path.elements.first else { continue }
+                for l in labels { #expect(!l.box.contains(p), "\(l.text) covers a marker") }
+            }
+        }
+    }
 }

@@ -74,6 +74,10 @@ struct NiceTicksTests {
         let three = try NiceTicks.log(lower: 1e8, upper: 1e10)
         #expect(three.ticks == [1e8, 1e9, 1e10])
         #expect(three.minor.count == 8 + 8)
+        // Under three decades: the densest of 1-2-5, 1-3, decades that fits.
+        #expect(try NiceTicks.log(lower: 3.7e8, upper: 5e10, maxCount: 8).ticks == [5e8, 1e9, 2e9, 5e9, 1e10, 2e10, 5e10])
+        #expect(try NiceTicks.log(lower: 3.7e8, upper: 5e10, maxCount: 5).ticks == [1e9, 3e9, 1e10, 3e10])
+        #expect(try NiceTicks.log(lower: 3.7e8, upper: 5e10, maxCount: 3).ticks == [1e9, 1e10])
         let narrow = try NiceTicks.log(lower: 96, upper: 224)
         #expect(narrow.ticks.count >= 2 && narrow.minor.isEmpty)
     }
