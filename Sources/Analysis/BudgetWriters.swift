@@ -31,7 +31,7 @@ extension BudgetReport {
 
     /// The terminal table: per profile, its limits, the fitting cases ranked, then the rest with their
     /// binding constraint.
-    public func table(maxRejected: Int = 12) -> String {
+    public func table(maxFitting: Int = 10, maxRejected: Int = 12) -> String {
         var o = ""
         for p in profiles {
             o += "== \(p.profile.name)\(p.profile.description.map { " — \($0)" } ?? "")\n"
@@ -39,8 +39,11 @@ extension BudgetReport {
             o += "   \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit"
             o += p.excluded > 0 ? " (\(p.excluded) not judged)\n\n" : "\n\n"
             if !p.fitting.isEmpty {
-                o += textTable(["#", "case"] + Self.header, p.fitting.map { ["\($0.rank ?? 0)", $0.label] + $0.row },
+                o += textTable(["#", "case"] + Self.header, p.fitting.prefix(maxFitting).map { ["\($0.rank ?? 0)", $0.label] + $0.row },
                                right: [0, 2, 3, 4, 5, 6, 7])
+                if p.fitting.count > maxFitting {
+                    o += "… and \(p.fitting.count - maxFitting) more that fit (all in the JSON and Markdown)\n"
+                }
                 if let b = p.best { o += "best in budget: \(b.label) (id \(b.id.prefix(12)))\n" }
             } else {
                 o += "no case fits.\n"
@@ -88,9 +91,15 @@ extension BudgetReport {
                 o += "![Cost against fidelity for \(md(p.profile.name))](\(chart.replacingOccurrences(of: " ", with: "%20")))\n\n"
             }
             if !p.fitting.isEmpty {
+                let rows = p.fitting.map { ["\($0.rank ?? 0)", md($0.label)] + $0.row }
+                let top = rows.prefix(10)
                 o += "Cases that fit, best first:\n\n"
-                o += markdownTable(["#", "case"] + Self.header, p.fitting.map { ["\($0.rank ?? 0)", md($0.label)] + $0.row },
-                                   right: [0, 2, 3, 4, 5, 6, 7])
+                o += markdownTable(["#", "case"] + Self.header, Array(top), right: [0, 2, 3, 4, 5, 6, 7])
+                if rows.count > top.count {
+                    o += "\n<details><summary>\(rows.count - top.count) more cases fit</summary>\n\n"
+                    o += markdownTable(["#", "case"] + Self.header, Array(rows.dropFirst(top.count)), right: [0, 2, 3, 4, 5, 6, 7])
+                    o += "\n</details>\n"
+                }
                 o += "\n"
             }
             if !p.notFitting.isEmpty {

@@ -286,6 +286,9 @@ public struct Comparison: Hashable, Codable, Sendable {
     public var options: CompareOptions
     public var baselineName: String
     public var currentName: String
+    /// Where the two sets were read from, when known (set by `CompareRun`).
+    public var baselinePath: String?
+    public var currentPath: String?
     /// Cases matched on both sides.
     public var matched: Int
     /// Matched cases with nothing to report.
@@ -311,7 +314,8 @@ public struct Comparison: Hashable, Codable, Sendable {
     public var errorChanges: Int { changed.filter(\.errorChanged).count }
 
     enum CodingKeys: String, CodingKey {
-        case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name", matched
+        case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name"
+        case baselinePath = "baseline_path", currentPath = "current_path", matched
         case unchanged, changed, timed, baselineOnly = "baseline_only", currentOnly = "current_only"
         case skippedImages = "skipped_images"
     }
@@ -385,7 +389,7 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     }
     return Comparison(
         verdict: reasons.isEmpty ? .noRegression : .regression, reasons: reasons, options: options,
-        baselineName: baseline.name, currentName: current.name, matched: matched, unchanged: unchanged,
+        baselineName: baseline.name, currentName: current.name, baselinePath: nil, currentPath: nil, matched: matched, unchanged: unchanged,
         changed: changed, timed: timed, baselineOnly: baselineOnly, currentOnly: currentOnly, skippedImages: skipped)
 }
 

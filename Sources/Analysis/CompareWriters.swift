@@ -17,6 +17,12 @@ extension Comparison {
         }
     }
 
+    /// `nightly (Reports/baseline)`: the sweep's name and where it was read from.
+    func sideText(_ name: String, _ path: String?) -> String {
+        guard let path, !path.isEmpty else { return name }
+        return "\(name) (\(path))"
+    }
+
     /// The summary rows shared by the Markdown and table forms.
     var summaryRows: [[String]] {
         var rows: [[String]] = [
@@ -41,7 +47,7 @@ extension Comparison {
 
     /// The Markdown comparison. `charts` are relative paths of figures to link (e.g. the delta heatmap).
     public func markdown(charts: [(title: String, path: String)] = []) -> String {
-        var o = "# Comparison: \(md(currentName)) against the baseline \(md(baselineName))\n\n"
+        var o = "# Comparison: \(md(sideText(currentName, currentPath))) against the baseline \(md(sideText(baselineName, baselinePath)))\n\n"
         switch verdict {
         case .noRegression: o += "**Verdict: no regression** (exit code 0). \(md(verdictLine.prefix(1).uppercased() + verdictLine.dropFirst())).\n\n"
         case .regression:
@@ -82,7 +88,7 @@ extension Comparison {
 
     /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case.
     public func table() -> String {
-        var o = "baseline: \(baselineName)\ncurrent:  \(currentName)\n\n"
+        var o = "baseline: \(sideText(baselineName, baselinePath))\ncurrent:  \(sideText(currentName, currentPath))\n\n"
         o += textTable(["", "cases"], summaryRows, right: [1])
         for s in baselineOnly { o += "removed: \(s.label)\n" }
         for s in currentOnly { o += "added:   \(s.label)\n" }
@@ -92,7 +98,8 @@ extension Comparison {
             for f in d.config { o += "  \(f.field): \(f.baseline) → \(f.current)\n" }
             for f in d.totals { o += "  total \(f.field): \(grouped(Int(f.baseline) ?? 0)) → \(grouped(Int(f.current) ?? 0)) (\(signedGrouped(f.delta ?? 0)))\n" }
             for l in d.layers {
-                let what = l.changes.map { "\($0.field) \($0.baseline)→\($0.current)" }.joined(separator: ", ")
+                func g(_ t: String) -> String { Int(t).map(grouped) ?? t }
+                let what = l.changes.map { "\($0.field) \(g($0.baseline))→\(g($0.current))" }.joined(separator: ", ")
                 o += "  layer \(l.layer)\(l.presence == .both ? "" : " (\(l.presence.rawValue))"): \(what)\n"
             }
             for f in d.fidelity { o += "  \(f.text)\n" }

@@ -1,7 +1,55 @@
+import Analysis
 import ArgumentParser
+import Foundation
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep budget [RESULTS_DIR] --profiles FILE`: which configurations fit which device. Thin over
+/// `BudgetRun.run`. Exit codes: 0 answered (whether or not anything fits), 2 usage or input error.
 struct Budget: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "budget", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep budget` is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "Which configurations fit each hardware budget profile, best first; what binds the rest.",
+        discussion: """
+        Profiles (YAML; see Inputs/budgets.yaml and docs/budget.md) give a maximum of BitOps per image, weight \
+        storage and peak activation memory, and optionally a time per image and a minimum fidelity. For each \
+        profile: the cases that fit, ranked by fidelity (mean logit SQNR) then cost; for the others, the binding \
+        constraint and by how much it is exceeded. With --out DIR: budget.md, budget.json and a cost–quality \
+        chart per profile (budget-<profile>.svg|png) with the feasible region shaded and the best case ringed.
+
+        Examples:
+          bitsweep budget Reports/default --profiles Inputs/budgets.yaml
+          bitsweep budget --profiles Inputs/budgets.yaml --out Reports/budget
+        """)
+
+    @Argument(help: ArgumentHelp("A results folder (or its results.json). Default: the only results folder under Reports/.", valueName: "results-dir"))
+    var resultsDir: String?
+
+    @Option(help: ArgumentHelp("The budget profiles file (YAML or JSON).", valueName: "file"))
+    var profiles: String?
+
+    @Option(help: ArgumentHelp("Write budget.md, budget.json and the charts into this folder.", valueName: "dir"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))
+    var format: String = "table"
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var unrecognized: [String] = []
+
+    func run() throws {
+        let cli = AnalysisCLI(command: "budget", usage: "bitsweep budget [RESULTS_DIR] --profiles FILE [--out DIR] [--format table|json|markdown]")
+        try cli.rejectUnrecognized(unrecognized)
+        guard let profiles else { throw cli.usageError("--profiles FILE is required (e.g. --profiles Inputs/budgets.yaml)") }
+        let fmt = try cli.format(format)
+        let output: BudgetRun.Output
+        do {
+            let dir = try resultsDir ?? BudgetRun.defaultResultsDir()
+            output = try BudgetRun.run(resultsPath: dir, profilesPath: profiles, out: out, format: fmt)
+        } catch {
+            throw cli.inputError(error)
+        }
+        print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
+        if !output.written.isEmpty {
+            FileHandle.standardError.write(Data("wrote \(output.written.count) files to \(out ?? "")\n".utf8))
+        }
+    }
 }

@@ -1,7 +1,122 @@
+import Analysis
 import ArgumentParser
+import BitSweepConfig
+import Foundation
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep compare BASELINE CURRENT`: the nightly regression gate. Thin over `CompareRun.run`.
+///
+/// Exit codes: 0 no regression, 1 regression, 2 usage or input error. ArgumentParser exits 64 on its own
+/// usage errors, so this command takes its numbers as text and captures unknown arguments itself, turning
+/// every such problem into exit code 2. (One case stays with ArgumentParser: an option given as the last
+/// word without its value, e.g. `--out` alone, exits 64.)
 struct Compare: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "compare", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep compare` is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two results sets: exit 0 = no regression, 1 = regression, 2 = usage or input error.",
+        discussion: """
+        BASELINE and CURRENT are results folders (or their results.json). Cases are matched by configuration, \
+        not order. Counts (BitOps, MACs, params, weight storage, activation memory) must match exactly; any \
+        difference is reported layer by layer. Fidelity must match within the tolerances; timings are reported \
+        when the median time per image moves beyond --time-threshold and fail only with --fail-on-time. \
+        Cases on one side only, and images skipped differently, are regressions too. \
+        With --out DIR: comparison.md, comparison.json and delta heatmaps (delta-bitops, delta-sqnr, \
+        delta-time as .svg and .png). See docs/nightly.md for a nightly CI recipe.
+
+        Examples:
+          bitsweep compare Reports/baseline Reports/nightly --out Reports/compare
+          bitsweep compare base/results.json tonight --format json --fail-on-time
+        """)
+
+    @Argument(help: ArgumentHelp("The baseline results folder (or its results.json).", valueName: "baseline"))
+    var baseline: String?
+
+    @Argument(help: ArgumentHelp("The current results folder (or its results.json).", valueName: "current"))
+    var current: String?
+
+    @Option(help: ArgumentHelp("Write comparison.md, comparison.json and the delta heatmaps into this folder.", valueName: "dir"))
+    var out: String?
+
+    @Option(name: .customLong("fidelity-tolerance"),
+            help: ArgumentHelp("Allowed change of logit SQNR (mean and min), dB. Default 0.1.", valueName: "dB"))
+    var fidelityTolerance: String?
+
+    @Option(name: .customLong("top1-tolerance"),
+            help: ArgumentHelp("Allowed change of top-1 agreement, a fraction or a percentage (0.25, 25%). Default 0: any image changing fails.", valueName: "x"))
+    var top1Tolerance: String?
+
+    @Option(name: .customLong("time-threshold"),
+            help: ArgumentHelp("Relative change of the median time per image that is reported (0.10 or 10%). Default 0.10.", valueName: "x"))
+    var timeThreshold: String?
+
+    @Flag(name: .customLong("fail-on-time"), help: "A slowdown beyond --time-threshold is a regression (exit 1).")
+    var failOnTime = false
+
+    @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))
+    var format: String = "table"
+
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var unrecognized: [String] = []
+
+    func run() throws {
+        let cli = AnalysisCLI(command: "compare", usage: "bitsweep compare BASELINE CURRENT [--out DIR] [--fidelity-tolerance dB] [--top1-tolerance x] [--time-threshold x] [--fail-on-time] [--format table|json|markdown]")
+        try cli.rejectUnrecognized(unrecognized)
+        guard let baseline, let current else {
+            throw cli.usageError("expected two results folders, BASELINE and CURRENT")
+        }
+        var options = CompareOptions(failOnTime: failOnTime)
+        if let t = fidelityTolerance { options.sqnrToleranceDB = try cli.number(t, option: "--fidelity-tolerance", units: ["": 1, "dB": 1]) }
+        if let t = top1Tolerance { options.top1Tolerance = try cli.number(t, option: "--top1-tolerance", units: ["": 1, "%": 0.01]) }
+        if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
+        let fmt = try cli.format(format)
+
+        let output: CompareRun.Output
+        do {
+            output = try CompareRun.run(baselinePath: baseline, currentPath: current, options: options, out: out, format: fmt)
+        } catch {
+            throw cli.inputError(error)
+        }
+        print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
+        if !output.written.isEmpty {
+            FileHandle.standardError.write(Data("wrote \(output.written.count) files to \(out ?? "")\n".utf8))
+        }
+        if output.comparison.verdict == .regression { throw ExitCode(1) }
+    }
+}
+
+/// Helpers shared by `compare` and `budget`: every usage or input problem is one line on stderr and exit 2.
+struct AnalysisCLI {
+    var command: String
+    var usage: String
+
+    func fail(_ message: String, showUsage: Bool) -> ExitCode {
+        var text = "bitsweep \(command): error: \(message)\n"
+        if showUsage { text += "usage: \(usage)\n" }
+        FileHandle.standardError.write(Data(text.utf8))
+        return ExitCode(2)
+    }
+
+    func usageError(_ message: String) -> ExitCode { fail(message, showUsage: true) }
+
+    func inputError(_ error: Error) -> ExitCode { fail("\(error)", showUsage: false) }
+
+    func rejectUnrecognized(_ args: [String]) throws {
+        guard let first = args.first else { return }
+        throw usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unexpected argument '\(first)'")
+    }
+
+    /// A non-negative number with an optional unit (`0.1`, `0.1 dB`, `10%`).
+    func number(_ text: String, option: String, units: [String: Double]) throws -> Double {
+        let expected = "a non-negative number" + (units.keys.contains("%") ? " or a percentage (0.10 or 10%)" : "")
+        guard let (v, unit) = BudgetProfiles.splitQuantity(text), let m = units[unit], v >= 0 else {
+            throw usageError("\(option) '\(text)' is not valid; expected \(expected)")
+        }
+        return v * m
+    }
+
+    func format(_ text: String) throws -> AnalysisFormat {
+        guard let f = AnalysisFormat(rawValue: text) else {
+            throw usageError("--format '\(text)' is not known; expected table, json or markdown")
+        }
+        return f
+    }
 }

@@ -1,0 +1,180 @@
+import CairoRender
+import Charts
+import Foundation
+import Results
+
+/// A chart to write: a file-name-safe base name (no extension), a caption, and the specification.
+public struct NamedChart: Sendable {
+    public var name: String
+    public var title: String
+    public var spec: ChartSpec
+    public init(name: String, title: String, spec: ChartSpec) {
+        self.name = name
+        self.title = title
+        self.spec = spec
+    }
+}
+
+/// Renders `charts` into `dir` as `<name>.<format>` for each format (atomic writes). Returns the paths.
+@discardableResult
+public func writeCharts(_ charts: [NamedChart], to dir: String, formats: [ChartFormat] = [.svg, .png], dpi: Int = 200) throws -> [String] {
+    var written: [String] = []
+    for c in charts {
+        for f in formats {
+            let path = (dir as NSString).appendingPathComponent("\(c.name).\(f.rawValue)")
+            try renderChart(c.spec, to: path, format: f, dpi: dpi)
+            written.append(path)
+        }
+    }
+    return written
+}
+
+// MARK: - The sweep grid as rows × columns
+
+/// Lays cases out as a grid: columns are the precisions (weight precision names, in grid order), rows are
+/// the combinations of every other axis that varies (blocks, size, activation precision, convention, …).
+struct GridLayout {
+    var rowLabels: [String]
+    var columnLabels: [String]
+    var cell: [CaseKey: (row: Int, column: Int)]
+
+    init(keys: [CaseKey]) {
+        func varies<T: Hashable>(_ f: (CaseKey) -> T) -> Bool { Set(keys.map(f)).count > 1 }
+        let parts: [(Bool, (CaseKey) -> String)] = [
+            (varies(\.family), { $0.family }),
+            (varies(\.blocks), { "n=\($0.blocks)" }),
+            (varies(\.size), { "s=\($0.size)" }),
+            (varies(\.actPrecision), { "a=\($0.actPrecision)" }),
+            (varies(\.width), { "α=\($0.width)" }),
+            (varies { $0.stemBits ?? -1 }, { "stem=\($0.stemBits.map(String.init) ?? "-")" }),
+            (varies(\.classifierBits), { "fc=\($0.classifierBits)" }),
+            (varies(\.convention), { $0.convention.rawValue }),
+            (varies(\.quantization), { $0.quantization }),
+            (varies(\.weights), { $0.weights }),
+        ]
+        func rowLabel(_ k: CaseKey) -> String {
+            let s = parts.filter(\.0).map { $0.1(k) }.joined(separator: " ")
+            return s.isEmpty ? "all" : s
+        }
+        var rows: [String] = [], cols: [String] = []
+        var rowSort: [String: CaseKey] = [:]
+        for k in keys {
+            let r = rowLabel(k)
+            if rowSort[r] == nil { rowSort[r] = k; rows.append(r) }
+            if !cols.contains(k.precision) { cols.append(k.precision) }
+        }
+        // Rows in a natural order (family, blocks, size, … as numbers), columns in grid order.
+        rows.sort { rowSort[$0]! < rowSort[$1]! }
+        rowLabels = rows
+        columnLabels = cols
+        var cell: [CaseKey: (Int, Int)] = [:]
+        for k in keys { cell[k] = (rows.firstIndex(of: rowLabel(k))!, cols.firstIndex(of: k.precision)!) }
+        self.cell = cell
+    }
+
+    func matrix(_ values: [CaseKey: Double]) -> [[Double?]] {
+        var m = Array(repeating: Array(repeating: Double?.none, count: columnLabels.count), count: rowLabels.count)
+        for (k, v) in values { if let (r, c) = cell[k] { m[r][c] = v } }
+        return m
+    }
+}
+
+extension Comparison {
+    /// The delta heatmaps over the sweep grid, blank where nothing changed (and where a case exists on one
+    /// side only: those are listed in the Markdown):
+    /// - `delta-bitops`: relative change of total BitOps (current / baseline − 1);
+    /// - `delta-sqnr`: change of the mean logit SQNR in dB, where beyond the tolerance (exact counts as
+    ///   `FidelitySummary.exactSQNR`);
+    /// - `delta-time`: relative change of the median time per image, where beyond the threshold.
+    public func deltaCharts(baseline: ResultsSet, current: ResultsSet) throws -> [NamedChart] {
+        let base = Dictionary(baseline.cases.map { (CaseKey($0.config), $0) }, uniquingKeysWith: { a, _ in a })
+        let cur = Dictionary(current.cases.map { (CaseKey($0.config), $0) }, uniquingKeysWith: { a, _ in a })
+        let keys = baseline.cases.map { CaseKey($0.config) } + current.cases.map { CaseKey($0.config) }.filter { base[$0] == nil }
+        guard !keys.isEmpty else { return [] }
+        let grid = GridLayout(keys: keys)
+        var bitops: [CaseKey: Double] = [:], sqnr: [CaseKey: Double] = [:], time: [CaseKey: Double] = [:]
+        let changedByKey = Dictionary(changed.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        for (k, b) in base {
+            guard let c = cur[k] else { continue }
+            let d = changedByKey[k]
+            let bb = b.cost.totals.bitops, cb = c.cost.totals.bitops
+            bitops[k] = bb == cb ? 0 : (bb == 0 ? 1 : Double(cb - bb) / Double(bb))
+            if let d, d.fidelity.contains(where: { $0.metric == "sqnr_db_mean" }) {
+                let x = b.fidelity?.sqnrDBMean ?? FidelitySummary.exactSQNR, y = c.fidelity?.sqnrDBMean ?? FidelitySummary.exactSQNR
+                sqnr[k] = y - x
+            } else {
+                sqnr[k] = 0
+            }
+            if let t = d?.timing, t.beyondThreshold { time[k] = t.relative } else { time[k] = 0 }
+        }
+        let size = FigureSize.custom(width: max(252, 110 + 62 * Double(grid.columnLabels.count)),
+                                     height: max(150, 80 + 20 * Double(grid.rowLabels.count)))
+        let note = baselineOnly.isEmpty && currentOnly.isEmpty ? "" : " (cases on one side only are blank)"
+        var charts: [NamedChart] = []
+        charts.append(NamedChart(name: "delta-bitops", title: "Change of total BitOps against the baseline\(note)", spec: try ChartKinds.deltaHeatmap(
+            title: "Total BitOps: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
+            deltas: grid.matrix(bitops), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
+        charts.append(NamedChart(name: "delta-sqnr", title: "Change of mean logit SQNR beyond ±\(threeDigits(options.sqnrToleranceDB)) dB\(note)", spec: try ChartKinds.deltaHeatmap(
+            title: "Mean SQNR (dB): current − baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
+            deltas: grid.matrix(sqnr), xTitle: "Precision", colorBarTitle: "dB", format: .fixed(2), size: size)))
+        charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(formatPercent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
+            title: "Time per image: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
+            deltas: grid.matrix(time), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
+        return charts
+    }
+}
+
+extension ProfileResult {
+    /// The file-name-safe form of the profile's name.
+    public var fileSafeName: String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        let s = String(profile.name.map { allowed.contains($0) ? $0 : "-" })
+        return s.isEmpty || s.hasPrefix(".") ? "profile" + s : s
+    }
+
+    /// The cost–quality chart of this profile: every case with a measured fidelity (total BitOps against mean
+    /// logit SQNR), the Pareto front, the BitOps limit as a line with the feasible region shaded (also above
+    /// `min_sqnr_db` when the profile has one), and the best case in budget ringed and labelled. Exact cases
+    /// (∞ dB) are drawn 6 dB above the best finite one. Nil when no case has a fidelity to draw.
+    public func costQualityChart() throws -> NamedChart? {
+        let all = fitting + notFitting
+        let finite = all.compactMap(\.sqnrDBMean)
+        let exactY = (finite.max() ?? 0) + 6
+        let drawn = all.filter { ($0.exact || $0.sqnrDBMean != nil) && $0.bitops > 0 }
+        let points = drawn.map { c in
+            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? exactY : c.sqnrDBMean!, group: c.config.precision)
+        }
+        guard !points.isEmpty else { return nil }
+        let colors = PrecisionColors(labels: points.compactMap(\.group))
+        var spec = try ChartKinds.costQuality(
+            title: "\(profile.name): cost vs fidelity", points: points, yTitle: "Mean logit SQNR (dB)",
+            budget: Double(profile.maxBitOps), highlight: best?.label, colors: colors, size: .twoColumn)
+        // Cases that break a limit the axes do not show (memory, time, top-1) are drawn as diamonds, so that
+        // a point inside the shaded region that does not fit is not mistaken for one that does.
+        let offAxes: Set<String> = ["max_weight_storage", "max_activation_memory", "max_time_per_image", "min_top1_agreement"]
+        let breaksOffAxes = drawn.map { $0.violations.contains { offAxes.contains($0.constraint) } }
+        if breaksOffAxes.contains(true) {
+            spec.marks = spec.marks.map { m in
+                guard case .points(var pm) = m, pm.points.count == drawn.count else { return m }
+                for i in pm.points.indices where breaksOffAxes[i] { pm.points[i].marker = .diamond }
+                return .points(pm)
+            }
+            spec.legend.entries.append(LegendEntry(label: "breaks a memory, time or top-1 limit", color: .grey(0.35), symbol: .marker(.diamond)))
+        }
+        if let minSQNR = profile.minSQNRDB {
+            spec.marks = spec.marks.map { m in
+                guard case .region(var r) = m else { return m }
+                r.yFrom = minSQNR
+                return .region(r)
+            }
+            spec.marks.insert(.rule(RuleMark(orientation: .horizontal, value: minSQNR, color: Color(rgb: 0x006B4E),
+                                             dash: [3, 2], label: "min \(threeDigits(minSQNR)) dB")), at: 1)
+        }
+        var caption = "Cost against fidelity for \(profile.name): shaded, the region within the BitOps limit"
+        caption += profile.minSQNRDB == nil ? "" : " and the SQNR minimum"
+        caption += "; memory, time and top-1 limits are checked in the table."
+        if let b = best { caption += " Ringed: the best case in budget, \(b.label)." }
+        if all.contains(where: \.exact) { caption += " Exact cases (∞ dB) are drawn 6 dB above the best finite one." }
+        return NamedChart(name: "budget-\(fileSafeName)", title: caption, spec: spec)
+    }
+}
