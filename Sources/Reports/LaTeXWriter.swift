@@ -31,7 +31,7 @@ public struct LaTeXWriter: ReportWriter {
             if case let .output(tc) = cell.kind, LaTeXWriter.kinds.contains(tc.kind) { collect(cell.blocks) }
         }
         var out = """
-        % Tables of the BitSweep report "\(Escape.oneLine(document.parameters.name))", written by `bitsweep report`.
+        % Tables of the BitSweep report "\(Escape.latex(document.parameters.name))", written by `bitsweep report`.
         % Requires \\usepackage{booktabs} and \\usepackage{graphicx}. Exact integers; see summary.csv for raw values.
 
         """

@@ -53,15 +53,15 @@ public struct NotebookWriter: ReportWriter {
             ("cells", .array(cells)),
             ("metadata", .object([
                 ("bitsweep", .object([
-                    ("results", .string(document.parameters.resultsDir)),
-                    ("sweep", .string(document.parameters.name)),
-                    ("template", .string(document.parameters.template)),
+                    ("results", .safeString(document.parameters.resultsDir)),
+                    ("sweep", .safeString(document.parameters.name)),
+                    ("template", .safeString(document.parameters.template)),
                 ])),
                 ("kernelspec", .object([
                     ("display_name", .string("Python 3")), ("language", .string("python")), ("name", .string("python3")),
                 ])),
                 ("language_info", .object([("name", .string("python"))])),
-                ("title", .string(document.title)),
+                ("title", .safeString(document.title)),
             ])),
             ("nbformat", .int(4)),
             ("nbformat_minor", .int(5)),
@@ -116,7 +116,9 @@ public struct NotebookWriter: ReportWriter {
 
     /// The papermill `parameters` cell: Python assignments of what the report was made from.
     func parametersSource(_ p: Parameters) -> String {
-        func py(_ s: String) -> String { JSON.string(s).serialized(indent: 0) }
+        // A JSON string is a valid Python string literal; `<`, `>` and `&` are written as \u escapes so that
+        // no HTML-looking text from the user appears in the notebook at all.
+        func py(_ s: String) -> String { JSON.quote(s, escapeHTML: true) }
         var l = ["# Parameters (papermill tags this cell `parameters`): what this report was made from."]
         l.append("results_dir = \(py(p.resultsDir))")
         l.append("template = \(py(p.template))")
@@ -148,6 +150,8 @@ public struct NotebookWriter: ReportWriter {
 /// A tiny JSON value with ordered keys and stable, Jupyter-like output.
 indirect enum JSON {
     case string(String)
+    /// A string whose `<`, `>`, `&` are written as `\u` escapes (user text in metadata).
+    case safeString(String)
     case int(Int)
     case bool(Bool)
     case null
@@ -159,6 +163,7 @@ indirect enum JSON {
         let inner = String(repeating: " ", count: indent + 1)
         switch self {
         case let .string(s): return JSON.quote(s)
+        case let .safeString(s): return JSON.quote(s, escapeHTML: true)
         case let .int(i): return String(i)
         case let .bool(b): return b ? "true" : "false"
         case .null: return "null"
@@ -172,9 +177,13 @@ indirect enum JSON {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    static func quote(_ s: String, escapeHTML: Bool = false) -> String {
         var out = "\""
         for u in s.unicodeScalars {
+            if escapeHTML, u == "<" || u == ">" || u == "&" {
+                out += String(format: "\\u%04x", u.value)
+                continue
+            }
             switch u {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
