@@ -24,8 +24,9 @@
 //
 // Output properties: PDF embeds fonts as TrueType (CID) subsets, never Type 3, so text stays selectable and
 // journals accept it; SVG from Cairo draws text as glyph outlines (`<symbol>`/`<use>` paths, no `<text>`),
-// which look right everywhere but cannot be selected or searched; PNG is rendered at the requested DPI on
-// a white background (pixel size = inches × DPI, rounded).
+// which look right everywhere but cannot be selected or searched; SVG bytes are deterministic (equal specs
+// give equal files); PNG is rendered at the requested DPI on a white background (pixel size = inches × DPI,
+// rounded). Layout uses unhinted font metrics, so PDF, SVG and PNG of one spec have the same layout.
 //
 // `renderGallery(to:formats:dpi:)` renders `ChartGallery.samples()` in the chosen formats.
 
@@ -73,6 +74,7 @@ public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: Figure
             try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
             cairo_surface_finish(surface)
             try canvas.check("writing SVG")
+            return renumberSVGSurfaces(sink.data)
         case .png:
             guard dpi > 0 && dpi <= 2400 else { throw ChartError.output("PNG resolution must be 1…2400 dpi, got \(dpi)") }
             let px = figure.pixels(dpi: dpi)
@@ -91,6 +93,29 @@ public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: Figure
         }
         return sink.data
     }
+}
+
+/// Cairo names SVG surfaces `surface<N>` from a process-wide counter, so the same chart rendered twice would
+/// differ. Renumbers them by order of appearance (`surface1`, …): equal specs give equal SVG bytes.
+func renumberSVGSurfaces(_ data: Data) -> Data {
+    let text = String(decoding: data, as: UTF8.self)
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    var numbers: [Substring: Int] = [:]
+    var rest = text[...]
+    while let hit = rest.range(of: "surface") {
+        out += rest[..<hit.upperBound]
+        rest = rest[hit.upperBound...]
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty {
+            let n = numbers[digits] ?? numbers.count + 1
+            numbers[digits] = n
+            out += String(n)
+            rest = rest.dropFirst(digits.count)
+        }
+    }
+    out += rest
+    return Data(out.utf8)
 }
 
 /// Renders `spec` to a file. The bytes are produced in memory and written atomically (temporary file,

@@ -201,14 +201,19 @@ final class LayoutEngine {
         if let bg = theme.background { r.fill(.rect(rect), color: bg) }
         var frame = rect.insetBy(theme.padding)
 
-        // Title.
-        var titleDraw: (String, Font, Point)?
+        // Title: shrunk a little if needed, then wrapped onto up to three lines, then truncated.
+        var titleDraw: [(String, Font, Point)] = []
         if let title = spec.title, !title.isEmpty {
             var font = theme.font(theme.titleSize, bold: true)
-            while r.measure(title, font: font).width > frame.width && font.size > 6 { font.size -= 0.5 }
-            let m = r.measure(title, font: font)
-            titleDraw = (title, font, Point(frame.midX, frame.minY))
-            frame = Rect(minX: frame.minX, minY: frame.minY + m.height + 4, maxX: frame.maxX, maxY: frame.maxY)
+            let smallest = max(6, theme.titleSize - 1.5)
+            while r.measure(title, font: font).width > frame.width && font.size > smallest { font.size -= 0.5 }
+            let lines = wrapped(title, font: font, width: frame.width, maxLines: 3)
+            var y = frame.minY
+            for line in lines {
+                titleDraw.append((line, font, Point(frame.midX, y)))
+                y += r.measure(line, font: font).height
+            }
+            frame = Rect(minX: frame.minX, minY: y + 4, maxX: frame.maxX, maxY: frame.maxY)
         }
 
         // Colour bar column on the right.
@@ -259,9 +264,9 @@ final class LayoutEngine {
 
         // Draw, bottom layer first.
         let geometry = drawAxesAndMarks(axes)
-        if let (t, f, p) = titleDraw {
+        if !titleDraw.isEmpty {
             r.beginGroup("title")
-            r.drawText(t, anchoredAt: p, horizontal: 0.5, vertical: 0, font: f, color: theme.textColor)
+            for (t, f, p) in titleDraw { r.drawText(t, anchoredAt: p, horizontal: 0.5, vertical: 0, font: f, color: theme.textColor) }
             r.endGroup()
         }
         if let box = legendBox {
@@ -275,6 +280,33 @@ final class LayoutEngine {
             r.endGroup()
         }
         return ChartGeometry(plot: axes.plot, bars: geometry, legend: legendBox, legendInsidePlot: inside, dataBoxes: obstacles)
+    }
+
+    /// `text` cut to fit `width`, ending in "…" when cut.
+    func truncated(_ text: String, font: Font, width: Double) -> String {
+        guard r.measure(text, font: font).width > width else { return text }
+        var chars = Array(text)
+        while !chars.isEmpty && r.measure(String(chars) + "…", font: font).width > width { chars.removeLast() }
+        return String(chars).trimmingCharacters(in: .whitespaces) + "…"
+    }
+
+    /// Greedy word wrap to `width`, at most `maxLines` lines (the last one truncated if text remains).
+    func wrapped(_ text: String, font: Font, width: Double, maxLines: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        let words = text.split(separator: " ").map(String.init)
+        var i = 0
+        while i < words.count {
+            let candidate = line.isEmpty ? words[i] : line + " " + words[i]
+            if line.isEmpty || r.measure(candidate, font: font).width <= width {
+                line = candidate; i += 1
+            } else {
+                lines.append(line); line = ""
+                if lines.count == maxLines - 1 { line = words[i...].joined(separator: " "); i = words.count }
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines.map { truncated($0, font: font, width: width) }
     }
 
     // MARK: Axes layout
@@ -295,7 +327,9 @@ final class LayoutEngine {
         return (lo, hi)
     }
 
-    func scale(for axis: Axis, x: Bool, length: Double, target: Int, extraMax: Double? = nil) throws -> ScaleLayout {
+    /// Ticks and domain for one axis. `extraMin`/`extraMax` stretch a linear domain (room for bar value
+    /// labels) without changing the ticks chosen for the data.
+    func scale(for axis: Axis, x: Bool, length: Double, target: Int, extraMin: Double? = nil, extraMax: Double? = nil) throws -> ScaleLayout {
         let name = x ? "x axis" : "y axis"
         switch axis.scale {
         case let .categories(c):
@@ -305,8 +339,10 @@ final class LayoutEngine {
             guard var (lo, hi) = axis.domain.map({ ($0.lowerBound, $0.upperBound) }) ?? dataRange(x: x) else {
                 throw ChartError.empty("\(name) has no data")
             }
+            let stretched = extraMin != nil || extraMax != nil
             if let e = extraMax { hi = max(hi, e) }
-            if let d = axis.domain, extraMax == nil {
+            if let e = extraMin { lo = min(lo, e) }
+            if let d = axis.domain, !stretched {
                 let t = NiceTicks.linear(lower: d.lowerBound, upper: d.upperBound, targetCount: target)
                 let inside = t.ticks.filter { $0 >= d.lowerBound - t.step * 1e-9 && $0 <= d.upperBound + t.step * 1e-9 }
                 return ScaleLayout(kind: .linear, lo: d.lowerBound, hi: d.upperBound, major: inside, minor: [],
@@ -328,13 +364,14 @@ final class LayoutEngine {
                 return ScaleLayout(kind: .linear, lo: lo, hi: hi, major: inside, minor: [],
                                    labels: axis.format.labels(for: inside, step: step))
             }
-            if let e = extraMax {
-                // Headroom for value labels: ticks for the data, the domain stretched just enough.
-                let base = dataRange(x: x).map { (min($0.0, axis.includesZero ? 0 : $0.0), max($0.1, axis.includesZero ? 0 : $0.1)) } ?? (lo, e)
+            if stretched {
+                // Room for value labels: ticks for the data, the domain stretched just enough.
+                let base = dataRange(x: x).map { (min($0.0, axis.includesZero ? 0 : $0.0), max($0.1, axis.includesZero ? 0 : $0.1)) } ?? (lo, hi)
                 let t = NiceTicks.linear(lower: base.0, upper: base.1, targetCount: target)
-                let top = max(t.domain.upperBound, e)
-                let inside = t.ticks.filter { $0 <= top + t.step * 1e-9 }
-                return ScaleLayout(kind: .linear, lo: t.domain.lowerBound, hi: top, major: inside, minor: [],
+                let top = max(t.domain.upperBound, extraMax ?? -.infinity)
+                let bottom = min(t.domain.lowerBound, extraMin ?? .infinity)
+                let inside = t.ticks.filter { $0 <= top + t.step * 1e-9 && $0 >= bottom - t.step * 1e-9 }
+                return ScaleLayout(kind: .linear, lo: bottom, hi: top, major: inside, minor: [],
                                    labels: axis.format.labels(for: inside, step: t.step))
             }
             let t = NiceTicks.linear(lower: lo, upper: hi, targetCount: target)
@@ -354,8 +391,7 @@ final class LayoutEngine {
                 throw ChartError.empty("\(name) has no data")
             }
             for v in [lo, hi] where !(v > 0) { throw ChartError.nonPositiveOnLogScale(axis: label, value: v) }
-            if let e = extraMax { hi = max(hi, e) }
-            if axis.domain == nil || extraMax != nil {
+            if axis.domain == nil {
                 if lo == hi { lo /= 2; hi *= 2 } else {
                     let span = log10(hi) - log10(lo)
                     lo = pow(10, log10(lo) - span * 0.05); hi = pow(10, log10(hi) + span * 0.05)
@@ -380,12 +416,12 @@ final class LayoutEngine {
         let tl = isHeatmap ? 0 : theme.tickLength
         let gap = 2.0
         var plotW = frame.width * 0.8, plotH = frame.height * 0.75
-        var extraY: Double?
+        var extraMin: Double?, extraMax: Double?
         var result: Axes?
-        for _ in 0..<3 {
+        for _ in 0..<4 {
             // y axis.
             let yTarget = max(2, min(8, Int(plotH / (tickH * 2.6))))
-            let ys = try scale(for: spec.y, x: false, length: plotH, target: yTarget, extraMax: extraY)
+            let ys = try scale(for: spec.y, x: false, length: plotH, target: yTarget, extraMin: extraMin, extraMax: extraMax)
             var yEvery = 1
             if ys.isBand {
                 let slot = plotH / Double(max(1, ys.labels.count))
@@ -456,21 +492,33 @@ final class LayoutEngine {
             var barOrientation = TextOrientation.horizontal
             // Bar value labels: choose orientation and make sure the tallest fits under the top edge.
             if let bars = barMark, bars.valueLabels != .none, case .linear = ysFinal.kind {
-                let slot = xs.bandWidth * (bars.arrangement == .grouped ? 0.8 / Double(max(1, bars.series.count)) : 0.72)
+                // Neighbouring labels are one bar pitch apart: horizontal only if every label fits in it.
+                let k = Double(max(1, bars.series.count))
+                let pitch = bars.arrangement == .grouped ? min(xs.bandWidth * 0.8, LayoutEngine.maxBarWidth * k) / k : xs.bandWidth
                 let labels = barValueLabels(bars)
                 let maxW = labels.map { r.measure($0.text, font: annotationFont).width }.max() ?? 0
-                barOrientation = maxW + 1 <= slot / (bars.arrangement == .grouped ? 1 : 1) * (bars.arrangement == .grouped ? 1.6 : 1.25) ? .horizontal : .vertical
-                var needMax = ysFinal.hi
-                for l in labels where l.value > 0 {
+                barOrientation = maxW + 1.5 <= pitch ? .horizontal : .vertical
+                // Position from the bottom is H·(v − lo)/(hi − lo); a label of extent e above a bar of
+                // value v > 0 fits when hi ≥ lo + (v − lo)·H/(H − e), and below a bar of v < 0 when
+                // lo ≤ (v·H − e·hi)/(H − e).
+                var needMax = ysFinal.hi, needMin = ysFinal.lo
+                for l in labels where l.value != 0 {
                     let m = r.measure(l.text, font: annotationFont)
                     let ext = (barOrientation == .horizontal ? m.height : m.width) + 2
-                    if plotH - ext > 10 {
+                    guard plotH - ext > 10 else { continue }
+                    if l.value > 0 {
                         needMax = max(needMax, ysFinal.lo + (l.value - ysFinal.lo) * plotH / (plotH - ext))
+                    } else {
+                        needMin = min(needMin, (l.value * plotH - ext * ysFinal.hi) / (plotH - ext))
                     }
                 }
-                if needMax > ysFinal.hi * (1 + 1e-9), extraY == nil || needMax > extraY! * (1 + 1e-9) {
-                    extraY = needMax
-                    result = nil
+                let tolerance = (ysFinal.hi - ysFinal.lo) * 0.002
+                if needMax > ysFinal.hi + tolerance || needMin < ysFinal.lo - tolerance {
+                    if needMax > ysFinal.hi + tolerance { extraMax = needMax }
+                    if needMin < ysFinal.lo - tolerance { extraMin = needMin }
+                    result = Axes(plot: Rect(minX: left, minY: top, maxX: right, maxY: bottom), x: xs, y: ysFinal,
+                                  xLabelOrientation: orientation, xLabelEvery: xEvery, yLabelEvery: yEvery,
+                                  barLabelOrientation: barOrientation)
                     continue
                 }
             }
@@ -478,37 +526,15 @@ final class LayoutEngine {
                           xLabelOrientation: orientation, xLabelEvery: xEvery, yLabelEvery: yEvery,
                           barLabelOrientation: barOrientation)
         }
-        if let result { return result }
-        // The bar-label loop ran out of passes: lay out once more with the last requirement.
-        return try layoutAxesFinal(in: frame, extraY: extraY)
-    }
-
-    /// One more pass with a fixed headroom (rarely needed).
-    func layoutAxesFinal(in frame: Rect, extraY: Double?) throws -> Axes {
-        var copy = spec
-        if let e = extraY, case .linear = spec.y.scale {
-            let range = dataRange(x: false)
-            let lo = min(range?.0 ?? 0, spec.y.includesZero ? 0 : (range?.0 ?? 0))
-            let t = NiceTicks.linear(lower: lo, upper: e, targetCount: 5)
-            copy.y.domain = t.domain
-        }
-        let again = LayoutEngine(spec: copy, renderer: r, theme: theme)
-        var a = try again.layoutAxesNoHeadroom(in: frame)
-        a.barLabelOrientation = .vertical
-        return a
-    }
-
-    func layoutAxesNoHeadroom(in frame: Rect) throws -> Axes {
-        var s = spec
-        if case var .bars(b)? = s.marks.first(where: { if case .bars = $0 { return true }; return false }),
-           let i = s.marks.firstIndex(where: { if case .bars = $0 { return true }; return false }) {
-            b.valueLabels = .none
-            s.marks[i] = .bars(b)
-        }
-        return try LayoutEngine(spec: s, renderer: r, theme: theme).layoutAxes(in: frame)
+        // Four passes settle every case seen; if not, the last layout is still a valid one.
+        guard let result else { throw ChartError.empty("layout did not converge") }
+        return result
     }
 
     // MARK: Bars
+
+    /// Bars wider than this (points) look like blocks, not bars: few categories get narrower bars.
+    static let maxBarWidth = 40.0
 
     struct ValueLabel { var category: Int; var series: Int?; var value: Double; var text: String }
 
@@ -537,7 +563,7 @@ final class LayoutEngine {
             let x0 = axes.x.map(Double(i))
             switch bars.arrangement {
             case .stacked:
-                let w = slot * 0.72
+                let w = min(slot * 0.72, LayoutEngine.maxBarWidth)
                 var pos = 0.0, neg = 0.0
                 for s in bars.series {
                     let v = s.values[i]
@@ -550,7 +576,7 @@ final class LayoutEngine {
                                      rect: Rect(minX: x0 + (slot - w) / 2, minY: min(ya, yb), maxX: x0 + (slot + w) / 2, maxY: max(ya, yb))))
                 }
             case .grouped:
-                let group = slot * 0.8
+                let group = min(slot * 0.8, LayoutEngine.maxBarWidth * Double(max(1, bars.series.count)))
                 let w = group / Double(max(1, bars.series.count))
                 for (k, s) in bars.series.enumerated() {
                     let v = s.values[i]
@@ -767,6 +793,10 @@ final class LayoutEngine {
                 let colors = Dictionary(b.series.map { ($0.name, $0.color) }, uniquingKeysWith: { a, _ in a })
                 for bar in rects { r.fill(.rect(bar.rect), color: colors[bar.series] ?? .grey(0.5)) }
                 r.endGroup()
+                if axes.y.lo < 0 && axes.y.hi > 0 {
+                    let y0 = axes.y.map(0)
+                    r.stroke(.segment(Point(plot.minX, y0), Point(plot.maxX, y0)), style: StrokeStyle(color: theme.axisColor, width: theme.axisWidth))
+                }
                 r.beginGroup("bar-labels")
                 for (text, box) in barLabelBoxes(b, axes, rects: rects) {
                     r.drawText(text, anchoredAt: Point(box.midX, box.midY), horizontal: 0.5, vertical: 0.5, font: annotationFont,
@@ -922,12 +952,14 @@ final class LayoutEngine {
             }
             var font = axisTitleFont
             while r.measure(t, font: font).width > plot.width + 40 && font.size > 5.5 { font.size -= 0.5 }
+            let t = truncated(t, font: font, width: plot.width + 40)
             r.drawText(t, anchoredAt: Point(plot.midX, plot.maxY + tl + 2 + labelsExtent + 3), horizontal: 0.5, vertical: 0, font: font, color: theme.textColor)
         }
         if let t = spec.y.title {
             let labelW = axes.y.labels.map { r.measure($0, font: tickFont).width }.max() ?? 0
             var font = axisTitleFont
             while r.measure(t, font: font).width > plot.height + 20 && font.size > 5.5 { font.size -= 0.5 }
+            let t = truncated(t, font: font, width: plot.height + 20)
             r.drawText(t, anchoredAt: Point(plot.minX - tl - 2 - labelW - 3, plot.midY), horizontal: 1, vertical: 0.5, font: font,
                        color: theme.textColor, orientation: .vertical)
         }

@@ -73,6 +73,12 @@ struct ChartOutputTests {
         #expect(root.elements > 50)
     }
 
+    @Test func svgAndPNGAreDeterministic() throws {
+        let spec = try sampleSpec()
+        #expect(try renderChartData(spec, format: .svg) == renderChartData(spec, format: .svg))
+        #expect(try renderChartData(spec, format: .png, dpi: 72) == renderChartData(spec, format: .png, dpi: 72))
+    }
+
     @Test func pdfEmbedsTrueTypeFontsOnOnePage() throws {
         let dir = try scratchDirectory("pdf")
         defer { try? FileManager.default.removeItem(atPath: dir) }
