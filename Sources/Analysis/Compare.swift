@@ -303,6 +303,9 @@ public struct Comparison: Hashable, Codable, Sendable {
     public var currentOnly: [CaseSummary]
     /// Skipped images (file: reason) present on one side only, or with another reason.
     public var skippedImages: [FieldChange]
+    /// Provenance that differs between the two runs (`run.json`: versions, commit, spec hash, image digests,
+    /// machine). Context for reading the differences; never a reason for the verdict by itself.
+    public var provenance: [FieldChange] = []
 
     public var exitCode: Int32 { verdict.exitCode }
 
@@ -317,8 +320,24 @@ public struct Comparison: Hashable, Codable, Sendable {
         case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name"
         case baselinePath = "baseline_path", currentPath = "current_path", matched
         case unchanged, changed, timed, baselineOnly = "baseline_only", currentOnly = "current_only"
-        case skippedImages = "skipped_images"
+        case skippedImages = "skipped_images", provenance
     }
+}
+
+/// The provenance fields of two runs that differ (see `Comparison.provenance`).
+public func provenanceChanges(baseline a: RunInfo, current b: RunInfo) -> [FieldChange] {
+    var out = [
+        FieldChange.text("bitsweep_version", a.bitsweepVersion, b.bitsweepVersion),
+        FieldChange.text("engine_version", a.engineVersion, b.engineVersion),
+        FieldChange.text("git_commit", a.gitCommit ?? "unknown", b.gitCommit ?? "unknown"),
+        FieldChange.text("spec_hash", a.specHash, b.specHash),
+        FieldChange.text("machine", a.machine, b.machine),
+    ].compactMap { $0 }
+    for file in Set(a.images.keys).union(b.images.keys).sorted() where a.images[file] != b.images[file] {
+        out.append(FieldChange(field: "image \(file)", baseline: a.images[file].map { "sha256 " + $0.prefix(12) } ?? "absent",
+                               current: b.images[file].map { "sha256 " + $0.prefix(12) } ?? "absent"))
+    }
+    return out
 }
 
 /// An input problem (e.g. two cases with the same configuration in one set): exit code 2.

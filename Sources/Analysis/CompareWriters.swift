@@ -58,6 +58,10 @@ extension Comparison {
         o += markdownTable(["", "cases"], summaryRows, right: [1])
         o += "\nCounts (BitOps, MACs, params, weight storage, activation memory) are compared exactly; \(tolerancesText).\n"
 
+        if !provenance.isEmpty {
+            o += "\nThe two runs differ in provenance (context, not a reason for the verdict):\n\n"
+            o += markdownTable(["", "baseline", "current"], provenance.map { [md($0.field), md($0.baseline), md($0.current)] })
+        }
         for c in charts {
             o += "\n![\(md(c.title))](\(c.path.replacingOccurrences(of: " ", with: "%20")))\n"
         }
@@ -90,6 +94,7 @@ extension Comparison {
     public func table() -> String {
         var o = "baseline: \(sideText(baselineName, baselinePath))\ncurrent:  \(sideText(currentName, currentPath))\n\n"
         o += textTable(["", "cases"], summaryRows, right: [1])
+        for p in provenance { o += "provenance \(p.field): \(p.baseline) → \(p.current)\n" }
         for s in baselineOnly { o += "removed: \(s.label)\n" }
         for s in currentOnly { o += "added:   \(s.label)\n" }
         for s in skippedImages { o += "skipped image \(s.field): \(s.baseline) → \(s.current)\n" }

@@ -34,6 +34,9 @@ public enum CompareRun {
         var c = try compare(baseline: baseline, current: current, options: options)
         c.baselinePath = baselinePath
         c.currentPath = currentPath
+        if let a = ResultsStore.loadRunInfo(runFolder(baselinePath)), let b = ResultsStore.loadRunInfo(runFolder(currentPath)) {
+            c.provenance = provenanceChanges(baseline: a, current: b)
+        }
         var written: [String] = []
         var links: [(title: String, path: String)] = []
         if let out {
@@ -53,6 +56,13 @@ public enum CompareRun {
         }
         return Output(comparison: c, printed: printed, written: written)
     }
+}
+
+/// The folder of a results path (a folder, or its `results.json`), where `run.json` lives.
+func runFolder(_ path: String) -> String {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { return path }
+    return (path as NSString).deletingLastPathComponent
 }
 
 /// `bitsweep budget`, as a library call.

@@ -55,6 +55,24 @@ import Testing
         #expect(out.printed.hasSuffix("no regression: 6 cases match the baseline\n"))
     }
 
+    @Test func provenanceDifferencesAreContextNotVerdict() throws {
+        let dir = try Self.tempDir("prov")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func info(engine: String, digest: String) -> RunInfo {
+            RunInfo(bitsweepVersion: "0.1.0", engineVersion: engine, gitCommit: "abc", spec: "{}", specHash: "h",
+                    images: ["a.png": digest, "b.jpg": "same"], machine: "m", date: "d", commandLine: [])
+        }
+        try ResultsStore.write(try Fixture.grid(), to: dir + "/a")
+        try ResultsStore.write(info(engine: "1", digest: "1111"), to: dir + "/a")
+        try ResultsStore.write(try Fixture.grid(), to: dir + "/b")
+        try ResultsStore.write(info(engine: "2", digest: "2222"), to: dir + "/b")
+        let out = try CompareRun.run(baselinePath: dir + "/a/results.json", currentPath: dir + "/b", format: .markdown)
+        #expect(out.comparison.verdict == .noRegression)
+        #expect(out.comparison.provenance.map(\.field) == ["engine_version", "image a.png"])
+        #expect(out.comparison.provenance.first == FieldChange(field: "engine_version", baseline: "1", current: "2"))
+        #expect(out.printed.contains("differ in provenance"))
+    }
+
     @Test func missingOrCorruptResultsAreInputErrors() throws {
         let dir = try Self.tempDir("bad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
