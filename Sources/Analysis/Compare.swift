@@ -218,6 +218,8 @@ public struct CaseDiff: Hashable, Codable, Sendable {
     public var timing: TimingChange?
     /// The errors on both sides, when they differ.
     public var error: FieldChange?
+    /// Whether this case makes the verdict a regression (under the options it was compared with).
+    public var regression: Bool = false
 
     public var countsChanged: Bool { !config.isEmpty || !totals.isEmpty || !layers.isEmpty }
     /// Aggregate figures beyond the tolerance, or single images that moved (SQNR beyond the tolerance, top-1
@@ -237,7 +239,7 @@ public struct CaseDiff: Hashable, Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case key, label, baselineID = "baseline_id", currentID = "current_id", config, totals, layers, fidelity
-        case images, timing, error
+        case images, timing, error, regression
     }
 }
 
@@ -454,8 +456,10 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff
     }
     let error = b.error == c.error ? nil : FieldChange(field: "error", baseline: b.error ?? "(ran)", current: c.error ?? "(ran)")
 
-    return CaseDiff(key: key, label: key.label, baselineID: b.id, currentID: c.id, config: config, totals: totals,
-                    layers: layers, fidelity: fidelity, images: images, timing: timing, error: error)
+    var d = CaseDiff(key: key, label: key.label, baselineID: b.id, currentID: c.id, config: config, totals: totals,
+                     layers: layers, fidelity: fidelity, images: images, timing: timing, error: error)
+    d.regression = d.isRegression(o)
+    return d
 }
 
 /// Every accounting field of a layer that differs, with exact values.
