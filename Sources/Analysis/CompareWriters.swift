@@ -49,7 +49,9 @@ extension Comparison {
     public func markdown(charts: [(title: String, path: String)] = []) -> String {
         var o = "# Comparison: \(md(sideText(currentName, currentPath))) against the baseline \(md(sideText(baselineName, baselinePath)))\n\n"
         switch verdict {
-        case .noRegression: o += "**Verdict: no regression** (exit code 0). \(md(verdictLine.prefix(1).uppercased() + verdictLine.dropFirst())).\n\n"
+        case .noRegression:
+            let detail = verdictLine.hasPrefix("no regression: ") ? String(verdictLine.dropFirst("no regression: ".count)) : verdictLine
+            o += "**Verdict: no regression** (exit code 0): \(md(detail)).\n\n"
         case .regression:
             o += "**Verdict: REGRESSION** (exit code 1).\n\n"
             for r in reasons { o += "- \(md(r))\n" }
