@@ -9,12 +9,46 @@ import Foundation
 /// fonts found through fontconfig; a family that is not installed silently falls back to fontconfig's
 /// substitute, usually DejaVu Sans).
 final class CairoCanvas: Renderer, @unchecked Sendable {
-    let surface: OpaquePointer
-    let cr: OpaquePointer
+    private let surface: OpaquePointer
+    private let cr: OpaquePointer
+    /// Where a stream surface writes; kept alive as long as the surface.
+    let sink: ByteSink?
     private var clipDepth = 0
 
+    // MARK: Surfaces
+
+    /// A PDF written into memory (`sink.data` once finished).
+    static func pdf(size: Size) throws -> CairoCanvas {
+        let sink = ByteSink()
+        return try CairoCanvas(surface: cairo_pdf_surface_create_for_stream(appendToByteSink, sink.closure, size.width, size.height), sink: sink)
+    }
+
+    /// A PDF written to `path` as it is drawn (pages are flushed as they are finished).
+    static func pdf(path: String, size: Size) throws -> CairoCanvas {
+        try CairoCanvas(surface: cairo_pdf_surface_create(path, size.width, size.height), sink: nil)
+    }
+
+    /// An SVG (user units = points) written into memory.
+    static func svg(size: Size) throws -> CairoCanvas {
+        let sink = ByteSink()
+        let surface = cairo_svg_surface_create_for_stream(appendToByteSink, sink.closure, size.width, size.height)
+        if let surface { cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT) }
+        return try CairoCanvas(surface: surface, sink: sink)
+    }
+
+    /// A white ARGB image of `width` × `height` pixels whose user space is `size` points.
+    static func image(width: Int, height: Int, size: Size) throws -> CairoCanvas {
+        let canvas = try CairoCanvas(surface: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width), Int32(height)), sink: ByteSink())
+        cairo_scale(canvas.cr, Double(width) / size.width, Double(height) / size.height)
+        cairo_set_source_rgb(canvas.cr, 1, 1, 1)
+        cairo_paint(canvas.cr)
+        return canvas
+    }
+
     /// Takes ownership of `surface` (one reference) and creates a context on it.
-    init(surface: OpaquePointer) throws {
+    private init(surface: OpaquePointer?, sink: ByteSink?) throws {
+        guard let surface else { throw ChartError.output("cairo could not create a surface") }
+        self.sink = sink
         let status = cairo_surface_status(surface)
         guard status == CAIRO_STATUS_SUCCESS else {
             let message = String(cString: cairo_status_to_string(status))
@@ -36,6 +70,35 @@ final class CairoCanvas: Renderer, @unchecked Sendable {
     deinit {
         cairo_destroy(cr)
         cairo_surface_destroy(surface)
+    }
+
+    /// PDF document metadata (title, author, subject; creator is always "BitSweep").
+    func setPDFMetadata(title: String?, author: String? = nil, subject: String? = nil) {
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "BitSweep")
+        if let title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title) }
+        if let author { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, author) }
+        if let subject { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, subject) }
+    }
+
+    /// Ends the current page (PDF) and starts a new one.
+    func showPage() { cairo_show_page(cr) }
+
+    /// Finishes the surface (writes the PDF/SVG trailer) and reports any error.
+    func finish(_ what: String) throws {
+        cairo_surface_finish(surface)
+        try check(what)
+    }
+
+    /// Encodes an image canvas as PNG into its sink and returns the bytes.
+    func pngData() throws -> Data {
+        guard let sink else { throw ChartError.output("writing PNG: no output buffer") }
+        cairo_surface_flush(surface)
+        let status = cairo_surface_write_to_png_stream(surface, appendToByteSink, sink.closure)
+        guard status == CAIRO_STATUS_SUCCESS else {
+            throw ChartError.output("writing PNG: \(String(cString: cairo_status_to_string(status)))")
+        }
+        try check("writing PNG")
+        return sink.data
     }
 
     /// Cairo's error state for the context or the surface, as a Swift error.
@@ -147,6 +210,8 @@ final class CairoCanvas: Renderer, @unchecked Sendable {
 /// `closure` pointer (the callbacks are C function pointers and cannot capture).
 final class ByteSink {
     var data = Data()
+    /// This sink as Cairo's `closure` argument (unretained: the owner keeps the sink alive).
+    var closure: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 }
 
 /// The C callback for Cairo's `*_for_stream` functions: appends to the `ByteSink` behind `closure`.
@@ -160,8 +225,7 @@ let appendToByteSink: cairo_write_func_t = { closure, bytes, length in
 /// Measures `text` with Cairo's text extents on a scratch surface — the same numbers the Cairo renderer
 /// lays charts out with. Safe to call from any thread (each call uses its own surface).
 public func cairoTextMetrics(_ text: String, font: Font) -> TextMetrics {
-    guard let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 1, 1),
-          let canvas = try? CairoCanvas(surface: surface) else {
+    guard let canvas = try? CairoCanvas.image(width: 1, height: 1, size: Size(width: 1, height: 1)) else {
         return RecordingRenderer.approximateMetrics(text, font: font)
     }
     return canvas.measure(text, font: font)

@@ -28,9 +28,16 @@
 // give equal files); PNG is rendered at the requested DPI on a white background (pixel size = inches × DPI,
 // rounded). Layout uses unhinted font metrics, so PDF, SVG and PNG of one spec have the same layout.
 //
-// `renderGallery(to:formats:dpi:)` renders `ChartGallery.samples()` in the chosen formats.
+// PDFDocument primitives: `measure(_:font:)`, `textWidth(_:font:)`, `lineHeight(_:)`, `wrap(_:font:width:)`,
+// `drawText(_:at:font:color:)` (baseline origin), `drawText(_:anchoredAt:horizontal:vertical:font:color:)`
+// (box anchor, returns the box), `drawLine`, `fillRect`, `strokeRect`, `fill(_:color:)`/`stroke(_:style:)`
+// for any `Path`, `pushClip`/`popClip`, `drawChart(_:in:theme:)`, `drawPNG(atPath:in:)`, `newPage()`,
+// `pageNumber`, `finish()`. Fonts: `Font(size:bold:)` (DejaVu Sans), `Font(family:size:)`,
+// `Font.monospaced(size:)` (DejaVu Sans Mono).
+//
+// `cairoTextMetrics(_:font:)` measures text exactly as the renderer does (e.g. for a `RecordingRenderer`).
+// `renderGallery(to:formats:dpi:theme:)` renders `ChartGallery.samples()` in the chosen formats.
 
-import CCairo
 import Charts
 import Foundation
 
@@ -55,43 +62,25 @@ public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: Figure
     try ChartLayout.validate(spec)
     let figure = size ?? spec.preferredSize
     let pt = figure.points
-    let sink = ByteSink()
-    let closure = Unmanaged.passUnretained(sink).toOpaque()
-    return try withExtendedLifetime(sink) {
-        switch format {
-        case .pdf:
-            let surface = cairo_pdf_surface_create_for_stream(appendToByteSink, closure, pt.width, pt.height)!
-            let canvas = try CairoCanvas(surface: surface)
-            cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "BitSweep")
-            if let t = spec.title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, t) }
-            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
-            cairo_surface_finish(surface)
-            try canvas.check("writing PDF")
-        case .svg:
-            let surface = cairo_svg_surface_create_for_stream(appendToByteSink, closure, pt.width, pt.height)!
-            cairo_svg_surface_set_document_unit(surface, CAIRO_SVG_UNIT_PT)
-            let canvas = try CairoCanvas(surface: surface)
-            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
-            cairo_surface_finish(surface)
-            try canvas.check("writing SVG")
-            return renumberSVGSurfaces(sink.data)
-        case .png:
-            guard dpi > 0 && dpi <= 2400 else { throw ChartError.output("PNG resolution must be 1…2400 dpi, got \(dpi)") }
-            let px = figure.pixels(dpi: dpi)
-            let surface = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(px.width), Int32(px.height))!
-            let canvas = try CairoCanvas(surface: surface)
-            cairo_scale(canvas.cr, Double(px.width) / pt.width, Double(px.height) / pt.height)
-            cairo_set_source_rgb(canvas.cr, 1, 1, 1)
-            cairo_paint(canvas.cr)
-            try ChartLayout.draw(spec, in: Rect(x: 0, y: 0, width: pt.width, height: pt.height), on: canvas, theme: theme)
-            cairo_surface_flush(surface)
-            let status = cairo_surface_write_to_png_stream(surface, appendToByteSink, closure)
-            guard status == CAIRO_STATUS_SUCCESS else {
-                throw ChartError.output("writing PNG: \(String(cString: cairo_status_to_string(status)))")
-            }
-            try canvas.check("writing PNG")
-        }
-        return sink.data
+    let frame = Rect(x: 0, y: 0, width: pt.width, height: pt.height)
+    switch format {
+    case .pdf:
+        let canvas = try CairoCanvas.pdf(size: pt)
+        canvas.setPDFMetadata(title: spec.title)
+        try ChartLayout.draw(spec, in: frame, on: canvas, theme: theme)
+        try canvas.finish("writing PDF")
+        return canvas.sink?.data ?? Data()
+    case .svg:
+        let canvas = try CairoCanvas.svg(size: pt)
+        try ChartLayout.draw(spec, in: frame, on: canvas, theme: theme)
+        try canvas.finish("writing SVG")
+        return renumberSVGSurfaces(canvas.sink?.data ?? Data())
+    case .png:
+        guard dpi > 0 && dpi <= 2400 else { throw ChartError.output("PNG resolution must be 1…2400 dpi, got \(dpi)") }
+        let px = figure.pixels(dpi: dpi)
+        let canvas = try CairoCanvas.image(width: px.width, height: px.height, size: pt)
+        try ChartLayout.draw(spec, in: frame, on: canvas, theme: theme)
+        return try canvas.pngData()
     }
 }
 

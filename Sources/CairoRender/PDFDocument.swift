@@ -1,4 +1,3 @@
-import CCairo
 import Charts
 import Foundation
 
@@ -57,12 +56,8 @@ public final class PDFDocument: Renderer, @unchecked Sendable {
             throw ChartError.output("cannot create directory for \(path): \(error.localizedDescription)")
         }
         temporaryPath = "\(path).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let surface = cairo_pdf_surface_create(temporaryPath, self.pageSize.width, self.pageSize.height)!
-        let c = try CairoCanvas(surface: surface)
-        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "BitSweep")
-        if let title { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title) }
-        if let author { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, author) }
-        if let subject { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, subject) }
+        let c = try CairoCanvas.pdf(path: temporaryPath, size: self.pageSize)
+        c.setPDFMetadata(title: title, author: author, subject: subject)
         canvas = c
     }
 
@@ -82,7 +77,7 @@ public final class PDFDocument: Renderer, @unchecked Sendable {
 
     /// Ends the current page and starts a blank one.
     public func newPage() {
-        cairo_show_page(c.cr)
+        c.showPage()
         pageNumber += 1
     }
 
@@ -92,8 +87,7 @@ public final class PDFDocument: Renderer, @unchecked Sendable {
     ///   removed in that case).
     public func finish() throws {
         let canvas = c
-        cairo_surface_finish(canvas.surface)
-        do { try canvas.check("writing \(path)") } catch {
+        do { try canvas.finish("writing \(path)") } catch {
             self.canvas = nil
             try? FileManager.default.removeItem(atPath: temporaryPath)
             throw error

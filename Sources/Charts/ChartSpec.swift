@@ -1,31 +1,48 @@
 // # Charts — API overview
 //
 // Chart specifications are plain values that know nothing of Cairo. Build one with a chart builder, then
-// hand it to a renderer:
+// hand it to a renderer (`CairoRender` for files, `RecordingRenderer` for tests):
 //
 // ```swift
 // import Charts
 // import CairoRender
 //
-// let colors = PrecisionColors(labels: ["w8a8", "w4a4", "fp32"])        // once per report
-// let spec = try ChartKinds.totalVersusSize(
+// let colors = PrecisionColors(labels: allPrecisionLabelsOfTheReport)   // once per report
+// var spec = try ChartKinds.totalVersusSize(
 //     title: "Total BitOps vs image size",
-//     series: [.init(label: "w8a8", points: [(128, 1.1e9), (224, 3.4e9)])], colors: colors)
-// try renderChart(spec, to: "out/total.pdf", format: .pdf, size: .oneColumn)
+//     series: [LineSeries(label: "w8a8", points: [(128, 1.1e9), (224, 3.4e9)])], colors: colors)
+// spec.legend.title = "precision"                                       // specs are plain, editable values
+// try renderChart(spec, to: "out/total-vs-size.pdf")                    // format from the extension
 // ```
 //
-// Builders (`ChartKinds`, all take plain Strings/Doubles and validate their input, throwing `ChartError`):
-// 1. `layerwiseBitOps(title:layers:asShares:valueLabels:...)` — stacked stem/depthwise/pointwise/classifier bars.
-// 2. `totalVersusSize(title:series:...)` — one line per precision, log–log, markers at measured points.
-// 3. `heatmap(title:rowLabels:columnLabels:values:...)` — annotated cells, log colour option, colour bar.
-// 4. `costQuality(title:points:...)` — BitOps (log x) vs fidelity, Pareto front, budget line, highlight.
-// 5. `groupedBars(title:categories:series:...)` — side-by-side bars per category.
-// 6. `deltaHeatmap(title:rowLabels:columnLabels:deltas:...)` — diverging, centred at zero, unchanged blank.
+// Builders (`ChartKinds`; plain Strings/Doubles in, `ChartSpec` out; they validate and throw `ChartError`):
+// 1. `layerwiseBitOps(title:layers:asShares:valueLabels:xTitle:yTitle:size:)` — stacked stem/depthwise/
+//    pointwise/classifier bars (`[LayerCost]`), totals above the bars, optionally as shares of the total.
+// 2. `totalVersusSize(title:series:xTitle:yTitle:logX:logY:colors:size:)` — one line per precision
+//    (`[LineSeries]`), log–log, markers at the measured points, x ticks at the measured sizes.
+// 3. `heatmap(title:rowLabels:columnLabels:values:xTitle:yTitle:colorBarTitle:logColor:colorMap:format:annotate:size:)`
+//    — `[[Double?]]` rows × columns, log colour option, values in the cells in black/white, colour bar,
+//    nil cells blank.
+// 4. `costQuality(title:points:xTitle:yTitle:qualityFormat:higherIsBetter:budget:highlight:colors:size:)`
+//    — `[CostQualityPoint]`, BitOps on a log x axis, Pareto front joined and coloured, dominated points
+//    grey, optional budget line with the feasible side shaded, optional highlighted case.
+//    `paretoFront(costs:qualities:higherIsBetter:)` gives the front's indices.
+// 5. `groupedBars(title:categories:series:xTitle:yTitle:format:valueLabels:colors:size:)` — `[NamedValues]`.
+// 6. `deltaHeatmap(title:rowLabels:columnLabels:deltas:xTitle:yTitle:colorBarTitle:format:size:)` —
+//    diverging blue–white–red centred at zero, unchanged (0) and missing (nil) cells blank, signed values.
 //
-// Pieces: `ChartSpec` (title, `Axis` x/y, `[Mark]`, `Legend`, `ColorBar?`, preferred `FigureSize`);
-// `ChartLayout.draw(_:in:on:theme:)` lays a spec out on any `Renderer`; `RecordingRenderer` for tests;
-// `NiceTicks`, `NumberFormat` (SI labels), `OkabeIto`, `ColorMap`, `ColorScale`, `PrecisionColors`;
-// `ChartGallery.samples` (built-in sample data for every kind).
+// Colour: `PrecisionColors(labels:)` (distinct colours for a report's labels) or `PrecisionColors.standard`
+// (a pure function of the label's bit-width); `OkabeIto`; `ColorMap` (.viridis, .cividis, .diverging);
+// `ColorScale`.
+//
+// Layout: `ChartLayout.draw(_:in:on:theme:)` draws a spec into any rectangle of any `Renderer` and returns
+// a `ChartGeometry` (plot rect, bar rects, legend box). It measures every label with the renderer, picks
+// nice ticks (`NiceTicks`; SI labels via `NumberFormat`), rotates or thins crowded category labels, makes
+// room for value labels, keeps the legend off the data (inside an empty corner, else above the plot), and
+// places scatter labels clear of marks (leaving out any that cannot be placed). `ChartTheme` sets fonts
+// (DejaVu Sans by default) and sizes; `FigureSize` gives paper sizes (.oneColumn 3.5 in, .twoColumn 7 in).
+//
+// Samples: `ChartGallery.samples()` returns every chart kind with built-in data (`bitsweep gallery`).
 
 /// How an axis maps data to positions.
 public enum AxisScale: Sendable, Hashable {
