@@ -420,8 +420,17 @@ final class LayoutEngine {
         var result: Axes?
         for _ in 0..<4 {
             // y axis.
-            let yTarget = max(2, min(8, Int(plotH / (tickH * 2.6))))
-            let ys = try scale(for: spec.y, x: false, length: plotH, target: yTarget, extraMin: extraMin, extraMax: extraMax)
+            // The most ticks whose spacing stays at least three label heights.
+            var ys = try scale(for: spec.y, x: false, length: plotH, target: 2, extraMin: extraMin, extraMax: extraMax)
+            if !ys.isBand {
+                for target in stride(from: 10, through: 3, by: -1) {
+                    var candidate = try scale(for: spec.y, x: false, length: plotH, target: target, extraMin: extraMin, extraMax: extraMax)
+                    candidate.a = 0; candidate.b = plotH
+                    let positions = candidate.major.map { candidate.map($0) }
+                    let spacing = zip(positions, positions.dropFirst()).map { abs($1 - $0) }.min() ?? .infinity
+                    if spacing >= tickH * 3 { ys = candidate; break }
+                }
+            }
             var yEvery = 1
             if ys.isBand {
                 let slot = plotH / Double(max(1, ys.labels.count))
@@ -492,12 +501,15 @@ final class LayoutEngine {
             var barOrientation = TextOrientation.horizontal
             // Bar value labels: choose orientation and make sure the tallest fits under the top edge.
             if let bars = barMark, bars.valueLabels != .none, case .linear = ysFinal.kind {
-                // Neighbouring labels are one bar pitch apart: horizontal only if every label fits in it.
-                let k = Double(max(1, bars.series.count))
-                let pitch = bars.arrangement == .grouped ? min(xs.bandWidth * 0.8, LayoutEngine.maxBarWidth * k) / k : xs.bandWidth
+                // Horizontal labels when none would touch a neighbour at the current scale, else vertical.
                 let labels = barValueLabels(bars)
-                let maxW = labels.map { r.measure($0.text, font: annotationFont).width }.max() ?? 0
-                barOrientation = maxW + 1.5 <= pitch ? .horizontal : .vertical
+                var probe = Axes(plot: Rect(minX: left, minY: top, maxX: right, maxY: bottom), x: xs, y: ysFinal,
+                                 xLabelOrientation: orientation, xLabelEvery: xEvery, yLabelEvery: yEvery,
+                                 barLabelOrientation: .horizontal)
+                let boxes = barLabelBoxes(bars, probe, rects: barRects(bars, probe)).map(\.1)
+                let crowded = boxes.enumerated().contains { i, a in boxes[(i + 1)...].contains { $0.insetBy(-0.75).intersects(a) } }
+                barOrientation = crowded ? .vertical : .horizontal
+                probe.barLabelOrientation = barOrientation
                 // Position from the bottom is H·(v − lo)/(hi − lo); a label of extent e above a bar of
                 // value v > 0 fits when hi ≥ lo + (v − lo)·H/(H − e), and below a bar of v < 0 when
                 // lo ≤ (v·H − e·hi)/(H − e).
