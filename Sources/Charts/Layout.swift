@@ -700,11 +700,17 @@ final class LayoutEngine {
                 (d, -d, 0, 1), (d, d, 0, 0), (-d, -d, 1, 1), (-d, d, 1, 0),
                 (d + 1, 0, 0, 0.5), (-d - 1, 0, 1, 0.5), (0, -d - 1, 0.5, 1), (0, d + 1, 0.5, 0),
             ]
+            var fallback: (box: Rect, hits: Int)?
             for (dx, dy, h, v) in spots {
                 let box = r.textBox(label, anchoredAt: Point(c.x + dx, c.y + dy), horizontal: h, vertical: v, font: annotationFont)
                 guard axes.plot.contains(box, tolerance: 0) else { continue }
-                let hit = obstacles.contains { $0.intersects(box) } || placed.contains { $0.1.insetBy(-1).intersects(box) }
-                if !hit { placed.append((label, box)); break }
+                let hits = obstacles.filter { $0.intersects(box) }.count + placed.filter { $0.1.insetBy(-1).intersects(box) }.count
+                if hits == 0 { fallback = nil; placed.append((label, box)); break }
+                if fallback == nil || hits < fallback!.hits { fallback = (box, hits) }
+            }
+            // A highlighted point keeps its label even where every spot touches something (never over text).
+            if q.highlighted, let f = fallback, !placed.contains(where: { $0.1.intersects(f.box) }) {
+                placed.append((label, f.box))
             }
         }
         return placed
