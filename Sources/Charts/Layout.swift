@@ -674,7 +674,7 @@ final class LayoutEngine {
     /// eight positions around it that stays in the plot and touches no marker, line, bar, rule or earlier
     /// label. A label with no free position is left out (a paper figure is better without it than with an
     /// unreadable pile).
-    func pointLabels(_ p: PointMark, _ axes: Axes) -> [(text: String, box: Rect)] {
+    func pointLabels(_ p: PointMark, _ axes: Axes) -> [(text: String, box: Rect, backed: Bool)] {
         let labelled = p.points.filter { $0.label != nil }
         guard !labelled.isEmpty else { return [] }
         var obstacles = markBoxes(axes)
@@ -689,7 +689,7 @@ final class LayoutEngine {
                 }
             }
         }
-        var placed: [(String, Rect)] = []
+        var placed: [(String, Rect, Bool)] = []
         let ordered = labelled.filter(\.highlighted) + labelled.filter { !$0.highlighted }
         for q in ordered {
             let label = q.label!
@@ -705,12 +705,12 @@ final class LayoutEngine {
                 let box = r.textBox(label, anchoredAt: Point(c.x + dx, c.y + dy), horizontal: h, vertical: v, font: annotationFont)
                 guard axes.plot.contains(box, tolerance: 0) else { continue }
                 let hits = obstacles.filter { $0.intersects(box) }.count + placed.filter { $0.1.insetBy(-1).intersects(box) }.count
-                if hits == 0 { fallback = nil; placed.append((label, box)); break }
+                if hits == 0 { fallback = nil; placed.append((label, box, false)); break }
                 if fallback == nil || hits < fallback!.hits { fallback = (box, hits) }
             }
             // A highlighted point keeps its label even where every spot touches something (never over text).
             if q.highlighted, let f = fallback, !placed.contains(where: { $0.1.intersects(f.box) }) {
-                placed.append((label, f.box))
+                placed.append((label, f.box, true))
             }
         }
         return placed
@@ -863,7 +863,9 @@ final class LayoutEngine {
                         r.stroke(.circle(center: c, radius: q.radius + 2.2), style: StrokeStyle(color: theme.textColor, width: 0.9))
                     }
                 }
-                for (label, box) in pointLabels(p, axes) {
+                for (label, box, backed) in pointLabels(p, axes) {
+                    // A label that had to go over lines gets a light backing so it stays readable.
+                    if backed { r.fill(.rect(box.insetBy(-1)), color: Color.white.withAlpha(0.85)) }
                     r.drawText(label, anchoredAt: Point(box.minX, box.minY), horizontal: 0, vertical: 0, font: annotationFont, color: theme.textColor)
                 }
                 r.endGroup()
@@ -1087,8 +1089,8 @@ final class LayoutEngine {
             let t = NiceTicks.linear(lower: s.lower, upper: s.upper, targetCount: 4)
             ticks = t.ticks.filter { $0 >= s.lower - t.step * 1e-9 && $0 <= s.upper + t.step * 1e-9 }
             labels = cb.format.labels(for: ticks, step: t.step)
-            if cb.format == .si || cb.format == .plain || cb.format == .percent {
-                labels = zip(ticks, labels).map { $0 > 0 && s.lower < 0 ? "+" + $1 : $1 }
+            if s.lower < 0 {
+                labels = zip(ticks, labels).map { $0 > 0 ? "+" + $1 : $1 }
             }
         }
         if ticks.count < 2 && s.upper > s.lower {
