@@ -71,3 +71,22 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
         }
     }
 }
+
+/// The process's memory as the kernel reports it (Linux `/proc/self/status`); nil elsewhere.
+public enum ProcessMemory {
+    /// Peak resident set size (`VmHWM`), in bytes.
+    public static func peakResidentBytes() -> Int? { field("VmHWM:") }
+    /// Current resident set size (`VmRSS`), in bytes.
+    public static func residentBytes() -> Int? { field("VmRSS:") }
+
+    static func field(_ name: String) -> Int? {
+        guard let f = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let s = String(cString: line)
+            if s.hasPrefix(name) { return Int(s.filter(\.isNumber)).map { $0 * 1024 } }
+        }
+        return nil
+    }
+}
