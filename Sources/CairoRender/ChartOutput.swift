@@ -43,7 +43,13 @@ import Foundation
 
 /// Output file formats.
 public enum ChartFormat: String, CaseIterable, Sendable {
-    case pdf, svg, png
+    /// Vector PDF, fonts embedded as TrueType/CID subsets (never Type 3); text selectable.
+    case pdf
+    /// Vector SVG (width/height in pt). Cairo draws text as glyph outlines (`<symbol>` paths, no `<text>`):
+    /// it looks identical everywhere but cannot be selected, searched or restyled.
+    case svg
+    /// Raster PNG at the requested DPI, white background.
+    case png
 
     /// The format a file name's extension names (`.pdf`, `.svg`, `.png`, any case), or nil.
     public init?(pathExtension path: String) {
