@@ -224,7 +224,7 @@ let appendToByteSink: cairo_write_func_t = { closure, bytes, length in
 
 /// Measures `text` with Cairo's text extents on a scratch surface — the same numbers the Cairo renderer
 /// lays charts out with. Safe to call from any thread (each call uses its own surface).
-public func cairoTextMetrics(_ text: String, font: Font) -> TextMetrics {
+@Sendable public func cairoTextMetrics(_ text: String, font: Font) -> TextMetrics {
     guard let canvas = try? CairoCanvas.image(width: 1, height: 1, size: Size(width: 1, height: 1)) else {
         return RecordingRenderer.approximateMetrics(text, font: font)
     }
