@@ -6,8 +6,8 @@ import Results
 /// Hardware budgets (`bitsweep budget RESULTS --profiles FILE`): which configurations fit a device?
 ///
 /// For each `BudgetProfile`, every case of the results is judged against the profile's limits:
-/// - `max_bitops` against `CostTotals.bitops` (per image, under the case's own convention; a profile with a
-///   `convention` judges only cases counted under it, the others are left out and counted as `excluded`);
+/// - `max_bitops` against `CostTotals.bitops` (per image). A profile judges only the cases counted under its
+///   `convention` (default `weight`): the others are left out and counted as `excluded`;
 /// - `max_weight_storage` against `weightStorageBytes`, `max_activation_memory` against `peakActivationBytes`;
 /// - `max_time_per_image` against the median `msPerImage` (a case without timings does not fit: unmeasured);
 /// - `min_sqnr_db` against the mean logit SQNR (exact = ∞ dB), `min_top1_agreement` against top-1 agreement
@@ -142,7 +142,7 @@ func judge(_ results: ResultsSet, _ p: BudgetProfile) -> ProfileResult {
     var notFitting: [BudgetCase] = []
     var excluded = 0
     for c in results.cases {
-        if c.error != nil || (p.convention != nil && c.config.convention != p.convention) {
+        if c.error != nil || c.config.convention != p.convention {
             excluded += 1
             continue
         }

@@ -5,12 +5,11 @@ import Foundation
 extension BudgetProfile {
     /// `BitOps ≤ 2 G · weights ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
     public var limitsText: String {
-        var parts = ["BitOps ≤ \(si(Double(maxBitOps)))", "weights ≤ \(bytesText(Double(maxWeightStorageBytes)))",
+        var parts = ["BitOps (\(convention.rawValue)) ≤ \(si(Double(maxBitOps)))", "weights ≤ \(bytesText(Double(maxWeightStorageBytes)))",
                      "activations ≤ \(bytesText(Double(maxActivationBytes)))"]
         if let t = maxMsPerImage { parts.append("time ≤ \(msText(t))/image") }
         if let s = minSQNRDB { parts.append("SQNR ≥ \(threeDigits(s)) dB") }
         if let a = minTop1Agreement { parts.append("top-1 agreement ≥ \(formatPercent(a))") }
-        if let c = convention { parts.append("convention \(c.rawValue)") }
         return parts.joined(separator: " · ")
     }
 }
@@ -37,7 +36,7 @@ extension BudgetReport {
             o += "== \(p.profile.name)\(p.profile.description.map { " — \($0)" } ?? "")\n"
             o += "   \(p.profile.limitsText)\n"
             o += "   \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit"
-            o += p.excluded > 0 ? " (\(p.excluded) not judged)\n\n" : "\n\n"
+            o += p.excluded > 0 ? " (\(p.excluded) not judged: another convention, or failed)\n\n" : "\n\n"
             if !p.fitting.isEmpty {
                 o += textTable(["#", "case"] + Self.header, p.fitting.prefix(maxFitting).map { ["\($0.rank ?? 0)", $0.label] + $0.row },
                                right: [0, 2, 3, 4, 5, 6, 7])

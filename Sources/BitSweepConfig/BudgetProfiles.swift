@@ -13,7 +13,7 @@ import Foundation
 ///     max_time_per_image: 200 ms      # optional: median engine time per image
 ///     min_sqnr_db: 20                 # optional: mean logit SQNR against the float twin, dB
 ///     min_top1_agreement: 90%         # optional: fraction of images whose top-1 matches the float twin
-///     convention: weight              # optional: judge only cases counted under this BitOps convention
+///     convention: weight              # optional (default weight): judge only cases counted under it
 /// ```
 ///
 /// Units (case-sensitive; a space between number and unit is optional):
@@ -42,14 +42,15 @@ public struct BudgetProfile: Hashable, Codable, Sendable {
     public var minSQNRDB: Double?
     /// Minimum top-1 agreement with the float twin, 0…1.
     public var minTop1Agreement: Double?
-    /// When set, only cases counted under this convention are judged (BitOps differ between conventions).
-    public var convention: BitOpsConvention?
+    /// Only cases counted under this convention are judged: a BitOps limit means something under one
+    /// convention only (`wa` counts are the `weight` counts times the activation bits). Default `weight`.
+    public var convention: BitOpsConvention
     /// The line where the profile is defined (for messages), when read from a file.
     public var line: Int?
 
     public init(name: String, description: String? = nil, maxBitOps: Int, maxWeightStorageBytes: Int,
                 maxActivationBytes: Int, maxMsPerImage: Double? = nil, minSQNRDB: Double? = nil,
-                minTop1Agreement: Double? = nil, convention: BitOpsConvention? = nil, line: Int? = nil) {
+                minTop1Agreement: Double? = nil, convention: BitOpsConvention = .weight, line: Int? = nil) {
         self.name = name
         self.description = description
         self.maxBitOps = maxBitOps
@@ -129,7 +130,7 @@ public enum BudgetProfiles {
             let time = pm["max_time_per_image"].flatMap { milliseconds($0, "\(what): max_time_per_image") }
             let sqnr = pm["min_sqnr_db"].flatMap { decibels($0, "\(what): min_sqnr_db") }
             let top1 = pm["min_top1_agreement"].flatMap { fraction($0, "\(what): min_top1_agreement") }
-            var convention: BitOpsConvention?
+            var convention: BitOpsConvention? = .weight
             if let c = pm["convention"], let t = c.string("\(what): convention") {
                 convention = BitOpsConvention(rawValue: t)
                 if convention == nil {
@@ -137,7 +138,7 @@ public enum BudgetProfiles {
                 }
             }
             let description = pm["description"]?.string("\(what): description")
-            guard d.issues.count == before, let bitops, let weights, let acts else { continue }
+            guard d.issues.count == before, let bitops, let weights, let acts, let convention else { continue }
             profiles.append(BudgetProfile(
                 name: name, description: description, maxBitOps: bitops, maxWeightStorageBytes: weights,
                 maxActivationBytes: acts, maxMsPerImage: time, minSQNRDB: sqnr, minTop1Agreement: top1,

@@ -169,6 +169,7 @@ import Testing
         #expect(p[0].minTop1Agreement == 0.9)
         #expect(p[0].description == "Cortex-M7 class")
         #expect(p[0].line == 2)
+        #expect(p[0].convention == .weight)
         #expect(p[1].maxBitOps == 2_000_000_000)
         #expect(p[1].maxWeightStorageBytes == 4_000_000)
         #expect(p[1].maxActivationBytes == 1_000_000)
