@@ -97,7 +97,8 @@ public struct CaseKey: Hashable, Codable, Sendable, Comparable {
 
     var sortKey: [String] {
         [family, String(format: "%08d", blocks), String(format: "%08d", size), precision, actPrecision,
-         String(width), stemBits.map(String.init) ?? "", String(classifierBits), convention.rawValue, quantization, weights]
+         String(width), stemBits.map(String.init) ?? "", String(classifierBits),
+         String(BitOpsConvention.allCases.firstIndex(of: convention) ?? 0), quantization, weights]
     }
 
     public static func < (a: CaseKey, b: CaseKey) -> Bool { a.sortKey.lexicographicallyPrecedes(b.sortKey) }

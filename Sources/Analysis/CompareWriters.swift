@@ -78,9 +78,21 @@ extension Comparison {
             o += "\n## Images skipped differently\n\n"
             o += markdownTable(["image", "baseline", "current"], skippedImages.map { [md($0.field), md($0.baseline), md($0.current)] })
         }
-        if !changed.isEmpty {
+        let detailed = changed.filter { $0.countsChanged || $0.fidelityChanged || $0.errorChanged }
+        if !detailed.isEmpty {
             o += "\n## Changed cases\n"
-            for d in changed { o += "\n" + d.markdown(options) }
+            for d in detailed { o += "\n" + d.markdown(options) }
+        }
+        let timed = changed.filter(\.timeBeyondThreshold)
+        if !timed.isEmpty {
+            o += "\n## Timing changes beyond ±\(formatPercent(options.timeThreshold))\n\n"
+            o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported.\n\n"
+                                    : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail).\n\n"
+            o += markdownTable(["case", "baseline", "current", "change", ""], timed.map { d in
+                let t = d.timing!
+                return [md(d.label), msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative),
+                        t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
+            }, right: [1, 2, 3])
         }
         return o
     }
@@ -100,7 +112,7 @@ extension Comparison {
         for s in baselineOnly { o += "removed: \(s.label)\n" }
         for s in currentOnly { o += "added:   \(s.label)\n" }
         for s in skippedImages { o += "skipped image \(s.field): \(s.baseline) → \(s.current)\n" }
-        for d in changed {
+        for d in changed where d.countsChanged || d.fidelityChanged || d.errorChanged {
             o += "\n\(d.label)  [\(d.isRegression(options) ? "regression" : "reported")]\n"
             for f in d.config { o += "  \(f.field): \(f.baseline) → \(f.current)\n" }
             for f in d.totals { o += "  total \(f.field): \(grouped(Int(f.baseline) ?? 0)) → \(grouped(Int(f.current) ?? 0)) (\(signedGrouped(f.delta ?? 0)))\n" }
@@ -111,8 +123,15 @@ extension Comparison {
             }
             for f in d.fidelity { o += "  \(f.text)\n" }
             if !d.images.isEmpty { o += "  \(d.images.count) image\(d.images.count == 1 ? "" : "s") moved\n" }
-            if let t = d.timing, t.beyondThreshold { o += "  \(t.text(options))\n" }
             if let e = d.error { o += "  error: \(e.baseline) → \(e.current)\n" }
+        }
+        let timed = changed.filter(\.timeBeyondThreshold)
+        if !timed.isEmpty {
+            o += "\ntime per image (median) beyond ±\(formatPercent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"):\n"
+            o += textTable(["case", "baseline", "current", "change"], timed.map { d in
+                let t = d.timing!
+                return [d.label, msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative)]
+            }, right: [1, 2, 3])
         }
         o += "\n" + verdictLine + "\n"
         return o
@@ -221,7 +240,7 @@ extension CaseDiff {
             s += "\n"
         }
         if let t = timing, t.beyondThreshold {
-            s += "Timing: \(t.text(o)).\n\n"
+            s += "Timing (also in the timing table): \(t.text(o)).\n\n"
         }
         if let e = error {
             s += "Error: \(md(e.baseline)) → \(md(e.current)).\n\n"
