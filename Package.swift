@@ -51,7 +51,7 @@ let package = Package(
 
         .testTarget(name: "BitOpsCoreTests", dependencies: ["BitOpsCore"]),
         .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),

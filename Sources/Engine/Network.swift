@@ -51,6 +51,12 @@ public struct ImageOutput: Hashable, Sendable, Codable {
     public var top5: [Int]
     /// Against the float twin (nil when the network was built without `fidelity`).
     public var fidelity: Fidelity?
+
+    public init(logits: [Float], top5: [Int], fidelity: Fidelity?) {
+        self.logits = logits
+        self.top5 = top5
+        self.fidelity = fidelity
+    }
 }
 
 /// Wall-clock times of one run, in seconds.
@@ -64,6 +70,8 @@ public struct RunTimings: Hashable, Sendable, Codable {
     /// The quantized network's time per layer name (`stem`, `block0.depthwise`, …, `pool`, `classifier`);
     /// layout conversions oneDNN needed between layers are counted in the layer that needed them.
     public var layerSeconds: [String: Double] = [:]
+
+    public init() {}
 
     enum CodingKeys: String, CodingKey {
         case quantizedSeconds = "quantized_seconds", floatSeconds = "float_seconds"

@@ -202,3 +202,27 @@ import Glibc
         #expect(t.data == [1, 0, 0, 102 / 255, 51 / 255, 1])
     }
 }
+
+extension ResizeTests {
+    /// Byte-for-byte against Pillow's own output (Fixtures/pillow_resize.txt, made by make_resize_fixture.py).
+    @Test func matchesPillowByteForByte() throws {
+        let dir = String(#filePath.prefix(upTo: #filePath.lastIndex(of: "/")!))
+        let text = String(decoding: try readFile(dir + "/Fixtures/pillow_resize.txt"), as: UTF8.self)
+        func hex(_ s: Substring) -> [UInt8] {
+            let u = Array(s.utf8)
+            return stride(from: 0, to: u.count, by: 2).map { UInt8(String(decoding: u[$0..<($0 + 2)], as: UTF8.self), radix: 16)! }
+        }
+        var cases = 0
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let f = line.split(separator: " ")
+            let (W, H, w, h) = (Int(f[0])!, Int(f[1])!, Int(f[2])!, Int(f[3])!)
+            let img = RGBImage(width: W, height: H, pixels: hex(f[4]))
+            let expected = hex(f[5])
+            let got = img.resized(width: w, height: h).pixels
+            let mismatches = zip(got, expected).filter { $0 != $1 }.count
+            #expect(mismatches == 0, "\(W)×\(H) → \(w)×\(h): \(mismatches) of \(expected.count) bytes differ")
+            cases += 1
+        }
+        #expect(cases == 9)
+    }
+}
