@@ -5,28 +5,28 @@ import Foundation
 /// legend titles. Colours come from one `PrecisionColors` per report, so a precision keeps its colour in every
 /// chart.
 enum ChartAdapter {
-    static func layerwise(title: String, bars: [Charts.LayerCost], asShares: Bool) throws -> ChartSpec {
+    static func layerwise(title: String, bars: [Charts.LayerCost], asShares: Bool, size: FigureSize) throws -> ChartSpec {
         try ChartKinds.layerwiseBitOps(title: title, layers: bars, asShares: asShares, valueLabels: bars.count <= 16,
-                                       xTitle: "Block", size: .twoColumn)
+                                       xTitle: "Block", size: size)
     }
 
-    static func totalVersusSize(title: String, series: [LineSeries], colors: PrecisionColors) throws -> ChartSpec {
-        var spec = try ChartKinds.totalVersusSize(title: title, series: series, colors: colors, size: .twoColumn)
+    static func totalVersusSize(title: String, series: [LineSeries], colors: PrecisionColors, size: FigureSize) throws -> ChartSpec {
+        var spec = try ChartKinds.totalVersusSize(title: title, series: series, colors: colors, size: size)
         spec.legend.title = "weight bits"
         return spec
     }
 
     static func heatmap(title: String, rowTitle: String, rowLabels: [String], columnTitle: String, columnLabels: [String],
-                        values: [[Double?]], valueTitle: String, logarithmic: Bool, percent: Bool) throws -> ChartSpec {
+                        values: [[Double?]], valueTitle: String, logarithmic: Bool, percent: Bool, size: FigureSize) throws -> ChartSpec {
         try ChartKinds.heatmap(title: title, rowLabels: rowLabels, columnLabels: columnLabels, values: values,
                                xTitle: columnTitle, yTitle: rowTitle, colorBarTitle: valueTitle, logColor: logarithmic,
-                               colorMap: .viridis, format: logarithmic ? .si : .fixed(1), size: .twoColumn)
+                               colorMap: .viridis, format: logarithmic ? .si : .fixed(1), size: size)
     }
 
     static func costQuality(title: String, points: [CostQualityPoint], fidelityTitle: String, budget: Double?,
-                            colors: PrecisionColors) throws -> ChartSpec {
+                            colors: PrecisionColors, size: FigureSize) throws -> ChartSpec {
         var spec = try ChartKinds.costQuality(title: title, points: points, xTitle: "Total BitOps", yTitle: fidelityTitle,
-                                              qualityFormat: .plain, budget: budget, colors: colors, size: .twoColumn)
+                                              qualityFormat: .plain, budget: budget, colors: colors, size: size)
         spec.legend.title = "weight bits"
         // Label the cases on the Pareto front with their number (the builder labels only a highlighted case).
         // The scatter mark lists the points in input order.
@@ -42,10 +42,10 @@ enum ChartAdapter {
     }
 
     static func groupedBars(title: String, categoryTitle: String, categories: [String], valueTitle: String,
-                            series: [NamedValues], colors: PrecisionColors) throws -> ChartSpec {
+                            series: [NamedValues], colors: PrecisionColors, size: FigureSize) throws -> ChartSpec {
         var spec = try ChartKinds.groupedBars(title: title, categories: categories, series: series, xTitle: categoryTitle,
                                               yTitle: valueTitle, format: .si, valueLabels: false, colors: colors,
-                                              size: .twoColumn)
+                                              size: size)
         spec.legend.title = "weight bits"
         return spec
     }

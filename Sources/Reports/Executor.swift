@@ -92,7 +92,10 @@ public struct CellExecutor {
         var spec = run?.spec ?? ""
         if let data = spec.data(using: .utf8), let obj = try? JSONSerialization.jsonObject(with: data),
            let pretty = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            // Foundation writes an empty array or object over two lines with a blank one between: fold them.
             spec = String(decoding: pretty, as: UTF8.self)
+                .replacingOccurrences(of: #"\[\s*\n\s*\n\s*\]"#, with: "[]", options: .regularExpression)
+                .replacingOccurrences(of: #"\{\s*\n\s*\n\s*\}"#, with: "{}", options: .regularExpression)
         }
         return Parameters(
             name: results.name, resultsDir: resultsDirLabel, template: templateLabel, cases: results.cases.count,
@@ -118,6 +121,7 @@ public struct CellExecutor {
             ["spec hash", p.specHash],
         ]
         if let s = p.shard { rows.append(["shard", s]) }
+        if let grid = run?.gridCases, grid != p.cases { rows.insert(["grid cases", "\(grid) (this folder holds \(p.cases))"], at: 4) }
         var blocks: [Block] = [
             .table(Table(caption: "Parameters of this report", label: "parameters",
                          columns: [.init("parameter"), .init("value")], rows: rows)),
@@ -355,7 +359,7 @@ public struct CellExecutor {
             blocks.append(.table(layerTable))
         }
         if let e = c.error {
-            blocks.append(.paragraph([.strong("This case failed: "), .text(e)]))
+            blocks.append(.paragraph([.strong("This case failed:"), .text(" " + e)]))
         }
         return blocks
     }
@@ -404,8 +408,14 @@ public struct CellExecutor {
 
     // MARK: - Figures
 
+    /// The `width` option, else two columns for charts with a long x axis and one column for heatmaps and
+    /// grouped bars (a few cells or bars at 7 in wide leave them oversized).
     func figureSize(_ cell: TemplateCell) -> FigureSize {
-        cell.options["width"] == "one-column" ? .oneColumn : .twoColumn
+        switch cell.options["width"] {
+        case "one-column"?: return .oneColumn
+        case "two-column"?: return .twoColumn
+        default: return cell.kind == .heatmap || cell.kind == .storage ? .oneColumn : .twoColumn
+        }
     }
 
     /// Groups cases by every dimension except `axes`, in grid order. Each group's label names the fixed values
@@ -446,7 +456,7 @@ public struct CellExecutor {
         }
         for l in c.cost.layers where l.kind == .linear { layers.append(Charts.LayerCost(label: "FC", classifier: Double(l.bitops))) }
         let title = cell.options["title"] ?? "BitOps per block — case \(c.index): \(c.config.label)"
-        let spec = try ChartAdapter.layerwise(title: title, bars: layers, asShares: shares)
+        let spec = try ChartAdapter.layerwise(title: title, bars: layers, asShares: shares, size: figureSize(cell))
         let stem = "layerwise\(shares ? "-shares" : "")-" + Escape.fileComponent(c.id)
         return .figure(Figure(fileStem: stem, caption: "BitOps of each block of case \(c.index) (\(c.config.label)), split into depthwise and pointwise\(shares ? ", as shares of the total" : "").",
                               spec: spec, size: figureSize(cell)))
@@ -472,7 +482,7 @@ public struct CellExecutor {
             }
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
             let title = cell.options["title"] ?? "Total BitOps against image size\(suffix)"
-            let spec = try ChartAdapter.totalVersusSize(title: title, series: series, colors: colors)
+            let spec = try ChartAdapter.totalVersusSize(title: title, series: series, colors: colors, size: figureSize(cell))
             out.append(.figure(Figure(fileStem: "size-" + stemHash(facet.cases, cell),
                                       caption: "Total BitOps against image size, one line per weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell))))
@@ -503,7 +513,7 @@ public struct CellExecutor {
             let spec = try ChartAdapter.heatmap(title: title, rowTitle: rowsKey == "size" ? "image size (px)" : "blocks",
                                                 rowLabels: rowValues.map(String.init), columnTitle: "weight precision (bits)",
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
-                                                percent: value == .top1)
+                                                percent: value == .top1, size: figureSize(cell))
             out.append(.figure(Figure(fileStem: "heatmap-\(value.rawValue)-" + stemHash(facet.cases, cell),
                                       caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell))))
@@ -562,7 +572,7 @@ public struct CellExecutor {
             case .cosine: yTitle = "mean cosine similarity"
             }
             let title = cell.options["title"] ?? "Cost against fidelity\(suffix)"
-            let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors)
+            let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell))
             out.append(.figure(Figure(fileStem: "cost-quality-\(measure.rawValue)-" + stemHash(facet.cases, cell),
                                       caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).",
                                       spec: spec, size: figureSize(cell))))
@@ -597,7 +607,7 @@ public struct CellExecutor {
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
             let title = cell.options["title"] ?? "Weight storage by block count and precision\(suffix)"
             let spec = try ChartAdapter.groupedBars(title: title, categoryTitle: "blocks", categories: blocks.map(String.init),
-                                                    valueTitle: "weight storage (KiB)", series: series, colors: colors)
+                                                    valueTitle: "weight storage (KiB)", series: series, colors: colors, size: figureSize(cell))
             out.append(.figure(Figure(fileStem: "storage-" + stemHash(facet.cases, cell),
                                       caption: "Weight storage in KiB for each block count, one bar per weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell))))

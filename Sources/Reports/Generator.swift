@@ -35,12 +35,14 @@ public enum ReportGenerator {
     /// - Parameters:
     ///   - command: the command line to print as "regenerate this report" (shell words, e.g. from
     ///     `CommandLine.arguments`); nil composes `bitsweep report <resultsDir> …` from the arguments.
+    ///   - resultsLabel: how the report names the results folder (default: `resultsDir` as given), so a
+    ///     report regenerated from another working directory can stay byte-identical.
     /// - Throws: `ResultsStore.LoadError` for a missing or bad results folder, `TemplateError` (file:line) for
     ///   a bad template, `ChartError`/`ReportError` when an output cannot be produced or written.
     @discardableResult
     public static func generate(resultsDir: String, template: String? = nil,
                                 outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
-                                command: [String]? = nil) throws -> Output {
+                                command: [String]? = nil, resultsLabel: String? = nil) throws -> Output {
         let results = try ResultsStore.load(resultsDir)
         let run = ResultsStore.loadRunInfo(resultsDir)
         let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
@@ -49,7 +51,7 @@ public enum ReportGenerator {
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
             cmd += ["--format", outputs.map(\.rawValue).joined(separator: ",")]
         }
-        let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsDir,
+        let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
                                     templateLabel: template ?? "(default template)", reportCommand: cmd)
         let document = try executor.execute(tmpl)
         let files = try render(document, results: results, outputs: outputs)

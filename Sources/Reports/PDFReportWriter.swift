@@ -28,8 +28,8 @@ public struct PDFReportWriter: ReportWriter {
             switch cell.kind {
             case let .prose(text):
                 // Keep a short introduction on the same page as the first output that follows it.
-                let next = ci + 1 < document.cells.count ? document.cells[ci + 1].blocks.first : nil
-                typesetter.ensure(typesetter.estimate(prose: text) + (next.map(typesetter.estimate) ?? 0))
+                let next = ci + 1 < document.cells.count ? document.cells[ci + 1].blocks : []
+                typesetter.ensure(typesetter.estimate(prose: text) + typesetter.estimateLead(next))
                 try typesetter.prose(text)
             case .output:
                 try typesetter.blocks(cell.blocks)
@@ -183,6 +183,13 @@ final class PDFTypesetter {
         case .code: return 40
         case let .details(_, inner): return 20 + (inner.first.map(estimate) ?? 0)
         }
+    }
+
+    /// What must follow a heading on its page: the heading and the first block after it.
+    func estimateLead(_ list: [Block]) -> Double {
+        guard let first = list.first else { return 0 }
+        if case .heading = first, list.count > 1 { return estimate(first) + estimate(list[1]) }
+        return estimate(first)
     }
 
     static func length(_ i: Inline) -> Int {

@@ -43,6 +43,9 @@ import Testing
 
     @Test func markdownTablesKeepTheirShapeAndNoHTMLGetsThrough() throws {
         let md = MarkdownWriter().markdown(try Self.document())
+        if let look = ProcessInfo.processInfo.environment["BITSWEEP_REPORT_LOOK"] {
+            try md.write(toFile: look + "/hostile.md", atomically: true, encoding: .utf8)
+        }
         #expect(!md.contains("<script"))
         #expect(!md.contains("<img"))
         #expect(!md.contains("<b>"))
