@@ -1,7 +1,178 @@
 import ArgumentParser
+import BitOpsCore
+import Engine
+import Foundation
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep bench`: how fast the engine runs one configuration.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep bench` is not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Time the quantized network: ms per image, images/s, GMAC/s, per-layer time shares, peak memory.",
+        discussion: """
+        Builds the configuration once (the float twin is not built: this measures the network itself), runs \
+        --warmup batches, then --runs timed batches of --batch images, and reports the median. Per-layer \
+        shares come from separately profiled runs. Benchmarks/compare_ort.py drives this command to compare \
+        with ONNX Runtime (--save-weights, --input, --save-logits).
+
+        Examples:
+          bitsweep bench --preset mobilenet-v1 --bits 32 --stem-bits 32 --classifier-bits 32 --threads 2
+          bitsweep bench --blocks 10 --size 32 --batch 8
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @OptionGroup var network: NetworkOptions
+
+    @Option(help: ArgumentHelp("Weights from a safetensors file instead of --seed.", valueName: "file"))
+    var weights: String?
+
+    @Option(help: "Seed of the deterministic weight initialisation.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Weight quantization granularity: per-tensor or per-channel.")
+    var granularity: QuantGranularity = .perTensor
+
+    @Option(help: "Threads for the convolutions.")
+    var threads: Int = 1
+
+    @Option(help: "Images per batch.")
+    var batch: Int = 1
+
+    @Option(help: "Timed runs (the median is reported).")
+    var runs: Int = 50
+
+    @Option(help: "Untimed runs first.")
+    var warmup: Int = 10
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    @Option(name: .customLong("save-weights"), help: ArgumentHelp("Write the network's (unquantized) weights to this safetensors file.", valueName: "file"))
+    var saveWeights: String?
+
+    @Option(help: ArgumentHelp("Run on the tensor 'input' [batch, 3, size, size] of this safetensors file instead of a synthetic batch.", valueName: "file"))
+    var input: String?
+
+    @Option(name: .customLong("save-logits"), help: ArgumentHelp("Write the logits of the input batch as tensor 'logits' to this safetensors file.", valueName: "file"))
+    var saveLogits: String?
+
+    func run() throws {
+        guard threads >= 1 else { throw InputError("threads \(threads) must be at least 1") }
+        guard batch >= 1 else { throw InputError("batch \(batch) must be at least 1") }
+        guard runs >= 1, warmup >= 0 else { throw InputError("runs must be at least 1 and warmup at least 0") }
+        let (spec, size) = try network.resolve()
+        let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
+        if let saveWeights {
+            guard case .seed(let s) = source else { throw InputError("--save-weights writes seeded weights; drop --weights") }
+            try NetworkWeights.seeded(s, spec: spec).write(safetensors: saveWeights)
+        }
+        let net = try Network(spec: spec, inputSize: size, weights: source,
+                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false))
+        var images: [Tensor]
+        if let input {
+            let file = try Safetensors.read(path: input)
+            let t = try file.tensor("input", shape: [batch, spec.inputChannels, size, size])
+            let per = spec.inputChannels * size * size
+            images = (0..<batch).map { Tensor(shape: [spec.inputChannels, size, size], data: Array(t.data[($0 * per)..<(($0 + 1) * per)])) }
+        } else {
+            var rng = SplitMix64(seed: 1)
+            images = (0..<batch).map { _ in
+                Tensor(shape: [spec.inputChannels, size, size],
+                       data: (0..<(spec.inputChannels * size * size)).map { _ in rng.nextUnitFloat() })
+            }
+        }
+        let first = try net.run(images)
+        if let saveLogits {
+            let logits = first.images.flatMap(\.logits)
+            try Safetensors.write(["logits": Tensor(shape: [batch, spec.classes], data: logits)], to: saveLogits)
+        }
+        for _ in 0..<warmup { _ = try net.run(images) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            // Wall time of the whole call (copying the batch in, every primitive, reading the logits out).
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try net.run(images)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        times.sort()
+        let median = times.count % 2 == 1 ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        var layers: [String: Double] = [:]
+        let profiled = max(3, runs / 5)
+        for _ in 0..<profiled {
+            for (k, v) in try net.runProfiled(images).timings.layerSeconds { layers[k, default: 0] += v }
+        }
+        let layerTotal = layers.values.reduce(0, +)
+        let order = net.cost.layers.map(\.name).filter { $0 != "classifier" } + ["pool", "classifier"]
+        let shares = order.compactMap { name in layers[name].map { BenchJSON.Share(layer: name, share: $0 / layerTotal) } }
+        let msPerImage = median * 1000 / Double(batch)
+        let doc = BenchJSON(
+            network: spec.name, blocks: spec.blocks.count, size: size, batch: batch, threads: threads,
+            weights: source.description, runs: runs, msPerImageMedian: msPerImage,
+            msPerImageMin: times[0] * 1000 / Double(batch), imagesPerSecond: 1000 / msPerImage,
+            gmacPerSecond: Double(net.cost.totals.macs) / (msPerImage / 1000) / 1e9, macsPerImage: net.cost.totals.macs,
+            peakMemoryBytes: ProcessMemory.peakResidentBytes() ?? 0, estimatedBytes: net.estimate.totalBytes,
+            buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
+            layoutConversions: net.layoutConversions, layerShares: shares,
+            implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) })
+        switch format {
+        case .json:
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(doc), as: UTF8.self))
+        case .table:
+            print(doc.table(), terminator: "")
+        }
+    }
+}
+
+struct BenchJSON: Encodable {
+    struct Share: Encodable { var layer: String; var share: Double }
+    struct Impl: Encodable { var layer: String; var implementation: String }
+    var network: String
+    var blocks: Int
+    var size: Int
+    var batch: Int
+    var threads: Int
+    var weights: String
+    var runs: Int
+    var msPerImageMedian: Double
+    var msPerImageMin: Double
+    var imagesPerSecond: Double
+    var gmacPerSecond: Double
+    var macsPerImage: Int
+    var peakMemoryBytes: Int
+    var estimatedBytes: Int
+    var buildSeconds: Double
+    var oneDNN: String
+    var layoutConversions: [String]
+    var layerShares: [Share]
+    var implementations: [Impl]
+
+    enum CodingKeys: String, CodingKey {
+        case network, blocks, size, batch, threads, weights, runs
+        case msPerImageMedian = "ms_per_image_median", msPerImageMin = "ms_per_image_min"
+        case imagesPerSecond = "images_per_second", gmacPerSecond = "gmac_per_second", macsPerImage = "macs_per_image"
+        case peakMemoryBytes = "peak_memory_bytes", estimatedBytes = "estimated_bytes", buildSeconds = "build_seconds"
+        case oneDNN = "onednn", layoutConversions = "layout_conversions", layerShares = "layer_shares", implementations
+    }
+
+    func table() -> String {
+        var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n\n"
+        s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
+        s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)
+        s += String(format: "  GMAC/s                      %10.1f   (%.3f GMAC per image)\n", gmacPerSecond, Double(macsPerImage) / 1e9)
+        s += "  peak memory                 \(formatBytes(peakMemoryBytes).leftPadded(10))   (estimate \(formatBytes(estimatedBytes)))\n"
+        s += String(format: "  build                       %10.2f s\n", buildSeconds)
+        if !layoutConversions.isEmpty { s += "  layout conversions before   \(layoutConversions.joined(separator: ", "))\n" }
+        s += "\n  layer                    share  implementation\n"
+        let impl = Dictionary(implementations.map { ($0.layer, $0.implementation) }, uniquingKeysWith: { a, _ in a })
+        for sh in layerShares {
+            s += "  " + sh.layer.padding(toLength: 22, withPad: " ", startingAt: 0)
+            s += String(format: "%6.1f%%", sh.share * 100) + "  " + (impl[sh.layer] ?? "") + "\n"
+        }
+        return s
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
 }

@@ -1,7 +1,136 @@
 import ArgumentParser
+import BitOpsCore
+import Engine
+import Foundation
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep infer`: run images through one quantized configuration and its float twin.
 struct Infer: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "infer", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep infer` is not built yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Run images through the quantized network and report logits, top-5 and fidelity vs the float twin.",
+        discussion: """
+        Images (PNG or JPEG) are converted to RGB, resized to the network's size as torchvision's \
+        Resize((s, s)) does on PIL images (Pillow's antialiased bilinear), and scaled to [0, 1]. Weights are \
+        deterministic from --seed (PyTorch's default initialisation) unless --weights gives a safetensors file \
+        with the demo's state_dict names.
+
+        Examples:
+          bitsweep infer --blocks 5 --bits 4 --act-bits 8 Inputs/images/*.png
+          bitsweep infer --preset mobilenet-v1 --bits 4 --format json photo.jpg
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @OptionGroup var network: NetworkOptions
+
+    @Option(help: ArgumentHelp("Weights from a safetensors file (the demo's state_dict names) instead of --seed.", valueName: "file"))
+    var weights: String?
+
+    @Option(help: "Seed of the deterministic weight initialisation.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
+    var granularity: QuantGranularity = .perTensor
+
+    @Option(help: "Threads for the convolutions.")
+    var threads: Int = 1
+
+    @Option(help: "Images per batch (default: all images, at most 16).")
+    var batch: Int?
+
+    @Option(help: "Output format: table or json.")
+    var format: Format = .table
+
+    @Argument(help: ArgumentHelp("Image files (PNG or JPEG).", valueName: "image"))
+    var images: [String] = []
+
+    func run() throws {
+        guard !images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
+        guard threads >= 1 else { throw InputError("threads \(threads) must be at least 1") }
+        let (spec, size) = try network.resolve()
+        let batchSize = batch ?? min(images.count, 16)
+        guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
+        let inputs = try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() }
+        let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
+        let net = try Network(spec: spec, inputSize: size, weights: source,
+                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize))
+        var outputs: [ImageOutput] = []
+        var timings = RunTimings()
+        for start in stride(from: 0, to: inputs.count, by: batchSize) {
+            let out = try net.run(Array(inputs[start..<min(start + batchSize, inputs.count)]))
+            outputs += out.images
+            timings.quantizedSeconds += out.timings.quantizedSeconds
+            timings.floatSeconds += out.timings.floatSeconds
+            timings.overheadSeconds += out.timings.overheadSeconds
+        }
+        switch format {
+        case .json:
+            let doc = InferJSON(
+                network: spec, size: size, weights: source.description, granularity: granularity.rawValue,
+                threads: threads, batch: batchSize, buildSeconds: net.buildSeconds, timings: timings,
+                images: zip(images, outputs).map { InferJSON.Image(file: $0, logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity) })
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(doc), as: UTF8.self))
+        case .table:
+            print(table(spec: spec, size: size, source: source, net: net, outputs: outputs, timings: timings), terminator: "")
+        }
+    }
+
+    func table(spec: NetworkSpec, size: Int, source: WeightSource, net: Network, outputs: [ImageOutput],
+               timings: RunTimings) -> String {
+        var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
+        s += "\(threads) thread\(threads == 1 ? "" : "s")\n\n"
+        let nameWidth = max(5, images.map(\.count).max() ?? 5)
+        func pad(_ t: String, _ w: Int, right: Bool = false) -> String {
+            let p = String(repeating: " ", count: max(0, w - t.count))
+            return right ? p + t : t + p
+        }
+        s += pad("image", nameWidth) + "  top-5 (quantized)      SQNR dB    cosine  top-1 agree  top-5 overlap\n"
+        for (file, o) in zip(images, outputs) {
+            let f = o.fidelity
+            s += pad(file, nameWidth) + "  " + pad(o.top5.map(String.init).joined(separator: " "), 20)
+            s += pad(f.map { dB($0.sqnrDB) } ?? "–", 10, right: true)
+            s += pad(f.map { String(format: "%.5f", $0.cosine) } ?? "–", 10, right: true)
+            s += pad(f.map { $0.top1Agree ? "yes" : "no" } ?? "–", 13, right: true)
+            s += pad(f.map { "\($0.top5Overlap)/\(min(5, spec.classes))" } ?? "–", 15, right: true) + "\n"
+        }
+        s += "\nper-block output SQNR vs the float twin (dB):\n"
+        s += pad("image", nameWidth) + spec.blocks.indices.map { pad("block\($0)", 9, right: true) }.joined() + "\n"
+        for (file, o) in zip(images, outputs) {
+            s += pad(file, nameWidth) + (o.fidelity?.blockSQNR ?? []).map { pad(dB($0), 9, right: true) }.joined() + "\n"
+        }
+        let n = Double(outputs.count)
+        s += String(format: "\nquantized network %.2f ms/image, float twin %.2f ms/image, build %.2f s\n",
+                    timings.quantizedSeconds * 1000 / n, timings.floatSeconds * 1000 / n, net.buildSeconds)
+        return s
+    }
+
+    func dB(_ v: Double) -> String {
+        v == .infinity ? "inf" : v == -.infinity ? "-inf" : String(format: "%.2f", v)
+    }
+}
+
+extension QuantGranularity: ExpressibleByArgument {}
+
+/// The JSON of `infer --format json`.
+struct InferJSON: Encodable {
+    struct Image: Encodable {
+        var file: String
+        var logits: [Float]
+        var top5: [Int]
+        var fidelity: Fidelity?
+    }
+    var network: NetworkSpec
+    var size: Int
+    var weights: String
+    var granularity: String
+    var threads: Int
+    var batch: Int
+    var buildSeconds: Double
+    var timings: RunTimings
+    var images: [Image]
+
+    enum CodingKeys: String, CodingKey {
+        case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
+    }
 }
