@@ -231,9 +231,12 @@ public struct RunInfo: Hashable, Codable, Sendable {
     public var commandLine: [String]
     /// Shard `i/n`, when the run was one shard.
     public var shard: String?
+    /// The number of cases in the whole grid of the spec (a shard runs fewer). Absent in older files.
+    public var gridCases: Int?
 
     public init(bitsweepVersion: String, engineVersion: String, gitCommit: String?, spec: String, specHash: String,
-                images: [String: String], machine: String, date: String, commandLine: [String], shard: String? = nil) {
+                images: [String: String], machine: String, date: String, commandLine: [String], shard: String? = nil,
+                gridCases: Int? = nil) {
         self.bitsweepVersion = bitsweepVersion
         self.engineVersion = engineVersion
         self.gitCommit = gitCommit
@@ -244,10 +247,11 @@ public struct RunInfo: Hashable, Codable, Sendable {
         self.date = date
         self.commandLine = commandLine
         self.shard = shard
+        self.gridCases = gridCases
     }
 
     enum CodingKeys: String, CodingKey {
         case bitsweepVersion = "bitsweep_version", engineVersion = "engine_version", gitCommit = "git_commit", spec
-        case specHash = "spec_hash", images, machine, date, commandLine = "command_line", shard
+        case specHash = "spec_hash", images, machine, date, commandLine = "command_line", shard, gridCases = "grid_cases"
     }
 }

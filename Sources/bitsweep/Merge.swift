@@ -1,7 +1,32 @@
 import ArgumentParser
+import Foundation
+import Sweep
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep merge`: combine the results folders of a sharded sweep into the results of the whole sweep.
 struct Merge: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "merge", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep merge` is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Combine the shard folders of one sweep into exactly the results of an unsharded run.",
+        discussion: """
+        Every folder must be a finished `bitsweep sweep --shard i/n` of the same spec, images and engine, and \
+        all n shards must be given. results.json and results.csv equal those of an unsharded run apart from \
+        timings; run.json records the merge; the shards' case caches are copied into DIR/cases.
+        """)
+
+    @Option(help: ArgumentHelp("The merged results folder.", valueName: "dir"))
+    var out: String
+
+    @Argument(help: ArgumentHelp("The shard folders.", valueName: "shard-dir"))
+    var shards: [String]
+
+    func run() throws {
+        guard !shards.isEmpty else { throw ValidationError("give the shard folders to merge") }
+        do {
+            let merged = try ShardMerge.merge(shardDirectories: shards, into: out, commandLine: CommandLine.arguments)
+            print("merged \(shards.count) folder\(shards.count == 1 ? "" : "s"): \(merged.cases.count) cases → \((out as NSString).appendingPathComponent("results.json"))")
+        } catch let e as SweepError {
+            FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
 }

@@ -1,7 +1,84 @@
 import ArgumentParser
+import BitSweepConfig
+import Foundation
+import Sweep
 
-// Placeholder while the subcommand is being built; replaced by its issue's implementation.
+/// `bitsweep sweep`: run every case of a sweep spec over a folder of images (a thin layer over `Sweep`).
 struct SweepCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sweep", abstract: "(not built yet)")
-    func run() throws { throw ValidationError("`bitsweep sweep` is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a grid of sizes × blocks × precisions over a folder of images; resumable, parallel, shardable.",
+        discussion: """
+        Writes results.json (one record per case: configuration, per-layer counts, per-image fidelity and \
+        its aggregate, timings), results.csv (one row per case) and run.json (provenance) into the output \
+        folder, plus cases/ — the per-case cache. Running the same command again (after a crash, or with a \
+        value added to an axis) computes only the cases that are not finished yet; --fresh forgets them.
+
+        Shards are numbered from 0: run `bitsweep sweep SPEC --shard $i/$n --out shards/$i` for i in 0..<n \
+        (Slurm: --shard $SLURM_ARRAY_TASK_ID/$n with --array=0-(n-1); Kubernetes Indexed Job: \
+        --shard $JOB_COMPLETION_INDEX/$n), then `bitsweep merge --out DIR shards/*`.
+
+        Examples:
+          bitsweep sweep                                   # Inputs/sweep.yaml → Reports/<name>/
+          bitsweep sweep Inputs/sweep.yaml --set sizes=[32,64] --set network.seed=3
+          bitsweep sweep --jobs 1 --fresh --out /tmp/run
+        """)
+
+    @Argument(help: ArgumentHelp("The sweep spec (YAML).", valueName: "spec"))
+    var spec: String = "Inputs/sweep.yaml"
+
+    @Option(help: ArgumentHelp("Results folder (default: Reports/<name>/).", valueName: "dir"))
+    var out: String?
+
+    @Option(help: "Cases run at once (default: the number of cores); each gets cores/jobs engine threads.")
+    var jobs: Int?
+
+    @Option(help: ArgumentHelp("Run only shard i of n (numbered from 0), e.g. 0/4.", valueName: "i/n"))
+    var shard: String?
+
+    @Flag(help: "Reuse finished cases of the output folder (default) or forget them first.")
+    var cacheMode: CacheMode = .resume
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override one spec key, value parsed as YAML: sizes=[32,64], network.preset=mobilenet-v1. Repeatable.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(name: .customLong("no-report"), help: "Do not write the report after the sweep.")
+    var noReport = false
+
+    @Option(name: .customLong("debug-delay-ms"), help: .hidden)
+    var debugDelayMs: Int = 0
+
+    enum CacheMode: String, EnumerableFlag {
+        case resume, fresh
+    }
+
+    func run() throws {
+        let parsedShard: Shard?
+        do { parsedShard = try shard.map { try Shard(parsing: $0) } } catch { throw ValidationError("\(error)") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
+        do {
+            let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
+            let plan = try SweepPlan.expand(spec)
+            let outDir = out ?? "Reports/\(spec.name.value)"
+            let summary = try SweepRunner.run(plan, options: SweepOptions(
+                outputDirectory: outDir, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shard: parsedShard,
+                fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
+                bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs),
+                evaluator: EngineEvaluator())
+            if !noReport && parsedShard == nil { afterSweep(resultsDirectory: summary.outputDirectory) }
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data((e.description + "\n").utf8))
+            throw ExitCode(2)
+        } catch let e as SweepError {
+            FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    /// THE REPORT STEP — the single call site the lead wires to the reports module (issue 6), e.g.
+    /// `try ReportWriter.write(resultsDirectory:)`. Until then it only says where the results are.
+    /// Not called for a shard (merge first) or with --no-report.
+    func afterSweep(resultsDirectory dir: String) {
+        print("results: \((dir as NSString).appendingPathComponent("results.json"))")
+    }
 }

@@ -1,0 +1,621 @@
+import BitOpsCore
+import Foundation
+
+/// Sweep specifications (`bitsweep sweep SPEC`): the YAML side. This file reads and validates a spec into
+/// plain values (`SweepSpec`); the `Sweep` module expands those values into cases and runs them.
+///
+/// ```yaml
+/// name: demo                      # default: the file's base name
+/// images: images                  # folder, relative to this file (default: images)
+/// network:
+///   preset: seed                  # seed | mobilenet-v1   — or   model: models/seed5-mixed.yaml
+///   seed: 0                       # weight-initialisation seed
+/// sizes: [16, 32]
+/// blocks: [2, 3, 4, 5]
+/// precisions:                     # weight bits per case
+///   - 8                           # a global bit-width
+///   - uniform: 4                  # the same, spelled as a policy
+///   - first-last: {edge: 8, inner: 2}
+///   - [8, 4, 2, 4, 8]             # one per block: pairs only with blocks = 5
+/// act_bits: [32, 8]               # same grammar as precisions
+/// conventions: [weight, wa]
+/// exclude:
+///   - {size: 32, blocks: 2}
+/// include:
+///   - {size: 64, blocks: 5, precision: 4}
+/// ```
+///
+/// Every value is validated here, and every problem is reported at once as `file:line: message`; unknown
+/// keys are errors. `--set key=value` overrides (papermill's `-p`) replace one key, parsed as YAML; nested
+/// network keys are addressed as `network.preset`. Problems in an override name the override instead of a
+/// line of the file.
+
+/// Where a value came from: a line of the spec file, or a `--set` override.
+public struct SpecOrigin: Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public init(file: String, line: Int?) {
+        self.file = file
+        self.line = line
+    }
+    public var description: String { line.map { "\(file):\($0)" } ?? file }
+    func issue(_ message: String) -> ConfigIssue { ConfigIssue(file: file, line: line, message: message) }
+}
+
+/// A value of a spec together with where it was written.
+public struct Located<Value: Hashable & Sendable>: Hashable, Sendable {
+    public var value: Value
+    public var origin: SpecOrigin
+    public init(_ value: Value, at origin: SpecOrigin) {
+        self.value = value
+        self.origin = origin
+    }
+}
+
+/// A precision for a whole network, weights or activations, that scales with the block count.
+public enum PrecisionPolicy: Hashable, Sendable, CustomStringConvertible {
+    /// Every block at `B` bits (written `4` or `uniform: 4`; both mean the same case).
+    case uniform(Int)
+    /// The first and last block at `edge` bits, the blocks between at `inner` bits. One block: `edge`.
+    case firstLast(edge: Int, inner: Int)
+    /// One value per block; pairs only with the block count equal to its length.
+    case perBlock([Int])
+    /// As written in the model file (model-file networks only).
+    case model
+
+    /// The label a case carries (`4`, `first-last(8,4)`, `8,4,2,4,8`, `model`). Charts group by it.
+    public var description: String {
+        switch self {
+        case .uniform(let b): return String(b)
+        case .firstLast(let e, let i): return "first-last(\(e),\(i))"
+        case .perBlock(let l): return l.map(String.init).joined(separator: ",")
+        case .model: return "model"
+        }
+    }
+
+    /// The bit-widths for `blocks` blocks; nil when a per-block list has another length. `model` takes the
+    /// first `blocks` values of `modelBits`.
+    public func resolve(blocks n: Int, modelBits: [Int]? = nil) -> [Int]? {
+        switch self {
+        case .uniform(let b): return Array(repeating: b, count: n)
+        case .firstLast(let e, let i): return (0..<n).map { $0 == 0 || $0 == n - 1 ? e : i }
+        case .perBlock(let l): return l.count == n ? l : nil
+        case .model:
+            guard let modelBits, modelBits.count >= n else { return nil }
+            return Array(modelBits.prefix(n))
+        }
+    }
+
+    /// The value as JSON-compatible plain data (for the resolved spec in `run.json`).
+    public var plain: PlainValue {
+        switch self {
+        case .uniform(let b): return .int(b)
+        case .firstLast(let e, let i): return .map([("first-last", .map([("edge", .int(e)), ("inner", .int(i))]))])
+        case .perBlock(let l): return .list(l.map { .int($0) })
+        case .model: return .string("model")
+        }
+    }
+}
+
+/// A small JSON-like value used to print a resolved spec canonically.
+public indirect enum PlainValue: Hashable, Sendable {
+    case int(Int), double(Double), string(String), bool(Bool), null
+    case list([PlainValue])
+    case map([(String, PlainValue)])
+
+    public static func == (a: PlainValue, b: PlainValue) -> Bool { a.json() == b.json() }
+    public func hash(into h: inout Hasher) { h.combine(json()) }
+
+    /// Canonical JSON: keys in the order given, no whitespace.
+    public func json() -> String {
+        switch self {
+        case .int(let v): return String(v)
+        case .double(let v): return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
+        case .string(let s): return Self.quote(s)
+        case .bool(let b): return b ? "true" : "false"
+        case .null: return "null"
+        case .list(let l): return "[" + l.map { $0.json() }.joined(separator: ",") + "]"
+        case .map(let m): return "{" + m.map { Self.quote($0.0) + ":" + $0.1.json() }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Where the network of every case comes from.
+public enum NetworkFamily: Hashable, Sendable {
+    case preset(Preset)
+    /// A model file: its path as written, and the network it describes.
+    case model(path: String, spec: NetworkSpec)
+
+    public var name: String {
+        switch self {
+        case .preset(let p): return p.rawValue
+        case .model(_, let s): return s.name
+        }
+    }
+}
+
+/// One `include` or `exclude` entry: a value for some axes. In `exclude`, a case matches when it has every
+/// given value; in `include`, the entry adds the cases with the given values crossed with every value of the
+/// axes it leaves out.
+public struct CaseFilter: Hashable, Sendable {
+    public var origin: SpecOrigin
+    public var size: Int?
+    public var blocks: Int?
+    public var precision: PrecisionPolicy?
+    public var actBits: PrecisionPolicy?
+    public var convention: BitOpsConvention?
+
+    public init(origin: SpecOrigin, size: Int? = nil, blocks: Int? = nil, precision: PrecisionPolicy? = nil,
+                actBits: PrecisionPolicy? = nil, convention: BitOpsConvention? = nil) {
+        self.origin = origin
+        self.size = size
+        self.blocks = blocks
+        self.precision = precision
+        self.actBits = actBits
+        self.convention = convention
+    }
+
+    public var plain: PlainValue {
+        var m: [(String, PlainValue)] = []
+        if let size { m.append(("size", .int(size))) }
+        if let blocks { m.append(("blocks", .int(blocks))) }
+        if let precision { m.append(("precision", precision.plain)) }
+        if let actBits { m.append(("act_bits", actBits.plain)) }
+        if let convention { m.append(("convention", .string(convention.rawValue))) }
+        return .map(m)
+    }
+}
+
+/// A validated sweep specification: the axes, the fixed network settings, and where each value came from.
+public struct SweepSpec: Sendable {
+    /// The spec file's path as given.
+    public var file: String
+    public var name: Located<String>
+    /// The images folder as written (relative paths are relative to the spec file's folder).
+    public var images: Located<String>
+    public var network: Located<NetworkFamily>
+    /// mobilenet-v1 width multiplier α.
+    public var width: Double
+    /// Stem weight bits (mobilenet-v1, or a model file with a stem); nil = the family's default.
+    public var stemBits: Int?
+    /// Classifier weight bits; nil = the family's default.
+    public var classifierBits: Int?
+    public var inputBits: Int
+    /// Classifier outputs; nil = the family's default.
+    public var classes: Int?
+    /// Weight-initialisation seed (ignored when `weights` is set).
+    public var seed: Int
+    /// A safetensors file with the weights, as written (relative to the spec file's folder).
+    public var weights: Located<String>?
+    /// `per-tensor` or `per-channel`.
+    public var quantization: String
+    public var sizes: [Located<Int>]
+    public var blocks: [Located<Int>]
+    public var precisions: [Located<PrecisionPolicy>]
+    public var actBits: [Located<PrecisionPolicy>]
+    public var conventions: [Located<BitOpsConvention>]
+    public var exclude: [CaseFilter]
+    public var include: [CaseFilter]
+    /// Images per engine batch.
+    public var batch: Int
+    /// The `--set` overrides applied, as given.
+    public var overrides: [String]
+
+    /// The folder relative paths are resolved against.
+    public var baseDirectory: String { (file as NSString).deletingLastPathComponent }
+
+    /// A path as written in the spec, resolved against the spec's folder.
+    public func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let base = baseDirectory
+        return base.isEmpty ? path : (base as NSString).appendingPathComponent(path)
+    }
+
+    /// The spec as resolved (after overrides), as canonical JSON: what `run.json` records and hashes.
+    /// Paths are kept as written (so shards on machines with different mount points agree); a model file's
+    /// network is included in full.
+    public var resolvedJSON: String {
+        var net: [(String, PlainValue)] = []
+        switch network.value {
+        case .preset(let p): net.append(("preset", .string(p.rawValue)))
+        case .model(let path, let spec):
+            net.append(("model", .string(path)))
+            let data = (try? ModelJSON.encoder.encode(spec)) ?? Data()
+            net.append(("model_network", .string(String(decoding: data, as: UTF8.self))))
+        }
+        net.append(("width", .double(width)))
+        net.append(("stem_bits", stemBits.map { .int($0) } ?? .null))
+        net.append(("classifier_bits", classifierBits.map { .int($0) } ?? .null))
+        net.append(("input_bits", .int(inputBits)))
+        net.append(("classes", classes.map { .int($0) } ?? .null))
+        net.append(("seed", .int(seed)))
+        net.append(("weights", weights.map { .string($0.value) } ?? .null))
+        net.append(("quantization", .string(quantization)))
+        let top: [(String, PlainValue)] = [
+            ("name", .string(name.value)),
+            ("images", .string(images.value)),
+            ("network", .map(net)),
+            ("sizes", .list(sizes.map { .int($0.value) })),
+            ("blocks", .list(blocks.map { .int($0.value) })),
+            ("precisions", .list(precisions.map { $0.value.plain })),
+            ("act_bits", .list(actBits.map { $0.value.plain })),
+            ("conventions", .list(conventions.map { .string($0.value.rawValue) })),
+            ("exclude", .list(exclude.map(\.plain))),
+            ("include", .list(include.map(\.plain))),
+            ("batch", .int(batch)),
+        ]
+        return PlainValue.map(top).json()
+    }
+}
+
+enum ModelJSON {
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
+
+/// Reads sweep specifications.
+public enum SweepSpecReader {
+    public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
+                                 "conventions", "exclude", "include", "batch"]
+    public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
+                                     "classes", "seed", "weights", "quantization"]
+    static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
+    static let quantizations = ["per-tensor", "per-channel"]
+
+    /// Reads `path`, applies `overrides` (`key=value`, value parsed as YAML), and validates everything.
+    /// Throws a `ConfigError` listing every problem.
+    public static func load(path: String, overrides: [String] = []) throws -> SweepSpec {
+        let (root, d) = try ConfigNode.load(path: path)
+        return try read(root, diagnostics: d, overrides: overrides)
+    }
+
+    /// Parses spec text as if read from `file` (tests, embedded specs).
+    public static func parse(_ text: String, file: String = "<spec>", overrides: [String] = []) throws -> SweepSpec {
+        let (root, d) = try ConfigNode.parse(text, file: file)
+        return try read(root, diagnostics: d, overrides: overrides)
+    }
+
+    /// One parsed override: the key path and the value node (with its own diagnostics, naming the override).
+    struct Override {
+        var text: String
+        var path: [String]
+        var node: ConfigNode
+        var diagnostics: Diagnostics
+    }
+
+    static func parseOverrides(_ overrides: [String], issues: inout [ConfigIssue]) -> [Override] {
+        var out: [Override] = []
+        for o in overrides {
+            let label = "--set \(o)"
+            guard let eq = o.firstIndex(of: "=") else {
+                issues.append(ConfigIssue(file: label, line: nil, message: "expected key=value (e.g. sizes=[32,64])"))
+                continue
+            }
+            let key = String(o[..<eq]).trimmingCharacters(in: .whitespaces)
+            let value = String(o[o.index(after: eq)...])
+            let path = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if path.isEmpty || path.contains(where: \.isEmpty) {
+                issues.append(ConfigIssue(file: label, line: nil, message: "empty key; expected key=value (e.g. sizes=[32,64])"))
+                continue
+            }
+            let known: Bool
+            switch path.count {
+            case 1: known = topKeys.contains(path[0])
+            case 2: known = path[0] == "network" && networkKeys.contains(path[1])
+            default: known = false
+            }
+            if !known {
+                let all = topKeys + networkKeys.map { "network.\($0)" }
+                let hint = ConfigMap.closest(key, among: all).map { " (did you mean '\($0)'?)" } ?? ""
+                issues.append(ConfigIssue(file: label, line: nil, message: "unknown key '\(key)'\(hint); expected one of \(all.joined(separator: ", "))"))
+                continue
+            }
+            do {
+                // An empty value is YAML null; give it as the empty string so that errors say what was expected.
+                let (node, d) = try ConfigNode.parse(value.isEmpty ? "''" : value, file: label)
+                out.append(Override(text: o, path: path, node: node, diagnostics: d))
+            } catch let e as ConfigError {
+                issues.append(contentsOf: e.issues.map { ConfigIssue(file: label, line: nil, message: $0.message) })
+            } catch {
+                issues.append(ConfigIssue(file: label, line: nil, message: "\(error)"))
+            }
+        }
+        return out
+    }
+
+    /// Reads a parsed spec. All problems (of the file, of the overrides, and between values) are thrown at once.
+    public static func read(_ root: ConfigNode, diagnostics d: Diagnostics, overrides overrideTexts: [String]) throws -> SweepSpec {
+        var extra: [ConfigIssue] = []
+        let overrides = parseOverrides(overrideTexts, issues: &extra)
+        let file = d.file
+        func origin(_ n: ConfigNode) -> SpecOrigin {
+            SpecOrigin(file: n.diagnostics.file, line: n.diagnostics.file == file ? n.line : nil)
+        }
+
+        // The value of each top-level key: from the file unless overridden.
+        var top: [String: ConfigNode] = [:]
+        var networkNodes: [String: ConfigNode] = [:]
+        var networkOrigin = SpecOrigin(file: file, line: root.line)
+        if let m = root.mapping("sweep spec", allowed: topKeys) {
+            for (k, _, v) in m.entries { top[k] = v }
+        }
+        if let n = top["network"] {
+            networkOrigin = origin(n)
+            if !overrides.contains(where: { $0.path == ["network"] }), let m = n.mapping("network", allowed: networkKeys) {
+                for (k, _, v) in m.entries { networkNodes[k] = v }
+            }
+        }
+        for o in overrides {
+            if o.path.count == 1 {
+                top[o.path[0]] = o.node
+                if o.path[0] == "network" {
+                    networkNodes = [:]
+                    networkOrigin = origin(o.node)
+                    if let m = o.node.mapping("network", allowed: networkKeys) {
+                        for (k, _, v) in m.entries { networkNodes[k] = v }
+                    }
+                }
+            } else {
+                networkNodes[o.path[1]] = o.node
+                // Choosing the family on the command line replaces the file's choice.
+                let other = o.path[1] == "model" ? "preset" : o.path[1] == "preset" ? "model" : nil
+                if let other, !overrides.contains(where: { $0.path == ["network", other] }) {
+                    networkNodes[other] = nil
+                }
+            }
+        }
+
+        // Network.
+        let fileBase = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let nameNode = top["name"]
+        let name = Located(nameNode?.string("name") ?? fileBase, at: nameNode.map(origin) ?? SpecOrigin(file: file, line: nil))
+        if name.value.isEmpty || name.value.contains("/") || name.value.hasPrefix(".") {
+            extra.append(name.origin.issue("name '\(name.value)' must be a plain, non-empty folder name (no '/', not starting with '.')"))
+        }
+        let imagesNode = top["images"]
+        let images = Located(imagesNode?.string("images") ?? "images", at: imagesNode.map(origin) ?? SpecOrigin(file: file, line: nil))
+        if images.value.isEmpty { extra.append(images.origin.issue("images: the folder name is empty")) }
+
+        var family: Located<NetworkFamily> = Located(.preset(.seed), at: networkOrigin)
+        let presetNode = networkNodes["preset"], modelNode = networkNodes["model"]
+        if let presetNode, modelNode != nil {
+            extra.append(origin(presetNode).issue("network: give either preset or model, not both"))
+        } else if let presetNode, let t = presetNode.string("network preset") {
+            if let p = Preset(rawValue: t) {
+                family = Located(.preset(p), at: origin(presetNode))
+            } else {
+                presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.allCases.map(\.rawValue).joined(separator: ", "))", at: presetNode)
+            }
+        } else if let modelNode, let t = modelNode.string("network model") {
+            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
+            do {
+                let spec = try ModelFile.load(path: path)
+                family = Located(.model(path: t, spec: spec), at: origin(modelNode))
+            } catch let e as ConfigError {
+                extra.append(contentsOf: e.issues)
+                if !e.issues.contains(where: { $0.file == path && $0.line != nil }) {
+                    extra.append(origin(modelNode).issue("network model '\(t)' could not be read (see above)"))
+                }
+            } catch {
+                extra.append(origin(modelNode).issue("network model '\(t)': \(error)"))
+            }
+        }
+        let preset: Preset? = { if case .preset(let p) = family.value { return p } else { return nil } }()
+        let modelSpec: NetworkSpec? = { if case .model(_, let s) = family.value { return s } else { return nil } }()
+
+        var width = 1.0
+        if let n = networkNodes["width"], let w = n.double("network width") {
+            if preset != .mobilenetV1 {
+                extra.append(origin(n).issue("network width applies to the mobilenet-v1 preset only"))
+            } else if !(w > 0 && w <= 4) {
+                extra.append(origin(n).issue("network width \(w) is out of range; expected a multiplier in (0, 4], e.g. 1.0, 0.75, 0.5, 0.25"))
+            } else {
+                width = w
+            }
+        }
+        var stemBits: Int?
+        if let n = networkNodes["stem_bits"], let b = n.bits("network stem_bits") {
+            if preset == .seed || (modelSpec != nil && modelSpec?.stem == nil) {
+                extra.append(origin(n).issue("network stem_bits \(b) given, but this network has no stem"))
+            } else {
+                stemBits = b
+            }
+        }
+        let classifierBits = networkNodes["classifier_bits"]?.bits("network classifier_bits")
+        let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? 8
+        let classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
+        let seed = networkNodes["seed"]?.int("network seed", in: 0...Int(Int32.max), expected: "an integer 0–\(Int32.max)") ?? 0
+        var weights: Located<String>?
+        if let n = networkNodes["weights"], let t = n.string("network weights") {
+            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
+            if !FileManager.default.isReadableFile(atPath: path) {
+                extra.append(origin(n).issue("network weights '\(t)' does not exist or cannot be read (looked for \(path))"))
+            } else {
+                weights = Located(t, at: origin(n))
+            }
+        }
+        var quantization = "per-tensor"
+        if let n = networkNodes["quantization"], let t = n.string("network quantization") {
+            if quantizations.contains(t) { quantization = t } else {
+                n.diagnostics.error("network quantization '\(t)' is unknown; expected one of \(quantizations.joined(separator: ", "))", at: n)
+            }
+        }
+
+        // Axes.
+        let sizes = axis(top["sizes"], "sizes", origin: origin) { n in
+            n.int("size", in: 1...16384, expected: "a size in pixels, 1–16384")
+        } ?? [Located(preset?.defaultSize ?? 32, at: SpecOrigin(file: file, line: nil))]
+
+        let blockRange: ClosedRange<Int> = preset?.blockRange ?? 1...(modelSpec?.blocks.count ?? 1)
+        let blocksWhat = preset.map { "blocks for the \($0.rawValue) preset" } ?? "blocks for this model (its first N blocks)"
+        let blocks = axis(top["blocks"], "blocks", origin: origin) { n -> Int? in
+            guard let v = n.int("blocks", expected: "a block count") else { return nil }
+            if preset != nil || modelSpec != nil, !blockRange.contains(v) {
+                n.diagnostics.error("\(blocksWhat): \(v) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)", at: n)
+                return nil
+            }
+            return v
+        } ?? [Located(preset?.defaultBlocks ?? modelSpec?.blocks.count ?? 5, at: SpecOrigin(file: file, line: nil))]
+
+        let defaultPolicy: PrecisionPolicy = modelSpec != nil ? .model : .uniform(preset?.defaultBits ?? 4)
+        let precisions = axis(top["precisions"], "precisions", origin: origin) { policy($0, "precision", modelFamily: modelSpec != nil) }
+            ?? [Located(defaultPolicy, at: SpecOrigin(file: file, line: nil))]
+        let actBits = axis(top["act_bits"], "act_bits", origin: origin) { policy($0, "act_bits", modelFamily: modelSpec != nil) }
+            ?? [Located(modelSpec != nil ? .model : .uniform(Precision.float), at: SpecOrigin(file: file, line: nil))]
+        let conventions = axis(top["conventions"], "conventions", origin: origin) { convention($0, "convention") }
+            ?? [Located(BitOpsConvention.weight, at: SpecOrigin(file: file, line: nil))]
+
+        let exclude = filters(top["exclude"], "exclude", origin: origin, modelFamily: modelSpec != nil)
+        let include = filters(top["include"], "include", origin: origin, modelFamily: modelSpec != nil)
+        for f in include {
+            if let b = f.blocks, preset != nil || modelSpec != nil, !blockRange.contains(b) {
+                extra.append(f.origin.issue("include: \(blocksWhat): \(b) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)"))
+            }
+        }
+        let batch = top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
+
+        // Gather problems from the file, from every override, and between values.
+        var issues = d.issues
+        for o in overrides { issues += o.diagnostics.issues.map { ConfigIssue(file: $0.file, line: nil, message: $0.message) } }
+        issues += extra
+        if !issues.isEmpty { throw ConfigError(issues) }
+        return SweepSpec(file: file, name: name, images: images, network: family, width: width, stemBits: stemBits,
+                         classifierBits: classifierBits, inputBits: inputBits, classes: classes, seed: seed,
+                         weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
+                         precisions: precisions, actBits: actBits, conventions: conventions, exclude: exclude,
+                         include: include, batch: batch, overrides: overrideTexts)
+    }
+
+    /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).
+    static func axis<T: Hashable & Sendable>(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin,
+                                             item: (ConfigNode) -> T?) -> [Located<T>]? {
+        guard let node else { return nil }
+        // A list of values, or one value standing for a list of one. For precisions this means that
+        // `[8, 4, 2]` is three global precisions; a per-block list is written as an item: `[[8, 4, 2]]`.
+        let items: [ConfigNode] = node.isSequence ? (node.list(what) ?? []) : [node]
+        if items.isEmpty {
+            node.diagnostics.error("\(what): the list is empty; give at least one value", at: node)
+            return nil
+        }
+        var out: [Located<T>] = []
+        var seen: [T: SpecOrigin] = [:]
+        for i in items {
+            guard let v = item(i) else { continue }
+            let o = origin(i)
+            if let first = seen[v] {
+                i.diagnostics.error("\(what): \(v) is listed twice (first at \(first)); each value must appear once", at: i)
+                continue
+            }
+            seen[v] = o
+            out.append(Located(v, at: o))
+        }
+        return out
+    }
+
+    /// A precision: `4`, `uniform: 4`, `first-last: {edge: 8, inner: 4}`, `[8, 4, 2, 4, 8]`, or `model`.
+    static func policy(_ n: ConfigNode, _ what: String, modelFamily: Bool) -> PrecisionPolicy? {
+        let expected = "a bit-width (4), a per-block list ([8, 4, 2, 4, 8]), uniform: B, first-last: {edge: E, inner: B}" + (modelFamily ? ", or model" : "")
+        if n.isScalar {
+            if n.scalarText(what) == "model" {
+                guard modelFamily else {
+                    n.diagnostics.error("\(what) 'model' applies only to a network given as a model file", at: n)
+                    return nil
+                }
+                return .model
+            }
+            guard let t = n.scalarText(what), Int(t) != nil else {
+                n.diagnostics.error("\(what) '\(n.scalarText(what) ?? "")' is not a precision; expected \(expected)", at: n)
+                return nil
+            }
+            return n.bits(what).map { .uniform($0) }
+        }
+        if n.isSequence {
+            guard let items = n.list(what) else { return nil }
+            if items.isEmpty {
+                n.diagnostics.error("\(what): a per-block list is empty; expected one bit-width per block", at: n)
+                return nil
+            }
+            let values = items.map { $0.bits("\(what) list entry") }
+            if values.contains(where: { $0 == nil }) { return nil }
+            return .perBlock(values.map { $0! })
+        }
+        guard let m = n.mapping(what, allowed: ["uniform", "first-last"]) else { return nil }
+        guard m.entries.count == 1 else {
+            if m.entries.count > 1 {
+                n.diagnostics.error("\(what): give one policy per entry (uniform or first-last), not \(m.keys.joined(separator: " and "))", at: n)
+            } else {
+                n.diagnostics.error("\(what): empty policy; expected \(expected)", at: n)
+            }
+            return nil
+        }
+        let (key, _, value) = m.entries[0]
+        switch key {
+        case "uniform":
+            return value.bits("\(what) uniform").map { .uniform($0) }
+        default:
+            guard let fm = value.mapping("\(what) first-last", allowed: ["edge", "inner"]) else { return nil }
+            let edge = fm.required("edge")?.bits("\(what) first-last edge")
+            let inner = fm.required("inner")?.bits("\(what) first-last inner")
+            guard let edge, let inner else { return nil }
+            return .firstLast(edge: edge, inner: inner)
+        }
+    }
+
+    static func convention(_ n: ConfigNode, _ what: String) -> BitOpsConvention? {
+        guard let t = n.string(what) else { return nil }
+        guard let c = BitOpsConvention(rawValue: t) else {
+            n.diagnostics.error("\(what) '\(t)' is unknown; expected one of \(BitOpsConvention.allCases.map(\.rawValue).joined(separator: ", "))", at: n)
+            return nil
+        }
+        return c
+    }
+
+    static func filters(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin, modelFamily: Bool) -> [CaseFilter] {
+        guard let node, let items = node.list(what) else { return [] }
+        var out: [CaseFilter] = []
+        for (i, item) in items.enumerated() {
+            guard let m = item.mapping("\(what) entry \(i + 1)", allowed: filterKeys) else { continue }
+            if m.entries.isEmpty {
+                item.diagnostics.error("\(what) entry \(i + 1) is empty; give at least one of \(filterKeys.joined(separator: ", "))", at: item)
+                continue
+            }
+            var f = CaseFilter(origin: origin(item))
+            var ok = true
+            func take<T>(_ v: T?) -> T? { if v == nil { ok = false }; return v }
+            if let n = m["size"] { f.size = take(n.int("\(what) size", in: 1...16384, expected: "a size in pixels, 1–16384")) }
+            if let n = m["blocks"] { f.blocks = take(n.int("\(what) blocks", in: 1...1_000, expected: "a block count")) }
+            if let n = m["precision"] { f.precision = take(policy(n, "\(what) precision", modelFamily: modelFamily)) }
+            if let n = m["act_bits"] { f.actBits = take(policy(n, "\(what) act_bits", modelFamily: modelFamily)) }
+            if let n = m["convention"] { f.convention = take(convention(n, "\(what) convention")) }
+            if case .perBlock(let l) = f.precision, let b = f.blocks, l.count != b {
+                item.diagnostics.error("\(what) entry \(i + 1): precision list has \(l.count) entries but blocks is \(b)", at: item)
+                ok = false
+            }
+            if case .perBlock(let l) = f.actBits, let b = f.blocks, l.count != b {
+                item.diagnostics.error("\(what) entry \(i + 1): act_bits list has \(l.count) entries but blocks is \(b)", at: item)
+                ok = false
+            }
+            if ok { out.append(f) }
+        }
+        return out
+    }
+}

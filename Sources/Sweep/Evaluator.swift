@@ -1,0 +1,80 @@
+import BitOpsCore
+import Results
+
+/// What the runner needs from an engine: decode an image file once, resize it once per size, and run a batch
+/// of prepared images through one case's network (quantized, against its float twin).
+///
+/// The runner owns the order of work and the caching; an evaluator only computes. `EngineEvaluator` is the
+/// real one (oneDNN); tests use a deterministic double.
+public protocol CaseEvaluator: Sendable {
+    /// An image decoded at its own size.
+    associatedtype Decoded: Sendable
+    /// An image resized to one case size, ready for the network.
+    associatedtype Prepared: Sendable
+
+    /// Changes whenever the numbers an evaluation produces could change (it is part of every cache key).
+    var version: String { get }
+
+    /// Decodes `path`. A corrupt, truncated or unsupported file throws an error whose description is the
+    /// reason (it is recorded in the results and the image is skipped).
+    func decode(path: String) throws -> Decoded
+
+    /// Resizes a decoded image to `size`×`size` (the identity when it is already that size).
+    func prepare(_ image: Decoded, size: Int) throws -> Prepared
+
+    /// Builds and quantizes the network of `job` once, runs every image through it in batches of
+    /// `job.batch`, and returns one outcome per image, in order. An error means the case could not run (for
+    /// example it would not fit in memory); it is recorded on the case, and the sweep goes on.
+    func evaluate(_ job: EvaluationJob, images: [Prepared]) throws -> Evaluation
+}
+
+/// One network to build and run: everything an engine needs, and nothing about BitOps conventions.
+public struct EvaluationJob: Hashable, Sendable {
+    public var network: NetworkSpec
+    public var size: Int
+    /// `per-tensor` or `per-channel`.
+    public var quantization: String
+    public var weights: Weights
+    public var batch: Int
+    /// Threads the engine may use for this job.
+    public var threads: Int
+
+    public enum Weights: Hashable, Sendable {
+        case seed(Int)
+        /// A safetensors file: its path and its SHA-256 (the path may differ between machines; the digest not).
+        case safetensors(path: String, sha256: String)
+
+        /// How `CaseConfig.weights` spells it: `seed:N` or `safetensors:<sha256>`.
+        public var label: String {
+            switch self {
+            case .seed(let s): return "seed:\(s)"
+            case .safetensors(_, let d): return "safetensors:\(d)"
+            }
+        }
+    }
+
+    public init(network: NetworkSpec, size: Int, quantization: String, weights: Weights, batch: Int, threads: Int) {
+        self.network = network
+        self.size = size
+        self.quantization = quantization
+        self.weights = weights
+        self.batch = batch
+        self.threads = threads
+    }
+}
+
+/// The result of one evaluation.
+public struct Evaluation: Sendable {
+    /// One per image, in the order given; `file` is filled in by the runner.
+    public var images: [ImageResult]
+    /// Building and quantizing the network and its twin, ms.
+    public var buildMs: Double
+    /// The quantized network's time per image in each batch, ms.
+    public var batchMsPerImage: [Double]
+
+    public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double]) {
+        self.images = images
+        self.buildMs = buildMs
+        self.batchMsPerImage = batchMsPerImage
+    }
+}

@@ -1,0 +1,208 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+
+/// One fully resolved case of a sweep: its configuration, its network, its exact counts, and the engine job
+/// that computes its fidelity.
+public struct SweepCase: Sendable {
+    /// Position in the expanded grid; results are written in this order.
+    public var index: Int
+    /// A stable hash of the configuration and the network (16 hex digits).
+    public var id: String
+    public var config: CaseConfig
+    public var network: NetworkSpec
+    /// Computed once, here: counts do not depend on images.
+    public var cost: CostReport
+    /// The engine's work for this case (threads are set by the runner).
+    public var job: EvaluationJob
+    /// Cases with the same `group` share one engine evaluation (they differ only in the BitOps convention).
+    public var group: String
+}
+
+/// The expanded grid of a spec. `expand` validates every case before anything runs.
+public struct SweepPlan: Sendable {
+    public var spec: SweepSpec
+    public var cases: [SweepCase]
+    /// Things worth saying that are not errors (an `exclude` entry that matches nothing, …).
+    public var warnings: [String]
+
+    /// The number of engine evaluations (distinct groups).
+    public var groupCount: Int { Set(cases.map(\.group)).count }
+
+    /// The grid is the product sizes × blocks × precisions × act_bits × conventions, in that nesting order
+    /// (conventions innermost). A per-block list pairs only with its own block count. `exclude` entries then
+    /// remove the cases they match; `include` entries add theirs (an entry's missing keys take every value of
+    /// that axis). Cases with equal ids are kept once, at their first position.
+    public static func expand(_ spec: SweepSpec) throws -> SweepPlan {
+        var issues: [ConfigIssue] = []
+        var warnings: [String] = []
+
+        let weights: EvaluationJob.Weights
+        if let w = spec.weights {
+            let path = spec.resolve(w.value)
+            guard let digest = Digest.sha256(file: path) else {
+                throw ConfigError([ConfigIssue(file: w.origin.file, line: w.origin.line, message: "network weights '\(w.value)' cannot be read")])
+            }
+            weights = .safetensors(path: path, sha256: digest)
+        } else {
+            weights = .seed(spec.seed)
+        }
+
+        struct Point {
+            var size: Located<Int>
+            var blocks: Located<Int>
+            var precision: Located<PrecisionPolicy>
+            var act: Located<PrecisionPolicy>
+            var convention: Located<BitOpsConvention>
+        }
+        func matches(_ p: Point, _ f: CaseFilter) -> Bool {
+            (f.size == nil || f.size == p.size.value) && (f.blocks == nil || f.blocks == p.blocks.value)
+                && (f.precision == nil || f.precision == p.precision.value) && (f.actBits == nil || f.actBits == p.act.value)
+                && (f.convention == nil || f.convention == p.convention.value)
+        }
+        let modelBits: (bits: [Int], act: [Int])? = {
+            if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
+            return nil
+        }()
+        func pairs(_ p: Point) -> Bool {
+            p.precision.value.resolve(blocks: p.blocks.value, modelBits: modelBits?.bits) != nil
+                && p.act.value.resolve(blocks: p.blocks.value, modelBits: modelBits?.act) != nil
+        }
+        func product(sizes: [Located<Int>], blocks: [Located<Int>], precisions: [Located<PrecisionPolicy>],
+                     acts: [Located<PrecisionPolicy>], conventions: [Located<BitOpsConvention>]) -> [Point] {
+            var out: [Point] = []
+            for s in sizes { for b in blocks { for p in precisions { for a in acts { for c in conventions {
+                let pt = Point(size: s, blocks: b, precision: p, act: a, convention: c)
+                if pairs(pt) { out.append(pt) }
+            } } } } }
+            return out
+        }
+
+        // A per-block list that pairs with no block count adds no case (say so: often a `--set blocks=…`).
+        let blockValues = Set(spec.blocks.map(\.value))
+        for (axis, list) in [("precision", spec.precisions), ("act_bits", spec.actBits)] {
+            for p in list {
+                if case .perBlock(let l) = p.value, !blockValues.contains(l.count) {
+                    warnings.append("\(p.origin): \(axis) [\(p.value)] has \(l.count) entries, one per block, but no blocks value is \(l.count); it adds no case")
+                }
+            }
+        }
+        var points = product(sizes: spec.sizes, blocks: spec.blocks, precisions: spec.precisions,
+                             acts: spec.actBits, conventions: spec.conventions)
+        for f in spec.exclude {
+            let before = points.count
+            points.removeAll { matches($0, f) }
+            if points.count == before {
+                warnings.append("\(f.origin): exclude entry \(f.plain.json()) matches no case")
+            }
+        }
+        for f in spec.include {
+            let o = f.origin
+            let added = product(
+                sizes: f.size.map { [Located($0, at: o)] } ?? spec.sizes,
+                blocks: f.blocks.map { [Located($0, at: o)] } ?? spec.blocks,
+                precisions: f.precision.map { [Located($0, at: o)] } ?? spec.precisions,
+                acts: f.actBits.map { [Located($0, at: o)] } ?? spec.actBits,
+                conventions: f.convention.map { [Located($0, at: o)] } ?? spec.conventions)
+            if added.isEmpty {
+                issues.append(ConfigIssue(file: o.file, line: o.line, message: "include entry \(f.plain.json()) adds no case (a per-block list must have one entry per block)"))
+            }
+            points += added
+        }
+        if points.isEmpty && issues.isEmpty {
+            throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the spec selects no case (every combination was excluded, or no per-block list matches a block count)")])
+        }
+
+        var cases: [SweepCase] = []
+        var seen = Set<String>()
+        for p in points {
+            let n = p.blocks.value
+            let bits = p.precision.value.resolve(blocks: n, modelBits: modelBits?.bits)!
+            let act = p.act.value.resolve(blocks: n, modelBits: modelBits?.act)!
+            let network: NetworkSpec
+            do {
+                network = try buildNetwork(spec, blocks: n, bits: bits, actBits: act)
+            } catch {
+                let o = p.precision.origin
+                issues.append(ConfigIssue(file: o.file, line: o.line, message: "blocks \(n), precision \(p.precision.value), act_bits \(p.act.value): \(error)"))
+                continue
+            }
+            let config = CaseConfig(
+                family: spec.network.value.name, size: p.size.value, blocks: n,
+                precision: p.precision.value.description, actPrecision: p.act.value.description, bits: bits,
+                actBits: act, width: spec.width, stemBits: network.stem?.bits, classifierBits: network.classifierBits,
+                convention: p.convention.value, quantization: spec.quantization, weights: weights.label)
+            let id = caseID(config: config, network: network)
+            if !seen.insert(id).inserted { continue }
+            let cost: CostReport
+            do {
+                cost = try network.cost(inputSize: p.size.value, convention: p.convention.value)
+            } catch {
+                let o = p.size.origin
+                issues.append(ConfigIssue(file: o.file, line: o.line, message: "size \(p.size.value) with \(config.label): \(error)"))
+                continue
+            }
+            let job = EvaluationJob(network: network, size: p.size.value, quantization: spec.quantization,
+                                    weights: weights, batch: spec.batch, threads: 1)
+            cases.append(SweepCase(index: cases.count, id: id, config: config, network: network, cost: cost, job: job,
+                                   group: groupKey(job)))
+        }
+        if !issues.isEmpty { throw ConfigError(issues) }
+        return SweepPlan(spec: spec, cases: cases, warnings: warnings)
+    }
+
+    /// The network of one case.
+    static func buildNetwork(_ spec: SweepSpec, blocks n: Int, bits: [Int], actBits: [Int]) throws -> NetworkSpec {
+        switch spec.network.value {
+        case .preset(let p):
+            return try p.network(PresetOptions(
+                blocks: n, bits: .perBlock(bits), actBits: .perBlock(actBits), width: spec.width,
+                stemBits: spec.stemBits, classifierBits: spec.classifierBits, inputBits: spec.inputBits,
+                classes: spec.classes))
+        case .model(_, var net):
+            net.blocks = Array(net.blocks.prefix(n))
+            for i in net.blocks.indices {
+                net.blocks[i].bits = bits[i]
+                net.blocks[i].actBits = actBits[i]
+            }
+            if let s = spec.stemBits { net.stem?.bits = s }
+            if let c = spec.classifierBits { net.classifierBits = c }
+            if let c = spec.classes { net.classes = c }
+            net.inputBits = spec.inputBits
+            try net.validate()
+            return net
+        }
+    }
+
+    /// The case id: SHA-256 of the canonical JSON of the configuration and the network, 16 hex digits.
+    public static func caseID(config: CaseConfig, network: NetworkSpec) -> String {
+        let text = Canonical.json(config) + "\n" + Canonical.json(network)
+        return String(Digest.sha256(Data(text.utf8)).prefix(16))
+    }
+
+    static func groupKey(_ job: EvaluationJob) -> String {
+        var j = job
+        j.threads = 0
+        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization)\n\(j.weights.label)\n\(j.batch)"
+        return Digest.sha256(Data(text.utf8))
+    }
+
+    /// The subset of cases shard `index` of `count` runs: whole evaluation groups, dealt round-robin in grid
+    /// order, so that every case belongs to exactly one shard and the assignment depends only on the spec.
+    public func shard(_ index: Int, of count: Int) -> [SweepCase] {
+        var ordinal: [String: Int] = [:]
+        for c in cases where ordinal[c.group] == nil { ordinal[c.group] = ordinal.count }
+        return cases.filter { ordinal[$0.group]! % count == index }
+    }
+}
+
+/// Stable JSON text for hashing.
+enum Canonical {
+    static func json<T: Encodable>(_ value: T) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every value hashed here is a plain struct of ints, strings, doubles and enums; encoding cannot fail.
+        return String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}

@@ -1,0 +1,330 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+
+/// `--shard i/n`: shard `index` (0-based, so that Kubernetes' `JOB_COMPLETION_INDEX` and a Slurm array
+/// `--array=0-(n-1)` pass straight through) of `count`.
+public struct Shard: Hashable, Sendable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+    /// Parses `i/n` with 0 ≤ i < n.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+            throw SweepError("shard '\(text)' is not i/n (e.g. 0/4: the first of four shards, numbered from 0)")
+        }
+        guard n >= 1, (0..<n).contains(i) else {
+            throw SweepError("shard '\(text)' is out of range: expected i/n with n ≥ 1 and 0 ≤ i < n (shards are numbered from 0)")
+        }
+        self.init(index: i, count: n)
+    }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// How to run a plan.
+public struct SweepOptions: Sendable {
+    /// The results folder (created if needed).
+    public var outputDirectory: String
+    /// Cases evaluated at once. Each gets `max(1, cores / jobs)` engine threads.
+    public var jobs: Int
+    public var shard: Shard?
+    /// Forget the cache of `outputDirectory` first (`--fresh`); otherwise finished cases are reused.
+    public var fresh: Bool
+    public var progress: ProgressStyle
+    /// Provenance for `run.json`.
+    public var commandLine: [String]
+    public var bitsweepVersion: String
+    /// Cores available to the sweep.
+    public var cores: Int
+    /// Test hook: sleep this long before each evaluation, so that a test can kill a sweep mid-way.
+    public var delayPerEvaluationMs: Int
+
+    public init(outputDirectory: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard? = nil,
+                fresh: Bool = false, progress: ProgressStyle = .automatic, commandLine: [String] = CommandLine.arguments,
+                bitsweepVersion: String = "unknown", cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                delayPerEvaluationMs: Int = 0) {
+        self.outputDirectory = outputDirectory
+        self.jobs = jobs
+        self.shard = shard
+        self.fresh = fresh
+        self.progress = progress
+        self.commandLine = commandLine
+        self.bitsweepVersion = bitsweepVersion
+        self.cores = cores
+        self.delayPerEvaluationMs = delayPerEvaluationMs
+    }
+}
+
+/// What a finished sweep reports back.
+public struct SweepSummary: Sendable {
+    public var outputDirectory: String
+    public var results: ResultsSet
+    public var run: RunInfo
+    /// Cases computed by this run, and cases taken from the cache.
+    public var computed: Int
+    public var reused: Int
+    /// Readable images (each case ran all of them).
+    public var images: Int
+    public var seconds: Double
+}
+
+/// Runs sweeps. Typical use from code:
+///
+/// ```swift
+/// let spec = try SweepSpecReader.load(path: "Inputs/sweep.yaml", overrides: ["sizes=[16]"])
+/// let plan = try SweepPlan.expand(spec)
+/// let summary = try SweepRunner.run(plan, options: SweepOptions(outputDirectory: "Reports/demo"),
+///                                   evaluator: EngineEvaluator())
+/// let results = summary.results          // also in Reports/demo/results.json
+/// ```
+///
+/// Order of work: every case's counts were computed by `SweepPlan.expand`; the images folder is listed and
+/// hashed, and each image decoded once; finished cases are taken from the cache; the remaining cases are
+/// grouped by network (cases that differ only in the BitOps convention share one evaluation) and the groups
+/// are run by `jobs` workers; each image is resized once per size. Each finished case is written to the
+/// cache at once; `results.json`, `results.csv` and `run.json` are written at the end, atomically.
+public enum SweepRunner {
+    public static func run<E: CaseEvaluator>(_ plan: SweepPlan, options: SweepOptions, evaluator: E) throws -> SweepSummary {
+        let started = Date()
+        let spec = plan.spec
+        guard options.jobs >= 1 else { throw SweepError("--jobs \(options.jobs) must be at least 1") }
+        let cases = options.shard.map { plan.shard($0.index, of: $0.count) } ?? plan.cases
+        let progress = ProgressReporter(style: options.progress)
+
+        // Inputs: list and hash the folder, decode every image once.
+        let imageSet = try ImageSet.scan(folder: spec.resolve(spec.images.value), origin: spec.images.origin)
+        let decoded = decodeAll(imageSet, evaluator: evaluator)
+        var readable: [(file: String, image: E.Decoded)] = []
+        var skipped: [SkippedImage] = []
+        for (file, r) in zip(imageSet.files, decoded) {
+            switch r {
+            case .success(let img): readable.append((file, img))
+            case .failure(let reason): skipped.append(SkippedImage(file: file, reason: reason.description))
+            }
+        }
+        guard !readable.isEmpty else {
+            throw SweepError("\(spec.images.origin): no readable image in '\(imageSet.folder)': "
+                + skipped.map { "\($0.file) (\($0.reason))" }.joined(separator: "; "))
+        }
+
+        // The cache: reuse every finished case whose key still matches.
+        let out = options.outputDirectory
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let cache = CaseCache(resultsDirectory: out)
+        if options.fresh { try cache.clear() }
+        cache.removeTemporaries()
+        let setDigest = imageSet.setDigest
+        var keys: [String: String] = [:]
+        var finished: [Int: CaseResult] = [:]
+        for c in cases {
+            let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: evaluator.version)
+            keys[c.id] = k
+            if var r = cache.load(id: c.id, key: k) {
+                r.index = c.index
+                finished[c.index] = r
+            }
+        }
+        let reused = finished.count
+
+        // The folder's summary files describe a finished run; they are rewritten at the end.
+        for f in [ResultsStore.resultsFile, ResultsStore.csvFile, ResultsStore.runFile] {
+            try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(f))
+        }
+
+        // Pending work, grouped by network (conventions share one evaluation), in grid order.
+        var groups: [[SweepCase]] = []
+        var groupIndex: [String: Int] = [:]
+        for c in cases where finished[c.index] == nil {
+            if let g = groupIndex[c.group] { groups[g].append(c) } else {
+                groupIndex[c.group] = groups.count
+                groups.append([c])
+            }
+        }
+
+        let workers = max(1, min(options.jobs, groups.count))
+        let threads = max(1, options.cores / workers)
+        progress.note("sweep '\(spec.name.value)': \(cases.count) cases"
+            + (options.shard.map { " (shard \($0) of \(plan.cases.count))" } ?? "")
+            + (reused > 0 ? ", \(reused) cached" : "")
+            + ", \(readable.count) images" + (skipped.isEmpty ? "" : " (\(skipped.count) skipped)")
+            + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") → \(out)")
+        for w in plan.warnings { progress.note("warning: \(w)") }
+        for s in skipped { progress.note("skipped \(s.file): \(s.reason)") }
+
+        let state = RunState(groups: groups)
+        let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator)
+        let files = readable.map(\.file)
+        progress.begin(total: cases.count, cached: reused)
+
+        let caseKeys = keys
+        let work: @Sendable () -> Void = {
+            while let group = state.next() {
+                if options.delayPerEvaluationMs > 0 { Thread.sleep(forTimeInterval: Double(options.delayPerEvaluationMs) / 1000) }
+                let results = evaluate(group, files: files, prepared: prepared, evaluator: evaluator, threads: threads)
+                for r in results {
+                    do {
+                        try cache.store(r, key: caseKeys[r.id]!)
+                    } catch {
+                        state.fail("\(cache.directory): cannot write case \(r.id): \(error)")
+                        return
+                    }
+                    state.finish(r)
+                    progress.caseFinished(r, images: r.images.count)
+                }
+            }
+        }
+        if workers == 1 {
+            work()
+        } else {
+            let done = DispatchGroup()
+            for _ in 0..<workers {
+                done.enter()
+                let t = Thread { work(); done.leave() }
+                t.stackSize = 16 << 20
+                t.start()
+            }
+            done.wait()
+        }
+        if let failure = state.failure {
+            progress.finish("sweep stopped: \(failure)")
+            throw SweepError(failure)
+        }
+        for r in state.results { finished[r.index] = r }
+
+        let results = ResultsSet(name: spec.name.value, cases: cases.map { finished[$0.index]! }, skippedImages: skipped)
+        let run = RunInfo(
+            bitsweepVersion: options.bitsweepVersion, engineVersion: evaluator.version,
+            gitCommit: Provenance.gitCommit(in: spec.baseDirectory), spec: spec.resolvedJSON,
+            specHash: Digest.sha256(spec.resolvedJSON), images: imageSet.digests, machine: Provenance.machine(),
+            date: Provenance.now(), commandLine: options.commandLine, shard: options.shard?.description,
+            gridCases: plan.cases.count)
+        try ResultsStore.write(results, to: out)
+        try ResultsStore.write(run, to: out)
+        let seconds = Date().timeIntervalSince(started)
+        let failed = results.cases.filter { $0.error != nil }.count
+        progress.finish(String(format: "done: %d cases (%d computed, %d cached%@), %d images, %.1f s → %@",
+                               cases.count, cases.count - reused, reused,
+                               failed > 0 ? ", \(failed) failed" : "", readable.count, seconds,
+                               (out as NSString).appendingPathComponent(ResultsStore.resultsFile)))
+        return SweepSummary(outputDirectory: out, results: results, run: run, computed: cases.count - reused,
+                            reused: reused, images: readable.count, seconds: seconds)
+    }
+
+    /// Decodes every file once, in parallel; failures carry their reason.
+    static func decodeAll<E: CaseEvaluator>(_ set: ImageSet, evaluator: E) -> [Result<E.Decoded, SweepError>] {
+        let box = ResultBox<E.Decoded>(count: set.files.count)
+        DispatchQueue.concurrentPerform(iterations: set.files.count) { i in
+            let r: Result<E.Decoded, SweepError>
+            do { r = .success(try evaluator.decode(path: set.path(set.files[i]))) } catch {
+                r = .failure(SweepError(Self.reason(error, path: set.path(set.files[i]))))
+            }
+            box.set(i, r)
+        }
+        return box.values
+    }
+
+    /// An error's text without the path (the results name the file already).
+    static func reason(_ error: Error, path: String) -> String {
+        var s = "\(error)"
+        for prefix in [path + ": ", path + " "] where s.hasPrefix(prefix) { s.removeFirst(prefix.count) }
+        return s
+    }
+
+    /// Runs one group (cases sharing a network) and returns its case records.
+    static func evaluate<E: CaseEvaluator>(_ group: [SweepCase], files: [String], prepared: PreparedImages<E>,
+                                           evaluator: E, threads: Int) -> [CaseResult] {
+        let t0 = Date()
+        var job = group[0].job
+        job.threads = threads
+        var images: [ImageResult] = []
+        var timings: CaseTimings?
+        var error: String?
+        do {
+            let inputs = try prepared.images(size: job.size)
+            let e = try evaluator.evaluate(job, images: inputs)
+            guard e.images.count == files.count else {
+                throw SweepError("the engine returned \(e.images.count) results for \(files.count) images")
+            }
+            images = zip(files, e.images).map { f, r in var r = r; r.file = f; return r }
+            let ms = median(e.batchMsPerImage)
+            timings = CaseTimings(buildMs: e.buildMs, msPerImage: ms, imagesPerSecond: ms > 0 ? 1000 / ms : 0,
+                                  totalMs: Date().timeIntervalSince(t0) * 1000)
+        } catch let e {
+            error = "\(e)"
+        }
+        return group.map { c in
+            CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
+                       fidelity: error == nil ? FidelitySummary(images: images) : nil, timings: timings, error: error)
+        }
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        guard !v.isEmpty else { return 0 }
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// Shared state of the workers.
+final class RunState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var queue: [[SweepCase]]
+    private(set) var results: [CaseResult] = []
+    private var failed: String?
+
+    init(groups: [[SweepCase]]) { queue = groups.reversed() }
+
+    func next() -> [SweepCase]? {
+        lock.lock(); defer { lock.unlock() }
+        return failed == nil ? queue.popLast() : nil
+    }
+    func finish(_ r: CaseResult) {
+        lock.lock(); defer { lock.unlock() }
+        results.append(r)
+    }
+    func fail(_ message: String) {
+        lock.lock(); defer { lock.unlock() }
+        if failed == nil { failed = message }
+    }
+    var failure: String? { lock.lock(); defer { lock.unlock() }; return failed }
+}
+
+/// Images resized once per size, shared by every case of that size.
+final class PreparedImages<E: CaseEvaluator>: @unchecked Sendable {
+    private let lock = NSLock()
+    private let decoded: [E.Decoded]
+    private let evaluator: E
+    private var bySize: [Int: Result<[E.Prepared], SweepError>] = [:]
+
+    init(_ decoded: [E.Decoded], evaluator: E) {
+        self.decoded = decoded
+        self.evaluator = evaluator
+    }
+
+    func images(size: Int) throws -> [E.Prepared] {
+        lock.lock(); defer { lock.unlock() }
+        if let r = bySize[size] { return try r.get() }
+        let r: Result<[E.Prepared], SweepError>
+        do { r = .success(try decoded.map { try evaluator.prepare($0, size: size) }) } catch {
+            r = .failure(SweepError("resizing to \(size)×\(size): \(error)"))
+        }
+        bySize[size] = r
+        return try r.get()
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Result<T, SweepError>?]
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: Result<T, SweepError>) {
+        lock.lock(); defer { lock.unlock() }
+        storage[i] = v
+    }
+    var values: [Result<T, SweepError>] { storage.map { $0! } }
+}

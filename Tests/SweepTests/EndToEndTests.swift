@@ -1,0 +1,98 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+import Testing
+@testable import Sweep
+
+/// The real engine (oneDNN, libpng, libjpeg-turbo) on the shipped images, at tiny sizes.
+@Suite struct EndToEndTests {
+    /// The shipped images plus broken files, in a temporary folder.
+    func imagesWithBrokenFiles(_ d: TempDir) throws -> String {
+        let src = (repoRoot as NSString).appendingPathComponent("Inputs/images")
+        let dst = d.sub("images")
+        try FileManager.default.copyItem(atPath: src, toPath: dst)
+        let png = try #require(FileManager.default.contents(atPath: "\(src)/astronaut-rgb.png"))
+        try png.prefix(80).write(to: URL(fileURLWithPath: "\(dst)/truncated.png"))
+        try Data().write(to: URL(fileURLWithPath: "\(dst)/empty.jpg"))
+        try Data("just text".utf8).write(to: URL(fileURLWithPath: "\(dst)/notes.txt"))
+        return dst
+    }
+
+    @Test func theShippedSpecIsValidAndExercisesEveryAxis() throws {
+        let s = try SweepSpecReader.load(path: (repoRoot as NSString).appendingPathComponent("Inputs/sweep.yaml"))
+        let plan = try SweepPlan.expand(s)
+        #expect(plan.warnings.isEmpty, "\(plan.warnings)")
+        let c = plan.cases.map(\.config)
+        #expect(Set(c.map(\.size)).count >= 3)
+        #expect(Set(c.map(\.blocks)).count >= 3)
+        #expect(c.contains { $0.precision.hasPrefix("first-last(") })
+        #expect(c.contains { $0.precision.contains(",") && !$0.precision.hasPrefix("first") })
+        #expect(Set(c.map(\.actPrecision)).count >= 2)
+        #expect(Set(c.map(\.convention)).count >= 2)
+        // Hand count: per size, 5 block counts × 7 precisions that scale + 1 per-block list (5 blocks) = 36;
+        // sizes 16 and 64 at float activations, size 32 at three activation precisions; two conventions;
+        // plus the included size-128 case in both conventions.
+        #expect(plan.cases.count == (36 + 36 * 3 + 36) * 2 + 2)
+        // Engine runs: one per distinct network and size (first-last(8,·) on 2 blocks is the all-8 network,
+        // and conventions share a run).
+        let networks = Set(c.map { "\($0.size) \($0.bits) \($0.actBits)" })
+        #expect(plan.groupCount == networks.count)
+        #expect(networks.count < plan.cases.count / 2)
+    }
+
+    @Test func theSampleSweepEndToEndOnTinySizes() throws {
+        let d = TempDir()
+        let images = try imagesWithBrokenFiles(d)
+        let s = try SweepSpecReader.load(path: (repoRoot as NSString).appendingPathComponent("Inputs/sweep.yaml"),
+                                         overrides: ["sizes=[8]", "blocks=[2, 5]", "include=[]", "images=\(images)"])
+        let plan = try SweepPlan.expand(s)
+        let out = d.sub("out")
+        let summary = try SweepRunner.run(plan, options: SweepOptions(
+            outputDirectory: out, jobs: 2, progress: .quiet, commandLine: ["test"], bitsweepVersion: "test", cores: 2),
+            evaluator: EngineEvaluator())
+        let r = summary.results
+        #expect(r.cases.count == (2 * 7 + 1) * 3 * 2)
+        #expect(r.skippedImages.map(\.file) == ["empty.jpg", "notes.txt", "truncated.png"])
+        #expect(r.skippedImages.allSatisfy { !$0.reason.isEmpty })
+        let names = ["astronaut-rgb.png", "camera-grey.png", "chelsea.jpg", "coffee-palette.png", "rocket-progressive.jpg"]
+        for c in r.cases {
+            #expect(c.error == nil, "\(c.config.label): \(c.error ?? "")")
+            #expect(c.images.map(\.file) == names)
+            #expect(c.images.allSatisfy { $0.logits.count == 10 && $0.top5.count == 5 })
+            #expect(c.timings != nil)
+        }
+        func find(_ blocks: Int, _ precision: String, _ act: String) throws -> CaseResult {
+            try #require(r.cases.first { $0.config.blocks == blocks && $0.config.precision == precision
+                && $0.config.actPrecision == act && $0.config.convention == .weight })
+        }
+        // Float weights and activations: the twin is the same network, so every figure is exact.
+        let float = try find(5, "32", "32")
+        #expect(float.fidelity?.sqnrDBMean == nil)
+        #expect(float.fidelity?.cosineMin == 1)
+        #expect(float.fidelity?.top1Agreement == 1)
+        // Fewer bits, more error: 2-bit weights are further from the twin than 8-bit ones.
+        let w8 = try #require(try find(5, "8", "32").fidelity?.sqnrDBMean)
+        let w2 = try #require(try find(5, "2", "32").fidelity?.sqnrDBMean)
+        #expect(w8 > w2 + 10)
+        // The wa convention multiplies by activation bits: 32-bit activations make it larger than weight.
+        let wa = try #require(r.cases.first { $0.config.blocks == 5 && $0.config.precision == "8" && $0.config.actPrecision == "32" && $0.config.convention == .wa })
+        let w8case = try find(5, "8", "32")
+        #expect(wa.cost.totals.bitops > w8case.cost.totals.bitops)
+        #expect(wa.images == w8case.images)
+    }
+
+    @Test func realEngineResultsDoNotDependOnJobsOrThreads() throws {
+        let d = TempDir()
+        let images = try imagesWithBrokenFiles(d)
+        let text = "images: \(images)\nsizes: [8, 12]\nblocks: [2, 3]\nprecisions: [3, {first-last: {edge: 8, inner: 2}}]\nact_bits: [32, 6]\n"
+        let s = try spec(text, dir: d)
+        let plan = try SweepPlan.expand(s)
+        for (jobs, dir) in [(1, "j1"), (2, "j2")] {
+            _ = try SweepRunner.run(plan, options: SweepOptions(
+                outputDirectory: d.sub(dir), jobs: jobs, progress: .quiet, commandLine: ["test"], cores: 2),
+                evaluator: EngineEvaluator())
+        }
+        #expect(try maskedResults(d.sub("j1")) == maskedResults(d.sub("j2")))
+    }
+}

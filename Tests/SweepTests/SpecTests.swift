@@ -1,0 +1,265 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+import Testing
+@testable import Sweep
+
+@Suite struct PolicyTests {
+    @Test func firstLastScalesWithTheBlockCount() {
+        let p = PrecisionPolicy.firstLast(edge: 8, inner: 2)
+        #expect(p.resolve(blocks: 1) == [8])
+        #expect(p.resolve(blocks: 2) == [8, 8])
+        #expect(p.resolve(blocks: 3) == [8, 2, 8])
+        #expect(p.resolve(blocks: 6) == [8, 2, 2, 2, 2, 8])
+        #expect(p.description == "first-last(8,2)")
+    }
+
+    @Test func uniformAndLists() {
+        #expect(PrecisionPolicy.uniform(4).resolve(blocks: 3) == [4, 4, 4])
+        #expect(PrecisionPolicy.uniform(4).description == "4")
+        #expect(PrecisionPolicy.perBlock([8, 4, 8]).resolve(blocks: 3) == [8, 4, 8])
+        #expect(PrecisionPolicy.perBlock([8, 4, 8]).resolve(blocks: 4) == nil)
+        #expect(PrecisionPolicy.perBlock([8, 4, 8]).description == "8,4,8")
+        #expect(PrecisionPolicy.model.resolve(blocks: 2, modelBits: [8, 4, 2]) == [8, 4])
+        #expect(PrecisionPolicy.model.resolve(blocks: 4, modelBits: [8, 4, 2]) == nil)
+    }
+}
+
+@Suite struct GridTests {
+    /// (size, blocks, precision label, act label, convention, bits) of every case, in order.
+    func rows(_ plan: SweepPlan) -> [String] {
+        plan.cases.map {
+            "\($0.config.size) \($0.config.blocks) \($0.config.precision) \($0.config.actPrecision) \($0.config.convention.rawValue) \($0.config.bits)"
+        }
+    }
+
+    @Test func productWithPoliciesExcludeAndInclude() throws {
+        let d = TempDir()
+        let s = try spec("""
+            sizes: [16, 32]
+            blocks: [2, 3]
+            precisions: [8, {first-last: {edge: 8, inner: 2}}, [4, 2, 4]]
+            exclude:
+              - {size: 32, blocks: 2}
+            include:
+              - {size: 64, blocks: 3, precision: 4}
+            """, dir: d)
+        let plan = try SweepPlan.expand(s)
+        // Hand-derived: the per-block list pairs only with 3 blocks; (32, 2) is excluded; one case included.
+        #expect(rows(plan) == [
+            "16 2 8 32 weight [8, 8]",
+            "16 2 first-last(8,2) 32 weight [8, 8]",
+            "16 3 8 32 weight [8, 8, 8]",
+            "16 3 first-last(8,2) 32 weight [8, 2, 8]",
+            "16 3 4,2,4 32 weight [4, 2, 4]",
+            "32 3 8 32 weight [8, 8, 8]",
+            "32 3 first-last(8,2) 32 weight [8, 2, 8]",
+            "32 3 4,2,4 32 weight [4, 2, 4]",
+            "64 3 4 32 weight [4, 4, 4]",
+        ])
+        #expect(plan.cases.map(\.index) == Array(0..<9))
+        #expect(Set(plan.cases.map(\.id)).count == 9)
+    }
+
+    @Test func activationPoliciesAndConventionsAreAxesToo() throws {
+        let d = TempDir()
+        let s = try spec("""
+            sizes: 32
+            blocks: [4]
+            precisions: [4]
+            act_bits: [32, {first-last: {edge: 8, inner: 4}}]
+            conventions: [weight, wa]
+            """, dir: d)
+        let plan = try SweepPlan.expand(s)
+        #expect(plan.cases.count == 4)
+        #expect(plan.cases.map(\.config.actBits) == [[32, 32, 32, 32], [32, 32, 32, 32], [8, 4, 4, 8], [8, 4, 4, 8]])
+        #expect(plan.cases.map(\.network.blocks[1].actBits) == [32, 32, 4, 4])
+        #expect(plan.cases.map(\.config.convention) == [.weight, .wa, .weight, .wa])
+        // The two conventions of one network share one evaluation: 2 groups for 4 cases.
+        #expect(plan.groupCount == 2)
+        // Counts come from BitOpsCore, once per case: wa = weight × activation bits for the input of each layer.
+        let w = plan.cases[0].cost.totals.bitops, wa = plan.cases[1].cost.totals.bitops
+        #expect(wa > w)
+        let direct = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(4))).cost(inputSize: 32)
+        #expect(w == direct.totals.bitops)
+    }
+
+    @Test func uniformAndPlainIntegerAreTheSameCaseAndADuplicate() throws {
+        let d = TempDir()
+        #expect(throws: ConfigError.self) {
+            _ = try spec("precisions: [4, {uniform: 4}]\n", dir: d)
+        }
+    }
+
+    @Test func defaultsFollowThePreset() throws {
+        let d = TempDir()
+        let seed = try SweepPlan.expand(try spec("name: x\n", dir: d))
+        #expect(rows(seed) == ["32 5 4 32 weight [4, 4, 4, 4, 4]"])
+        let mb = try SweepPlan.expand(try spec("network: {preset: mobilenet-v1, width: 0.25}\nsizes: [64]\nblocks: [3]\n", dir: d))
+        #expect(mb.cases[0].config.family == "mobilenet-v1")
+        #expect(mb.cases[0].config.bits == [8, 8, 8])
+        #expect(mb.cases[0].config.stemBits == 8)
+        #expect(mb.cases[0].network.blocks.map(\.outChannels) == [16, 32, 32])
+    }
+
+    @Test func modelFileFamilyTakesItsFirstBlocksAndItsOwnBits() throws {
+        let d = TempDir()
+        d.write("m.yaml", """
+            name: tiny
+            blocks:
+              - {out_channels: 8, stride: 1, bits: 8}
+              - {out_channels: 16, stride: 2, bits: 2, act_bits: 4}
+              - {out_channels: 16, stride: 1, bits: 8}
+            """)
+        let s = try spec("network: {model: m.yaml}\nsizes: [16]\nblocks: [2, 3]\nprecisions: [model, 4]\n", dir: d)
+        let plan = try SweepPlan.expand(s)
+        #expect(rows(plan) == [
+            "16 2 model model weight [8, 2]", "16 2 4 model weight [4, 4]",
+            "16 3 model model weight [8, 2, 8]", "16 3 4 model weight [4, 4, 4]",
+        ])
+        #expect(plan.cases[0].config.actBits == [32, 4])
+        #expect(plan.cases[0].config.family == "tiny")
+    }
+
+    @Test func caseIDsAreStableAndDependOnTheWholeConfiguration() throws {
+        let d = TempDir()
+        let a = try SweepPlan.expand(try spec("sizes: [16, 32]\nprecisions: [4, 8]\n", dir: d))
+        let b = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8, 4]\n", dir: d))
+        // The same configuration has the same id whatever the rest of the grid and its order.
+        let idsA = Dictionary(uniqueKeysWithValues: a.cases.map { ("\($0.config.size) \($0.config.precision)", $0.id) })
+        for c in b.cases { #expect(idsA["\(c.config.size) \(c.config.precision)"] == c.id) }
+        let seeded = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8]\nnetwork: {seed: 1}\n", dir: d))
+        #expect(seeded.cases[0].id != idsA["32 8"])
+    }
+
+    @Test func shardsPartitionTheGridAndKeepGroupsTogether() throws {
+        let d = TempDir()
+        let plan = try SweepPlan.expand(try spec("sizes: [8, 16]\nblocks: [1, 2, 3]\nprecisions: [2, 4]\nconventions: [weight, wa]\n", dir: d))
+        #expect(plan.cases.count == 24)
+        for n in [1, 2, 3, 5, 30] {
+            let parts = (0..<n).map { plan.shard($0, of: n) }
+            let all = parts.flatMap { $0.map(\.index) }.sorted()
+            #expect(all == Array(0..<24), "shards of \(n) must cover every case once")
+            for p in parts {
+                let groups = Set(p.map(\.group))
+                for other in parts where other.first?.index != p.first?.index {
+                    #expect(groups.isDisjoint(with: other.map(\.group)))
+                }
+            }
+        }
+    }
+
+    @Test func aSpecThatSelectsNoCaseIsAnError() throws {
+        let d = TempDir()
+        let s = try spec("sizes: [16]\nblocks: [2]\nprecisions: [4]\nexclude:\n  - {size: 16}\n", dir: d)
+        #expect(throws: ConfigError.self) { try SweepPlan.expand(s) }
+    }
+
+    @Test func aPerBlockListThatPairsWithNoBlockCountIsAWarning() throws {
+        let d = TempDir()
+        let plan = try SweepPlan.expand(try spec("blocks: [3]\nprecisions: [4, [8, 4, 2, 4, 8]]\n", dir: d))
+        #expect(plan.cases.map(\.config.precision) == ["4"])
+        #expect(plan.warnings.count == 1)
+        #expect(plan.warnings[0].contains("spec.yaml:2") && plan.warnings[0].contains("no blocks value is 5"))
+        // Alone, it selects no case: an error.
+        #expect(throws: ConfigError.self) { try SweepPlan.expand(try spec("blocks: [3]\nprecisions: [[8, 4, 2, 4, 8]]\n", dir: d)) }
+    }
+
+    @Test func anExcludeThatMatchesNothingIsAWarning() throws {
+        let d = TempDir()
+        let plan = try SweepPlan.expand(try spec("sizes: [16, 32]\nexclude:\n  - {size: 64}\n", dir: d))
+        #expect(plan.cases.count == 2)
+        #expect(plan.warnings.count == 1)
+        #expect(plan.warnings[0].contains("spec.yaml:3"))
+    }
+}
+
+@Suite struct ValidationTests {
+    /// Every problem of the file, as (line, message).
+    func issues(_ text: String, overrides: [String] = []) -> [ConfigIssue] {
+        let d = TempDir()
+        do {
+            _ = try spec(text, dir: d, overrides: overrides)
+            return []
+        } catch let e as ConfigError {
+            return e.issues
+        } catch {
+            return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
+        }
+    }
+
+    func has(_ issues: [ConfigIssue], line: Int?, _ fragment: String) -> Bool {
+        issues.contains { $0.line == line && $0.message.contains(fragment) }
+    }
+
+    @Test func everyProblemIsReportedAtOnceWithItsLine() {
+        let found = issues("""
+            name: bad
+            sizes: [32, 0]
+            blocks: [2, 13]
+            precisions: [4, 33, {first-last: {edge: 8}}]
+            act_bits: [zero]
+            conventions: [weight, bitops]
+            colour: red
+            network: {preset: seed, width: 0.5}
+            batch: 0
+            """)
+        #expect(has(found, line: 2, "size 0 is out of range"))
+        #expect(has(found, line: 3, "13 is out of range; expected 1–12"))
+        #expect(has(found, line: 4, "33 is out of range"))
+        #expect(has(found, line: 4, "missing required key 'inner'"))
+        #expect(has(found, line: 5, "'zero' is not a precision"))
+        #expect(has(found, line: 6, "convention 'bitops' is unknown"))
+        #expect(has(found, line: 7, "unknown key 'colour'"))
+        #expect(has(found, line: 8, "width applies to the mobilenet-v1 preset only"))
+        #expect(has(found, line: 9, "batch 0 is out of range"))
+        #expect(found.count == 9, "\(found)")
+        #expect(found.allSatisfy { $0.file.hasSuffix("spec.yaml") })
+    }
+
+    @Test func axisProblems() {
+        #expect(has(issues("sizes: [32, 32]\n"), line: 1, "listed twice"))
+        #expect(has(issues("sizes: []\n"), line: 1, "the list is empty"))
+        #expect(has(issues("precisions: [{uniform: 4, first-last: {edge: 8, inner: 4}}]\n"), line: 1, "one policy per entry"))
+        #expect(has(issues("precisions: [{ramp: 4}]\n"), line: 1, "unknown key 'ramp'"))
+        #expect(has(issues("precisions: [model]\n"), line: 1, "only to a network given as a model file"))
+        #expect(has(issues("network: {preset: resnet}\n"), line: 1, "preset 'resnet' is unknown"))
+        #expect(has(issues("network: {preset: seed, stem_bits: 8}\n"), line: 1, "has no stem"))
+        #expect(has(issues("network:\n  model: nowhere.yaml\n"), line: 2, "could not be read"))
+        #expect(has(issues("include:\n  - {size: 16, blocks: 2, precision: [8, 4, 8]}\n"), line: 2, "list has 3 entries but blocks is 2"))
+        #expect(has(issues("exclude:\n  - {}\n"), line: 2, "is empty"))
+        #expect(has(issues("exclude:\n  - {sise: 16}\n"), line: 2, "unknown key 'sise' (did you mean 'size'?)"))
+        #expect(has(issues("network: {quantization: per-row}\n"), line: 1, "quantization 'per-row' is unknown"))
+        #expect(has(issues("network: {weights: missing.safetensors}\n"), line: 1, "does not exist"))
+    }
+
+    @Test func overridesReplaceKeysAndNameThemselvesInErrors() throws {
+        let d = TempDir()
+        let s = try spec("sizes: [16, 32]\nblocks: [2]\nnetwork: {preset: seed}\n", dir: d,
+                         overrides: ["sizes=[64]", "network.seed=7", "precisions=[2, {first-last: {edge: 8, inner: 2}}]"])
+        #expect(s.sizes.map(\.value) == [64])
+        #expect(s.seed == 7)
+        #expect(s.precisions.map(\.value) == [.uniform(2), .firstLast(edge: 8, inner: 2)])
+        #expect(s.sizes[0].origin.file == "--set sizes=[64]")
+        #expect(s.resolvedJSON.contains("\"sizes\":[64]"))
+
+        let bad = issues("sizes: [16]\n", overrides: ["sizes=[0]", "sizez=3", "blocks", "network.preset=lenet"])
+        #expect(bad.contains { $0.file == "--set sizes=[0]" && $0.line == nil && $0.message.contains("size 0 is out of range") })
+        #expect(bad.contains { $0.file == "--set sizez=3" && $0.message.contains("did you mean 'sizes'") })
+        #expect(bad.contains { $0.file == "--set blocks" && $0.message.contains("expected key=value") })
+        #expect(bad.contains { $0.file == "--set network.preset=lenet" && $0.message.contains("unknown") })
+        #expect(bad.count == 4, "\(bad)")
+    }
+
+    @Test func overridingTheModelReplacesThePreset() throws {
+        let d = TempDir()
+        d.write("m.yaml", "blocks:\n  - {out_channels: 8, stride: 1, bits: 8}\n")
+        let s = try spec("network: {preset: seed}\nblocks: [1]\n", dir: d, overrides: ["network.model=m.yaml", "precisions=[model]"])
+        guard case .model(let path, _) = s.network.value else {
+            Issue.record("expected a model family")
+            return
+        }
+        #expect(path == "m.yaml")
+    }
+}
