@@ -24,10 +24,14 @@ enum ChartAdapter {
     }
 
     static func costQuality(title: String, points: [CostQualityPoint], fidelityTitle: String, budget: Double?,
-                            colors: PrecisionColors, size: FigureSize) throws -> ChartSpec {
+                            colors: PrecisionColors, size: FigureSize, percentScale: Bool = false) throws -> ChartSpec {
         var spec = try ChartKinds.costQuality(title: title, points: points, xTitle: "Total BitOps", yTitle: fidelityTitle,
                                               qualityFormat: .plain, budget: budget, colors: colors, size: size)
         spec.legend.title = "weight bits"
+        // A percentage never goes past 100: end the axis there (the builder pads a flat range both ways).
+        if percentScale, let low = points.map(\.quality).min() {
+            spec.y.domain = max(0, ((low - 5) / 10).rounded(.down) * 10)...100
+        }
         // Label the cases on the Pareto front with their number (the builder labels only a highlighted case).
         // The scatter mark lists the points in input order.
         let front = Set(ChartKinds.paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality)))

@@ -248,6 +248,7 @@ public struct CellExecutor {
             rows.append(row)
         }
         var intro: [Inline] = [.text("\(cases.count) case\(cases.count == 1 ? "" : "s")")]
+        if let w = cell.options["where"] { intro += [.text(" with "), .code(w)] }
         if let s = cell.options["sort"] {
             intro.append(.text(", sorted by \(s)\(cell.options["order"] == "descending" ? " (descending)" : "")"))
         } else {
@@ -572,7 +573,8 @@ public struct CellExecutor {
             case .cosine: yTitle = "mean cosine similarity"
             }
             let title = cell.options["title"] ?? "Cost against fidelity\(suffix)"
-            let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell))
+            let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell),
+                                                      percentScale: measure == .top1)
             out.append(.figure(Figure(fileStem: "cost-quality-\(measure.rawValue)-" + stemHash(facet.cases, cell),
                                       caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).",
                                       spec: spec, size: figureSize(cell))))

@@ -1,19 +1,26 @@
 import ArgumentParser
 import Foundation
 import Reports
+import Results
 
 /// `bitsweep report`: the report of a results folder, from a template. Thin over `ReportGenerator.generate`.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write report.md, report.pdf, report.ipynb and tables.tex for a results folder.",
         discussion: """
-        Runs a report template against a sweep's results (results.json, run.json) and writes, into the results
-        folder or --out: report.md, report.pdf, report.ipynb, tables.tex, summary.csv and figures/*.svg|png.
-        The default template is a copy of Inputs/report-template.md; edit that copy and pass it with --template
-        (it documents every cell and option). `bitsweep sweep` writes the same report when it finishes.
+        Runs a report template against a sweep's results (results.json, run.json) and writes, into the \
+        results folder or --out: report.md, report.pdf, report.ipynb, tables.tex, summary.csv and the \
+        charts as figures/*.svg and *.png. `bitsweep sweep` writes the same report when it finishes.
+
+        The default template is built in; Inputs/report-template.md is a copy that documents every cell \
+        and option. Edit the copy (reorder, remove or add cells and prose) and pass it with --template.
+
+        Exit status: 0 written; 2 bad input (no results, a template error — each as file:line); 1 an \
+        output could not be written.
+
         Examples:
-          bitsweep report Reports/default
-          bitsweep report Reports/default --template Inputs/report-template.md --format md,ipynb --out /tmp/r
+          bitsweep report Reports/example
+          bitsweep report Reports/example --template Inputs/report-template.md --format md,ipynb --out /tmp/r
         """)
 
     @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the only results folder under Reports/.", valueName: "results-dir"))
@@ -41,8 +48,14 @@ struct Report: ParsableCommand {
             for f in reports { print(f) }
             let figures = output.files.count - reports.count
             if figures > 0 { print("\((output.outDir as NSString).appendingPathComponent("figures"))/ (\(figures) files)") }
+        } catch let e as TemplateError {
+            FileHandle.standardError.write(Data((e.description + "\n").utf8))   // file:line: message, one per line
+            throw ExitCode(2)
+        } catch let e as ResultsStore.LoadError {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(2)
         } catch {
-            FileHandle.standardError.write(Data("bitsweep report: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }
