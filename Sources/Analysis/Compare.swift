@@ -332,8 +332,8 @@ public func provenanceChanges(baseline a: RunInfo, current b: RunInfo) -> [Field
     var out = [
         FieldChange.text("bitsweep_version", a.bitsweepVersion, b.bitsweepVersion),
         FieldChange.text("engine_version", a.engineVersion, b.engineVersion),
-        FieldChange.text("git_commit", a.gitCommit ?? "unknown", b.gitCommit ?? "unknown"),
-        FieldChange.text("spec_hash", a.specHash, b.specHash),
+        FieldChange.text("git_commit", a.gitCommit.map { String($0.prefix(12)) } ?? "unknown", b.gitCommit.map { String($0.prefix(12)) } ?? "unknown"),
+        FieldChange.text("spec_hash", String(a.specHash.prefix(12)), String(b.specHash.prefix(12))),
         FieldChange.text("machine", a.machine, b.machine),
     ].compactMap { $0 }
     for file in Set(a.images.keys).union(b.images.keys).sorted() where a.images[file] != b.images[file] {
