@@ -102,8 +102,16 @@ public struct CellExecutor {
             imageCount: imageCount, images: images, bitsweepVersion: run?.bitsweepVersion ?? "unknown",
             engineVersion: run?.engineVersion ?? "unknown", commit: run?.gitCommit ?? "unknown",
             machine: run?.machine ?? "unknown", date: run?.date ?? "unknown", specHash: run?.specHash ?? "unknown",
-            spec: spec, sweepCommand: (run?.commandLine ?? []).map(Escape.shellWord).joined(separator: " "),
+            spec: spec, sweepCommand: Self.displayCommand(run?.commandLine ?? []),
             reportCommand: reportCommand.map(Escape.shellWord).joined(separator: " "), shard: run?.shard)
+    }
+
+    /// A command line as shell words, with the program shown as `bitsweep` when that is what ran (run.json
+    /// keeps the exact argv[0], e.g. `.build/release/bitsweep`).
+    static func displayCommand(_ argv: [String]) -> String {
+        var words = argv
+        if let first = words.first, (first as NSString).lastPathComponent == "bitsweep" { words[0] = "bitsweep" }
+        return words.map(Escape.shellWord).joined(separator: " ")
     }
 
     func parametersBlocks(_ cell: TemplateCell, _ p: Parameters) -> [Block] {
