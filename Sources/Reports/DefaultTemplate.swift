@@ -17,7 +17,8 @@ enum DefaultTemplate {
     table: summary      sort: index|size|blocks|precision|bitops|macs|params|weights|activations|sqnr|cosine|top1|time;
                         order: ascending|descending [ascending]; where
     table: layers       cases; where; fold: N (fold the per-layer list when it has more than N rows) [8];
-                        chart: true|false (a layer-wise chart per case) [true]
+                        chart: auto|true|false [auto] (auto: a layer-wise chart per case up to 12 cases;
+                        beyond that, cases are folded and one chart per network shape is drawn)
     table: images       cases; where
     table: failures     (no options)
     chart: layerwise    cases; where; title; width; shares: true|false [false]

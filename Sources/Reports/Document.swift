@@ -41,13 +41,14 @@ public indirect enum Block: Sendable {
     case figure(Figure)
     /// A code listing (the resolved spec, a command line).
     case code(language: String, text: String)
-    /// Content folded behind a one-line summary (`<details>` in Markdown/HTML; shown in full in PDF).
-    case details(summary: String, blocks: [Block])
+    /// Content folded behind a one-line summary (`<details>` in Markdown/HTML). The PDF prints it in full
+    /// after the summary line, unless `printed` is false (bulky lists that the other formats carry).
+    case details(summary: String, blocks: [Block], printed: Bool = true)
 
     var figures: [Figure] {
         switch self {
         case let .figure(f): return [f]
-        case let .details(_, blocks): return blocks.flatMap(\.figures)
+        case let .details(_, blocks, _): return blocks.flatMap(\.figures)
         default: return []
         }
     }

@@ -59,8 +59,8 @@ public struct CellExecutor {
             used[f.fileStem] = n
             if n > 1 { f.fileStem += "-\(n)" }
             return .figure(f)
-        case let .details(s, blocks):
-            return .details(summary: s, blocks: blocks.map { uniquify($0, &used) })
+        case let .details(s, blocks, printed):
+            return .details(summary: s, blocks: blocks.map { uniquify($0, &used) }, printed: printed)
         default:
             return block
         }
@@ -166,12 +166,7 @@ public struct CellExecutor {
         switch cell.kind {
         case .parameters: return parametersBlocks(cell, p)
         case .summary: return summaryBlocks(cell, selected)
-        case .layers:
-            return try pick(cell, selected).flatMap { c -> [Block] in
-                var blocks = layerBlocks(cell, c)
-                if cell.options["chart"] != "false" { blocks.insert(try layerwiseFigure(cell, c), at: 1) }
-                return blocks
-            }
+        case .layers: return try layersCell(cell, pick(cell, selected))
         case .images: return try imageBlocks(pick(cell, selected))
         case .failures: return failureBlocks()
         case .layerwise: return try pick(cell, selected).map { try layerwiseFigure(cell, $0) }
@@ -299,7 +294,44 @@ public struct CellExecutor {
 
     func caseHeading(_ c: CaseResult) -> String { "Case \(c.index): \(c.config.label)" }
 
-    func layerBlocks(_ cell: TemplateCell, _ c: CaseResult) -> [Block] {
+    /// Above this many cases, per-case sections are folded, per-case charts are drawn for one case of each
+    /// block count only, and the PDF leaves the per-layer lists to the other formats.
+    public static let foldCasesAbove = 12
+
+    func layersCell(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
+        let many = cases.count > Self.foldCasesAbove
+        let chartMode = cell.options["chart"] ?? "auto"
+        if !many {
+            return try cases.flatMap { c -> [Block] in
+                var blocks = layerBlocks(cell, c, folded: false)
+                if chartMode != "false" { blocks.insert(try layerwiseFigure(cell, c), at: 1) }
+                return blocks
+            }
+        }
+        // Many cases: charts first (all, or one per network shape), then every case folded.
+        var charted: [CaseResult] = []
+        if chartMode == "true" {
+            charted = cases
+        } else if chartMode == "auto" {
+            var seen: Set<String> = []
+            for c in cases where seen.insert("\(c.config.family)|\(c.config.blocks)|\(c.config.width)").inserted { charted.append(c) }
+        }
+        var intro: [Inline] = [.text("\(cases.count) cases, each folded below with its block table and its full layer list.")]
+        if chartMode == "auto", !charted.isEmpty {
+            intro += [.text(" Layer-wise charts are drawn for the first case of each network shape (\(charted.count)); "),
+                      .code("chart: true"), .text(" in the template draws one for every case.")]
+        }
+        intro.append(.text(" The PDF prints each case's block table; the per-layer lists are in report.md, report.ipynb and tables.tex."))
+        var blocks: [Block] = [.paragraph(intro)]
+        for c in charted { blocks.append(try layerwiseFigure(cell, c)) }
+        for c in cases {
+            let body = layerBlocks(cell, c, folded: true)
+            blocks.append(.details(summary: "\(caseHeading(c)) — \(NumberText.si(Double(c.cost.totals.bitops))) BitOps", blocks: body))
+        }
+        return blocks
+    }
+
+    func layerBlocks(_ cell: TemplateCell, _ c: CaseResult, folded: Bool) -> [Block] {
         let cost = c.cost
         let total = cost.totals.bitops
         func share(_ v: Int) -> String { total == 0 ? "—" : NumberText.percent(Double(v) / Double(total)) }
@@ -355,14 +387,16 @@ public struct CellExecutor {
                                columns: layerColumns, rows: layerRows)
         let fold = Int(cell.options["fold"] ?? "") ?? 8
 
-        var blocks: [Block] = [
-            .heading(level: 3, text: caseHeading(c)),
+        var blocks: [Block] = folded ? [] : [.heading(level: 3, text: caseHeading(c))]
+        blocks += [
             .paragraph([.text("Case id "), .code(c.id), .text(": \(NumberText.grouped(total)) BitOps (\(NumberText.si(Double(total)))) under the "),
                         .code(cost.convention.rawValue),
                         .text(" convention on \(c.config.size)×\(c.config.size) images; depthwise layers take \(total == 0 ? "—" : NumberText.percent(Double(dwAll) / Double(total))) % of them.")]),
             .table(blockTable),
         ]
-        if layerRows.count > fold {
+        if folded {
+            blocks.append(.details(summary: "All \(layerRows.count) layers of case \(c.index)", blocks: [.table(layerTable)], printed: false))
+        } else if layerRows.count > fold {
             blocks.append(.details(summary: "All \(layerRows.count) layers of case \(c.index)", blocks: [.table(layerTable)]))
         } else {
             blocks.append(.table(layerTable))
@@ -373,22 +407,28 @@ public struct CellExecutor {
         return blocks
     }
 
+    /// One table: a row per case, a column per image, the logit SQNR (dB) in each cell and ✗ where the
+    /// top-1 class differs from the float twin's.
     func imageBlocks(_ cases: [CaseResult]) -> [Block] {
-        var blocks: [Block] = []
-        for c in cases {
-            guard !c.images.isEmpty else { continue }
-            let rows: [[String]] = c.images.map { im in
-                [im.file, String(im.top1), im.top1Agree ? "yes" : "no", im.sqnrDB.map { NumberText.fixed($0, 2) } ?? "∞",
-                 NumberText.fixed(im.cosine, 6)]
+        let ran = cases.filter { !$0.images.isEmpty }
+        guard !ran.isEmpty else { return [.paragraph([.emphasis("No image ran in these cases.")])] }
+        let files = Array(Set(ran.flatMap { $0.images.map(\.file) })).sorted()
+        var columns: [Table.Column] = [.init("#", numeric: true), .init("configuration")]
+        columns += files.map { Table.Column($0, unit: "dB", numeric: true) }
+        let rows: [[String]] = ran.map { c in
+            [String(c.index), c.config.label] + files.map { f in
+                guard let im = c.images.first(where: { $0.file == f }) else { return "—" }
+                let v = im.sqnrDB.map { NumberText.fixed($0, 2) } ?? "∞"
+                return im.top1Agree ? v : v + " ✗"
             }
-            let t = Table(caption: "Fidelity per image, case \(c.index) (\(c.config.label))", label: "images-\(c.id)",
-                          columns: [.init("image"), .init("top-1 class", numeric: true), .init("agrees"),
-                                    .init("SQNR", unit: "dB", numeric: true), .init("cosine", numeric: true)],
-                          rows: rows)
-            blocks.append(.details(summary: "\(caseHeading(c)) — \(c.images.count) images", blocks: [.table(t)]))
         }
-        if blocks.isEmpty { blocks.append(.paragraph([.emphasis("No image ran in these cases.")])) }
-        return blocks
+        let table = Block.table(Table(caption: "Logit SQNR per image and case", label: "images", columns: columns, rows: rows))
+        let disagreements = ran.reduce(0) { $0 + $1.images.filter { !$0.top1Agree }.count }
+        let intro = Block.paragraph([.text("Logit SQNR in dB of each case (rows) on each image (columns), against the float twin; “∞” is bit-exact. ✗ marks an image whose top-1 class differs from the float twin's (\(disagreements) of \(ran.reduce(0) { $0 + $1.images.count }) here).")])
+        if ran.count > Self.foldCasesAbove {
+            return [intro, .details(summary: "SQNR of \(ran.count) cases on \(files.count) images", blocks: [table])]
+        }
+        return [intro, table]
     }
 
     func failureBlocks() -> [Block] {
@@ -417,13 +457,16 @@ public struct CellExecutor {
 
     // MARK: - Figures
 
-    /// The `width` option, else two columns for charts with a long x axis and one column for heatmaps and
-    /// grouped bars (a few cells or bars at 7 in wide leave them oversized).
-    func figureSize(_ cell: TemplateCell) -> FigureSize {
+    /// The `width` option, else two columns — except one column for a heatmap with at most four columns or
+    /// grouped bars with at most twelve bars (fewer cells or bars at 7 in wide are oversized).
+    func figureSize(_ cell: TemplateCell, items: Int = .max) -> FigureSize {
         switch cell.options["width"] {
         case "one-column"?: return .oneColumn
         case "two-column"?: return .twoColumn
-        default: return cell.kind == .heatmap || cell.kind == .storage ? .oneColumn : .twoColumn
+        default:
+            if cell.kind == .heatmap, items <= 4 { return .oneColumn }
+            if cell.kind == .storage, items <= 12 { return .oneColumn }
+            return .twoColumn
         }
     }
 
@@ -472,12 +515,14 @@ public struct CellExecutor {
     }
 
     func precisionOrder(_ cases: [CaseResult]) -> [String] {
-        // Higher average bit-width first, then by label: a stable, meaningful legend order.
-        var seen: [String: Double] = [:]
-        for c in cases where seen[c.config.precision] == nil {
-            seen[c.config.precision] = Double(c.config.bits.reduce(0, +)) / Double(max(c.config.bits.count, 1))
+        // Higher mean bit-width (over every case of the label) first, then by label: a stable, meaningful order.
+        var sum: [String: Double] = [:], count: [String: Double] = [:]
+        for c in cases {
+            sum[c.config.precision, default: 0] += Double(c.config.bits.reduce(0, +)) / Double(max(c.config.bits.count, 1))
+            count[c.config.precision, default: 0] += 1
         }
-        return seen.keys.sorted { (seen[$0]!, $1) > (seen[$1]!, $0) }
+        let mean = sum.mapValues { $0 }.merging(count) { s, n in s / n }
+        return mean.keys.sorted { (mean[$0]!, $1) > (mean[$1]!, $0) }
     }
 
     func sizeFigures(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
@@ -522,10 +567,10 @@ public struct CellExecutor {
             let spec = try ChartAdapter.heatmap(title: title, rowTitle: rowsKey == "size" ? "image size (px)" : "blocks",
                                                 rowLabels: rowValues.map(String.init), columnTitle: "weight precision (bits)",
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
-                                                percent: value == .top1, size: figureSize(cell))
+                                                percent: value == .top1, size: figureSize(cell, items: cols.count))
             out.append(.figure(Figure(fileStem: "heatmap-\(value.rawValue)-" + stemHash(facet.cases, cell),
                                       caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).",
-                                      spec: spec, size: figureSize(cell))))
+                                      spec: spec, size: figureSize(cell, items: cols.count))))
         }
         if out.isEmpty { out.append(.paragraph([.emphasis("These cases do not span two axes — no heatmap.")])) }
         return out
@@ -604,8 +649,8 @@ public struct CellExecutor {
 
     func storageFigures(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
         var out: [Block] = []
-        // Weight storage does not depend on the image size or convention: drop them.
-        for facet in facets(cases, excluding: ["blocks", "precision", "size", "convention"]) {
+        // Weight storage depends on neither the image size, the activation bits nor the convention.
+        for facet in facets(cases, excluding: ["blocks", "precision", "size", "convention", "act"]) {
             let blocks = Array(Set(facet.cases.map(\.config.blocks))).sorted()
             let precisions = precisionOrder(facet.cases)
             let series = precisions.map { p in
@@ -617,10 +662,10 @@ public struct CellExecutor {
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
             let title = cell.options["title"] ?? "Weight storage by block count and precision\(suffix)"
             let spec = try ChartAdapter.groupedBars(title: title, categoryTitle: "blocks", categories: blocks.map(String.init),
-                                                    valueTitle: "weight storage (KiB)", series: series, colors: colors, size: figureSize(cell))
+                                                    valueTitle: "weight storage (KiB)", series: series, colors: colors, size: figureSize(cell, items: blocks.count * precisions.count))
             out.append(.figure(Figure(fileStem: "storage-" + stemHash(facet.cases, cell),
                                       caption: "Weight storage in KiB for each block count, one bar per weight precision\(suffix).",
-                                      spec: spec, size: figureSize(cell))))
+                                      spec: spec, size: figureSize(cell, items: blocks.count * precisions.count))))
         }
         return out
     }

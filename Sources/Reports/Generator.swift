@@ -57,6 +57,7 @@ public enum ReportGenerator {
         let files = try render(document, results: results, outputs: outputs)
         let dir = outDir ?? resultsDir
         let written = try write(files, to: dir)
+        removeStaleFigures(in: dir, keeping: Set(written.map { ($0 as NSString).lastPathComponent }))
         return Output(outDir: dir, files: written, document: document)
     }
 
@@ -116,6 +117,22 @@ public enum ReportGenerator {
         }
         out += rest
         return Data(out.utf8)
+    }
+
+    /// Chart kinds whose files the generator names; only such files are ever removed.
+    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-"]
+
+    /// Removes chart files of an earlier report from `dir/figures` that this report no longer links (so a
+    /// regenerated report never sits next to charts of cases it dropped). Only `.svg`/`.png` files named
+    /// like the generator's charts are touched.
+    static func removeStaleFigures(in dir: String, keeping: Set<String>) {
+        let figures = (dir as NSString).appendingPathComponent("figures")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: figures) else { return }
+        for name in names where !keeping.contains(name) {
+            guard name.hasSuffix(".svg") || name.hasSuffix(".png"),
+                  figurePrefixes.contains(where: { name.hasPrefix($0) }) else { continue }
+            try? FileManager.default.removeItem(atPath: (figures as NSString).appendingPathComponent(name))
+        }
     }
 
     /// Writes each file atomically under `dir`; returns the full paths.

@@ -22,7 +22,7 @@ public struct LaTeXWriter: ReportWriter {
             for b in blocks {
                 switch b {
                 case let .table(t): tables.append(t)
-                case let .details(_, inner): collect(inner)
+                case let .details(_, inner, _): collect(inner)
                 default: break
                 }
             }

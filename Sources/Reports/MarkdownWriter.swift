@@ -84,7 +84,7 @@ public struct MarkdownWriter: ReportWriter {
             return "![\(alt)](\(f.svgPath))\n\n*\(alt)* Files: [SVG](\(f.svgPath)) · [PNG](\(f.pngPath))"
         case let .code(language, text):
             return codeBlock(language: language, text: text)
-        case let .details(summary, blocks):
+        case let .details(summary, blocks, _):
             return "<details>\n<summary>\(Escape.html(summary))</summary>\n\n" + blocks.map(block).joined(separator: "\n\n") + "\n\n</details>"
         }
     }
@@ -150,7 +150,7 @@ enum HTMLRender {
             return "<figure><img src=\"\(f.svgPath)\" alt=\"\(Escape.html(f.caption))\"><figcaption>\(Escape.html(f.caption))</figcaption></figure>"
         case let .code(_, text):
             return "<pre><code>" + Escape.html(text, keepNewlines: true) + "</code></pre>"
-        case let .details(summary, blocks):
+        case let .details(summary, blocks, _):
             return "<details>\n<summary>\(Escape.html(summary))</summary>\n" + blocks.map(block).joined(separator: "\n") + "\n</details>"
         }
     }

@@ -109,7 +109,7 @@ public struct NotebookWriter: ReportWriter {
             case let .table(t): return "[table: \(t.caption), \(t.rows.count) rows]"
             case let .figure(f): return "[figure: \(f.caption)]"
             case let .code(_, text): return text
-            case let .details(s, inner): return s + "\n" + plainText(inner)
+            case let .details(s, inner, _): return s + "\n" + plainText(inner)
             }
         }.joined(separator: "\n")
     }

@@ -161,8 +161,16 @@ final class PDFTypesetter {
 
     /// Blocks in order; a heading or a details summary is kept on the page of what follows it.
     func blocks(_ list: [Block]) throws {
+        var skip = false
         for (i, b) in list.enumerated() {
+            if skip { skip = false; continue }
             let next = i + 1 < list.count ? list[i + 1] : nil
+            // Two one-column charts in a row share a line of the page.
+            if case let .figure(f1) = b, case let .figure(f2)? = next, f1.size == .oneColumn, f2.size == .oneColumn {
+                try figurePair(f1, f2)
+                skip = true
+                continue
+            }
             switch b {
             case .heading, .paragraph:
                 if let next, case .heading = b { ensure(40 + estimate(next)) }
@@ -181,7 +189,7 @@ final class PDFTypesetter {
         case let .figure(f): return f.size.points.height + 40
         case let .table(t): return min(40 + 10.5 * Double(t.rows.count), 160)
         case .code: return 40
-        case let .details(_, inner): return 20 + (inner.first.map(estimate) ?? 0)
+        case let .details(_, inner, printed): return printed ? 20 + (inner.first.map(estimate) ?? 0) : 0
         }
     }
 
@@ -225,8 +233,10 @@ final class PDFTypesetter {
             try figure(f)
         case let .code(_, text):
             code(text)
-        case let .details(summary, inner):
-            ensure(20 + (inner.first.map(estimate) ?? 0))
+        case let .details(_, _, false):
+            break
+        case let .details(summary, inner, true):
+            ensure(20 + inner.prefix(2).reduce(0) { $0 + estimate($1) })
             paragraph([Run(text: "▸ " + summary, style: .bold)], size: 8.5, after: 3)
             try blocks(inner)
         }
@@ -358,6 +368,28 @@ final class PDFTypesetter {
             y += 11
         }
         y += 8
+    }
+
+    /// Two charts side by side, each with its caption below it.
+    func figurePair(_ a: Figure, _ b: Figure) throws {
+        let gap = 14.0
+        let w = (width - gap) / 2
+        let heights = [a, b].map { $0.size.points.height * min(1, w / $0.size.points.width) }
+        let captionFont = Font(size: 7.5, italic: true)
+        let captions = [a, b].map { pdf.wrap($0.caption, font: captionFont, width: w) }
+        let h = heights.max()! + Double(captions.map(\.count).max()!) * 10 + 12
+        ensure(h + 4)
+        y += 4
+        for (k, f) in [a, b].enumerated() {
+            let x = left + Double(k) * (w + gap)
+            try pdf.drawChart(f.spec, in: Rect(x: x, y: y, width: w, height: heights[k]))
+            var cy = y + heights[k] + 4
+            for l in captions[k] {
+                pdf.drawText(l, at: Point(x, cy + 7.5), font: captionFont, color: grey)
+                cy += 10
+            }
+        }
+        y += h + 4
     }
 
     // MARK: Tables

@@ -85,7 +85,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .layers:
             return [cases, whereOpt,
                     ("fold", nil, "fold the per-layer list into <details> when it has more rows than this (default 8)"),
-                    ("chart", ["true", "false"], "draw the layer-wise chart of each case above its tables (default true)")]
+                    ("chart", ["auto", "true", "false"], "layer-wise charts: auto (default) draws one per case up to \(CellExecutor.foldCasesAbove) cases, else one per network shape; true: every case; false: none")]
         case .images:
             return [cases, whereOpt]
         case .failures:

@@ -46,6 +46,41 @@ import Testing
         }
     }
 
+    @Test func staleChartsOfAnEarlierReportAreRemovedOthersKept() throws {
+        let dir = try Fixture.writeFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/figures", withIntermediateDirectories: true)
+        for name in ["layerwise-0000dead.svg", "heatmap-bitops-00.png", "my-notes.svg", "layerwise-keep.txt"] {
+            try "x".write(toFile: dir + "/figures/" + name, atomically: true, encoding: .utf8)
+        }
+        try ReportGenerator.generate(resultsDir: dir, outputs: [.md])
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir + "/figures"))
+        #expect(!left.contains("layerwise-0000dead.svg"))
+        #expect(!left.contains("heatmap-bitops-00.png"))
+        #expect(left.contains("my-notes.svg"))
+        #expect(left.contains("layerwise-keep.txt"))
+        #expect(left.contains("layerwise-\(try Fixture.results().cases[0].id).svg"))
+    }
+
+    /// More cases than `CellExecutor.foldCasesAbove`: every case is folded, charts are drawn for one case per
+    /// network shape, and the PDF leaves the per-layer lists out.
+    @Test func manyCasesAreFoldedWithOneChartPerShape() throws {
+        var set = try Fixture.results()
+        var more = set.cases
+        for c in set.cases { var d = c; d.index += set.cases.count; d.id = "b" + c.id.dropFirst(); more.append(d) }
+        set = ResultsSet(name: "many", cases: more, skippedImages: [])
+        #expect(set.cases.count > CellExecutor.foldCasesAbove)
+        let ex = CellExecutor(results: set, run: nil, resultsDirLabel: "r", templateLabel: "t", reportCommand: ["bitsweep"])
+        let doc = try ex.execute(try Template.parse("```bitsweep\ntable: layers\n```", file: "t.md"))
+        let blocks = doc.cells[0].blocks
+        let charts = blocks.compactMap { b -> Figure? in if case let .figure(f) = b { return f }; return nil }
+        #expect(charts.count == Set(set.cases.map(\.config.blocks)).count)
+        let folded = blocks.filter { if case .details(_, _, true) = $0 { return true }; return false }
+        #expect(folded.count == set.cases.count)
+        let md = MarkdownWriter().markdown(doc)
+        #expect(md.components(separatedBy: "<details>").count - 1 == 2 * set.cases.count)
+    }
+
     @Test func missingResultsFolderIsAnErrorAndWritesNothing() throws {
         let dir = NSTemporaryDirectory() + "bsr-none-\(UUID().uuidString)"
         #expect(throws: ResultsStore.LoadError.self) { try ReportGenerator.generate(resultsDir: dir) }
