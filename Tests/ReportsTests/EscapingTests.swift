@@ -14,7 +14,7 @@ import Testing
         var set = try Fixture.results(name: hostile)
         set.cases[0].id = "../../etc/passwd"
         set.cases[1].config.family = "fam|ily`<b>"
-        set.cases[1].error = "failed:\n| injected | row |\n<script>x</script>"
+        set.cases[1].error = "failed:\n| injected | row |\n<script>x</script> }{ \\end{table}"
         set.cases[2].images[0].file = "../up|one`<img src=x onerror=alert(1)>.png"
         set.skippedImages = [SkippedImage(file: "a|b\n<script>.png", reason: "bad | reason `x`\nline two")]
         return set
@@ -147,5 +147,28 @@ import Testing
         #expect(NumberText.si(950) == "950")
         #expect(NumberText.si(12_000) == "12.0 k")
         #expect(NumberText.kib(5059) == "4.94")
+    }
+}
+
+/// `tables.tex` is well-formed even with hostile text: environments pair up and braces balance (LaTeX is
+/// not installed here, so this is the check we can make).
+@Suite struct LaTeXStructureTests {
+    @Test func environmentsPairAndBracesBalance() throws {
+        let tex = LaTeXWriter().latex(try EscapingTests.document())
+        for env in ["table", "tabular"] {
+            #expect(tex.components(separatedBy: "\\begin{\(env)}").count == tex.components(separatedBy: "\\end{\(env)}").count)
+        }
+        for line in tex.components(separatedBy: "\n") where !line.hasPrefix("%") {
+            var depth = 0
+            var escaped = false
+            for ch in line {
+                if escaped { escaped = false; continue }
+                if ch == "\\" { escaped = true; continue }
+                if ch == "{" { depth += 1 }
+                if ch == "}" { depth -= 1; if !line.hasPrefix("\\end{tabular}}") { #expect(depth >= 0, "unbalanced: \(line)") } }
+            }
+            // `\resizebox{\linewidth}{!}{%` opens a group that `\end{tabular}}` closes.
+            if line.hasPrefix("\\resizebox") { #expect(depth == 1) } else if line.hasPrefix("\\end{tabular}}") { #expect(depth == -1) } else { #expect(depth == 0, "unbalanced: \(line)") }
+        }
     }
 }
