@@ -87,7 +87,9 @@ public struct NotebookWriter: ReportWriter {
             if case let .figure(f) = b {
                 flush()
                 var data: [(String, JSON)] = []
-                if let svg = figures.svg[f.fileStem] { data.append(("image/svg+xml", lines(String(decoding: svg, as: UTF8.self)))) }
+                if let svg = figures.svg[f.fileStem] {
+                    data.append(("image/svg+xml", lines(Self.prefixingIDs(String(decoding: svg, as: UTF8.self), with: f.fileStem))))
+                }
                 if let png = figures.png[f.fileStem] { data.append(("image/png", .string(png.base64EncodedString()))) }
                 data.append(("text/plain", lines("<Figure: \(f.caption)>")))
                 out.append(.object([("data", .object(data)), ("metadata", .object([])), ("output_type", .string("display_data"))]))
@@ -97,6 +99,33 @@ public struct NotebookWriter: ReportWriter {
         }
         flush()
         return out
+    }
+
+    /// Cairo names glyphs and clips `glyph0-1`, `clip1`, … in every SVG; a front end that puts several SVGs
+    /// inline in one page would mix them up. Prefix every `id` (and each `#id` reference) with the figure's
+    /// file stem so that ids are unique across the notebook.
+    static func prefixingIDs(_ svg: String, with prefix: String) -> String {
+        // One pass over the bytes: after ` id="`, `href="#` and `url(#` insert `prefix-` (colours like
+        // `fill="#fff"` are left alone).
+        let src = Array(svg.utf8)
+        let p = Array((prefix + "-").utf8)
+        let idMark = Array(" id=\"".utf8)
+        let hrefMark = Array("href=\"".utf8)
+        let urlMark = Array("url(".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(src.count + src.count / 20)
+        var i = 0
+        while i < src.count {
+            let b = src[i]
+            out.append(b)
+            if b == UInt8(ascii: "#"), i >= 6, Array(src[(i - 6)..<i]) == hrefMark || Array(src[(i - 4)..<i]) == urlMark {
+                out += p
+            } else if b == UInt8(ascii: "\""), i >= 4, Array(src[(i - 4)...i]) == idMark {
+                out += p
+            }
+            i += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func plainText(_ blocks: [Block]) -> String {

@@ -121,6 +121,12 @@ import Testing
         }
     }
 
+    @Test func notebookSVGIDsArePrefixed() {
+        let svg = ##"<svg><symbol id="glyph0-1"/><symbol id="glyph0-10"/><use xlink:href="#glyph0-10"/><use xlink:href="#glyph0-1"/><g clip-path="url(#clip1)" fill="#abc"><clipPath id="clip1"/></g></svg>"##
+        let out = NotebookWriter.prefixingIDs(svg, with: "fig")
+        #expect(out == ##"<svg><symbol id="fig-glyph0-1"/><symbol id="fig-glyph0-10"/><use xlink:href="#fig-glyph0-10"/><use xlink:href="#fig-glyph0-1"/><g clip-path="url(#fig-clip1)" fill="#abc"><clipPath id="fig-clip1"/></g></svg>"##)
+    }
+
     @Test func escapeHelpers() {
         #expect(Escape.markdown("a|b") == "a\\|b")
         #expect(Escape.markdown("x\ny\r\nz") == "x y z")
