@@ -6,7 +6,7 @@ import CDNNL
 
 /// Where a network's weights come from.
 public enum WeightSource: Hashable, Sendable, CustomStringConvertible {
-    /// Deterministic PyTorch-default initialisation (see `NetworkWeights.seeded`).
+    /// Deterministic initialisation, He-normal by default (see `NetworkWeights.seeded`, `EngineOptions.initialization`).
     case seed(UInt64)
     /// A safetensors file with the demo's `state_dict` names (see `NetworkWeights`).
     case safetensors(String)
@@ -32,9 +32,12 @@ public struct EngineOptions: Hashable, Sendable {
     public var fidelity: Bool
     /// Refuse configurations whose estimate exceeds this many bytes; nil = 85% of MemAvailable.
     public var memoryLimit: Int?
+    /// The rule for `WeightSource.seed` weights (default He-normal).
+    public var initialization: WeightInit
 
     public init(granularity: QuantGranularity = .perTensor, threads: Int = 1, batchSize: Int = 1,
-                fidelity: Bool = true, memoryLimit: Int? = nil) {
+                fidelity: Bool = true, memoryLimit: Int? = nil, initialization: WeightInit = .heNormal) {
+        self.initialization = initialization
         self.granularity = granularity
         self.threads = threads
         self.batchSize = batchSize
@@ -126,7 +129,7 @@ public final class Network: @unchecked Sendable {
         try estimate.check(limit: options.memoryLimit, what: Network.describe(spec, inputSize))
         let provider: WeightProvider
         switch weights {
-        case .seed(let s): provider = SeededWeights(seed: s, spec: spec)
+        case .seed(let s): provider = SeededWeights(seed: s, spec: spec, initialization: options.initialization)
         case .safetensors(let path): provider = try FileWeights(path: path, spec: spec)
         }
         try self.init(spec: spec, inputSize: inputSize, provider: provider, cost: cost, estimate: estimate, options: options)
@@ -222,8 +225,7 @@ public final class Network: @unchecked Sendable {
         for layer in cost.layers where layer.kind != .linear {
             let names = Network.tensorNames(layer)
             let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
-            let raw = try provider.tensor(names.weight, shape: layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k])
-            let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            let wShape = layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k]
             let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width], tag: dnnl_format_tag_any)
             let dstAny = try MemoryDesc.make([n, oc, layer.outputShape.height, layer.outputShape.width], tag: dnnl_format_tag_any)
             let wDims = layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
@@ -258,21 +260,27 @@ public final class Network: @unchecked Sendable {
                 fprim = try DNNLPrimitive(fpd.handle)
             }
 
-            // Weights: quantize (once), fold BatchNorm, reorder into the primitive's layout.
-            let q = Quantizer.quantizeWeights(raw.data, bits: layer.weightBits, channels: oc, granularity: options.granularity)
-            let folded = foldBatchNorm(weight: q, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
-            let qw = try placeWeights(folded.weight, plain: wPlain, target: wMD)
-            var fw = qw
+            // Weights: quantize (once), fold BatchNorm, reorder into the primitive's layout. The float twin's
+            // copy is made first when it differs; each plain copy is released before the next one is made, so
+            // the build needs one layer's plain weights on top of the network's.
+            let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            var fw: AlignedBuffer?
             if twin && layer.weightBits != Precision.float {
-                let ffold = foldBatchNorm(weight: raw.data, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
-                fw = try placeWeights(ffold.weight, plain: wPlain, target: wMD)
+                var w = try provider.tensor(names.weight, shape: wShape).data
+                _ = foldBatchNormInPlace(&w, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
+                fw = try placeWeights(w, plain: wPlain, target: wMD)
             }
-            let bias = try placeWeights(folded.bias, plain: biasMD, target: biasMD)
+            var w = try provider.tensor(names.weight, shape: wShape).data
+            Quantizer.quantizeWeightsInPlace(&w, bits: layer.weightBits, channels: oc, granularity: options.granularity)
+            let foldedBias = foldBatchNormInPlace(&w, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
+            let qw = try placeWeights(w, plain: wPlain, target: wMD)
+            w = []
+            let bias = try placeWeights(foldedBias, plain: biasMD, target: biasMD)
 
             let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
                         quantized: qprim, float: fprim)
             op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
-            op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
+            op.weightsF = try fw.map { try DNNLMemory(wMD, engine: context.engine, pointer: $0.pointer) } ?? op.weightsQ
             op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
             if layer.kind == .pointwise { op.blockEnd = layer.block }
             ops += pendingReorders
@@ -309,11 +317,16 @@ public final class Network: @unchecked Sendable {
             let classes = spec.classes
             let raw = try provider.tensor("classifier.weight", shape: [classes, c])
             let rawBias = try provider.tensor("classifier.bias", shape: [classes])
-            var src = current
+            // The classifier runs image by image (a batch-1 inner product on each image's pooled features):
+            // oneDNN's GEMM rounds differently for different batch sizes, and results must not depend on
+            // how images are batched.
+            let pooled = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_nchw)
+            try conform(to: pooled, layer: "classifier")
+            var src = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw)
             var wAny = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_format_tag_any)
             let wPlain = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_oihw)
             var biasMD = try MemoryDesc.make([classes], tag: dnnl_x)
-            var dst = try MemoryDesc.make([n, classes], tag: dnnl_nc)
+            var dst = try MemoryDesc.make([1, classes], tag: dnnl_nc)
             var desc = dnnl_inner_product_desc_t()
             try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &wAny, &biasMD, &dst),
                           "classifier descriptor")
@@ -325,15 +338,17 @@ public final class Network: @unchecked Sendable {
             implementations.append(("classifier", pd.implementation))
             scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
             let wMD = pd.md(dnnl_query_weights_md)
-            let srcMD = pd.md(dnnl_query_src_md)
-            try conform(to: srcMD, layer: "classifier")
+            guard MemoryDesc.equal(pd.md(dnnl_query_src_md), src) else {
+                throw EngineError("internal: the classifier primitive wants another input layout")
+            }
             let prim = try DNNLPrimitive(pd.handle)
             let q = Quantizer.quantizeWeights(raw.data, bits: spec.classifierBits, channels: classes, granularity: options.granularity)
             let qw = try placeWeights(q, plain: wPlain, target: wMD)
             let fw = twin && spec.classifierBits != Precision.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
             let bias = try placeWeights(rawBias.data, plain: biasMD, target: biasMD)
-            let op = Op(name: "classifier", srcMD: srcMD, dstMD: pd.md(dnnl_query_dst_md),
+            let op = Op(name: "classifier", srcMD: pooled, dstMD: try MemoryDesc.make([n, classes], tag: dnnl_nc),
                         scratchMD: pd.md(dnnl_query_scratchpad_md), quantized: prim, float: prim)
+            op.perImage = (src: src, dst: dst, count: n)
             op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
             op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
             op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
@@ -346,9 +361,9 @@ public final class Network: @unchecked Sendable {
 
     /// Copies plain-layout values into a new buffer in the layout `target`.
     func placeWeights(_ values: [Float], plain: dnnl_memory_desc_t, target: dnnl_memory_desc_t) throws -> AlignedBuffer {
-        var v = values
-        let buffer = try v.withUnsafeMutableBytes { raw in
-            try context.reorder(raw.baseAddress!, from: plain, to: target)
+        // oneDNN only reads the source of a reorder; no copy of `values` is made.
+        let buffer = try values.withUnsafeBytes { raw in
+            try context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: plain, to: target)
         }
         weightBuffers.append(buffer)
         return buffer
@@ -459,6 +474,8 @@ final class Op {
     /// The block whose output this op produces.
     var blockEnd: Int?
     var isReorder = false
+    /// Run once per image on batch-1 descriptors (the slices of `srcMD`/`dstMD` along the batch dimension).
+    var perImage: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, count: Int)?
 
     init(name: String, srcMD: dnnl_memory_desc_t, dstMD: dnnl_memory_desc_t, scratchMD: dnnl_memory_desc_t,
          quantized: DNNLPrimitive, float: DNNLPrimitive) {
@@ -476,7 +493,8 @@ final class Lane {
     let buffers: [AlignedBuffer]
     var memories: [DNNLMemory] = []
     var primitives: [dnnl_primitive_t] = []
-    var args: [[dnnl_exec_arg_t]] = []
+    /// Per op, one argument set (or one per image for `perImage` ops).
+    var args: [[[dnnl_exec_arg_t]]] = []
     let ops: [Op]
 
     init(ops: [Op], input: AlignedBuffer, inputMD: dnnl_memory_desc_t, context: DNNLContext, scratch: AlignedBuffer,
@@ -486,25 +504,34 @@ final class Lane {
         buffers = [try AlignedBuffer(bytes: size), try AlignedBuffer(bytes: size)]
         for (k, op) in ops.enumerated() {
             let src = k == 0 ? input.pointer : buffers[(k - 1) % 2].pointer
-            let s = try DNNLMemory(op.srcMD, engine: context.engine, pointer: src)
-            let d = try DNNLMemory(op.dstMD, engine: context.engine, pointer: buffers[k % 2].pointer)
-            memories += [s, d]
-            var a = [dnnl_exec_arg_t(arg: DNNLArg.src, memory: s.handle), dnnl_exec_arg_t(arg: DNNLArg.dst, memory: d.handle)]
-            if let w = twin ? op.weightsF : op.weightsQ { a.append(dnnl_exec_arg_t(arg: DNNLArg.weights, memory: w.handle)) }
-            if let b = op.bias { a.append(dnnl_exec_arg_t(arg: DNNLArg.bias, memory: b.handle)) }
-            if MemoryDesc.bytes(op.scratchMD) > 0 {
-                let m = try DNNLMemory(op.scratchMD, engine: context.engine, pointer: scratch.pointer)
-                memories.append(m)
-                a.append(dnnl_exec_arg_t(arg: DNNLArg.scratchpad, memory: m.handle))
+            let dst = buffers[k % 2].pointer
+            var sets: [[dnnl_exec_arg_t]] = []
+            let images = op.perImage?.count ?? 1
+            for i in 0..<images {
+                let srcMD = op.perImage?.src ?? op.srcMD, dstMD = op.perImage?.dst ?? op.dstMD
+                let s = try DNNLMemory(srcMD, engine: context.engine, pointer: src + i * MemoryDesc.bytes(srcMD))
+                let d = try DNNLMemory(dstMD, engine: context.engine, pointer: dst + i * MemoryDesc.bytes(dstMD))
+                memories += [s, d]
+                var a = [dnnl_exec_arg_t(arg: DNNLArg.src, memory: s.handle), dnnl_exec_arg_t(arg: DNNLArg.dst, memory: d.handle)]
+                if let w = twin ? op.weightsF : op.weightsQ { a.append(dnnl_exec_arg_t(arg: DNNLArg.weights, memory: w.handle)) }
+                if let b = op.bias { a.append(dnnl_exec_arg_t(arg: DNNLArg.bias, memory: b.handle)) }
+                if MemoryDesc.bytes(op.scratchMD) > 0 {
+                    let m = try DNNLMemory(op.scratchMD, engine: context.engine, pointer: scratch.pointer)
+                    memories.append(m)
+                    a.append(dnnl_exec_arg_t(arg: DNNLArg.scratchpad, memory: m.handle))
+                }
+                sets.append(a)
             }
-            args.append(a)
+            args.append(sets)
             primitives.append(twin ? op.float.handle : op.quantized.handle)
         }
     }
 
     func execute(_ k: Int, stream: dnnl_stream_t) throws {
-        try args[k].withUnsafeBufferPointer { a in
-            try dnnlCheck(dnnl_primitive_execute(primitives[k], stream, Int32(a.count), a.baseAddress), "\(ops[k].name) execution")
+        for set in args[k] {
+            try set.withUnsafeBufferPointer { a in
+                try dnnlCheck(dnnl_primitive_execute(primitives[k], stream, Int32(a.count), a.baseAddress), "\(ops[k].name) execution")
+            }
         }
     }
 

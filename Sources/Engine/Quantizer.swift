@@ -34,16 +34,22 @@ public enum Quantizer {
     public static func quantizeWeights(_ w: [Float], bits: Int, channels: Int,
                                        granularity: QuantGranularity = .perTensor) -> [Float] {
         precondition(bits == 32 || (1...16).contains(bits), "weight bits must be 1–16 or 32")
-        if bits == 32 || w.isEmpty { return w }
         var out = w
+        quantizeWeightsInPlace(&out, bits: bits, channels: channels, granularity: granularity)
+        return out
+    }
+
+    /// `quantizeWeights`, overwriting `w`.
+    public static func quantizeWeightsInPlace(_ w: inout [Float], bits: Int, channels: Int,
+                                              granularity: QuantGranularity = .perTensor) {
+        precondition(bits == 32 || (1...16).contains(bits), "weight bits must be 1–16 or 32")
+        if bits == 32 || w.isEmpty { return }
         let groups = granularity == .perChannel ? max(channels, 1) : 1
         precondition(w.count % groups == 0, "weight tensor of \(w.count) elements does not split into \(groups) channels")
         let n = w.count / groups
         for g in 0..<groups {
-            let range = (g * n)..<((g + 1) * n)
-            quantizeSlice(&out, range, bits: bits)
+            quantizeSlice(&w, (g * n)..<((g + 1) * n), bits: bits)
         }
-        return out
     }
 
     static func quantizeSlice(_ x: inout [Float], _ range: Range<Int>, bits: Int) {

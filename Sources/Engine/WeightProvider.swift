@@ -20,9 +20,10 @@ extension NetworkWeights: WeightProvider {
 struct SeededWeights: WeightProvider {
     let seed: UInt64
     let spec: NetworkSpec
+    let initialization: WeightInit
 
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        guard let t = NetworkWeights.seededTensor(name, seed: seed, spec: spec) else {
+        guard let t = NetworkWeights.seededTensor(name, seed: seed, spec: spec, initialization: initialization) else {
             throw EngineError("seed \(seed): no tensor '\(name)' in this network")
         }
         guard t.shape == shape else {

@@ -1,4 +1,5 @@
 import BitOpsCore
+import Dispatch
 
 /// The trained (or initialised) parameters of a network, by the names of the demo's PyTorch `state_dict`:
 ///
@@ -48,26 +49,33 @@ public struct NetworkWeights: Sendable {
         return out
     }
 
-    /// Deterministic weights from a seed: **PyTorch's default initialisation** of `Conv2d` and `Linear`
-    /// (`kaiming_uniform_(a=√5)`, i.e. U(−1/√fan_in, 1/√fan_in) for weights, and the same bound for the
-    /// linear bias), and BatchNorm at its initial state (γ = 1, β = 0, mean 0, var 1). `fan_in` is
-    /// (C_in/groups)·K·K; for a depthwise layer that is K·K.
+    /// Deterministic weights from a seed, identical on every machine and for every thread count, with
+    /// BatchNorm at its initial state (γ = 1, β = 0, mean 0, var 1). Two rules (`WeightInit`):
+    ///
+    /// - `heNormal` (default): He et al. 2015, `kaiming_normal_(mode="fan_in", nonlinearity="relu")`:
+    ///   every convolution weight ~ N(0, 2/fan_in), fan_in = (C_in/groups)·K·K (K·K for a depthwise layer), so
+    ///   activations keep their scale through the ReLU6 layers and activation quantization on [0, 6] sees
+    ///   realistic values; the classifier as torchvision's MobileNets: weight ~ N(0, 0.01²), bias 0.
+    /// - `pytorchDefault`: what an untrained `nn.Conv2d`/`nn.Linear` holds (the demo's untrained model):
+    ///   `kaiming_uniform_(a=√5)`, i.e. U(−1/√fan_in, 1/√fan_in), and the same bound for the linear bias.
+    ///   The signal then shrinks about 6× per convolution, so deep activations fall below one step of the
+    ///   [0, 6] activation grid.
     ///
     /// The numbers are BitSweep's own, not PyTorch's (a different generator): each tensor draws from its own
-    /// SplitMix64 stream seeded with `seed ⊕ FNV-1a(name)`, and a uniform float is the top 24 bits of a draw
-    /// times 2^−24, mapped to `bound·(2u − 1)`. Only integer arithmetic and exact float operations (plus one
-    /// correctly rounded square root) are involved, so the weights are identical on every machine and for every
-    /// thread count, and a tensor does not change when blocks are added after it.
-    public static func seeded(_ seed: UInt64, spec: NetworkSpec) -> NetworkWeights {
+    /// SplitMix64 stream seeded with `seed ⊕ FNV-1a(name)`. A uniform float is the top 24 bits of a draw ×
+    /// 2^−24; a normal is Box–Muller on two 53-bit uniforms with `log` and `cos` evaluated by BitSweep's own
+    /// series in Double (only +, −, ×, ÷ and √, so no dependence on the platform's libm). A tensor does not
+    /// change when blocks are added after it.
+    public static func seeded(_ seed: UInt64, spec: NetworkSpec, initialization: WeightInit = .heNormal) -> NetworkWeights {
         var tensors: [String: Tensor] = [:]
         for (name, _) in expectedShapes(spec) {
-            tensors[name] = seededTensor(name, seed: seed, spec: spec)
+            tensors[name] = seededTensor(name, seed: seed, spec: spec, initialization: initialization)
         }
-        return NetworkWeights(tensors: tensors, origin: "seed \(seed)")
+        return NetworkWeights(tensors: tensors, origin: "seed \(seed) (\(initialization.rawValue))")
     }
 
     /// One tensor of `seeded(seed, spec:)`, or nil when the network has no tensor of that name.
-    static func seededTensor(_ name: String, seed: UInt64, spec: NetworkSpec) -> Tensor? {
+    static func seededTensor(_ name: String, seed: UInt64, spec: NetworkSpec, initialization: WeightInit) -> Tensor? {
         let shapes = expectedShapes(spec)
         guard let shape = shapes.first(where: { $0.name == name })?.shape else { return nil }
         let count = shape.reduce(1, *)
@@ -79,10 +87,17 @@ public struct NetworkWeights: Sendable {
         let fanIn = name == "classifier.bias"
             ? shapes.first { $0.name == "classifier.weight" }!.shape[1]
             : shape.dropFirst().reduce(1, *)
-        let bound = 1 / Float(fanIn).squareRoot()
         var rng = SplitMix64(seed: seed ^ fnv1a(name))
         var data = [Float](repeating: 0, count: count)
-        for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
+        switch initialization {
+        case .pytorchDefault:
+            let bound = 1 / Float(fanIn).squareRoot()
+            for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
+        case .heNormal:
+            if name == "classifier.bias" { break }
+            let std = name == "classifier.weight" ? 0.01 : (2 / Double(fanIn)).squareRoot()
+            fillNormal(&data, std: std, stream: seed ^ fnv1a(name))
+        }
         return Tensor(shape: shape, data: data)
     }
 
@@ -119,10 +134,36 @@ public struct NetworkWeights: Sendable {
     }
 }
 
+/// Fills `data` with N(0, std²) values from the SplitMix64 stream `stream`: value j uses draw j, in Box–Muller
+/// pairs (values 2p and 2p+1 are the cosine and sine halves of draws 2p, 2p+1). The generator jumps ahead
+/// exactly, so fixed chunks are filled in parallel and the result never depends on the number of threads.
+func fillNormal(_ data: inout [Float], std: Double, stream: UInt64) {
+    let count = data.count
+    let chunk = 1 << 15   // even: pairs never straddle chunks
+    let chunks = (count + chunk - 1) / chunk
+    data.withUnsafeMutableBufferPointer { buffer in
+        let base = buffer.baseAddress!
+        let fill = { (c: Int) in
+            var rng = SplitMix64(seed: stream, skip: UInt64(c * chunk))
+            var j = c * chunk
+            let end = min(count, j + chunk)
+            while j < end {
+                let (z0, z1) = rng.nextNormalPair()
+                base[j] = Float(std * z0)
+                if j + 1 < end { base[j + 1] = Float(std * z1) }
+                j += 2
+            }
+        }
+        if chunks == 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: fill) }
+    }
+}
+
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny, well-mixed 64-bit generator.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
+    /// The generator after `skip` draws from `seed` (SplitMix64's state advances by a constant per draw).
+    public init(seed: UInt64, skip: UInt64) { state = seed &+ skip &* 0x9E37_79B9_7F4A_7C15 }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -134,6 +175,84 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * 0x1p-24
     }
+
+    /// Two independent standard normals: Box–Muller, `√(−2 ln u₁)·(cos 2πu₂, sin 2πu₂)` with u₁ ∈ (0, 1],
+    /// u₂ ∈ [0, 1) on 2^−53 grids, using `DeterministicMath`.
+    public mutating func nextNormalPair() -> (Double, Double) {
+        let u1 = (Double(next() >> 11) + 1) * 0x1p-53
+        let u2 = Double(next() >> 11) * 0x1p-53
+        let r = (-2 * DeterministicMath.log(u1)).squareRoot()
+        let (c, s) = DeterministicMath.cosSinTwoPi(u2)
+        return (r * c, r * s)
+    }
+}
+
+/// `log` and `cos` from +, −, ×, ÷ only, so that seeded weights do not depend on the platform's libm.
+/// Accurate to a few ulps of Double (far below Float resolution); not correctly rounded.
+public enum DeterministicMath {
+    static let ln2 = 0.693_147_180_559_945_309_417
+    static let sqrt2 = 1.414_213_562_373_095_048_80
+
+    /// Natural logarithm of a positive, finite x: x = m·2^e with m ∈ [√½, √2), ln m = 2·atanh((m−1)/(m+1)).
+    public static func log(_ x: Double) -> Double {
+        precondition(x > 0 && x.isFinite)
+        var e = Double(x.exponent)
+        var m = x.significand            // exact, in [1, 2)
+        if m > sqrt2 { m /= 2; e += 1 }
+        let s = (m - 1) / (m + 1)        // |s| ≤ 0.1716
+        let s2 = s * s
+        var term = s, sum = 0.0
+        var k = 1.0
+        while k < 28 {                   // |s|^28/28 < 1e-22
+            sum += term / k
+            term *= s2
+            k += 2
+        }
+        return e * ln2 + 2 * sum
+    }
+
+    /// (cos 2πv, sin 2πv) for v ∈ [0, 1): reduced to an angle in [0, π/4] by the symmetries of the circle,
+    /// then Taylor series (error below 1e-16 there).
+    public static func cosSinTwoPi(_ v: Double) -> (cos: Double, sin: Double) {
+        let t = v - v.rounded(.down)             // [0, 1)
+        let octant = Int(t * 8)                  // 0…7
+        var r = t * 8 - Double(octant)           // [0, 1) within the octant
+        let mirrored = octant % 2 == 1
+        if mirrored { r = 1 - r }                // angle measured from the nearer axis
+        let x = r * (Double.pi / 4)
+        let x2 = x * x
+        // Taylor series to x^20 / x^21: (π/4)^22/22! < 1e-23.
+        var c = 1.0, s = x, tc = 1.0, ts = x
+        var n = 1.0
+        while n < 20 {
+            tc *= -x2 / (n * (n + 1))
+            ts *= -x2 / ((n + 1) * (n + 2))
+            c += tc
+            s += ts
+            n += 2
+        }
+        // (a, b) = (cos, sin) of the angle from the octant's axis; map back to the full angle.
+        let (a, b) = (c, s)
+        switch octant {
+        case 0: return (a, b)            // θ = x
+        case 1: return (b, a)            // θ = π/2 − x
+        case 2: return (-b, a)           // θ = π/2 + x
+        case 3: return (-a, b)           // θ = π − x
+        case 4: return (-a, -b)          // θ = π + x
+        case 5: return (-b, -a)          // θ = 3π/2 − x
+        case 6: return (b, -a)           // θ = 3π/2 + x
+        default: return (a, -b)          // θ = 2π − x
+        }
+    }
+
+    /// cos(2π·v).
+    public static func cosTwoPi(_ v: Double) -> Double { cosSinTwoPi(v).cos }
+}
+
+/// How seeded weights are drawn (see `NetworkWeights.seeded`).
+public enum WeightInit: String, Codable, Sendable, CaseIterable {
+    case heNormal = "he-normal"
+    case pytorchDefault = "pytorch-default"
 }
 
 /// FNV-1a, 64-bit, of a string's UTF-8 bytes.
@@ -152,14 +271,24 @@ func fnv1a(_ s: String) -> UInt64 {
 /// `bn(conv_q(x))` in eval mode.
 public func foldBatchNorm(weight: [Float], outChannels: Int, gamma: [Float], beta: [Float], mean: [Float],
                           variance: [Float], epsilon: Float = NetworkWeights.batchNormEpsilon) -> (weight: [Float], bias: [Float]) {
+    var w = weight
+    let b = foldBatchNormInPlace(&w, outChannels: outChannels, gamma: gamma, beta: beta, mean: mean, variance: variance,
+                                 epsilon: epsilon)
+    return (w, b)
+}
+
+/// `foldBatchNorm`, scaling `weight` in place; returns the folded bias.
+public func foldBatchNormInPlace(_ weight: inout [Float], outChannels: Int, gamma: [Float], beta: [Float], mean: [Float],
+                                 variance: [Float], epsilon: Float = NetworkWeights.batchNormEpsilon) -> [Float] {
     precondition(weight.count % outChannels == 0)
     let per = weight.count / outChannels
-    var w = weight
     var b = [Float](repeating: 0, count: outChannels)
-    for o in 0..<outChannels {
-        let s = gamma[o] / (variance[o] + epsilon).squareRoot()
-        for j in 0..<per { w[o * per + j] = weight[o * per + j] * s }
-        b[o] = beta[o] - mean[o] * s
+    weight.withUnsafeMutableBufferPointer { w in
+        for o in 0..<outChannels {
+            let s = gamma[o] / (variance[o] + epsilon).squareRoot()
+            for j in 0..<per { w[o * per + j] *= s }
+            b[o] = beta[o] - mean[o] * s
+        }
     }
-    return (w, b)
+    return b
 }

@@ -28,6 +28,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Seed of the deterministic weight initialisation.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
+    var initialization: WeightInit = .heNormal
+
     @Option(help: "Weight quantization granularity: per-tensor or per-channel.")
     var granularity: QuantGranularity = .perTensor
 
@@ -63,10 +66,11 @@ struct Bench: ParsableCommand {
         let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
         if let saveWeights {
             guard case .seed(let s) = source else { throw InputError("--save-weights writes seeded weights; drop --weights") }
-            try NetworkWeights.seeded(s, spec: spec).write(safetensors: saveWeights)
+            try NetworkWeights.seeded(s, spec: spec, initialization: initialization).write(safetensors: saveWeights)
         }
         let net = try Network(spec: spec, inputSize: size, weights: source,
-                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false))
+                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false,
+                                                     initialization: initialization))
         var images: [Tensor]
         if let input {
             let file = try Safetensors.read(path: input)

@@ -28,6 +28,9 @@ struct Infer: ParsableCommand {
     @Option(help: "Seed of the deterministic weight initialisation.")
     var seed: UInt64 = 0
 
+    @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
+    var initialization: WeightInit = .heNormal
+
     @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
     var granularity: QuantGranularity = .perTensor
 
@@ -51,8 +54,10 @@ struct Infer: ParsableCommand {
         guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
         let inputs = try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() }
         let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
+        let label = weights ?? "seed \(seed) (\(initialization.rawValue))"
         let net = try Network(spec: spec, inputSize: size, weights: source,
-                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize))
+                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
+                                                     initialization: initialization))
         var outputs: [ImageOutput] = []
         var timings = RunTimings()
         for start in stride(from: 0, to: inputs.count, by: batchSize) {
@@ -65,18 +70,18 @@ struct Infer: ParsableCommand {
         switch format {
         case .json:
             let doc = InferJSON(
-                network: spec, size: size, weights: source.description, granularity: granularity.rawValue,
+                network: spec, size: size, weights: label, granularity: granularity.rawValue,
                 threads: threads, batch: batchSize, buildSeconds: net.buildSeconds, timings: timings,
                 images: zip(images, outputs).map { InferJSON.Image(file: $0, logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity) })
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(doc), as: UTF8.self))
         case .table:
-            print(table(spec: spec, size: size, source: source, net: net, outputs: outputs, timings: timings), terminator: "")
+            print(table(spec: spec, size: size, source: label, net: net, outputs: outputs, timings: timings), terminator: "")
         }
     }
 
-    func table(spec: NetworkSpec, size: Int, source: WeightSource, net: Network, outputs: [ImageOutput],
+    func table(spec: NetworkSpec, size: Int, source: String, net: Network, outputs: [ImageOutput],
                timings: RunTimings) -> String {
         var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\n"
@@ -111,6 +116,7 @@ struct Infer: ParsableCommand {
 }
 
 extension QuantGranularity: ExpressibleByArgument {}
+extension WeightInit: ExpressibleByArgument {}
 
 /// The JSON of `infer --format json`.
 struct InferJSON: Encodable {

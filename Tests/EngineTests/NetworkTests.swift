@@ -107,19 +107,65 @@ extension NetworkTests {
             #expect(alone == results.last![1])
         }
         for r in results.dropFirst() { #expect(r == results[0]) }
+        // A network built for batches of one gives the same numbers too.
+        let single = try Network(spec: spec, inputSize: size, weights: .seed(9), options: EngineOptions(batchSize: 1))
+        for (i, img) in images.enumerated() { #expect(try single.run([img]).images[0] == results[0][i], "image \(i)") }
     }
 
     @Test func seededWeightsAreStableAndIndependentOfLaterBlocks() {
         let a = NetworkWeights.seeded(7, spec: try! Preset.seed.network(PresetOptions(blocks: 2)))
         let b = NetworkWeights.seeded(7, spec: try! Preset.seed.network(PresetOptions(blocks: 3)))
         #expect(a.tensors["blocks.1.pointwise.weight"] == b.tensors["blocks.1.pointwise.weight"])
-        let dw = a.tensors["blocks.0.depthwise.weight"]!.data
-        #expect(dw.allSatisfy { abs($0) <= 1.0 / 3.0 })      // bound 1/√(1·3·3)
-        #expect(dw.contains { $0 > 0.2 } && dw.contains { $0 < -0.2 })
-        // A golden value: guards the generator and the mapping against accidental change.
+        #expect(a.tensors["blocks.0.bn1.running_var"]!.data.allSatisfy { $0 == 1 })
+        // A golden value: guards the generator against accidental change.
         var rng = SplitMix64(seed: 0)
         #expect(rng.next() == 0xE220_A839_7B1D_CDAF)
-        #expect(a.tensors["blocks.0.bn1.running_var"]!.data.allSatisfy { $0 == 1 })
+    }
+
+    /// PyTorch's default: U(−1/√fan_in, 1/√fan_in); fan_in of a 3×3 depthwise layer is 9.
+    @Test func pytorchDefaultInitBounds() {
+        let spec = try! Preset.seed.network(PresetOptions(blocks: 2))
+        let w = NetworkWeights.seeded(7, spec: spec, initialization: .pytorchDefault)
+        let dw = w.tensors["blocks.1.depthwise.weight"]!.data     // 32 channels × 9
+        #expect(dw.allSatisfy { abs($0) <= 1.0 / 3.0 })
+        #expect(dw.contains { $0 > 0.3 } && dw.contains { $0 < -0.3 })
+        let bias = w.tensors["classifier.bias"]!.data
+        #expect(bias.allSatisfy { abs($0) <= 1 / Float(64).squareRoot() } && bias.contains { $0 != 0 })
+    }
+
+    /// He-normal: N(0, 2/fan_in) for convolutions; the classifier N(0, 0.01²) with a zero bias.
+    @Test func heNormalInitMoments() {
+        let spec = try! Preset.seed.network(PresetOptions(blocks: 3))
+        let w = NetworkWeights.seeded(3, spec: spec, initialization: .heNormal)
+        func moments(_ x: [Float]) -> (mean: Double, std: Double) {
+            let m = x.reduce(0.0) { $0 + Double($1) } / Double(x.count)
+            let v = x.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / Double(x.count)
+            return (m, v.squareRoot())
+        }
+        let pw = moments(w.tensors["blocks.2.pointwise.weight"]!.data)     // 128 × 64: fan_in 64
+        #expect(abs(pw.mean) < 0.01 && abs(pw.std - (2.0 / 64).squareRoot()) < 0.01 * (2.0 / 64).squareRoot() * 5)
+        let dw = moments(w.tensors["blocks.2.depthwise.weight"]!.data)     // 64 × 9: fan_in 9
+        #expect(abs(dw.std - (2.0 / 9).squareRoot()) < 0.06)
+        #expect(abs(moments(w.tensors["classifier.weight"]!.data).std - 0.01) < 0.002)
+        #expect(w.tensors["classifier.bias"]!.data.allSatisfy { $0 == 0 })
+        // Chunks are filled in parallel from an exactly skipped-ahead stream: the same as one sequential pass.
+        var big = [Float](repeating: 0, count: 100_001)
+        fillNormal(&big, std: 1, stream: 42)
+        var rng = SplitMix64(seed: 42)
+        for j in stride(from: 0, to: 100_000, by: 2) {
+            let (z0, z1) = rng.nextNormalPair()
+            if big[j] != Float(z0) || big[j + 1] != Float(z1) { Issue.record("value \(j) differs"); break }
+        }
+    }
+
+    @Test func deterministicMathMatchesLibm() {
+        for x in [1e-300, 1e-16, 0.001, 0.3, 0.5, 0.7071, 0.7072, 0.99999, 1.0] {
+            #expect(abs(DeterministicMath.log(x) - log(x)) <= 1e-14 * max(1, abs(log(x))), "log \(x)")
+        }
+        for v in stride(from: 0.0, to: 1.0, by: 0.0371) + [0, 0.125, 0.25, 0.5, 0.75, 0.999999] {
+            let (c, s) = DeterministicMath.cosSinTwoPi(v)
+            #expect(abs(c - cos(2 * Double.pi * v)) < 1e-14 && abs(s - sin(2 * Double.pi * v)) < 1e-14, "2π·\(v)")
+        }
     }
 
     @Test func badRunsAreErrorsNotCrashes() throws {
