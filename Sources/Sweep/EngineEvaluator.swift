@@ -9,9 +9,9 @@ import Results
 /// then run on the images in batches. Infinite SQNRs (exact) become nil in `ImageResult`; −∞ (a twin whose
 /// logits are all zero) is written as −`FidelitySummary.exactSQNR` so that JSON can hold it.
 public struct EngineEvaluator: CaseEvaluator {
-    /// Bump whenever the engine's numbers may change; it is part of every cache key.
-    /// (The engine exposes no version of its own yet; see the report of issue 4.)
-    public static let engineVersion = "engine-1"
+    /// Part of every cache key: a new oneDNN, or a bump of the number here when the engine's numerics change,
+    /// makes every cached case stale. (The Engine module has no version of its own; only oneDNN's.)
+    public static let engineVersion = "bitsweep-engine-1 oneDNN-\(Engine.oneDNNVersion)"
 
     public init() {}
 

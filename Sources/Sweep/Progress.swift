@@ -29,6 +29,7 @@ final class ProgressReporter: @unchecked Sendable {
     private var computedCases = 0
     private var ticker: Thread?
     private var stopped = false
+    private var lastDraw = Date.distantPast
 
     init(style: ProgressStyle) { self.style = style.resolved }
 
@@ -67,7 +68,7 @@ final class ProgressReporter: @unchecked Sendable {
         done += 1
         computedCases += 1
         imagesRun += images
-        let line = "[\(done)/\(total)] \(r.config.label): " + (r.error.map { "error: \($0)" } ?? "\(images) images"
+        let line = "[\(done)/\(total)] \(r.config.label): " + (r.error.map { "error: \($0)" } ?? "\(r.images.count) images"
             + (r.timings.map { String(format: ", %.2f ms/image", $0.msPerImage) } ?? "")
             + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
         lock.unlock()
@@ -80,7 +81,9 @@ final class ProgressReporter: @unchecked Sendable {
 
     private func redraw() {
         lock.lock(); defer { lock.unlock() }
-        guard !stopped else { return }
+        // At most ten redraws a second; the ticker shows the time passing in between.
+        guard !stopped, Date().timeIntervalSince(lastDraw) >= 0.1 else { return }
+        lastDraw = Date()
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(imagesRun) / elapsed : 0
         let remaining = total - done

@@ -157,7 +157,9 @@ public enum SweepRunner {
         for s in skipped { progress.note("skipped \(s.file): \(s.reason)") }
 
         let state = RunState(groups: groups)
-        let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator)
+        var groupsPerSize: [Int: Int] = [:]
+        for g in groups { groupsPerSize[g[0].job.size, default: 0] += 1 }
+        let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator, uses: groupsPerSize)
         let files = readable.map(\.file)
         progress.begin(total: cases.count, cached: reused)
 
@@ -166,7 +168,8 @@ public enum SweepRunner {
             while let group = state.next() {
                 if options.delayPerEvaluationMs > 0 { Thread.sleep(forTimeInterval: Double(options.delayPerEvaluationMs) / 1000) }
                 let results = evaluate(group, files: files, prepared: prepared, evaluator: evaluator, threads: threads)
-                for r in results {
+                prepared.release(size: group[0].job.size)
+                for (k, r) in results.enumerated() {
                     do {
                         try cache.store(r, key: caseKeys[r.id]!)
                     } catch {
@@ -174,7 +177,8 @@ public enum SweepRunner {
                         return
                     }
                     state.finish(r)
-                    progress.caseFinished(r, images: r.images.count)
+                    // Cases of one group shared one engine run: its images count once.
+                    progress.caseFinished(r, images: k == 0 ? r.images.count : 0)
                 }
             }
         }
@@ -294,16 +298,27 @@ final class RunState: @unchecked Sendable {
     var failure: String? { lock.lock(); defer { lock.unlock() }; return failed }
 }
 
-/// Images resized once per size, shared by every case of that size.
+/// Images resized once per size, shared by every case of that size, and dropped when the last case of that
+/// size is done (so that memory holds the images of the sizes in flight only).
 final class PreparedImages<E: CaseEvaluator>: @unchecked Sendable {
     private let lock = NSLock()
     private let decoded: [E.Decoded]
     private let evaluator: E
     private var bySize: [Int: Result<[E.Prepared], SweepError>] = [:]
+    private var uses: [Int: Int]
 
-    init(_ decoded: [E.Decoded], evaluator: E) {
+    /// `uses`: how many evaluations will ask for each size.
+    init(_ decoded: [E.Decoded], evaluator: E, uses: [Int: Int]) {
         self.decoded = decoded
         self.evaluator = evaluator
+        self.uses = uses
+    }
+
+    /// One evaluation of `size` is done with its images.
+    func release(size: Int) {
+        lock.lock(); defer { lock.unlock() }
+        uses[size, default: 1] -= 1
+        if uses[size]! <= 0 { bySize[size] = nil }
     }
 
     func images(size: Int) throws -> [E.Prepared] {

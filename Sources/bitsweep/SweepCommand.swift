@@ -36,7 +36,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run only shard i of n (numbered from 0), e.g. 0/4.", valueName: "i/n"))
     var shard: String?
 
-    @Flag(help: "Reuse finished cases of the output folder (default) or forget them first.")
+    @Flag
     var cacheMode: CacheMode = .resume
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one spec key, value parsed as YAML: sizes=[32,64], network.preset=mobilenet-v1. Repeatable.", valueName: "key=value"))
@@ -50,12 +50,21 @@ struct SweepCommand: ParsableCommand {
 
     enum CacheMode: String, EnumerableFlag {
         case resume, fresh
+        static func help(for value: CacheMode) -> ArgumentHelp? {
+            switch value {
+            case .resume: return "Reuse the finished cases of the output folder (default)."
+            case .fresh: return "Forget the output folder's finished cases and compute every case."
+            }
+        }
+    }
+
+    func validate() throws {
+        if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") } }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
     }
 
     func run() throws {
-        let parsedShard: Shard?
-        do { parsedShard = try shard.map { try Shard(parsing: $0) } } catch { throw ValidationError("\(error)") }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
+        let parsedShard = try shard.map { try Shard(parsing: $0) }
         do {
             let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
             let plan = try SweepPlan.expand(spec)

@@ -263,3 +263,13 @@ import Testing
         #expect(path == "m.yaml")
     }
 }
+
+@Suite struct ShardParsingTests {
+    @Test func shardsAreNumberedFromZero() throws {
+        #expect(try Shard(parsing: "0/4") == Shard(index: 0, count: 4))
+        #expect(try Shard(parsing: "3/4") == Shard(index: 3, count: 4))
+        for bad in ["4/4", "-1/4", "1/0", "1-4", "a/b", "1/2/3", ""] {
+            #expect(throws: SweepError.self, "\(bad)") { try Shard(parsing: bad) }
+        }
+    }
+}
