@@ -549,6 +549,7 @@ public struct CellExecutor {
         let rowsKey = cell.options["rows"] ?? "blocks"
         let value = HeatmapValue(rawValue: cell.options["value"] ?? "bitops") ?? .bitops
         var out: [Block] = []
+        var noValues = false
         for facet in facets(cases, excluding: [rowsKey, "precision"]) {
             let cols = precisionOrder(facet.cases)
             let rowValues = Array(Set(facet.cases.map { rowsKey == "size" ? $0.config.size : $0.config.blocks })).sorted()
@@ -560,7 +561,7 @@ public struct CellExecutor {
                         .flatMap { heatValue($0, value) }
                 })
             }
-            if grid.allSatisfy({ $0.allSatisfy { $0 == nil } }) { continue }
+            if grid.allSatisfy({ $0.allSatisfy { $0 == nil } }) { noValues = true; continue }
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
             let what = heatTitle(value)
             let title = cell.options["title"] ?? "\(what.name) by \(rowsKey == "size" ? "image size" : "block count") and precision\(suffix)"
@@ -572,7 +573,10 @@ public struct CellExecutor {
                                       caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell, items: cols.count))))
         }
-        if out.isEmpty { out.append(.paragraph([.emphasis("These cases do not span two axes — no heatmap.")])) }
+        if out.isEmpty {
+            out.append(.paragraph([.emphasis(noValues ? "No case has \(heatTitle(value).name.lowercased()) figures — no heatmap."
+                                             : "These cases do not span two axes — no heatmap.")]))
+        }
         return out
     }
 

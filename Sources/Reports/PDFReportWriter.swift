@@ -237,7 +237,8 @@ final class PDFTypesetter {
             break
         case let .details(summary, inner, true):
             ensure(20 + inner.prefix(2).reduce(0) { $0 + estimate($1) })
-            paragraph([Run(text: "▸ " + summary, style: .bold)], size: 8.5, after: 3)
+            y += 4
+            paragraph([Run(text: "▸ " + summary, style: .bold)], size: 9.5, after: 2)
             try blocks(inner)
         }
     }

@@ -81,6 +81,23 @@ import Testing
         #expect(md.components(separatedBy: "<details>").count - 1 == 2 * set.cases.count)
     }
 
+    /// A sweep that ran no image (counts only): fidelity cells say "not run" and the fidelity charts say why
+    /// they are missing instead of failing.
+    @Test func costOnlyResultsGiveAReportWithoutFidelity() throws {
+        var set = try Fixture.results()
+        for i in set.cases.indices { set.cases[i].images = []; set.cases[i].fidelity = nil; set.cases[i].timings = nil }
+        set.cases[2].error = "out of memory"
+        let ex = CellExecutor(results: set, run: nil, resultsDirLabel: "r", templateLabel: "t", reportCommand: ["bitsweep"])
+        let md = MarkdownWriter().markdown(try ex.execute(Template.defaultTemplate()))
+        let row = try #require(md.components(separatedBy: "\n").first { $0.replacingOccurrences(of: " ", with: "").hasPrefix("|0|") })
+        #expect(row.hasSuffix("—               |") || row.replacingOccurrences(of: " ", with: "").hasSuffix("|—|—|—|—|"))
+        #expect(md.contains("*No case has fidelity figures — no cost-quality chart.*"))
+        #expect(md.contains("*No case has mean logit sqnr figures — no heatmap.*"))
+        #expect(md.contains("*No image ran in these cases.*"))
+        #expect(md.contains("|   2 | c7ccb4b6 | seed n=3 s=32 w=8 a=32 | out of memory |"))
+        #expect(md.contains("**This case failed:** out of memory"))
+    }
+
     @Test func missingResultsFolderIsAnErrorAndWritesNothing() throws {
         let dir = NSTemporaryDirectory() + "bsr-none-\(UUID().uuidString)"
         #expect(throws: ResultsStore.LoadError.self) { try ReportGenerator.generate(resultsDir: dir) }
