@@ -83,16 +83,23 @@ extension Comparison {
             o += "\n## Changed cases\n"
             for d in detailed { o += "\n" + d.markdown(options) }
         }
-        let timed = changed.filter(\.timeBeyondThreshold)
+        let timed = timingChangesLargestFirst
         if !timed.isEmpty {
             o += "\n## Timing changes beyond ±\(formatPercent(options.timeThreshold))\n\n"
-            o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported.\n\n"
-                                    : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail).\n\n"
-            o += markdownTable(["case", "baseline", "current", "change", ""], timed.map { d in
+            o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported. " : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail). "
+            o += "Largest relative changes first.\n\n"
+            let rows = timed.map { d -> [String] in
                 let t = d.timing!
                 return [md(d.label), msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative),
                         t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
-            }, right: [1, 2, 3])
+            }
+            let header = ["case", "baseline", "current", "change", ""]
+            o += markdownTable(header, Array(rows.prefix(10)), right: [1, 2, 3])
+            if rows.count > 10 {
+                o += "\n<details><summary>\(rows.count - 10) more timing changes</summary>\n\n"
+                o += markdownTable(header, Array(rows.dropFirst(10)), right: [1, 2, 3])
+                o += "\n</details>\n"
+            }
         }
         return o
     }
@@ -104,8 +111,17 @@ extension Comparison {
         }, right: [2, 3, 4, 5])
     }
 
-    /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case.
-    public func table() -> String {
+    /// Cases whose timing moved beyond the threshold, the largest relative change first (grid order on ties).
+    var timingChangesLargestFirst: [CaseDiff] {
+        changed.enumerated().filter { $0.element.timeBeyondThreshold }.sorted { a, b in
+            let x = abs(a.element.timing!.relative), y = abs(b.element.timing!.relative)
+            return x != y ? x > y : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case, then
+    /// the largest `maxTimingRows` timing changes.
+    public func table(maxTimingRows: Int = 12) -> String {
         var o = "baseline: \(sideText(baselineName, baselinePath))\ncurrent:  \(sideText(currentName, currentPath))\n\n"
         o += textTable(["", "cases"], summaryRows, right: [1])
         for p in provenance { o += "provenance \(p.field): \(p.baseline) → \(p.current)\n" }
@@ -125,13 +141,16 @@ extension Comparison {
             if !d.images.isEmpty { o += "  \(d.images.count) image\(d.images.count == 1 ? "" : "s") moved\n" }
             if let e = d.error { o += "  error: \(e.baseline) → \(e.current)\n" }
         }
-        let timed = changed.filter(\.timeBeyondThreshold)
+        let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\ntime per image (median) beyond ±\(formatPercent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"):\n"
-            o += textTable(["case", "baseline", "current", "change"], timed.map { d in
+            o += "\ntime per image (median) beyond ±\(formatPercent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
+            o += textTable(["case", "baseline", "current", "change"], timed.prefix(maxTimingRows).map { d in
                 let t = d.timing!
                 return [d.label, msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative)]
             }, right: [1, 2, 3])
+            if timed.count > maxTimingRows {
+                o += "… and \(timed.count - maxTimingRows) more timing changes (all in comparison.md and the JSON)\n"
+            }
         }
         o += "\n" + verdictLine + "\n"
         return o

@@ -48,6 +48,7 @@ struct Budget: ParsableCommand {
             throw cli.inputError(error)
         }
         print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
+        fflush(stdout)
         if !output.written.isEmpty {
             FileHandle.standardError.write(Data("wrote \(output.written.count) files to \(out ?? "")\n".utf8))
         }
