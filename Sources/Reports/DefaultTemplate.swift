@@ -106,7 +106,8 @@ chart: storage
 ## Layer by layer
 
 For each case: BitOps per block split into depthwise and pointwise convolutions, each block's share of the
-total, and every layer in full (folded). The chart stacks depthwise and pointwise BitOps per block.
+total, then every layer (folded when the list is long). The charts stack depthwise and pointwise BitOps
+per block.
 
 ```bitsweep
 table: layers
