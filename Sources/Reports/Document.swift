@@ -12,7 +12,8 @@ public struct ReportDocument: Sendable {
     public var cells: [ReportCell]
     /// Figures in order of appearance; file names are unique within a report.
     public var figures: [Figure] { cells.flatMap { $0.blocks.flatMap(\.figures) } }
-    /// Tables of the summary and the per-case breakdowns, for `tables.tex`.
+    /// What the report was made from (the parameters cell, the notebook's `parameters` cell, the PDF's title
+    /// page).
     public var parameters: Parameters
 }
 
