@@ -201,6 +201,8 @@ public struct SweepSpec: Sendable {
     public var classes: Int?
     /// Weight-initialisation seed (ignored when `weights` is set).
     public var seed: Int
+    /// How seeded weights are drawn: `he-normal` (default) or `pytorch-default`.
+    public var initialization: String
     /// A safetensors file with the weights, as written (relative to the spec file's folder).
     public var weights: Located<String>?
     /// `per-tensor` or `per-channel`.
@@ -245,6 +247,7 @@ public struct SweepSpec: Sendable {
         net.append(("input_bits", .int(inputBits)))
         net.append(("classes", classes.map { .int($0) } ?? .null))
         net.append(("seed", .int(seed)))
+        net.append(("init", .string(initialization)))
         net.append(("weights", weights.map { .string($0.value) } ?? .null))
         net.append(("quantization", .string(quantization)))
         let top: [(String, PlainValue)] = [
@@ -277,7 +280,9 @@ public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
                                  "conventions", "exclude", "include", "batch"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
-                                     "classes", "seed", "weights", "quantization"]
+                                     "classes", "seed", "init", "weights", "quantization"]
+    /// Seeded weight initialisations (the engine's `WeightInit`); the first is the default.
+    public static let initializations = ["he-normal", "pytorch-default"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
     static let quantizations = ["per-tensor", "per-channel"]
 
@@ -444,6 +449,12 @@ public enum SweepSpecReader {
         let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? 8
         let classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
         let seed = networkNodes["seed"]?.int("network seed", in: 0...Int(Int32.max), expected: "an integer 0–\(Int32.max)") ?? 0
+        var initialization = initializations[0]
+        if let n = networkNodes["init"], let t = n.string("network init") {
+            if initializations.contains(t) { initialization = t } else {
+                n.diagnostics.error("network init '\(t)' is unknown; expected one of \(initializations.joined(separator: ", "))", at: n)
+            }
+        }
         var weights: Located<String>?
         if let n = networkNodes["weights"], let t = n.string("network weights") {
             let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
@@ -500,7 +511,7 @@ public enum SweepSpecReader {
         if !issues.isEmpty { throw ConfigError(issues) }
         return SweepSpec(file: file, name: name, images: images, network: family, width: width, stemBits: stemBits,
                          classifierBits: classifierBits, inputBits: inputBits, classes: classes, seed: seed,
-                         weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
+                         initialization: initialization, weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
                          precisions: precisions, actBits: actBits, conventions: conventions, exclude: exclude,
                          include: include, batch: batch, overrides: overrideTexts)
     }

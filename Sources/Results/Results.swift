@@ -33,7 +33,8 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     public var convention: BitOpsConvention
     /// `per-tensor` (default) or `per-channel`.
     public var quantization: String
-    /// Where the weights come from: `seed:N` or `safetensors:<sha256>`.
+    /// Where the weights come from: `seed:N` (He-normal from seed N, the engine's default),
+    /// `seed:N/pytorch-default`, or `safetensors:<sha256>`.
     public var weights: String
 
     public init(family: String, size: Int, blocks: Int, precision: String, actPrecision: String, bits: [Int],

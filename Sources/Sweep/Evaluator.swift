@@ -40,14 +40,16 @@ public struct EvaluationJob: Hashable, Sendable {
     public var threads: Int
 
     public enum Weights: Hashable, Sendable {
-        case seed(Int)
+        /// Drawn from a seed with an initialisation (`he-normal`, the engine's default, or `pytorch-default`).
+        case seed(Int, initialization: String)
         /// A safetensors file: its path and its SHA-256 (the path may differ between machines; the digest not).
         case safetensors(path: String, sha256: String)
 
-        /// How `CaseConfig.weights` spells it: `seed:N` or `safetensors:<sha256>`.
+        /// How `CaseConfig.weights` spells it: `seed:N` (he-normal), `seed:N/pytorch-default`, or
+        /// `safetensors:<sha256>`.
         public var label: String {
             switch self {
-            case .seed(let s): return "seed:\(s)"
+            case .seed(let s, let i): return i == "he-normal" ? "seed:\(s)" : "seed:\(s)/\(i)"
             case .safetensors(_, let d): return "safetensors:\(d)"
             }
         }

@@ -46,7 +46,7 @@ public struct SweepPlan: Sendable {
             }
             weights = .safetensors(path: path, sha256: digest)
         } else {
-            weights = .seed(spec.seed)
+            weights = .seed(spec.seed, initialization: spec.initialization)
         }
 
         struct Point {

@@ -82,6 +82,31 @@ import Testing
         #expect(wa.images == w8case.images)
     }
 
+    @Test func theEngineVersionFingerprintsItsNumerics() throws {
+        let v = EngineEvaluator.engineVersion
+        #expect(v.contains("oneDNN "))
+        #expect(v.contains("numerics "))
+        #expect(!v.contains("unavailable"), "\(v)")
+        // The probe is deterministic: computing it again gives the same fingerprint.
+        #expect(v.hasSuffix(try EngineEvaluator.probeFingerprint()))
+    }
+
+    @Test func theInitialisationIsPassedToTheEngine() throws {
+        let d = TempDir()
+        let images = try imagesWithBrokenFiles(d)
+        let base = "images: \(images)\nsizes: [8]\nblocks: [2]\nprecisions: [4]\n"
+        var logits: [[Double]] = []
+        for (i, extra) in ["", "network: {init: pytorch-default}\n", "network: {init: he-normal}\n"].enumerated() {
+            let plan = try SweepPlan.expand(try spec(base + extra, dir: d))
+            let r = try SweepRunner.run(plan, options: SweepOptions(
+                outputDirectory: d.sub("o\(i)"), jobs: 1, progress: .quiet, commandLine: ["test"], cores: 1),
+                evaluator: EngineEvaluator())
+            logits.append(r.results.cases[0].images[0].logits)
+        }
+        #expect(logits[0] != logits[1])
+        #expect(logits[0] == logits[2])
+    }
+
     @Test func realEngineResultsDoNotDependOnJobsOrThreads() throws {
         let d = TempDir()
         let images = try imagesWithBrokenFiles(d)

@@ -131,6 +131,11 @@ import Testing
         for c in b.cases { #expect(idsA["\(c.config.size) \(c.config.precision)"] == c.id) }
         let seeded = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8]\nnetwork: {seed: 1}\n", dir: d))
         #expect(seeded.cases[0].id != idsA["32 8"])
+        #expect(seeded.cases[0].config.weights == "seed:1")
+        let torch = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8]\nnetwork: {init: pytorch-default}\n", dir: d))
+        #expect(torch.cases[0].id != idsA["32 8"])
+        #expect(torch.cases[0].config.weights == "seed:0/pytorch-default")
+        #expect(a.cases[0].config.weights == "seed:0")
     }
 
     @Test func shardsPartitionTheGridAndKeepGroupsTogether() throws {
@@ -231,6 +236,7 @@ import Testing
         #expect(has(issues("exclude:\n  - {}\n"), line: 2, "is empty"))
         #expect(has(issues("exclude:\n  - {sise: 16}\n"), line: 2, "unknown key 'sise' (did you mean 'size'?)"))
         #expect(has(issues("network: {quantization: per-row}\n"), line: 1, "quantization 'per-row' is unknown"))
+        #expect(has(issues("network:\n  init: xavier\n"), line: 2, "init 'xavier' is unknown"))
         #expect(has(issues("network: {weights: missing.safetensors}\n"), line: 1, "does not exist"))
     }
 
