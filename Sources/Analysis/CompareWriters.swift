@@ -81,7 +81,12 @@ extension Comparison {
         let detailed = changed.filter { $0.countsChanged || $0.fidelityChanged || $0.errorChanged }
         if !detailed.isEmpty {
             o += "\n## Changed cases\n"
-            for d in detailed { o += "\n" + d.markdown(options) }
+            for d in detailed.prefix(20) { o += "\n" + d.markdown(options) }
+            if detailed.count > 20 {
+                o += "\n<details><summary>\(detailed.count - 20) more changed cases</summary>\n"
+                for d in detailed.dropFirst(20) { o += "\n" + d.markdown(options) }
+                o += "\n</details>\n"
+            }
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
@@ -119,16 +124,17 @@ extension Comparison {
         }.map(\.element)
     }
 
-    /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case, then
-    /// the largest `maxTimingRows` timing changes.
-    public func table(maxTimingRows: Int = 12) -> String {
+    /// The plain-text form printed on a terminal: verdict, summary, then one block per changed case (the
+    /// first `maxCases`), then the largest `maxTimingRows` timing changes.
+    public func table(maxCases: Int = 20, maxTimingRows: Int = 12) -> String {
         var o = "baseline: \(sideText(baselineName, baselinePath))\ncurrent:  \(sideText(currentName, currentPath))\n\n"
         o += textTable(["", "cases"], summaryRows, right: [1])
         for p in provenance { o += "provenance \(p.field): \(p.baseline) → \(p.current)\n" }
         for s in baselineOnly { o += "removed: \(s.label)\n" }
         for s in currentOnly { o += "added:   \(s.label)\n" }
         for s in skippedImages { o += "skipped image \(s.field): \(s.baseline) → \(s.current)\n" }
-        for d in changed where d.countsChanged || d.fidelityChanged || d.errorChanged {
+        let detailed = changed.filter { $0.countsChanged || $0.fidelityChanged || $0.errorChanged }
+        for d in detailed.prefix(maxCases) {
             o += "\n\(d.label)  [\(d.isRegression(options) ? "regression" : "reported")]\n"
             for f in d.config { o += "  \(f.field): \(f.baseline) → \(f.current)\n" }
             for f in d.totals { o += "  total \(f.field): \(grouped(Int(f.baseline) ?? 0)) → \(grouped(Int(f.current) ?? 0)) (\(signedGrouped(f.delta ?? 0)))\n" }
@@ -140,6 +146,9 @@ extension Comparison {
             for f in d.fidelity { o += "  \(f.text)\n" }
             if !d.images.isEmpty { o += "  \(d.images.count) image\(d.images.count == 1 ? "" : "s") moved\n" }
             if let e = d.error { o += "  error: \(e.baseline) → \(e.current)\n" }
+        }
+        if detailed.count > maxCases {
+            o += "\n… and \(detailed.count - maxCases) more changed cases (all in comparison.md and the JSON)\n"
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
