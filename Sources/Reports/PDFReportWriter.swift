@@ -17,13 +17,21 @@ public struct PDFReportWriter: ReportWriter {
     public init() {}
     public var format: ReportFormat { .pdf }
 
+    /// Typesets the report twice: the first pass finds the page of each section, the second prints the
+    /// contents (on the title page, so page numbers do not move) with those pages.
     public func render(_ document: ReportDocument, figures: RenderedFigures) throws -> [String: Data] {
+        let first = try typeset(document, contents: nil)
+        let second = try typeset(document, contents: first.contents)
+        return [format.fileName: second.data]
+    }
+
+    func typeset(_ document: ReportDocument, contents: [PDFTypesetter.Entry]?) throws -> (data: Data, contents: [PDFTypesetter.Entry]) {
         let dir = NSTemporaryDirectory() + "bitsweep-pdf-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/report.pdf"
         let pdf = try PDFDocument(path: path, pageSize: .a4, title: document.title, subject: "BitSweep report")
         let typesetter = PDFTypesetter(pdf: pdf, footer: document.title)
-        try typesetter.titlePage(document)
+        try typesetter.titlePage(document, contents: contents)
         for (ci, cell) in document.cells.enumerated() {
             switch cell.kind {
             case let .prose(text):
@@ -38,7 +46,7 @@ public struct PDFReportWriter: ReportWriter {
         typesetter.finishPage()
         try pdf.finish()
         guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("\(path): the PDF was not written") }
-        return [format.fileName: data]
+        return (data, typesetter.sections)
     }
 }
 
@@ -51,8 +59,13 @@ struct Run {
 
 /// Lays the report out page by page on a `PDFDocument`.
 final class PDFTypesetter {
+    /// A contents line: a section heading and its page.
+    struct Entry { var title: String; var page: Int }
+
     let pdf: PDFDocument
     let footer: String
+    /// Level-1 and level-2 headings as typeset, with their pages.
+    var sections: [Entry] = []
     let page: Size
     let left = 56.0, right = 56.0, top = 56.0, bottom = 62.0
     var y: Double
@@ -116,7 +129,7 @@ final class PDFTypesetter {
 
     // MARK: Title page
 
-    func titlePage(_ doc: ReportDocument) throws {
+    func titlePage(_ doc: ReportDocument, contents: [Entry]?) throws {
         let p = doc.parameters
         y = 200
         pdf.drawText("BitSweep report", at: Point(left, y), font: Font(size: 26, bold: true), color: ink)
@@ -148,6 +161,31 @@ final class PDFTypesetter {
         for l in hardWrap(p.reportCommand, font: mono, width: width) {
             pdf.drawText(l, at: Point(left, y), font: mono, color: ink)
             y += 11
+        }
+        if let contents, !contents.isEmpty {
+            y += 18
+            pdf.drawText("Contents", at: Point(left, y), font: Font(size: 11, bold: true), color: ink)
+            y += 16
+            let f = Font(size: 9.5)
+            let room = Int((page.height - 110 - y) / 13.5)
+            let shown = contents.count <= room ? contents : Array(contents.prefix(max(room - 1, 0)))
+            for e in shown {
+                let num = "\(e.page)"
+                let nw = pdf.textWidth(num, font: f)
+                let title = clip(Escape.oneLine(e.title), font: f, width: width - 60)
+                pdf.drawText(title, at: Point(left, y), font: f, color: ink)
+                // Dot leaders between the title and the page number.
+                let start = left + pdf.textWidth(title, font: f) + 6, end = page.width - right - nw - 6
+                if end > start {
+                    let dot = pdf.textWidth(". ", font: f)
+                    pdf.drawText(String(repeating: ". ", count: max(0, Int((end - start) / dot))), at: Point(start, y), font: f, color: Color.grey(0.6))
+                }
+                pdf.drawText(num, at: Point(page.width - right - nw, y), font: f, color: ink)
+                y += 13.5
+            }
+            if shown.count < contents.count {
+                pdf.drawText("… and \(contents.count - shown.count) more sections", at: Point(left, y), font: Font(size: 9, italic: true), color: grey)
+            }
         }
         y = page.height - 90
         for l in pdf.wrap("Charts are vector graphics; counts are exact integers from results.json. The same report is written as report.md, report.ipynb and tables.tex.", font: small, width: width) {
@@ -250,6 +288,7 @@ final class PDFTypesetter {
         if y > top + 0.5 { y += before }
         ensure(size * 1.4 + 60)
         let runs = runs.map { Run(text: $0.text, style: $0.style == .code ? .code : .bold) }
+        if level <= 2 { sections.append(Entry(title: runs.map(\.text).joined(), page: pdf.pageNumber)) }
 
         layoutRuns(runs, size: size, lineHeight: size * 1.3, x: left, width: width, color: level <= 2 ? Color(rgb: 0x1A1A1A) : ink)
         if level <= 2 {

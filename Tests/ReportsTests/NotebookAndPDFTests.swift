@@ -117,6 +117,28 @@ enum GeneratedFixture {
         #expect(all.contains("broken.png"))    // the skipped image
     }
 
+    /// The contents on the title page name the page each section starts on.
+    @Test func contentsPageNumbersAreRight() throws {
+        guard let pdftotext = which("pdftotext") else {
+            Issue.record("poppler-utils is not installed (scripts/setup.sh installs it)")
+            return
+        }
+        let pdf = try GeneratedFixture.dir.get() + "/report.pdf"
+        let pages = try runProcess(pdftotext, ["-layout", pdf, "-"]).output.components(separatedBy: "\u{0C}")
+        let entries: [(String, Int)] = pages[0].components(separatedBy: "\n").compactMap { line in
+            guard line.contains(". . ."), let n = Int(line.split(separator: " ").last ?? "") else { return nil }
+            let title = line.components(separatedBy: " . ")[0].trimmingCharacters(in: .whitespaces)
+            return (title, n)
+        }
+        #expect(entries.map(\.0).contains("Summary"))
+        #expect(entries.count >= 8)
+        for (title, n) in entries {
+            let lines = pages[n - 1].components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(lines.contains(title), "'\(title)' is not on page \(n)")
+            if n > 2 { #expect(!pages[n - 2].components(separatedBy: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains(title)) }
+        }
+    }
+
     /// A table longer than a page continues on the next page with its header repeated, rows never split.
     @Test func longTableSplitsAcrossPagesWithRepeatedHeader() throws {
         guard let pdfinfo = which("pdfinfo"), let pdftotext = which("pdftotext") else {
