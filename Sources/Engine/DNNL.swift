@@ -65,6 +65,22 @@ enum MemoryDesc {
         return dnnl_memory_desc_equal(&x, &y) != 0
     }
 
+    /// The product of the inner blocks on `dimension` (1 when unblocked); nil for non-blocked formats.
+    static func blockSize(_ md: dnnl_memory_desc_t, dimension: Int) -> Int? {
+        guard md.format_kind == dnnl_blocked else { return nil }
+        var b = md.format_desc.blocking
+        let n = Int(b.inner_nblks)
+        var size = 1
+        withUnsafeBytes(of: &b.inner_blks) { blocks in
+            withUnsafeBytes(of: &b.inner_idxs) { indices in
+                for i in 0..<n where indices.load(fromByteOffset: i * 8, as: Int64.self) == Int64(dimension) {
+                    size *= Int(blocks.load(fromByteOffset: i * 8, as: Int64.self))
+                }
+            }
+        }
+        return size
+    }
+
     /// Elements per image when the outermost (batch) dimension is laid out outermost, as in every activation
     /// format oneDNN chooses for these networks (nchw, nhwc, nChw8c, nChw16c); nil otherwise.
     static func perImageFloats(_ md: dnnl_memory_desc_t, batch: Int) -> Int? {
@@ -154,14 +170,21 @@ final class DNNLContext {
             memcpy(out.pointer, source, MemoryDesc.bytes(from))
             return out
         }
+        try reorder(source, from: from, to: to, into: out.pointer)
+        return out
+    }
+
+    /// Copies `source` (layout `from`) into `destination` as laid out by `to` (which may be a sub-memory
+    /// descriptor of a larger buffer starting at `destination`).
+    func reorder(_ source: UnsafeMutableRawPointer, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t,
+                 into destination: UnsafeMutableRawPointer) throws {
         let pd = try DNNLPrimitiveDesc(reorderFrom: from, to: to, engine: engine, attr: nil)
         let prim = try DNNLPrimitive(pd.handle)
         let a = try DNNLMemory(from, engine: engine, pointer: source)
-        let b = try DNNLMemory(to, engine: engine, pointer: out.pointer)
+        let b = try DNNLMemory(to, engine: engine, pointer: destination)
         var args = [dnnl_exec_arg_t(arg: DNNLArg.src, memory: a.handle), dnnl_exec_arg_t(arg: DNNLArg.dst, memory: b.handle)]
         try dnnlCheck(dnnl_primitive_execute(prim.handle, stream, 2, &args), "weight reorder")
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
-        return out
     }
 
     deinit {

@@ -9,7 +9,7 @@ import BitOpsCore
 ///
 ///     weights      = Σ layers params·4 B, twice for layers whose float twin differs (bits < 32)
 ///     activations  = (2 per network) × batch × largest activation · 4 B + the input batch
-///     transient    = the largest layer's plain weights ×3 while it is quantized, folded and reordered
+///     transient    = one layer's plain weights while they are placed (layers above 32 MB go in ~8 MB chunks)
 public struct MemoryEstimate: Hashable, Sendable, Codable {
     public var weightBytes: Int
     public var activationBytes: Int
@@ -38,7 +38,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
         let input = cost.network.inputChannels * cost.inputSize * cost.inputSize * 4 * batch
         weightBytes = weights
         activationBytes = 2 * lanes * batch * largestActivation + input
-        transientBytes = 3 * largestLayer
+        transientBytes = min(largestLayer, 40 << 20)
     }
 
     /// Bytes the kernel says are available (`MemAvailable` in /proc/meminfo), or nil where unknown.

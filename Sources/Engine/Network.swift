@@ -34,6 +34,9 @@ public struct EngineOptions: Hashable, Sendable {
     public var memoryLimit: Int?
     /// The rule for `WeightSource.seed` weights (default He-normal).
     public var initialization: WeightInit
+    /// Layers with more plain weight bytes than this are placed in chunks of about a quarter of it
+    /// (internal: tests lower it to exercise chunking on small layers).
+    var weightChunkThreshold = 32 << 20
 
     public init(granularity: QuantGranularity = .perTensor, threads: Int = 1, batchSize: Int = 1,
                 fidelity: Bool = true, memoryLimit: Int? = nil, initialization: WeightInit = .heNormal) {
@@ -261,20 +264,53 @@ public final class Network: @unchecked Sendable {
             }
 
             // Weights: quantize (once), fold BatchNorm, reorder into the primitive's layout. The float twin's
-            // copy is made first when it differs; each plain copy is released before the next one is made, so
-            // the build needs one layer's plain weights on top of the network's.
+            // copy is made first when it differs. Big layers are placed a chunk of output channels at a time
+            // (into sub-blocks of the target layout), so the build needs only a chunk of plain weights on top
+            // of the network's own; small ones in one piece.
             let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
+            let perTensor = options.granularity == .perTensor && layer.weightBits != Precision.float
+            var statistics: Quantizer.SliceStatistics? = nil
+            func fold(_ v: inout [Float], _ r: Range<Int>) {
+                _ = foldBatchNormInPlace(&v, outChannels: r.count, gamma: Array(bn[0][r]), beta: Array(bn[1][r]),
+                                         mean: Array(bn[2][r]), variance: Array(bn[3][r]))
+            }
             var fw: AlignedBuffer?
             if twin && layer.weightBits != Precision.float {
-                var w = try provider.tensor(names.weight, shape: wShape).data
-                _ = foldBatchNormInPlace(&w, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
-                fw = try placeWeights(w, plain: wPlain, target: wMD)
+                var stats = Quantizer.SliceStatistics()
+                fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+                    if perTensor { stats.add(v, 0..<v.count) }
+                    fold(&v, r)
+                }
+                statistics = stats
             }
-            var w = try provider.tensor(names.weight, shape: wShape).data
-            Quantizer.quantizeWeightsInPlace(&w, bits: layer.weightBits, channels: oc, granularity: options.granularity)
-            let foldedBias = foldBatchNormInPlace(&w, outChannels: oc, gamma: bn[0], beta: bn[1], mean: bn[2], variance: bn[3])
-            let qw = try placeWeights(w, plain: wPlain, target: wMD)
-            w = []
+            if perTensor && statistics == nil && rowsPerChunk < oc {
+                var stats = Quantizer.SliceStatistics()
+                for r0 in stride(from: 0, to: oc, by: rowsPerChunk) {
+                    let v = try provider.values(names.weight, shape: wShape, rows: r0..<min(oc, r0 + rowsPerChunk))
+                    stats.add(v, 0..<v.count)
+                }
+                statistics = stats
+            }
+            let bits = layer.weightBits
+            let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+                if bits != Precision.float {
+                    if perTensor {
+                        var whole = Quantizer.SliceStatistics()
+                        if statistics == nil { whole.add(v, 0..<v.count) }   // one piece: v is the whole tensor
+                        Quantizer.quantizeSlice(&v, 0..<v.count, bits: bits, statistics: statistics ?? whole)
+                    } else {
+                        let per = v.count / r.count
+                        for o in 0..<r.count { Quantizer.quantizeSlice(&v, (o * per)..<((o + 1) * per), bits: bits) }
+                    }
+                }
+                fold(&v, r)
+            }
+            var foldedBias = [Float](repeating: 0, count: oc)
+            for o in 0..<oc {
+                let scale = bn[0][o] / (bn[3][o] + NetworkWeights.batchNormEpsilon).squareRoot()
+                foldedBias[o] = bn[1][o] - bn[2][o] * scale
+            }
             let bias = try placeWeights(foldedBias, plain: biasMD, target: biasMD)
 
             let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
@@ -357,6 +393,48 @@ public final class Network: @unchecked Sendable {
             ops.append(op)
         }
         scratch = try AlignedBuffer(bytes: scratchBytes)
+    }
+
+    /// Output channels per chunk when placing a layer's weights: everything below 32 MB in one piece; above,
+    /// about 8 MB per chunk, a multiple of the target layout's block on the output-channel dimension.
+    func chunkRows(shape: [Int], target: dnnl_memory_desc_t) -> Int {
+        let rows = shape[0]
+        let perRow = shape.dropFirst().reduce(1, *)
+        let threshold = options.weightChunkThreshold
+        guard rows * perRow * 4 > threshold, let block = MemoryDesc.blockSize(target, dimension: 0),
+              rows % block == 0 else { return rows }
+        let want = max(1, threshold / 4 / (perRow * 4))
+        return max(block, want / block * block)
+    }
+
+    /// Places rows (output channels) of a weight tensor into a new buffer laid out as `target`, applying
+    /// `transform` to each chunk of plain values first.
+    func placeRows(_ provider: WeightProvider, _ name: String, shape: [Int], plain: dnnl_memory_desc_t,
+                   target: dnnl_memory_desc_t, rowsPerChunk: Int,
+                   transform: (inout [Float], Range<Int>) throws -> Void) throws -> AlignedBuffer {
+        let rows = shape[0]
+        if rowsPerChunk >= rows {
+            var v = try provider.values(name, shape: shape, rows: 0..<rows)
+            try transform(&v, 0..<rows)
+            return try placeWeights(v, plain: plain, target: target)
+        }
+        let out = try AlignedBuffer(bytes: MemoryDesc.bytes(target))
+        weightBuffers.append(out)
+        for r0 in stride(from: 0, to: rows, by: rowsPerChunk) {
+            let r = r0..<min(rows, r0 + rowsPerChunk)
+            var v = try provider.values(name, shape: shape, rows: r)
+            try transform(&v, r)
+            let dims = [r.count] + shape.dropFirst()
+            let chunk = try MemoryDesc.make(dims, tag: dnnl_oihw)
+            var parent = target
+            var sub = dnnl_memory_desc_t()
+            let d = dims.map { Int64($0) }, offsets: [Int64] = [Int64(r0)] + Array(repeating: 0, count: dims.count - 1)
+            try dnnlCheck(dnnl_memory_desc_init_submemory(&sub, &parent, d, offsets), "weight chunk descriptor")
+            try v.withUnsafeBytes { raw in
+                try context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: chunk, to: sub, into: out.pointer)
+            }
+        }
+        return out
     }
 
     /// Copies plain-layout values into a new buffer in the layout `target`.

@@ -52,19 +52,39 @@ public enum Quantizer {
         }
     }
 
+    /// What the rule needs from a tensor or channel: max |w| and Σ|w| (accumulated in Double, index order).
+    struct SliceStatistics {
+        var maxAbs: Float = 0
+        var sumAbs: Double = 0
+        var count = 0
+
+        mutating func add(_ x: [Float], _ range: Range<Int>) {
+            for i in range {
+                let a = abs(x[i])
+                maxAbs = max(maxAbs, a)
+                sumAbs += Double(a)
+            }
+            count += range.count
+        }
+    }
+
     static func quantizeSlice(_ x: inout [Float], _ range: Range<Int>, bits: Int) {
+        var stats = SliceStatistics()
+        stats.add(x, range)
+        quantizeSlice(&x, range, bits: bits, statistics: stats)
+    }
+
+    /// Quantizes `x[range]` with the scale of `statistics` (which may cover more than the range).
+    static func quantizeSlice(_ x: inout [Float], _ range: Range<Int>, bits: Int, statistics: SliceStatistics) {
+        if bits == 32 { return }
         if bits == 1 {
-            var sum: Double = 0
-            for i in range { sum += Double(abs(x[i])) }
-            let mean = Float(sum / Double(range.count))
+            let mean = Float(statistics.sumAbs / Double(statistics.count))
             for i in range { x[i] = x[i] > 0 ? mean : (x[i] < 0 ? -mean : 0) }
             return
         }
-        var maxAbs: Float = 0
-        for i in range { maxAbs = max(maxAbs, abs(x[i])) }
         let qmax = Float((1 << (bits - 1)) - 1)
         let qmin = -Float(1 << (bits - 1))
-        let scale = maxAbs / qmax
+        let scale = statistics.maxAbs / qmax
         guard scale > 0, scale.isFinite else {
             for i in range { x[i] = 0 }
             return

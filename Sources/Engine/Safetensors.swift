@@ -33,10 +33,18 @@ public enum Safetensors {
 
         /// The tensor `name` as Float, checked against `shape` when given.
         public func tensor(_ name: String, shape expected: [Int]? = nil) throws -> Tensor {
+            let (e, _) = try check(name, shape: expected)
+            let rows = e.shape.first ?? 1
+            return Tensor(shape: e.shape, data: try values(name, shape: expected, rows: 0..<rows))
+        }
+
+        /// The values of rows `rows` (along dimension 0) of tensor `name`, as Float.
+        public func values(_ name: String, shape expected: [Int]? = nil, rows: Range<Int>) throws -> [Float] {
             let (e, width) = try check(name, shape: expected)
-            let count = e.shape.reduce(1, *)
+            let perRow = e.shape.isEmpty ? 1 : e.shape.dropFirst().reduce(1, *)
+            let count = rows.count * perRow
             var out = [Float](repeating: 0, count: count)
-            let base = dataStart + e.begin
+            let base = dataStart + e.begin + rows.lowerBound * perRow * width
             bytes.withUnsafeBytes { raw in
                 for i in 0..<count {
                     let o = base + i * width
@@ -52,7 +60,7 @@ public enum Safetensors {
                     }
                 }
             }
-            return Tensor(shape: e.shape, data: out)
+            return out
         }
 
         /// Checks that `name` exists with `shape` (when given), a float dtype and a consistent extent;

@@ -4,6 +4,16 @@ import BitOpsCore
 /// never all held in plain form next to their oneDNN copies.
 protocol WeightProvider {
     func tensor(_ name: String, shape: [Int]) throws -> Tensor
+    /// Rows `rows` (along dimension 0) of the tensor, row-major; lets big layers be placed in chunks.
+    func values(_ name: String, shape: [Int], rows: Range<Int>) throws -> [Float]
+}
+
+extension WeightProvider {
+    func values(_ name: String, shape: [Int], rows: Range<Int>) throws -> [Float] {
+        let t = try tensor(name, shape: shape)
+        let perRow = shape.dropFirst().reduce(1, *)
+        return Array(t.data[(rows.lowerBound * perRow)..<(rows.upperBound * perRow)])
+    }
 }
 
 extension NetworkWeights: WeightProvider {
@@ -31,6 +41,14 @@ struct SeededWeights: WeightProvider {
         }
         return t
     }
+
+    func values(_ name: String, shape: [Int], rows: Range<Int>) throws -> [Float] {
+        guard NetworkWeights.expectedShapes(spec).contains(where: { $0.name == name && $0.shape == shape }),
+              let v = NetworkWeights.seededValues(name, seed: seed, spec: spec, initialization: initialization, rows: rows) else {
+            throw EngineError("seed \(seed): no tensor '\(name)' of shape \(Tensor.describe(shape)) in this network")
+        }
+        return v
+    }
 }
 
 /// A safetensors file, checked up front for every tensor the network needs (name, shape, dtype, extent), then
@@ -46,13 +64,17 @@ struct FileWeights: WeightProvider {
     }
 
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        let t = try file.tensor(name, shape: shape)
-        guard t.data.allSatisfy({ $0.isFinite }) else {
+        Tensor(shape: shape, data: try values(name, shape: shape, rows: 0..<(shape.first ?? 1)))
+    }
+
+    func values(_ name: String, shape: [Int], rows: Range<Int>) throws -> [Float] {
+        let v = try file.values(name, shape: shape, rows: rows)
+        guard v.allSatisfy({ $0.isFinite }) else {
             throw EngineError("\(file.path): tensor '\(name)' contains NaN or infinite values")
         }
-        if name.hasSuffix("running_var"), t.data.contains(where: { $0 < 0 }) {
+        if name.hasSuffix("running_var"), v.contains(where: { $0 < 0 }) {
             throw EngineError("\(file.path): tensor '\(name)' has negative variances")
         }
-        return t
+        return v
     }
 }

@@ -76,29 +76,41 @@ public struct NetworkWeights: Sendable {
 
     /// One tensor of `seeded(seed, spec:)`, or nil when the network has no tensor of that name.
     static func seededTensor(_ name: String, seed: UInt64, spec: NetworkSpec, initialization: WeightInit) -> Tensor? {
+        guard let shape = expectedShapes(spec).first(where: { $0.name == name })?.shape else { return nil }
+        let rows = shape.first ?? 1
+        return Tensor(shape: shape, data: seededValues(name, seed: seed, spec: spec, initialization: initialization,
+                                                       rows: 0..<rows)!)
+    }
+
+    /// Rows `rows` (along dimension 0) of a seeded tensor; each value depends only on its index.
+    static func seededValues(_ name: String, seed: UInt64, spec: NetworkSpec, initialization: WeightInit,
+                             rows: Range<Int>) -> [Float]? {
         let shapes = expectedShapes(spec)
         guard let shape = shapes.first(where: { $0.name == name })?.shape else { return nil }
-        let count = shape.reduce(1, *)
+        let perRow = shape.dropFirst().reduce(1, *)
+        let first = rows.lowerBound * perRow
+        let count = rows.count * perRow
         let isBN = name.hasPrefix("stem.bn.") || name.contains(".bn1.") || name.contains(".bn2.")
         if isBN {
             let one = name.hasSuffix(".running_var") || name.hasSuffix(".weight")
-            return Tensor(repeating: one ? 1 : 0, shape: shape)
+            return [Float](repeating: one ? 1 : 0, count: count)
         }
         let fanIn = name == "classifier.bias"
             ? shapes.first { $0.name == "classifier.weight" }!.shape[1]
-            : shape.dropFirst().reduce(1, *)
-        var rng = SplitMix64(seed: seed ^ fnv1a(name))
+            : perRow
         var data = [Float](repeating: 0, count: count)
+        let stream = seed ^ fnv1a(name)
         switch initialization {
         case .pytorchDefault:
             let bound = 1 / Float(fanIn).squareRoot()
+            var rng = SplitMix64(seed: stream, skip: UInt64(first))
             for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
         case .heNormal:
             if name == "classifier.bias" { break }
             let std = name == "classifier.weight" ? 0.01 : (2 / Double(fanIn)).squareRoot()
-            fillNormal(&data, std: std, stream: seed ^ fnv1a(name))
+            fillNormal(&data, std: std, stream: stream, first: first)
         }
-        return Tensor(shape: shape, data: data)
+        return data
     }
 
     /// Loads the weights a network needs from a safetensors file (extra tensors, such as BatchNorm's
@@ -134,27 +146,30 @@ public struct NetworkWeights: Sendable {
     }
 }
 
-/// Fills `data` with N(0, std²) values from the SplitMix64 stream `stream`: value j uses draw j, in Box–Muller
-/// pairs (values 2p and 2p+1 are the cosine and sine halves of draws 2p, 2p+1). The generator jumps ahead
-/// exactly, so fixed chunks are filled in parallel and the result never depends on the number of threads.
-func fillNormal(_ data: inout [Float], std: Double, stream: UInt64) {
+/// Fills `data` with values `first ..< first + data.count` of the N(0, std²) sequence of the SplitMix64 stream
+/// `stream`: value j uses draw j, in Box–Muller pairs (values 2p and 2p+1 are the cosine and sine halves of
+/// draws 2p, 2p+1). The generator jumps ahead exactly, so fixed chunks are filled in parallel and the result
+/// depends neither on the number of threads nor on how a tensor is split into ranges.
+func fillNormal(_ data: inout [Float], std: Double, stream: UInt64, first: Int = 0) {
     let count = data.count
-    let chunk = 1 << 15   // even: pairs never straddle chunks
-    let chunks = (count + chunk - 1) / chunk
+    let chunk = 1 << 15   // even
+    let start = first & ~1                     // the pair holding the first value
+    let end = first + count
+    let chunks = (end - start + chunk - 1) / chunk
     data.withUnsafeMutableBufferPointer { buffer in
         let base = buffer.baseAddress!
         let fill = { (c: Int) in
-            var rng = SplitMix64(seed: stream, skip: UInt64(c * chunk))
-            var j = c * chunk
-            let end = min(count, j + chunk)
-            while j < end {
+            var j = start + c * chunk
+            let stop = min(end, j + chunk)
+            var rng = SplitMix64(seed: stream, skip: UInt64(j))
+            while j < stop {
                 let (z0, z1) = rng.nextNormalPair()
-                base[j] = Float(std * z0)
-                if j + 1 < end { base[j + 1] = Float(std * z1) }
+                if j >= first { base[j - first] = Float(std * z0) }
+                if j + 1 >= first && j + 1 < end { base[j + 1 - first] = Float(std * z1) }
                 j += 2
             }
         }
-        if chunks == 1 { fill(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: fill) }
+        if chunks <= 1 { if chunks == 1 { fill(0) } } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: fill) }
     }
 }
 

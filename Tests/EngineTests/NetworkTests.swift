@@ -213,3 +213,22 @@ extension NetworkTests {
         #expect(try JSONDecoder().decode(Fidelity.self, from: data) == f)
     }
 }
+
+extension NetworkTests {
+    /// Placing big layers chunk by chunk (sub-blocks of oneDNN's layout) gives exactly the weights of placing
+    /// them in one piece: same quantization statistics, same folding, for both granularities and 1 bit.
+    @Test(arguments: [(4, QuantGranularity.perTensor, true), (4, .perChannel, true), (1, .perTensor, true),
+                      (3, .perTensor, false), (32, .perTensor, true)])
+    func chunkedWeightPlacementIsExact(bits: Int, granularity: QuantGranularity, fidelity: Bool) throws {
+        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(bits), actBits: .global(8)))
+        let size = 8
+        var chunked = EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity)
+        chunked.weightChunkThreshold = 4096
+        let a = try Network(spec: spec, inputSize: size, weights: .seed(5), options: chunked)
+        let b = try Network(spec: spec, inputSize: size, weights: .seed(5),
+                            options: EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity))
+        #expect(a.cost.layers.contains { $0.params * 4 > 4096 && $0.kind == .pointwise })
+        let images = [Reference.randomImage(channels: 3, size: size, seed: 1), Reference.randomImage(channels: 3, size: size, seed: 2)]
+        #expect(try a.run(images).images == b.run(images).images)
+    }
+}
