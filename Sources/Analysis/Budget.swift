@@ -28,17 +28,20 @@ public struct ProfileResult: Hashable, Codable, Sendable {
     public var notFitting: [BudgetCase]
     /// Cases not judged (another convention, or failed to run).
     public var excluded: Int
+    /// Of `excluded`, the cases that failed to run.
+    public var failed: Int
 
     /// The best case in budget (the first of `fitting`).
     public var best: BudgetCase? { fitting.first }
 
-    enum CodingKeys: String, CodingKey { case profile, fitting, notFitting = "not_fitting", excluded, best }
+    enum CodingKeys: String, CodingKey { case profile, fitting, notFitting = "not_fitting", excluded, failed, best }
 
-    public init(profile: BudgetProfile, fitting: [BudgetCase], notFitting: [BudgetCase], excluded: Int) {
+    public init(profile: BudgetProfile, fitting: [BudgetCase], notFitting: [BudgetCase], excluded: Int, failed: Int = 0) {
         self.profile = profile
         self.fitting = fitting
         self.notFitting = notFitting
         self.excluded = excluded
+        self.failed = failed
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +50,7 @@ public struct ProfileResult: Hashable, Codable, Sendable {
         fitting = try c.decode([BudgetCase].self, forKey: .fitting)
         notFitting = try c.decode([BudgetCase].self, forKey: .notFitting)
         excluded = try c.decode(Int.self, forKey: .excluded)
+        failed = try c.decode(Int.self, forKey: .failed)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -55,6 +59,7 @@ public struct ProfileResult: Hashable, Codable, Sendable {
         try c.encode(fitting, forKey: .fitting)
         try c.encode(notFitting, forKey: .notFitting)
         try c.encode(excluded, forKey: .excluded)
+        try c.encode(failed, forKey: .failed)
         try c.encodeIfPresent(best?.id, forKey: .best)
     }
 }
@@ -140,10 +145,11 @@ public func budget(_ results: ResultsSet, profiles: [BudgetProfile]) -> BudgetRe
 func judge(_ results: ResultsSet, _ p: BudgetProfile) -> ProfileResult {
     var fitting: [BudgetCase] = []
     var notFitting: [BudgetCase] = []
-    var excluded = 0
+    var excluded = 0, failed = 0
     for c in results.cases {
         if c.error != nil || c.config.convention != p.convention {
             excluded += 1
+            if c.error != nil { failed += 1 }
             continue
         }
         let t = c.cost.totals
@@ -192,7 +198,7 @@ func judge(_ results: ResultsSet, _ p: BudgetProfile) -> ProfileResult {
     }
     fitting.sort(by: rankedBefore)
     for i in fitting.indices { fitting[i].rank = i + 1 }
-    return ProfileResult(profile: p, fitting: fitting, notFitting: notFitting, excluded: excluded)
+    return ProfileResult(profile: p, fitting: fitting, notFitting: notFitting, excluded: excluded, failed: failed)
 }
 
 /// Fidelity first (exact, then mean SQNR highest first, then unmeasured), then cost (BitOps, weight storage,

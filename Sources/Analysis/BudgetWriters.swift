@@ -36,7 +36,7 @@ extension BudgetReport {
             o += "== \(p.profile.name)\(p.profile.description.map { " — \($0)" } ?? "")\n"
             o += "   \(p.profile.limitsText)\n"
             o += "   \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit"
-            o += p.excluded > 0 ? " (\(p.excluded) not judged: another convention, or failed)\n\n" : "\n\n"
+            o += p.excluded > 0 ? " (not judged: \(p.notJudgedText))\n\n" : "\n\n"
             if !p.fitting.isEmpty {
                 o += textTable(["#", "case"] + Self.header, p.fitting.prefix(maxFitting).map { ["\($0.rank ?? 0)", $0.label] + $0.row },
                                right: [0, 2, 3, 4, 5, 6, 7])
@@ -112,7 +112,7 @@ extension BudgetReport {
                     o += "Cases that do not fit (closest first):\n\n\(table)"
                 }
             }
-            if p.excluded > 0 { o += "\n\(p.excluded) case\(p.excluded == 1 ? " was" : "s were") not judged (another BitOps convention, or the case failed to run).\n" }
+            if p.excluded > 0 { o += "\nNot judged: \(md(p.notJudgedText)).\n" }
         }
         return o
     }
@@ -120,6 +120,17 @@ extension BudgetReport {
     /// JSON: every profile with its fitting cases (ranked) and the others with all their violations.
     public func json() throws -> Data {
         try analysisEncoder().encode(self) + Data("\n".utf8)
+    }
+}
+
+extension ProfileResult {
+    /// `181 cases counted under another convention, 2 failed cases`.
+    var notJudgedText: String {
+        var parts: [String] = []
+        let other = excluded - failed
+        if other > 0 { parts.append("\(other) case\(other == 1 ? "" : "s") counted under another convention than \(profile.convention.rawValue)") }
+        if failed > 0 { parts.append("\(failed) case\(failed == 1 ? "" : "s") that failed to run") }
+        return parts.joined(separator: ", ")
     }
 }
 
