@@ -5,7 +5,8 @@ import Results
 /// The durable per-case cache of a results folder: `cases/<case id>.json`, one file per finished case,
 /// written to a temporary name and renamed, so that a file under its final name is always complete.
 ///
-/// A case is reused only when the stored key equals the key computed now. The key covers the resolved
+/// Only cases that ran are stored (a case that could not run is tried again next time). A case is reused
+/// only when the stored key equals the key computed now. The key covers the resolved
 /// configuration and network, the batch size, the image set (names and SHA-256 of every file) and the engine
 /// version: a changed image or a new engine never reuses a stale result.
 public struct CaseCache: Sendable {

@@ -170,8 +170,10 @@ public enum SweepRunner {
                 let results = evaluate(group, files: files, prepared: prepared, evaluator: evaluator, threads: threads)
                 prepared.release(size: group[0].job.size)
                 for (k, r) in results.enumerated() {
+                    // A case that could not run (e.g. refused for memory, which depends on the machine) is
+                    // reported but not cached: the next run tries it again.
                     do {
-                        try cache.store(r, key: caseKeys[r.id]!)
+                        if r.error == nil { try cache.store(r, key: caseKeys[r.id]!) }
                     } catch {
                         state.fail("\(cache.directory): cannot write case \(r.id): \(error)")
                         return

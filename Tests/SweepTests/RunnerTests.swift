@@ -179,6 +179,17 @@ import Testing
         #expect(r.results.cases[2].error?.contains("too large") == true)
         #expect(r.results.cases[2].cost.totals.bitops > 0)
         #expect(r.results.cases[2].fidelity == nil)
+        // The failure is not cached: the next run tries that case again, and only that one.
+        var again = FakeEvaluator()
+        again.failAboveBlocks = 2
+        let r2 = try run(s, out: d.sub("out"), evaluator: again)
+        #expect(r2.reused == 2)
+        #expect(again.counters["evaluate"] == 1)
+        #expect(try maskedResults(d.sub("out")) == {
+            var set = r.results
+            for i in set.cases.indices { set.cases[i].timings = nil }
+            return String(decoding: try ResultsStore.encoder().encode(set), as: UTF8.self)
+        }())
     }
 
     @Test func missingEmptyOrUnreadableFoldersFailBeforeAnyWork() throws {
