@@ -19,7 +19,7 @@ struct SweepCommand: ParsableCommand {
         --shard $JOB_COMPLETION_INDEX/$n), then `bitsweep merge --out DIR shards/*`.
 
         Examples:
-          bitsweep sweep                                   # Inputs/sweep.yaml → Reports/<name>/
+          bitsweep sweep                      # Inputs/sweep.yaml → Reports/default/
           bitsweep sweep Inputs/sweep.yaml --set sizes=[32,64] --set network.seed=3
           bitsweep sweep --jobs 1 --fresh --out /tmp/run
         """)
@@ -52,7 +52,7 @@ struct SweepCommand: ParsableCommand {
         case resume, fresh
         static func help(for value: CacheMode) -> ArgumentHelp? {
             switch value {
-            case .resume: return "Reuse the finished cases of the output folder (default)."
+            case .resume: return "Reuse the finished cases of the output folder."
             case .fresh: return "Forget the output folder's finished cases and compute every case."
             }
         }
