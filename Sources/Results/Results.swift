@@ -12,6 +12,8 @@ import Foundation
 /// - `results.csv`  — one row per case, flat columns (see `ResultsSet.csv()`).
 /// - `run.json`     — a `RunInfo`: provenance (version, commit, resolved spec and its hash, image digests,
 ///   machine, date, command line).
+/// - `cases/<id>.json` — written by the sweep runner: one durable record per finished case (`{"key": …,
+///   "result": CaseResult}`), its cache. Views read `results.json`, never this folder.
 
 /// A fully resolved configuration: everything that decides a case's numbers.
 public struct CaseConfig: Hashable, Codable, Sendable {

@@ -88,6 +88,13 @@ func maskedResults(_ dir: String) throws -> String {
     return String(decoding: try ResultsStore.encoder().encode(set), as: UTF8.self)
 }
 
+/// The raw bytes of `results.json` with each case's `"timings" : {…}` object cut out (nothing else touched).
+func rawMaskedResults(_ dir: String) throws -> String {
+    let text = try String(contentsOfFile: (dir as NSString).appendingPathComponent("results.json"), encoding: .utf8)
+    let masked = text.replacingOccurrences(of: #""timings" : \{[^}]*\}"#, with: "\"timings\" : {}", options: .regularExpression)
+    return masked
+}
+
 /// `results.csv` with the two timing columns blanked.
 func maskedCSV(_ dir: String) throws -> String {
     let text = try String(contentsOfFile: (dir as NSString).appendingPathComponent("results.csv"), encoding: .utf8)
