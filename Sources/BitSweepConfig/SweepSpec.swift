@@ -601,7 +601,10 @@ public enum SweepSpecReader {
     }
 
     static func filters(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin, modelFamily: Bool) -> [CaseFilter] {
-        guard let node, let items = node.list(what) else { return [] }
+        guard let node else { return [] }
+        // `exclude:` with nothing after it (YAML null) is an empty list.
+        if node.isScalar, ["", "~", "null"].contains(node.scalarText(what) ?? "x") { return [] }
+        guard let items = node.list(what) else { return [] }
         var out: [CaseFilter] = []
         for (i, item) in items.enumerated() {
             guard let m = item.mapping("\(what) entry \(i + 1)", allowed: filterKeys) else { continue }

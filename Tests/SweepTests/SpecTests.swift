@@ -155,6 +155,13 @@ import Testing
         }
     }
 
+    @Test func anEmptyExcludeOrIncludeIsAnEmptyList() throws {
+        let d = TempDir()
+        let plan = try SweepPlan.expand(try spec("sizes: [16]\nexclude:\ninclude: []\n", dir: d))
+        #expect(plan.cases.count == 1)
+        #expect(throws: ConfigError.self) { try spec("exclude: 3\n", dir: d) }
+    }
+
     @Test func aSpecThatSelectsNoCaseIsAnError() throws {
         let d = TempDir()
         let s = try spec("sizes: [16]\nblocks: [2]\nprecisions: [4]\nexclude:\n  - {size: 16}\n", dir: d)
