@@ -131,9 +131,12 @@ public enum SweepRunner {
         }
         let reused = finished.count
 
-        // The folder's summary files describe a finished run; they are rewritten at the end.
-        for f in [ResultsStore.resultsFile, ResultsStore.csvFile, ResultsStore.runFile] {
-            try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(f))
+        // The folder's summary files describe a finished run; they are rewritten at the end. Temporary files
+        // of a run that was killed while writing them go too.
+        let summaryFiles = [ResultsStore.resultsFile, ResultsStore.csvFile, ResultsStore.runFile]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        where summaryFiles.contains(name) || summaryFiles.contains(where: { name.hasPrefix($0 + ".tmp-") }) {
+            try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(name))
         }
 
         // Pending work, grouped by network (conventions share one evaluation), in grid order.

@@ -103,6 +103,7 @@ import Testing
         for c in gone { try FileManager.default.removeItem(atPath: "\(cases)/\(c.id).json") }
         try Data("{\"trunc".utf8).write(to: URL(fileURLWithPath: "\(cases)/\(gone[0].id).json.tmp-999"))
         try FileManager.default.removeItem(atPath: d.sub("out/results.json"))
+        try Data("{\"half".utf8).write(to: URL(fileURLWithPath: d.sub("out/results.json.tmp-4242")))
 
         let e = FakeEvaluator()
         let second = try run(s, out: out, evaluator: e, jobs: 2)
@@ -112,6 +113,7 @@ import Testing
         #expect(e.counters["evaluate"] == Set(gone.map { "\($0.config.size) \($0.config.bits) \($0.config.actBits)" }).count)
         #expect(try maskedResults(out) == reference)
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: cases)).contains { $0.contains(".tmp-") })
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: out)).contains { $0.contains(".tmp-") })
 
         // A complete cache: nothing runs. --fresh: everything runs.
         let e3 = FakeEvaluator()
