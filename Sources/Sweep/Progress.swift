@@ -71,12 +71,10 @@ final class ProgressReporter: @unchecked Sendable {
         let line = "[\(done)/\(total)] \(r.config.label): " + (r.error.map { "error: \($0)" } ?? "\(r.images.count) images"
             + (r.timings.map { String(format: ", %.2f ms/image", $0.msPerImage) } ?? "")
             + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
+        // Written under the lock that numbered it, so that lines come out in order.
+        if style == .lines { write(line + "\n") }
         lock.unlock()
-        switch style {
-        case .lines: lock.lock(); write(line + "\n"); lock.unlock()
-        case .live: redraw()
-        default: break
-        }
+        if style == .live { redraw() }
     }
 
     private func redraw() {

@@ -78,6 +78,11 @@ import Testing
         let log = try String(contentsOfFile: d.sub("resume.err"), encoding: .utf8)
         #expect(log.contains("\(total) cases, \(done) cached"), "\(log)")
         #expect(log.contains("(\(total - done) computed, \(done) cached)"), "\(log)")
+        // stderr is not a terminal here: one plain line per computed case, numbered after the cached ones.
+        let caseLines = log.split(separator: "\n").filter { $0.hasPrefix("[") && $0.contains("/\(total)] seed n=") }
+        #expect(caseLines.count == total - done)
+        #expect(caseLines.first?.hasPrefix("[\(done + 1)/\(total)] ") == true)
+        #expect(caseLines.last?.hasPrefix("[\(total)/\(total)] ") == true)
         #expect(try maskedResults(out) == maskedResults(ref))
         #expect(try maskedCSV(out) == maskedCSV(ref))
         let leftovers = (try FileManager.default.contentsOfDirectory(atPath: out + "/cases")).filter { $0.contains(".tmp-") }

@@ -1,5 +1,6 @@
 import BitOpsCore
 import BitSweepConfig
+import Engine
 import Foundation
 import Results
 import Testing
@@ -105,6 +106,31 @@ import Testing
         }
         #expect(logits[0] != logits[1])
         #expect(logits[0] == logits[2])
+    }
+
+    @Test func weightsFromASafetensorsFile() throws {
+        let d = TempDir()
+        let images = try imagesWithBrokenFiles(d)
+        let net = try Preset.seed.network(PresetOptions(blocks: 2, bits: .global(4)))
+        try NetworkWeights.seeded(0, spec: net).write(safetensors: d.sub("w.safetensors"))
+        let base = "images: \(images)\nsizes: [8]\nblocks: [2]\nprecisions: [4, 32]\n"
+        func sweep(_ extra: String, _ out: String) throws -> ResultsSet {
+            try SweepRunner.run(try SweepPlan.expand(try spec(base + extra, dir: d)), options: SweepOptions(
+                outputDirectory: d.sub(out), jobs: 1, progress: .quiet, commandLine: ["test"], cores: 1),
+                evaluator: EngineEvaluator()).results
+        }
+        let seeded = try sweep("", "seeded")
+        let file = try sweep("network: {weights: w.safetensors}\n", "file")
+        // The file holds the seed-0 weights: the same numbers, under another configuration (and case id).
+        #expect(file.cases.map(\.images) == seeded.cases.map(\.images))
+        let digest = try #require(Digest.sha256(file: d.sub("w.safetensors")))
+        #expect(file.cases.allSatisfy { $0.config.weights == "safetensors:\(digest)" })
+        #expect(file.cases[0].id != seeded.cases[0].id)
+        // New weights in the same file: new case ids, nothing reused, other logits.
+        try NetworkWeights.seeded(1, spec: net).write(safetensors: d.sub("w.safetensors"))
+        let changed = try sweep("network: {weights: w.safetensors}\n", "file")
+        #expect(changed.cases[0].id != file.cases[0].id)
+        #expect(changed.cases[0].images[0].logits != file.cases[0].images[0].logits)
     }
 
     @Test func realEngineResultsDoNotDependOnJobsOrThreads() throws {
