@@ -91,10 +91,11 @@ extension NetworkTests {
         #expect(f.sqnrDB == .infinity && f.cosine == 1 && f.top1Agree && f.top5Overlap == 5)
     }
 
-    /// Bit-identical outputs across thread counts, repeated runs, and batch positions.
-    @Test func deterministicAcrossThreadsRunsAndBatchPositions() throws {
+    /// Bit-identical outputs across thread counts, repeated runs, batch positions and batch sizes. Size 24
+    /// keeps every map in oneDNN's blocked layouts; size 8 sends the small maps through plain nhwc layers.
+    @Test(arguments: [24, 8])
+    func deterministicAcrossThreadsRunsAndBatchPositions(size: Int) throws {
         let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(4), actBits: .global(6)))
-        let size = 24
         let images = (0..<3).map { Reference.randomImage(channels: 3, size: size, seed: UInt64(20 + $0)) }
         var results: [[ImageOutput]] = []
         for threads in [1, 2, 3] {
