@@ -1,6 +1,7 @@
 import ArgumentParser
 import BitSweepConfig
 import Foundation
+import Reports
 import Sweep
 
 /// `bitsweep sweep`: run every case of a sweep spec over a folder of images (a thin layer over `Sweep`).
@@ -74,7 +75,7 @@ struct SweepCommand: ParsableCommand {
                 fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
                 bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs),
                 evaluator: EngineEvaluator())
-            if !noReport && parsedShard == nil { afterSweep(resultsDirectory: summary.outputDirectory) }
+            if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             throw ExitCode(2)
@@ -84,10 +85,11 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
-    /// THE REPORT STEP — the single call site the lead wires to the reports module (issue 6), e.g.
-    /// `try ReportWriter.write(resultsDirectory:)`. Until then it only says where the results are.
+    /// The report step: writes report.md, report.pdf, report.ipynb and tables.tex beside the results.
     /// Not called for a shard (merge first) or with --no-report.
-    func afterSweep(resultsDirectory dir: String) {
+    func afterSweep(resultsDirectory dir: String) throws {
         print("results: \((dir as NSString).appendingPathComponent("results.json"))")
+        let out = try ReportGenerator.generate(resultsDir: dir)
+        for f in out.files where !f.contains("/figures/") { print("report: \(f)") }
     }
 }
