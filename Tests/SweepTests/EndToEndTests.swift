@@ -31,12 +31,27 @@ import Testing
         #expect(c.contains { $0.precision.contains(",") && !$0.precision.hasPrefix("first") })
         #expect(Set(c.map(\.actPrecision)).count >= 2)
         #expect(Set(c.map(\.convention)).count >= 2)
+        // Hand count: per size and activation precision, blocks 3 and 4 × 5 precisions that scale, blocks 5 ×
+        // (5 + the per-block list) = 16. Float activations at sizes 32, 64, 128 under weight only (48);
+        // 8-bit activations at size 64 under both conventions (32); plus the one included case.
+        #expect(plan.cases.count == 16 * 3 + 16 * 2 + 1)
+        // Engine runs: one per distinct network and size (conventions share a run).
+        let networks = Set(c.map { "\($0.size) \($0.bits) \($0.actBits)" })
+        #expect(plan.groupCount == networks.count)
+        #expect(networks.count == 16 * 3 + 16 + 1)
+    }
+
+    @Test func theLargeSpecExpandsAsCounted() throws {
+        let s = try SweepSpecReader.load(path: (repoRoot as NSString).appendingPathComponent("Inputs/sweeps/large.yaml"))
+        let plan = try SweepPlan.expand(s)
+        #expect(plan.warnings.isEmpty, "\(plan.warnings)")
         // Hand count: per size, 5 block counts × 7 precisions that scale + 1 per-block list (5 blocks) = 36;
         // sizes 16 and 64 at float activations, size 32 at three activation precisions; two conventions;
         // plus the included size-128 case in both conventions.
         #expect(plan.cases.count == (36 + 36 * 3 + 36) * 2 + 2)
         // Engine runs: one per distinct network and size (first-last(8,·) on 2 blocks is the all-8 network,
         // and conventions share a run).
+        let c = plan.cases.map(\.config)
         let networks = Set(c.map { "\($0.size) \($0.bits) \($0.actBits)" })
         #expect(plan.groupCount == networks.count)
         #expect(networks.count < plan.cases.count / 2)
@@ -45,7 +60,7 @@ import Testing
     @Test func theSampleSweepEndToEndOnTinySizes() throws {
         let d = TempDir()
         let images = try imagesWithBrokenFiles(d)
-        let s = try SweepSpecReader.load(path: (repoRoot as NSString).appendingPathComponent("Inputs/sweep.yaml"),
+        let s = try SweepSpecReader.load(path: (repoRoot as NSString).appendingPathComponent("Inputs/sweeps/large.yaml"),
                                          overrides: ["sizes=[8]", "blocks=[2, 5]", "include=[]", "images=\(images)"])
         let plan = try SweepPlan.expand(s)
         let out = d.sub("out")
