@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `bitsweep calc` end to end: exact output against reviewed golden files in `Snapshots/`, and every bad
-/// input gives a one-line error and a non-zero exit.
+/// input gives a one-line error and exit code 2.
 @Suite struct CalcCLITests {
     @Test(arguments: [
         (["calc"], "calc-default.txt"),
@@ -48,7 +48,7 @@ import Testing
     ])
     func badInput(_ c: ([String], String)) throws {
         let r = try CLI.run(c.0)
-        #expect(r.status != 0)
+        #expect(r.status == 2) // usage and input errors exit 2 in every subcommand
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains(c.1), "stderr was: \(r.stderr)")
     }
