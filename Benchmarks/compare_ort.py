@@ -161,7 +161,12 @@ def main():
     ap.add_argument("--runs", type=int, default=50, help="timed runs per round")
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--cases", default="all", help="comma-separated case numbers (1–3) or 'all'")
+    ap.add_argument("--omp-wait-policy", choices=["default", "passive", "active"], default="default",
+                    help="OMP_WAIT_POLICY for bitsweep's OpenMP threads (passive helps on a loaded machine)")
     args = ap.parse_args()
+    env = dict(os.environ)
+    if args.omp_wait_policy != "default":
+        env["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
 
     binary = args.bitsweep
     if not binary:
@@ -175,7 +180,8 @@ def main():
     chosen = range(len(CASES)) if args.cases == "all" else [int(c) - 1 for c in args.cases.split(",")]
 
     print(f"bitsweep: {binary}")
-    print(f"onnxruntime {ort.__version__}, numpy {np.__version__}; load: {open('/proc/loadavg').read().split()[:3]}")
+    print(f"onnxruntime {ort.__version__}, numpy {np.__version__}; OMP_WAIT_POLICY {args.omp_wait_policy}; "
+          f"load average {' '.join(open('/proc/loadavg').read().split()[:3])}; {os.cpu_count()} CPUs")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for ci in chosen:
@@ -189,7 +195,7 @@ def main():
             for t in threads:
                 bench = [binary, "bench", *options, "--batch", str(batch), "--threads", str(t), "--runs", str(args.runs),
                          "--warmup", str(args.warmup), "--input", xpath, "--format", "json"]
-                first = json.loads(subprocess.check_output(bench + ["--save-weights", wpath, "--save-logits", ypath]))
+                first = json.loads(subprocess.check_output(bench + ["--save-weights", wpath, "--save-logits", ypath], env=env))
                 weights = read_safetensors(wpath)
                 build_onnx(calc["layers"], weights, batch, size, mpath)
                 so = ort.SessionOptions()
@@ -206,7 +212,7 @@ def main():
                 for r in range(args.reps):
                     ort_times.append(ort_time(session, feed, args.warmup, args.runs) * 1000 / batch)
                     if r + 1 < args.reps:
-                        bs_times.append(json.loads(subprocess.check_output(bench))["ms_per_image_median"])
+                        bs_times.append(json.loads(subprocess.check_output(bench, env=env))["ms_per_image_median"])
                 b, o = median(bs_times), median(ort_times)
                 rows.append((title, t, b, o, b / o, err, first["peak_memory_bytes"]))
                 print(f"  {title:<26} {t} thread(s): bitsweep {b:8.3f} ms/img, ORT {o:8.3f} ms/img, "
@@ -221,6 +227,7 @@ def main():
         print(f"| {title} | {t} | {b:.2f} | {o:.2f} | {ratio:.2f} | {err:.1e} |")
     print()
     print("agreement check (max relative error ≤ 1e-4):", "PASS" if ok else "FAIL")
+    print(f"load average at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     sys.exit(0 if ok else 1)
 
 

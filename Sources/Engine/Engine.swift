@@ -10,7 +10,10 @@
 /// // 2. Network: build once per configuration (weights generated/loaded and quantized once, primitives
 /// //    created once). Refused before allocating when the memory estimate does not fit.
 /// let net = try Network(spec: spec, inputSize: 224, weights: .seed(0),          // or .safetensors(path)
-///                       options: EngineOptions(granularity: .perTensor, threads: 1, batchSize: 8))
+///                       options: EngineOptions(granularity: .perTensor,        // or .perChannel
+///                                              threads: 1, batchSize: 8,
+///                                              fidelity: true,                 // false: no float twin
+///                                              initialization: .heNormal))     // or .pytorchDefault
 ///
 /// // 3. Run batches (≤ batchSize images; fewer are padded internally).
 /// let out: BatchOutput = try net.run([input, …])
@@ -24,11 +27,15 @@
 /// MemoryEstimate(cost: try spec.cost(inputSize: 224), batch: 8, twin: true).totalBytes
 /// ```
 ///
-/// Determinism: weights depend only on (seed, tensor name); for a fixed batch size the outputs are
-/// bit-identical across runs and thread counts (checked by the tests), so a sweep gives the same numbers for
-/// any `--jobs`. Other pieces: `Quantizer` (weight and activation rules, rounding half to even),
-/// `NetworkWeights` (names, seeded init, safetensors loading), `Safetensors` (reader/writer),
-/// `foldBatchNorm`, `Resampler` (Pillow-exact bilinear), `Metrics`.
+/// Determinism: weights depend only on (seed, init rule, tensor name); outputs are bit-identical across runs,
+/// thread counts, batch sizes and positions in a batch (checked by the tests), so a sweep gives the same
+/// numbers for any `--jobs`. Seeded weights: He-normal by default (N(0, 2/fan_in); see
+/// `NetworkWeights.seeded`), BatchNorm at its initial state. Resizing matches Pillow's BILINEAR byte for byte
+/// (what torchvision's `Resize((s, s))` does on PIL images: antialiased when shrinking).
+///
+/// Other pieces: `Quantizer` (weight and activation rules, rounding half to even), `NetworkWeights` (names,
+/// seeded init, safetensors loading), `Safetensors` (reader/writer), `foldBatchNorm`, `Resampler`
+/// (Pillow-exact bilinear), `Metrics`, `MemoryEstimate`, `ProcessMemory`.
 public enum Engine {
     /// oneDNN's version as `major.minor.patch`.
     public static var oneDNNVersion: String { dnnlVersionString() }
