@@ -38,8 +38,8 @@ let package = Package(
         .target(name: "Charts"),
         // The only module that imports Cairo.
         .target(name: "CairoRender", dependencies: ["Charts", "CCairo"]),
-        // Report templates and writers (Markdown, notebook, LaTeX, PDF).
-        .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore"]),
+        // Report templates and writers (Markdown, notebook, LaTeX, PDF); the budget cell uses Analysis.
+        .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig"]),
         // Nightly compare and hardware budgets.
         .target(name: "Analysis", dependencies: ["Results", "Charts", "CairoRender", "BitSweepConfig", "BitOpsCore"]),
 
@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore"], exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig"], exclude: ["Golden"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Results", "BitSweepConfig", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep"]),

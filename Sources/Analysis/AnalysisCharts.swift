@@ -135,17 +135,28 @@ extension ProfileResult {
     /// The cost–quality chart of this profile: every case with a measured fidelity (total BitOps against mean
     /// logit SQNR), the Pareto front, the BitOps limit as a line with the feasible region shaded (also above
     /// `min_sqnr_db` when the profile has one), and the best case in budget ringed and labelled. Exact cases
-    /// (∞ dB) are drawn 6 dB above the best finite one. Nil when no case has a fidelity to draw.
-    public func costQualityChart() throws -> NamedChart? {
-        let all = fitting + notFitting
-        let finite = all.compactMap(\.sqnrDBMean)
-        let exactY = (finite.max() ?? 0) + 6
+    /// (∞ dB) are drawn as triangles on a band above the finite SQNR range, marked "exact (∞ dB)". Nil when
+    /// no case has a fidelity to draw.
+    /// - Parameters:
+    ///   - precisionOrder: the precision labels in the order the legend lists them (a report passes the
+    ///     spec's order); nil: the order of the cases here.
+    ///   - colors: the colour of each precision (a report passes its own, so a precision keeps its colour
+    ///     in every chart); nil: distinct colours for this chart's labels.
+    public func costQualityChart(precisionOrder: [String]? = nil, colors: PrecisionColors? = nil) throws -> NamedChart? {
+        var all = fitting + notFitting
+        if let order = precisionOrder {
+            let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            all = all.enumerated().sorted { a, b in
+                let x = rank[a.element.config.precision] ?? order.count, y = rank[b.element.config.precision] ?? order.count
+                return x != y ? x < y : a.offset < b.offset
+            }.map(\.element)
+        }
         let drawn = all.filter { ($0.exact || $0.sqnrDBMean != nil) && $0.bitops > 0 }
         let points = drawn.map { c in
-            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? exactY : c.sqnrDBMean!, group: c.config.precision)
+            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? .infinity : c.sqnrDBMean!, group: c.config.precision)
         }
         guard !points.isEmpty else { return nil }
-        let colors = PrecisionColors(labels: points.compactMap(\.group))
+        let colors = colors ?? PrecisionColors(labels: points.compactMap(\.group))
         var spec = try ChartKinds.costQuality(
             title: "\(profile.name): cost vs fidelity", points: points, yTitle: "Mean logit SQNR (dB)",
             budget: Double(profile.maxBitOps), highlight: best?.label, colors: colors, size: .twoColumn)
@@ -162,8 +173,9 @@ extension ProfileResult {
             spec.legend.entries.append(LegendEntry(label: "breaks a memory, time or top-1 limit", color: .grey(0.35), symbol: .marker(.diamond)))
         }
         if let minSQNR = profile.minSQNRDB {
+            // Bound the feasible region (the one ending at the BitOps limit) below by the SQNR minimum.
             spec.marks = spec.marks.map { m in
-                guard case .region(var r) = m else { return m }
+                guard case .region(var r) = m, r.xTo != nil else { return m }
                 r.yFrom = minSQNR
                 return .region(r)
             }
@@ -174,7 +186,7 @@ extension ProfileResult {
         caption += profile.minSQNRDB == nil ? "" : " and the SQNR minimum"
         caption += "; memory, time and top-1 limits are checked in the table."
         if let b = best { caption += " Ringed: the best case in budget, \(b.label)." }
-        if all.contains(where: \.exact) { caption += " Exact cases (∞ dB) are drawn 6 dB above the best finite one." }
+        if drawn.contains(where: \.exact) { caption += " Triangles on the band at the top: exact cases (∞ dB)." }
         return NamedChart(name: "budget-\(fileSafeName)", title: caption, spec: spec)
     }
 }

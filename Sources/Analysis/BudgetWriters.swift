@@ -15,18 +15,21 @@ extension BudgetProfile {
 }
 
 extension BudgetCase {
-    var fidelityText: String {
+    /// `exact (∞ dB)`, `23.41 dB` or `not measured`.
+    public var fidelityText: String {
         if exact { return "exact (∞ dB)" }
         return sqnrDBMean.map { fixed($0, 2) + " dB" } ?? "not measured"
     }
-    var row: [String] {
+    /// The columns of `BudgetReport.header`, formatted.
+    public var row: [String] {
         [si(Double(bitops)), bytesText(Double(weightStorageBytes)), bytesText(Double(peakActivationBytes)),
          msPerImage.map(msText) ?? "—", fidelityText, top1Agreement.map(formatPercent) ?? "—"]
     }
 }
 
 extension BudgetReport {
-    static let header = ["BitOps", "weights", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
+    /// Column titles of `BudgetCase.row`.
+    public static let header = ["BitOps", "weights", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
 
     /// The terminal table: per profile, its limits, the fitting cases ranked, then the rest with their
     /// binding constraint.
@@ -125,13 +128,18 @@ extension BudgetReport {
 
 extension ProfileResult {
     /// `181 cases counted under another convention, 2 failed cases`.
-    var notJudgedText: String {
+    public var notJudgedText: String {
         var parts: [String] = []
         let other = excluded - failed
         if other > 0 { parts.append("\(other) case\(other == 1 ? "" : "s") counted under another convention than \(profile.convention.rawValue)") }
         if failed > 0 { parts.append("\(failed) case\(failed == 1 ? "" : "s") that failed to run") }
         return parts.joined(separator: ", ")
     }
+}
+
+extension ProfileResult {
+    /// The cases that do not fit, those nearest to fitting first (see `closestFirst`).
+    public var notFittingClosestFirst: [BudgetCase] { closestFirst(notFitting) }
 }
 
 /// Cases that do not fit, those nearest to fitting first (smallest binding excess), then in grid order.

@@ -1,4 +1,5 @@
 import BitSweepConfig
+import Charts
 import Foundation
 import Results
 
@@ -58,6 +59,12 @@ public enum CompareRun {
     }
 }
 
+/// The precision labels of `results` in order of first appearance (the sweep spec's grid order).
+public func precisionOrder(_ results: ResultsSet) -> [String] {
+    var seen: Set<String> = []
+    return results.cases.map(\.config.precision).filter { seen.insert($0).inserted }
+}
+
 /// The folder of a results path (a folder, or its `results.json`), where `run.json` lives.
 func runFolder(_ path: String) -> String {
     var isDir: ObjCBool = false
@@ -88,8 +95,9 @@ public enum BudgetRun {
         var links: [String: String] = [:]
         if let out {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let order = precisionOrder(results)
             for p in report.profiles {
-                guard let chart = try p.costQualityChart() else { continue }
+                guard let chart = try p.costQualityChart(precisionOrder: order) else { continue }
                 written += try writeCharts([chart], to: out)
                 links[p.profile.name] = "\(chart.name).png"
             }
@@ -144,13 +152,16 @@ public struct BudgetSection: Sendable {
 
     /// - Parameters:
     ///   - chartPath: maps a chart's base name to the path the Markdown should link (e.g. `figures/<name>.png`).
+    ///   - colors: the report's precision colours (nil: distinct colours per chart).
     public static func make(results: ResultsSet, profiles: [BudgetProfile], headingLevel: Int = 2,
+                            colors: PrecisionColors? = nil,
                             chartPath: (String) -> String = { "\($0).png" }) throws -> BudgetSection {
         let report = budget(results, profiles: profiles)
         var charts: [NamedChart] = []
         var links: [String: String] = [:]
+        let order = precisionOrder(results)
         for p in report.profiles {
-            guard let c = try p.costQualityChart() else { continue }
+            guard let c = try p.costQualityChart(precisionOrder: order, colors: colors) else { continue }
             charts.append(c)
             links[p.profile.name] = chartPath(c.name)
         }

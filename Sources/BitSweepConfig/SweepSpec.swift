@@ -23,6 +23,7 @@ import Foundation
 ///   - {size: 32, blocks: 2}
 /// include:
 ///   - {size: 64, blocks: 5, precision: 4}
+/// budgets: budgets.yaml           # optional: hardware-budget profiles for the report (relative to this file)
 /// ```
 ///
 /// Every value is validated here, and every problem is reported at once as `file:line: message`; unknown
@@ -218,6 +219,12 @@ public struct SweepSpec: Sendable {
     public var batch: Int
     /// The `--set` overrides applied, as given.
     public var overrides: [String]
+    /// A hardware-budget profiles file for the report, as written (relative to the spec file's folder);
+    /// read and checked when the spec is read. `budgetsPath` is the file to open.
+    public var budgets: Located<String>? = nil
+
+    /// The budgets file resolved against the spec's folder (what the report reads), or nil.
+    public var budgetsPath: String? { budgets.map { resolve($0.value) } }
 
     /// The folder relative paths are resolved against.
     public var baseDirectory: String { (file as NSString).deletingLastPathComponent }
@@ -263,7 +270,10 @@ public struct SweepSpec: Sendable {
             ("include", .list(include.map(\.plain))),
             ("batch", .int(batch)),
         ]
-        return PlainValue.map(top).json()
+        // Only when given, so that specs without it keep their hash. Recorded resolved (a path from the
+        // folder the sweep ran in), because `bitsweep report` reads it from run.json without the spec file.
+        let budgetsEntry: [(String, PlainValue)] = budgetsPath.map { [("budgets", .string($0))] } ?? []
+        return PlainValue.map(top + budgetsEntry).json()
     }
 }
 
@@ -278,7 +288,7 @@ enum ModelJSON {
 /// Reads sweep specifications.
 public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
-                                 "conventions", "exclude", "include", "batch"]
+                                 "conventions", "exclude", "include", "batch", "budgets"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
                                      "classes", "seed", "init", "weights", "quantization"]
     /// Seeded weight initialisations (the engine's `WeightInit`); the first is the default.
@@ -504,6 +514,29 @@ public enum SweepSpecReader {
         }
         let batch = top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
 
+        // The budget profiles file: it must exist and hold valid profiles before anything runs.
+        var budgets: Located<String>?
+        if let n = top["budgets"], let t = n.string("budgets") {
+            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
+            var isDir: ObjCBool = false
+            if t.isEmpty {
+                extra.append(origin(n).issue("budgets: the file name is empty; expected a budget profiles file (YAML), e.g. budgets.yaml"))
+            } else if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || isDir.boolValue
+                        || !FileManager.default.isReadableFile(atPath: path) {
+                extra.append(origin(n).issue("budgets '\(t)' does not exist or cannot be read (looked for \(path)); expected a budget profiles file (YAML)"))
+            } else {
+                do {
+                    _ = try BudgetProfiles.load(path: path)
+                    budgets = Located(t, at: origin(n))
+                } catch let e as ConfigError {
+                    extra.append(contentsOf: e.issues)
+                    extra.append(origin(n).issue("budgets '\(t)': the profiles file has \(e.issues.count == 1 ? "an error" : "\(e.issues.count) errors") (see above)"))
+                } catch {
+                    extra.append(origin(n).issue("budgets '\(t)': \(error)"))
+                }
+            }
+        }
+
         // Gather problems from the file, from every override, and between values.
         var issues = d.issues
         for o in overrides { issues += o.diagnostics.issues.map { ConfigIssue(file: $0.file, line: nil, message: $0.message) } }
@@ -513,7 +546,7 @@ public enum SweepSpecReader {
                          classifierBits: classifierBits, inputBits: inputBits, classes: classes, seed: seed,
                          initialization: initialization, weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
                          precisions: precisions, actBits: actBits, conventions: conventions, exclude: exclude,
-                         include: include, batch: batch, overrides: overrideTexts)
+                         include: include, batch: batch, overrides: overrideTexts, budgets: budgets)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

@@ -21,6 +21,9 @@ enum DefaultTemplate {
                         beyond that, cases are folded and one chart per network shape is drawn)
     table: images       cases; where
     table: failures     (no options)
+    table: budget       chart: true|false [true]; fold: N [10] (hardware budgets: only when the sweep spec's
+                        `budgets:` or `bitsweep report --budgets FILE` names a profiles file; the cell brings its
+                        own heading, so without profiles the report has no such section at all)
     chart: layerwise    cases; where; title; width; shares: true|false [false]
     chart: size         where; title; width
     chart: heatmap      where; title; width; rows: blocks|size [blocks];
@@ -65,6 +68,10 @@ joined, coloured by weight precision and labelled with their number (#) in the s
 ```bitsweep
 chart: cost-quality
 fidelity: sqnr
+```
+
+```bitsweep
+table: budget
 ```
 
 ## BitOps by block count and precision

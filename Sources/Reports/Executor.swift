@@ -15,13 +15,17 @@ public struct CellExecutor {
     public var templateLabel: String
     /// The command that regenerates the report, as shell words.
     public var reportCommand: [String]
+    /// Hardware-budget profiles for `table: budget` (nil: that cell writes nothing).
+    public var budgets: ReportBudgets?
 
-    public init(results: ResultsSet, run: RunInfo?, resultsDirLabel: String, templateLabel: String, reportCommand: [String]) {
+    public init(results: ResultsSet, run: RunInfo?, resultsDirLabel: String, templateLabel: String, reportCommand: [String],
+                budgets: ReportBudgets? = nil) {
         self.results = results
         self.run = run
         self.resultsDirLabel = resultsDirLabel
         self.templateLabel = templateLabel
         self.reportCommand = reportCommand
+        self.budgets = budgets
     }
 
     /// One colour per precision label across the whole report.
@@ -39,6 +43,8 @@ public struct CellExecutor {
                 do {
                     var blocks = try run(cell, parameters: params)
                     blocks = blocks.map { uniquify($0, &usedStems) }
+                    // A budget cell without profiles leaves no trace (no empty notebook cell either).
+                    if blocks.isEmpty && cell.kind == .budget { continue }
                     cells.append(ReportCell(kind: .output(cell), blocks: blocks))
                 } catch let e as TemplateError {
                     throw e
@@ -160,7 +166,7 @@ public struct CellExecutor {
         let filter = try cell.options["where"].map { try CaseFilter($0) }
         let selected = results.cases.filter { filter?.matches($0.config) ?? true }
         let whereText = cell.options["where"].map { " matching `where: \($0)`" } ?? ""
-        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures {
+        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget {
             return [.paragraph([.emphasis("No case\(whereText.isEmpty ? "" : " matches `where: \(cell.options["where"]!)`") — nothing to show.")])]
         }
         switch cell.kind {
@@ -169,6 +175,7 @@ public struct CellExecutor {
         case .layers: return try layersCell(cell, pick(cell, selected))
         case .images: return try imageBlocks(pick(cell, selected))
         case .failures: return failureBlocks()
+        case .budget: return try budgetBlocks(cell)
         case .layerwise: return try pick(cell, selected).map { try layerwiseFigure(cell, $0) }
         case .size: return try sizeFigures(cell, selected)
         case .heatmap: return try heatmapFigures(cell, selected)

@@ -1,3 +1,4 @@
+import BitSweepConfig
 import CairoRender
 import Charts
 import Foundation
@@ -37,28 +38,48 @@ public enum ReportGenerator {
     ///     `CommandLine.arguments`); nil composes `bitsweep report <resultsDir> …` from the arguments.
     ///   - resultsLabel: how the report names the results folder (default: `resultsDir` as given), so a
     ///     report regenerated from another working directory can stay byte-identical.
+    ///   - budgets: a hardware-budget profiles file for the template's `table: budget` cell; nil: the file the
+    ///     sweep spec named (`budgets:` in run.json's resolved spec), if any. Without either, that cell writes
+    ///     nothing.
     /// - Throws: `ResultsStore.LoadError` for a missing or bad results folder, `TemplateError` (file:line) for
-    ///   a bad template, `ChartError`/`ReportError` when an output cannot be produced or written.
+    ///   a bad template, `ConfigError` (file:line) for a bad profiles file, `ReportError` when the profiles file
+    ///   named by run.json is missing, `ChartError`/`ReportError` when an output cannot be produced or written.
     @discardableResult
     public static func generate(resultsDir: String, template: String? = nil,
                                 outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
-                                command: [String]? = nil, resultsLabel: String? = nil) throws -> Output {
+                                command: [String]? = nil, resultsLabel: String? = nil, budgets: String? = nil) throws -> Output {
         let results = try ResultsStore.load(resultsDir)
         let run = ResultsStore.loadRunInfo(resultsDir)
         let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
+        let profilesPath = try budgets ?? Self.budgetsFile(of: run, in: resultsDir)
+        let loadedBudgets = try profilesPath.map(ReportBudgets.load)
         var cmd = command ?? (["bitsweep", "report", resultsDir] + (template.map { ["--template", $0] } ?? [])
-            + (outDir.map { ["--out", $0] } ?? []))
+            + (budgets.map { ["--budgets", $0] } ?? []) + (outDir.map { ["--out", $0] } ?? []))
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
             cmd += ["--format", outputs.map(\.rawValue).joined(separator: ",")]
         }
         let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
-                                    templateLabel: template ?? "(default template)", reportCommand: cmd)
+                                    templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets)
         let document = try executor.execute(tmpl)
         let files = try render(document, results: results, outputs: outputs)
         let dir = outDir ?? resultsDir
         let written = try write(files, to: dir)
         removeStaleFigures(in: dir, keeping: Set(written.map { ($0 as NSString).lastPathComponent }))
         return Output(outDir: dir, files: written, document: document)
+    }
+
+    /// The profiles file the sweep spec named (`budgets` in run.json's resolved spec: a path from the folder
+    /// the sweep ran in), or nil. A named file that does not exist (here) is a `ConfigError` naming run.json
+    /// that says how to fix it.
+    public static func budgetsFile(of run: RunInfo?, in resultsDir: String) throws -> String? {
+        guard let spec = run?.spec, let data = spec.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let path = obj["budgets"] as? String else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            let runFile = ((runFolder(resultsDir)) as NSString).appendingPathComponent("run.json")
+            throw ConfigError([ConfigIssue(file: runFile, line: nil, message: "the sweep spec named the budget profiles file '\(path)', which does not exist here; run from the folder the sweep ran in, or give --budgets FILE")])
+        }
+        return path
     }
 
     /// Every file of a report, in memory: relative path → bytes (figures under `figures/`).
@@ -120,7 +141,7 @@ public enum ReportGenerator {
     }
 
     /// Chart kinds whose files the generator names; only such files are ever removed.
-    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-"]
+    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-", "budget-"]
 
     /// Removes chart files of an earlier report from `dir/figures` that this report no longer links (so a
     /// regenerated report never sits next to charts of cases it dropped). Only `.svg`/`.png` files named
@@ -155,6 +176,13 @@ public enum ReportGenerator {
         }
         return written
     }
+}
+
+/// The folder of a results path (a folder, or its `results.json`).
+func runFolder(_ path: String) -> String {
+    var isDir: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { return path }
+    return (path as NSString).deletingLastPathComponent
 }
 
 /// `summary.csv`: the summary table's columns as raw, sortable values (exact integers, full-precision

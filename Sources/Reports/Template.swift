@@ -46,6 +46,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case layers = "table: layers"
     case images = "table: images"
     case failures = "table: failures"
+    case budget = "table: budget"
     case layerwise = "chart: layerwise"
     case size = "chart: size"
     case heatmap = "chart: heatmap"
@@ -60,6 +61,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .layers: return "per case: block subtotals with the depthwise/pointwise split and shares, then every layer"
         case .images: return "per case: fidelity of every image against the float twin"
         case .failures: return "cases that failed and images that were skipped, with reasons"
+        case .budget: return "hardware budgets (when the sweep spec or --budgets names a profiles file): per profile, the cases that fit, ranked, the binding limit of the rest, and a cost–quality chart; nothing at all without profiles"
         case .layerwise: return "per case: BitOps per block, stacked stem/depthwise/pointwise/classifier"
         case .size: return "total BitOps against image size, one line per precision (log–log)"
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
@@ -90,6 +92,9 @@ public enum CellKind: String, CaseIterable, Sendable {
             return [cases, whereOpt]
         case .failures:
             return []
+        case .budget:
+            return [("chart", ["true", "false"], "a cost–quality chart per profile, the feasible region shaded (default true)"),
+                    ("fold", nil, "fold a profile's list of cases that fit or do not fit into <details> when it has more rows than this (default 10)")]
         case .layerwise:
             return [cases, whereOpt, title, figSize,
                     ("shares", ["true", "false"], "bar heights as shares of the total (default false)")]

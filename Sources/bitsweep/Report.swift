@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitSweepConfig
 import Foundation
 import Reports
 import Results
@@ -15,12 +16,16 @@ struct Report: ParsableCommand {
         The default template is built in; Inputs/report-template.md is a copy that documents every cell \
         and option. Edit the copy (reorder, remove or add cells and prose) and pass it with --template.
 
-        Exit status: 0 written; 2 bad input (no results, a template error — each as file:line); 1 an \
-        output could not be written.
+        With hardware-budget profiles (--budgets FILE, or the `budgets:` file the sweep spec named), the \
+        template's `table: budget` cell adds a section answering which cases fit each profile.
+
+        Exit status: 0 written; 2 bad input (no results, a template or profiles error — each as file:line); \
+        1 an output could not be written.
 
         Examples:
           bitsweep report Reports/example
           bitsweep report Reports/example --template Inputs/report-template.md --format md,ipynb --out /tmp/r
+          bitsweep report Reports/default --budgets Inputs/budgets.yaml
         """)
 
     @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the only results folder under Reports/.", valueName: "results-dir"))
@@ -28,6 +33,9 @@ struct Report: ParsableCommand {
 
     @Option(help: ArgumentHelp("A report template (Markdown with ```bitsweep cells). Default: the built-in one.", valueName: "file"))
     var template: String?
+
+    @Option(help: ArgumentHelp("Hardware-budget profiles (YAML) for the report's budget section. Default: the file the sweep spec named (budgets: in run.json), if any.", valueName: "file"))
+    var budgets: String?
 
     @Option(help: ArgumentHelp("Output folder. Default: the results folder.", valueName: "dir"))
     var out: String?
@@ -43,13 +51,16 @@ struct Report: ParsableCommand {
         let args = resultsDir == nil ? command + [dir] : command
         do {
             let output = try ReportGenerator.generate(resultsDir: dir, template: template, outputs: formats, outDir: out,
-                                                      command: Array(args))
+                                                      command: Array(args), budgets: budgets)
             let reports = output.files.filter { !$0.contains("/figures/") }
             for f in reports { print(f) }
             let figures = output.files.count - reports.count
             if figures > 0 { print("\((output.outDir as NSString).appendingPathComponent("figures"))/ (\(figures) files)") }
         } catch let e as TemplateError {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))   // file:line: message, one per line
+            throw ExitCode(2)
+        } catch let e as ConfigError {
+            FileHandle.standardError.write(Data((e.description + "\n").utf8))   // the profiles file: file:line: message
             throw ExitCode(2)
         } catch let e as ResultsStore.LoadError {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))

@@ -75,7 +75,7 @@ struct SweepCommand: ParsableCommand {
                 fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
                 bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs),
                 evaluator: EngineEvaluator())
-            if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory) }
+            if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory, budgets: spec.budgetsPath) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))
             throw ExitCode(2)
@@ -86,10 +86,11 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// The report step: writes report.md, report.pdf, report.ipynb and tables.tex beside the results.
-    /// Not called for a shard (merge first) or with --no-report.
-    func afterSweep(resultsDirectory dir: String) throws {
+    /// Not called for a shard (merge first) or with --no-report. `budgets`: the spec's profiles file (its
+    /// `budgets:` key), for the report's budget section.
+    func afterSweep(resultsDirectory dir: String, budgets: String?) throws {
         print("results: \((dir as NSString).appendingPathComponent("results.json"))")
-        let out = try ReportGenerator.generate(resultsDir: dir)
+        let out = try ReportGenerator.generate(resultsDir: dir, budgets: budgets)
         for f in out.files where !f.contains("/figures/") { print("report: \(f)") }
     }
 }
