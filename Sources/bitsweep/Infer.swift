@@ -49,6 +49,7 @@ struct Infer: ParsableCommand {
     func run() throws {
         guard !images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
         guard threads >= 1 else { throw InputError("threads \(threads) must be at least 1") }
+        OpenMPWaitPolicy.preferPassive(threads: threads)
         let (spec, size) = try network.resolve()
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
