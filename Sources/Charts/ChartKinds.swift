@@ -46,6 +46,9 @@ public struct CostQualityPoint: Sendable, Hashable {
 /// Builders for the six chart kinds BitSweep's reports use. Each takes plain data, checks it (throwing
 /// `ChartError` with a message naming the problem), and returns a `ChartSpec` ready for any renderer.
 public enum ChartKinds {
+    /// Fill of heatmap cells written as text (`infinityLabel`): light enough for dark text, unlike any
+    /// colour of the sequential maps.
+    public static let exactFill = Color.grey(0.9)
     /// Colours of the layer kinds in the layer-wise chart.
     public static let stemColor = OkabeIto.grey
     public static let depthwiseColor = OkabeIto.skyBlue
@@ -118,19 +121,29 @@ public enum ChartKinds {
     /// - Parameters:
     ///   - values: `values[row][column]`; rows are drawn top to bottom in `rowLabels` order.
     ///   - logColor: colour by log₁₀(value); every non-nil value must then be > 0.
+    ///   - infinityLabel: when given, +∞ values are allowed (an exact SQNR): such a cell is written as this text
+    ///     on a light grey fill and is left out of the colour scale. Without it, a non-finite value is an error.
     public static func heatmap(title: String?, rowLabels: [String], columnLabels: [String], values: [[Double?]],
                                xTitle: String? = nil, yTitle: String? = nil, colorBarTitle: String? = nil,
                                logColor: Bool = true, colorMap: ColorMap = .viridis, format: NumberFormat = .si,
-                               annotate: Bool = true, size: FigureSize = .oneColumn) throws -> ChartSpec {
+                               annotate: Bool = true, infinityLabel: String? = nil,
+                               size: FigureSize = .oneColumn) throws -> ChartSpec {
         guard !rowLabels.isEmpty, !columnLabels.isEmpty else { throw ChartError.empty("heatmap has no rows or columns") }
+        var values = values
+        var notes: [[CellNote?]] = []
+        if let infinityLabel, values.joined().contains(.infinity) {
+            notes = values.map { row in row.map { $0 == .infinity ? CellNote(text: infinityLabel, fill: exactFill) : nil } }
+            values = values.map { row in row.map { $0 == .infinity ? nil : $0 } }
+        }
         let flat = values.flatMap { $0 }
         if let bad = flat.compactMap({ $0 }).first(where: { !$0.isFinite }) { throw ChartError.nonFinite(what: "heatmap", value: bad) }
-        let scale = try ColorScale.spanning(flat, map: colorMap, logarithmic: logColor)
+        // Only exact cells: any finite range will do for the (unused) scale.
+        let scale = try ColorScale.spanning(notes.isEmpty || flat.contains { $0 != nil } ? flat : [1, 10], map: colorMap, logarithmic: logColor)
         let spec = ChartSpec(
             title: title,
             x: Axis(title: xTitle, scale: .categories(columnLabels)),
             y: Axis(title: yTitle, scale: .categories(rowLabels)),
-            marks: [.cells(CellMark(values: values, colorScale: scale, annotate: annotate, format: format))],
+            marks: [.cells(CellMark(values: values, colorScale: scale, annotate: annotate, format: format, notes: notes))],
             colorBar: ColorBar(title: colorBarTitle, scale: scale, format: format),
             preferredSize: size)
         try ChartLayout.validate(spec)
@@ -159,15 +172,45 @@ public enum ChartKinds {
     /// - Parameters:
     ///   - higherIsBetter: false when smaller y is better (e.g. an error rate).
     ///   - qualityFormat: tick format for y (`.plain` for dB, `.percent` for agreement in 0…1).
+    ///   - exactLabel: a point with quality +∞ (higher is better) is exact — its logits equal the float
+    ///     twin's. The y axis is scaled to the finite points; exact points are drawn as upward triangles on
+    ///     a shaded band above the last tick, marked with this label (and a legend entry).
     public static func costQuality(title: String?, points: [CostQualityPoint], xTitle: String = "Total BitOps",
                                    yTitle: String = "SQNR (dB)", qualityFormat: NumberFormat = .plain,
                                    higherIsBetter: Bool = true, budget: Double? = nil, highlight: String? = nil,
+                                   exactLabel: String = "exact (∞ dB)",
                                    colors: PrecisionColors = .standard, size: FigureSize = .oneColumn) throws -> ChartSpec {
         guard !points.isEmpty else { throw ChartError.empty("cost/quality chart has no points") }
         if let bad = points.first(where: { !($0.cost > 0) }) {
             throw ChartError.nonPositiveOnLogScale(axis: "x axis (\(xTitle))", value: bad.cost)
         }
         if let b = budget, !(b > 0) { throw ChartError.nonPositiveOnLogScale(axis: "x axis (\(xTitle)) budget", value: b) }
+        // Exact points (+∞ when higher is better) go on a band above the finite range; the axis shows ticks
+        // for the finite range only.
+        let isExact = points.map { higherIsBetter && $0.quality == .infinity }
+        if let bad = points.first(where: { !$0.quality.isFinite && !(higherIsBetter && $0.quality == .infinity) }) {
+            throw ChartError.nonFinite(what: "cost/quality point \"\(bad.label)\"", value: bad.quality)
+        }
+        var exactBand: (from: Double, at: Double, ticks: [Double], domain: ClosedRange<Double>)?
+        if isExact.contains(true) {
+            let finite = points.map(\.quality).filter(\.isFinite)
+            if let fmin = finite.min(), let fmax = finite.max() {
+                // The finite data padded by 4% (as the layout pads scatter plots), then a band of a fifth of
+                // the plot's height above it; ticks only where the finite data are.
+                let span = fmax > fmin ? fmax - fmin : max(abs(fmax) * 0.2, 1)
+                let lo = fmin - span * 0.04, top = fmax + span * 0.04
+                let band = span * 0.3
+                let ticks = NiceTicks.linear(lower: fmin, upper: fmax, targetCount: 5).ticks.filter { $0 >= lo && $0 <= top }
+                exactBand = (top + band * 0.15, top + band * 0.6, ticks, lo...(top + band))
+            } else {
+                exactBand = (0, 0.5, [], -1...1)   // only exact cases: the band and nothing else to show
+            }
+        }
+        let plotted = points.enumerated().map { (i, p) -> CostQualityPoint in
+            var q = p
+            if isExact[i], let band = exactBand { q.quality = band.at }
+            return q
+        }
         let front = paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality), higherIsBetter: higherIsBetter)
         let onFront = Set(front)
         let dominatedColor = Color(rgb: 0xBBBBBB)
@@ -178,26 +221,42 @@ public enum ChartKinds {
             marks.append(.rule(RuleMark(orientation: .vertical, value: b, color: Color(rgb: 0x006B4E), label: "budget " + NumberFormat.si.string(b))))
             entries.append(LegendEntry(label: "within budget", color: OkabeIto.bluishGreen.withAlpha(0.25), symbol: .swatch))
         }
-        marks.append(.line(LineMark(name: "Pareto front", points: front.map { DataPoint(points[$0].cost, points[$0].quality) },
+        if let band = exactBand {
+            marks.append(.region(RegionMark(yFrom: band.from, color: Color.grey(0.5).withAlpha(0.08))))
+            marks.append(.rule(RuleMark(orientation: .horizontal, value: band.from, color: .grey(0.45), width: 0.6,
+                                        dash: [1.5, 1.5], label: exactLabel)))
+        }
+        marks.append(.line(LineMark(name: "Pareto front", points: front.map { DataPoint(plotted[$0].cost, plotted[$0].quality) },
                                     color: .grey(0.35), width: 0.9, marker: nil)))
         var scatter: [ScatterPoint] = []
-        var groupsSeen: [String] = []
-        for (i, p) in points.enumerated() {
+        // Legend groups in the order the points come (callers pass them in grid order).
+        let groupOrder = points.compactMap(\.group).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        var groupsOnFront: Set<String> = []
+        for (i, p) in plotted.enumerated() {
             let isFront = onFront.contains(i)
             let groupColor = p.group.map { colors.color(for: $0) } ?? OkabeIto.blue
             let hl = p.label == highlight
             scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: isFront ? groupColor : dominatedColor,
+                                        marker: isExact[i] ? .triangle : .circle,
                                         radius: isFront ? 2.8 : 2.3, label: hl ? p.label : nil, highlighted: hl))
-            if isFront, let g = p.group, !groupsSeen.contains(g) { groupsSeen.append(g) }
+            if isFront, let g = p.group { groupsOnFront.insert(g) }
         }
         marks.append(.points(PointMark(points: scatter)))
-        for g in groupsSeen { entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(.circle))) }
+        for g in groupOrder where groupsOnFront.contains(g) {
+            entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(.circle)))
+        }
         if onFront.count < points.count { entries.append(LegendEntry(label: "dominated", color: dominatedColor, symbol: .marker(.circle))) }
+        if exactBand != nil { entries.append(LegendEntry(label: exactLabel, color: .grey(0.35), symbol: .marker(.triangle))) }
         entries.append(LegendEntry(label: "Pareto front", color: .grey(0.35), symbol: .line(marker: nil, dash: [])))
+        var yAxis = Axis(title: yTitle, format: qualityFormat, grid: true)
+        if let band = exactBand {
+            yAxis.domain = band.domain
+            yAxis.ticks = .values(band.ticks)
+        }
         let spec = ChartSpec(
             title: title,
             x: Axis(title: xTitle, scale: .log, format: .si, grid: true),
-            y: Axis(title: yTitle, format: qualityFormat, grid: true),
+            y: yAxis,
             marks: marks, legend: Legend(entries: entries), preferredSize: size)
         try ChartLayout.validate(spec)
         return spec

@@ -22,10 +22,13 @@
 //    (`[LineSeries]`), log–log, markers at the measured points, x ticks at the measured sizes.
 // 3. `heatmap(title:rowLabels:columnLabels:values:xTitle:yTitle:colorBarTitle:logColor:colorMap:format:annotate:size:)`
 //    — `[[Double?]]` rows × columns, log colour option, values in the cells in black/white, colour bar,
-//    nil cells blank.
+//    nil cells blank; with `infinityLabel`, +∞ cells (exact SQNR) are written as that text on a light fill and
+//    left out of the colour scale.
 // 4. `costQuality(title:points:xTitle:yTitle:qualityFormat:higherIsBetter:budget:highlight:colors:size:)`
 //    — `[CostQualityPoint]`, BitOps on a log x axis, Pareto front joined and coloured, dominated points
-//    grey, optional budget line with the feasible side shaded, optional highlighted case.
+//    grey, optional budget line with the feasible side shaded, optional highlighted case. Points whose
+//    quality is +∞ (exact: logits equal the float twin's) sit on a band above the finite y range, marked
+//    `exactLabel` ("exact (∞ dB)") with upward triangles; the y axis is scaled to the finite data.
 //    `paretoFront(costs:qualities:higherIsBetter:)` gives the front's indices.
 // 5. `groupedBars(title:categories:series:xTitle:yTitle:format:valueLabels:colors:size:)` — `[NamedValues]`.
 // 6. `deltaHeatmap(title:rowLabels:columnLabels:deltas:xTitle:yTitle:colorBarTitle:format:size:)` —
@@ -170,11 +173,27 @@ public struct CellMark: Sendable, Hashable {
     public var signed: Bool
     /// Leave cells whose value is exactly zero blank (no fill, no text). Nil cells are always blank.
     public var blankZeros: Bool
+    /// Cells drawn with a text of their own instead of a value (e.g. "exact" for an infinite SQNR):
+    /// `notes[row][column]`, empty or shorter than the grid where there are none. A note's cell is filled
+    /// with the note's colour whatever its value.
+    public var notes: [[CellNote?]]
     public init(values: [[Double?]], colorScale: ColorScale, annotate: Bool = true, format: NumberFormat = .si,
-                signed: Bool = false, blankZeros: Bool = false) {
+                signed: Bool = false, blankZeros: Bool = false, notes: [[CellNote?]] = []) {
         self.values = values; self.colorScale = colorScale; self.annotate = annotate; self.format = format
-        self.signed = signed; self.blankZeros = blankZeros
+        self.signed = signed; self.blankZeros = blankZeros; self.notes = notes
     }
+
+    /// The note of cell (`row`, `column`), if any.
+    public func note(_ row: Int, _ column: Int) -> CellNote? {
+        row < notes.count && column < notes[row].count ? notes[row][column] : nil
+    }
+}
+
+/// A heatmap cell shown as text on a fixed fill instead of a coloured value.
+public struct CellNote: Sendable, Hashable {
+    public var text: String
+    public var fill: Color
+    public init(text: String, fill: Color) { self.text = text; self.fill = fill }
 }
 
 /// A straight reference line across the plot at a data value (e.g. a budget).

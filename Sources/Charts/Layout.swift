@@ -97,6 +97,9 @@ public enum ChartLayout {
                 for (i, row) in c.values.enumerated() where row.count != cols {
                     throw ChartError.lengthMismatch(what: "heatmap row \(i)", expected: cols, got: row.count)
                 }
+                for (i, row) in c.notes.enumerated() where i >= rows || row.count > cols {
+                    throw ChartError.lengthMismatch(what: "heatmap notes row \(i)", expected: cols, got: row.count)
+                }
                 if c.colorScale.logarithmic, let bad = c.values.joined().compactMap({ $0 }).first(where: { !($0 > 0) }) {
                     throw ChartError.nonPositiveOnLogScale(axis: "colour scale", value: bad)
                 }
@@ -343,6 +346,14 @@ final class LayoutEngine {
             if let e = extraMax { hi = max(hi, e) }
             if let e = extraMin { lo = min(lo, e) }
             if let d = axis.domain, !stretched {
+                if case let .values(vals) = axis.ticks, !vals.isEmpty {
+                    // A fixed domain with fixed ticks (e.g. ticks for part of the domain only).
+                    let sorted = vals.sorted()
+                    let step = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.min() ?? 1
+                    let inside = sorted.filter { $0 >= d.lowerBound && $0 <= d.upperBound }
+                    return ScaleLayout(kind: .linear, lo: d.lowerBound, hi: d.upperBound, major: inside, minor: [],
+                                       labels: axis.format.labels(for: inside, step: step))
+                }
                 let t = NiceTicks.linear(lower: d.lowerBound, upper: d.upperBound, targetCount: target)
                 let inside = t.ticks.filter { $0 >= d.lowerBound - t.step * 1e-9 && $0 <= d.upperBound + t.step * 1e-9 }
                 return ScaleLayout(kind: .linear, lo: d.lowerBound, hi: d.upperBound, major: inside, minor: [],
@@ -887,8 +898,9 @@ final class LayoutEngine {
         // Pick one annotation size that fits every cell, or none.
         var font = annotationFont
         let cellW = axes.x.bandWidth, cellH = axes.y.bandWidth
-        var texts: [[String?]] = c.values.map { row in
-            row.map { v in
+        var texts: [[String?]] = c.values.enumerated().map { (i, row) in
+            row.enumerated().map { (j, v) in
+                if let n = c.note(i, j) { return n.text }
                 guard let v, !(c.blankZeros && v == 0) else { return nil }
                 let s = c.format.string(v)
                 return c.signed && v > 0 ? "+" + s : s
@@ -904,16 +916,19 @@ final class LayoutEngine {
             }
         }
         // With blank cells, a faint frame shows the grid's extent.
-        if c.values.joined().contains(where: { $0 == nil || (c.blankZeros && $0 == 0) }) {
+        if c.values.enumerated().contains(where: { (i, row) in
+            row.enumerated().contains { (j, v) in c.note(i, j) == nil && (v == nil || (c.blankZeros && v == 0)) }
+        }) {
             r.stroke(.rect(axes.plot), style: StrokeStyle(color: .grey(0.8), width: 0.4))
         }
         for (i, row) in c.values.enumerated() {
             for (j, v) in row.enumerated() {
-                guard let v, !(c.blankZeros && v == 0) else { continue }
+                let note = c.note(i, j)
+                if note == nil { guard let v, !(c.blankZeros && v == 0) else { continue } }
                 let x0 = axes.x.map(Double(j)), x1 = axes.x.map(Double(j + 1))
                 let y0 = axes.y.map(Double(i)), y1 = axes.y.map(Double(i + 1))
                 let cell = Rect(minX: min(x0, x1), minY: min(y0, y1), maxX: max(x0, x1), maxY: max(y0, y1)).insetBy(0.5)
-                let color = c.colorScale.color(for: v)
+                let color = note?.fill ?? c.colorScale.color(for: v!)
                 r.fill(.rect(cell), color: color)
                 if c.annotate, let t = texts[i][j] {
                     r.drawText(t, anchoredAt: Point(cell.midX, cell.midY), horizontal: 0.5, vertical: 0.5, font: font, color: color.contrastingText)
@@ -1089,7 +1104,7 @@ final class LayoutEngine {
             let t = NiceTicks.linear(lower: s.lower, upper: s.upper, targetCount: 4)
             ticks = t.ticks.filter { $0 >= s.lower - t.step * 1e-9 && $0 <= s.upper + t.step * 1e-9 }
             labels = cb.format.labels(for: ticks, step: t.step)
-            if s.lower < 0 {
+            if s.lower < 0 && s.map == .diverging {   // signed changes; not a plain value that dips below 0
                 labels = zip(ticks, labels).map { $0 > 0 ? "+" + $1 : $1 }
             }
         }

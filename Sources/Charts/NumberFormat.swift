@@ -45,7 +45,7 @@ public enum NumberFormat: Sendable, Hashable {
             let decimals = NumberFormat.decimals(forStep: step * 100)
             return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a * 100)) + "%"
         case let .fixed(d):
-            return sign + String(format: "%.\(max(0, d))f", a)
+            return NumberFormat.fixedText(a, sign: sign, decimals: d)
         }
     }
 
@@ -71,8 +71,15 @@ public enum NumberFormat: Sendable, Hashable {
         case .percent:
             return sign + NumberFormat.plain.string(a * 100, significantDigits: significantDigits) + "%"
         case let .fixed(d):
-            return sign + String(format: "%.\(max(0, d))f", a)
+            return NumberFormat.fixedText(a, sign: sign, decimals: d)
         }
+    }
+
+    /// `a` with `decimals` decimals and its sign, except that a value that rounds to zero has no sign
+    /// (−0.04 dB is written "0.0", not "−0.0").
+    static func fixedText(_ a: Double, sign: String, decimals d: Int) -> String {
+        let text = String(format: "%.\(max(0, d))f", a)
+        return text.allSatisfy { $0 == "0" || $0 == "." } ? text : sign + text
     }
 
     static let prefixes = ["", " k", " M", " G", " T", " P", " E"]

@@ -20,7 +20,7 @@ enum ChartAdapter {
                         values: [[Double?]], valueTitle: String, logarithmic: Bool, percent: Bool, size: FigureSize) throws -> ChartSpec {
         try ChartKinds.heatmap(title: title, rowLabels: rowLabels, columnLabels: columnLabels, values: values,
                                xTitle: columnTitle, yTitle: rowTitle, colorBarTitle: valueTitle, logColor: logarithmic,
-                               colorMap: .viridis, format: logarithmic ? .si : .fixed(1), size: size)
+                               colorMap: .viridis, format: logarithmic ? .si : .fixed(1), infinityLabel: "exact", size: size)
     }
 
     static func costQuality(title: String, points: [CostQualityPoint], fidelityTitle: String, budget: Double?,

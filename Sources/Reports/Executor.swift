@@ -521,15 +521,17 @@ public struct CellExecutor {
                               spec: spec, size: figureSize(cell)))
     }
 
+    /// The precisions among `cases` in the spec's order: the order of first appearance in the whole results
+    /// set (grid order), the same in every chart and table of a report.
     func precisionOrder(_ cases: [CaseResult]) -> [String] {
-        // Higher mean bit-width (over every case of the label) first, then by label: a stable, meaningful order.
-        var sum: [String: Double] = [:], count: [String: Double] = [:]
-        for c in cases {
-            sum[c.config.precision, default: 0] += Double(c.config.bits.reduce(0, +)) / Double(max(c.config.bits.count, 1))
-            count[c.config.precision, default: 0] += 1
-        }
-        let mean = sum.mapValues { $0 }.merging(count) { s, n in s / n }
-        return mean.keys.sorted { (mean[$0]!, $1) > (mean[$1]!, $0) }
+        let present = Set(cases.map(\.config.precision))
+        return Self.precisionOrder(of: results).filter(present.contains)
+    }
+
+    /// Every precision label of `results`, in order of first appearance.
+    static func precisionOrder(of results: ResultsSet) -> [String] {
+        var seen: Set<String> = []
+        return results.cases.map(\.config.precision).filter { seen.insert($0).inserted }
     }
 
     func sizeFigures(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
@@ -576,8 +578,9 @@ public struct CellExecutor {
                                                 rowLabels: rowValues.map(String.init), columnTitle: "weight precision (bits)",
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
                                                 percent: value == .top1, size: figureSize(cell, items: cols.count))
+            let exactNote = grid.joined().contains(.infinity) ? " “exact”: the logits equal the float twin’s (∞ dB)." : ""
             out.append(.figure(Figure(fileStem: "heatmap-\(value.rawValue)-" + stemHash(facet.cases, cell),
-                                      caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).",
+                                      caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).\(exactNote)",
                                       spec: spec, size: figureSize(cell, items: cols.count))))
         }
         if out.isEmpty {
@@ -594,7 +597,7 @@ public struct CellExecutor {
         case .weights: return Double(c.cost.totals.weightStorageBytes) / 1024
         case .sqnr:
             guard let f = c.fidelity, f.images > 0 else { return nil }
-            return f.sqnrDBMean ?? FidelitySummary.exactSQNR
+            return f.sqnrDBMean ?? .infinity   // exact: written "exact" in the cell
         case .top1:
             guard let f = c.fidelity, f.images > 0 else { return nil }
             return f.top1Agreement * 100
@@ -621,7 +624,7 @@ public struct CellExecutor {
                 guard let f = c.fidelity, f.images > 0, c.error == nil else { return nil }
                 let y: Double
                 switch measure {
-                case .sqnr: y = f.sqnrDBMean ?? FidelitySummary.exactSQNR
+                case .sqnr: y = f.sqnrDBMean ?? .infinity   // exact: drawn on the band above the axis
                 case .top1: y = f.top1Agreement * 100
                 case .cosine: y = f.cosineMean
                 }
@@ -640,7 +643,7 @@ public struct CellExecutor {
             let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell),
                                                       percentScale: measure == .top1)
             out.append(.figure(Figure(fileStem: "cost-quality-\(measure.rawValue)-" + stemHash(facet.cases, cell),
-                                      caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).",
+                                      caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).\(pts.contains { $0.quality == .infinity } ? " Triangles on the shaded band at the top: exact cases (logits equal to the float twin’s, ∞ dB)." : "")",
                                       spec: spec, size: figureSize(cell))))
         }
         if out.isEmpty { out.append(.paragraph([.emphasis("No case has fidelity figures — no cost-quality chart.")])) }
