@@ -83,7 +83,8 @@ extension CellExecutor {
                 blocks.append(.paragraph([.text("Cases that fit, best first:")]))
                 blocks.append(table(Array(rows.prefix(fold)), ""))
                 if rows.count > fold {
-                    blocks.append(.details(summary: "\(rows.count - fold) more cases fit \(p.profile.name)",
+                    let more = rows.count - fold
+                    blocks.append(.details(summary: "\(more) more case\(more == 1 ? " fits" : "s fit") \(p.profile.name)",
                                            blocks: [table(Array(rows.dropFirst(fold)), " (continued)")]))
                 }
             }
@@ -91,15 +92,19 @@ extension CellExecutor {
                 let rows = p.notFittingClosestFirst.map { c in
                     [num(c), c.label, c.binding?.text ?? "", c.violations.dropFirst().map(\.text).joined(separator: "; ")]
                 }
-                let table = Block.table(Table(
-                    caption: "Cases that do not fit \(p.profile.name), closest first", label: "budget-nofit-\(safe)",
-                    columns: [.init("#", numeric: true), .init("case"), .init("binding constraint"), .init("also exceeded")],
-                    rows: rows))
+                let columns: [Table.Column] = [.init("#", numeric: true), .init("case"), .init("binding constraint"), .init("also exceeded")]
+                let shown = rows.count > fold ? "the \(fold) closest of \(rows.count)" : "closest first"
+                blocks.append(.paragraph([.text(rows.count > fold ? "Cases that do not fit, the \(fold) closest to fitting:" : "Cases that do not fit (closest first):")]))
+                blocks.append(.table(Table(caption: "Cases that do not fit \(p.profile.name), \(shown)", label: "budget-nofit-\(safe)",
+                                           columns: columns, rows: Array(rows.prefix(fold)))))
                 if rows.count > fold {
-                    blocks.append(.details(summary: "\(rows.count) cases do not fit \(p.profile.name) (closest first)", blocks: [table]))
-                } else {
-                    blocks.append(.paragraph([.text("Cases that do not fit (closest first):")]))
-                    blocks.append(table)
+                    // The long tail is folded in Markdown and the notebook, and left out of the PDF.
+                    let more = rows.count - fold
+                    blocks.append(.details(summary: "\(more) more case\(more == 1 ? " does" : "s do") not fit \(p.profile.name) (farther from fitting)",
+                                           blocks: [.table(Table(caption: "Cases that do not fit \(p.profile.name) (continued)",
+                                                                 label: "budget-nofit-\(safe)-more", columns: columns,
+                                                                 rows: Array(rows.dropFirst(fold))))],
+                                           printed: false))
                 }
             }
         }

@@ -559,7 +559,10 @@ public struct CellExecutor {
         let value = HeatmapValue(rawValue: cell.options["value"] ?? "bitops") ?? .bitops
         var out: [Block] = []
         var noValues = false
-        for facet in facets(cases, excluding: [rowsKey, "precision"]) {
+        // Fidelity does not depend on the BitOps convention (cases differing only there share one engine
+        // run): one fidelity heatmap for all conventions rather than identical copies.
+        let fidelity = value == .sqnr || value == .top1
+        for facet in facets(cases, excluding: fidelity ? [rowsKey, "precision", "convention"] : [rowsKey, "precision"]) {
             let cols = precisionOrder(facet.cases)
             let rowValues = Array(Set(facet.cases.map { rowsKey == "size" ? $0.config.size : $0.config.blocks })).sorted()
             guard rowValues.count * cols.count > 1 else { continue }

@@ -75,4 +75,27 @@ import Testing
         #expect(cq.spec.legend.entries.contains { $0.label == "exact (∞ dB)" })
         #expect(cq.caption.contains("exact cases"))
     }
+
+    /// Cases that differ only in the BitOps convention share their fidelity: one SQNR heatmap for both,
+    /// but one BitOps heatmap per convention (their counts differ).
+    @Test func fidelityHeatmapsAreNotRepeatedPerConvention() throws {
+        var set = try Fixture.results()
+        let wa = set.cases.map { c -> CaseResult in
+            var w = c
+            w.config.convention = .wa
+            w.id = Fixture.caseID(c.config.label + " wa")
+            return w
+        }
+        set.cases = (set.cases + wa).enumerated().map { i, c in var c = c; c.index = i; return c }
+        let doc = try Self.document(set)
+        let sizes = Set(set.cases.map(\.config.size)).count
+        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-sqnr-") }.count == sizes)
+        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-bitops-") }.count == 2 * sizes)
+    }
+
+    @Test func valuesThatRoundToZeroHaveNoSign() {
+        #expect(NumberFormat.fixed(1).string(-0.04) == "0.0")
+        #expect(NumberFormat.fixed(1).string(-0.06) == NumberFormat.minus + "0.1")
+        #expect(NumberFormat.fixed(2).label(-0.001, step: 0.5) == "0.00")
+    }
 }
