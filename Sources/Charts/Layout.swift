@@ -748,7 +748,17 @@ final class LayoutEngine {
         }
         let inside = candidates.filter { p.contains($0, tolerance: 0.5) }
         let pool = inside.isEmpty ? candidates : inside
-        let marks = markBoxes(axes)
+        // Data marks, and the other reference lines (a label across another rule is hard to read).
+        var marks = markBoxes(axes)
+        for case let .rule(other) in spec.marks where other != rule {
+            if other.orientation == .vertical {
+                let x = axes.x.map(other.value)
+                marks.append(Rect(minX: x - 1, minY: p.minY, maxX: x + 1, maxY: p.maxY))
+            } else {
+                let y = axes.y.map(other.value)
+                marks.append(Rect(minX: p.minX, minY: y - 1, maxX: p.maxX, maxY: y + 1))
+            }
+        }
         let best = pool.min { a, b in
             marks.filter { $0.intersects(a.insetBy(-1)) }.count < marks.filter { $0.intersects(b.insetBy(-1)) }.count
         }

@@ -105,4 +105,21 @@ struct ExactCaseTests {
             _ = try ChartKinds.heatmap(title: nil, rowLabels: ["3"], columnLabels: ["8"], values: [[.infinity]], logColor: false)
         }
     }
+
+    /// The band's label is not written across another reference line (here a budget near the right edge).
+    @Test func theBandLabelKeepsOffOtherRules() throws {
+        let budget = 5e7
+        let spec = try ChartKinds.costQuality(title: nil, points: Self.points, budget: budget)
+        let (r, g, _) = try record(spec, size: .twoColumn)
+        let label = try #require(r.texts.first { $0.text == "exact (∞ dB)" })
+        // Where the budget line is drawn: find the vertical segment at the budget's x among the strokes.
+        let xs = r.commands.compactMap { c -> Double? in
+            guard case let .stroke(path, _, groups) = c, groups.contains("rule"), path.elements.count == 2,
+                  case let .move(a) = path.elements[0], case let .line(b) = path.elements[1],
+                  abs(a.x - b.x) < 0.01, abs(a.y - b.y) > g.plot.height * 0.9 else { return nil }
+            return a.x
+        }
+        #expect(!xs.isEmpty)
+        for x in xs { #expect(!(label.box.minX < x && label.box.maxX > x), "label \(label.box) crosses the line at x = \(x)") }
+    }
 }
