@@ -4,13 +4,17 @@
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: setup build report test gallery clean
+.PHONY: setup build install report test gallery clean
 
 setup:
 	@bash scripts/setup.sh
 
 build: setup
 	$(SWIFT) build -c $(CONFIG) --product bitsweep
+
+PREFIX ?= /usr/local
+install: build
+	install -m 0755 $$($(SWIFT) build -c $(CONFIG) --show-bin-path)/bitsweep $(PREFIX)/bin/bitsweep
 
 report: build
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/bitsweep sweep Inputs/sweep.yaml
