@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 
 /// Escaping of text that comes from the user (spec names, image file names, error messages) for each output.
@@ -112,14 +113,10 @@ public enum Escape {
 /// Locale-independent number formatting for reports.
 public enum NumberText {
     /// An exact integer with thin grouping commas: `4,555,234,304`.
+    /// (`BitOpsCore.CountFormat.grouped`, with a typographic minus.)
     public static func grouped(_ v: Int) -> String {
-        let digits = String(v.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return (v < 0 ? "−" : "") + out
+        let text = CountFormat.grouped(v)
+        return v < 0 ? "−" + text.dropFirst() : text
     }
 
     /// Three significant digits with an SI prefix: `4.56 G`, `340 M`, `12.0 k`, `999`.

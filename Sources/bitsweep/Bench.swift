@@ -4,7 +4,7 @@ import Engine
 import Foundation
 
 /// `bitsweep bench`: how fast the engine runs one configuration.
-struct Bench: ParsableCommand {
+struct Bench: ParsableCommand, UsesEngineFlags {
     static let configuration = CommandConfiguration(
         abstract: "Time the quantized network: ms per image, images/s, GMAC/s, per-layer time shares, peak memory.",
         discussion: """
@@ -22,20 +22,7 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
-    @Option(help: ArgumentHelp("Weights from a safetensors file instead of --seed.", valueName: "file"))
-    var weights: String?
-
-    @Option(help: "Seed of the deterministic weight initialisation.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
-    var initialization: WeightInit = .heNormal
-
-    @Option(help: "Weight quantization granularity: per-tensor or per-channel.")
-    var granularity: QuantGranularity = .perTensor
-
-    @Option(help: "Threads for the convolutions.")
-    var threads: Int = 1
+    @OptionGroup var engine: EngineFlags
 
     @Option(help: "Images per batch.")
     var batch: Int = 1
@@ -59,12 +46,11 @@ struct Bench: ParsableCommand {
     var saveLogits: String?
 
     func run() throws {
-        guard threads >= 1 else { throw InputError("threads \(threads) must be at least 1") }
         OpenMPWaitPolicy.preferPassive(threads: threads)
         guard batch >= 1 else { throw InputError("batch \(batch) must be at least 1") }
         guard runs >= 1, warmup >= 0 else { throw InputError("runs must be at least 1 and warmup at least 0") }
         let (spec, size) = try network.resolve()
-        let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
+        let source = engine.source
         if let saveWeights {
             guard case .seed(let s) = source else { throw InputError("--save-weights writes seeded weights; drop --weights") }
             try NetworkWeights.seeded(s, spec: spec, initialization: initialization).write(safetensors: saveWeights)

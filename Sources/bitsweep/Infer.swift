@@ -4,13 +4,13 @@ import Engine
 import Foundation
 
 /// `bitsweep infer`: run images through one quantized configuration and its float twin.
-struct Infer: ParsableCommand {
+struct Infer: ParsableCommand, UsesEngineFlags {
     static let configuration = CommandConfiguration(
         abstract: "Run images through the quantized network and report logits, top-5 and fidelity vs the float twin.",
         discussion: """
         Images (PNG or JPEG) are converted to RGB, resized to the network's size as torchvision's \
         Resize((s, s)) does on PIL images (Pillow's antialiased bilinear), and scaled to [0, 1]. Weights are \
-        deterministic from --seed (PyTorch's default initialisation) unless --weights gives a safetensors file \
+        deterministic from --seed (He-normal, or PyTorch's default with --init pytorch-default) unless --weights gives a safetensors file \
         with the demo's state_dict names.
 
         Examples:
@@ -22,20 +22,7 @@ struct Infer: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
-    @Option(help: ArgumentHelp("Weights from a safetensors file (the demo's state_dict names) instead of --seed.", valueName: "file"))
-    var weights: String?
-
-    @Option(help: "Seed of the deterministic weight initialisation.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
-    var initialization: WeightInit = .heNormal
-
-    @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
-    var granularity: QuantGranularity = .perTensor
-
-    @Option(help: "Threads for the convolutions.")
-    var threads: Int = 1
+    @OptionGroup var engine: EngineFlags
 
     @Option(help: "Images per batch (default: all images, at most 16).")
     var batch: Int?
@@ -48,13 +35,12 @@ struct Infer: ParsableCommand {
 
     func run() throws {
         guard !images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
-        guard threads >= 1 else { throw InputError("threads \(threads) must be at least 1") }
         OpenMPWaitPolicy.preferPassive(threads: threads)
         let (spec, size) = try network.resolve()
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
         let inputs = try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() }
-        let source: WeightSource = weights.map { .safetensors($0) } ?? .seed(seed)
+        let source = engine.source
         let label = weights ?? "seed \(seed) (\(initialization.rawValue))"
         let net = try Network(spec: spec, inputSize: size, weights: source,
                               options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
@@ -116,8 +102,6 @@ struct Infer: ParsableCommand {
     }
 }
 
-extension QuantGranularity: ExpressibleByArgument {}
-extension WeightInit: ExpressibleByArgument {}
 
 /// The JSON of `infer --format json`.
 struct InferJSON: Encodable {

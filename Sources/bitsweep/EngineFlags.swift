@@ -1,0 +1,44 @@
+import ArgumentParser
+import Engine
+
+extension WeightInit: ExpressibleByArgument {}
+extension QuantGranularity: ExpressibleByArgument {}
+
+/// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
+/// and how many threads the convolutions use.
+struct EngineFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Weights from a safetensors file (the demo's state_dict names) instead of --seed.", valueName: "file"))
+    var weights: String?
+
+    @Option(help: "Seed of the deterministic weight initialisation.")
+    var seed: UInt64 = 0
+
+    @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
+    var initialization: WeightInit = .heNormal
+
+    @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
+    var granularity: QuantGranularity = .perTensor
+
+    @Option(help: "Threads for the convolutions.")
+    var threads: Int = 1
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("threads \(threads) must be at least 1") }
+    }
+
+    /// The seed, or the safetensors file when one is given.
+    var source: WeightSource { weights.map { .safetensors($0) } ?? .seed(seed) }
+}
+
+/// A command with `@OptionGroup var engine: EngineFlags`, reading the flags by their own names.
+protocol UsesEngineFlags {
+    var engine: EngineFlags { get }
+}
+
+extension UsesEngineFlags {
+    var weights: String? { engine.weights }
+    var seed: UInt64 { engine.seed }
+    var initialization: WeightInit { engine.initialization }
+    var granularity: QuantGranularity { engine.granularity }
+    var threads: Int { engine.threads }
+}
