@@ -8,7 +8,7 @@ import Testing
 /// committed files, with timing fields masked (they are the only numbers that differ between two runs of the
 /// same sweep). To refresh the example after an intended change:
 ///
-///     bitsweep sweep Inputs/example-sweep.yaml --out Reports/example      # writes the report too
+///     bitsweep sweep Reports/example/sweep.yaml --out Reports/example --fresh   # writes the report too
 ///     bitsweep report Reports/example
 enum ExampleReport {
     static let root = URL(fileURLWithPath: Fixture.testsDir).deletingLastPathComponent().deletingLastPathComponent().path
