@@ -66,29 +66,7 @@ public enum Escape {
     }
 
     /// Text safe in LaTeX (text mode).
-    public static func latex(_ s: String) -> String {
-        var out = ""
-        for ch in oneLine(s) {
-            switch ch {
-            case "\\": out += "\\textbackslash{}"
-            case "{", "}", "$", "&", "#", "_", "%": out.append("\\"); out.append(ch)
-            case "~": out += "\\textasciitilde{}"
-            case "^": out += "\\textasciicircum{}"
-            case "<": out += "\\textless{}"
-            case ">": out += "\\textgreater{}"
-            case "|": out += "\\textbar{}"
-            case "×": out += "$\\times$"
-            case "→": out += "$\\to$"
-            case "−": out += "$-$"
-            case "–": out += "--"
-            case "·": out += "$\\cdot$"
-            case "≥": out += "$\\geq$"
-            case "∞": out += "$\\infty$"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    public static func latex(_ s: String) -> String { TeX.escape(oneLine(s)) }
 
     /// A file-name component that cannot escape its folder or need quoting.
     public static func fileComponent(_ s: String, maxLength: Int = 80) -> String {

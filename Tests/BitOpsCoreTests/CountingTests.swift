@@ -245,3 +245,16 @@ struct FormattingTests {
         #expect(Int(rows.last!.cells[8])! == layerBitops)
     }
 }
+
+struct TeXEscapeTests {
+    /// Each special character of LaTeX text mode, and the symbols BitSweep prints, written out by hand.
+    @Test(arguments: [
+        ("a_b", #"a\_b"#), ("50%", #"50\%"#), ("{x}", #"\{x\}"#), ("$&#", ##"\$\&\#"##),
+        (#"C:\dir"#, #"C:\textbackslash{}dir"#), ("~^", #"\textasciitilde{}\textasciicircum{}"#),
+        ("3×32", #"3$\times$32"#), ("1–2", "1--2"), ("a<b>c|d", #"a\textless{}b\textgreater{}c\textbar{}d"#),
+        ("∞ · ≥ → −", #"$\infty$ $\cdot$ $\geq$ $\to$ $-$"#), ("plain", "plain"),
+    ])
+    func escape(_ c: (String, String)) {
+        #expect(TeX.escape(c.0) == c.1)
+    }
+}
