@@ -104,30 +104,45 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
         case classifierBits = "classifier_bits"
     }
 
+    /// What a network may declare (far above any MobileNet; they keep a hostile model file from asking for
+    /// unbounded work or memory before anything is counted).
+    public enum Limits {
+        public static let blocks = 1024
+        public static let channels = 65_536
+        public static let classes = 1_000_000
+        public static let kernel = 31
+        public static let stride = 64
+    }
+
     /// Checks every value; throws the first problem found, naming the value and the block.
     public func validate() throws {
-        func positive(_ v: Int, _ what: String) throws {
+        func positive(_ v: Int, _ what: String, atMost limit: Int) throws {
             guard v >= 1 else { throw SpecError("\(what) must be a positive integer, got \(v)") }
+            guard v <= limit else { throw SpecError("\(what) \(v) is too large (at most \(limit))") }
         }
-        try positive(inputChannels, "input_channels")
-        try positive(classes, "classes")
+        func positive(_ v: Int, _ what: String) throws { try positive(v, what, atMost: Limits.stride) }
+        try positive(inputChannels, "input_channels", atMost: Limits.channels)
+        try positive(classes, "classes", atMost: Limits.classes)
         try Precision.check(inputBits, "input bits")
         try Precision.check(classifierBits, "classifier bits")
         guard !blocks.isEmpty else { throw SpecError("a network needs at least one block") }
+        guard blocks.count <= Limits.blocks else {
+            throw SpecError("a network of \(blocks.count) blocks is too large (at most \(Limits.blocks))")
+        }
         if let stem {
-            try positive(stem.outChannels, "stem out_channels")
+            try positive(stem.outChannels, "stem out_channels", atMost: Limits.channels)
             try positive(stem.stride, "stem stride")
-            guard stem.kernel >= 1, stem.kernel % 2 == 1 else {
-                throw SpecError("stem kernel must be a positive odd integer, got \(stem.kernel)")
+            guard stem.kernel >= 1, stem.kernel % 2 == 1, stem.kernel <= Limits.kernel else {
+                throw SpecError("stem kernel must be a positive odd integer of at most \(Limits.kernel), got \(stem.kernel)")
             }
             try Precision.check(stem.bits, "stem bits")
             try Precision.check(stem.actBits, "stem act_bits")
         }
         for (i, b) in blocks.enumerated() {
-            try positive(b.outChannels, "block \(i): out_channels")
+            try positive(b.outChannels, "block \(i): out_channels", atMost: Limits.channels)
             try positive(b.stride, "block \(i): stride")
-            guard b.kernel >= 1, b.kernel % 2 == 1 else {
-                throw SpecError("block \(i): kernel must be a positive odd integer, got \(b.kernel)")
+            guard b.kernel >= 1, b.kernel % 2 == 1, b.kernel <= Limits.kernel else {
+                throw SpecError("block \(i): kernel must be a positive odd integer of at most \(Limits.kernel), got \(b.kernel)")
             }
             try Precision.check(b.bits, "block \(i): bits")
             try Precision.check(b.actBits, "block \(i): act_bits")

@@ -42,7 +42,8 @@ void bs_image_free(bs_image *image) {
 
 void bs_buffer_free(unsigned char *buffer) { free(buffer); }
 
-int bs_decode_jpeg(const unsigned char *data, size_t size, bs_image *out, char *message) {
+int bs_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, bs_image *out, char *message) {
+    if (max_pixels == 0 || max_pixels > BS_CODEC_MAX_PIXELS) max_pixels = BS_CODEC_MAX_PIXELS;
     struct jpeg_decompress_struct cinfo;
     bs_jpeg_error err;
     // Volatile: these are changed between setjmp and a possible longjmp.
@@ -82,11 +83,19 @@ int bs_decode_jpeg(const unsigned char *data, size_t size, bs_image *out, char *
         code = BS_CODEC_UNSUPPORTED;
         longjmp(err.escape, 1);
     }
+    // From the header, before jpeg_start_decompress allocates anything for the image (a progressive JPEG's
+    // coefficient buffers cover the whole image).
+    if ((size_t)cinfo.image_width * cinfo.image_height > max_pixels) {
+        snprintf(message, BS_CODEC_MESSAGE_SIZE, "image of %u×%u pixels is too large (limit %zu pixels)",
+                 (unsigned)cinfo.image_width, (unsigned)cinfo.image_height, max_pixels);
+        code = BS_CODEC_TOO_LARGE;
+        longjmp(err.escape, 1);
+    }
     jpeg_start_decompress(&cinfo);
     size_t w = cinfo.output_width, h = cinfo.output_height;
-    if (w == 0 || h == 0 || w * h > BS_CODEC_MAX_PIXELS) {
+    if (w == 0 || h == 0 || w * h > max_pixels) {
         snprintf(message, BS_CODEC_MESSAGE_SIZE, "image of %zu×%zu pixels is too large (limit %zu pixels)", w, h,
-                 (size_t)BS_CODEC_MAX_PIXELS);
+                 max_pixels);
         code = BS_CODEC_TOO_LARGE;
         longjmp(err.escape, 1);
     }

@@ -6,7 +6,8 @@
 #include <png.h>
 #include "CImageCodecs.h"
 
-int bs_decode_png(const unsigned char *data, size_t size, bs_image *out, char *message) {
+int bs_decode_png(const unsigned char *data, size_t size, size_t max_pixels, bs_image *out, char *message) {
+    if (max_pixels == 0 || max_pixels > BS_CODEC_MAX_PIXELS) max_pixels = BS_CODEC_MAX_PIXELS;
     png_image image;
     memset(&image, 0, sizeof image);
     memset(out, 0, sizeof *out);
@@ -22,9 +23,9 @@ int bs_decode_png(const unsigned char *data, size_t size, bs_image *out, char *m
         return strstr(message, "EOF") || strstr(message, "end") ? BS_CODEC_TRUNCATED : BS_CODEC_CORRUPT;
     }
     size_t w = image.width, h = image.height;
-    if (w == 0 || h == 0 || w * h > BS_CODEC_MAX_PIXELS) {
+    if (w == 0 || h == 0 || w * h > max_pixels) {
         snprintf(message, BS_CODEC_MESSAGE_SIZE, "image of %zu×%zu pixels is too large (limit %zu pixels)", w, h,
-                 (size_t)BS_CODEC_MAX_PIXELS);
+                 max_pixels);
         png_image_free(&image);
         return BS_CODEC_TOO_LARGE;
     }

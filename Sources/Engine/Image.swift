@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CImageCodecs
 
 /// An 8-bit RGB image as decoded from a file: `height` rows of `width` pixels, 3 bytes (R, G, B) each.
@@ -57,24 +60,72 @@ public struct RGBImage: Hashable, Sendable {
 
 /// Decoding image files: PNG through libpng, JPEG through libjpeg-turbo (C code in `CImageCodecs`).
 public enum ImageFile {
-    /// Reads and decodes a PNG or JPEG file (recognised by its first bytes, not its name).
-    public static func load(path: String) throws -> RGBImage {
-        let bytes = try readFile(path)
-        return try decode(bytes, source: path)
+    /// A file larger than this is refused before it is read (a 16384×16384 RGB PNG stored without
+    /// compression is 805 MB; real photographs are far smaller).
+    public static let maxFileBytes = 256 << 20
+    /// An image of more pixels than this is refused from its header, before its pixels are allocated
+    /// (8192×8192; decoding one holds 4 bytes a pixel for a moment, 256 MiB, then 3).
+    public static let maxPixels = 1 << 26
+
+    /// Reads and decodes a PNG or JPEG file (recognised by its first bytes, not its name). Only a regular
+    /// file of at most `maxFileBytes` is read, and only after its first bytes have shown a PNG or JPEG
+    /// signature: a FIFO, a device or a huge file of another kind is refused without reading it.
+    public static func load(path: String, maxPixels: Int = maxPixels) throws -> RGBImage {
+        let bytes = try readImageFile(path)
+        return try decode(bytes, source: path, maxPixels: maxPixels)
+    }
+
+    static func readImageFile(_ path: String) throws -> [UInt8] {
+        // O_NONBLOCK: opening a FIFO must not wait for a writer (the type check below then refuses it).
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw EngineError("\(path): cannot open (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw EngineError("\(path): cannot read (\(String(cString: strerror(errno))))") }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw EngineError("\(path): not a regular file; expected a PNG or JPEG image")
+        }
+        let size = Int(st.st_size)
+        guard size > 0 else { throw EngineError("\(path): empty file; expected a PNG or JPEG image") }
+        var head = [UInt8](repeating: 0, count: min(8, size))
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n == head.count else { throw EngineError("\(path): cannot read (\(String(cString: strerror(errno))))") }
+        guard kind(of: head) != nil else {
+            throw EngineError("\(path): unsupported image format; expected PNG or JPEG")
+        }
+        guard size <= maxFileBytes else {
+            throw EngineError("\(path): a file of \(size) bytes is larger than an image file may be (\(maxFileBytes) bytes)")
+        }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let r = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else { break }
+            done += r
+        }
+        return Array(bytes[0..<done])
+    }
+
+    /// `PNG` or `JPEG` from a file's first bytes; nil for anything else.
+    static func kind(of head: [UInt8]) -> String? {
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return "PNG" }
+        if head.starts(with: [0xFF, 0xD8]) { return "JPEG" }
+        return nil
     }
 
     /// Decodes PNG or JPEG bytes; errors name `source`.
-    public static func decode(_ bytes: [UInt8], source: String) throws -> RGBImage {
+    public static func decode(_ bytes: [UInt8], source: String, maxPixels: Int = maxPixels) throws -> RGBImage {
         var image = bs_image()
         var message = [CChar](repeating: 0, count: Int(BS_CODEC_MESSAGE_SIZE))
         let code: Int32
         let kind: String
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
             kind = "PNG"
-            code = bytes.withUnsafeBufferPointer { bs_decode_png($0.baseAddress, $0.count, &image, &message) }
+            code = bytes.withUnsafeBufferPointer { bs_decode_png($0.baseAddress, $0.count, maxPixels, &image, &message) }
         } else if bytes.starts(with: [0xFF, 0xD8]) {
             kind = "JPEG"
-            code = bytes.withUnsafeBufferPointer { bs_decode_jpeg($0.baseAddress, $0.count, &image, &message) }
+            code = bytes.withUnsafeBufferPointer { bs_decode_jpeg($0.baseAddress, $0.count, maxPixels, &image, &message) }
         } else if bytes.isEmpty {
             throw EngineError("\(source): empty file; expected a PNG or JPEG image")
         } else {

@@ -14,7 +14,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
     public var weightBytes: Int
     public var activationBytes: Int
     public var transientBytes: Int
-    public var totalBytes: Int { weightBytes + activationBytes + transientBytes }
+    public var totalBytes: Int { saturatingSum(weightBytes, activationBytes, transientBytes) }
 
     public init(cost: CostReport, batch: Int, twin: Bool) {
         func pad(_ c: Int) -> Int { (c + 15) / 16 * 16 }
@@ -35,9 +35,10 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
             largestActivation = max(largestActivation, pad(o.channels) * o.height * o.width * 4,
                                     pad(l.inputShape.channels) * l.inputShape.height * l.inputShape.width * 4)
         }
-        let input = cost.network.inputChannels * cost.inputSize * cost.inputSize * 4 * batch
+        // Saturating: a batch or size far beyond any machine gives Int.max (and is refused), never a trap.
+        let input = saturatingProduct(cost.network.inputChannels, cost.inputSize, cost.inputSize, 4, batch)
         weightBytes = weights
-        activationBytes = 2 * lanes * batch * largestActivation + input
+        activationBytes = saturatingSum(saturatingProduct(2, lanes, batch, largestActivation), input)
         transientBytes = min(largestLayer, 40 << 20)
     }
 
@@ -58,14 +59,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
 
     /// Throws a one-line error with the estimate when it exceeds `limit` (default: 85% of MemAvailable).
     public func check(limit: Int?, what: String) throws {
-        let budget: Int
-        if let limit {
-            budget = limit
-        } else if let available = MemoryEstimate.availableBytes() {
-            budget = available / 100 * 85
-        } else {
-            return
-        }
+        guard let budget = MemoryEstimate.budget(limit: limit) else { return }
         guard totalBytes <= budget else {
             throw EngineError("\(what) needs about \(formatBytes(totalBytes)) (weights \(formatBytes(weightBytes)), activations \(formatBytes(activationBytes)), build \(formatBytes(transientBytes))) but only \(formatBytes(budget)) may be used; choose fewer blocks, a smaller size or a smaller batch")
         }

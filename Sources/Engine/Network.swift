@@ -21,6 +21,8 @@ public enum WeightSource: Hashable, Sendable, CustomStringConvertible {
 
 /// How a network is built and run.
 public struct EngineOptions: Hashable, Sendable {
+    /// More OpenMP threads than this are refused (libgomp crashed on very large counts).
+    public static let maxThreads = 1024
     /// Weight quantization granularity (default per tensor, as the demo).
     public var granularity: QuantGranularity
     /// OpenMP threads for every primitive (set on the calling thread at build and at each run).
@@ -158,7 +160,9 @@ public final class Network: @unchecked Sendable {
 
     init(spec: NetworkSpec, inputSize: Int, provider: WeightProvider, cost: CostReport, estimate: MemoryEstimate,
          options: EngineOptions) throws {
-        guard options.threads >= 1 else { throw EngineError("threads \(options.threads) must be at least 1") }
+        guard (1...EngineOptions.maxThreads).contains(options.threads) else {
+            throw EngineError("threads \(options.threads) is out of range: expected 1–\(EngineOptions.maxThreads)")
+        }
         guard options.batchSize >= 1 else { throw EngineError("batch size \(options.batchSize) must be at least 1") }
         let start = monotonicSeconds()
         self.spec = spec
@@ -527,6 +531,10 @@ public final class Network: @unchecked Sendable {
         let classes = spec.classes
         let lastQ = lanes[0].output(ops.count - 1)
         let lastF = twin ? lanes[1].output(ops.count - 1) : lastQ
+        // Non-finite logits are an error that names the layer where they started (see NonFinite.swift).
+        if !allFinite(lastQ, images.count * classes) || !allFinite(lastF, images.count * classes) {
+            throw nonFiniteError(imageCount: images.count)
+        }
         var outputs: [ImageOutput] = []
         for i in 0..<images.count {
             let q = Array(UnsafeBufferPointer(start: lastQ + i * classes, count: classes))

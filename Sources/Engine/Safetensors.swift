@@ -235,8 +235,12 @@ enum JSONValue: Equatable {
 
 struct JSONParser {
     struct Failure: Error { var message: String }
+    /// Objects and arrays nested deeper than this are refused (a safetensors header needs 3 levels; without a
+    /// bound, a header of 60,000 brackets overflowed the stack of this recursive parser).
+    static let maxDepth = 64
     let bytes: ArraySlice<UInt8>
     var i: Int
+    var depth = 0
 
     init(bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
@@ -265,7 +269,15 @@ struct JSONParser {
     mutating func value() throws -> JSONValue {
         skip()
         guard i < bytes.endIndex else { throw Failure(message: "unexpected end of header") }
-        switch bytes[i] {
+        let c = bytes[i]
+        if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+            guard depth < Self.maxDepth else {
+                throw Failure(message: "nested deeper than \(Self.maxDepth) levels at byte \(i - bytes.startIndex)")
+            }
+            depth += 1
+        }
+        defer { if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { depth -= 1 } }
+        switch c {
         case UInt8(ascii: "{"):
             i += 1
             var o: [String: JSONValue] = [:]

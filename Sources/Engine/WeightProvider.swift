@@ -43,7 +43,7 @@ struct SeededWeights: WeightProvider {
     }
 
     func values(_ name: String, shape: [Int], rows: Range<Int>) throws -> [Float] {
-        guard NetworkWeights.expectedShapes(spec).contains(where: { $0.name == name && $0.shape == shape }),
+        guard NetworkWeights.expectedShape(name, spec: spec) == shape,
               let v = NetworkWeights.seededValues(name, seed: seed, spec: spec, initialization: initialization, rows: rows) else {
             throw EngineError("seed \(seed): no tensor '\(name)' of shape \(Tensor.describe(shape)) in this network")
         }

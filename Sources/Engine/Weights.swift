@@ -49,6 +49,39 @@ public struct NetworkWeights: Sendable {
         return out
     }
 
+    /// The expected shape of one tensor by its name, without listing the others (constant time: the network
+    /// builder asks once per tensor, and listing every tensor each time made building N blocks O(N²)).
+    /// Agrees with `expectedShapes` for every name it lists, and is nil for any other name.
+    static func expectedShape(_ name: String, spec: NetworkSpec) -> [Int]? {
+        let bnParams: Set<Substring> = ["weight", "bias", "running_mean", "running_var"]
+        let first = spec.stem?.outChannels ?? spec.inputChannels
+        switch name {
+        case "stem.conv.weight":
+            return spec.stem.map { [$0.outChannels, spec.inputChannels, $0.kernel, $0.kernel] }
+        case "classifier.weight":
+            return [spec.classes, spec.blocks.last?.outChannels ?? first]
+        case "classifier.bias":
+            return [spec.classes]
+        default:
+            break
+        }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[0] == "stem", parts[1] == "bn", bnParams.contains(parts[2]), let stem = spec.stem {
+            return [stem.outChannels]
+        }
+        guard parts.count == 4, parts[0] == "blocks", let i = Int(parts[1]), String(i) == parts[1],
+              spec.blocks.indices.contains(i) else { return nil }
+        let c = i == 0 ? first : spec.blocks[i - 1].outChannels
+        let b = spec.blocks[i]
+        switch (parts[2], parts[3]) {
+        case ("depthwise", "weight"): return [c, 1, b.kernel, b.kernel]
+        case ("pointwise", "weight"): return [b.outChannels, c, 1, 1]
+        case ("bn1", let p) where bnParams.contains(p): return [c]
+        case ("bn2", let p) where bnParams.contains(p): return [b.outChannels]
+        default: return nil
+        }
+    }
+
     /// Deterministic weights from a seed, identical on every machine and for every thread count, with
     /// BatchNorm at its initial state (γ = 1, β = 0, mean 0, var 1). Two rules (`WeightInit`):
     ///
@@ -76,7 +109,7 @@ public struct NetworkWeights: Sendable {
 
     /// One tensor of `seeded(seed, spec:)`, or nil when the network has no tensor of that name.
     static func seededTensor(_ name: String, seed: UInt64, spec: NetworkSpec, initialization: WeightInit) -> Tensor? {
-        guard let shape = expectedShapes(spec).first(where: { $0.name == name })?.shape else { return nil }
+        guard let shape = expectedShape(name, spec: spec) else { return nil }
         let rows = shape.first ?? 1
         return Tensor(shape: shape, data: seededValues(name, seed: seed, spec: spec, initialization: initialization,
                                                        rows: 0..<rows)!)
@@ -85,8 +118,7 @@ public struct NetworkWeights: Sendable {
     /// Rows `rows` (along dimension 0) of a seeded tensor; each value depends only on its index.
     static func seededValues(_ name: String, seed: UInt64, spec: NetworkSpec, initialization: WeightInit,
                              rows: Range<Int>) -> [Float]? {
-        let shapes = expectedShapes(spec)
-        guard let shape = shapes.first(where: { $0.name == name })?.shape else { return nil }
+        guard let shape = expectedShape(name, spec: spec) else { return nil }
         let perRow = shape.dropFirst().reduce(1, *)
         let first = rows.lowerBound * perRow
         let count = rows.count * perRow
@@ -96,7 +128,7 @@ public struct NetworkWeights: Sendable {
             return [Float](repeating: one ? 1 : 0, count: count)
         }
         let fanIn = name == "classifier.bias"
-            ? shapes.first { $0.name == "classifier.weight" }!.shape[1]
+            ? expectedShape("classifier.weight", spec: spec)![1]
             : perRow
         var data = [Float](repeating: 0, count: count)
         let stream = seed ^ fnv1a(name)

@@ -156,10 +156,16 @@ public enum ReportGenerator {
         }
     }
 
-    /// Writes each file atomically under `dir`; returns the full paths.
+    /// Writes each file atomically under `dir`; returns the full paths. Figures go first and the documents
+    /// that link them last, so that a failure part-way (a full disk) never leaves a new document that links a
+    /// figure that was not written; a document is either the previous one or the complete new one.
     static func write(_ files: [(String, Data)], to dir: String) throws -> [String] {
+        let documentNames: Set<String> = ["report.md", "report.pdf", "report.ipynb", "tables.tex"]
+        let ordered = files.filter { $0.0.hasPrefix("figures/") }
+            + files.filter { !$0.0.hasPrefix("figures/") && !documentNames.contains($0.0) }
+            + files.filter { documentNames.contains($0.0) }
         var written: [String] = []
-        for (name, data) in files {
+        for (name, data) in ordered {
             // Names are built from sanitized components; refuse anything that could leave `dir` regardless.
             guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
                 throw ReportError("refusing to write \(name) outside \(dir)")

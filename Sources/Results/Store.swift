@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reading and writing results folders. Every write goes to a temporary file in the same folder and is then
 /// renamed over the final name, so no reader ever sees a half-written `results.json`.
@@ -64,27 +67,40 @@ public enum ResultsStore {
         try writeAtomically(try encoder().encode(info) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(runFile))
     }
 
-    /// Writes to `path.tmp-<pid>` in the same folder, flushes it to disk, then renames it over `path`.
+    /// A file that could not be written (a full disk, a missing or read-only folder): one line naming the
+    /// file and the system's reason. Nothing was left behind: the previous file, if any, is unchanged.
+    public struct WriteError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Writes to `path.tmp-<pid>` in the same folder, flushes it to disk, then renames it over `path`. On any
+    /// failure the temporary file is removed and `path` keeps its previous content.
     public static func writeAtomically(_ data: Data, to path: String) throws {
         let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
-            throw LoadError(description: "\(tmp): cannot create file")
+        func fail(_ code: Int32) -> WriteError {
+            unlink(tmp)
+            return WriteError(description: "\(path): cannot write (\(String(cString: strerror(code))))")
         }
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
-        do {
-            try h.write(contentsOf: data)
-            try h.synchronize()
-            try h.close()
-        } catch {
-            try? h.close()
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw error
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw WriteError(description: "\(path): cannot write (\(String(cString: strerror(errno))))") }
+        var done = 0
+        let failure: Int32? = data.withUnsafeBytes { raw -> Int32? in
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                done += n
+            }
+            return fsync(fd) == 0 ? nil : errno
         }
-        if rename(tmp, path) != 0 {
-            let code = errno
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw LoadError(description: "\(path): cannot write (\(String(cString: strerror(code))))")
+        if let failure {
+            close(fd)
+            throw fail(failure)
         }
+        guard close(fd) == 0 else { throw fail(errno) }
+        guard rename(tmp, path) == 0 else { throw fail(errno) }
     }
 
     static func describe(_ error: Error) -> String {

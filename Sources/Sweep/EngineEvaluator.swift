@@ -58,6 +58,15 @@ public struct EngineEvaluator: CaseEvaluator {
         try ImageFile.load(path: path)
     }
 
+    public func memoryBytes(_ image: RGBImage) -> Int { image.pixels.count }
+
+    public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {
+        let batch = max(1, min(job.batch, imageCount))
+        try MemoryEstimate(cost: try job.network.cost(inputSize: job.size), batch: batch, twin: true).check(
+            limit: nil, what: "\(job.network.name) with \(job.network.blocks.count) blocks at \(job.size)×\(job.size)",
+            imageBytes: MemoryEstimate.inputTensorBytes(count: imageCount, channels: job.network.inputChannels, size: job.size))
+    }
+
     public func prepare(_ image: RGBImage, size: Int) throws -> Tensor {
         image.resized(to: size).tensor()
     }

@@ -26,6 +26,18 @@ public protocol CaseEvaluator: Sendable {
     /// `job.batch`, and returns one outcome per image, in order. An error means the case could not run (for
     /// example it would not fit in memory); it is recorded on the case, and the sweep goes on.
     func evaluate(_ job: EvaluationJob, images: [Prepared]) throws -> Evaluation
+
+    /// Throws (the case records the error) when `job` on `imageCount` images would not fit in memory. Called
+    /// before the images are resized for the job's size, so that nothing large is allocated first.
+    func checkMemory(_ job: EvaluationJob, imageCount: Int) throws
+
+    /// Bytes a decoded image holds, for the image set's memory budget (`SweepOptions.imageMemoryBudget`).
+    func memoryBytes(_ image: Decoded) -> Int
+}
+
+extension CaseEvaluator {
+    public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {}
+    public func memoryBytes(_ image: Decoded) -> Int { 0 }
 }
 
 /// One network to build and run: everything an engine needs, and nothing about BitOps conventions.

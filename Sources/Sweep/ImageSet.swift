@@ -1,19 +1,54 @@
 import BitSweepConfig
+import Engine
 import Foundation
 
 /// The files of an images folder: every regular, non-hidden file below it (recursively), in a fixed order,
 /// with the SHA-256 of each. Which of them are images is decided later, by decoding.
+///
+/// Only regular files (or symlinks to regular files) of at most `maxFileBytes` are candidates; anything else
+/// in the folder — a FIFO (reading it would wait forever), a link to `/dev/zero` (endless), a socket, a
+/// device, a broken link, a file too large to be an image — is listed in `skipped` with the reason, and is
+/// never opened.
 public struct ImageSet: Sendable {
+    /// An image file larger than this is skipped unread (a 16384×16384 RGB PNG without compression is 805 MB;
+    /// real photographs are far smaller).
+    public static let maxFileBytes = ImageFile.maxFileBytes
+
     /// The folder as resolved.
     public var folder: String
     /// Relative paths, sorted.
     public var files: [String]
     /// Relative path → SHA-256 of the file's bytes (`unreadable` when it cannot be read).
     public var digests: [String: String]
+    /// Entries that are not candidate images, with the reason, sorted by path.
+    public var skipped: [(file: String, reason: String)] = []
 
     /// A digest of the whole set (names and contents): part of every cache key.
     public var setDigest: String {
-        Digest.sha256(files.map { "\($0)\t\(digests[$0] ?? "")\n" }.joined())
+        Digest.sha256(files.map { "\($0)\t\(digests[$0] ?? "")\n" }.joined()
+            + skipped.map { "\($0.file)\tskipped: \($0.reason)\n" }.joined())
+    }
+
+    /// Why `path` is not a candidate image (nil when it is a regular file of an acceptable size). Symlinks
+    /// are followed; nothing is opened.
+    public static func notAnImageFile(_ path: String, maxBytes: Int = maxFileBytes) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            return "cannot be read (\(String(cString: strerror(errno))))"
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            if Int(st.st_size) > maxBytes {
+                return "a file of \(Int(st.st_size)) bytes is larger than an image file may be (\(maxBytes) bytes)"
+            }
+            return nil
+        case S_IFIFO: return "not a regular file (a FIFO)"
+        case S_IFCHR: return "not a regular file (a character device)"
+        case S_IFBLK: return "not a regular file (a block device)"
+        case S_IFSOCK: return "not a regular file (a socket)"
+        case S_IFDIR: return "a folder"
+        default: return "not a regular file"
+        }
     }
 
     public func path(_ file: String) -> String { (folder as NSString).appendingPathComponent(file) }
@@ -32,21 +67,26 @@ public struct ImageSet: Sendable {
             throw SweepError("\(origin): the images folder '\(folder)' cannot be read")
         }
         var files: [String] = []
+        var skipped: [(file: String, reason: String)] = []
         for rel in all {
             if rel.split(separator: "/").contains(where: { $0.hasPrefix(".") }) { continue }
-            var d: ObjCBool = false
             let p = (folder as NSString).appendingPathComponent(rel)
-            if FileManager.default.fileExists(atPath: p, isDirectory: &d), !d.boolValue { files.append(rel) }
+            switch notAnImageFile(p) {
+            case nil: files.append(rel)
+            case "a folder"?: continue
+            case let reason?: skipped.append((rel, reason))
+            }
         }
         files.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        guard !files.isEmpty else {
+        skipped.sort { $0.file.utf8.lexicographicallyPrecedes($1.file.utf8) }
+        guard !files.isEmpty || !skipped.isEmpty else {
             throw SweepError("\(origin): the images folder '\(folder)' is empty; put at least one PNG or JPEG image in it")
         }
         var digests: [String: String] = [:]
         for f in files {
             digests[f] = Digest.sha256(file: (folder as NSString).appendingPathComponent(f)) ?? "unreadable"
         }
-        return ImageSet(folder: folder, files: files, digests: digests)
+        return ImageSet(folder: folder, files: files, digests: digests, skipped: skipped)
     }
 }
 

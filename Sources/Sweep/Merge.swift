@@ -11,7 +11,8 @@ import Results
 public enum ShardMerge {
     @discardableResult
     public static func merge(shardDirectories dirs: [String], into out: String,
-                             commandLine: [String] = CommandLine.arguments) throws -> ResultsSet {
+                             commandLine: [String] = CommandLine.arguments, wait: Bool = false,
+                             onWait: (String) -> Void = { _ in }) throws -> ResultsSet {
         guard !dirs.isEmpty else { throw SweepError("merge: give at least one shard folder") }
         var sets: [(dir: String, results: ResultsSet, run: RunInfo)] = []
         var problems: [String] = []
@@ -98,10 +99,18 @@ public enum ShardMerge {
         run.date = Provenance.now()
         let machines = Array(Set(sets.map(\.run.machine))).sorted()
         run.machine = machines.count == 1 ? machines[0] : machines.joined(separator: " | ")
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // The merged folder is ours from here on; temporary files of an earlier run that was killed go.
+        let lock = try FolderLock(directory: out, wait: wait, onWait: onWait)
+        defer { lock.release() }
+        let target = CaseCache(resultsDirectory: out)
+        target.removeTemporaries()
+        let summaryFiles = [ResultsStore.resultsFile, ResultsStore.csvFile, ResultsStore.runFile]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+        where summaryFiles.contains(where: { name.hasPrefix($0 + ".tmp-") }) {
+            try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(name))
+        }
 
         // Copy the shards' case caches (each file atomically), then write the summary files.
-        let target = CaseCache(resultsDirectory: out)
         for s in sets {
             let source = CaseCache(resultsDirectory: s.dir)
             for name in source.entryFiles() {

@@ -1,5 +1,6 @@
 import BitOpsCore
 import BitSweepConfig
+import Engine
 import Foundation
 import Results
 
@@ -34,7 +35,12 @@ public struct SweepPlan: Sendable {
     /// (conventions innermost). A per-block list pairs only with its own block count. `exclude` entries then
     /// remove the cases they match; `include` entries add theirs (an entry's missing keys take every value of
     /// that axis). Cases with equal ids are kept once, at their first position.
-    public static func expand(_ spec: SweepSpec) throws -> SweepPlan {
+    public static func expand(_ spec: SweepSpec, maxCases: Int = defaultMaxCases) throws -> SweepPlan {
+        let bound = countBound(spec)
+        guard bound <= maxCases else {
+            let axes = "\(spec.sizes.count) sizes × \(spec.blocks.count) blocks × \(spec.precisions.count) precisions × \(spec.actBits.count) act_bits × \(spec.conventions.count) conventions"
+            throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the grid has \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cases (\(axes)\(spec.include.isEmpty ? "" : ", with include entries"), before exclusions), more than the limit of \(maxCases); narrow an axis, or raise the limit with --max-cases \(bound == Int.max ? "N" : String(bound))")])
+        }
         var issues: [ConfigIssue] = []
         var warnings: [String] = []
 
@@ -150,6 +156,40 @@ public struct SweepPlan: Sendable {
         }
         if !issues.isEmpty { throw ConfigError(issues) }
         return SweepPlan(spec: spec, cases: cases, warnings: warnings)
+    }
+
+    /// Grids with more cases than this are refused before they are expanded, unless `--max-cases` raises it.
+    public static let defaultMaxCases = 10_000
+
+    /// The number of cases `expand` would make, by arithmetic alone (nothing is expanded): the grid's
+    /// product plus every `include` entry's, where a per-block list counts only with its own block count.
+    /// Exclusions and duplicates are not subtracted, so it is an upper bound, exact for a spec without
+    /// `exclude` and `include`. Saturates at `Int.max`.
+    public static func countBound(_ spec: SweepSpec) -> Int {
+        let modelBits: (bits: [Int], act: [Int])? = {
+            if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
+            return nil
+        }()
+        func count(sizes: Int, blocks: [Int], precisions: [PrecisionPolicy], acts: [PrecisionPolicy], conventions: Int) -> Int {
+            var perSizeAndConvention = 0
+            for b in blocks {
+                let p = precisions.filter { $0.resolve(blocks: b, modelBits: modelBits?.bits) != nil }.count
+                let a = acts.filter { $0.resolve(blocks: b, modelBits: modelBits?.act) != nil }.count
+                perSizeAndConvention = saturatingSum(perSizeAndConvention, saturatingProduct(p, a))
+            }
+            return saturatingProduct(sizes, conventions, perSizeAndConvention)
+        }
+        var total = count(sizes: spec.sizes.count, blocks: spec.blocks.map(\.value), precisions: spec.precisions.map(\.value),
+                          acts: spec.actBits.map(\.value), conventions: spec.conventions.count)
+        for f in spec.include {
+            total = saturatingSum(total, count(
+                sizes: f.size == nil ? spec.sizes.count : 1,
+                blocks: f.blocks.map { [$0] } ?? spec.blocks.map(\.value),
+                precisions: f.precision.map { [$0] } ?? spec.precisions.map(\.value),
+                acts: f.actBits.map { [$0] } ?? spec.actBits.map(\.value),
+                conventions: f.convention == nil ? spec.conventions.count : 1))
+        }
+        return total
     }
 
     /// The network of one case.

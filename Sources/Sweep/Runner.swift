@@ -1,5 +1,6 @@
 import BitOpsCore
 import BitSweepConfig
+import Engine
 import Foundation
 import Results
 
@@ -43,6 +44,15 @@ public struct SweepOptions: Sendable {
     public var cores: Int
     /// Test hook: sleep this long before each evaluation, so that a test can kill a sweep mid-way.
     public var delayPerEvaluationMs: Int
+    /// The decoded images of a run may take at most this many bytes together (images beyond it are skipped
+    /// with the reason). Default: a quarter of the memory a run may use, at most 2 GiB.
+    public var imageMemoryBudget: Int = SweepOptions.defaultImageMemoryBudget
+    /// When another run holds the output folder: wait for it (`--wait`) instead of stopping.
+    public var waitForFolder = false
+
+    public static var defaultImageMemoryBudget: Int {
+        min(2 << 30, (MemoryEstimate.budget(limit: nil) ?? (8 << 30)) / 4)
+    }
 
     public init(outputDirectory: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard? = nil,
                 fresh: Bool = false, progress: ProgressStyle = .automatic, commandLine: [String] = CommandLine.arguments,
@@ -71,6 +81,8 @@ public struct SweepSummary: Sendable {
     /// Readable images (each case ran all of them).
     public var images: Int
     public var seconds: Double
+    /// Cached cases that failed a check (counts, images, fidelity, checksum) and were computed again: why.
+    public var recomputed: [String] = []
 }
 
 /// Runs sweeps. Typical use from code:
@@ -87,7 +99,8 @@ public struct SweepSummary: Sendable {
 /// hashed, and each image decoded once; finished cases are taken from the cache; the remaining cases are
 /// grouped by network (cases that differ only in the BitOps convention share one evaluation) and the groups
 /// are run by `jobs` workers; each image is resized once per size. Each finished case is written to the
-/// cache at once; `results.json`, `results.csv` and `run.json` are written at the end, atomically.
+/// cache at once; `results.json`, `results.csv` and `run.json` are written at the end, atomically (until
+/// then the previous run's files stay as they were).
 public enum SweepRunner {
     public static func run<E: CaseEvaluator>(_ plan: SweepPlan, options: SweepOptions, evaluator: E) throws -> SweepSummary {
         let started = Date()
@@ -96,46 +109,53 @@ public enum SweepRunner {
         let cases = options.shard.map { plan.shard($0.index, of: $0.count) } ?? plan.cases
         let progress = ProgressReporter(style: options.progress)
 
+        // The folder is ours until the end of the run (another run there stops, or waits with --wait).
+        let out = options.outputDirectory
+        let lock = try FolderLock(directory: out, wait: options.waitForFolder) { pid in
+            progress.note("\(out): folder in use by PID \(pid); waiting for it to finish")
+        }
+        defer { lock.release() }
+
         // Inputs: list and hash the folder, decode every image once.
         let imageSet = try ImageSet.scan(folder: spec.resolve(spec.images.value), origin: spec.images.origin)
-        let decoded = decodeAll(imageSet, evaluator: evaluator)
-        var readable: [(file: String, image: E.Decoded)] = []
-        var skipped: [SkippedImage] = []
-        for (file, r) in zip(imageSet.files, decoded) {
-            switch r {
-            case .success(let img): readable.append((file, img))
-            case .failure(let reason): skipped.append(SkippedImage(file: file, reason: reason.description))
-            }
-        }
+        let (readable, decodeSkipped) = decodeAll(imageSet, evaluator: evaluator, budget: options.imageMemoryBudget)
+        let skipped = (imageSet.skipped.map { SkippedImage(file: $0.file, reason: $0.reason) } + decodeSkipped)
+            .sorted { $0.file.utf8.lexicographicallyPrecedes($1.file.utf8) }
         guard !readable.isEmpty else {
             throw SweepError("\(spec.images.origin): no readable image in '\(imageSet.folder)': "
                 + skipped.map { "\($0.file) (\($0.reason))" }.joined(separator: "; "))
         }
 
         // The cache: reuse every finished case whose key still matches.
-        let out = options.outputDirectory
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let cache = CaseCache(resultsDirectory: out)
         if options.fresh { try cache.clear() }
         cache.removeTemporaries()
         let setDigest = imageSet.setDigest
         var keys: [String: String] = [:]
         var finished: [Int: CaseResult] = [:]
+        var rejected: [String] = []
+        let readableFiles = readable.map(\.file)
         for c in cases {
             let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: evaluator.version)
             keys[c.id] = k
-            if var r = cache.load(id: c.id, key: k) {
+            switch cache.lookup(c, key: k, imageFiles: readableFiles) {
+            case .hit(var r):
                 r.index = c.index
                 finished[c.index] = r
+            case .invalid(let why):
+                rejected.append("\(why); recomputing it")
+            case .miss:
+                break
             }
         }
         let reused = finished.count
 
-        // The folder's summary files describe a finished run; they are rewritten at the end. Temporary files
-        // of a run that was killed while writing them go too.
+        // The folder's previous summary (results.json, results.csv, run.json) stays until the new files are
+        // renamed over it at the end: a run that fails or is killed leaves the last finished run's summary.
+        // Temporary files of a run that was killed while writing go.
         let summaryFiles = [ResultsStore.resultsFile, ResultsStore.csvFile, ResultsStore.runFile]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
-        where summaryFiles.contains(name) || summaryFiles.contains(where: { name.hasPrefix($0 + ".tmp-") }) {
+        where summaryFiles.contains(where: { name.hasPrefix($0 + ".tmp-") }) {
             try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(name))
         }
 
@@ -157,6 +177,7 @@ public enum SweepRunner {
             + ", \(readable.count) images" + (skipped.isEmpty ? "" : " (\(skipped.count) skipped)")
             + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") → \(out)")
         for w in plan.warnings { progress.note("warning: \(w)") }
+        for r in rejected { progress.note("cache: \(r)") }
         for s in skipped { progress.note("skipped \(s.file): \(s.reason)") }
 
         let state = RunState(groups: groups)
@@ -178,7 +199,7 @@ public enum SweepRunner {
                     do {
                         if r.error == nil { try cache.store(r, key: caseKeys[r.id]!) }
                     } catch {
-                        state.fail("\(cache.directory): cannot write case \(r.id): \(error)")
+                        state.fail("case \(r.id) not saved: \(error)")
                         return
                     }
                     state.finish(r)
@@ -221,20 +242,46 @@ public enum SweepRunner {
                                failed > 0 ? ", \(failed) failed" : "", readable.count, seconds,
                                (out as NSString).appendingPathComponent(ResultsStore.resultsFile)))
         return SweepSummary(outputDirectory: out, results: results, run: run, computed: cases.count - reused,
-                            reused: reused, images: readable.count, seconds: seconds)
+                            reused: reused, images: readable.count, seconds: seconds, recomputed: rejected)
     }
 
-    /// Decodes every file once, in parallel; failures carry their reason.
-    static func decodeAll<E: CaseEvaluator>(_ set: ImageSet, evaluator: E) -> [Result<E.Decoded, SweepError>] {
-        let box = ResultBox<E.Decoded>(count: set.files.count)
-        DispatchQueue.concurrentPerform(iterations: set.files.count) { i in
-            let r: Result<E.Decoded, SweepError>
-            do { r = .success(try evaluator.decode(path: set.path(set.files[i]))) } catch {
-                r = .failure(SweepError(Self.reason(error, path: set.path(set.files[i]))))
+    /// Decodes every file once, a few in parallel, in file order; failures carry their reason. The decoded
+    /// images kept may take at most `budget` bytes together (as `evaluator.memoryBytes` counts them): an
+    /// image that would go over is skipped with the reason, so the set's memory is bounded and which images
+    /// are skipped depends only on the files, not on timing. At most one batch of `cores` images is decoded
+    /// beyond the budget at any time (each one bounded by the decoder's own pixel limit).
+    static func decodeAll<E: CaseEvaluator>(_ set: ImageSet, evaluator: E, budget: Int)
+        -> (readable: [(file: String, image: E.Decoded)], skipped: [SkippedImage]) {
+        var readable: [(file: String, image: E.Decoded)] = []
+        var skipped: [SkippedImage] = []
+        var used = 0
+        let width = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        for start in stride(from: 0, to: set.files.count, by: width) {
+            let files = Array(set.files[start..<min(start + width, set.files.count)])
+            let box = ResultBox<E.Decoded>(count: files.count)
+            DispatchQueue.concurrentPerform(iterations: files.count) { i in
+                let r: Result<E.Decoded, SweepError>
+                do { r = .success(try evaluator.decode(path: set.path(files[i]))) } catch {
+                    r = .failure(SweepError(Self.reason(error, path: set.path(files[i]))))
+                }
+                box.set(i, r)
             }
-            box.set(i, r)
+            for (file, r) in zip(files, box.values) {
+                switch r {
+                case .success(let img):
+                    let bytes = evaluator.memoryBytes(img)
+                    if saturatingSum(used, bytes) > budget {
+                        skipped.append(SkippedImage(file: file, reason: "decoded, it would take \(bytes) bytes, more than the \(max(0, budget - used)) bytes left of the image set's memory budget (\(budget) bytes)"))
+                    } else {
+                        used += bytes
+                        readable.append((file, img))
+                    }
+                case .failure(let reason):
+                    skipped.append(SkippedImage(file: file, reason: reason.description))
+                }
+            }
         }
-        return box.values
+        return (readable, skipped)
     }
 
     /// An error's text without the path (the results name the file already).
@@ -254,6 +301,7 @@ public enum SweepRunner {
         var timings: CaseTimings?
         var error: String?
         do {
+            try evaluator.checkMemory(job, imageCount: files.count)
             let inputs = try prepared.images(size: job.size)
             let e = try evaluator.evaluate(job, images: inputs)
             guard e.images.count == files.count else {

@@ -24,6 +24,9 @@ struct EngineFlags: ParsableArguments {
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("threads \(threads) must be at least 1") }
+        guard threads <= EngineOptions.maxThreads else {
+            throw ValidationError("threads \(threads) is too many (at most \(EngineOptions.maxThreads))")
+        }
     }
 
     /// The seed, or the safetensors file when one is given.

@@ -39,6 +39,10 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let (spec, size) = try network.resolve()
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
+        // Refuse before any image is decoded, resized or allocated: the network and the resized images.
+        try MemoryEstimate(cost: try spec.cost(inputSize: size), batch: batchSize, twin: true).check(
+            limit: nil, what: "\(spec.name) with \(spec.blocks.count) blocks at \(size)×\(size), batch \(batchSize)",
+            imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: spec.inputChannels, size: size))
         let inputs = try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() }
         let source = engine.source
         let label = weights ?? "seed \(seed) (\(initialization.rawValue))"

@@ -19,10 +19,16 @@ struct Merge: ParsableCommand {
     @Argument(help: ArgumentHelp("The shard folders.", valueName: "shard-dir"))
     var shards: [String]
 
+    @Flag(help: "When another run is writing to the merged folder, wait for it to finish instead of stopping.")
+    var wait = false
+
     func run() throws {
         guard !shards.isEmpty else { throw ValidationError("give the shard folders to merge") }
         do {
-            let merged = try ShardMerge.merge(shardDirectories: shards, into: out, commandLine: CommandLine.arguments)
+            let merged = try ShardMerge.merge(shardDirectories: shards, into: out, commandLine: CommandLine.arguments,
+                                              wait: wait) { pid in
+                FileHandle.standardError.write(Data("\(out): folder in use by PID \(pid); waiting for it to finish\n".utf8))
+            }
             print("merged \(shards.count) folder\(shards.count == 1 ? "" : "s"): \(merged.cases.count) cases → \((out as NSString).appendingPathComponent("results.json"))")
         } catch let e as SweepError {
             FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))

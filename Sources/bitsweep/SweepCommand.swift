@@ -46,6 +46,12 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .customLong("no-report"), help: "Do not write the report after the sweep.")
     var noReport = false
 
+    @Option(name: .customLong("max-cases"), help: ArgumentHelp("Refuse a grid of more cases than this (counted before anything is expanded).", valueName: "n"))
+    var maxCases: Int = SweepPlan.defaultMaxCases
+
+    @Flag(help: "When another run is writing to the output folder, wait for it to finish instead of stopping.")
+    var wait = false
+
     @Option(name: .customLong("debug-delay-ms"), help: .hidden)
     var debugDelayMs: Int = 0
 
@@ -62,19 +68,27 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") } }
         if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
+        if let jobs, jobs > 1024 { throw ValidationError("--jobs \(jobs) is too many (at most 1024)") }
+        if maxCases < 1 { throw ValidationError("--max-cases \(maxCases) must be at least 1") }
     }
 
     func run() throws {
         let parsedShard = try shard.map { try Shard(parsing: $0) }
         do {
             let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
-            let plan = try SweepPlan.expand(spec)
+            // Counted by arithmetic before anything is expanded; a big grid says so before the wait.
+            let count = SweepPlan.countBound(spec)
+            if count > 1000 && count <= maxCases {
+                FileHandle.standardError.write(Data("sweep '\(spec.name.value)': expanding \(count) cases\n".utf8))
+            }
+            let plan = try SweepPlan.expand(spec, maxCases: maxCases)
             let outDir = out ?? "Reports/\(spec.name.value)"
-            let summary = try SweepRunner.run(plan, options: SweepOptions(
+            var options = SweepOptions(
                 outputDirectory: outDir, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shard: parsedShard,
                 fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
-                bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs),
-                evaluator: EngineEvaluator())
+                bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs)
+            options.waitForFolder = wait
+            let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
             if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory, budgets: spec.budgetsPath) }
         } catch let e as ConfigError {
             FileHandle.standardError.write(Data((e.description + "\n").utf8))

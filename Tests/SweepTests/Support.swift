@@ -18,6 +18,15 @@ struct FakeEvaluator: CaseEvaluator {
     var version = "fake-1"
     /// Evaluations that throw (the case records the error): networks with more blocks than this.
     var failAboveBlocks = Int.max
+    /// Sizes above this "do not fit in memory": `checkMemory` refuses them (before anything is resized).
+    var memoryRefusedAboveSize = Int.max
+
+    func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {
+        if job.size > memoryRefusedAboveSize { throw SweepError("size \(job.size) needs more memory than the fake machine has") }
+    }
+
+    /// A fake image's bytes, as the image set's memory budget counts them.
+    func memoryBytes(_ image: [UInt8]) -> Int { image.count }
 
     func decode(path: String) throws -> [UInt8] {
         counters.bump("decode")

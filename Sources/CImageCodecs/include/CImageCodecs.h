@@ -16,7 +16,8 @@ enum {
     BS_CODEC_TOO_LARGE = 5,    // width × height beyond the limit below
 };
 
-/// Images larger than this many pixels are refused before their pixel buffer is allocated.
+/// Images larger than `max_pixels` pixels (an argument of the decoders) are refused from their header,
+/// before any pixel buffer is allocated; this is the ceiling of that argument.
 #define BS_CODEC_MAX_PIXELS ((size_t)1 << 28)
 #define BS_CODEC_MESSAGE_SIZE 256
 
@@ -32,13 +33,13 @@ void bs_image_free(bs_image *image);
 /// Decodes a JPEG (baseline or progressive; greyscale, YCbCr, RGB, CMYK/YCCK) into 8-bit RGB.
 /// Greyscale is replicated into three channels; CMYK is converted as R = 255 − min(255, C + K) on
 /// un-inverted values (Adobe-inverted files are un-inverted first). A premature end of data is an error.
-int bs_decode_jpeg(const unsigned char *data, size_t size, bs_image *out, char *message);
+int bs_decode_jpeg(const unsigned char *data, size_t size, size_t max_pixels, bs_image *out, char *message);
 
 /// Decodes a PNG of any colour type and bit depth (grey, grey+alpha, RGB, RGBA, palette, 1–16 bits) into
 /// 8-bit RGB with libpng's simplified API: 16-bit samples without gamma information are taken as sRGB
 /// (PNG_IMAGE_FLAG_16BIT_sRGB) and reduced to 8 bits; alpha is dropped (the colour channels are kept
 /// un-premultiplied, as PIL's `convert("RGB")` does).
-int bs_decode_png(const unsigned char *data, size_t size, bs_image *out, char *message);
+int bs_decode_png(const unsigned char *data, size_t size, size_t max_pixels, bs_image *out, char *message);
 
 /// Test and benchmark helper: encodes raw samples as a PNG in memory with libpng's full write API.
 /// `color_type` is a libpng PNG_COLOR_TYPE_* value; `samples` holds `height` rows of packed samples exactly as

@@ -1,0 +1,40 @@
+/// Non-finite outputs (NaN or ±∞): weights or activations that overflow float32. They are an error of the
+/// run, never a result (an SQNR of NaN must not read as "exact"), and the error names the first layer whose
+/// output went non-finite, found by running the batch again one layer at a time.
+extension Network {
+    /// True when the first `count` floats at `p` are all finite.
+    func allFinite(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Bool {
+        var i = 0
+        while i < count {
+            if !p[i].isFinite { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// Runs the batch already in the input buffer again, layer by layer, checking each layer's output in
+    /// both networks; the error names the first layer (and which network) that produced a NaN or an infinity.
+    /// Called with the lock held, after a run whose logits were not finite.
+    func nonFiniteError(imageCount: Int) -> EngineError {
+        let n = options.batchSize
+        for k in ops.indices {
+            var culprits: [String] = []
+            for (l, lane) in lanes.enumerated() {
+                do { try lane.execute(k, stream: context.stream) } catch {
+                    return EngineError("non-finite values (NaN or ±∞) in the network's output; re-running to find their layer failed: \(error)")
+                }
+                let md = ops[k].dstMD
+                let total = MemoryDesc.bytes(md) / MemoryLayout<Float>.size
+                // Only the real images of the batch (the padding images are zeros).
+                let count = MemoryDesc.perImageFloats(md, batch: n).map { $0 * imageCount } ?? total
+                if !allFinite(lane.output(k), min(count, total)) {
+                    culprits.append(l == 0 ? "quantized network" : "float twin")
+                }
+            }
+            if !culprits.isEmpty {
+                return EngineError("non-finite values (NaN or ±∞): the output of layer '\(ops[k].name)' of the \(culprits.joined(separator: " and the ")) went non-finite first (weights or activations overflow float32)")
+            }
+        }
+        return EngineError("non-finite values (NaN or ±∞) in the network's output")
+    }
+}
