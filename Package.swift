@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // BitSweep — what a quantized MobileNet-style network costs, bit by bit.
-// Layers (see ARCHITECTURE.md): pure model/accounting → config → engine → sweep/results → charts → reports.
+// Layers (see docs/architecture.md): pure model/accounting → config → engine → sweep/results → charts → reports.
 import PackageDescription
 
 let package = Package(
@@ -17,8 +17,13 @@ let package = Package(
     targets: [
         // Pure Swift: network description, presets, shape inference, exact per-layer counts. No dependencies.
         .target(name: "BitOpsCore"),
+        // Stable bytes: the one stable hash (FNV-1a), JSON string literals and encoder, atomic file writes. No dependencies.
+        .target(name: "StableIO"),
+        // How numbers and user text are written in every view: SI/bytes/grouped/percent formats, Markdown/HTML/LaTeX
+        // escaping, plain text and Markdown tables. No dependencies.
+        .target(name: "Presentation"),
         // The only module that sees YAML: model files, sweep specs, budget profiles (with file:line errors).
-        .target(name: "BitSweepConfig", dependencies: ["BitOpsCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "BitSweepConfig", dependencies: ["BitOpsCore", "StableIO", .product(name: "Yams", package: "Yams")]),
 
         // System libraries, each named for what it wraps.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
@@ -26,36 +31,41 @@ let package = Package(
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo", providers: [.apt(["libcairo2-dev"])]),
 
         // Engine: tensors, quantizers, oneDNN-backed network, fidelity, image decoding. Only module that sees oneDNN.
-        .target(name: "Engine", dependencies: ["BitOpsCore", "CDNNL", "CImageCodecs"]),
+        .target(name: "Engine", dependencies: ["BitOpsCore", "Presentation", "StableIO", "CDNNL", "CImageCodecs"]),
         // Results model and its JSON/CSV store (pure: read by reports, compare and budget without the engine).
-        .target(name: "Results", dependencies: ["BitOpsCore"]),
+        .target(name: "Results", dependencies: ["BitOpsCore", "StableIO"]),
         // Sweep runner: grid expansion, cache, shards, merge, progress.
         .target(name: "Sweep", dependencies: [
-            "BitOpsCore", "BitSweepConfig", "Engine", "Results",
+            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "StableIO",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart specifications, scales, ticks, layout, palettes, renderer protocol. Knows nothing of Cairo.
-        .target(name: "Charts"),
+        .target(name: "Charts", dependencies: ["Presentation", "StableIO"]),
         // The only module that imports Cairo.
-        .target(name: "CairoRender", dependencies: ["Charts", "CCairo"]),
+        .target(name: "CairoRender", dependencies: ["Charts", "StableIO", "CCairo"]),
         // Report templates and writers (Markdown, notebook, LaTeX, PDF); the budget cell uses Analysis.
-        .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig"]),
+        .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig",
+                                               "Presentation", "StableIO"]),
         // Nightly compare and hardware budgets.
-        .target(name: "Analysis", dependencies: ["Results", "Charts", "CairoRender", "BitSweepConfig", "BitOpsCore"]),
+        .target(name: "Analysis", dependencies: ["Results", "Charts", "CairoRender", "BitSweepConfig", "BitOpsCore",
+                                                "Presentation", "StableIO"]),
 
         // The thin command-line layer.
         .executableTarget(name: "bitsweep", dependencies: [
             "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis",
+            "Presentation", "StableIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "BitOpsCoreTests", dependencies: ["BitOpsCore"]),
+        .testTarget(name: "PresentationTests", dependencies: ["Presentation", "StableIO"]),
         .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig"], exclude: ["Golden"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
+                                                        "Presentation", "StableIO"], exclude: ["Golden"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Results", "BitSweepConfig", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep"]),

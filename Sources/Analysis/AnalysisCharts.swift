@@ -2,6 +2,7 @@ import CairoRender
 import Charts
 import Foundation
 import Results
+import Presentation
 
 /// A chart to write: a file-name-safe base name (no extension), a caption, and the specification.
 public struct NamedChart: Sendable {
@@ -114,10 +115,10 @@ extension Comparison {
         charts.append(NamedChart(name: "delta-bitops", title: "Change of total BitOps against the baseline\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Total BitOps: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(bitops), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
-        charts.append(NamedChart(name: "delta-sqnr", title: "Change of mean logit SQNR beyond ±\(threeDigits(options.sqnrToleranceDB)) dB\(note)", spec: try ChartKinds.deltaHeatmap(
+        charts.append(NamedChart(name: "delta-sqnr", title: "Change of mean logit SQNR beyond ±\(NumberText.significant(options.sqnrToleranceDB)) dB\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Mean SQNR (dB): current − baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(sqnr), xTitle: "Precision", colorBarTitle: "dB", format: .fixed(2), size: size)))
-        charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(formatPercent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
+        charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(NumberText.percent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Time per image: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(time), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
         return charts
@@ -180,7 +181,7 @@ extension ProfileResult {
                 return .region(r)
             }
             spec.marks.insert(.rule(RuleMark(orientation: .horizontal, value: minSQNR, color: Color(rgb: 0x006B4E),
-                                             dash: [3, 2], label: "min \(threeDigits(minSQNR)) dB")), at: 1)
+                                             dash: [3, 2], label: "min \(NumberText.significant(minSQNR)) dB")), at: 1)
         }
         var caption = "Cost against fidelity for \(profile.name): shaded, the region within the BitOps limit"
         caption += profile.minSQNRDB == nil ? "" : " and the SQNR minimum"

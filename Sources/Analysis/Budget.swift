@@ -2,6 +2,7 @@ import BitOpsCore
 import BitSweepConfig
 import Foundation
 import Results
+import Presentation
 
 /// Hardware budgets (`bitsweep budget RESULTS --profiles FILE`): which configurations fit a device?
 ///
@@ -82,18 +83,18 @@ public struct Violation: Hashable, Codable, Sendable {
     public var text: String {
         let (name, fmt): (String, (Double) -> String) = {
             switch constraint {
-            case "max_bitops": return ("BitOps", { si($0) })
+            case "max_bitops": return ("BitOps", { NumberText.si($0) })
             case "max_weight_storage": return ("weight storage", bytesText)
             case "max_activation_memory": return ("peak activations", bytesText)
-            case "max_time_per_image": return ("time per image", msText)
-            case "min_sqnr_db": return ("SQNR", { fixed($0, 2) + " dB" })
-            default: return ("top-1 agreement", formatPercent)
+            case "max_time_per_image": return ("time per image", NumberText.milliseconds)
+            case "min_sqnr_db": return ("SQNR", { NumberText.fixed($0, 2) + " dB" })
+            default: return ("top-1 agreement", NumberText.percent)
             }
         }()
         guard let value, let excess, let relative else { return "\(name) not measured (limit \(fmt(limit)))" }
         let isMax = constraint.hasPrefix("max")
         let amount = isMax ? "+" + fmt(excess) : "short by " + fmt(excess)
-        let pct = constraint == "min_sqnr_db" ? "" : ", \(isMax ? "+" : "−")\(formatPercent(relative))"
+        let pct = constraint == "min_sqnr_db" ? "" : ", \(isMax ? "+" : "−")\(NumberText.percent(relative))"
         return "\(name) \(fmt(value)) \(isMax ? ">" : "<") \(fmt(limit)) (\(amount)\(pct))"
     }
 }

@@ -1,15 +1,16 @@
 import BitSweepConfig
 import Foundation
+import Presentation
 
 /// The written forms of a `BudgetReport`: a terminal table, Markdown and JSON.
 extension BudgetProfile {
     /// `BitOps ≤ 2 G · weights ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
     public var limitsText: String {
-        var parts = ["BitOps (\(convention.rawValue)) ≤ \(si(Double(maxBitOps)))", "weights ≤ \(bytesText(Double(maxWeightStorageBytes)))",
+        var parts = ["BitOps (\(convention.rawValue)) ≤ \(NumberText.si(Double(maxBitOps)))", "weights ≤ \(bytesText(Double(maxWeightStorageBytes)))",
                      "activations ≤ \(bytesText(Double(maxActivationBytes)))"]
-        if let t = maxMsPerImage { parts.append("time ≤ \(msText(t))/image") }
-        if let s = minSQNRDB { parts.append("SQNR ≥ \(threeDigits(s)) dB") }
-        if let a = minTop1Agreement { parts.append("top-1 agreement ≥ \(formatPercent(a))") }
+        if let t = maxMsPerImage { parts.append("time ≤ \(NumberText.milliseconds(t))/image") }
+        if let s = minSQNRDB { parts.append("SQNR ≥ \(NumberText.significant(s)) dB") }
+        if let a = minTop1Agreement { parts.append("top-1 agreement ≥ \(NumberText.percent(a))") }
         return parts.joined(separator: " · ")
     }
 }
@@ -18,12 +19,12 @@ extension BudgetCase {
     /// `exact (∞ dB)`, `23.41 dB` or `not measured`.
     public var fidelityText: String {
         if exact { return "exact (∞ dB)" }
-        return sqnrDBMean.map { fixed($0, 2) + " dB" } ?? "not measured"
+        return sqnrDBMean.map { NumberText.fixed($0, 2) + " dB" } ?? "not measured"
     }
     /// The columns of `BudgetReport.header`, formatted.
     public var row: [String] {
-        [si(Double(bitops)), bytesText(Double(weightStorageBytes)), bytesText(Double(peakActivationBytes)),
-         msPerImage.map(msText) ?? "—", fidelityText, top1Agreement.map(formatPercent) ?? "—"]
+        [NumberText.si(Double(bitops)), bytesText(Double(weightStorageBytes)), bytesText(Double(peakActivationBytes)),
+         msPerImage.map(NumberText.milliseconds) ?? "—", fidelityText, top1Agreement.map(NumberText.percent) ?? "—"]
     }
 }
 
@@ -41,7 +42,7 @@ extension BudgetReport {
             o += "   \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit"
             o += p.excluded > 0 ? " (not judged: \(p.notJudgedText))\n\n" : "\n\n"
             if !p.fitting.isEmpty {
-                o += textTable(["#", "case"] + Self.header, p.fitting.prefix(maxFitting).map { ["\($0.rank ?? 0)", $0.label] + $0.row },
+                o += PlainTable.text(["#", "case"] + Self.header, p.fitting.prefix(maxFitting).map { ["\($0.rank ?? 0)", $0.label] + $0.row },
                                right: [0, 2, 3, 4, 5, 6, 7])
                 if p.fitting.count > maxFitting {
                     o += "… and \(p.fitting.count - maxFitting) more that fit (all in the JSON and Markdown)\n"
@@ -53,7 +54,7 @@ extension BudgetReport {
             if !p.notFitting.isEmpty {
                 o += "\ndoes not fit (closest first):\n"
                 let shown = closestFirst(p.notFitting).prefix(maxRejected)
-                o += textTable(["case", "binding constraint", "also"], shown.map { c in
+                o += PlainTable.text(["case", "binding constraint", "also"], shown.map { c in
                     [c.label, c.binding?.text ?? "", c.violations.dropFirst().map(\.constraint).joined(separator: ", ")]
                 })
                 if p.notFitting.count > shown.count {
@@ -68,54 +69,54 @@ extension BudgetReport {
     /// Markdown: one section per profile. `charts` maps a profile name to a relative figure path to link.
     public func markdown(charts: [String: String] = [:], headingLevel: Int = 1) -> String {
         let h = String(repeating: "#", count: headingLevel)
-        var o = "\(h) Hardware budgets for \(md(resultsName))\n\n"
+        var o = "\(h) Hardware budgets for \(Escape.markdown(resultsName))\n\n"
         o += "Each profile's limits are checked against every case: BitOps per image, weight storage and peak activation "
         o += "memory exactly; time per image and fidelity where the profile asks. Cases that fit are ranked by fidelity "
         o += "(mean logit SQNR, highest first), then by cost (BitOps, weights, activations); for the others the binding "
         o += "constraint is the limit exceeded by the largest relative amount.\n\n"
-        o += markdownTable(["profile", "limits", "cases that fit", "best in budget"], profiles.map { p in
-            [md(p.profile.name), md(p.profile.limitsText), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)",
-             p.best.map { md($0.label) } ?? "none"]
+        o += PlainTable.markdown(["profile", "limits", "cases that fit", "best in budget"], profiles.map { p in
+            [Escape.markdown(p.profile.name), Escape.markdown(p.profile.limitsText), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)",
+             p.best.map { Escape.markdown($0.label) } ?? "none"]
         }, right: [2])
         for p in profiles {
-            o += "\n\(h)# \(md(p.profile.name))\n\n"
-            if let d = p.profile.description { o += "\(md(d)).\n\n" }
-            o += "Limits: \(md(p.profile.limitsText)).\n\n"
+            o += "\n\(h)# \(Escape.markdown(p.profile.name))\n\n"
+            if let d = p.profile.description { o += "\(Escape.markdown(d)).\n\n" }
+            o += "Limits: \(Escape.markdown(p.profile.limitsText)).\n\n"
             if let b = p.best {
-                o += "**Best in budget: \(md(b.label))** — \(b.fidelityText), \(si(Double(b.bitops))) BitOps, "
+                o += "**Best in budget: \(Escape.markdown(b.label))** — \(b.fidelityText), \(NumberText.si(Double(b.bitops))) BitOps, "
                 o += "\(bytesText(Double(b.weightStorageBytes))) of weights, \(bytesText(Double(b.peakActivationBytes))) of peak activations.\n\n"
             } else {
                 o += "**No case fits this profile.**"
-                if let c = closestFirst(p.notFitting).first, let v = c.binding { o += " The closest is \(md(c.label)): \(md(v.text))." }
+                if let c = closestFirst(p.notFitting).first, let v = c.binding { o += " The closest is \(Escape.markdown(c.label)): \(Escape.markdown(v.text))." }
                 o += "\n\n"
             }
             if let chart = charts[p.profile.name] {
-                o += "![Cost against fidelity for \(md(p.profile.name))](\(chart.replacingOccurrences(of: " ", with: "%20")))\n\n"
+                o += "![Cost against fidelity for \(Escape.markdown(p.profile.name))](\(chart.replacingOccurrences(of: " ", with: "%20")))\n\n"
             }
             if !p.fitting.isEmpty {
-                let rows = p.fitting.map { ["\($0.rank ?? 0)", md($0.label)] + $0.row }
+                let rows = p.fitting.map { ["\($0.rank ?? 0)", Escape.markdown($0.label)] + $0.row }
                 let top = rows.prefix(10)
                 o += "Cases that fit, best first:\n\n"
-                o += markdownTable(["#", "case"] + Self.header, Array(top), right: [0, 2, 3, 4, 5, 6, 7])
+                o += PlainTable.markdown(["#", "case"] + Self.header, Array(top), right: [0, 2, 3, 4, 5, 6, 7])
                 if rows.count > top.count {
                     o += "\n<details><summary>\(rows.count - top.count) more cases fit</summary>\n\n"
-                    o += markdownTable(["#", "case"] + Self.header, Array(rows.dropFirst(top.count)), right: [0, 2, 3, 4, 5, 6, 7])
+                    o += PlainTable.markdown(["#", "case"] + Self.header, Array(rows.dropFirst(top.count)), right: [0, 2, 3, 4, 5, 6, 7])
                     o += "\n</details>\n"
                 }
                 o += "\n"
             }
             if !p.notFitting.isEmpty {
                 let rows = closestFirst(p.notFitting).map { c in
-                    [md(c.label), md(c.binding?.text ?? ""), md(c.violations.dropFirst().map(\.text).joined(separator: "; "))]
+                    [Escape.markdown(c.label), Escape.markdown(c.binding?.text ?? ""), Escape.markdown(c.violations.dropFirst().map(\.text).joined(separator: "; "))]
                 }
-                let table = markdownTable(["case", "binding constraint", "also exceeded"], rows)
+                let table = PlainTable.markdown(["case", "binding constraint", "also exceeded"], rows)
                 if rows.count > 10 {
                     o += "<details><summary>\(rows.count) cases do not fit (closest first)</summary>\n\n\(table)\n</details>\n"
                 } else {
                     o += "Cases that do not fit (closest first):\n\n\(table)"
                 }
             }
-            if p.excluded > 0 { o += "\nNot judged: \(md(p.notJudgedText)).\n" }
+            if p.excluded > 0 { o += "\nNot judged: \(Escape.markdown(p.notJudgedText)).\n" }
         }
         return o
     }

@@ -1,6 +1,7 @@
 import BitOpsCore
 import Foundation
 import Results
+import Presentation
 
 /// Comparing two results sets (`bitsweep compare BASELINE CURRENT`): did tonight's sweep change?
 ///
@@ -406,7 +407,7 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     if options.failOnTime {
         let slow = changed.filter(\.slowerBeyondThreshold).count
         if slow > 0 {
-            reasons.append("\(plural(slow, "case is", "cases are")) slower than the \(formatPercent(options.timeThreshold)) threshold (--fail-on-time)")
+            reasons.append("\(plural(slow, "case is", "cases are")) slower than the \(NumberText.percent(options.timeThreshold)) threshold (--fail-on-time)")
         }
     }
     return Comparison(

@@ -1,4 +1,5 @@
 import Foundation
+import Presentation
 
 /// The written forms of a `Comparison`: Markdown (verdict and summary first, then the changed cases), a
 /// terminal table, and JSON (the `Comparison` value itself: every difference, exact integers).
@@ -9,7 +10,7 @@ extension Comparison {
         case .noRegression:
             var s = "no regression: \(matched) case\(matched == 1 ? "" : "s") match the baseline"
             if faster + slower > 0 {
-                s += " (\(faster + slower) timing change\(faster + slower == 1 ? "" : "s") beyond ±\(formatPercent(options.timeThreshold)) reported, not failing)"
+                s += " (\(faster + slower) timing change\(faster + slower == 1 ? "" : "s") beyond ±\(NumberText.percent(options.timeThreshold)) reported, not failing)"
             }
             return s
         case .regression:
@@ -30,7 +31,7 @@ extension Comparison {
             ["unchanged", String(unchanged)],
             ["counts changed", String(countChanges)],
             ["fidelity changed (worse / better)", "\(fidelityChanges) (\(fidelityWorse) / \(fidelityChanges - fidelityWorse))"],
-            ["timing beyond ±\(formatPercent(options.timeThreshold)) (slower / faster)\(options.failOnTime ? "" : ", not failing")", "\(slower + faster) (\(slower) / \(faster))"],
+            ["timing beyond ±\(NumberText.percent(options.timeThreshold)) (slower / faster)\(options.failOnTime ? "" : ", not failing")", "\(slower + faster) (\(slower) / \(faster))"],
             ["only in the baseline (removed)", String(baselineOnly.count)],
             ["only in the current results (added)", String(currentOnly.count)],
         ]
@@ -40,32 +41,32 @@ extension Comparison {
     }
 
     var tolerancesText: String {
-        "fidelity tolerance ±\(threeDigits(options.sqnrToleranceDB)) dB SQNR, ±\(options.cosineTolerance) cosine, " +
-            "±\(formatPercent(options.top1Tolerance)) top-1 agreement; timing threshold ±\(formatPercent(options.timeThreshold)) " +
+        "fidelity tolerance ±\(NumberText.significant(options.sqnrToleranceDB)) dB SQNR, ±\(options.cosineTolerance) cosine, " +
+            "±\(NumberText.percent(options.top1Tolerance)) top-1 agreement; timing threshold ±\(NumberText.percent(options.timeThreshold)) " +
             "on the median time per image (\(options.failOnTime ? "fails with --fail-on-time" : "reported only; --fail-on-time makes a slowdown fail"))"
     }
 
     /// The Markdown comparison. `charts` are relative paths of figures to link (e.g. the delta heatmap).
     public func markdown(charts: [(title: String, path: String)] = []) -> String {
-        var o = "# Comparison: \(md(sideText(currentName, currentPath))) against the baseline \(md(sideText(baselineName, baselinePath)))\n\n"
+        var o = "# Comparison: \(Escape.markdown(sideText(currentName, currentPath))) against the baseline \(Escape.markdown(sideText(baselineName, baselinePath)))\n\n"
         switch verdict {
         case .noRegression:
             let detail = verdictLine.hasPrefix("no regression: ") ? String(verdictLine.dropFirst("no regression: ".count)) : verdictLine
-            o += "**Verdict: no regression** (exit code 0): \(md(detail)).\n\n"
+            o += "**Verdict: no regression** (exit code 0): \(Escape.markdown(detail)).\n\n"
         case .regression:
             o += "**Verdict: REGRESSION** (exit code 1).\n\n"
-            for r in reasons { o += "- \(md(r))\n" }
+            for r in reasons { o += "- \(Escape.markdown(r))\n" }
             o += "\n"
         }
-        o += markdownTable(["", "cases"], summaryRows, right: [1])
+        o += PlainTable.markdown(["", "cases"], summaryRows, right: [1])
         o += "\nCounts (BitOps, MACs, params, weight storage, activation memory) are compared exactly; \(tolerancesText).\n"
 
         if !provenance.isEmpty {
             o += "\nThe two runs differ in provenance (context, not a reason for the verdict):\n\n"
-            o += markdownTable(["", "baseline", "current"], provenance.map { [md($0.field), md($0.baseline), md($0.current)] })
+            o += PlainTable.markdown(["", "baseline", "current"], provenance.map { [Escape.markdown($0.field), Escape.markdown($0.baseline), Escape.markdown($0.current)] })
         }
         for c in charts {
-            o += "\n![\(md(c.title))](\(c.path.replacingOccurrences(of: " ", with: "%20")))\n"
+            o += "\n![\(Escape.markdown(c.title))](\(c.path.replacingOccurrences(of: " ", with: "%20")))\n"
         }
 
         if !baselineOnly.isEmpty {
@@ -76,7 +77,7 @@ extension Comparison {
         }
         if !skippedImages.isEmpty {
             o += "\n## Images skipped differently\n\n"
-            o += markdownTable(["image", "baseline", "current"], skippedImages.map { [md($0.field), md($0.baseline), md($0.current)] })
+            o += PlainTable.markdown(["image", "baseline", "current"], skippedImages.map { [Escape.markdown($0.field), Escape.markdown($0.baseline), Escape.markdown($0.current)] })
         }
         let detailed = changed.filter { $0.countsChanged || $0.fidelityChanged || $0.errorChanged }
         if !detailed.isEmpty {
@@ -90,19 +91,19 @@ extension Comparison {
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\n## Timing changes beyond ±\(formatPercent(options.timeThreshold))\n\n"
+            o += "\n## Timing changes beyond ±\(NumberText.percent(options.timeThreshold))\n\n"
             o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported. " : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail). "
             o += "Largest relative changes first.\n\n"
             let rows = timed.map { d -> [String] in
                 let t = d.timing!
-                return [md(d.label), msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative),
+                return [Escape.markdown(d.label), NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative),
                         t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
             }
             let header = ["case", "baseline", "current", "change", ""]
-            o += markdownTable(header, Array(rows.prefix(10)), right: [1, 2, 3])
+            o += PlainTable.markdown(header, Array(rows.prefix(10)), right: [1, 2, 3])
             if rows.count > 10 {
                 o += "\n<details><summary>\(rows.count - 10) more timing changes</summary>\n\n"
-                o += markdownTable(header, Array(rows.dropFirst(10)), right: [1, 2, 3])
+                o += PlainTable.markdown(header, Array(rows.dropFirst(10)), right: [1, 2, 3])
                 o += "\n</details>\n"
             }
         }
@@ -110,9 +111,9 @@ extension Comparison {
     }
 
     func summaryTable(_ list: [CaseSummary]) -> String {
-        markdownTable(["case", "id", "BitOps", "weights", "peak activations", "SQNR mean"], list.map {
-            [md($0.label), "`\($0.id.prefix(12))`", grouped($0.bitops), bytesText(Double($0.weightStorageBytes)),
-             bytesText(Double($0.peakActivationBytes)), $0.error.map { "failed: " + md($0) } ?? dbText($0.sqnrDBMean)]
+        PlainTable.markdown(["case", "id", "BitOps", "weights", "peak activations", "SQNR mean"], list.map {
+            [Escape.markdown($0.label), "`\($0.id.prefix(12))`", NumberText.grouped($0.bitops), bytesText(Double($0.weightStorageBytes)),
+             bytesText(Double($0.peakActivationBytes)), $0.error.map { "failed: " + Escape.markdown($0) } ?? dbText($0.sqnrDBMean)]
         }, right: [2, 3, 4, 5])
     }
 
@@ -128,7 +129,7 @@ extension Comparison {
     /// first `maxCases`), then the largest `maxTimingRows` timing changes.
     public func table(maxCases: Int = 20, maxTimingRows: Int = 12) -> String {
         var o = "baseline: \(sideText(baselineName, baselinePath))\ncurrent:  \(sideText(currentName, currentPath))\n\n"
-        o += textTable(["", "cases"], summaryRows, right: [1])
+        o += PlainTable.text(["", "cases"], summaryRows, right: [1])
         for p in provenance { o += "provenance \(p.field): \(p.baseline) → \(p.current)\n" }
         for s in baselineOnly { o += "removed: \(s.label)\n" }
         for s in currentOnly { o += "added:   \(s.label)\n" }
@@ -137,9 +138,9 @@ extension Comparison {
         for d in detailed.prefix(maxCases) {
             o += "\n\(d.label)  [\(d.isRegression(options) ? "regression" : "reported")]\n"
             for f in d.config { o += "  \(f.field): \(f.baseline) → \(f.current)\n" }
-            for f in d.totals { o += "  total \(f.field): \(grouped(Int(f.baseline) ?? 0)) → \(grouped(Int(f.current) ?? 0)) (\(signedGrouped(f.delta ?? 0)))\n" }
+            for f in d.totals { o += "  total \(f.field): \(NumberText.grouped(Int(f.baseline) ?? 0)) → \(NumberText.grouped(Int(f.current) ?? 0)) (\(NumberText.signedGrouped(f.delta ?? 0)))\n" }
             for l in d.layers {
-                func g(_ t: String) -> String { Int(t).map(grouped) ?? t }
+                func g(_ t: String) -> String { Int(t).map { NumberText.grouped($0) } ?? t }
                 let what = l.changes.map { "\($0.field) \(g($0.baseline))→\(g($0.current))" }.joined(separator: ", ")
                 o += "  layer \(l.layer)\(l.presence == .both ? "" : " (\(l.presence.rawValue))"): \(what)\n"
             }
@@ -152,10 +153,10 @@ extension Comparison {
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\ntime per image (median) beyond ±\(formatPercent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
-            o += textTable(["case", "baseline", "current", "change"], timed.prefix(maxTimingRows).map { d in
+            o += "\ntime per image (median) beyond ±\(NumberText.percent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
+            o += PlainTable.text(["case", "baseline", "current", "change"], timed.prefix(maxTimingRows).map { d in
                 let t = d.timing!
-                return [d.label, msText(t.baselineMs), msText(t.currentMs), signedPercent(t.relative)]
+                return [d.label, NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative)]
             }, right: [1, 2, 3])
             if timed.count > maxTimingRows {
                 o += "… and \(timed.count - maxTimingRows) more timing changes (all in comparison.md and the JSON)\n"
@@ -175,19 +176,19 @@ extension FidelityChange {
     var valueText: (String, String) {
         if metric.hasPrefix("sqnr") { return (dbText(baseline), dbText(current)) }
         if metric == "images" { return (baseline.map { String(Int($0)) } ?? "not measured", current.map { String(Int($0)) } ?? "not measured") }
-        if metric == "top1_agreement" { return (baseline.map(formatPercent) ?? "—", current.map(formatPercent) ?? "—") }
-        return (baseline.map { fixed($0, 6) } ?? "—", current.map { fixed($0, 6) } ?? "—")
+        if metric == "top1_agreement" { return (baseline.map(NumberText.percent) ?? "—", current.map(NumberText.percent) ?? "—") }
+        return (baseline.map { NumberText.fixed($0, 6) } ?? "—", current.map { NumberText.fixed($0, 6) } ?? "—")
     }
     var deltaText: String {
         guard let delta else { return "—" }
-        if metric.hasPrefix("sqnr") { return signedFixed(delta, 2) + " dB" }
-        if metric == "top1_agreement" { return signedFixed(delta * 100, 1) + " pp" }
-        if metric == "images" { return signedGrouped(Int(delta)) }
-        return signedFixed(delta, 6)
+        if metric.hasPrefix("sqnr") { return NumberText.signedFixed(delta, 2) + " dB" }
+        if metric == "top1_agreement" { return NumberText.signedFixed(delta * 100, 1) + " pp" }
+        if metric == "images" { return NumberText.signedGrouped(Int(delta)) }
+        return NumberText.signedFixed(delta, 6)
     }
     var toleranceText: String {
-        if metric.hasPrefix("sqnr") { return "±\(threeDigits(tolerance)) dB" }
-        if metric == "top1_agreement" { return "±\(formatPercent(tolerance))" }
+        if metric.hasPrefix("sqnr") { return "±\(NumberText.significant(tolerance)) dB" }
+        if metric == "top1_agreement" { return "±\(NumberText.percent(tolerance))" }
         if metric == "images" { return "exact" }
         return "±\(tolerance)"
     }
@@ -203,13 +204,13 @@ extension TimingChange {
             ? (slower ? (o.failOnTime ? "slower beyond the threshold: fails (--fail-on-time)" : "slower beyond the threshold: reported, not failing")
                       : "faster beyond the threshold: reported")
             : "within the threshold"
-        return "time per image (median): \(msText(baselineMs)) → \(msText(currentMs)) (\(signedPercent(relative)); threshold ±\(formatPercent(o.timeThreshold)); \(verdict))"
+        return "time per image (median): \(NumberText.milliseconds(baselineMs)) → \(NumberText.milliseconds(currentMs)) (\(NumberText.signedPercent(relative)); threshold ±\(NumberText.percent(o.timeThreshold)); \(verdict))"
     }
 }
 
 extension CaseDiff {
     func markdown(_ o: CompareOptions) -> String {
-        var s = "### \(md(label))\n\n"
+        var s = "### \(Escape.markdown(label))\n\n"
         var kinds: [String] = []
         if countsChanged { kinds.append("counts") }
         if fidelityChanged { kinds.append("fidelity (\(fidelityWorse ? "worse" : "better"))") }
@@ -219,15 +220,15 @@ extension CaseDiff {
         s += "Case id `\(baselineID.prefix(12))` → `\(currentID.prefix(12))`.\n\n"
         if !config.isEmpty {
             s += "Resolved configuration:\n\n"
-            s += markdownTable(["field", "baseline", "current"], config.map { [$0.field, $0.baseline, $0.current] })
+            s += PlainTable.markdown(["field", "baseline", "current"], config.map { [$0.field, $0.baseline, $0.current] })
             s += "\n"
         }
         if !totals.isEmpty {
             s += "Totals:\n\n"
-            s += markdownTable(["count", "baseline", "current", "Δ", "Δ %"], totals.map { f in
+            s += PlainTable.markdown(["count", "baseline", "current", "Δ", "Δ %"], totals.map { f in
                 let a = Int(f.baseline) ?? 0, b = Int(f.current) ?? 0
-                let pct = a == 0 ? "—" : signedPercent(Double(b - a) / Double(a))
-                return [f.field, grouped(a), grouped(b), signedGrouped(f.delta ?? 0), pct]
+                let pct = a == 0 ? "—" : NumberText.signedPercent(Double(b - a) / Double(a))
+                return [f.field, NumberText.grouped(a), NumberText.grouped(b), NumberText.signedGrouped(f.delta ?? 0), pct]
             }, right: [1, 2, 3, 4])
             s += "\n"
         }
@@ -236,20 +237,20 @@ extension CaseDiff {
             var rows: [[String]] = []
             for l in layers {
                 for (i, f) in l.changes.enumerated() {
-                    let name = i == 0 ? md(l.layer) + (l.presence == .both ? "" : " (\(l.presence.rawValue))") : ""
+                    let name = i == 0 ? Escape.markdown(l.layer) + (l.presence == .both ? "" : " (\(l.presence.rawValue))") : ""
                     let numeric = Int(f.baseline) != nil && Int(f.current) != nil
                     rows.append([name, f.field,
-                                 numeric ? grouped(Int(f.baseline)!) : md(f.baseline),
-                                 numeric ? grouped(Int(f.current)!) : md(f.current),
-                                 f.delta.map(signedGrouped) ?? ""])
+                                 numeric ? NumberText.grouped(Int(f.baseline)!) : Escape.markdown(f.baseline),
+                                 numeric ? NumberText.grouped(Int(f.current)!) : Escape.markdown(f.current),
+                                 f.delta.map(NumberText.signedGrouped) ?? ""])
                 }
             }
-            s += markdownTable(["layer", "field", "baseline", "current", "Δ"], rows, right: [2, 3, 4])
+            s += PlainTable.markdown(["layer", "field", "baseline", "current", "Δ"], rows, right: [2, 3, 4])
             s += "\n"
         }
         if !fidelity.isEmpty {
             s += "Fidelity beyond the tolerance:\n\n"
-            s += markdownTable(["metric", "baseline", "current", "Δ", "tolerance", ""], fidelity.map { f in
+            s += PlainTable.markdown(["metric", "baseline", "current", "Δ", "tolerance", ""], fidelity.map { f in
                 let (a, b) = f.valueText
                 return [f.metric, a, b, f.deltaText, f.toleranceText, f.worse ? "worse" : "better"]
             }, right: [1, 2, 3])
@@ -258,9 +259,9 @@ extension CaseDiff {
         if !images.isEmpty {
             let shown = images.prefix(20)
             s += "Images that moved (\(images.count)\(images.count > shown.count ? ", first \(shown.count) shown; all in the JSON" : "")):\n\n"
-            s += markdownTable(["image", "SQNR baseline", "SQNR current", "top-1 agrees (baseline → current)"], shown.map { i in
+            s += PlainTable.markdown(["image", "SQNR baseline", "SQNR current", "top-1 agrees (baseline → current)"], shown.map { i in
                 func agree(_ b: Bool?) -> String { b.map { $0 ? "yes" : "no" } ?? "—" }
-                return [md(i.file) + (i.presence == .both ? "" : " (\(i.presence.rawValue))"),
+                return [Escape.markdown(i.file) + (i.presence == .both ? "" : " (\(i.presence.rawValue))"),
                         i.presence == .currentOnly ? "—" : dbText(i.baselineSQNRDB),
                         i.presence == .baselineOnly ? "—" : dbText(i.currentSQNRDB),
                         "\(agree(i.baselineTop1Agree)) → \(agree(i.currentTop1Agree))"]
@@ -271,7 +272,7 @@ extension CaseDiff {
             s += "Timing (also in the timing table): \(t.text(o)).\n\n"
         }
         if let e = error {
-            s += "Error: \(md(e.baseline)) → \(md(e.current)).\n\n"
+            s += "Error: \(Escape.markdown(e.baseline)) → \(Escape.markdown(e.current)).\n\n"
         }
         return s
     }

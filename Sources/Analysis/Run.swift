@@ -2,6 +2,7 @@ import BitSweepConfig
 import Charts
 import Foundation
 import Results
+import StableIO
 
 /// What `bitsweep compare` and `bitsweep budget` print on standard output.
 public enum AnalysisFormat: String, CaseIterable, Sendable {
@@ -45,8 +46,8 @@ public enum CompareRun {
             let charts = try c.deltaCharts(baseline: baseline, current: current)
             written += try writeCharts(charts, to: out)
             links = charts.map { ($0.title, "\($0.name).png") }
-            try ResultsStore.writeAtomically(Data(c.markdown(charts: links).utf8), to: (out as NSString).appendingPathComponent(markdownFile))
-            try ResultsStore.writeAtomically(try c.json(), to: (out as NSString).appendingPathComponent(jsonFile))
+            try AtomicFile.write(Data(c.markdown(charts: links).utf8), to: (out as NSString).appendingPathComponent(markdownFile))
+            try AtomicFile.write(try c.json(), to: (out as NSString).appendingPathComponent(jsonFile))
             written += [markdownFile, jsonFile].map { (out as NSString).appendingPathComponent($0) }
         }
         let printed: String
@@ -101,8 +102,8 @@ public enum BudgetRun {
                 written += try writeCharts([chart], to: out)
                 links[p.profile.name] = "\(chart.name).png"
             }
-            try ResultsStore.writeAtomically(Data(report.markdown(charts: links).utf8), to: (out as NSString).appendingPathComponent(markdownFile))
-            try ResultsStore.writeAtomically(try report.json(), to: (out as NSString).appendingPathComponent(jsonFile))
+            try AtomicFile.write(Data(report.markdown(charts: links).utf8), to: (out as NSString).appendingPathComponent(markdownFile))
+            try AtomicFile.write(try report.json(), to: (out as NSString).appendingPathComponent(jsonFile))
             written += [markdownFile, jsonFile].map { (out as NSString).appendingPathComponent($0) }
         }
         let printed: String

@@ -23,6 +23,8 @@ public enum Precision {
     public static let float = 32
     /// Accepted bit-widths: 1…16, or 32 (float).
     public static func isValid(_ bits: Int) -> Bool { (1...16).contains(bits) || bits == float }
+    /// A bit width as text: `float` for 32, else the number.
+    public static func label(_ bits: Int) -> String { bits == float ? "float" : "\(bits)" }
     public static func check(_ bits: Int, _ what: String) throws {
         guard isValid(bits) else {
             throw SpecError("\(what) \(bits) is out of range: expected 1–16, or 32 for float")

@@ -1,5 +1,6 @@
 import BitOpsCore
 import Foundation
+import StableIO
 
 /// Sweep specifications (`bitsweep sweep SPEC`): the YAML side. This file reads and validates a spec into
 /// plain values (`SweepSpec`); the `Sweep` module expands those values into cases and runs them.
@@ -112,29 +113,14 @@ public indirect enum PlainValue: Hashable, Sendable {
         switch self {
         case .int(let v): return String(v)
         case .double(let v): return v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : "\(v)"
-        case .string(let s): return Self.quote(s)
+        case .string(let s): return JSONText.quote(s)
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
         case .list(let l): return "[" + l.map { $0.json() }.joined(separator: ",") + "]"
-        case .map(let m): return "{" + m.map { Self.quote($0.0) + ":" + $0.1.json() }.joined(separator: ",") + "}"
+        case .map(let m): return "{" + m.map { JSONText.quote($0.0) + ":" + $0.1.json() }.joined(separator: ",") + "}"
         }
     }
 
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }
 
 /// Where the network of every case comes from.

@@ -40,6 +40,7 @@
 
 import Charts
 import Foundation
+import StableIO
 
 /// Output file formats.
 public enum ChartFormat: String, CaseIterable, Sendable {
@@ -125,18 +126,7 @@ public func renderChart(_ spec: ChartSpec, to path: String, format: ChartFormat?
         throw ChartError.output("cannot tell the chart format from \"\(path)\": use .pdf, .svg or .png, or pass format:")
     }
     let data = try renderChartData(spec, format: fmt, size: size, dpi: dpi, theme: theme)
-    try writeAtomically(data, to: path)
-}
-
-/// Writes `data` to `path` via a temporary file in the same directory and a rename.
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw ChartError.output("cannot write \(path): \(error.localizedDescription)")
-    }
+    try AtomicFile.write(data, to: path)
 }
 
 /// Renders every `ChartGallery` sample into `directory` as `<name>.<format>` for each format, plus

@@ -1,4 +1,5 @@
 import Foundation
+import Presentation
 
 /// How numbers are written on axes, in cells and above bars.
 public enum NumberFormat: Sendable, Hashable {
@@ -12,7 +13,7 @@ public enum NumberFormat: Sendable, Hashable {
     case fixed(Int)
 
     /// The minus sign used in labels (U+2212, as typeset text uses; DejaVu has it).
-    public static let minus = "\u{2212}"
+    public static let minus = NumberText.Minus.typographic.text
 
     /// Labels for ticks spaced `step` apart: just enough decimals to tell neighbours apart, trailing zeros
     /// dropped. When `step` is nil (log axes), each label gets up to three significant digits.
@@ -37,59 +38,36 @@ public enum NumberFormat: Sendable, Hashable {
             let e = NumberFormat.siExponent(a)
             let unit = pow(10, Double(e))
             let decimals = NumberFormat.decimals(forStep: step / unit)
-            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a / unit)) + NumberFormat.siSuffix(e)
+            return sign + NumberText.trim(String(format: "%.\(decimals)f", a / unit)) + NumberFormat.siSuffix(e)
         case .plain:
             let decimals = NumberFormat.decimals(forStep: step)
-            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a))
+            return sign + NumberText.trim(String(format: "%.\(decimals)f", a))
         case .percent:
             let decimals = NumberFormat.decimals(forStep: step * 100)
-            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", a * 100)) + "%"
+            return sign + NumberText.trim(String(format: "%.\(decimals)f", a * 100)) + "%"
         case let .fixed(d):
-            return NumberFormat.fixedText(a, sign: sign, decimals: d)
+            return NumberText.fixed(value, d, minus: .typographic)
         }
     }
 
     /// A single value with three significant digits (cell annotations, bar totals); `.plain` keeps every
-    /// digit left of the decimal point.
+    /// digit left of the decimal point. (`Presentation.NumberText` with the typographic minus.)
     public func string(_ value: Double, significantDigits: Int = 3) -> String {
-        guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "∞" : NumberFormat.minus + "∞") }
         if value == 0 { return label(0, step: 1) }
-        let sign = value < 0 ? NumberFormat.minus : ""
-        let a = abs(value)
         switch self {
-        case .si:
-            let r = NumberFormat.roundSignificant(a, significantDigits)
-            let e = NumberFormat.siExponent(r)
-            let m = r / pow(10, Double(e))
-            let decimals = max(0, significantDigits - 1 - Int(floor(log10(m) + 1e-12)))
-            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", m)) + NumberFormat.siSuffix(e)
-        case .plain:
-            // Whole digits are never rounded away (3098 stays 3098); fractions get `significantDigits`.
-            let r = a >= 1 ? a : NumberFormat.roundSignificant(a, significantDigits)
-            let decimals = max(0, min(12, significantDigits - 1 - Int(floor(log10(r) + 1e-12))))
-            return sign + NumberFormat.trim(String(format: "%.\(decimals)f", r))
-        case .percent:
-            return sign + NumberFormat.plain.string(a * 100, significantDigits: significantDigits) + "%"
-        case let .fixed(d):
-            return NumberFormat.fixedText(a, sign: sign, decimals: d)
+        case .si: return NumberText.si(value, significantDigits: significantDigits, minus: .typographic)
+        case .plain: return NumberText.significant(value, digits: significantDigits, minus: .typographic)
+        case .percent: return NumberText.significant(value * 100, digits: significantDigits, minus: .typographic) + "%"
+        case let .fixed(d): return NumberText.fixed(value, d, minus: .typographic)
         }
     }
-
-    /// `a` with `decimals` decimals and its sign, except that a value that rounds to zero has no sign
-    /// (−0.04 dB is written "0.0", not "−0.0").
-    static func fixedText(_ a: Double, sign: String, decimals d: Int) -> String {
-        let text = String(format: "%.\(max(0, d))f", a)
-        return text.allSatisfy { $0 == "0" || $0 == "." } ? text : sign + text
-    }
-
-    static let prefixes = ["", " k", " M", " G", " T", " P", " E"]
 
     /// The SI exponent (multiple of 3, 0…18) for a magnitude; values below 1000 use no prefix.
     static func siExponent(_ a: Double) -> Int {
         guard a >= 1000 else { return 0 }
-        return min(18, Int(floor(log10(a) / 3 + 1e-12)) * 3)
+        return min(3 * (NumberText.siSymbols.count - 1), Int(floor(log10(a) / 3 + 1e-12)) * 3)
     }
-    static func siSuffix(_ e: Int) -> String { prefixes[e / 3] }
+    static func siSuffix(_ e: Int) -> String { e == 0 ? "" : " " + NumberText.siSymbols[e / 3] }
 
     /// The fewest decimals that write multiples of `s` exactly (0.25 → 2, 0.5 → 1, 20 → 0).
     static func decimals(forStep s: Double) -> Int {
@@ -99,18 +77,5 @@ public enum NumberFormat: Sendable, Hashable {
             if abs(scaled - scaled.rounded()) <= 1e-6 * max(1, scaled) { return d }
         }
         return 12
-    }
-    static func roundSignificant(_ a: Double, _ digits: Int) -> Double {
-        guard a > 0 else { return a }
-        let e = floor(log10(a))
-        let scale = pow(10, Double(digits - 1) - e)
-        return (a * scale).rounded() / scale
-    }
-    static func trim(_ s: String) -> String {
-        guard s.contains(".") else { return s }
-        var t = s
-        while t.hasSuffix("0") { t.removeLast() }
-        if t.hasSuffix(".") { t.removeLast() }
-        return t
     }
 }

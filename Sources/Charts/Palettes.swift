@@ -1,4 +1,5 @@
 import Foundation
+import StableIO
 
 /// The Okabe–Ito categorical palette (colour-blind safe), in its customary order.
 public enum OkabeIto {
@@ -170,9 +171,7 @@ public struct PrecisionColors: Sendable, Hashable {
 
     /// FNV-1a over the label's UTF-8 bytes: the same on every run and platform (unlike `hashValue`).
     static func hashColor(_ label: String) -> Color {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in label.utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
-        return OkabeIto.all[Int(h % UInt64(OkabeIto.all.count))]
+        OkabeIto.all[Int(StableHash.fnv1a(label) % UInt64(OkabeIto.all.count))]
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CDNNL
+import Presentation
 
 // A thin, owning layer over oneDNN's C API: status checks that become Swift errors, memory descriptors,
 // aligned buffers, and primitives that free themselves. Nothing outside Engine sees oneDNN.
@@ -36,7 +37,7 @@ final class AlignedBuffer {
         self.bytes = max(bytes, 64)
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, 64, self.bytes) == 0, let p else {
-            throw EngineError("out of memory allocating \(formatBytes(bytes))")
+            throw EngineError("out of memory allocating \(NumberText.bytes(bytes))")
         }
         memset(p, 0, self.bytes)
         pointer = p

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BitOpsCore
+import Presentation
 
 /// What building and running a configuration will need, computed from the accounting before anything is
 /// allocated. Layouts are assumed padded to 16 channels (oneDNN's blocked formats), which over-estimates
@@ -61,7 +62,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
     public func check(limit: Int?, what: String) throws {
         guard let budget = MemoryEstimate.budget(limit: limit) else { return }
         guard totalBytes <= budget else {
-            throw EngineError("\(what) needs about \(formatBytes(totalBytes)) (weights \(formatBytes(weightBytes)), activations \(formatBytes(activationBytes)), build \(formatBytes(transientBytes))) but only \(formatBytes(budget)) may be used; choose fewer blocks, a smaller size or a smaller batch")
+            throw EngineError("\(what) needs about \(NumberText.bytes(totalBytes)) (weights \(NumberText.bytes(weightBytes)), activations \(NumberText.bytes(activationBytes)), build \(NumberText.bytes(transientBytes))) but only \(NumberText.bytes(budget)) may be used; choose fewer blocks, a smaller size or a smaller batch")
         }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import StableIO
 
 /// The safetensors format (https://github.com/huggingface/safetensors), as written by
 /// `safetensors.torch.save_file(model.state_dict(), path)`:
@@ -153,7 +154,7 @@ public enum Safetensors {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let m = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let m = metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0]!))" }
             parts.append("\"__metadata__\":{\(m.joined(separator: ","))}")
         }
         var offset = 0
@@ -161,7 +162,7 @@ public enum Safetensors {
         for name in names {
             let t = tensors[name]!
             let size = t.count * 4
-            parts.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
+            parts.append("\(JSONText.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}")
             offset += size
         }
         header += parts.joined(separator: ",") + "}"
@@ -186,18 +187,6 @@ public enum Safetensors {
         try writeFile(path, encode(tensors, metadata: metadata))
     }
 
-    static func jsonString(_ s: String) -> String {
-        var r = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": r += "\\\""
-            case "\\": r += "\\\\"
-            case _ where u.value < 0x20: r += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-            default: r.unicodeScalars.append(u)
-            }
-        }
-        return r + "\""
-    }
 }
 
 /// Reads a whole file; errors name the file.

@@ -1,5 +1,6 @@
 import BitOpsCore
 import Dispatch
+import StableIO
 
 /// The trained (or initialised) parameters of a network, by the names of the demo's PyTorch `state_dict`:
 ///
@@ -131,7 +132,7 @@ public struct NetworkWeights: Sendable {
             ? expectedShape("classifier.weight", spec: spec)![1]
             : perRow
         var data = [Float](repeating: 0, count: count)
-        let stream = seed ^ fnv1a(name)
+        let stream = seed ^ StableHash.fnv1a(name)
         switch initialization {
         case .pytorchDefault:
             let bound = 1 / Float(fanIn).squareRoot()
@@ -302,15 +303,6 @@ public enum WeightInit: String, Codable, Sendable, CaseIterable {
     case pytorchDefault = "pytorch-default"
 }
 
-/// FNV-1a, 64-bit, of a string's UTF-8 bytes.
-func fnv1a(_ s: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100_0000_01b3
-    }
-    return h
-}
 
 /// A convolution's weight with BatchNorm folded in: `w' = w·γ/√(var+ε)` per output channel and
 /// `b' = β − mean·γ/√(var+ε)`. The weight passed in is already quantized: quantization applies to the

@@ -3,6 +3,7 @@ import BitSweepConfig
 import Charts
 import Foundation
 import Results
+import Presentation
 
 /// The hardware-budget profiles a report judges its cases against (`table: budget`).
 public struct ReportBudgets: Sendable {

@@ -2,6 +2,8 @@ import BitOpsCore
 import Charts
 import Foundation
 import Results
+import StableIO
+import Presentation
 
 /// Runs a template's cells against a results set and produces the format-neutral `ReportDocument`.
 ///
@@ -254,7 +256,7 @@ public struct CellExecutor {
             row += [NumberText.grouped(t.bitops), NumberText.grouped(t.macs), NumberText.grouped(t.params),
                     NumberText.kib(t.weightStorageBytes), NumberText.kib(t.peakActivationBytes)]
             row += fidelityCells(c)
-            row.append(c.timings.map { NumberText.fixed($0.msPerImage, 3) } ?? "—")
+            row.append(c.timings.map { NumberText.fixed($0.msPerImage, 3, minus: .typographic) } ?? "—")
             rows.append(row)
         }
         var intro: [Inline] = [.text("\(cases.count) case\(cases.count == 1 ? "" : "s")")]
@@ -273,9 +275,9 @@ public struct CellExecutor {
 
     func fidelityCells(_ c: CaseResult) -> [String] {
         guard let f = c.fidelity, f.images > 0 else { return ["—", "—", "—"] }
-        let mean = f.sqnrDBMean.map { NumberText.fixed($0, 2) } ?? "∞"
-        let min = f.sqnrDBMin.map { NumberText.fixed($0, 2) } ?? "∞"
-        return [mean, min, NumberText.percent(f.top1Agreement)]
+        let mean = f.sqnrDBMean.map { NumberText.fixed($0, 2, minus: .typographic) } ?? "∞"
+        let min = f.sqnrDBMin.map { NumberText.fixed($0, 2, minus: .typographic) } ?? "∞"
+        return [mean, min, NumberText.percentValue(f.top1Agreement)]
     }
 
     func sortValue(_ c: CaseResult, _ key: SummaryColumn) -> Double? {
@@ -333,7 +335,7 @@ public struct CellExecutor {
         for c in charted { blocks.append(try layerwiseFigure(cell, c)) }
         for c in cases {
             let body = layerBlocks(cell, c, folded: true)
-            blocks.append(.details(summary: "\(caseHeading(c)) — \(NumberText.si(Double(c.cost.totals.bitops))) BitOps", blocks: body))
+            blocks.append(.details(summary: "\(caseHeading(c)) — \(NumberText.si(c.cost.totals.bitops)) BitOps", blocks: body))
         }
         return blocks
     }
@@ -341,7 +343,7 @@ public struct CellExecutor {
     func layerBlocks(_ cell: TemplateCell, _ c: CaseResult, folded: Bool) -> [Block] {
         let cost = c.cost
         let total = cost.totals.bitops
-        func share(_ v: Int) -> String { total == 0 ? "—" : NumberText.percent(Double(v) / Double(total)) }
+        func share(_ v: Int) -> String { total == 0 ? "—" : NumberText.percentValue(Double(v) / Double(total)) }
         var rows: [[String]] = []
         var emph: Set<Int> = []
         let columns: [Table.Column] = [
@@ -360,7 +362,7 @@ public struct CellExecutor {
             let dw = layers.filter { $0.kind == .depthwise }.reduce(0) { $0 + $1.bitops }
             let pw = layers.filter { $0.kind == .pointwise }.reduce(0) { $0 + $1.bitops }
             let out = layers.last?.outputShape.description ?? ""
-            let dwShare = b.totals.bitops == 0 ? "—" : NumberText.percent(Double(dw) / Double(b.totals.bitops))
+            let dwShare = b.totals.bitops == 0 ? "—" : NumberText.percentValue(Double(dw) / Double(b.totals.bitops))
             rows.append(["block \(b.block)", out, layers.first.map(bits) ?? "", NumberText.grouped(dw), NumberText.grouped(pw),
                          NumberText.grouped(b.totals.bitops), share(b.totals.bitops), dwShare,
                          NumberText.grouped(b.totals.params), NumberText.kib(b.totals.weightStorageBytes)])
@@ -373,7 +375,7 @@ public struct CellExecutor {
         let pwAll = cost.layers.filter { $0.kind == .pointwise }.reduce(0) { $0 + $1.bitops }
         emph.insert(rows.count)
         rows.append(["total", "", "", NumberText.grouped(dwAll), NumberText.grouped(pwAll), NumberText.grouped(total),
-                     total == 0 ? "—" : "100.0", total == 0 ? "—" : NumberText.percent(Double(dwAll) / Double(total)),
+                     total == 0 ? "—" : "100.0", total == 0 ? "—" : NumberText.percentValue(Double(dwAll) / Double(total)),
                      NumberText.grouped(cost.totals.params), NumberText.kib(cost.totals.weightStorageBytes)])
         var blockTable = Table(caption: "Per-block BitOps of case \(c.index) (\(c.config.label))", label: "blocks-\(c.id)",
                                columns: columns, rows: rows)
@@ -396,9 +398,9 @@ public struct CellExecutor {
 
         var blocks: [Block] = folded ? [] : [.heading(level: 3, text: caseHeading(c))]
         blocks += [
-            .paragraph([.text("Case id "), .code(c.id), .text(": \(NumberText.grouped(total)) BitOps (\(NumberText.si(Double(total)))) under the "),
+            .paragraph([.text("Case id "), .code(c.id), .text(": \(NumberText.grouped(total)) BitOps (\(NumberText.si(total))) under the "),
                         .code(cost.convention.rawValue),
-                        .text(" convention on \(c.config.size)×\(c.config.size) images; depthwise layers take \(total == 0 ? "—" : NumberText.percent(Double(dwAll) / Double(total))) % of them.")]),
+                        .text(" convention on \(c.config.size)×\(c.config.size) images; depthwise layers take \(total == 0 ? "—" : NumberText.percentValue(Double(dwAll) / Double(total))) % of them.")]),
             .table(blockTable),
         ]
         if folded {
@@ -425,7 +427,7 @@ public struct CellExecutor {
         let rows: [[String]] = ran.map { c in
             [String(c.index), c.config.label] + files.map { f in
                 guard let im = c.images.first(where: { $0.file == f }) else { return "—" }
-                let v = im.sqnrDB.map { NumberText.fixed($0, 2) } ?? "∞"
+                let v = im.sqnrDB.map { NumberText.fixed($0, 2, minus: .typographic) } ?? "∞"
                 return im.top1Agree ? v : v + " ✗"
             }
         }
@@ -497,10 +499,8 @@ public struct CellExecutor {
 
     /// A short stable hash of the cases a chart shows and the cell's options (FNV-1a, hex).
     func stemHash(_ cases: [CaseResult], _ cell: TemplateCell) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
         let text = cases.map(\.id).joined(separator: ",") + "|" + cell.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-        for b in text.utf8 { h ^= UInt64(b); h = h &* 0x100_0000_01b3 }
-        return String(String(h, radix: 16).leftPadded(16).prefix(10))
+        return StableHash.hex(text, length: 10)
     }
 
     func layerwiseFigure(_ cell: TemplateCell, _ c: CaseResult) throws -> Block {

@@ -3,6 +3,7 @@ import CairoRender
 import Charts
 import Foundation
 import Results
+import StableIO
 
 /// The one entry point for writing reports: `bitsweep report` calls it, and so does `bitsweep sweep` when a
 /// sweep ends.
@@ -111,33 +112,10 @@ public enum ReportGenerator {
     public static func renderFigures(_ document: ReportDocument) throws -> RenderedFigures {
         var out = RenderedFigures()
         for f in document.figures where out.svg[f.fileStem] == nil {
-            out.svg[f.fileStem] = stableSVG(try renderChartData(f.spec, format: .svg, size: f.size))
+            out.svg[f.fileStem] = try renderChartData(f.spec, format: .svg, size: f.size)
             out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: pngDPI)
         }
         return out
-    }
-
-    /// Cairo names each SVG surface `surface<N>` from a process-wide counter, so the same chart drawn twice
-    /// gets different ids. Renumber them in order of appearance (`surface1`, `surface2`, …) so equal charts
-    /// give equal bytes.
-    static func stableSVG(_ data: Data) -> Data {
-        let text = String(decoding: data, as: UTF8.self)
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var map: [Substring: Int] = [:]
-        var rest = Substring(text)
-        while let r = rest.range(of: "surface") {
-            out += rest[..<r.upperBound]
-            let digits = rest[r.upperBound...].prefix { $0.isASCII && $0.isNumber }
-            if !digits.isEmpty {
-                let n = map[digits] ?? (map.count + 1)
-                map[digits] = n
-                out += String(n)
-            }
-            rest = rest[r.upperBound...].dropFirst(digits.count)
-        }
-        out += rest
-        return Data(out.utf8)
     }
 
     /// Chart kinds whose files the generator names; only such files are ever removed.
@@ -177,7 +155,7 @@ public enum ReportGenerator {
             } catch {
                 throw ReportError("\(path): cannot create the folder (\(error.localizedDescription))")
             }
-            try ResultsStore.writeAtomically(data, to: path)
+            try AtomicFile.write(data, to: path)
             written.append(path)
         }
         return written
@@ -201,9 +179,7 @@ public enum SummaryCSV {
     ]
 
     public static func csv(_ results: ResultsSet) -> String {
-        func q(_ s: String) -> String {
-            s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-        }
+        let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.17g", $0) } ?? "" }
         var lines = [columns.joined(separator: ",")]
         for c in results.cases {

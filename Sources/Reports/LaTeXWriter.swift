@@ -1,4 +1,5 @@
 import Foundation
+import Presentation
 
 /// `tables.tex`: the summary and per-case tables of the report as booktabs tables, for papers.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Presentation
 
 /// The report formats `bitsweep report --format` accepts.
 public enum ReportFormat: String, CaseIterable, Sendable, Hashable {

@@ -1,4 +1,5 @@
 import Foundation
+import StableIO
 
 /// `report.ipynb`: an nbformat 4.5 notebook that reads like an executed one.
 ///
@@ -147,7 +148,7 @@ public struct NotebookWriter: ReportWriter {
     func parametersSource(_ p: Parameters) -> String {
         // A JSON string is a valid Python string literal; `<`, `>` and `&` are written as \u escapes so that
         // no HTML-looking text from the user appears in the notebook at all.
-        func py(_ s: String) -> String { JSON.quote(s, escapeHTML: true) }
+        func py(_ s: String) -> String { JSONText.quote(s, escapeHTML: true) }
         var l = ["# Parameters (papermill tags this cell `parameters`): what this report was made from."]
         l.append("results_dir = \(py(p.resultsDir))")
         l.append("template = \(py(p.template))")
@@ -191,8 +192,8 @@ indirect enum JSON {
         let pad = String(repeating: " ", count: indent)
         let inner = String(repeating: " ", count: indent + 1)
         switch self {
-        case let .string(s): return JSON.quote(s)
-        case let .safeString(s): return JSON.quote(s, escapeHTML: true)
+        case let .string(s): return JSONText.quote(s)
+        case let .safeString(s): return JSONText.quote(s, escapeHTML: true)
         case let .int(i): return String(i)
         case let .bool(b): return b ? "true" : "false"
         case .null: return "null"
@@ -202,33 +203,7 @@ indirect enum JSON {
         case let .object(pairs):
             if pairs.isEmpty { return "{}" }
             let sorted = pairs.sorted { $0.0 < $1.0 }
-            return "{\n" + sorted.map { inner + JSON.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "}"
+            return "{\n" + sorted.map { inner + JSONText.quote($0.0) + ": " + $0.1.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n" + pad + "}"
         }
-    }
-
-    static func quote(_ s: String, escapeHTML: Bool = false) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            if escapeHTML, u == "<" || u == ">" || u == "&" {
-                out += String(format: "\\u%04x", u.value)
-                continue
-            }
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,6 +1,7 @@
 import CairoRender
 import Charts
 import Foundation
+import Presentation
 
 /// `report.pdf`: the report paginated on A4 with CairoRender's `PDFDocument`.
 ///

@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import StableIO
 
 /// Reading and writing results folders. Every write goes to a temporary file in the same folder and is then
 /// renamed over the final name, so no reader ever sees a half-written `results.json`.
@@ -16,11 +14,7 @@ public enum ResultsStore {
     }
 
     /// The canonical JSON encoding: sorted keys, pretty-printed, no escaped slashes (stable bytes).
-    public static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return e
-    }
+    public static func encoder() -> JSONEncoder { JSONText.encoder() }
 
     /// Accepts a results folder or the path of its `results.json`.
     public static func resultsPath(_ path: String) -> String {
@@ -58,49 +52,13 @@ public enum ResultsStore {
     /// Writes `results.json` and `results.csv` into `dir` (created if needed), atomically each.
     public static func write(_ set: ResultsSet, to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try writeAtomically(try encoder().encode(set) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(resultsFile))
-        try writeAtomically(Data(set.csv().utf8), to: (dir as NSString).appendingPathComponent(csvFile))
+        try AtomicFile.write(try encoder().encode(set) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(resultsFile))
+        try AtomicFile.write(Data(set.csv().utf8), to: (dir as NSString).appendingPathComponent(csvFile))
     }
 
     public static func write(_ info: RunInfo, to dir: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try writeAtomically(try encoder().encode(info) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(runFile))
-    }
-
-    /// A file that could not be written (a full disk, a missing or read-only folder): one line naming the
-    /// file and the system's reason. Nothing was left behind: the previous file, if any, is unchanged.
-    public struct WriteError: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    /// Writes to `path.tmp-<pid>` in the same folder, flushes it to disk, then renames it over `path`. On any
-    /// failure the temporary file is removed and `path` keeps its previous content.
-    public static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        func fail(_ code: Int32) -> WriteError {
-            unlink(tmp)
-            return WriteError(description: "\(path): cannot write (\(String(cString: strerror(code))))")
-        }
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw WriteError(description: "\(path): cannot write (\(String(cString: strerror(errno))))") }
-        var done = 0
-        let failure: Int32? = data.withUnsafeBytes { raw -> Int32? in
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return fsync(fd) == 0 ? nil : errno
-        }
-        if let failure {
-            close(fd)
-            throw fail(failure)
-        }
-        guard close(fd) == 0 else { throw fail(errno) }
-        guard rename(tmp, path) == 0 else { throw fail(errno) }
+        try AtomicFile.write(try encoder().encode(info) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(runFile))
     }
 
     static func describe(_ error: Error) -> String {
@@ -128,12 +86,7 @@ extension ResultsSet {
 
     /// `results.csv`: RFC 4180 quoting where a field needs it.
     public func csv() -> String {
-        func q(_ s: String) -> String {
-            if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return s
-        }
+        let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         var lines = [Self.csvColumns.joined(separator: ",")]
         for c in cases {

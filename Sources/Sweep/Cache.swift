@@ -1,6 +1,7 @@
 import BitOpsCore
 import Foundation
 import Results
+import StableIO
 
 /// The durable per-case cache of a results folder: `cases/<case id>.json`, one file per finished case,
 /// written to a temporary name and renamed, so that a file under its final name is always complete.
@@ -92,13 +93,13 @@ public struct CaseCache: Sendable {
     public func store(_ result: CaseResult, key: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let data = try ResultsStore.encoder().encode(Entry(key: key, result: result, checksum: Self.checksum(result)))
-        try ResultsStore.writeAtomically(data + Data("\n".utf8), to: path(result.id))
+        try AtomicFile.write(data + Data("\n".utf8), to: path(result.id))
     }
 
     /// Removes temporary files left by a process that was killed while writing.
     public func removeTemporaries() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for n in names where n.contains(".json.tmp-") {
+        for n in names where n.contains(".json" + AtomicFile.temporaryInfix) {
             try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(n))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Results
+import StableIO
 
 /// Combines the results folders of the shards of one sweep into the results of the unsharded sweep.
 ///
@@ -116,7 +117,7 @@ public enum ShardMerge {
             for name in source.entryFiles() {
                 guard let data = FileManager.default.contents(atPath: (source.directory as NSString).appendingPathComponent(name)) else { continue }
                 try FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
-                try ResultsStore.writeAtomically(data, to: (target.directory as NSString).appendingPathComponent(name))
+                try AtomicFile.write(data, to: (target.directory as NSString).appendingPathComponent(name))
             }
         }
         try ResultsStore.write(merged, to: out)

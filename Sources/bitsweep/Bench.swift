@@ -2,6 +2,7 @@ import ArgumentParser
 import BitOpsCore
 import Engine
 import Foundation
+import Presentation
 
 /// `bitsweep bench`: how fast the engine runs one configuration.
 struct Bench: ParsableCommand, UsesEngineFlags {
@@ -151,7 +152,7 @@ struct BenchJSON: Encodable {
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)
         s += String(format: "  GMAC/s                      %10.1f   (%.3f GMAC per image)\n", gmacPerSecond, Double(macsPerImage) / 1e9)
-        s += "  peak memory                 \(formatBytes(peakMemoryBytes).leftPadded(10))   (estimate \(formatBytes(estimatedBytes)))\n"
+        s += "  peak memory                 \(NumberText.bytes(peakMemoryBytes).leftPadded(10))   (estimate \(NumberText.bytes(estimatedBytes)))\n"
         s += String(format: "  build                       %10.2f s\n", buildSeconds)
         if !layoutConversions.isEmpty { s += "  layout conversions before   \(layoutConversions.joined(separator: ", "))\n" }
         s += "\n  layer                    share  implementation\n"

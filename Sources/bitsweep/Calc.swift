@@ -1,6 +1,8 @@
 import ArgumentParser
 import BitOpsCore
 import Foundation
+import StableIO
+import Reports
 
 /// `bitsweep calc`: the exact cost of one configuration, layer by layer (what the demo app showed).
 struct Calc: ParsableCommand {
@@ -25,7 +27,7 @@ struct Calc: ParsableCommand {
     @Option(help: "Output format: table, json, csv, markdown or latex.")
     var format: Format = .table
 
-    @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (K, M, G).")
+    @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (k, M, G).")
     var exact = false
 
     func run() throws {
@@ -44,8 +46,6 @@ struct Calc: ParsableCommand {
 /// The stable JSON of `calc --format json`: `totals`, `layers`, `blocks`, and the configuration.
 enum CalcJSON {
     static func encode(_ report: CostReport) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try e.encode(report), as: UTF8.self)
+        String(decoding: try JSONText.encoder().encode(report), as: UTF8.self)
     }
 }

@@ -189,7 +189,7 @@ extension NetworkTests {
             _ = try Network(spec: spec, inputSize: 224, weights: .seed(0), options: EngineOptions(memoryLimit: 8_000_000_000))
             Issue.record("expected a refusal")
         } catch let error as EngineError {
-            #expect(error.message.contains("needs about") && error.message.contains("GB"))
+            #expect(error.message.contains("needs about") && error.message.contains(" GiB"))
         }
     }
 

@@ -126,34 +126,6 @@ import Testing
         let out = NotebookWriter.prefixingIDs(svg, with: "fig")
         #expect(out == ##"<svg><symbol id="fig-glyph0-1"/><symbol id="fig-glyph0-10"/><use xlink:href="#fig-glyph0-10"/><use xlink:href="#fig-glyph0-1"/><g clip-path="url(#fig-clip1)" fill="#abc"><clipPath id="fig-clip1"/></g></svg>"##)
     }
-
-    @Test func escapeHelpers() {
-        #expect(Escape.markdown("a|b") == "a\\|b")
-        #expect(Escape.markdown("x\ny\r\nz") == "x y z")
-        #expect(Escape.markdown("<script>") == "&lt;script&gt;")
-        #expect(Escape.codeSpan("a`b") == "``a`b``")
-        #expect(Escape.codeSpan("a|b") == "`a\\|b`")
-        #expect(Escape.html("<a href='x'>&</a>") == "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;")
-        #expect(Escape.latex("50% of $x_1 & {y}") == "50\\% of \\$x\\_1 \\& \\{y\\}")
-        #expect(Escape.fileComponent("../../etc/passwd") == "---etc-passwd")
-        #expect(!Escape.fileComponent("..").contains(".."))
-        #expect(!Escape.fileComponent(".hidden").hasPrefix("."))
-        #expect(Escape.shellWord("it's") == "'it'\\''s'")
-        #expect(Escape.shellWord("Reports/a-b_c.d") == "Reports/a-b_c.d")
-    }
-
-    @Test func numberText() {
-        #expect(NumberText.grouped(0) == "0")
-        #expect(NumberText.grouped(999) == "999")
-        #expect(NumberText.grouped(1000) == "1,000")
-        #expect(NumberText.grouped(4_555_234_304) == "4,555,234,304")
-        #expect(NumberText.grouped(-12345) == "−12,345")
-        #expect(NumberText.si(5_812_224) == "5.81 M")
-        #expect(NumberText.si(999_700) == "1.00 M")
-        #expect(NumberText.si(950) == "950")
-        #expect(NumberText.si(12_000) == "12.0 k")
-        #expect(NumberText.kib(5059) == "4.94")
-    }
 }
 
 /// `tables.tex` is well-formed even with hostile text: environments pair up and braces balance (LaTeX is

@@ -2,6 +2,7 @@ import Foundation
 import Results
 import Testing
 @testable import Reports
+import Presentation
 
 /// Runs a program and returns its exit status and combined output.
 func runProcess(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {

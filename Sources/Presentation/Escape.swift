@@ -1,4 +1,3 @@
-import BitOpsCore
 import Foundation
 
 /// Escaping of text that comes from the user (spec names, image file names, error messages) for each output.
@@ -8,7 +7,9 @@ import Foundation
 ///   cannot start formatting, links, HTML or a new table column; `&` becomes `&amp;`; every line break
 ///   becomes a space (a newline would end a table row).
 /// - HTML: `& < > " '` become entities; line breaks become spaces.
-/// - LaTeX: the ten special characters become their text commands; line breaks become spaces.
+/// - LaTeX: the ten special characters become their text commands, BitSweep's symbols math mode; line breaks
+///   become spaces.
+/// - JSON string literals: `StableIO.JSONText.quote` (it also serves files that are not views).
 /// - File names: only `[A-Za-z0-9._-]` survive; anything else becomes `-`; leading dots are dropped, so
 ///   `../x` can never leave the report folder.
 public enum Escape {
@@ -65,8 +66,32 @@ public enum Escape {
         return out
     }
 
-    /// Text safe in LaTeX (text mode).
-    public static func latex(_ s: String) -> String { TeX.escape(oneLine(s)) }
+    /// Text safe in LaTeX text mode, on one line: the ten special characters become their escapes or text
+    /// commands, and the typographic symbols BitSweep prints (×, →, −, –, ·, ≥, ∞) are written in math mode,
+    /// so the text compiles with plain `pdflatex` and no extra packages.
+    public static func latex(_ s: String) -> String {
+        var out = ""
+        for ch in oneLine(s) {
+            switch ch {
+            case "\\": out += "\\textbackslash{}"
+            case "{", "}", "$", "&", "#", "_", "%": out.append("\\"); out.append(ch)
+            case "~": out += "\\textasciitilde{}"
+            case "^": out += "\\textasciicircum{}"
+            case "<": out += "\\textless{}"
+            case ">": out += "\\textgreater{}"
+            case "|": out += "\\textbar{}"
+            case "×": out += "$\\times$"
+            case "→": out += "$\\to$"
+            case "−": out += "$-$"
+            case "–": out += "--"
+            case "·": out += "$\\cdot$"
+            case "≥": out += "$\\geq$"
+            case "∞": out += "$\\infty$"
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
 
     /// A file-name component that cannot escape its folder or need quoting.
     public static func fileComponent(_ s: String, maxLength: Int = 80) -> String {
@@ -85,49 +110,5 @@ public enum Escape {
         let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
         if !s.isEmpty, s.allSatisfy({ safe.contains($0) }) { return s }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-}
-
-/// Locale-independent number formatting for reports.
-public enum NumberText {
-    /// An exact integer with thin grouping commas: `4,555,234,304`.
-    /// (`BitOpsCore.CountFormat.grouped`, with a typographic minus.)
-    public static func grouped(_ v: Int) -> String {
-        let text = CountFormat.grouped(v)
-        return v < 0 ? "−" + text.dropFirst() : text
-    }
-
-    /// Three significant digits with an SI prefix: `4.56 G`, `340 M`, `12.0 k`, `999`.
-    public static func si(_ v: Double) -> String {
-        let prefixes: [(Double, String)] = [(1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")]
-        let a = abs(v)
-        for (scale, p) in prefixes where a >= scale * 0.9995 {
-            return sig3(v / scale) + " " + p
-        }
-        if v == v.rounded(), a < 1e15 { return String(Int(v)) }
-        return sig3(v)
-    }
-
-    /// Three significant digits, fixed notation (no exponent).
-    static func sig3(_ v: Double) -> String {
-        let a = abs(v)
-        let decimals = a >= 99.95 ? 0 : a >= 9.995 ? 1 : 2
-        return String(format: "%.\(decimals)f", v)
-    }
-
-    /// Fixed decimals.
-    public static func fixed(_ v: Double, _ decimals: Int) -> String {
-        let s = String(format: "%.\(decimals)f", v)
-        return s.hasPrefix("-") ? "−" + s.dropFirst() : s
-    }
-
-    /// A percentage with one decimal: `12.3 %`.
-    public static func percent(_ fraction: Double, decimals: Int = 1) -> String {
-        fixed(fraction * 100, decimals)
-    }
-
-    /// Bytes in KiB with two decimals.
-    public static func kib(_ bytes: Int) -> String {
-        fixed(Double(bytes) / 1024, 2)
     }
 }

@@ -1,0 +1,135 @@
+import BitOpsCore
+import Foundation
+import Presentation
+
+// Text renderings of a `CostReport` (`bitsweep calc`): an aligned table for terminals, CSV, GitHub Markdown
+// and booktabs LaTeX. All are built from the same rows, so they always agree; JSON is the Codable form (see
+// the CLI). BitOpsCore only counts; how counts are written lives here.
+
+/// One line of the per-layer table: a layer, a block subtotal, or the total.
+public struct CostTableRow: Sendable {
+    public enum Role: Sendable { case layer, subtotal, total }
+    public var role: Role
+    public var cells: [String]
+}
+
+/// How to render counts in the table.
+public enum CountStyle: Sendable {
+    /// SI-prefixed (2.36 M) — for reading.
+    case si
+    /// Exact integers with thousands separators.
+    case exact
+    /// Exact integers, no separators (CSV).
+    case raw
+}
+
+extension CostReport {
+    public static let tableHeaders = ["layer", "kind", "input", "output", "k/s", "W bits", "in bits", "MACs", "BitOps",
+                                      "params", "weights", "share"]
+
+    /// One line summarising the configuration, e.g. `seed · 5 blocks · 32×32 · weights 4-bit · activations float · weight`.
+    public var title: String {
+        let w = Set(network.blocks.map(\.bits))
+        let a = Set(network.blocks.map(\.actBits))
+        let wText = w.count == 1 ? "\(Precision.label(w.first!))\(w.first! == 32 ? "" : "-bit")" : network.blocks.map { Precision.label($0.bits) }.joined(separator: ",")
+        let aText = a.count == 1 ? "\(Precision.label(a.first!))\(a.first! == 32 ? "" : "-bit")" : network.blocks.map { Precision.label($0.actBits) }.joined(separator: ",")
+        return "\(network.name) · \(network.blocks.count) blocks · \(inputSize)×\(inputSize) input · weights \(wText) · activations \(aText) · convention \(convention.rawValue)"
+    }
+
+    /// The rows of the per-layer table: each layer, a subtotal after each block, and the total.
+    public func tableRows(_ style: CountStyle) -> [CostTableRow] {
+        func n(_ v: Int) -> String {
+            switch style {
+            case .si: return NumberText.si(v)
+            case .exact: return NumberText.grouped(v)
+            case .raw: return String(v)
+            }
+        }
+        func storage(_ bits: Int) -> String { style == .raw ? String(bits) : NumberText.bytes(bits: bits) }
+        let total = totals.bitops
+        var rows: [CostTableRow] = []
+        for l in layers {
+            rows.append(CostTableRow(role: .layer, cells: [
+                l.name, l.kind.rawValue, l.inputShape.description, l.outputShape.description,
+                l.kind == .linear ? "–" : "\(l.kernel)/\(l.stride)", Precision.label(l.weightBits),
+                Precision.label(l.inputBits), n(l.macs), n(l.bitops), n(l.params), storage(l.weightStorageBits),
+                NumberText.percent(l.bitops, of: total),
+            ]))
+            if let b = l.block, l.kind == .pointwise {
+                let t = blocks[b].totals
+                rows.append(CostTableRow(role: .subtotal, cells: [
+                    "block\(b) total", "", "", "", "", "", "", n(t.macs), n(t.bitops), n(t.params),
+                    storage(t.weightStorageBits), NumberText.percent(t.bitops, of: total),
+                ]))
+            }
+        }
+        rows.append(CostTableRow(role: .total, cells: [
+            "total", "", "", "", "", "", "", n(totals.macs), n(totals.bitops), n(totals.params),
+            storage(totals.weightStorageBits), NumberText.percent(totals.bitops, of: total),
+        ]))
+        return rows
+    }
+
+    /// The aligned terminal table: text left-aligned, numbers right-aligned, a rule above subtotals/total.
+    public func textTable(_ style: CountStyle = .si) -> String {
+        let rows = tableRows(style)
+        let widths = PlainTable.widths([Self.tableHeaders] + rows.map(\.cells))
+        let rightAligned = Set(7..<Self.tableHeaders.count)
+        func line(_ cells: [String]) -> String { PlainTable.line(cells, widths: widths, right: rightAligned) }
+        let rule = String(repeating: "─", count: widths.reduce(0, +) + 2 * (widths.count - 1))
+        var out = [title, "", line(Self.tableHeaders), rule]
+        for r in rows {
+            if r.role == .total { out.append(rule) }
+            out.append(line(r.cells))
+            if r.role == .subtotal { out.append("") }
+        }
+        out.append("")
+        out.append("BitOps \(NumberText.grouped(totals.bitops)) · MACs \(NumberText.grouped(totals.macs)) · params \(NumberText.grouped(totals.params)) · weights \(NumberText.grouped(totals.weightStorageBits)) bits (\(NumberText.bytes(bits: totals.weightStorageBits))) · peak activations \(NumberText.bytes(bits: totals.peakActivationBits))")
+        if convention == .seedLegacy {
+            out.append("seed-legacy: the demo code's count — depthwise layers counted as C_out·C_in·K·K·H·W·B (C_in times too many), blocks only.")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Per-layer CSV (exact integers; storage in bits), one row per layer, no subtotals.
+    public func csvTable() -> String {
+        var out = ["name,block,kind,input_shape,output_shape,kernel,stride,groups,weight_bits,input_bits,macs,bitops,params,weight_storage_bits,activation_elements"]
+        for l in layers {
+            out.append([l.name, l.block.map(String.init) ?? "", l.kind.rawValue, l.inputShape.description,
+                        l.outputShape.description, String(l.kernel), String(l.stride), String(l.groups),
+                        String(l.weightBits), String(l.inputBits), String(l.macs), String(l.bitops), String(l.params),
+                        String(l.weightStorageBits), String(l.activationElements)].joined(separator: ","))
+        }
+        out.append(["total", "", "", "", "", "", "", "", "", "", String(totals.macs), String(totals.bitops),
+                    String(totals.params), String(totals.weightStorageBits), String(totals.activationElements)].joined(separator: ","))
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// GitHub-flavoured Markdown table (exact integers, numbers right-aligned; subtotal and total rows bold).
+    public func markdownTable() -> String {
+        let rows = tableRows(.exact).map { r in
+            r.cells.map { c -> String in
+                let escaped = Escape.markdown(c)
+                return r.role == .layer || c.isEmpty ? escaped : "**\(escaped)**"
+            }
+        }
+        return "**\(Escape.markdown(title))**\n\n" + PlainTable.markdown(Self.tableHeaders, rows, right: Set(7..<Self.tableHeaders.count))
+    }
+
+    /// A booktabs table ready for a paper (needs `\usepackage{booktabs}`).
+    public func latexTable() -> String {
+        let rows = tableRows(.exact)
+        let tex = Escape.latex
+        var out = ["% \(title)", "% Generated by bitsweep calc --format latex; requires \\usepackage{booktabs}.",
+                   "\\begin{tabular}{lllllrrrrrrr}", "\\toprule",
+                   Self.tableHeaders.map(tex).joined(separator: " & ") + " \\\\", "\\midrule"]
+        for r in rows {
+            if r.role == .total { out.append("\\midrule") }
+            let cells = r.cells.map(tex).map { r.role == .layer || $0.isEmpty ? $0 : "\\textbf{\($0)}" }
+            out.append(cells.joined(separator: " & ") + " \\\\")
+            if r.role == .subtotal { out.append("\\addlinespace") }
+        }
+        out += ["\\bottomrule", "\\end{tabular}"]
+        return out.joined(separator: "\n") + "\n"
+    }
+}
