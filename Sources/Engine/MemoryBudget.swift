@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Presentation
 
 /// `a × b × …`, or `Int.max` when the product does not fit (counts from the command line can be anything).
 public func saturatingProduct(_ factors: Int...) -> Int {
@@ -57,7 +58,7 @@ extension MemoryEstimate {
         guard let budget = MemoryEstimate.budget(limit: limit) else { return }
         let total = saturatingSum(totalBytes, images)
         guard total <= budget else {
-            throw EngineError("\(what) needs about \(formatBytes(total)) (weights \(formatBytes(weightBytes)), activations \(formatBytes(activationBytes)), build \(formatBytes(transientBytes)), input images \(formatBytes(images))) but only \(formatBytes(budget)) may be used; choose fewer blocks, a smaller size, a smaller batch or fewer images")
+            throw EngineError("\(what) needs about \(NumberText.bytes(total)) (weights \(NumberText.bytes(weightBytes)), activations \(NumberText.bytes(activationBytes)), build \(NumberText.bytes(transientBytes)), input images \(NumberText.bytes(images))) but only \(NumberText.bytes(budget)) may be used; choose fewer blocks, a smaller size, a smaller batch or fewer images")
         }
     }
 }

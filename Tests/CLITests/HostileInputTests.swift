@@ -63,10 +63,10 @@ import Testing
         }
     }
 
-    /// Refused from the estimate before the image is resized (which alone would take 3.2 GB at 16384).
+    /// Refused from the estimate before the image is resized (which alone would take 3 GiB at 16384).
     @Test func hugeSizeIsRefusedBeforeImagesAreResized() throws {
         let r = try Self.limited(["infer", "--size", "16384", Self.image])
-        Self.expectRefusal(r, status: 1, "input images 3.2 GB")
+        Self.expectRefusal(r, status: 1, "input images 3.00 GiB")   // 3·16384²·4 bytes = 3·2³⁰
     }
 
     // MARK: weights and models
