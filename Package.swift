@@ -43,12 +43,12 @@ let package = Package(
         .target(name: "Charts", dependencies: ["Presentation", "StableIO"]),
         // The only module that imports Cairo.
         .target(name: "CairoRender", dependencies: ["Charts", "StableIO", "CCairo"]),
-        // Report templates and writers (Markdown, notebook, LaTeX, PDF); the budget cell uses Analysis.
+        // Report templates and writers (Markdown, notebook, LaTeX, PDF, plain text); the written forms of compare and
+        // budget (their one rendering, their charts and files) and of calc's cost tables.
         .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig",
                                                "Presentation", "StableIO"]),
-        // Nightly compare and hardware budgets.
-        .target(name: "Analysis", dependencies: ["Results", "Charts", "CairoRender", "BitSweepConfig", "BitOpsCore",
-                                                "Presentation", "StableIO"]),
+        // Nightly compare and hardware budgets: pure values over results (no charts, no files).
+        .target(name: "Analysis", dependencies: ["Results", "BitSweepConfig", "BitOpsCore", "Presentation"]),
 
         // The thin command-line layer.
         .executableTarget(name: "bitsweep", dependencies: [
@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
                                                         "Presentation", "StableIO"], exclude: ["Golden"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Results", "BitSweepConfig", "BitOpsCore"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep"]),
     ],

@@ -84,8 +84,9 @@ public struct Violation: Hashable, Codable, Sendable {
         let (name, fmt): (String, (Double) -> String) = {
             switch constraint {
             case "max_bitops": return ("BitOps", { NumberText.si($0) })
-            case "max_weight_storage": return ("weight storage", bytesText)
-            case "max_activation_memory": return ("peak activations", bytesText)
+            case "max_weight_storage", "max_activation_memory":
+                return (constraint == "max_weight_storage" ? "weight storage" : "peak activations",
+                        { NumberText.bytes(Int($0.rounded()), trimmingZeros: true) })
             case "max_time_per_image": return ("time per image", NumberText.milliseconds)
             case "min_sqnr_db": return ("SQNR", { NumberText.fixed($0, 2) + " dB" })
             default: return ("top-1 agreement", NumberText.percent)
@@ -215,4 +216,15 @@ func rankedBefore(_ a: BudgetCase, _ b: BudgetCase) -> Bool {
     if a.weightStorageBytes != b.weightStorageBytes { return a.weightStorageBytes < b.weightStorageBytes }
     if a.peakActivationBytes != b.peakActivationBytes { return a.peakActivationBytes < b.peakActivationBytes }
     return a.label < b.label
+}
+
+extension ProfileResult {
+    /// The cases that do not fit, those nearest to fitting first (smallest relative excess of the binding
+    /// limit; unmeasured last), then in grid order.
+    public var notFittingClosestFirst: [BudgetCase] {
+        notFitting.enumerated().sorted { a, b in
+            let x = a.element.binding?.relative ?? .infinity, y = b.element.binding?.relative ?? .infinity
+            return x != y ? x < y : a.offset < b.offset
+        }.map(\.element)
+    }
 }

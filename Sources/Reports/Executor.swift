@@ -528,8 +528,8 @@ public struct CellExecutor {
         return Self.precisionOrder(of: results).filter(present.contains)
     }
 
-    /// Every precision label of `results`, in order of first appearance.
-    static func precisionOrder(of results: ResultsSet) -> [String] {
+    /// Every precision label of `results`, in order of first appearance (the sweep spec's grid order).
+    public static func precisionOrder(of results: ResultsSet) -> [String] {
         var seen: Set<String> = []
         return results.cases.map(\.config.precision).filter { seen.insert($0).inserted }
     }

@@ -1,6 +1,7 @@
 import Analysis
 import ArgumentParser
 import Foundation
+import Reports
 
 /// `bitsweep budget [RESULTS_DIR] --profiles FILE`: which configurations fit which device. Thin over
 /// `BudgetRun.run`. Exit codes: 0 answered (whether or not anything fits), 2 usage or input error.
@@ -13,7 +14,7 @@ struct Budget: ParsableCommand {
         storage and peak activation memory, and optionally a time per image and a minimum fidelity. For each \
         profile: the cases that fit, ranked by fidelity (mean logit SQNR) then cost; for the others, the binding \
         constraint and by how much it is exceeded. With --out DIR: budget.md, budget.json and a cost–quality \
-        chart per profile (budget-<profile>.svg|png) with the feasible region shaded and the best case ringed.
+        chart per profile (figures/budget-<profile>.svg|png) with the feasible region shaded and the best case ringed.
 
         Examples:
           bitsweep budget Reports/default --profiles Inputs/budgets.yaml

@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import BitSweepConfig
 import Foundation
+import Reports
 
 /// `bitsweep compare BASELINE CURRENT`: the nightly regression gate. Thin over `CompareRun.run`.
 ///

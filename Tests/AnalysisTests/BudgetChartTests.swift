@@ -4,6 +4,7 @@ import Foundation
 import Results
 import Testing
 @testable import Analysis
+import Reports
 
 /// The budget's cost–quality chart with exact cases: the SQNR axis fits the finite cases, exact ones are on
 /// the marked band above it, the SQNR minimum bounds only the feasible region, and a report's colours and
@@ -51,7 +52,7 @@ import Testing
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
         // A report's colours: one label set for the whole report, here with a label this chart does not draw.
         let colors = PrecisionColors(labels: set.cases.map(\.config.precision) + ["2"])
-        let order = precisionOrder(set)
+        let order = CellExecutor.precisionOrder(of: set)
         #expect(order == ["8", "4", "first-last(8,4)"])   // the fixture's grid order
         let chart = try #require(try r.costQualityChart(precisionOrder: order, colors: colors))
         let legend = chart.spec.legend.entries.filter { order.contains($0.label) }

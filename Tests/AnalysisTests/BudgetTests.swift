@@ -4,6 +4,7 @@ import BitSweepConfig
 import Foundation
 import Results
 import Testing
+import Reports
 
 @Suite struct BudgetTests {
     /// The fixture grid's cases by (size, precision name).
@@ -118,7 +119,8 @@ import Testing
         let r = budget(set, profiles: [all, wa])
         #expect(r.profiles[0].excluded == 1 && r.profiles[0].failed == 1 && r.profiles[0].fitting.count == 5)
         #expect(r.profiles[1].excluded == 6 && r.profiles[1].failed == 1 && r.profiles[1].fitting.isEmpty && r.profiles[1].notFitting.isEmpty)
-        #expect(r.table().contains("(not judged: 5 cases counted under another convention than wa, 1 case that failed to run)"))
+        let text = PlainTextWriter.text(try BudgetRendering.blocks(r, results: set, budgets: ReportBudgets(profiles: [all, wa], file: "p.yaml")))
+        #expect(text.contains("Not judged: 5 cases counted under another convention than wa, 1 case that failed to run."))
     }
 
     @Test func writtenFormsNameTheBestCaseAndRoundTrip() throws {
@@ -128,9 +130,13 @@ import Testing
         let r = budget(set, profiles: [profile])
         let best = try #require(r.profiles[0].best)
         #expect(best.config.precision == "8" && best.config.size == 16)
-        let text = r.table()
-        #expect(text.contains("best in budget: \(best.label)"))
-        let markdown = r.markdown()
+        var options = BudgetRendering.Options()
+        options.title = "Hardware budgets for \(set.name)"
+        let blocks = try BudgetRendering.blocks(r, results: set, budgets: ReportBudgets(profiles: [profile], file: "p.yaml"), options: options)
+        let number = try #require(set.cases.first { $0.id == best.id }).index
+        let text = PlainTextWriter.text(blocks)
+        #expect(text.contains("Best in budget: case \(number) (\(best.label))"))
+        let markdown = blocks.map(MarkdownWriter.block).joined(separator: "\n\n")
         #expect(markdown.contains("**Best in budget: "))
         #expect(markdown.contains("mcu &lt;1&gt;") && !markdown.contains("<1>"))
         #expect(markdown.contains("grid\\|x"))

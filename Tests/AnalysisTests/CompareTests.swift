@@ -3,6 +3,7 @@ import BitOpsCore
 import Foundation
 import Results
 import Testing
+import Reports
 
 @Suite struct CompareTests {
     // MARK: identical and reordered

@@ -3,6 +3,7 @@ import BitSweepConfig
 import Foundation
 import Results
 import Testing
+import Reports
 
 /// The library calls behind `bitsweep compare` and `bitsweep budget`: files written, verdicts, input errors.
 @Suite struct RunTests {
@@ -105,10 +106,12 @@ import Testing
         let out = try BudgetRun.run(resultsPath: dir + "/r", profilesPath: dir + "/p.yaml", out: dir + "/b", format: .markdown)
         #expect(out.report.profiles.map(\.profile.name) == ["tiny", "roomy device"])
         #expect(out.report.profiles[1].fitting.count == 6)
-        for name in ["budget.md", "budget.json", "budget-tiny.svg", "budget-tiny.png", "budget-roomy-device.png"] {
+        for name in ["budget.md", "budget.json", "figures/budget-tiny.svg", "figures/budget-tiny.png", "figures/budget-roomy-device.png"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/b/" + name), "\(name) missing")
         }
-        #expect(out.printed.contains("](budget-tiny.png)"))
+        #expect(Self.isPNG(dir + "/b/figures/budget-tiny.png"))
+        #expect(out.printed.contains("](figures/budget-tiny.svg)"))
+        #expect(try String(contentsOfFile: dir + "/b/budget.md", encoding: .utf8) == out.printed)
         let back = try JSONDecoder().decode(BudgetReport.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/b/budget.json")))
         #expect(back == out.report)
     }
@@ -128,13 +131,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/b"))
     }
 
-    @Test func budgetSectionForReports() throws {
+    /// The budget answer has one written form: the report's `table: budget` cell and `bitsweep budget
+    /// --format markdown` print the same blocks.
+    @Test func budgetMarkdownIsTheReportCellsBlocks() throws {
         let set = try Fixture.grid()
         let p = BudgetProfile(name: "dev/1", maxBitOps: 1 << 40, maxWeightStorageBytes: 1 << 30, maxActivationBytes: 1 << 30, minSQNRDB: 45)
-        let s = try BudgetSection.make(results: set, profiles: [p], headingLevel: 2, chartPath: { "figures/\($0).png" })
-        #expect(s.markdown.hasPrefix("## Hardware budgets for nightly"))
-        #expect(s.charts.map(\.name) == ["budget-dev-1"])
-        #expect(s.markdown.contains("](figures/budget-dev-1.png)"))
-        #expect(s.report.profiles[0].best?.config.precision == "8")
+        let budgets = ReportBudgets(profiles: [p], file: "p.yaml")
+        let ex = CellExecutor(results: set, run: nil, resultsDirLabel: "r", templateLabel: "t", reportCommand: [], budgets: budgets)
+        let doc = try ex.execute(try Template.parse("```bitsweep\ntable: budget\n```\n", file: "t.md"))
+        let fromReport = doc.cells.flatMap(\.blocks).map(MarkdownWriter.block)
+        var options = BudgetRendering.Options()
+        options.precisionOrder = CellExecutor.precisionOrder(of: set)
+        let fromCLI = try BudgetRendering.blocks(budget(set, profiles: [p]), results: set, budgets: budgets, options: options)
+            .map(MarkdownWriter.block)
+        #expect(fromCLI == fromReport)
+        #expect(fromCLI.contains { $0.hasPrefix("![Cost against fidelity for dev/1") && $0.contains("](figures/budget-dev-1.svg)") })
     }
 }

@@ -1,4 +1,4 @@
-import CairoRender
+import Analysis
 import Charts
 import Foundation
 import Results
@@ -14,20 +14,6 @@ public struct NamedChart: Sendable {
         self.title = title
         self.spec = spec
     }
-}
-
-/// Renders `charts` into `dir` as `<name>.<format>` for each format (atomic writes). Returns the paths.
-@discardableResult
-public func writeCharts(_ charts: [NamedChart], to dir: String, formats: [ChartFormat] = [.svg, .png], dpi: Int = 200) throws -> [String] {
-    var written: [String] = []
-    for c in charts {
-        for f in formats {
-            let path = (dir as NSString).appendingPathComponent("\(c.name).\(f.rawValue)")
-            try renderChart(c.spec, to: path, format: f, dpi: dpi)
-            written.append(path)
-        }
-    }
-    return written
 }
 
 // MARK: - The sweep grid as rows × columns

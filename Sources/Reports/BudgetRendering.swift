@@ -1,0 +1,244 @@
+import Analysis
+import BitSweepConfig
+import CairoRender
+import Charts
+import Foundation
+import Presentation
+import Results
+import StableIO
+
+/// The hardware-budget profiles a report judges its cases against (`table: budget`).
+public struct ReportBudgets: Sendable {
+    public var profiles: [BudgetProfile]
+    /// The profiles file as the report names it (`Inputs/budgets.yaml`).
+    public var file: String
+    public init(profiles: [BudgetProfile], file: String) {
+        self.profiles = profiles
+        self.file = file
+    }
+
+    /// Reads a profiles file (a `ConfigError` names file:line on bad input).
+    public static func load(_ path: String) throws -> ReportBudgets {
+        ReportBudgets(profiles: try BudgetProfiles.load(path: path), file: path)
+    }
+}
+
+/// The one written form of a budget answer (`Analysis.budget`): report blocks. The report's `table: budget`
+/// cell, and `bitsweep budget`'s terminal table (`PlainTextWriter`) and Markdown (`MarkdownWriter`), are all
+/// these blocks.
+public enum BudgetRendering {
+    public struct Options: Sendable {
+        /// Cases listed before the rest is folded (Markdown `<details>`, left out of the terminal and PDF).
+        public var fold = 10
+        /// Draw each profile's cost–quality chart.
+        public var charts = true
+        /// The section heading, at `headingLevel`; profiles are one level below.
+        public var title = "Hardware budgets"
+        public var headingLevel = 2
+        /// The precisions in the order of the legend and colours (a report passes the spec's order).
+        public var precisionOrder: [String]? = nil
+        public var colors: PrecisionColors? = nil
+        public init() {}
+    }
+
+    /// A heading, the summary of every profile, then per profile its limits, its best case, its cost–quality
+    /// chart, the cases that fit (ranked) and those that do not (closest first, with the binding limit).
+    /// Cases are numbered by their index in the results (as in the report's summary). No profiles: no blocks.
+    public static func blocks(_ report: BudgetReport, results: ResultsSet, budgets: ReportBudgets,
+                              options: Options = Options()) throws -> [Block] {
+        guard !report.profiles.isEmpty else { return [] }
+        let fold = options.fold
+        let number = Dictionary(results.cases.map { ($0.id, $0.index) }, uniquingKeysWith: { a, _ in a })
+        func num(_ c: BudgetCase) -> String { number[c.id].map(String.init) ?? "" }
+
+        var blocks: [Block] = [.heading(level: options.headingLevel, text: options.title)]
+        blocks.append(.paragraph([
+            .text("Which cases fit each device profile of "), .code(budgets.file),
+            .text(": BitOps per image, weight storage and peak activation memory are checked exactly, time per image and fidelity where a profile asks. Cases that fit are ranked by fidelity (mean logit SQNR, exact first), then by cost; for the others, the binding constraint is the limit exceeded by the largest relative amount. Cases are numbered as in the results (and the report's summary)."),
+        ]))
+        blocks.append(.table(Table(
+            caption: "Hardware budget profiles and the best case within each", label: "budgets",
+            columns: [.init("profile"), .init("limits"), .init("cases that fit", numeric: true), .init("best in budget")],
+            rows: report.profiles.map { p in
+                [p.profile.name, limitsText(p.profile), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)",
+                 p.best.map { "case \(num($0)) (\($0.label))" } ?? "none"]
+            })))
+        let caseColumns: [Table.Column] = [.init("#", numeric: true), .init("case")] + header.map { .init($0, numeric: true) }
+        for p in report.profiles {
+            let safe = Escape.fileComponent(p.fileSafeName)
+            blocks.append(.heading(level: options.headingLevel + 1, text: p.profile.name))
+            var intro: [Inline] = []
+            if let d = p.profile.description { intro.append(.text(d + ". ")) }
+            intro.append(.text("Limits: \(limitsText(p.profile))."))
+            if p.excluded > 0 { intro.append(.text(" Not judged: \(notJudgedText(p)).")) }
+            blocks.append(.paragraph(intro))
+            if let b = p.best {
+                let r = row(b)
+                blocks.append(.paragraph([
+                    .strong("Best in budget: case \(num(b)) (\(b.label))"),
+                    .text(" — \(fidelityText(b)), \(r[0]) BitOps, \(r[1]) of weights, \(r[2]) of peak activations. \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
+                ]))
+            } else {
+                var s: [Inline] = [.strong("No case fits this profile.")]
+                if let c = p.notFittingClosestFirst.first, let v = c.binding {
+                    s.append(.text(" The closest is case \(num(c)) (\(c.label)): \(v.text)."))
+                }
+                blocks.append(.paragraph(s))
+            }
+            if options.charts, let chart = try p.costQualityChart(precisionOrder: options.precisionOrder, colors: options.colors) {
+                blocks.append(.figure(Figure(fileStem: "budget-" + safe, caption: chart.title, spec: chart.spec, size: .twoColumn)))
+            }
+            if !p.fitting.isEmpty {
+                let rows = p.fitting.map { [num($0), $0.label] + row($0) }
+                let table = { (rows: [[String]], part: String) in
+                    Block.table(Table(caption: "Cases that fit \(p.profile.name)\(part), best first",
+                                      label: "budget-fit-\(safe)\(part.isEmpty ? "" : "-more")", columns: caseColumns, rows: rows))
+                }
+                blocks.append(.paragraph([.text("Cases that fit, best first:")]))
+                blocks.append(table(Array(rows.prefix(fold)), ""))
+                if rows.count > fold {
+                    let more = rows.count - fold
+                    blocks.append(.details(summary: "\(more) more case\(more == 1 ? " fits" : "s fit") \(p.profile.name)",
+                                           blocks: [table(Array(rows.dropFirst(fold)), " (continued)")]))
+                }
+            }
+            if !p.notFitting.isEmpty {
+                let rows = p.notFittingClosestFirst.map { c in
+                    [num(c), c.label, c.binding?.text ?? "", c.violations.dropFirst().map(\.text).joined(separator: "; ")]
+                }
+                let columns: [Table.Column] = [.init("#", numeric: true), .init("case"), .init("binding constraint"), .init("also exceeded")]
+                let shown = rows.count > fold ? "the \(fold) closest of \(rows.count)" : "closest first"
+                blocks.append(.paragraph([.text(rows.count > fold ? "Cases that do not fit, the \(fold) closest to fitting:" : "Cases that do not fit (closest first):")]))
+                blocks.append(.table(Table(caption: "Cases that do not fit \(p.profile.name), \(shown)", label: "budget-nofit-\(safe)",
+                                           columns: columns, rows: Array(rows.prefix(fold)))))
+                if rows.count > fold {
+                    // The long tail is folded in Markdown and the notebook, and left out of the PDF.
+                    let more = rows.count - fold
+                    blocks.append(.details(summary: "\(more) more case\(more == 1 ? " does" : "s do") not fit \(p.profile.name) (farther from fitting)",
+                                           blocks: [.table(Table(caption: "Cases that do not fit \(p.profile.name) (continued)",
+                                                                 label: "budget-nofit-\(safe)-more", columns: columns,
+                                                                 rows: Array(rows.dropFirst(fold))))],
+                                           printed: false))
+                }
+            }
+        }
+        return blocks
+    }
+
+    /// Column titles of `row(_:)`.
+    public static let header = ["BitOps", "weights", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
+
+    /// A case's cost and quality, formatted as the columns of `header`.
+    public static func row(_ c: BudgetCase) -> [String] {
+        [NumberText.si(c.bitops, trimmingZeros: true), bytesText(Double(c.weightStorageBytes)), bytesText(Double(c.peakActivationBytes)),
+         c.msPerImage.map(NumberText.milliseconds) ?? "—", fidelityText(c), c.top1Agreement.map(NumberText.percent) ?? "—"]
+    }
+
+    /// `exact (∞ dB)`, `23.41 dB` or `not measured`.
+    public static func fidelityText(_ c: BudgetCase) -> String {
+        c.exact || c.sqnrDBMean != nil ? dbText(c.exact ? nil : c.sqnrDBMean) : "not measured"
+    }
+
+    /// `BitOps (weight) ≤ 2 G · weights ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
+    public static func limitsText(_ p: BudgetProfile) -> String {
+        var parts = ["BitOps (\(p.convention.rawValue)) ≤ \(NumberText.si(p.maxBitOps, trimmingZeros: true))",
+                     "weights ≤ \(bytesText(Double(p.maxWeightStorageBytes)))",
+                     "activations ≤ \(bytesText(Double(p.maxActivationBytes)))"]
+        if let t = p.maxMsPerImage { parts.append("time ≤ \(NumberText.milliseconds(t))/image") }
+        if let s = p.minSQNRDB { parts.append("SQNR ≥ \(NumberText.significant(s)) dB") }
+        if let a = p.minTop1Agreement { parts.append("top-1 agreement ≥ \(NumberText.percent(a))") }
+        return parts.joined(separator: " · ")
+    }
+
+    /// `181 cases counted under another convention than wa, 2 cases that failed to run`.
+    public static func notJudgedText(_ p: ProfileResult) -> String {
+        var parts: [String] = []
+        let other = p.excluded - p.failed
+        if other > 0 { parts.append("\(other) case\(other == 1 ? "" : "s") counted under another convention than \(p.profile.convention.rawValue)") }
+        if p.failed > 0 { parts.append("\(p.failed) case\(p.failed == 1 ? "" : "s") that failed to run") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// `bitsweep budget`, as a library call: judge, render the blocks once, print them in one format and write
+/// `budget.md`, `budget.json` and the charts (`figures/budget-<profile>.svg|png`).
+public enum BudgetRun {
+    public struct Output: Sendable {
+        public var report: BudgetReport
+        public var printed: String
+        public var written: [String]
+    }
+
+    public static let markdownFile = "budget.md"
+    public static let jsonFile = "budget.json"
+
+    /// Loads the results and the profiles, judges every case and, when `out` is given, writes `budget.md`,
+    /// `budget.json` and one cost–quality chart per profile. Nothing is written unless all of it was made.
+    /// - Throws: `ResultsStore.LoadError` or `ConfigError` (with file:line) for bad input (exit code 2).
+    public static func run(resultsPath: String, profilesPath: String, out: String? = nil,
+                           format: AnalysisFormat = .table) throws -> Output {
+        let budgets = try ReportBudgets.load(profilesPath)
+        let results = try ResultsStore.load(resultsPath)
+        let report = budget(results, profiles: budgets.profiles)
+        var options = BudgetRendering.Options()
+        options.headingLevel = 1
+        options.title = "Hardware budgets for \(results.name)"
+        options.precisionOrder = CellExecutor.precisionOrder(of: results)
+        let blocks = try BudgetRendering.blocks(report, results: results, budgets: budgets, options: options)
+        let markdown = blocks.map(MarkdownWriter.block).joined(separator: "\n\n") + "\n"
+        let json = try report.json()
+        var written: [String] = []
+        if let out {
+            var files: [(String, Data)] = []
+            for f in blocks.flatMap(\.figures) {
+                files.append((f.svgPath, try renderChartData(f.spec, format: .svg, size: f.size)))
+                files.append((f.pngPath, try renderChartData(f.spec, format: .png, size: f.size, dpi: ReportGenerator.pngDPI)))
+            }
+            files += [(markdownFile, Data(markdown.utf8)), (jsonFile, json)]
+            written = try ReportGenerator.write(files, to: out)
+        }
+        let printed: String
+        switch format {
+        case .table: printed = PlainTextWriter.text(blocks)
+        case .json: printed = String(decoding: json, as: UTF8.self)
+        case .markdown: printed = markdown
+        }
+        return Output(report: report, printed: printed, written: written)
+    }
+
+    /// The results folder used when none is given: `.` when it holds `results.json`, else the only
+    /// `Reports/*/` that does (the same rule as `bitsweep report`).
+    public static func defaultResultsDir() throws -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: ResultsStore.resultsFile) { return "." }
+        let found = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).sorted()
+            .filter { fm.fileExists(atPath: "Reports/\($0)/\(ResultsStore.resultsFile)") }
+            .map { "Reports/\($0)" }
+        guard found.count == 1 else {
+            throw AnalysisInputError(found.isEmpty
+                ? "no results folder given and none found under Reports/: run `bitsweep sweep` first, or give RESULTS_DIR"
+                : "no results folder given and several found (\(found.joined(separator: ", "))): give one")
+        }
+        return found[0]
+    }
+}
+
+extension BudgetReport {
+    /// `budget.json`: every profile with its fitting cases (ranked) and the others with all their violations.
+    public func json() throws -> Data { try analysisEncoder().encode(self) + Data("\n".utf8) }
+}
+
+extension CellExecutor {
+    /// `table: budget`: the budget blocks for the report's profiles (none without profiles, so the report has
+    /// no empty section). Options: `chart: false`, `fold: N`.
+    func budgetBlocks(_ cell: TemplateCell) throws -> [Block] {
+        guard let budgets, !budgets.profiles.isEmpty else { return [] }
+        var options = BudgetRendering.Options()
+        options.charts = cell.options["chart"] != "false"
+        options.fold = cell.options["fold"].flatMap(Int.init) ?? 10
+        options.precisionOrder = precisionOrder(results.cases)
+        options.colors = colors
+        return try BudgetRendering.blocks(Analysis.budget(results, profiles: budgets.profiles), results: results,
+                                          budgets: budgets, options: options)
+    }
+}
