@@ -133,9 +133,7 @@ public struct NotebookWriter: ReportWriter {
         blocks.map { b -> String in
             switch b {
             case let .heading(_, t): return t
-            case let .paragraph(i): return i.map { x -> String in
-                switch x { case let .text(s), let .code(s), let .strong(s), let .emphasis(s): return s }
-            }.joined()
+            case let .paragraph(i): return i.map(\.plainText).joined()
             case let .table(t): return "[table: \(t.caption), \(t.rows.count) rows]"
             case let .figure(f): return "[figure: \(f.caption)]"
             case let .code(_, text): return text

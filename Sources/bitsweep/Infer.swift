@@ -2,6 +2,7 @@ import ArgumentParser
 import BitOpsCore
 import Engine
 import Foundation
+import Presentation
 
 /// `bitsweep infer`: run images through one quantized configuration and its float twin.
 struct Infer: ParsableCommand, UsesEngineFlags {
@@ -76,33 +77,21 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                timings: RunTimings) -> String {
         var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\n"
-        let nameWidth = max(5, images.map(\.count).max() ?? 5)
-        func pad(_ t: String, _ w: Int, right: Bool = false) -> String {
-            let p = String(repeating: " ", count: max(0, w - t.count))
-            return right ? p + t : t + p
-        }
-        s += pad("image", nameWidth) + "  top-5 (quantized)      SQNR dB    cosine  top-1 agree  top-5 overlap\n"
-        for (file, o) in zip(images, outputs) {
+        let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity
-            s += pad(file, nameWidth) + "  " + pad(o.top5.map(String.init).joined(separator: " "), 20)
-            s += pad(f.map { dB($0.sqnrDB) } ?? "–", 10, right: true)
-            s += pad(f.map { String(format: "%.5f", $0.cosine) } ?? "–", 10, right: true)
-            s += pad(f.map { $0.top1Agree ? "yes" : "no" } ?? "–", 13, right: true)
-            s += pad(f.map { "\($0.top5Overlap)/\(min(5, spec.classes))" } ?? "–", 15, right: true) + "\n"
+            return [file, o.top5.map(String.init).joined(separator: " "), f.map { NumberText.fixed($0.sqnrDB, 2) } ?? "–",
+                    f.map { NumberText.fixed($0.cosine, 5) } ?? "–", f.map { $0.top1Agree ? "yes" : "no" } ?? "–",
+                    f.map { "\($0.top5Overlap)/\(min(5, spec.classes))" } ?? "–"]
         }
+        s += PlainTable.text(["image", "top-5 (quantized)", "SQNR dB", "cosine", "top-1 agree", "top-5 overlap"], fidelityRows,
+                             right: [2, 3, 4, 5])
         s += "\nper-block output SQNR vs the float twin (dB):\n"
-        s += pad("image", nameWidth) + spec.blocks.indices.map { pad("block\($0)", 9, right: true) }.joined() + "\n"
-        for (file, o) in zip(images, outputs) {
-            s += pad(file, nameWidth) + (o.fidelity?.blockSQNR ?? []).map { pad(dB($0), 9, right: true) }.joined() + "\n"
-        }
+        let blockRows = zip(images, outputs).map { file, o in [file] + (o.fidelity?.blockSQNR ?? []).map { NumberText.fixed($0, 2) } }
+        s += PlainTable.text(["image"] + spec.blocks.indices.map { "block\($0)" }, blockRows, right: Set(1..<(spec.blocks.count + 1)))
         let n = Double(outputs.count)
         s += String(format: "\nquantized network %.2f ms/image, float twin %.2f ms/image, build %.2f s\n",
                     timings.quantizedSeconds * 1000 / n, timings.floatSeconds * 1000 / n, net.buildSeconds)
         return s
-    }
-
-    func dB(_ v: Double) -> String {
-        v == .infinity ? "inf" : v == -.infinity ? "-inf" : String(format: "%.2f", v)
     }
 }
 
