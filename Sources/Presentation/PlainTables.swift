@@ -27,12 +27,28 @@ public enum PlainTable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// A GitHub-flavoured Markdown table: header, alignment row (`---:` where `right` says, else `:---`),
-    /// rows. Unpadded.
-    public static func markdown(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
-        var out = ["| " + header.joined(separator: " | ") + " |",
-                   "|" + header.indices.map { right.contains($0) ? "---:|" : ":---|" }.joined()]
-        out += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+    /// A GitHub-flavoured Markdown table: header, alignment row, rows; cells as given (escape them first).
+    /// Compact (the default): unpadded, alignment `---:` where `right` says, else `:---`. Padded: every column
+    /// as wide as its widest cell (at least 3), right-aligned columns padded on the left, so the source lines up.
+    public static func markdown(_ header: [String], _ rows: [[String]], right: Set<Int> = [], padded: Bool = false) -> String {
+        guard padded else {
+            var out = ["| " + header.joined(separator: " | ") + " |",
+                       "|" + header.indices.map { right.contains($0) ? "---:|" : ":---|" }.joined()]
+            out += rows.map { "| " + $0.joined(separator: " | ") + " |" }
+            return out.joined(separator: "\n") + "\n"
+        }
+        let cells = rows.map { r in header.indices.map { $0 < r.count ? r[$0] : "" } }
+        let widths = header.indices.map { j in max(header[j].count, cells.map { max($0[j].count, 3) }.max() ?? 0) }
+        func row(_ r: [String]) -> String {
+            "| " + r.enumerated().map { j, c in
+                let fill = String(repeating: " ", count: max(0, widths[j] - c.count))
+                return right.contains(j) ? fill + c : c + fill
+            }.joined(separator: " | ") + " |"
+        }
+        var out = [row(header), "|" + header.indices.map { j in
+            right.contains(j) ? " " + String(repeating: "-", count: widths[j] - 1) + ": " : " " + String(repeating: "-", count: widths[j]) + " "
+        }.joined(separator: "|") + "|"]
+        out += cells.map(row)
         return out.joined(separator: "\n") + "\n"
     }
 }

@@ -117,22 +117,8 @@ public struct MarkdownWriter: ReportWriter {
                 return t.emphasizedRows.contains(i) && !cell.isEmpty ? "**\(e)**" : e
             }
         }
-        var widths = header.map(\.count)
-        for r in rows { for (j, c) in r.enumerated() where j < widths.count { widths[j] = max(widths[j], c.count, 3) } }
-        func pad(_ s: String, _ w: Int, right: Bool) -> String {
-            let fill = String(repeating: " ", count: max(0, w - s.count))
-            return right ? fill + s : s + fill
-        }
-        var lines: [String] = []
-        lines.append("| " + header.enumerated().map { pad($1, widths[$0], right: t.columns[$0].numeric) }.joined(separator: " | ") + " |")
-        lines.append("|" + t.columns.enumerated().map { j, c in
-            c.numeric ? " " + String(repeating: "-", count: widths[j] - 1) + ": " : " " + String(repeating: "-", count: widths[j]) + " "
-        }.joined(separator: "|") + "|")
-        for r in rows {
-            let cells = t.columns.indices.map { j in pad(j < r.count ? r[j] : "", widths[j], right: t.columns[j].numeric) }
-            lines.append("| " + cells.joined(separator: " | ") + " |")
-        }
-        return lines.joined(separator: "\n")
+        let right = Set(t.columns.indices.filter { t.columns[$0].numeric })
+        return String(PlainTable.markdown(header, rows, right: right, padded: true).dropLast())
     }
 }
 

@@ -23,3 +23,17 @@ struct PlainTableTests {
         #expect(PlainTable.markdown(["a", "n"], [["x", "1"]], right: [1]) == "| a | n |\n|:---|---:|\n| x | 1 |\n")
     }
 }
+
+struct PaddedMarkdownTableTests {
+    /// Padded: columns at least 3 wide and as wide as their widest cell; numbers right-aligned with `---:`.
+    @Test func padded() {
+        let t = PlainTable.markdown(["name", "n"], [["a", "12"], ["bb"]], right: [1], padded: true)
+        #expect(t == """
+        | name |   n |
+        | ---- | --: |
+        | a    |  12 |
+        | bb   |     |
+
+        """)
+    }
+}
