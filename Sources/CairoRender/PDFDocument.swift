@@ -53,7 +53,7 @@ public final class PDFDocument: Renderer, @unchecked Sendable {
         self.pageSize = pageSize.points
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw ChartError.output("cannot create directory for \(path): \(error.localizedDescription)")
+            throw ChartError.output("\(dir.path): cannot create the folder for \(path) (\(error.localizedDescription))")
         }
         temporaryPath = "\(path).tmp-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
         let c = try CairoCanvas.pdf(path: temporaryPath, size: self.pageSize)

@@ -14,7 +14,7 @@ public enum AnalysisFormat: String, CaseIterable, Sendable {
 }
 
 /// `bitsweep compare`, as a library call: load both sets, compare, write the outputs, return what to print.
-/// The command-line layer only parses options and maps errors to exit code 2.
+/// The command-line layer only parses options; its root command turns the errors thrown here into exit codes.
 public enum CompareRun {
     public struct Output: Sendable {
         public var comparison: Comparison

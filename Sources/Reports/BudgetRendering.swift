@@ -205,22 +205,6 @@ public enum BudgetRun {
         }
         return Output(report: report, printed: printed, written: written)
     }
-
-    /// The results folder used when none is given: `.` when it holds `results.json`, else the only
-    /// `Reports/*/` that does (the same rule as `bitsweep report`).
-    public static func defaultResultsDir() throws -> String {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: ResultsStore.resultsFile) { return "." }
-        let found = ((try? fm.contentsOfDirectory(atPath: "Reports")) ?? []).sorted()
-            .filter { fm.fileExists(atPath: "Reports/\($0)/\(ResultsStore.resultsFile)") }
-            .map { "Reports/\($0)" }
-        guard found.count == 1 else {
-            throw AnalysisInputError(found.isEmpty
-                ? "no results folder given and none found under Reports/: run `bitsweep sweep` first, or give RESULTS_DIR"
-                : "no results folder given and several found (\(found.joined(separator: ", "))): give one")
-        }
-        return found[0]
-    }
 }
 
 extension BudgetReport {

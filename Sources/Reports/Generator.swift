@@ -57,7 +57,7 @@ public enum ReportGenerator {
         var cmd = command ?? (["bitsweep", "report", resultsDir] + (template.map { ["--template", $0] } ?? [])
             + (budgets.map { ["--budgets", $0] } ?? []) + (outDir.map { ["--out", $0] } ?? []))
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
-            cmd += ["--format", outputs.map(\.rawValue).joined(separator: ",")]
+            cmd += ["--outputs", outputs.map(\.rawValue).joined(separator: ",")]
         }
         let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
                                     templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets)
@@ -69,10 +69,11 @@ public enum ReportGenerator {
         return Output(outDir: dir, files: written, document: document)
     }
 
-    /// The profiles file the sweep spec named (`budgets` in run.json's resolved spec: a path from the folder
-    /// the sweep ran in), or nil. A named file that does not exist (here) is a `ConfigError` naming run.json
-    /// that says how to fix it.
+    /// The profiles file of a results folder: the copy the sweep kept in it (`budgets.yaml`), else the file the
+    /// sweep spec named (`budgets` in run.json's resolved spec: a path from the folder the sweep ran in), or
+    /// nil. A named file that does not exist (here) is a `ConfigError` naming run.json that says how to fix it.
     public static func budgetsFile(of run: RunInfo?, in resultsDir: String) throws -> String? {
+        if let kept = ResultsStore.keptBudgets(in: resultsDir) { return kept }
         guard let spec = run?.spec, let data = spec.data(using: .utf8),
               let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let path = obj["budgets"] as? String else { return nil }
@@ -149,12 +150,7 @@ public enum ReportGenerator {
                 throw ReportError("refusing to write \(name) outside \(dir)")
             }
             let path = (dir as NSString).appendingPathComponent(name)
-            do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-            } catch {
-                throw ReportError("\(path): cannot create the folder (\(error.localizedDescription))")
-            }
+            try Folder.create((path as NSString).deletingLastPathComponent)
             try AtomicFile.write(data, to: path)
             written.append(path)
         }

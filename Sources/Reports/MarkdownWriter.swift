@@ -1,7 +1,7 @@
 import Foundation
 import Presentation
 
-/// The report formats `bitsweep report --format` accepts.
+/// The report formats `bitsweep report --outputs` accepts.
 public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
     case md, pdf, ipynb, tex
 
@@ -27,11 +27,11 @@ public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
             case "ipynb", "notebook": f = [.ipynb]
             case "tex", "latex": f = [.tex]
             default:
-                throw ReportError("--format: unknown format '\(word)' (expected a comma-separated list of md, pdf, ipynb, tex, or all)")
+                throw ReportError("--outputs: unknown format '\(word)' (expected a comma-separated list of md, pdf, ipynb, tex, or all)")
             }
             for x in f where !out.contains(x) { out.append(x) }
         }
-        if out.isEmpty { throw ReportError("--format: expected at least one of md, pdf, ipynb, tex") }
+        if out.isEmpty { throw ReportError("--outputs: expected at least one of md, pdf, ipynb, tex") }
         return out
     }
 }

@@ -7,6 +7,26 @@ public enum ResultsStore {
     public static let resultsFile = "results.json"
     public static let csvFile = "results.csv"
     public static let runFile = "run.json"
+    /// The hardware-budget profiles the sweep's spec named, copied into the results folder so that the folder
+    /// is self-contained: `report` and `budget` read this copy wherever the folder is moved.
+    public static let budgetsFile = "budgets.yaml"
+
+    /// The profiles file kept in results folder `dir` (a folder, or its results.json), if there is one.
+    public static func keptBudgets(in dir: String) -> String? {
+        var isDir: ObjCBool = false
+        let folder = FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) && isDir.boolValue
+            ? dir : (dir as NSString).deletingLastPathComponent
+        let path = (folder as NSString).appendingPathComponent(budgetsFile)
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Copies the profiles file `source` into results folder `dir` as `budgets.yaml` (atomically).
+    public static func keepBudgets(from source: String, in dir: String) throws {
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw FileSystemError(path: source, action: "cannot read the budget profiles", reason: "missing or unreadable")
+        }
+        try AtomicFile.write(data, to: (dir as NSString).appendingPathComponent(budgetsFile))
+    }
 
     /// An error reading a results folder, naming the file.
     public struct LoadError: Error, CustomStringConvertible {
@@ -51,13 +71,13 @@ public enum ResultsStore {
 
     /// Writes `results.json` and `results.csv` into `dir` (created if needed), atomically each.
     public static func write(_ set: ResultsSet, to dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Folder.create(dir)
         try AtomicFile.write(try encoder().encode(set) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(resultsFile))
         try AtomicFile.write(Data(set.csv().utf8), to: (dir as NSString).appendingPathComponent(csvFile))
     }
 
     public static func write(_ info: RunInfo, to dir: String) throws {
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Folder.create(dir)
         try AtomicFile.write(try encoder().encode(info) + Data("\n".utf8), to: (dir as NSString).appendingPathComponent(runFile))
     }
 

@@ -57,11 +57,5 @@ public enum AtomicFile {
     }
 
     /// The system's reason without Foundation's domain and code noise.
-    static func reasonText(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return ns.localizedDescription
-    }
+    static func reasonText(_ error: Error) -> String { FileSystemError.reason(of: error) }
 }

@@ -91,7 +91,7 @@ public struct CaseCache: Sendable {
     }
 
     public func store(_ result: CaseResult, key: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         let data = try ResultsStore.encoder().encode(Entry(key: key, result: result, checksum: Self.checksum(result)))
         try AtomicFile.write(data + Data("\n".utf8), to: path(result.id))
     }
@@ -107,7 +107,9 @@ public struct CaseCache: Sendable {
     /// Forgets every stored case (`--fresh`).
     public func clear() throws {
         guard FileManager.default.fileExists(atPath: directory) else { return }
-        try FileManager.default.removeItem(atPath: directory)
+        do { try FileManager.default.removeItem(atPath: directory) } catch {
+            throw FileSystemError(path: directory, action: "cannot remove the case cache", error: error)
+        }
     }
 
     /// Every entry file name (for merge).

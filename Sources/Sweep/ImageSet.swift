@@ -58,13 +58,13 @@ public struct ImageSet: Sendable {
     public static func scan(folder: String, origin: SpecOrigin) throws -> ImageSet {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir) else {
-            throw SweepError("\(origin): the images folder '\(folder)' does not exist")
+            throw SweepError("\(origin): the images folder '\(folder)' does not exist", input: true)
         }
         guard isDir.boolValue else {
-            throw SweepError("\(origin): '\(folder)' is a file, not a folder of images")
+            throw SweepError("\(origin): '\(folder)' is a file, not a folder of images", input: true)
         }
         guard let all = try? FileManager.default.subpathsOfDirectory(atPath: folder) else {
-            throw SweepError("\(origin): the images folder '\(folder)' cannot be read")
+            throw SweepError("\(origin): the images folder '\(folder)' cannot be read", input: true)
         }
         var files: [String] = []
         var skipped: [(file: String, reason: String)] = []
@@ -80,7 +80,7 @@ public struct ImageSet: Sendable {
         files.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         skipped.sort { $0.file.utf8.lexicographicallyPrecedes($1.file.utf8) }
         guard !files.isEmpty || !skipped.isEmpty else {
-            throw SweepError("\(origin): the images folder '\(folder)' is empty; put at least one PNG or JPEG image in it")
+            throw SweepError("\(origin): the images folder '\(folder)' is empty; put at least one PNG or JPEG image in it", input: true)
         }
         var digests: [String: String] = [:]
         for f in files {
@@ -90,8 +90,15 @@ public struct ImageSet: Sendable {
     }
 }
 
-/// A sweep that cannot start or cannot finish; `description` is one line (or one line per problem).
+/// A sweep that cannot start or cannot finish; `description` is one line (or one line per problem), starting
+/// with the file or folder at fault when there is one.
 public struct SweepError: Error, CustomStringConvertible, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// True when the problem is the input (a missing or empty images folder, shard folders that do not fit
+    /// together, a malformed `--shard`): the command line exits 2 for these, 1 for a failure while working.
+    public var isInputError: Bool
+    public init(_ description: String, input: Bool = false) {
+        self.description = description
+        self.isInputError = input
+    }
 }

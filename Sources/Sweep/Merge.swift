@@ -14,7 +14,7 @@ public enum ShardMerge {
     public static func merge(shardDirectories dirs: [String], into out: String,
                              commandLine: [String] = CommandLine.arguments, wait: Bool = false,
                              onWait: (String) -> Void = { _ in }) throws -> ResultsSet {
-        guard !dirs.isEmpty else { throw SweepError("merge: give at least one shard folder") }
+        guard !dirs.isEmpty else { throw SweepError("merge: give at least one shard folder", input: true) }
         var sets: [(dir: String, results: ResultsSet, run: RunInfo)] = []
         var problems: [String] = []
         for d in dirs {
@@ -29,7 +29,7 @@ public enum ShardMerge {
                 problems.append("\(error)")
             }
         }
-        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n")) }
+        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n"), input: true) }
 
         let first = sets[0]
         for s in sets.dropFirst() {
@@ -74,7 +74,7 @@ public enum ShardMerge {
                 problems.append("missing shard\(missing.count == 1 ? "" : "s") \(missing.map { "\($0)/\(n)" }.joined(separator: ", ")): merge needs all \(n)")
             }
         }
-        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n")) }
+        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n"), input: true) }
 
         var byIndex: [Int: (CaseResult, String)] = [:]
         for s in sets {
@@ -91,7 +91,7 @@ public enum ShardMerge {
         if let grid = first.run.gridCases, byIndex.count != grid {
             problems.append("the shards hold \(byIndex.count) cases, but the sweep has \(grid)")
         }
-        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n")) }
+        if !problems.isEmpty { throw SweepError(problems.joined(separator: "\n"), input: true) }
 
         let merged = ResultsSet(name: first.results.name, cases: byIndex.values.map(\.0), skippedImages: first.results.skippedImages)
         var run = first.run
@@ -116,12 +116,13 @@ public enum ShardMerge {
             let source = CaseCache(resultsDirectory: s.dir)
             for name in source.entryFiles() {
                 guard let data = FileManager.default.contents(atPath: (source.directory as NSString).appendingPathComponent(name)) else { continue }
-                try FileManager.default.createDirectory(atPath: target.directory, withIntermediateDirectories: true)
+                try Folder.create(target.directory)
                 try AtomicFile.write(data, to: (target.directory as NSString).appendingPathComponent(name))
             }
         }
         try ResultsStore.write(merged, to: out)
         try ResultsStore.write(run, to: out)
+        if let budgets = ResultsStore.keptBudgets(in: first.dir) { try ResultsStore.keepBudgets(from: budgets, in: out) }
         return merged
     }
 }

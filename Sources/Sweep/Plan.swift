@@ -103,7 +103,7 @@ public struct SweepPlan: Sendable {
                 warnings.append("\(f.origin): exclude entry \(f.plain.json()) matches no case")
             }
         }
-        for f in spec.include {
+        for f in includedFilters(spec, warnings: &warnings) {
             let o = f.origin
             let added = product(
                 sizes: f.size.map { [Located($0, at: o)] } ?? spec.sizes,
@@ -190,6 +190,24 @@ public struct SweepPlan: Sendable {
                 conventions: f.convention == nil ? spec.conventions.count : 1))
         }
         return total
+    }
+
+    /// The `include` entries that still apply. An axis given with `--set` narrows (or replaces) the grid the
+    /// file's entries were written for: an entry that fixes a value outside such an axis is dropped, not run,
+    /// and a warning names it (e.g. `--set sizes=[96,128]` drops `{size: 64, …}`).
+    static func includedFilters(_ spec: SweepSpec, warnings: inout [String]) -> [CaseFilter] {
+        let overridden = Set(spec.overrides.map { String($0.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces) })
+        return spec.include.filter { f in
+            var outside: [String] = []
+            if overridden.contains("sizes"), let v = f.size, !spec.sizes.contains(where: { $0.value == v }) { outside.append("size \(v)") }
+            if overridden.contains("blocks"), let v = f.blocks, !spec.blocks.contains(where: { $0.value == v }) { outside.append("blocks \(v)") }
+            if overridden.contains("precisions"), let v = f.precision, !spec.precisions.contains(where: { $0.value == v }) { outside.append("precision \(v)") }
+            if overridden.contains("act_bits"), let v = f.actBits, !spec.actBits.contains(where: { $0.value == v }) { outside.append("act_bits \(v)") }
+            if overridden.contains("conventions"), let v = f.convention, !spec.conventions.contains(where: { $0.value == v }) { outside.append("convention \(v.rawValue)") }
+            if outside.isEmpty { return true }
+            warnings.append("\(f.origin): include entry \(f.plain.json()) dropped: \(outside.joined(separator: ", ")) is outside the grid narrowed by --set")
+            return false
+        }
     }
 
     /// The network of one case.

@@ -17,10 +17,10 @@ public struct Shard: Hashable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
-            throw SweepError("shard '\(text)' is not i/n (e.g. 0/4: the first of four shards, numbered from 0)")
+            throw SweepError("shard '\(text)' is not i/n (e.g. 0/4: the first of four shards, numbered from 0)", input: true)
         }
         guard n >= 1, (0..<n).contains(i) else {
-            throw SweepError("shard '\(text)' is out of range: expected i/n with n ≥ 1 and 0 ≤ i < n (shards are numbered from 0)")
+            throw SweepError("shard '\(text)' is out of range: expected i/n with n ≥ 1 and 0 ≤ i < n (shards are numbered from 0)", input: true)
         }
         self.init(index: i, count: n)
     }
@@ -105,7 +105,7 @@ public enum SweepRunner {
     public static func run<E: CaseEvaluator>(_ plan: SweepPlan, options: SweepOptions, evaluator: E) throws -> SweepSummary {
         let started = Date()
         let spec = plan.spec
-        guard options.jobs >= 1 else { throw SweepError("--jobs \(options.jobs) must be at least 1") }
+        guard options.jobs >= 1 else { throw SweepError("--jobs \(options.jobs) must be at least 1", input: true) }
         let cases = options.shard.map { plan.shard($0.index, of: $0.count) } ?? plan.cases
         let progress = ProgressReporter(style: options.progress)
 
@@ -123,7 +123,7 @@ public enum SweepRunner {
             .sorted { $0.file.utf8.lexicographicallyPrecedes($1.file.utf8) }
         guard !readable.isEmpty else {
             throw SweepError("\(spec.images.origin): no readable image in '\(imageSet.folder)': "
-                + skipped.map { "\($0.file) (\($0.reason))" }.joined(separator: "; "))
+                + skipped.map { "\($0.file) (\($0.reason))" }.joined(separator: "; "), input: true)
         }
 
         // The cache: reuse every finished case whose key still matches.
@@ -235,6 +235,7 @@ public enum SweepRunner {
             gridCases: plan.cases.count)
         try ResultsStore.write(results, to: out)
         try ResultsStore.write(run, to: out)
+        if let budgets = spec.budgetsPath { try ResultsStore.keepBudgets(from: budgets, in: out) }
         let seconds = Date().timeIntervalSince(started)
         let failed = results.cases.filter { $0.error != nil }.count
         progress.finish(String(format: "done: %d cases (%d computed, %d cached%@), %d images, %.1f s → %@",

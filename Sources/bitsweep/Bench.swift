@@ -25,13 +25,13 @@ struct Bench: ParsableCommand, UsesEngineFlags {
 
     @OptionGroup var engine: EngineFlags
 
-    @Option(help: "Images per batch.")
+    @Option(parsing: .unconditional, help: "Images per batch.")
     var batch: Int = 1
 
-    @Option(help: "Timed runs (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed runs (the median is reported).")
     var runs: Int = 50
 
-    @Option(help: "Untimed runs first.")
+    @Option(parsing: .unconditional, help: "Untimed runs first.")
     var warmup: Int = 10
 
     @Option(help: "Output format: table or json.")
@@ -48,21 +48,25 @@ struct Bench: ParsableCommand, UsesEngineFlags {
 
     func run() throws {
         OpenMPWaitPolicy.preferPassive(threads: threads)
-        guard batch >= 1 else { throw InputError("batch \(batch) must be at least 1") }
-        guard runs >= 1, warmup >= 0 else { throw InputError("runs must be at least 1 and warmup at least 0") }
+        guard batch >= 1 else { throw InputError("--batch \(batch) must be at least 1") }
+        guard runs >= 1 else { throw InputError("--runs \(runs) must be at least 1") }
+        guard warmup >= 0 else { throw InputError("--warmup \(warmup) must be at least 0") }
         let (spec, size) = try network.resolve()
         let source = engine.source
         if let saveWeights {
             guard case .seed(let s) = source else { throw InputError("--save-weights writes seeded weights; drop --weights") }
             try NetworkWeights.seeded(s, spec: spec, initialization: initialization).write(safetensors: saveWeights)
         }
-        let net = try Network(spec: spec, inputSize: size, weights: source,
-                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false,
-                                                     initialization: initialization))
+        let net = try engine.build {
+            try Network(spec: spec, inputSize: size, weights: source,
+                        options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false,
+                                               initialization: initialization))
+        }
         var images: [Tensor]
         if let input {
-            let file = try Safetensors.read(path: input)
-            let t = try file.tensor("input", shape: [batch, spec.inputChannels, size, size])
+            let t = try CommandFailure.asInput {
+                try Safetensors.read(path: input).tensor("input", shape: [batch, spec.inputChannels, size, size])
+            }
             let per = spec.inputChannels * size * size
             images = (0..<batch).map { Tensor(shape: [spec.inputChannels, size, size], data: Array(t.data[($0 * per)..<(($0 + 1) * per)])) }
         } else {

@@ -28,27 +28,21 @@ struct BitSweep: ParsableCommand {
         ]
     )
 
-    /// Runs the command, mapping usage and input errors to exit code 2 (ArgumentParser's own is 64).
+    /// Runs the command. Every error comes back here and is reported by `ErrorReport`: one line per problem
+    /// on stderr, exit 2 for usage and input errors (ArgumentParser's own 64 included), 1 for failures.
     static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             try command.run()
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)                        // compare's regression: already printed
         } catch {
-            if isInputError(error) {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-                Foundation.exit(2)
-            }
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            if exitCode(for: error) == .success { exit(withError: error) }   // --help, --version
+            let report = ErrorReport(error, subcommand: ErrorReport.subcommand(in: arguments))
+            FileHandle.standardError.write(Data(report.lines.map { $0 + "\n" }.joined().utf8))
+            Foundation.exit(report.status)
         }
-    }
-
-    /// Errors about what the user gave us: bad values, bad files.
-    static func isInputError(_ error: Error) -> Bool {
-        error is InputError || error is SpecError || error is ConfigError
     }
 }
 

@@ -4,7 +4,8 @@ import Foundation
 import Reports
 
 /// `bitsweep budget [RESULTS_DIR] --profiles FILE`: which configurations fit which device. Thin over
-/// `BudgetRun.run`. Exit codes: 0 answered (whether or not anything fits), 2 usage or input error.
+/// `BudgetRun.run`. Exit codes: 0 answered (whether or not anything fits), 2 usage or input error, 1 an output
+/// could not be written.
 struct Budget: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget",
@@ -18,13 +19,13 @@ struct Budget: ParsableCommand {
 
         Examples:
           bitsweep budget Reports/default --profiles Inputs/budgets.yaml
-          bitsweep budget --profiles Inputs/budgets.yaml --out Reports/budget
+          bitsweep budget --out Reports/budget        # Reports/default, with the profiles its sweep kept
         """)
 
-    @Argument(help: ArgumentHelp("A results folder (or its results.json). Default: the only results folder under Reports/.", valueName: "results-dir"))
+    @Argument(help: ArgumentHelp("A results folder (or its results.json). Default: the current folder if it holds results.json, else the default spec's folder (Reports/default).", valueName: "results-dir"))
     var resultsDir: String?
 
-    @Option(help: ArgumentHelp("The budget profiles file (YAML or JSON).", valueName: "file"))
+    @Option(help: ArgumentHelp("The budget profiles file (YAML or JSON). Default: the copy the sweep kept in the results folder (budgets.yaml).", valueName: "file"))
     var profiles: String?
 
     @Option(help: ArgumentHelp("Write budget.md, budget.json and the charts into this folder.", valueName: "dir"))
@@ -33,21 +34,13 @@ struct Budget: ParsableCommand {
     @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))
     var format: String = "table"
 
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var unrecognized: [String] = []
-
     func run() throws {
-        let cli = AnalysisCLI(command: "budget", usage: "bitsweep budget [RESULTS_DIR] --profiles FILE [--out DIR] [--format table|json|markdown]")
-        try cli.rejectUnrecognized(unrecognized)
-        guard let profiles else { throw cli.usageError("--profiles FILE is required (e.g. --profiles Inputs/budgets.yaml)") }
-        let fmt = try cli.format(format)
-        let output: BudgetRun.Output
-        do {
-            let dir = try resultsDir ?? BudgetRun.defaultResultsDir()
-            output = try BudgetRun.run(resultsPath: dir, profilesPath: profiles, out: out, format: fmt)
-        } catch {
-            throw cli.inputError(error)
+        let fmt = try AnalysisCLI().format(format)
+        let dir = try resultsDir ?? DefaultResults.folder()
+        guard let profiles = profiles ?? DefaultResults.keptBudgets(in: dir) else {
+            throw InputError("--profiles FILE is required: \(dir) keeps no budget profiles (e.g. --profiles Inputs/budgets.yaml)")
         }
+        let output = try BudgetRun.run(resultsPath: dir, profilesPath: profiles, out: out, format: fmt)
         print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
         fflush(stdout)
         if !output.written.isEmpty {

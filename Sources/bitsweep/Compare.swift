@@ -6,10 +6,8 @@ import Reports
 
 /// `bitsweep compare BASELINE CURRENT`: the nightly regression gate. Thin over `CompareRun.run`.
 ///
-/// Exit codes: 0 no regression, 1 regression, 2 usage or input error. ArgumentParser exits 64 on its own
-/// usage errors, so this command takes its numbers as text and captures unknown arguments itself, turning
-/// every such problem into exit code 2. (One case stays with ArgumentParser: an option given as the last
-/// word without its value, e.g. `--out` alone, exits 64.)
+/// Exit codes: 0 no regression, 1 regression, 2 usage or input error (reported by `ErrorReport`). Numbers are
+/// taken as text because they may carry a unit (`10%`, `0.1 dB`).
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -55,14 +53,10 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))
     var format: String = "table"
 
-    @Argument(parsing: .allUnrecognized, help: .hidden)
-    var unrecognized: [String] = []
-
     func run() throws {
-        let cli = AnalysisCLI(command: "compare", usage: "bitsweep compare BASELINE CURRENT [--out DIR] [--fidelity-tolerance dB] [--top1-tolerance x] [--time-threshold x] [--fail-on-time] [--format table|json|markdown]")
-        try cli.rejectUnrecognized(unrecognized)
+        let cli = AnalysisCLI()
         guard let baseline, let current else {
-            throw cli.usageError("expected two results folders, BASELINE and CURRENT")
+            throw InputError("expected two results folders, BASELINE and CURRENT")
         }
         var options = CompareOptions(failOnTime: failOnTime)
         if let t = fidelityTolerance { options.sqnrToleranceDB = try cli.number(t, option: "--fidelity-tolerance", units: ["": 1, "dB": 1]) }
@@ -70,12 +64,8 @@ struct Compare: ParsableCommand {
         if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
         let fmt = try cli.format(format)
 
-        let output: CompareRun.Output
-        do {
-            output = try CompareRun.run(baselinePath: baseline, currentPath: current, options: options, out: out, format: fmt)
-        } catch {
-            throw cli.inputError(error)
-        }
+        // Unreadable or inconsistent results exit 2; a chart or file that cannot be written exits 1.
+        let output = try CompareRun.run(baselinePath: baseline, currentPath: current, options: options, out: out, format: fmt)
         print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
         fflush(stdout)
         if !output.written.isEmpty {
@@ -85,39 +75,20 @@ struct Compare: ParsableCommand {
     }
 }
 
-/// Helpers shared by `compare` and `budget`: every usage or input problem is one line on stderr and exit 2.
+/// Option parsing shared by `compare` and `budget`; every problem is an `InputError` (exit 2).
 struct AnalysisCLI {
-    var command: String
-    var usage: String
-
-    func fail(_ message: String, showUsage: Bool) -> ExitCode {
-        var text = "bitsweep \(command): error: \(message)\n"
-        if showUsage { text += "usage: \(usage)\n" }
-        FileHandle.standardError.write(Data(text.utf8))
-        return ExitCode(2)
-    }
-
-    func usageError(_ message: String) -> ExitCode { fail(message, showUsage: true) }
-
-    func inputError(_ error: Error) -> ExitCode { fail("\(error)", showUsage: false) }
-
-    func rejectUnrecognized(_ args: [String]) throws {
-        guard let first = args.first else { return }
-        throw usageError(first.hasPrefix("-") ? "unknown option '\(first)'" : "unexpected argument '\(first)'")
-    }
-
     /// A non-negative number with an optional unit (`0.1`, `0.1 dB`, `10%`).
     func number(_ text: String, option: String, units: [String: Double]) throws -> Double {
         let expected = "a non-negative number" + (units.keys.contains("%") ? " or a percentage (0.10 or 10%)" : "")
         guard let (v, unit) = BudgetProfiles.splitQuantity(text), let m = units[unit], v >= 0 else {
-            throw usageError("\(option) '\(text)' is not valid; expected \(expected)")
+            throw InputError("\(option) '\(text)' is not valid; expected \(expected)")
         }
         return v * m
     }
 
     func format(_ text: String) throws -> AnalysisFormat {
         guard let f = AnalysisFormat(rawValue: text) else {
-            throw usageError("--format '\(text)' is not known; expected table, json or markdown")
+            throw InputError("--format '\(text)' is not known; expected table, json or markdown")
         }
         return f
     }

@@ -10,7 +10,7 @@ struct EngineFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Weights from a safetensors file (the demo's state_dict names) instead of --seed.", valueName: "file"))
     var weights: String?
 
-    @Option(help: "Seed of the deterministic weight initialisation.")
+    @Option(parsing: .unconditional, help: "Seed of the deterministic weight initialisation.")
     var seed: UInt64 = 0
 
     @Option(name: .customLong("init"), help: "Seeded weights: he-normal (default; keeps activations in range) or pytorch-default (an untrained PyTorch model, as the demo).")
@@ -19,18 +19,27 @@ struct EngineFlags: ParsableArguments {
     @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
     var granularity: QuantGranularity = .perTensor
 
-    @Option(help: "Threads for the convolutions.")
+    @Option(parsing: .unconditional, help: "Threads for the convolutions.")
     var threads: Int = 1
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("threads \(threads) must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
         guard threads <= EngineOptions.maxThreads else {
-            throw ValidationError("threads \(threads) is too many (at most \(EngineOptions.maxThreads))")
+            throw ValidationError("--threads \(threads) is too many (at most \(EngineOptions.maxThreads))")
         }
     }
 
     /// The seed, or the safetensors file when one is given.
     var source: WeightSource { weights.map { .safetensors($0) } ?? .seed(seed) }
+
+    /// Builds a network: an engine error about the `--weights` file (missing, malformed, a tensor of the wrong
+    /// shape) is an input error (exit 2); any other failure stays a failure while working (exit 1).
+    func build<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as EngineError {
+            if let weights, "\(e)".hasPrefix(weights + ":") { throw CommandFailure.input(e) }
+            throw e
+        }
+    }
 }
 
 /// A command with `@OptionGroup var engine: EngineFlags`, reading the flags by their own names.

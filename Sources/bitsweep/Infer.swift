@@ -25,7 +25,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
 
     @OptionGroup var engine: EngineFlags
 
-    @Option(help: "Images per batch (default: all images, at most 16).")
+    @Option(parsing: .unconditional, help: "Images per batch (default: all images, at most 16).")
     var batch: Int?
 
     @Option(help: "Output format: table or json.")
@@ -39,17 +39,20 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         OpenMPWaitPolicy.preferPassive(threads: threads)
         let (spec, size) = try network.resolve()
         let batchSize = batch ?? min(images.count, 16)
-        guard batchSize >= 1 else { throw InputError("batch \(batchSize) must be at least 1") }
+        guard batchSize >= 1 else { throw InputError("--batch \(batchSize) must be at least 1") }
         // Refuse before any image is decoded, resized or allocated: the network and the resized images.
         try MemoryEstimate(cost: try spec.cost(inputSize: size), batch: batchSize, twin: true).check(
             limit: nil, what: "\(spec.name) with \(spec.blocks.count) blocks at \(size)×\(size), batch \(batchSize)",
             imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: spec.inputChannels, size: size))
-        let inputs = try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() }
+        // A missing or unreadable image, or a --weights file that does not fit the network, is an input error.
+        let inputs = try CommandFailure.asInput { try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() } }
         let source = engine.source
         let label = weights ?? "seed \(seed) (\(initialization.rawValue))"
-        let net = try Network(spec: spec, inputSize: size, weights: source,
-                              options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
-                                                     initialization: initialization))
+        let net = try engine.build {
+            try Network(spec: spec, inputSize: size, weights: source,
+                        options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
+                                               initialization: initialization))
+        }
         var outputs: [ImageOutput] = []
         var timings = RunTimings()
         for start in stride(from: 0, to: inputs.count, by: batchSize) {

@@ -23,16 +23,13 @@ struct Merge: ParsableCommand {
     var wait = false
 
     func run() throws {
-        guard !shards.isEmpty else { throw ValidationError("give the shard folders to merge") }
-        do {
-            let merged = try ShardMerge.merge(shardDirectories: shards, into: out, commandLine: CommandLine.arguments,
-                                              wait: wait) { pid in
-                FileHandle.standardError.write(Data("\(out): folder in use by PID \(pid); waiting for it to finish\n".utf8))
-            }
-            print("merged \(shards.count) folder\(shards.count == 1 ? "" : "s"): \(merged.cases.count) cases → \((out as NSString).appendingPathComponent("results.json"))")
-        } catch let e as SweepError {
-            FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))
-            throw ExitCode(1)
+        guard !shards.isEmpty else { throw InputError("give the shard folders to merge") }
+        // Shard folders that are missing, unfinished or do not fit together are input errors (exit 2); a folder
+        // in use by another run is a failure (exit 1) unless --wait.
+        let merged = try ShardMerge.merge(shardDirectories: shards, into: out, commandLine: CommandLine.arguments,
+                                          wait: wait) { pid in
+            FileHandle.standardError.write(Data("\(out): folder in use by PID \(pid); waiting for it to finish\n".utf8))
         }
+        print("merged \(shards.count) folder\(shards.count == 1 ? "" : "s"): \(merged.cases.count) cases → \((out as NSString).appendingPathComponent("results.json"))")
     }
 }

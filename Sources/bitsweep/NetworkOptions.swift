@@ -12,28 +12,28 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A model file (YAML or JSON) describing the blocks; replaces --preset.", valueName: "file"))
     var model: String?
 
-    @Option(help: "Number of blocks (seed: 1–12, default 5; mobilenet-v1: the first N of its 13).")
+    @Option(parsing: .unconditional, help: "Number of blocks (seed: 1–12, default 5; mobilenet-v1: the first N of its 13).")
     var blocks: Int?
 
-    @Option(help: ArgumentHelp("Weight bits: one value for every block (4) or one per block (8,4,2,4,8). 1–16, or 32 for float.", valueName: "bits"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Weight bits: one value for every block (4) or one per block (8,4,2,4,8). 1–16, or 32 for float.", valueName: "bits"))
     var bits: String?
 
-    @Option(name: .customLong("act-bits"), help: ArgumentHelp("Activation bits, global or per block; 32 = float (default).", valueName: "bits"))
+    @Option(name: .customLong("act-bits"), parsing: .unconditional, help: ArgumentHelp("Activation bits, global or per block; 32 = float (default).", valueName: "bits"))
     var actBits: String?
 
-    @Option(help: "Input image size in pixels (square). Default: 32 for seed, 224 for mobilenet-v1.")
+    @Option(parsing: .unconditional, help: "Input image size in pixels (square). Default: 32 for seed, 224 for mobilenet-v1.")
     var size: Int?
 
-    @Option(help: "mobilenet-v1 width multiplier α (channels ⌊α·c⌋), e.g. 1.0, 0.75, 0.5, 0.25.")
+    @Option(parsing: .unconditional, help: "mobilenet-v1 width multiplier α (channels ⌊α·c⌋), e.g. 1.0, 0.75, 0.5, 0.25.")
     var width: Double?
 
-    @Option(name: .customLong("stem-bits"), help: "Weight bits of the stem conv (mobilenet-v1 default 8).")
+    @Option(name: .customLong("stem-bits"), parsing: .unconditional, help: "Weight bits of the stem conv (mobilenet-v1 default 8).")
     var stemBits: Int?
 
-    @Option(name: .customLong("classifier-bits"), help: "Weight bits of the classifier (seed default 32 = float; mobilenet-v1 8).")
+    @Option(name: .customLong("classifier-bits"), parsing: .unconditional, help: "Weight bits of the classifier (seed default 32 = float; mobilenet-v1 8).")
     var classifierBits: Int?
 
-    @Option(name: .customLong("input-bits"), help: "Bits of the input image, used by the wa convention for the first layer.")
+    @Option(name: .customLong("input-bits"), parsing: .unconditional, help: "Bits of the input image, used by the wa convention for the first layer.")
     var inputBits: Int = 8
 
     @Option(help: ArgumentHelp("BitOps convention: weight (MACs × weight bits), wa (× activation bits too), seed-legacy (the demo's code).", valueName: "name"))

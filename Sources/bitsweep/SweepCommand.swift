@@ -13,7 +13,12 @@ struct SweepCommand: ParsableCommand {
         Writes results.json (one record per case: configuration, per-layer counts, per-image fidelity and \
         its aggregate, timings), results.csv (one row per case) and run.json (provenance) into the output \
         folder, plus cases/ — the per-case cache. Running the same command again (after a crash, or with a \
-        value added to an axis) computes only the cases that are not finished yet; --fresh forgets them.
+        value added to an axis) computes only the cases that are not finished yet; --fresh forgets them. \
+        With --set and no --out, results go to Reports/<name>+<overrides>/, never to the spec's own folder; \
+        an axis given with --set drops the spec's include: entries that lie outside it.
+
+        Exit status: 0 every case ran; 1 some cases failed (the count is printed) or the sweep stopped; \
+        2 a usage or input error (spec, images folder, options).
 
         Shards are numbered from 0: run `bitsweep sweep SPEC --shard $i/$n --out shards/$i` for i in 0..<n \
         (Slurm: --shard $SLURM_ARRAY_TASK_ID/$n with --array=0-(n-1); Kubernetes Indexed Job: \
@@ -21,17 +26,17 @@ struct SweepCommand: ParsableCommand {
 
         Examples:
           bitsweep sweep                      # Inputs/sweep.yaml → Reports/default/
-          bitsweep sweep Inputs/sweep.yaml --set sizes=[32,64] --set network.seed=3
+          bitsweep sweep Inputs/sweep.yaml --set sizes=[32,64] --set network.seed=3   # → Reports/default+sizes=32,64+network.seed=3/
           bitsweep sweep --jobs 1 --fresh --out /tmp/run
         """)
 
     @Argument(help: ArgumentHelp("The sweep spec (YAML).", valueName: "spec"))
-    var spec: String = "Inputs/sweep.yaml"
+    var spec: String = DefaultResults.spec
 
-    @Option(help: ArgumentHelp("Results folder (default: Reports/<name>/).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Results folder (default: Reports/<name>/; with --set, Reports/<name>+<overrides>/).", valueName: "dir"))
     var out: String?
 
-    @Option(help: "Cases run at once (default: the number of cores); each gets cores/jobs engine threads.")
+    @Option(parsing: .unconditional, help: "Cases run at once (default: the number of cores); each gets cores/jobs engine threads.")
     var jobs: Int?
 
     @Option(help: ArgumentHelp("Run only shard i of n (numbered from 0), e.g. 0/4.", valueName: "i/n"))
@@ -46,7 +51,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(name: .customLong("no-report"), help: "Do not write the report after the sweep.")
     var noReport = false
 
-    @Option(name: .customLong("max-cases"), help: ArgumentHelp("Refuse a grid of more cases than this (counted before anything is expanded).", valueName: "n"))
+    @Option(name: .customLong("max-cases"), parsing: .unconditional, help: ArgumentHelp("Refuse a grid of more cases than this (counted before anything is expanded).", valueName: "n"))
     var maxCases: Int = SweepPlan.defaultMaxCases
 
     @Flag(help: "When another run is writing to the output folder, wait for it to finish instead of stopping.")
@@ -67,6 +72,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         if let shard { do { _ = try Shard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") } }
+        guard debugDelayMs >= 0 else { throw ValidationError("--debug-delay-ms \(debugDelayMs) must be at least 0") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
         if let jobs, jobs > 1024 { throw ValidationError("--jobs \(jobs) is too many (at most 1024)") }
         if maxCases < 1 { throw ValidationError("--max-cases \(maxCases) must be at least 1") }
@@ -74,37 +80,46 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let parsedShard = try shard.map { try Shard(parsing: $0) }
-        do {
-            let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
-            // Counted by arithmetic before anything is expanded; a big grid says so before the wait.
-            let count = SweepPlan.countBound(spec)
-            if count > 1000 && count <= maxCases {
-                FileHandle.standardError.write(Data("sweep '\(spec.name.value)': expanding \(count) cases\n".utf8))
-            }
-            let plan = try SweepPlan.expand(spec, maxCases: maxCases)
-            let outDir = out ?? "Reports/\(spec.name.value)"
-            var options = SweepOptions(
-                outputDirectory: outDir, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shard: parsedShard,
-                fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
-                bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs)
-            options.waitForFolder = wait
-            let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
-            if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory, budgets: spec.budgetsPath) }
-        } catch let e as ConfigError {
-            FileHandle.standardError.write(Data((e.description + "\n").utf8))
-            throw ExitCode(2)
-        } catch let e as SweepError {
-            FileHandle.standardError.write(Data(("error: " + e.description + "\n").utf8))
-            throw ExitCode(1)
+        // Spec and plan problems are ConfigErrors (file:line, exit 2); see ErrorReport for the rest.
+        let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
+        // Counted by arithmetic before anything is expanded; a big grid says so before the wait.
+        let count = SweepPlan.countBound(spec)
+        if count > 1000 && count <= maxCases {
+            FileHandle.standardError.write(Data("sweep '\(spec.name.value)': expanding \(count) cases\n".utf8))
+        }
+        let plan = try SweepPlan.expand(spec, maxCases: maxCases)
+        let outDir = out ?? ResultsFolder.defaultPath(for: spec)
+        if out == nil && !spec.overrides.isEmpty {
+            FileHandle.standardError.write(Data("results: \(outDir)/ (--set without --out: not the spec's own folder Reports/\(specOwnName(spec))/)\n".utf8))
+        }
+        var options = SweepOptions(
+            outputDirectory: outDir, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shard: parsedShard,
+            fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
+            bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs)
+        options.waitForFolder = wait
+        let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
+        if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory) }
+        let failed = summary.results.cases.filter { $0.error != nil }.count
+        if failed > 0 {
+            let file = (summary.outputDirectory as NSString).appendingPathComponent("results.json")
+            throw CommandFailure(status: 1, lines: [
+                "\(failed) of \(summary.results.cases.count) cases failed; their errors are in \(file)"
+                    + (noReport || parsedShard != nil ? "" : " and the report's failures table"),
+            ])
         }
     }
 
+    /// The folder name the spec itself gives (its `name:`, or the file's base name), for the note above.
+    func specOwnName(_ spec: SweepSpec) -> String {
+        (try? SweepSpecReader.load(path: self.spec).name.value) ?? spec.name.value
+    }
+
     /// The report step: writes report.md, report.pdf, report.ipynb and tables.tex beside the results.
-    /// Not called for a shard (merge first) or with --no-report. `budgets`: the spec's profiles file (its
-    /// `budgets:` key), for the report's budget section.
-    func afterSweep(resultsDirectory dir: String, budgets: String?) throws {
+    /// Not called for a shard (merge first) or with --no-report. The budget section reads the profiles the
+    /// sweep kept in the folder (budgets.yaml), when the spec named some.
+    func afterSweep(resultsDirectory dir: String) throws {
         print("results: \((dir as NSString).appendingPathComponent("results.json"))")
-        let out = try ReportGenerator.generate(resultsDir: dir, budgets: budgets)
+        let out = try ReportGenerator.generate(resultsDir: dir)
         for f in out.files where !f.contains("/figures/") { print("report: \(f)") }
     }
 }
