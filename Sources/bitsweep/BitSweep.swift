@@ -6,9 +6,9 @@ import Foundation
 /// `bitsweep`: the root command only lists the subcommands; each lives in its own file and is a thin layer
 /// over the library targets.
 ///
-/// Exit codes, the same for every subcommand: 0 success; 1 a negative answer (`compare`: a regression) or a
-/// failure while working; 2 a usage or input error (a bad option or value, a malformed file) — reported as
-/// one line per problem, before any work starts.
+/// Exit codes, the same for every subcommand (see `ErrorReport`): 0 success; 1 a negative answer (`compare`: a
+/// regression; `sweep`: failed cases) or a failure while working; 2 a usage or input error (a bad option or
+/// value, a missing or malformed file) — reported as one line per problem, before any work starts.
 @main
 struct BitSweep: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +19,9 @@ struct BitSweep: ParsableCommand {
         sweep grids of sizes × blocks × precisions (sweep, merge), and turn the results into charts and \
         reports (report, gallery), regression verdicts (compare) and hardware-budget answers (budget).
 
-        Exit codes: 0 success; 1 a regression (compare) or a failure while working; 2 a usage or input error.
+        Exit codes: 0 success; 1 a regression (compare), failed cases (sweep) or a failure while working; \
+        2 a usage or input error. Errors are one line each on stderr, starting with file:line when a file is \
+        at fault.
         """,
         version: BitSweepVersion.string,
         subcommands: [
