@@ -199,7 +199,7 @@ public enum SweepRunner {
                     do {
                         if r.error == nil { try cache.store(r, key: caseKeys[r.id]!) }
                     } catch {
-                        state.fail("case \(r.id) not saved: \(error)")
+                        state.fail("\(error); case \(r.id) not saved")   // the error names the file first
                         return
                     }
                     state.finish(r)

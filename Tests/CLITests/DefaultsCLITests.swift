@@ -58,7 +58,7 @@ import Testing
         #expect(budget.status == 0, "\(budget.stderr)")
         let report = try CLI.run(["report", "--outputs", "md"], cwd: cwd)
         #expect(report.status == 0, "\(report.stderr)")
-        #expect(report.stdout.hasPrefix("Reports/default/report.md\n"))
+        #expect(report.stdout.contains("Reports/default/report.md\n"))
         #expect(FileManager.default.fileExists(atPath: s.sub("Reports/default/report.md")))
         #expect(!FileManager.default.fileExists(atPath: s.sub("Reports/example/report.md")))
     }

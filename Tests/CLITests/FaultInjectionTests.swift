@@ -87,8 +87,9 @@ import Testing
         try disk.fill(leaving: 0)
         let second = try CLI.run(["sweep", spec, "--out", out, "--no-report", "--jobs", "1", "--set", "sizes=[8, 12]"])
         #expect(second.status == 1, "\(second.stderr)")
-        let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
-        #expect(errors.count == 1 && errors[0].contains("cannot write (No space left on device)"), "\(second.stderr)")
+        // The one error line names the file that could not be written, first.
+        let errors = second.stderr.split(separator: "\n").filter { $0.hasPrefix(out + "/") }
+        #expect(errors.count == 1 && errors[0].contains(": cannot write (No space left on device)"), "\(second.stderr)")
         #expect(Self.bytes(out, summary) == before)
         #expect(Self.tmpFiles(out).isEmpty, "\(Self.tmpFiles(out))")
     }
@@ -109,7 +110,7 @@ import Testing
 
         // The same report written where there is room: how big its Markdown is.
         let roomy = (specDir as NSString).appendingPathComponent("report")
-        let ok = try CLI.run(["report", out, "--out", roomy, "--format", "md"])
+        let ok = try CLI.run(["report", out, "--out", roomy, "--outputs", "md"])
         #expect(ok.status == 0, "\(ok.stderr)")
         let markdown = try #require(FileManager.default.contents(atPath: (roomy as NSString).appendingPathComponent("report.md"))).count
         let figures = try FileManager.default.contentsOfDirectory(atPath: (roomy as NSString).appendingPathComponent("figures"))
@@ -117,7 +118,7 @@ import Testing
 
         // Room for report.md (and a page more), not for every figure.
         try disk.fill(leaving: (markdown + 4095) / 4096 * 4096 + 4096)
-        let r = try CLI.run(["report", out, "--format", "md"])
+        let r = try CLI.run(["report", out, "--outputs", "md"])
         #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains("No space left on device"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.md")))

@@ -52,14 +52,14 @@ import Testing
         Self.expectRefusal(try Self.limited(["infer", "--batch", "999999999999999", Self.image]), status: 1, "needs about")
     }
 
-    /// A usage error (ArgumentParser's validation: the message, then the usage lines).
+    /// A usage error: one line, naming the option.
     @Test func threadsHaveAnUpperBound() throws {
-        for (args, message) in [(["infer", "--threads", "100000", Self.image], "Error: threads 100000 is too many (at most 1024)"),
-                                (["bench", "--threads", "9999999999"], "Error: threads 9999999999 is too many (at most 1024)"),
-                                (["sweep", "--jobs", "5000"], "Error: --jobs 5000 is too many (at most 1024)")] {
+        for (args, message) in [(["infer", "--threads", "100000", Self.image], "bitsweep infer: --threads 100000 is too many (at most 1024)\n"),
+                                (["bench", "--threads", "9999999999"], "bitsweep bench: --threads 9999999999 is too many (at most 1024)\n"),
+                                (["sweep", "--jobs", "5000"], "bitsweep sweep: --jobs 5000 is too many (at most 1024)\n")] {
             let r = try CLI.run(args)
             #expect(r.status == 2 && r.stdout.isEmpty)
-            #expect(r.stderr.split(separator: "\n").first.map(String.init) == message, "\(r.stderr)")
+            #expect(r.stderr == message)
         }
     }
 
@@ -98,14 +98,16 @@ import Testing
         }
     }
 
-    /// A sweep with those weights: every case records the error (once: "cannot write case" for all), the run finishes.
+    /// A sweep with those weights: every case records the error (once: "cannot write case" for all), the run
+    /// finishes, and exits 1 saying how many cases failed.
     @Test func nonFiniteLogitsAreAPerCaseErrorInASweep() throws {
         let s = Scratch()
         let w = try Self.overflowingWeights(s)
         let images = CLI.packageRoot.appendingPathComponent("Inputs/images").path
         let spec = s.write("spec.yaml", Data("name: nan\nimages: \(images)\nnetwork: {preset: seed, weights: \(w)}\nsizes: [16]\nblocks: [2]\nprecisions: [4, 8]\n".utf8))
         let r = try CLI.run(["sweep", spec, "--out", s.sub("out"), "--no-report", "--jobs", "1"])
-        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.hasSuffix("bitsweep sweep: 2 of 2 cases failed; their errors are in \(s.sub("out"))/results.json\n"), "\(r.stderr)")
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.sub("out/results.json")))) as! [String: Any]
         let cases = results["cases"] as! [[String: Any]]
         #expect(cases.count == 2)
@@ -122,7 +124,7 @@ import Testing
         var header = Data(repeating: UInt8(ascii: "["), count: depth) + Data(repeating: UInt8(ascii: "]"), count: depth)
         while header.count % 8 != 0 { header.append(0x20) }
         let file = s.write("deep.safetensors", withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) } + header)
-        Self.expectRefusal(try Self.limited(["infer", "--weights", file, Self.image]), status: 1, "nested deeper than 64 levels")
+        Self.expectRefusal(try Self.limited(["infer", "--weights", file, Self.image]), status: 2, "nested deeper than 64 levels")
     }
 
     /// A model file may declare at most 1024 blocks.
@@ -160,14 +162,14 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func badImageFiles() throws {
         let s = Scratch()
         let png = s.write("huge.png", Self.hugePNGHeader())
-        Self.expectRefusal(try Self.limited(["infer", png]), status: 1, "image of 16000×16000 pixels is too large (limit 67108864 pixels)")
+        Self.expectRefusal(try Self.limited(["infer", png]), status: 2, "image of 16000×16000 pixels is too large (limit 67108864 pixels)")
         let fifo = s.sub("fifo.png")
         #expect(mkfifo(fifo, 0o644) == 0)
-        Self.expectRefusal(try CLI.run(["infer", fifo]), status: 1, "\(fifo): not a regular file; expected a PNG or JPEG image")
-        Self.expectRefusal(try CLI.run(["infer", "/dev/zero"]), status: 1, "/dev/zero: not a regular file")
+        Self.expectRefusal(try CLI.run(["infer", fifo]), status: 2, "\(fifo): not a regular file; expected a PNG or JPEG image")
+        Self.expectRefusal(try CLI.run(["infer", "/dev/zero"]), status: 2, "/dev/zero: not a regular file")
         let text = s.write("big.txt", Data("not an image".utf8))
         #expect(truncate(text, 3 << 30) == 0)
-        Self.expectRefusal(try Self.limited(["infer", text]), status: 1, "\(text): unsupported image format; expected PNG or JPEG")
+        Self.expectRefusal(try Self.limited(["infer", text]), status: 2, "\(text): unsupported image format; expected PNG or JPEG")
     }
 
     /// A folder with a FIFO, a link to /dev/zero and a header-only huge PNG besides real images: the sweep
