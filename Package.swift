@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "StableIO"]),
         .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore", "StableIO"]),
         .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
