@@ -50,10 +50,16 @@ let package = Package(
         // Nightly compare and hardware budgets: pure values over results (no charts, no files).
         .target(name: "Analysis", dependencies: ["Results", "BitSweepConfig", "BitOpsCore", "Presentation"]),
 
+        // Mixed-precision search: per-unit costs, the additive noise model, the exact Pareto front (pure).
+        .target(name: "MixedPrecision", dependencies: ["BitOpsCore", "Charts", "Presentation", "StableIO"]),
+        // Sensitivity and verification runs on the engine (weights, images and reference logits made once).
+        .target(name: "MixedPrecisionEngine", dependencies: ["MixedPrecision", "Engine", "BitOpsCore"]),
+
         // The thin command-line layer.
         .executableTarget(name: "bitsweep", dependencies: [
             "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis",
             "Presentation", "StableIO",
+            "MixedPrecision", "MixedPrecisionEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,8 +73,9 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
                                                         "Presentation", "StableIO"], exclude: ["Golden"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"]),
+        .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
-        .testTarget(name: "CLITests", dependencies: ["bitsweep"]),
+        .testTarget(name: "CLITests", dependencies: ["bitsweep", "BitSweepConfig", "MixedPrecision"]),
     ],
     swiftLanguageModes: [.v5]
 )

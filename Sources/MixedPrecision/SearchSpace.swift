@@ -1,0 +1,152 @@
+import BitOpsCore
+
+/// What one unit of a mixed-precision search is: a whole block (its depthwise and pointwise layers at the
+/// same bits) or a single layer.
+public enum SearchGranularity: String, Codable, Sendable, CaseIterable {
+    case block
+    case layer
+}
+
+/// The cost axes a search can take a front over or limit. Both are exact integers from the accounting
+/// (`NetworkSpec.cost`), under the space's BitOps convention.
+public enum CostAxis: String, Codable, Sendable, CaseIterable {
+    /// BitOps per image.
+    case bitops
+    /// Weight storage in bits (the `weights` budget is given in bytes and compared as bytes rounded up).
+    case weightStorageBits = "weight_storage_bits"
+}
+
+/// The integer costs of one unit at one choice, or of the fixed part of the network.
+public struct UnitCost: Hashable, Codable, Sendable {
+    public var bitops: Int
+    public var weightStorageBits: Int
+    public init(bitops: Int, weightStorageBits: Int) {
+        self.bitops = bitops
+        self.weightStorageBits = weightStorageBits
+    }
+    public subscript(axis: CostAxis) -> Int {
+        switch axis {
+        case .bitops: return bitops
+        case .weightStorageBits: return weightStorageBits
+        }
+    }
+    enum CodingKeys: String, CodingKey {
+        case bitops, weightStorageBits = "weight_storage_bits"
+    }
+}
+
+/// A network, a granularity and a list of weight bit-widths: the units, and the exact cost of every unit at
+/// every choice.
+///
+/// Costs are additive: a unit's BitOps and weight storage depend on its own weight bits only (under the
+/// `wa` convention they also depend on activation bits, which the search does not change), so the cost of
+/// an assignment is the fixed part (stem and classifier for a block search; the classifier for a layer
+/// search) plus one term per unit — exactly, and `cost(of:)` checks it against the accounting itself.
+public struct SearchSpace: Sendable {
+    /// The network as given; the searched weight bits are replaced by each assignment.
+    public let network: NetworkSpec
+    public let inputSize: Int
+    public let convention: BitOpsConvention
+    public let granularity: SearchGranularity
+    /// The weight bit-widths every unit may take (1–16, or 32 = float), in the order given.
+    public let choices: [Int]
+    /// Unit names: `block0`, … or `stem`, `block0.depthwise`, `block0.pointwise`, …
+    public let units: [String]
+    /// `unitCosts[u][c]`: unit u at `choices[c]`.
+    public let unitCosts: [[UnitCost]]
+    /// What every assignment costs besides its units.
+    public let fixed: UnitCost
+
+    public init(network: NetworkSpec, inputSize: Int, convention: BitOpsConvention = .weight,
+                granularity: SearchGranularity, choices: [Int]) throws {
+        guard !choices.isEmpty else { throw SearchError("no choices given: expected bit-widths such as 2,4,8") }
+        for b in choices {
+            guard Precision.isValid(b) else { throw SearchError("choice \(b) is out of range: expected 1–16, or 32 for float") }
+        }
+        guard Set(choices).count == choices.count else {
+            throw SearchError("choices \(choices.map(String.init).joined(separator: ",")) repeat a bit-width")
+        }
+        guard choices.count <= Int(UInt16.max) else { throw SearchError("too many choices (\(choices.count))") }
+        self.network = network
+        self.inputSize = inputSize
+        self.convention = convention
+        self.granularity = granularity
+        self.choices = choices
+        switch granularity {
+        case .block:
+            units = network.blocks.indices.map { "block\($0)" }
+        case .layer:
+            throw SearchError("--per layer needs depthwise and pointwise bits of a block to differ, which the network description cannot express yet; use --per block")
+        }
+        // Every unit at choice c in one accounting; a unit's cost depends on its own bits only.
+        var perChoice: [[UnitCost]] = []
+        var fixedPart: UnitCost?
+        for b in choices {
+            let report = try SearchSpace.assign(network, bits: Array(repeating: b, count: units.count), granularity: granularity)
+                .cost(inputSize: inputSize, convention: convention)
+            let costs = report.blocks.map { UnitCost(bitops: $0.totals.bitops, weightStorageBits: $0.totals.weightStorageBits) }
+            perChoice.append(costs)
+            let rest = UnitCost(bitops: report.totals.bitops - costs.map(\.bitops).reduce(0, +),
+                                weightStorageBits: report.totals.weightStorageBits - costs.map(\.weightStorageBits).reduce(0, +))
+            if let f = fixedPart, f != rest {
+                throw SearchError("internal: the fixed cost changed with the searched bits (\(f) vs \(rest))")
+            }
+            fixedPart = rest
+        }
+        unitCosts = units.indices.map { u in choices.indices.map { perChoice[$0][u] } }
+        fixed = fixedPart!
+    }
+
+    /// The network with unit u's weights at `bits[u]`.
+    public func network(bits: [Int]) throws -> NetworkSpec {
+        guard bits.count == units.count else {
+            throw SearchError("\(bits.count) bit-widths given for \(units.count) \(granularity.rawValue)s")
+        }
+        return try SearchSpace.assign(network, bits: bits, granularity: granularity)
+    }
+
+    /// The network with every searched unit float and the rest as given: the base that sensitivities are
+    /// measured against.
+    public var baseNetwork: NetworkSpec {
+        // Cannot fail: the bit count matches and float is always valid.
+        try! network(bits: Array(repeating: Precision.float, count: units.count))
+    }
+
+    /// The network with every weight and activation float: the reference all noise is measured against.
+    public var floatNetwork: NetworkSpec {
+        var n = network
+        n.stem?.bits = Precision.float
+        n.stem?.actBits = Precision.float
+        for i in n.blocks.indices {
+            n.blocks[i].bits = Precision.float
+            n.blocks[i].actBits = Precision.float
+        }
+        n.classifierBits = Precision.float
+        return n
+    }
+
+    static func assign(_ network: NetworkSpec, bits: [Int], granularity: SearchGranularity) throws -> NetworkSpec {
+        var n = network
+        switch granularity {
+        case .block:
+            for (i, b) in bits.enumerated() { n.blocks[i].bits = b }
+        case .layer:
+            throw SearchError("per-layer assignment is not supported yet")
+        }
+        try n.validate()
+        return n
+    }
+
+    /// The exact cost of an assignment given as choice indices: fixed + Σ units.
+    public func cost(choices picks: [Int]) throws -> UnitCost {
+        var c = fixed
+        for (u, k) in picks.enumerated() {
+            c.bitops = try addCost(c.bitops, unitCosts[u][k].bitops)
+            c.weightStorageBits = try addCost(c.weightStorageBits, unitCosts[u][k].weightStorageBits)
+        }
+        return c
+    }
+
+    /// Choice indices → bit-widths.
+    public func bits(choices picks: [Int]) -> [Int] { picks.map { choices[$0] } }
+}
