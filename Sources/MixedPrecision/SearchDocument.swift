@@ -1,5 +1,5 @@
 import BitOpsCore
-import Foundation
+import Presentation
 
 /// Everything `bitsweep search` found, as written to `search.json`: the configuration, the sensitivity
 /// table, the outcome (front, verification, uniform references, best per budget), an optional brute-force
@@ -139,11 +139,12 @@ public struct SearchDocument: Codable, Sendable {
 
 /// Text views of a search document: the terminal table, CSV, and the sweep-spec snippet.
 public enum SearchWriters {
-    static func count(_ v: Int) -> String { CountFormat.si(v) }
-    static func bytes(bits: Int) -> String { CountFormat.bytes(bits: bits) }
-    static func dB(_ v: Double?) -> String {
+    static func count(_ v: Int) -> String { NumberText.si(v) }
+    static func bytes(bits: Int) -> String { NumberText.bytes(bits: bits) }
+    /// `12.34`, `inf`, `-inf`, or `–` when not measured.
+    public static func dB(_ v: Double?) -> String {
         guard let v else { return "–" }
-        return v == .infinity ? "inf" : v == -.infinity ? "-inf" : String(format: "%.2f", v)
+        return v == .infinity ? "inf" : v == -.infinity ? "-inf" : NumberText.fixed(v, 2)
     }
     static func pad(_ s: String, _ w: Int, right: Bool = true) -> String {
         let p = String(repeating: " ", count: max(0, w - s.count))
@@ -165,8 +166,8 @@ public enum SearchWriters {
         let others = o.budgets.filter { $0.axis != nil && $0.axis != o.primary }.map(\.text)
         s += others.isEmpty ? "\n" : " subject to \(others.joined(separator: ", "))\n"
         s += "model: \(d.model)\n\n"
-        let assignments = o.assignments.map(CountFormat.grouped) ?? "more than 2⁶³"
-        s += "\(assignments) assignments → \(o.front.count) on the predicted front (computed in \(String(format: "%.3f", o.frontSeconds * 1000)) ms; "
+        let assignments = o.assignments.map { NumberText.grouped($0) } ?? "more than 2⁶³"
+        s += "\(assignments) assignments → \(o.front.count) on the predicted front (computed in \(NumberText.milliseconds(o.frontSeconds * 1000)); "
         s += "largest partial front \(o.stats.largestPartialFront)); \(o.verified.count) verified\n\n"
         let bitsWidth = max(4, (o.front + o.uniform).map { $0.bits.map(String.init).joined(separator: ",").count }.max() ?? 4)
         s += pad("#", 4) + "  " + pad("bits", bitsWidth, right: false) + pad("BitOps", 10) + pad("weights", 12)
@@ -175,7 +176,7 @@ public enum SearchWriters {
             var l = pad(label, 4) + "  " + pad(p.bits.map(String.init).joined(separator: ","), bitsWidth, right: false)
             l += pad(count(p.bitops), 10) + pad(bytes(bits: p.weightStorageBits), 12)
             l += pad(dB(p.predictedSQNRDB), 14) + pad(dB(p.measuredSQNRDB), 13)
-            l += pad(p.measuredTop1Agreement.map { String(format: "%.0f%%", $0 * 100) } ?? "–", 7) + mark + "\n"
+            l += pad(p.measuredTop1Agreement.map { NumberText.percent($0) } ?? "–", 7) + mark + "\n"
             return l
         }
         let onMeasured = Set(o.measuredFront)
@@ -192,7 +193,7 @@ public enum SearchWriters {
             for b in o.best {
                 s += "  \(b.budget.text): "
                 if let v = b.networkValue {
-                    let what = b.budget.kind == .time ? String(format: "%.3f ms per image", v) : CountFormat.bytes(bits: Int(v) * 8)
+                    let what = b.budget.kind == .time ? NumberText.milliseconds(v) + " per image" : NumberText.bytes(Int(v))
                     s += (b.met ? "met" : "NOT met") + " (\(what), the same for every assignment)\n"
                 } else if let i = b.bestMeasured ?? b.bestPredicted {
                     let p = o.front[i]
@@ -220,16 +221,16 @@ public enum SearchWriters {
         if let c = d.bruteForce {
             s += "\nbrute force: all \(c.assignments) assignments run; measured front \(c.bruteForceFront) points, "
             s += "\(c.sharedPoints) of them on the predicted front\n"
-            s += String(format: "  hypervolume of the verified points: %.2f%% of the brute-force front's\n", c.hypervolumeRatio * 100)
+            s += "  hypervolume of the verified points: \(NumberText.fixed(c.hypervolumeRatio * 100, 2))% of the brute-force front's\n"
             for l in c.levels {
                 s += "  under \(count(l.limit)): chosen \(l.chosenBits.map { $0.map(String.init).joined(separator: ",") } ?? "–") \(dB(l.chosenSQNRDB)) dB, "
-                s += "best \(l.bestBits.map(String.init).joined(separator: ",")) \(dB(l.bestSQNRDB)) dB, gap \(l.gapDB.map { String(format: "%.2f", $0) } ?? "–") dB\n"
+                s += "best \(l.bestBits.map(String.init).joined(separator: ",")) \(dB(l.bestSQNRDB)) dB, gap \(l.gapDB.map { NumberText.fixed($0, 2) } ?? "–") dB\n"
             }
         }
         let t = d.timings
-        s += String(format: "\ntimes: setup %.2f s; sensitivity %d runs %.2f s; front %.3f ms; verification %d runs %.2f s",
-                    t.setupSeconds, t.sensitivityRuns, t.sensitivitySeconds, t.frontSeconds * 1000, t.verificationRuns, t.verificationSeconds)
-        if let b = t.bruteForceSeconds { s += String(format: "; brute force %.2f s", b) }
+        s += "\ntimes: setup \(NumberText.fixed(t.setupSeconds, 2)) s; sensitivity \(t.sensitivityRuns) runs \(NumberText.fixed(t.sensitivitySeconds, 2)) s; "
+        s += "front \(NumberText.milliseconds(t.frontSeconds * 1000)); verification \(t.verificationRuns) runs \(NumberText.fixed(t.verificationSeconds, 2)) s"
+        if let b = t.bruteForceSeconds { s += "; brute force \(NumberText.fixed(b, 2)) s" }
         return s + "\n"
     }
 

@@ -4,6 +4,8 @@ import Engine
 import Foundation
 import MixedPrecision
 import MixedPrecisionEngine
+import Presentation
+import StableIO
 
 extension SearchGranularity: ExpressibleByArgument {}
 
@@ -106,23 +108,13 @@ struct MixedPrecisionSetup {
 func bitsLabel(_ b: Int) -> String { b == Precision.float ? "float" : "\(b)-bit" }
 
 /// `12.34`, `inf`, `-inf`.
-func dBText(_ v: Double, decimals: Int = 2) -> String {
-    v == .infinity ? "inf" : v == -.infinity ? "-inf" : String(format: "%.\(decimals)f", v)
-}
+func dBText(_ v: Double) -> String { SearchWriters.dB(v) }
 
 /// Writes text to a file atomically (a temporary file, then a rename): a failure leaves any previous file.
 func writeTextAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    do {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url, options: .atomic)
-    } catch {
-        throw InputError("cannot write \(path): \(error.localizedDescription)")
-    }
+    try AtomicFile.write(Data(text.utf8), to: path)
 }
 
 func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try e.encode(value), as: UTF8.self)
+    String(decoding: try JSONText.encoder().encode(value), as: UTF8.self)
 }

@@ -147,7 +147,9 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
             let dir = URL(fileURLWithPath: out)
             try writeTextAtomically(try prettyJSON(doc) + "\n", to: dir.appendingPathComponent("search.json").path)
             try writeTextAtomically(SearchWriters.csv(doc), to: dir.appendingPathComponent("search.csv").path)
-            try writeTextAtomically(snippet, to: dir.appendingPathComponent("search-sweep.yaml").path)
+            if !doc.chosen().isEmpty {
+                try writeTextAtomically(snippet, to: dir.appendingPathComponent("search-sweep.yaml").path)
+            }
             try writeTextAtomically(try prettyJSON(SensitivityJSON(setup: setup, engine: engine, table: table, files: unitOptions.images,
                                                                    seconds: sensitivitySeconds)) + "\n",
                                     to: dir.appendingPathComponent("sensitivity.json").path)

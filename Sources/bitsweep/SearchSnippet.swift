@@ -1,6 +1,7 @@
 import BitOpsCore
 import Foundation
 import MixedPrecision
+import Presentation
 
 extension SearchWriters {
     /// A sweep spec (YAML) that reruns the chosen assignments (`SearchDocument.chosen`) with `bitsweep sweep`:
@@ -12,6 +13,7 @@ extension SearchWriters {
         }
         func list(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ", ") + "]" }
         let chosen = d.chosen()
+        guard !chosen.isEmpty else { return "# the search found no assignment within the budgets: nothing to rerun\n" }
         var s = "# Written by `bitsweep search`: the chosen assignments, to rerun with `bitsweep sweep FILE`.\n"
         s += "name: search-\(d.network.name)-\(d.network.blocks.count)\n"
         let folders = Set(images.map { URL(fileURLWithPath: absolute($0)).deletingLastPathComponent().path })
@@ -39,9 +41,8 @@ extension SearchWriters {
         s += "sizes: [\(d.size)]\n"
         if network.model == nil { s += "blocks: [\(d.network.blocks.count)]\n" }
         s += "precisions:\n"
-        if chosen.isEmpty { s += "  []   # the search found no assignment within the budgets\n" }
         for (p, why) in chosen {
-            s += "  - \(list(p.bits))   # \(why): \(CountFormat.si(p.bitops)) BitOps, predicted \(dBText(p.predictedSQNRDB)) dB"
+            s += "  - \(list(p.bits))   # \(why): \(NumberText.si(p.bitops)) BitOps, predicted \(dBText(p.predictedSQNRDB)) dB"
             s += p.measuredSQNRDB.map { ", measured \(dBText($0)) dB\n" } ?? "\n"
         }
         let acts = d.network.blocks.map(\.actBits)

@@ -3,6 +3,7 @@ import BitOpsCore
 import CairoRender
 import Foundation
 import MixedPrecision
+import Presentation
 
 /// `bitsweep sensitivity`: how much output noise each block adds at each bit-width.
 struct SensitivityCommand: ParsableCommand, UsesEngineFlags {
@@ -70,11 +71,11 @@ struct SensitivityCommand: ParsableCommand, UsesEngineFlags {
         s += "\nnoise power (mean squared logit error against the base network)\n"
         s += row(unit, t.choices.map(bitsLabel))
         for (u, name) in t.units.enumerated() {
-            s += row(name, t.noisePower[u].map { String(format: "%.3e", $0) })
+            s += row(name, t.noisePower[u].map { String(format: "%.3e", $0) })   // NumberText has no scientific form
         }
-        s += "\n" + String(format: "signal power %.4e; base network noise %.3e", t.signalPower, t.fixedNoisePower)
+        s += "\nsignal power \(String(format: "%.4e", t.signalPower)); base network noise \(String(format: "%.3e", t.fixedNoisePower))"
         s += t.fixedNoisePower == 0 ? " (the base network is the float network)\n" : " (layers outside the search quantized as given)\n"
-        s += String(format: "%d runs in %.2f s\n", runs, seconds)
+        s += "\(runs) runs in \(NumberText.fixed(seconds, 2)) s\n"
         return s
     }
 }

@@ -20,13 +20,13 @@ import Testing
     @Test func searchWritesAFrontThatCalcAgreesWith() throws {
         let dir = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try CLI.run(["search"] + Self.tiny + ["--choices", "2,8", "--budget", "bitops<=900K", "--format", "json",
+        let r = try CLI.run(["search"] + Self.tiny + ["--choices", "2,8", "--budget", "bitops<=3M", "--format", "json",
                                                        "--out", dir.path] + Self.images)
         #expect(r.status == 0, "\(r.stderr)")
         let doc = try JSONDecoder().decode(SearchDocument.self, from: Data(r.stdout.utf8))
         let front = doc.outcome.front
         #expect(!front.isEmpty)
-        #expect(front.allSatisfy { $0.bitops <= 900_000 })
+        #expect(front.allSatisfy { $0.bitops <= 3_000_000 })
         #expect(doc.outcome.verified == Array(front.indices))
         #expect(doc.outcome.uniform.map(\.bits) == [[2, 2, 2], [8, 8, 8]])
         for p in front.prefix(3) + doc.outcome.uniform {
