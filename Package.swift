@@ -40,7 +40,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart specifications, scales, ticks, layout, palettes, renderer protocol. Knows nothing of Cairo.
-        .target(name: "Charts", dependencies: ["Presentation", "StableIO"]),
+        .target(name: "Charts", dependencies: ["BitOpsCore", "Presentation", "StableIO"]),
         // The only module that imports Cairo.
         .target(name: "CairoRender", dependencies: ["Charts", "StableIO", "CCairo"]),
         // Report templates and writers (Markdown, notebook, LaTeX, PDF, plain text); the written forms of compare and
@@ -68,11 +68,11 @@ let package = Package(
         .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Results", "BitSweepConfig", "Engine", "BitOpsCore", "StableIO"]),
-        .testTarget(name: "ChartsTests", dependencies: ["Charts"]),
+        .testTarget(name: "ChartsTests", dependencies: ["Charts", "BitOpsCore"]),
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
                                                         "Presentation", "StableIO"], exclude: ["Golden"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep", "BitSweepConfig", "MixedPrecision"]),

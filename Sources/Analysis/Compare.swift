@@ -64,21 +64,23 @@ public struct CaseKey: Hashable, Codable, Sendable, Comparable {
     public var family: String
     public var size: Int
     public var blocks: Int
-    public var precision: String
-    public var actPrecision: String
+    /// The weight precision policy (not what it resolved to).
+    public var precision: PrecisionPolicy
+    /// The activation precision policy.
+    public var actPrecision: PrecisionPolicy
     public var width: Double
-    public var stemBits: Int?
-    public var classifierBits: Int
+    public var stemBits: BitWidth?
+    public var classifierBits: BitWidth
     public var convention: BitOpsConvention
-    public var quantization: String
+    public var quantization: QuantGranularity
     public var weights: String
 
     public init(_ c: CaseConfig) {
         family = c.family
         size = c.size
         blocks = c.blocks
-        precision = c.precision
-        actPrecision = c.actPrecision
+        precision = c.weightPrecision.policy
+        actPrecision = c.actPrecision.policy
         width = c.width
         stemBits = c.stemBits
         classifierBits = c.classifierBits
@@ -87,19 +89,16 @@ public struct CaseKey: Hashable, Codable, Sendable, Comparable {
         weights = c.weights
     }
 
-    /// A one-line label: the family, blocks, size, precisions, and whatever else differs from the defaults.
+    /// The case's one-line label (`CaseConfig.label`).
     public var label: String {
-        var s = "\(family) n=\(blocks) s=\(size) w=\(precision) a=\(actPrecision)"
-        if width != 1.0 { s += " α=\(width)" }
-        if convention != .weight { s += " \(convention.rawValue)" }
-        if quantization != "per-tensor" { s += " \(quantization)" }
-        return s
+        CaseConfig.label(family: family, blocks: blocks, size: size, weights: precision, activations: actPrecision,
+                         width: width, convention: convention, quantization: quantization)
     }
 
     var sortKey: [String] {
-        [family, String(format: "%08d", blocks), String(format: "%08d", size), precision, actPrecision,
-         String(width), stemBits.map(String.init) ?? "", String(classifierBits),
-         String(BitOpsConvention.allCases.firstIndex(of: convention) ?? 0), quantization, weights]
+        [family, String(format: "%08d", blocks), String(format: "%08d", size), precision.description, actPrecision.description,
+         String(width), stemBits?.description ?? "", classifierBits.description,
+         String(BitOpsConvention.allCases.firstIndex(of: convention) ?? 0), quantization.rawValue, weights]
     }
 
     public static func < (a: CaseKey, b: CaseKey) -> Bool { a.sortKey.lexicographicallyPrecedes(b.sortKey) }
@@ -127,6 +126,10 @@ public struct FieldChange: Hashable, Codable, Sendable {
 
     static func int(_ field: String, _ a: Int, _ b: Int) -> FieldChange? {
         a == b ? nil : FieldChange(field: field, baseline: String(a), current: String(b), delta: b - a)
+    }
+    /// A bit width that moved; the delta counts float as its 32 bits.
+    static func width(_ field: String, _ a: BitWidth, _ b: BitWidth) -> FieldChange? {
+        a == b ? nil : FieldChange(field: field, baseline: a.description, current: b.description, delta: b.countedBits - a.countedBits)
     }
     static func text(_ field: String, _ a: String, _ b: String) -> FieldChange? {
         a == b ? nil : FieldChange(field: field, baseline: a, current: b)
@@ -418,10 +421,10 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
 
 func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff {
     let key = CaseKey(b.config)
-    func list(_ l: [Int]) -> String { l.map(String.init).joined(separator: ",") }
+    func list(_ l: [BitWidth]) -> String { l.map(\.description).joined(separator: ",") }
     let config = [
-        FieldChange.text("bits", list(b.config.bits), list(c.config.bits)),
-        FieldChange.text("act_bits", list(b.config.actBits), list(c.config.actBits)),
+        FieldChange.text("weight_bits", list(b.config.weightPrecision.blocks), list(c.config.weightPrecision.blocks)),
+        FieldChange.text("act_bits", list(b.config.actPrecision.blocks), list(c.config.actPrecision.blocks)),
     ].compactMap { $0 }
 
     let tb = b.cost.totals, tc = c.cost.totals
@@ -473,9 +476,9 @@ func diffLayer(_ a: LayerCost, _ b: LayerCost) -> [FieldChange] {
         FieldChange.int("kernel", a.kernel, b.kernel),
         FieldChange.int("stride", a.stride, b.stride),
         FieldChange.int("groups", a.groups, b.groups),
-        FieldChange.int("weight_bits", a.weightBits, b.weightBits),
-        FieldChange.int("input_bits", a.inputBits, b.inputBits),
-        FieldChange.int("output_bits", a.outputBits, b.outputBits),
+        FieldChange.width("weight_bits", a.weightBits, b.weightBits),
+        FieldChange.width("input_bits", a.inputBits, b.inputBits),
+        FieldChange.width("output_bits", a.outputBits, b.outputBits),
         FieldChange.int("macs", a.macs, b.macs),
         FieldChange.int("params", a.params, b.params),
         FieldChange.int("weight_storage_bits", a.weightStorageBits, b.weightStorageBits),
@@ -487,8 +490,8 @@ func diffLayer(_ a: LayerCost, _ b: LayerCost) -> [FieldChange] {
 /// A layer present on one side only: its main figures against nothing.
 func layerSummary(_ l: LayerCost, baseline: Bool) -> [FieldChange] {
     let none = "—"
-    return [("weight_bits", l.weightBits), ("macs", l.macs), ("bitops", l.bitops)].map { f, v in
-        baseline ? FieldChange(field: f, baseline: String(v), current: none) : FieldChange(field: f, baseline: none, current: String(v))
+    return [("weight_bits", l.weightBits.description), ("macs", String(l.macs)), ("bitops", String(l.bitops))].map { f, v in
+        baseline ? FieldChange(field: f, baseline: v, current: none) : FieldChange(field: f, baseline: none, current: v)
     }
 }
 

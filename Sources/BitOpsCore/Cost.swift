@@ -7,7 +7,7 @@
 /// - MACs are always groups-aware: `C_out · (C_in/groups) · K · K · H_out · W_out`.
 /// - Parameters: the weight tensor's elements, plus the classifier's bias. BatchNorm is folded into the
 ///   preceding convolution at inference and is not counted.
-/// - Weight storage: weights × weight bits, plus the classifier bias at 32 bits.
+/// - Weight storage: weights × weight bits (a float weight counts 32), plus the classifier bias as float.
 /// - Global average pooling is additions only: it has no MACs and no BitOps.
 
 /// What kind of layer a row of the accounting describes.
@@ -69,12 +69,12 @@ public struct LayerCost: Hashable, Codable, Sendable {
     public var stride: Int
     public var padding: Int
     public var groups: Int
-    /// Weight bit-width (32 = float).
-    public var weightBits: Int
-    /// Bit-width of this layer's input activations (the image's for the first layer).
-    public var inputBits: Int
-    /// Bit-width of this layer's output activations (32 for the classifier's logits).
-    public var outputBits: Int
+    /// Weight bits.
+    public var weightBits: BitWidth
+    /// Bits of this layer's input activations (the image's for the first layer).
+    public var inputBits: BitWidth
+    /// Bits of this layer's output activations (float for the classifier's logits).
+    public var outputBits: BitWidth
     public var macs: Int
     public var params: Int
     public var weightStorageBits: Int
@@ -132,8 +132,25 @@ public struct CostTotals: Hashable, Codable, Sendable {
     public var peakActivationBytes: Int { (peakActivationBits + 7) / 8 }
 
     enum CodingKeys: String, CodingKey {
-        case bitops, macs, params, weightStorageBits = "weight_bits", activationElements = "activation_elements"
+        case bitops, macs, params, weightStorageBits = "weight_storage_bits", activationElements = "activation_elements"
         case peakActivationBits = "peak_activation_bits"
+    }
+
+    /// Results schema 1 named the storage `weight_bits`.
+    enum LegacyKeys: String, CodingKey { case weightBits = "weight_bits" }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bitops = try c.decode(Int.self, forKey: .bitops)
+        macs = try c.decode(Int.self, forKey: .macs)
+        params = try c.decode(Int.self, forKey: .params)
+        if let v = try c.decodeIfPresent(Int.self, forKey: .weightStorageBits) {
+            weightStorageBits = v
+        } else {
+            weightStorageBits = try decoder.container(keyedBy: LegacyKeys.self).decode(Int.self, forKey: .weightBits)
+        }
+        activationElements = try c.decode(Int.self, forKey: .activationElements)
+        peakActivationBits = try c.decode(Int.self, forKey: .peakActivationBits)
     }
 
     mutating func add(_ l: LayerCost) throws {
@@ -203,7 +220,8 @@ extension NetworkSpec {
         var bits = inputBits
 
         func conv(name: String, block: Int?, kind: LayerKind, outChannels: Int, kernel: Int, stride: Int,
-                  groups: Int, weightBits: Int, outBits: Int) throws {
+                  groups: Int, weightBits: BitWidth, outBits: BitWidth) throws {
+            let wb = weightBits.countedBits
             let p = kernel / 2
             guard let h = convOutputSize(input: shape.height, kernel: kernel, stride: stride, padding: p),
                   let w = convOutputSize(input: shape.width, kernel: kernel, stride: stride, padding: p) else {
@@ -215,22 +233,23 @@ extension NetworkSpec {
             let params = try Checked.mul(outChannels, perGroupIn, kernel, kernel)
             let bitops: Int
             switch convention {
-            case .weight: bitops = try Checked.mul(macs, weightBits)
-            case .wa: bitops = try Checked.mul(macs, weightBits, bits)
+            case .weight: bitops = try Checked.mul(macs, wb)
+            case .wa: bitops = try Checked.mul(macs, wb, bits.countedBits)
             case .seedLegacy:
                 if block == nil {
                     bitops = 0
                 } else if kind == .depthwise {
-                    bitops = try Checked.mul(outChannels, shape.channels, kernel, kernel, h, w, weightBits)
+                    bitops = try Checked.mul(outChannels, shape.channels, kernel, kernel, h, w, wb)
                 } else {
-                    bitops = try Checked.mul(macs, weightBits)
+                    bitops = try Checked.mul(macs, wb)
                 }
             }
-            let actBits = try Checked.add(try Checked.mul(shape.elements, bits), try Checked.mul(out.elements, outBits))
+            let actBits = try Checked.add(try Checked.mul(shape.elements, bits.countedBits),
+                                          try Checked.mul(out.elements, outBits.countedBits))
             layers.append(LayerCost(
                 name: name, block: block, kind: kind, inputShape: shape, outputShape: out, kernel: kernel,
                 stride: stride, padding: p, groups: groups, weightBits: weightBits, inputBits: bits, outputBits: outBits,
-                macs: macs, params: params, weightStorageBits: try Checked.mul(params, weightBits),
+                macs: macs, params: params, weightStorageBits: try Checked.mul(params, wb),
                 activationElements: out.elements, activationBits: actBits, bitops: bitops))
             shape = out
             bits = outBits
@@ -251,18 +270,20 @@ extension NetworkSpec {
         let logits = Shape(channels: classes, height: 1, width: 1)
         let macs = try Checked.mul(shape.channels, classes)
         let bitops: Int
+        let cb = classifierBits.countedBits
+        let float = BitWidth.float.countedBits
         switch convention {
-        case .weight: bitops = try Checked.mul(macs, classifierBits)
-        case .wa: bitops = try Checked.mul(macs, classifierBits, bits)
+        case .weight: bitops = try Checked.mul(macs, cb)
+        case .wa: bitops = try Checked.mul(macs, cb, bits.countedBits)
         case .seedLegacy: bitops = 0
         }
         layers.append(LayerCost(
             name: "classifier", block: nil, kind: .linear, inputShape: pooled, outputShape: logits, kernel: 1,
-            stride: 1, padding: 0, groups: 1, weightBits: classifierBits, inputBits: bits, outputBits: Precision.float,
+            stride: 1, padding: 0, groups: 1, weightBits: classifierBits, inputBits: bits, outputBits: .float,
             macs: macs, params: macs + classes,
-            weightStorageBits: try Checked.add(try Checked.mul(macs, classifierBits), try Checked.mul(classes, 32)),
+            weightStorageBits: try Checked.add(try Checked.mul(macs, cb), try Checked.mul(classes, float)),
             activationElements: classes,
-            activationBits: try Checked.add(try Checked.mul(pooled.elements, bits), classes * Precision.float),
+            activationBits: try Checked.add(try Checked.mul(pooled.elements, bits.countedBits), try Checked.mul(classes, float)),
             bitops: bitops))
 
         var totals = CostTotals()

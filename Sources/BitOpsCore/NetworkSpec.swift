@@ -7,7 +7,7 @@
 /// pointwise 1×1 conv (no bias) → BatchNorm → ReLU6. Every block carries its own weight precision `bits`
 /// and activation precision `actBits`, which is the point of the tool.
 ///
-/// Bit-widths: weights 1–16, or 32 meaning unquantized float; activations 1–16, or 32 meaning float.
+/// Bit widths (weights and activations) are `BitWidth` values: 1–16 bits, or float.
 
 /// An error in a network description or a counting request. `description` is a one-line message that names
 /// the offending value (and, where known, the block).
@@ -17,33 +17,18 @@ public struct SpecError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String { message }
 }
 
-/// Weight or activation precision rules shared by every layer.
-public enum Precision {
-    /// The value that means "unquantized float".
-    public static let float = 32
-    /// Accepted bit-widths: 1…16, or 32 (float).
-    public static func isValid(_ bits: Int) -> Bool { (1...16).contains(bits) || bits == float }
-    /// A bit width as text: `float` for 32, else the number.
-    public static func label(_ bits: Int) -> String { bits == float ? "float" : "\(bits)" }
-    public static func check(_ bits: Int, _ what: String) throws {
-        guard isValid(bits) else {
-            throw SpecError("\(what) \(bits) is out of range: expected 1–16, or 32 for float")
-        }
-    }
-}
-
 /// One depthwise-separable block: its output channels, the depthwise stride and kernel, and its precisions.
 public struct BlockSpec: Hashable, Codable, Sendable {
     public var outChannels: Int
     public var stride: Int
     /// Depthwise kernel size K (odd); the padding is K/2.
     public var kernel: Int
-    /// Weight bit-width of both convolutions of the block (1–16, or 32 = float).
-    public var bits: Int
-    /// Activation bit-width after each ReLU6 of the block (1–16, or 32 = float).
-    public var actBits: Int
+    /// Weight bits of both convolutions of the block.
+    public var bits: BitWidth
+    /// Activation bits after each ReLU6 of the block.
+    public var actBits: BitWidth
 
-    public init(outChannels: Int, stride: Int, bits: Int, actBits: Int = Precision.float, kernel: Int = 3) {
+    public init(outChannels: Int, stride: Int, bits: BitWidth, actBits: BitWidth = .float, kernel: Int = 3) {
         self.outChannels = outChannels
         self.stride = stride
         self.kernel = kernel
@@ -61,10 +46,10 @@ public struct StemSpec: Hashable, Codable, Sendable {
     public var outChannels: Int
     public var kernel: Int
     public var stride: Int
-    public var bits: Int
-    public var actBits: Int
+    public var bits: BitWidth
+    public var actBits: BitWidth
 
-    public init(outChannels: Int = 32, kernel: Int = 3, stride: Int = 2, bits: Int, actBits: Int = Precision.float) {
+    public init(outChannels: Int = 32, kernel: Int = 3, stride: Int = 2, bits: BitWidth, actBits: BitWidth = .float) {
         self.outChannels = outChannels
         self.kernel = kernel
         self.stride = stride
@@ -82,16 +67,16 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
     /// A short label, e.g. `seed` or `mobilenet-v1` or the model file's name.
     public var name: String
     public var inputChannels: Int
-    /// Bit-width of the input image, used by the `wa` convention for the first layer (default 8).
-    public var inputBits: Int
+    /// Bits of the input image, used by the `wa` convention for the first layer (default 8).
+    public var inputBits: BitWidth
     public var stem: StemSpec?
     public var blocks: [BlockSpec]
     public var classes: Int
-    /// Weight bit-width of the linear classifier (the `seed` preset keeps it float, 32).
-    public var classifierBits: Int
+    /// Weight bits of the linear classifier (the `seed` preset keeps it float).
+    public var classifierBits: BitWidth
 
-    public init(name: String, inputChannels: Int = 3, inputBits: Int = 8, stem: StemSpec? = nil,
-                blocks: [BlockSpec], classes: Int = 10, classifierBits: Int = Precision.float) {
+    public init(name: String, inputChannels: Int = 3, inputBits: BitWidth = .bits(8), stem: StemSpec? = nil,
+                blocks: [BlockSpec], classes: Int = 10, classifierBits: BitWidth = .float) {
         self.name = name
         self.inputChannels = inputChannels
         self.inputBits = inputBits
@@ -123,10 +108,13 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
             guard v <= limit else { throw SpecError("\(what) \(v) is too large (at most \(limit))") }
         }
         func positive(_ v: Int, _ what: String) throws { try positive(v, what, atMost: Limits.stride) }
+        func width(_ b: BitWidth, _ what: String) throws {
+            guard b.isValid else { throw SpecError("\(what) \(b) is out of range: expected \(BitWidth.expected)") }
+        }
         try positive(inputChannels, "input_channels", atMost: Limits.channels)
         try positive(classes, "classes", atMost: Limits.classes)
-        try Precision.check(inputBits, "input bits")
-        try Precision.check(classifierBits, "classifier bits")
+        try width(inputBits, "input bits")
+        try width(classifierBits, "classifier bits")
         guard !blocks.isEmpty else { throw SpecError("a network needs at least one block") }
         guard blocks.count <= Limits.blocks else {
             throw SpecError("a network of \(blocks.count) blocks is too large (at most \(Limits.blocks))")
@@ -137,8 +125,8 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
             guard stem.kernel >= 1, stem.kernel % 2 == 1, stem.kernel <= Limits.kernel else {
                 throw SpecError("stem kernel must be a positive odd integer of at most \(Limits.kernel), got \(stem.kernel)")
             }
-            try Precision.check(stem.bits, "stem bits")
-            try Precision.check(stem.actBits, "stem act_bits")
+            try width(stem.bits, "stem bits")
+            try width(stem.actBits, "stem act_bits")
         }
         for (i, b) in blocks.enumerated() {
             try positive(b.outChannels, "block \(i): out_channels", atMost: Limits.channels)
@@ -146,8 +134,8 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
             guard b.kernel >= 1, b.kernel % 2 == 1, b.kernel <= Limits.kernel else {
                 throw SpecError("block \(i): kernel must be a positive odd integer of at most \(Limits.kernel), got \(b.kernel)")
             }
-            try Precision.check(b.bits, "block \(i): bits")
-            try Precision.check(b.actBits, "block \(i): act_bits")
+            try width(b.bits, "block \(i): bits")
+            try width(b.actBits, "block \(i): act_bits")
         }
     }
 }

@@ -14,50 +14,8 @@ public enum Preset: String, CaseIterable, Sendable {
     /// Default image size, block count and weight bits (the demo app's defaults for `seed`).
     public var defaultSize: Int { self == .seed ? 32 : 224 }
     public var defaultBlocks: Int { self == .seed ? 5 : MobileNetV1.table.count }
-    public var defaultBits: Int { self == .seed ? 4 : 8 }
+    public var defaultBits: BitWidth { .bits(self == .seed ? 4 : 8) }
     public var blockRange: ClosedRange<Int> { self == .seed ? 1...12 : 1...MobileNetV1.table.count }
-}
-
-/// A weight or activation precision given for a whole network: one global value or one value per block.
-public enum BitsChoice: Hashable, Sendable, CustomStringConvertible {
-    case global(Int)
-    case perBlock([Int])
-
-    /// Resolves to one value per block; a list must have exactly `count` entries.
-    public func resolve(blocks count: Int, what: String = "bits") throws -> [Int] {
-        switch self {
-        case .global(let b):
-            try Precision.check(b, what)
-            return Array(repeating: b, count: count)
-        case .perBlock(let list):
-            guard list.count == count else {
-                throw SpecError("\(what) list \(BitsChoice.perBlock(list)) has \(list.count) entries; expected \(count), one per block")
-            }
-            for b in list { try Precision.check(b, what) }
-            return list
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .global(let b): return String(b)
-        case .perBlock(let l): return l.map(String.init).joined(separator: ",")
-        }
-    }
-
-    /// Parses `4` or `8,4,2,4,8`.
-    public init(parsing text: String, what: String = "bits") throws {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: " ") }
-        var values: [Int] = []
-        for p in parts {
-            guard let v = Int(p) else {
-                throw SpecError("\(what) '\(text)' is not a bit-width or a comma-separated list of bit-widths (e.g. 4 or 8,4,2,4,8)")
-            }
-            values.append(v)
-        }
-        self = values.count == 1 ? .global(values[0]) : .perBlock(values)
-    }
 }
 
 extension StringProtocol {
@@ -87,16 +45,18 @@ public enum MobileNetV1 {
 /// Everything a preset needs to become a `NetworkSpec`. Unset values take the preset's defaults.
 public struct PresetOptions: Hashable, Sendable {
     public var blocks: Int?
-    public var bits: BitsChoice?
-    public var actBits: BitsChoice?
+    /// Weight bits of the blocks (`uniform`, `firstLast` or `perBlock`; `model` does not apply to a preset).
+    public var bits: PrecisionPolicy?
+    /// Activation bits of the blocks.
+    public var actBits: PrecisionPolicy?
     public var width: Double
-    public var stemBits: Int?
-    public var classifierBits: Int?
-    public var inputBits: Int
+    public var stemBits: BitWidth?
+    public var classifierBits: BitWidth?
+    public var inputBits: BitWidth
     public var classes: Int?
 
-    public init(blocks: Int? = nil, bits: BitsChoice? = nil, actBits: BitsChoice? = nil, width: Double = 1.0,
-                stemBits: Int? = nil, classifierBits: Int? = nil, inputBits: Int = 8, classes: Int? = nil) {
+    public init(blocks: Int? = nil, bits: PrecisionPolicy? = nil, actBits: PrecisionPolicy? = nil, width: Double = 1.0,
+                stemBits: BitWidth? = nil, classifierBits: BitWidth? = nil, inputBits: BitWidth = .bits(8), classes: Int? = nil) {
         self.blocks = blocks
         self.bits = bits
         self.actBits = actBits
@@ -115,8 +75,8 @@ extension Preset {
         guard blockRange.contains(n) else {
             throw SpecError("blocks \(n) is out of range for the \(rawValue) preset: expected \(blockRange.lowerBound)–\(blockRange.upperBound)")
         }
-        let bits = try (o.bits ?? .global(defaultBits)).resolve(blocks: n, what: "bits")
-        let act = try (o.actBits ?? .global(Precision.float)).resolve(blocks: n, what: "act-bits")
+        let bits = try (o.bits ?? .uniform(defaultBits)).resolved(blocks: n, what: "bits")
+        let act = try (o.actBits ?? .uniform(.float)).resolved(blocks: n, what: "act-bits")
         let spec: NetworkSpec
         switch self {
         case .seed:
@@ -130,12 +90,12 @@ extension Preset {
                 BlockSpec(outChannels: 32 << i, stride: i % 2 == 1 ? 2 : 1, bits: bits[i], actBits: act[i])
             }
             spec = NetworkSpec(name: rawValue, inputChannels: 3, inputBits: o.inputBits, stem: nil, blocks: blocks,
-                               classes: o.classes ?? 10, classifierBits: o.classifierBits ?? Precision.float)
+                               classes: o.classes ?? 10, classifierBits: o.classifierBits ?? .float)
         case .mobilenetV1:
             guard o.width > 0, o.width <= 4, o.width.isFinite else {
                 throw SpecError("width \(o.width) is out of range: expected a multiplier in (0, 4], e.g. 1.0, 0.75, 0.5, 0.25")
             }
-            let stemBits = o.stemBits ?? 8
+            let stemBits = o.stemBits ?? .bits(8)
             let blocks = (0..<n).map { i in
                 BlockSpec(outChannels: MobileNetV1.scaled(MobileNetV1.table[i].channels, width: o.width),
                           stride: MobileNetV1.table[i].stride, bits: bits[i], actBits: act[i])
@@ -143,7 +103,7 @@ extension Preset {
             let stem = StemSpec(outChannels: MobileNetV1.scaled(MobileNetV1.stemChannels, width: o.width),
                                 kernel: 3, stride: 2, bits: stemBits, actBits: act[0])
             spec = NetworkSpec(name: rawValue, inputChannels: 3, inputBits: o.inputBits, stem: stem, blocks: blocks,
-                               classes: o.classes ?? 1000, classifierBits: o.classifierBits ?? 8)
+                               classes: o.classes ?? 1000, classifierBits: o.classifierBits ?? .bits(8))
         }
         try spec.validate()
         return spec

@@ -134,7 +134,7 @@ public enum BudgetProfiles {
             if let c = pm["convention"], let t = c.string("\(what): convention") {
                 convention = BitOpsConvention(rawValue: t)
                 if convention == nil {
-                    d.error("\(what): convention '\(t)' is not known; expected one of \(BitOpsConvention.allCases.map(\.rawValue).joined(separator: ", "))", at: c)
+                    d.error("\(what): convention '\(t)' is not known; expected one of \(BitOpsConvention.spellings)", at: c)
                 }
             }
             let description = pm["description"]?.string("\(what): description")

@@ -212,13 +212,15 @@ public struct ConfigMap {
 }
 
 extension ConfigNode {
-    /// A bit-width: 1–16, or 32 for float.
-    public func bits(_ what: String) -> Int? {
-        guard let v = int(what, expected: "a bit-width 1–16, or 32 for float") else { return nil }
-        guard Precision.isValid(v) else {
-            diagnostics.error("\(what) \(v) is out of range; expected a bit-width 1–16, or 32 for float", at: self)
-            return nil
+    /// A bit width: 1–16, or 32 or `float` for float.
+    public func bits(_ what: String) -> BitWidth? {
+        guard let t = scalarText(what) else { return nil }
+        if let b = BitWidth(text: t) { return b }
+        if let v = Int(t) {
+            diagnostics.error("\(what) \(v) is out of range; expected a bit width \(BitWidth.expected)", at: self)
+        } else {
+            diagnostics.error("\(what) '\(t)' is not a bit width; expected \(BitWidth.expected)", at: self)
         }
-        return v
+        return nil
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// ```yaml
 /// input_channels: 3        # optional, default 3
 /// classes: 10              # optional, default 10
-/// classifier_bits: 32      # optional, default 32 (float)
+/// classifier_bits: float   # optional, default float (32 also means float)
 /// stem: {out_channels: 32, stride: 2, bits: 8}   # optional: a full 3×3 conv
 /// blocks:
 ///   - {out_channels: 64, stride: 1, bits: 8}
@@ -36,9 +36,9 @@ public enum ModelFile {
         guard let m = root.mapping("model file", allowed: topKeys) else { try d.check(); throw ConfigError(d.issues) }
         let name = m["name"]?.string("name") ?? defaultName
         let inputChannels = m["input_channels"]?.int("input_channels", in: 1...1_000_000, expected: "a positive integer") ?? 3
-        let inputBits = m["input_bits"]?.bits("input_bits") ?? 8
+        let inputBits = m["input_bits"]?.bits("input_bits") ?? .bits(8)
         let classes = m["classes"]?.int("classes", in: 1...1_000_000, expected: "a positive integer") ?? 10
-        let classifierBits = m["classifier_bits"]?.bits("classifier_bits") ?? Precision.float
+        let classifierBits = m["classifier_bits"]?.bits("classifier_bits") ?? .float
         var stem: StemSpec?
         if let s = m["stem"], let sm = s.mapping("stem", allowed: stemKeys) {
             let bits = sm.required("bits")?.bits("stem bits")
@@ -46,8 +46,8 @@ public enum ModelFile {
                 outChannels: sm["out_channels"]?.int("stem out_channels", in: 1...1_000_000, expected: "a positive integer") ?? 32,
                 kernel: sm["kernel"].flatMap { oddKernel($0, "stem kernel") } ?? 3,
                 stride: sm["stride"]?.int("stem stride", in: 1...64, expected: "a stride 1–64") ?? 2,
-                bits: bits ?? 8,
-                actBits: sm["act_bits"]?.bits("stem act_bits") ?? Precision.float)
+                bits: bits ?? .bits(8),
+                actBits: sm["act_bits"]?.bits("stem act_bits") ?? .float)
         }
         var blocks: [BlockSpec] = []
         if let bl = m.required("blocks"), let items = bl.list("blocks") {
@@ -57,7 +57,7 @@ public enum ModelFile {
                 let out = bm.required("out_channels")?.int("block \(i): out_channels", in: 1...1_000_000, expected: "a positive integer")
                 let stride = bm.required("stride")?.int("block \(i): stride", in: 1...64, expected: "a stride 1–64")
                 let bits = bm.required("bits")?.bits("block \(i): bits")
-                let act = bm["act_bits"]?.bits("block \(i): act_bits") ?? Precision.float
+                let act = bm["act_bits"]?.bits("block \(i): act_bits") ?? .float
                 let kernel = bm["kernel"].flatMap { oddKernel($0, "block \(i): kernel") } ?? 3
                 if let out, let stride, let bits {
                     blocks.append(BlockSpec(outChannels: out, stride: stride, bits: bits, actBits: act, kernel: kernel))

@@ -54,46 +54,23 @@ public struct Located<Value: Hashable & Sendable>: Hashable, Sendable {
     }
 }
 
-/// A precision for a whole network, weights or activations, that scales with the block count.
-public enum PrecisionPolicy: Hashable, Sendable, CustomStringConvertible {
-    /// Every block at `B` bits (written `4` or `uniform: 4`; both mean the same case).
-    case uniform(Int)
-    /// The first and last block at `edge` bits, the blocks between at `inner` bits. One block: `edge`.
-    case firstLast(edge: Int, inner: Int)
-    /// One value per block; pairs only with the block count equal to its length.
-    case perBlock([Int])
-    /// As written in the model file (model-file networks only).
-    case model
-
-    /// The label a case carries (`4`, `first-last(8,4)`, `8,4,2,4,8`, `model`). Charts group by it.
-    public var description: String {
+extension BitWidth {
+    /// The width as JSON-compatible plain data: `4` or `"float"`.
+    public var plain: PlainValue {
         switch self {
-        case .uniform(let b): return String(b)
-        case .firstLast(let e, let i): return "first-last(\(e),\(i))"
-        case .perBlock(let l): return l.map(String.init).joined(separator: ",")
-        case .model: return "model"
+        case .bits(let n): return .int(n)
+        case .float: return .string("float")
         }
     }
+}
 
-    /// The bit-widths for `blocks` blocks; nil when a per-block list has another length. `model` takes the
-    /// first `blocks` values of `modelBits`.
-    public func resolve(blocks n: Int, modelBits: [Int]? = nil) -> [Int]? {
-        switch self {
-        case .uniform(let b): return Array(repeating: b, count: n)
-        case .firstLast(let e, let i): return (0..<n).map { $0 == 0 || $0 == n - 1 ? e : i }
-        case .perBlock(let l): return l.count == n ? l : nil
-        case .model:
-            guard let modelBits, modelBits.count >= n else { return nil }
-            return Array(modelBits.prefix(n))
-        }
-    }
-
+extension PrecisionPolicy {
     /// The value as JSON-compatible plain data (for the resolved spec in `run.json`).
     public var plain: PlainValue {
         switch self {
-        case .uniform(let b): return .int(b)
-        case .firstLast(let e, let i): return .map([("first-last", .map([("edge", .int(e)), ("inner", .int(i))]))])
-        case .perBlock(let l): return .list(l.map { .int($0) })
+        case .uniform(let b): return b.plain
+        case .firstLast(let e, let i): return .map([("first-last", .map([("edge", e.plain), ("inner", i.plain)]))])
+        case .perBlock(let l): return .list(l.map(\.plain))
         case .model: return .string("model")
         }
     }
@@ -107,6 +84,32 @@ public indirect enum PlainValue: Hashable, Sendable {
 
     public static func == (a: PlainValue, b: PlainValue) -> Bool { a.json() == b.json() }
     public func hash(into h: inout Hasher) { h.combine(json()) }
+
+    /// Canonical JSON with every object's keys sorted, no whitespace: what `run.json` stores and hashes
+    /// (sorted, so that the object read back from `run.json` prints the same text).
+    public func sortedJSON() -> String {
+        switch self {
+        case .list(let l): return "[" + l.map { $0.sortedJSON() }.joined(separator: ",") + "]"
+        case .map(let m):
+            let sorted = m.sorted { (a: (String, PlainValue), b: (String, PlainValue)) -> Bool in a.0 < b.0 }
+            let members: [String] = sorted.map { (k: String, v: PlainValue) -> String in JSONText.quote(k) + ":" + v.sortedJSON() }
+            return "{" + members.joined(separator: ",") + "}"
+        default: return json()
+        }
+    }
+
+    /// Plain data from what `JSONSerialization` returns (numbers become integers when they are whole).
+    init(jsonObject o: Any) {
+        switch o {
+        case let d as [String: Any]: self = .map(d.map { ($0.key, PlainValue(jsonObject: $0.value)) })
+        case let a as [Any]: self = .list(a.map { PlainValue(jsonObject: $0) })
+        case let s as String: self = .string(s)
+        case let n as NSNumber:
+            let v = n.doubleValue
+            self = v == v.rounded() && abs(v) < 1e15 ? .int(n.intValue) : .double(v)
+        default: self = .null
+        }
+    }
 
     /// Canonical JSON: keys in the order given, no whitespace.
     public func json() -> String {
@@ -140,7 +143,7 @@ public enum NetworkFamily: Hashable, Sendable {
 /// One `include` or `exclude` entry: a value for some axes. In `exclude`, a case matches when it has every
 /// given value; in `include`, the entry adds the cases with the given values crossed with every value of the
 /// axes it leaves out.
-public struct CaseFilter: Hashable, Sendable {
+public struct GridEntry: Hashable, Sendable {
     public var origin: SpecOrigin
     public var size: Int?
     public var blocks: Int?
@@ -180,27 +183,26 @@ public struct SweepSpec: Sendable {
     /// mobilenet-v1 width multiplier α.
     public var width: Double
     /// Stem weight bits (mobilenet-v1, or a model file with a stem); nil = the family's default.
-    public var stemBits: Int?
+    public var stemBits: BitWidth?
     /// Classifier weight bits; nil = the family's default.
-    public var classifierBits: Int?
-    public var inputBits: Int
+    public var classifierBits: BitWidth?
+    public var inputBits: BitWidth
     /// Classifier outputs; nil = the family's default.
     public var classes: Int?
     /// Weight-initialisation seed (ignored when `weights` is set).
     public var seed: Int
-    /// How seeded weights are drawn: `he-normal` (default) or `pytorch-default`.
-    public var initialization: String
+    /// How seeded weights are drawn (default he-normal).
+    public var initialization: WeightInit
     /// A safetensors file with the weights, as written (relative to the spec file's folder).
     public var weights: Located<String>?
-    /// `per-tensor` or `per-channel`.
-    public var quantization: String
+    public var quantization: QuantGranularity
     public var sizes: [Located<Int>]
     public var blocks: [Located<Int>]
     public var precisions: [Located<PrecisionPolicy>]
     public var actBits: [Located<PrecisionPolicy>]
     public var conventions: [Located<BitOpsConvention>]
-    public var exclude: [CaseFilter]
-    public var include: [CaseFilter]
+    public var exclude: [GridEntry]
+    public var include: [GridEntry]
     /// Images per engine batch.
     public var batch: Int
     /// The `--set` overrides applied, as given.
@@ -222,7 +224,8 @@ public struct SweepSpec: Sendable {
         return base.isEmpty ? path : (base as NSString).appendingPathComponent(path)
     }
 
-    /// The spec as resolved (after overrides), as canonical JSON: what `run.json` records and hashes.
+    /// The spec as resolved (after overrides), as canonical JSON (keys sorted): what `run.json` records, as an
+    /// object, and hashes.
     /// Paths are kept as written (so shards on machines with different mount points agree); a model file's
     /// network is included in full.
     public var resolvedJSON: String {
@@ -231,18 +234,20 @@ public struct SweepSpec: Sendable {
         case .preset(let p): net.append(("preset", .string(p.rawValue)))
         case .model(let path, let spec):
             net.append(("model", .string(path)))
+            // A network value encodes without fail (ints, strings and nulls), and reads back as JSON.
             let data = (try? ModelJSON.encoder.encode(spec)) ?? Data()
-            net.append(("model_network", .string(String(decoding: data, as: UTF8.self))))
+            let object = (try? JSONSerialization.jsonObject(with: data)) ?? NSNull()
+            net.append(("model_network", PlainValue(jsonObject: object)))
         }
         net.append(("width", .double(width)))
-        net.append(("stem_bits", stemBits.map { .int($0) } ?? .null))
-        net.append(("classifier_bits", classifierBits.map { .int($0) } ?? .null))
-        net.append(("input_bits", .int(inputBits)))
+        net.append(("stem_bits", stemBits?.plain ?? .null))
+        net.append(("classifier_bits", classifierBits?.plain ?? .null))
+        net.append(("input_bits", inputBits.plain))
         net.append(("classes", classes.map { .int($0) } ?? .null))
         net.append(("seed", .int(seed)))
-        net.append(("init", .string(initialization)))
+        net.append(("init", .string(initialization.rawValue)))
         net.append(("weights", weights.map { .string($0.value) } ?? .null))
-        net.append(("quantization", .string(quantization)))
+        net.append(("quantization", .string(quantization.rawValue)))
         let top: [(String, PlainValue)] = [
             ("name", .string(name.value)),
             ("images", .string(images.value)),
@@ -259,7 +264,7 @@ public struct SweepSpec: Sendable {
         // Only when given, so that specs without it keep their hash. Recorded resolved (a path from the
         // folder the sweep ran in), because `bitsweep report` reads it from run.json without the spec file.
         let budgetsEntry: [(String, PlainValue)] = budgetsPath.map { [("budgets", .string($0))] } ?? []
-        return PlainValue.map(top + budgetsEntry).json()
+        return PlainValue.map(top + budgetsEntry).sortedJSON()
     }
 }
 
@@ -277,10 +282,7 @@ public enum SweepSpecReader {
                                  "conventions", "exclude", "include", "batch", "budgets"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
                                      "classes", "seed", "init", "weights", "quantization"]
-    /// Seeded weight initialisations (the engine's `WeightInit`); the first is the default.
-    public static let initializations = ["he-normal", "pytorch-default"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
-    static let quantizations = ["per-tensor", "per-channel"]
 
     /// Reads `path`, applies `overrides` (`key=value`, value parsed as YAML), and validates everything.
     /// Throws a `ConfigError` listing every problem.
@@ -404,7 +406,7 @@ public enum SweepSpecReader {
             if let p = Preset(rawValue: t) {
                 family = Located(.preset(p), at: origin(presetNode))
             } else {
-                presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.allCases.map(\.rawValue).joined(separator: ", "))", at: presetNode)
+                presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.spellings)", at: presetNode)
             }
         } else if let modelNode, let t = modelNode.string("network model") {
             let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
@@ -433,7 +435,7 @@ public enum SweepSpecReader {
                 width = w
             }
         }
-        var stemBits: Int?
+        var stemBits: BitWidth?
         if let n = networkNodes["stem_bits"], let b = n.bits("network stem_bits") {
             if preset == .seed || (modelSpec != nil && modelSpec?.stem == nil) {
                 extra.append(origin(n).issue("network stem_bits \(b) given, but this network has no stem"))
@@ -442,13 +444,13 @@ public enum SweepSpecReader {
             }
         }
         let classifierBits = networkNodes["classifier_bits"]?.bits("network classifier_bits")
-        let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? 8
+        let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? .bits(8)
         let classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
         let seed = networkNodes["seed"]?.int("network seed", in: 0...Int(Int32.max), expected: "an integer 0–\(Int32.max)") ?? 0
-        var initialization = initializations[0]
+        var initialization = WeightInit.heNormal
         if let n = networkNodes["init"], let t = n.string("network init") {
-            if initializations.contains(t) { initialization = t } else {
-                n.diagnostics.error("network init '\(t)' is unknown; expected one of \(initializations.joined(separator: ", "))", at: n)
+            if let i = WeightInit(rawValue: t) { initialization = i } else {
+                n.diagnostics.error("network init '\(t)' is unknown; expected one of \(WeightInit.spellings)", at: n)
             }
         }
         var weights: Located<String>?
@@ -460,10 +462,10 @@ public enum SweepSpecReader {
                 weights = Located(t, at: origin(n))
             }
         }
-        var quantization = "per-tensor"
+        var quantization = QuantGranularity.perTensor
         if let n = networkNodes["quantization"], let t = n.string("network quantization") {
-            if quantizations.contains(t) { quantization = t } else {
-                n.diagnostics.error("network quantization '\(t)' is unknown; expected one of \(quantizations.joined(separator: ", "))", at: n)
+            if let q = QuantGranularity(rawValue: t) { quantization = q } else {
+                n.diagnostics.error("network quantization '\(t)' is unknown; expected one of \(QuantGranularity.spellings)", at: n)
             }
         }
 
@@ -487,7 +489,7 @@ public enum SweepSpecReader {
         let precisions = axis(top["precisions"], "precisions", origin: origin) { policy($0, "precision", modelFamily: modelSpec != nil) }
             ?? [Located(defaultPolicy, at: SpecOrigin(file: file, line: nil))]
         let actBits = axis(top["act_bits"], "act_bits", origin: origin) { policy($0, "act_bits", modelFamily: modelSpec != nil) }
-            ?? [Located(modelSpec != nil ? .model : .uniform(Precision.float), at: SpecOrigin(file: file, line: nil))]
+            ?? [Located(modelSpec != nil ? .model : .uniform(.float), at: SpecOrigin(file: file, line: nil))]
         let conventions = axis(top["conventions"], "conventions", origin: origin) { convention($0, "convention") }
             ?? [Located(BitOpsConvention.weight, at: SpecOrigin(file: file, line: nil))]
 
@@ -572,7 +574,7 @@ public enum SweepSpecReader {
                 }
                 return .model
             }
-            guard let t = n.scalarText(what), Int(t) != nil else {
+            guard let t = n.scalarText(what), Int(t) != nil || t == "float" else {
                 n.diagnostics.error("\(what) '\(n.scalarText(what) ?? "")' is not a precision; expected \(expected)", at: n)
                 return nil
             }
@@ -613,25 +615,25 @@ public enum SweepSpecReader {
     static func convention(_ n: ConfigNode, _ what: String) -> BitOpsConvention? {
         guard let t = n.string(what) else { return nil }
         guard let c = BitOpsConvention(rawValue: t) else {
-            n.diagnostics.error("\(what) '\(t)' is unknown; expected one of \(BitOpsConvention.allCases.map(\.rawValue).joined(separator: ", "))", at: n)
+            n.diagnostics.error("\(what) '\(t)' is unknown; expected one of \(BitOpsConvention.spellings)", at: n)
             return nil
         }
         return c
     }
 
-    static func filters(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin, modelFamily: Bool) -> [CaseFilter] {
+    static func filters(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin, modelFamily: Bool) -> [GridEntry] {
         guard let node else { return [] }
         // `exclude:` with nothing after it (YAML null) is an empty list.
         if node.isScalar, ["", "~", "null"].contains(node.scalarText(what) ?? "x") { return [] }
         guard let items = node.list(what) else { return [] }
-        var out: [CaseFilter] = []
+        var out: [GridEntry] = []
         for (i, item) in items.enumerated() {
             guard let m = item.mapping("\(what) entry \(i + 1)", allowed: filterKeys) else { continue }
             if m.entries.isEmpty {
                 item.diagnostics.error("\(what) entry \(i + 1) is empty; give at least one of \(filterKeys.joined(separator: ", "))", at: item)
                 continue
             }
-            var f = CaseFilter(origin: origin(item))
+            var f = GridEntry(origin: origin(item))
             var ok = true
             func take<T>(_ v: T?) -> T? { if v == nil { ok = false }; return v }
             if let n = m["size"] { f.size = take(n.int("\(what) size", in: 1...16384, expected: "a size in pixels, 1–16384")) }

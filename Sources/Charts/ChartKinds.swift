@@ -1,7 +1,7 @@
 import Foundation
 
 /// One bar of the layer-wise chart: a block (or the stem / classifier) and its BitOps by layer kind.
-public struct LayerCost: Sendable, Hashable {
+public struct LayerBitOpsBar: Sendable, Hashable {
     public var label: String
     public var stem: Double
     public var depthwise: Double
@@ -60,7 +60,7 @@ public enum ChartKinds {
     /// - Parameters:
     ///   - asShares: plot each segment as a share of the whole network's BitOps (y in %).
     ///   - valueLabels: write each bar's total above it.
-    public static func layerwiseBitOps(title: String?, layers: [LayerCost], asShares: Bool = false, valueLabels: Bool = true,
+    public static func layerwiseBitOps(title: String?, layers: [LayerBitOpsBar], asShares: Bool = false, valueLabels: Bool = true,
                                        xTitle: String? = "Layer", yTitle: String? = nil, size: FigureSize = .twoColumn) throws -> ChartSpec {
         guard !layers.isEmpty else { throw ChartError.empty("layer-wise chart has no layers") }
         for l in layers {
@@ -70,7 +70,7 @@ public enum ChartKinds {
         }
         let grand = layers.map(\.total).reduce(0, +)
         let scale = asShares ? (grand != 0 ? 1 / grand : 1) : 1
-        let kinds: [(String, Color, KeyPath<LayerCost, Double>)] = [
+        let kinds: [(String, Color, KeyPath<LayerBitOpsBar, Double>)] = [
             ("stem", stemColor, \.stem), ("depthwise", depthwiseColor, \.depthwise),
             ("pointwise", pointwiseColor, \.pointwise), ("classifier", classifierColor, \.classifier),
         ]

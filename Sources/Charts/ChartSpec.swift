@@ -17,7 +17,7 @@
 //
 // Builders (`ChartKinds`; plain Strings/Doubles in, `ChartSpec` out; they validate and throw `ChartError`):
 // 1. `layerwiseBitOps(title:layers:asShares:valueLabels:xTitle:yTitle:size:)` — stacked stem/depthwise/
-//    pointwise/classifier bars (`[LayerCost]`), totals above the bars, optionally as shares of the total.
+//    pointwise/classifier bars (`[LayerBitOpsBar]`), totals above the bars, optionally as shares of the total.
 // 2. `totalVersusSize(title:series:xTitle:yTitle:logX:logY:colors:size:)` — one line per precision
 //    (`[LineSeries]`), log–log, markers at the measured points, x ticks at the measured sizes.
 // 3. `heatmap(title:rowLabels:columnLabels:values:xTitle:yTitle:colorBarTitle:logColor:colorMap:format:annotate:size:)`

@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 
 /// Built-in sample data for every chart kind, so that anyone can render and look at them
@@ -11,23 +12,24 @@ public enum ChartGallery {
 
     /// Every chart kind (some in two variants), in a fixed order.
     public static func samples() throws -> [Sample] {
-        let colors = PrecisionColors(labels: ["fp32", "w8a8", "w6a6", "w4a4", "w4a8", "w2a2"])
+        let colors = PrecisionColors(groups: [("fp32", .float), ("w8a8", .bits(8)), ("w6a6", .bits(6)), ("w4a4", .bits(4)), ("w4a8", nil), ("w2a2", .bits(2))])
 
         // MobileNet-v1-like per-layer MACs at 224 px, scaled by 8×8 bits.
         let dwMacs: [Double] = [3.6, 1.8, 3.6, 0.9, 1.8, 0.45, 0.9, 0.9, 0.9, 0.9, 0.9, 0.23, 0.45].map { $0 * 1e6 }
         let pwMacs: [Double] = [25.7, 25.7, 51.4, 25.7, 51.4, 25.7, 51.4, 51.4, 51.4, 51.4, 51.4, 25.7, 51.4].map { $0 * 1e6 }
-        var layers = [LayerCost(label: "stem", stem: 10.8e6 * 64)]
-        for i in 0..<13 { layers.append(LayerCost(label: "b\(i + 1)", depthwise: dwMacs[i] * 64, pointwise: pwMacs[i] * 64)) }
-        layers.append(LayerCost(label: "fc", classifier: 1.02e6 * 64))
+        var layers = [LayerBitOpsBar(label: "stem", stem: 10.8e6 * 64)]
+        for i in 0..<13 { layers.append(LayerBitOpsBar(label: "b\(i + 1)", depthwise: dwMacs[i] * 64, pointwise: pwMacs[i] * 64)) }
+        layers.append(LayerBitOpsBar(label: "fc", classifier: 1.02e6 * 64))
 
         let sizes: [Double] = [96, 128, 160, 192, 224]
         func total(_ s: Double, _ bits: Double) -> Double { 569e6 * (s / 224) * (s / 224) * bits * bits }
-        let precisions: [(String, Double)] = [("fp32", 32), ("w8a8", 8), ("w4a4", 4), ("w2a2", 2)]
+        let float = Double(BitWidth.float.countedBits)
+        let precisions: [(String, Double)] = [("fp32", float), ("w8a8", 8), ("w4a4", 4), ("w2a2", 2)]
         let lines = precisions.map { (label, b) in LineSeries(label: label, points: sizes.map { ($0, total($0, b)) }) }
 
         let blockCounts = [3, 5, 7, 9, 11, 13]
         let heatCols = ["w2a2", "w4a4", "w6a6", "w8a8", "fp32"]
-        let heatBits: [Double] = [2, 4, 6, 8, 32]
+        let heatBits: [Double] = [2, 4, 6, 8, float]
         let heat: [[Double?]] = blockCounts.map { n in
             heatBits.enumerated().map { (j, b) in
                 n == 13 && j == 2 ? nil : (Double(n) * 40e6 + 30e6) * b * b
@@ -35,7 +37,7 @@ public enum ChartGallery {
         }
 
         var cq: [CostQualityPoint] = []
-        for (label, wb, ab) in [("w2a2", 2.0, 2.0), ("w4a4", 4.0, 4.0), ("w4a8", 4.0, 8.0), ("w6a6", 6.0, 6.0), ("w8a8", 8.0, 8.0), ("fp32", 32.0, 32.0)] {
+        for (label, wb, ab) in [("w2a2", 2.0, 2.0), ("w4a4", 4.0, 4.0), ("w4a8", 4.0, 8.0), ("w6a6", 6.0, 6.0), ("w8a8", 8.0, 8.0), ("fp32", float, float)] {
             for (k, s) in [128.0, 160, 192, 224].enumerated() {
                 let cost = 569e6 * (s / 224) * (s / 224) * wb * ab
                 let sqnr = label == "fp32" ? 62 - Double(3 - k) * 0.4 : 6.02 * min(wb, ab) - 4 + Double(k) * 0.6 + (wb != ab ? 2.5 : 0)

@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import StableIO
 
@@ -98,34 +99,41 @@ public struct ColorScale: Sendable, Hashable {
     public func color(for v: Double) -> Color { map.color(at: fraction(v)) }
 }
 
-/// Stable colours for precision labels, so that the same precision has the same colour in every chart
+/// Stable colours for precision groups, so that the same precision has the same colour in every chart
 /// of a report.
 ///
-/// Two ways to use it:
-/// - `PrecisionColors.standard.color(for:)` is a pure function of the label: labels naming one bit-width
-///   (`"8"`, `"int8"`, `"8-bit"`, `"w8a8"`, `"W4A4"`, `"fp32"`) get a fixed Okabe–Ito colour per width
-///   (32/float → black, 16 → grey, 8 → blue, 6 → bluish green, 5 → yellow, 4 → orange, 3 → sky blue,
-///   2 → vermillion, 1 → reddish purple); any other label (mixed `"w4a8"`, free text) gets a colour from a
-///   stable hash of the label, which may repeat a colour.
-/// - `PrecisionColors(labels:)` takes every label of a report at once and gives each a distinct colour
-///   (as long as there are at most nine): single-width labels keep their standard colour where it is free,
-///   the rest take the free colours in sorted-label order. Build it once per report and pass it to every
-///   chart builder.
+/// A group is a label and, when the group stands for one bit width, that width (given by the caller from
+/// its typed precision: labels are never parsed for digits).
+/// - `PrecisionColors.color(for: BitWidth)` is the fixed Okabe–Ito colour of a width (float → black,
+///   16 → grey, 8 → blue, 6 → bluish green, 5 → yellow, 4 → orange, 3 → sky blue, 2 → vermillion,
+///   1 → reddish purple; other widths have none).
+/// - `PrecisionColors(groups:)` takes every group of a report at once and gives each label a distinct
+///   colour (as long as there are at most nine): groups of one width keep their width's colour where it is
+///   free, the rest take the free colours in sorted-label order. Build it once per report and pass it to
+///   every chart builder.
+/// - `PrecisionColors.standard` knows no groups: it colours a label from a stable hash of the label.
 public struct PrecisionColors: Sendable, Hashable {
-    /// The label-only mapping (see the type's documentation).
+    /// The mapping with no groups (see the type's documentation).
     public static let standard = PrecisionColors(assigned: [:])
 
     private var assigned: [String: Color]
     private init(assigned: [String: Color]) { self.assigned = assigned }
 
-    /// Distinct colours for all of a report's precision labels (see the type's documentation).
-    public init(labels: [String]) {
+    /// Distinct colours for all of a report's precision groups (see the type's documentation). A label
+    /// given twice keeps the first width given for it.
+    public init(groups: [(label: String, width: BitWidth?)]) {
+        var widths: [String: BitWidth?] = [:]
+        for g in groups where widths[g.label] == nil { widths[g.label] = .some(g.width) }
         var result: [String: Color] = [:]
         var used: Set<Color> = []
-        let unique = Array(Set(labels)).sorted()
         var rest: [String] = []
-        for l in unique {
-            if let c = PrecisionColors.widthColor(l), !used.contains(c) { result[l] = c; used.insert(c) } else { rest.append(l) }
+        for l in widths.keys.sorted() {
+            if let w = widths[l] ?? nil, let c = PrecisionColors.color(for: w), !used.contains(c) {
+                result[l] = c
+                used.insert(c)
+            } else {
+                rest.append(l)
+            }
         }
         var free = OkabeIto.all.filter { !used.contains($0) }
         for l in rest {
@@ -134,37 +142,28 @@ public struct PrecisionColors: Sendable, Hashable {
         assigned = result
     }
 
+    /// Distinct colours for labels that stand for no single width (free text).
+    public init(labels: [String]) {
+        self.init(groups: labels.map { (label: $0, width: nil) })
+    }
+
     /// The colour for `label`.
     public func color(for label: String) -> Color {
-        assigned[label] ?? PrecisionColors.widthColor(label) ?? PrecisionColors.hashColor(label)
+        assigned[label] ?? PrecisionColors.hashColor(label)
     }
 
-    /// The single bit-width a label names, if it names exactly one (`"w8a8"` → 8, `"int4"` → 4,
-    /// `"fp32"`/`"float"` → 32, `"w4a8"` → nil).
-    public static func bitWidth(of label: String) -> Int? {
-        let lower = label.lowercased()
-        if lower == "float" || lower == "fp" || lower == "float32" { return 32 }
-        var numbers: [Int] = []
-        var current = ""
-        for ch in lower {
-            if ch.isASCII, ch.isNumber { current.append(ch) } else if !current.isEmpty { numbers.append(Int(current)!); current = "" }
-        }
-        if !current.isEmpty, let n = Int(current) { numbers.append(n) }
-        guard let first = numbers.first, numbers.allSatisfy({ $0 == first }) else { return nil }
-        return first
-    }
-
-    static func widthColor(_ label: String) -> Color? {
-        switch bitWidth(of: label) {
-        case 32?: return OkabeIto.black
-        case 16?: return OkabeIto.grey
-        case 8?: return OkabeIto.blue
-        case 6?: return OkabeIto.bluishGreen
-        case 5?: return OkabeIto.yellow
-        case 4?: return OkabeIto.orange
-        case 3?: return OkabeIto.skyBlue
-        case 2?: return OkabeIto.vermillion
-        case 1?: return OkabeIto.reddishPurple
+    /// The fixed colour of a bit width, or nil for a width without one (7, 9…15).
+    public static func color(for width: BitWidth) -> Color? {
+        switch width {
+        case .float: return OkabeIto.black
+        case .bits(16): return OkabeIto.grey
+        case .bits(8): return OkabeIto.blue
+        case .bits(6): return OkabeIto.bluishGreen
+        case .bits(5): return OkabeIto.yellow
+        case .bits(4): return OkabeIto.orange
+        case .bits(3): return OkabeIto.skyBlue
+        case .bits(2): return OkabeIto.vermillion
+        case .bits(1): return OkabeIto.reddishPurple
         default: return nil
         }
     }

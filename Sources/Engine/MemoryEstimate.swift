@@ -8,7 +8,7 @@ import Presentation
 /// allocated. Layouts are assumed padded to 16 channels (oneDNN's blocked formats), which over-estimates
 /// slightly.
 ///
-///     weights      = Σ layers params·4 B, twice for layers whose float twin differs (bits < 32)
+///     weights      = Σ layers params·4 B, twice for layers whose float twin differs (quantized weights)
 ///     activations  = (2 per network) × batch × largest activation · 4 B + the input batch
 ///     transient    = one layer's plain weights while they are placed (layers above 32 MB go in ~8 MB chunks)
 public struct MemoryEstimate: Hashable, Sendable, Codable {
@@ -20,7 +20,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
     public init(cost: CostReport, batch: Int, twin: Bool) {
         func pad(_ c: Int) -> Int { (c + 15) / 16 * 16 }
         var weights = 0, largestLayer = 0, largestActivation = 0
-        let allFloat = cost.layers.allSatisfy { $0.weightBits == 32 && ($0.kind == .linear || $0.outputBits == 32) }
+        let allFloat = cost.layers.allSatisfy { $0.weightBits == .float && ($0.kind == .linear || $0.outputBits == .float) }
         let lanes = twin && !allFloat ? 2 : 1
         for l in cost.layers {
             let params: Int
@@ -29,7 +29,7 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
             case .linear: params = pad(l.outputShape.channels) * pad(l.inputShape.channels)
             default: params = pad(l.outputShape.channels) * pad(l.inputShape.channels) * l.kernel * l.kernel
             }
-            let copies = lanes == 2 && l.weightBits != 32 ? 2 : 1
+            let copies = lanes == 2 && l.weightBits != .float ? 2 : 1
             weights += (params * copies + pad(l.outputShape.channels)) * 4
             largestLayer = max(largestLayer, l.params * 4)
             let o = l.outputShape

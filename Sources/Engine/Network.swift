@@ -170,7 +170,7 @@ public final class Network: @unchecked Sendable {
         self.options = options
         self.cost = cost
         self.estimate = estimate
-        let allFloat = cost.layers.allSatisfy { $0.weightBits == Precision.float && ($0.kind == .linear || $0.outputBits == Precision.float) }
+        let allFloat = cost.layers.allSatisfy { $0.weightBits == BitWidth.float && ($0.kind == .linear || $0.outputBits == BitWidth.float) }
         twinIsIdentical = allFloat
         setThreads(options.threads)
         context = try DNNLContext()
@@ -196,7 +196,7 @@ public final class Network: @unchecked Sendable {
         var pendingReorders: [Op] = []
         var scratchBytes = 0
 
-        func attr(actBits: Int?) throws -> dnnl_primitive_attr_t {
+        func attr(actBits: BitWidth?) throws -> dnnl_primitive_attr_t {
             var a: dnnl_primitive_attr_t?
             try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
             try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
@@ -204,7 +204,7 @@ public final class Network: @unchecked Sendable {
                 var po: dnnl_post_ops_t?
                 try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
                 defer { dnnl_post_ops_destroy(po) }
-                // ReLU6, then for a < 32 bits: up·clip(x, 0, 6) → down·round(·). The factors ride on the
+                // ReLU6, then for quantized activations: up·clip(x, 0, 6) → down·round(·). The factors ride on the
                 // post-ops' own `scale` argument (two eltwise_linear post-ops in one chain were miscomputed by
                 // oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
                 let f = Quantizer.activationFactors(bits: actBits)
@@ -248,7 +248,7 @@ public final class Network: @unchecked Sendable {
             let strides: [Int64] = [Int64(layer.stride), Int64(layer.stride)]
             let pad: [Int64] = [Int64(layer.padding), Int64(layer.padding)]
 
-            func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: Int?) throws -> DNNLPrimitiveDesc {
+            func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: BitWidth?) throws -> DNNLPrimitiveDesc {
                 var s = src, w = weights, d = dst
                 var desc = dnnl_convolution_desc_t()
                 try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
@@ -267,8 +267,8 @@ public final class Network: @unchecked Sendable {
             let qprim = try DNNLPrimitive(qpd.handle)
             var fprim = qprim
             scratchBytes = max(scratchBytes, MemoryDesc.bytes(qpd.md(dnnl_query_scratchpad_md)))
-            if twin && layer.outputBits != Precision.float {
-                let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: Precision.float)
+            if twin && layer.outputBits != BitWidth.float {
+                let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: BitWidth.float)
                 scratchBytes = max(scratchBytes, MemoryDesc.bytes(fpd.md(dnnl_query_scratchpad_md)))
                 fprim = try DNNLPrimitive(fpd.handle)
             }
@@ -279,14 +279,14 @@ public final class Network: @unchecked Sendable {
             // of the network's own; small ones in one piece.
             let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
             let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
-            let perTensor = options.granularity == .perTensor && layer.weightBits != Precision.float
+            let perTensor = options.granularity == .perTensor && layer.weightBits != BitWidth.float
             var statistics: Quantizer.SliceStatistics? = nil
             func fold(_ v: inout [Float], _ r: Range<Int>) {
                 _ = foldBatchNormInPlace(&v, outChannels: r.count, gamma: Array(bn[0][r]), beta: Array(bn[1][r]),
                                          mean: Array(bn[2][r]), variance: Array(bn[3][r]))
             }
             var fw: AlignedBuffer?
-            if twin && layer.weightBits != Precision.float {
+            if twin && layer.weightBits != BitWidth.float {
                 var stats = Quantizer.SliceStatistics()
                 fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
                     if perTensor { stats.add(v, 0..<v.count) }
@@ -304,7 +304,7 @@ public final class Network: @unchecked Sendable {
             }
             let bits = layer.weightBits
             let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
-                if bits != Precision.float {
+                if case .bits(let bits) = bits {
                     if perTensor {
                         var whole = Quantizer.SliceStatistics()
                         if statistics == nil { whole.add(v, 0..<v.count) }   // one piece: v is the whole tensor
@@ -390,7 +390,7 @@ public final class Network: @unchecked Sendable {
             let prim = try DNNLPrimitive(pd.handle)
             let q = Quantizer.quantizeWeights(raw.data, bits: spec.classifierBits, channels: classes, granularity: options.granularity)
             let qw = try placeWeights(q, plain: wPlain, target: wMD)
-            let fw = twin && spec.classifierBits != Precision.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
+            let fw = twin && spec.classifierBits != BitWidth.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
             let bias = try placeWeights(rawBias.data, plain: biasMD, target: biasMD)
             let op = Op(name: "classifier", srcMD: pooled, dstMD: try MemoryDesc.make([n, classes], tag: dnnl_nc),
                         scratchMD: pd.md(dnnl_query_scratchpad_md), quantized: prim, float: prim)

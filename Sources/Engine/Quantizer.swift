@@ -1,3 +1,5 @@
+import BitOpsCore
+
 /// Weight and activation quantizers (fake quantization: values are returned as floats on the grid).
 ///
 /// ## Weights (the demo's quantizer)
@@ -12,38 +14,32 @@
 ///   reached by the per-tensor rule (|w/scale| ≤ 2^(b−1) − 1) but is applied as the demo does.
 /// - A tensor (or channel) that is all zeros has scale 0 and quantizes to zeros.
 /// - `b = 1`: `sign(w) · mean|w|`, with sign(0) = 0 (as `torch.sign`).
-/// - `b = 32`: unquantized (returned unchanged).
+/// - Float (`BitWidth.float`): unquantized (returned unchanged).
 ///
 /// Granularity: `perTensor` (default, the demo) uses one scale per tensor; `perChannel` one per output
 /// channel (dimension 0 of the weight tensor; for 1 bit, one mean|w| per output channel).
 ///
 /// ## Activations
-/// For `a < 32` bits, unsigned on the fixed range [0, 6] after ReLU6, with `L = 2^a − 1` steps:
+/// For a quantized width of `a` bits, unsigned on the fixed range [0, 6] after ReLU6, with `L = 2^a − 1` steps:
 ///
 ///     q = roundHalfToEven(clamp(x, 0, 6) · (L / 6)) · (6 / L)
 ///
 /// computed in `Float` with the two factors `L/6` and `6/L` rounded to `Float` first (exactly what the
 /// fused oneDNN post-op chain computes: `up·clip(x, 0, 6)`, then `down·round(·)`). `a = 1` gives {0, 6}.
-public enum QuantGranularity: String, Codable, Sendable, CaseIterable {
-    case perTensor = "per-tensor"
-    case perChannel = "per-channel"
-}
-
 public enum Quantizer {
     /// Quantizes a weight tensor whose dimension 0 is the output channel (`channels` slices of equal size).
-    public static func quantizeWeights(_ w: [Float], bits: Int, channels: Int,
+    public static func quantizeWeights(_ w: [Float], bits: BitWidth, channels: Int,
                                        granularity: QuantGranularity = .perTensor) -> [Float] {
-        precondition(bits == 32 || (1...16).contains(bits), "weight bits must be 1–16 or 32")
         var out = w
         quantizeWeightsInPlace(&out, bits: bits, channels: channels, granularity: granularity)
         return out
     }
 
     /// `quantizeWeights`, overwriting `w`.
-    public static func quantizeWeightsInPlace(_ w: inout [Float], bits: Int, channels: Int,
+    public static func quantizeWeightsInPlace(_ w: inout [Float], bits: BitWidth, channels: Int,
                                               granularity: QuantGranularity = .perTensor) {
-        precondition(bits == 32 || (1...16).contains(bits), "weight bits must be 1–16 or 32")
-        if bits == 32 || w.isEmpty { return }
+        precondition(bits.isValid, "weight bits must be 1–16 or float")
+        guard case .bits(let bits) = bits, !w.isEmpty else { return }
         let groups = granularity == .perChannel ? max(channels, 1) : 1
         precondition(w.count % groups == 0, "weight tensor of \(w.count) elements does not split into \(groups) channels")
         let n = w.count / groups
@@ -75,8 +71,8 @@ public enum Quantizer {
     }
 
     /// Quantizes `x[range]` with the scale of `statistics` (which may cover more than the range).
+    /// `bits` is a quantized width, 1…16.
     static func quantizeSlice(_ x: inout [Float], _ range: Range<Int>, bits: Int, statistics: SliceStatistics) {
-        if bits == 32 { return }
         if bits == 1 {
             let mean = Float(statistics.sumAbs / Double(statistics.count))
             for i in range { x[i] = x[i] > 0 ? mean : (x[i] < 0 ? -mean : 0) }
@@ -98,16 +94,16 @@ public enum Quantizer {
         min(max((w / scale).rounded(.toNearestOrEven), qmin), qmax) * scale
     }
 
-    /// The activation grid's two factors for `bits` (nil for 32 = float).
-    public static func activationFactors(bits: Int) -> (up: Float, down: Float)? {
-        guard bits != 32 else { return nil }
+    /// The activation grid's two factors for `bits` (nil for float).
+    public static func activationFactors(bits: BitWidth) -> (up: Float, down: Float)? {
+        guard case .bits(let bits) = bits else { return nil }
         let levels = Float((1 << bits) - 1)
         return (levels / 6, 6 / levels)
     }
 
     /// Reference activation quantizer (ReLU6 included); the network fuses the same arithmetic into oneDNN.
     @inline(__always)
-    public static func quantizeActivation(_ x: Float, bits: Int) -> Float {
+    public static func quantizeActivation(_ x: Float, bits: BitWidth) -> Float {
         let clipped = min(max(x, 0), 6)
         guard let f = activationFactors(bits: bits) else { return clipped }
         return (clipped * f.up).rounded(.toNearestOrEven) * f.down

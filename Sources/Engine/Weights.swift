@@ -297,12 +297,6 @@ public enum DeterministicMath {
     public static func cosTwoPi(_ v: Double) -> Double { cosSinTwoPi(v).cos }
 }
 
-/// How seeded weights are drawn (see `NetworkWeights.seeded`).
-public enum WeightInit: String, Codable, Sendable, CaseIterable {
-    case heNormal = "he-normal"
-    case pytorchDefault = "pytorch-default"
-}
-
 
 /// A convolution's weight with BatchNorm folded in: `w' = w·γ/√(var+ε)` per output channel and
 /// `b' = β − mean·γ/√(var+ε)`. The weight passed in is already quantized: quantization applies to the

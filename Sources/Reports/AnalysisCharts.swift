@@ -1,4 +1,5 @@
 import Analysis
+import BitOpsCore
 import Charts
 import Foundation
 import Results
@@ -33,10 +34,10 @@ struct GridLayout {
             (varies(\.size), { "s=\($0.size)" }),
             (varies(\.actPrecision), { "a=\($0.actPrecision)" }),
             (varies(\.width), { "α=\($0.width)" }),
-            (varies { $0.stemBits ?? -1 }, { "stem=\($0.stemBits.map(String.init) ?? "-")" }),
+            (varies(\.stemBits), { "stem=\($0.stemBits?.description ?? "-")" }),
             (varies(\.classifierBits), { "fc=\($0.classifierBits)" }),
             (varies(\.convention), { $0.convention.rawValue }),
-            (varies(\.quantization), { $0.quantization }),
+            (varies(\.quantization), { $0.quantization.rawValue }),
             (varies(\.weights), { $0.weights }),
         ]
         func rowLabel(_ k: CaseKey) -> String {
@@ -48,14 +49,14 @@ struct GridLayout {
         for k in keys {
             let r = rowLabel(k)
             if rowSort[r] == nil { rowSort[r] = k; rows.append(r) }
-            if !cols.contains(k.precision) { cols.append(k.precision) }
+            if !cols.contains(k.precision.description) { cols.append(k.precision.description) }
         }
         // Rows in a natural order (family, blocks, size, … as numbers), columns in grid order.
         rows.sort { rowSort[$0]! < rowSort[$1]! }
         rowLabels = rows
         columnLabels = cols
         var cell: [CaseKey: (Int, Int)] = [:]
-        for k in keys { cell[k] = (rows.firstIndex(of: rowLabel(k))!, cols.firstIndex(of: k.precision)!) }
+        for k in keys { cell[k] = (rows.firstIndex(of: rowLabel(k))!, cols.firstIndex(of: k.precision.description)!) }
         self.cell = cell
     }
 
@@ -134,16 +135,16 @@ extension ProfileResult {
         if let order = precisionOrder {
             let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             all = all.enumerated().sorted { a, b in
-                let x = rank[a.element.config.precision] ?? order.count, y = rank[b.element.config.precision] ?? order.count
+                let x = rank[a.element.config.weightPrecision.description] ?? order.count, y = rank[b.element.config.weightPrecision.description] ?? order.count
                 return x != y ? x < y : a.offset < b.offset
             }.map(\.element)
         }
         let drawn = all.filter { ($0.exact || $0.sqnrDBMean != nil) && $0.bitops > 0 }
         let points = drawn.map { c in
-            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? .infinity : c.sqnrDBMean!, group: c.config.precision)
+            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? .infinity : c.sqnrDBMean!, group: c.config.weightPrecision.description)
         }
         guard !points.isEmpty else { return nil }
-        let colors = colors ?? PrecisionColors(labels: points.compactMap(\.group))
+        let colors = colors ?? PrecisionColors(groups: drawn.map(\.config.weightPrecision.colorGroup))
         var spec = try ChartKinds.costQuality(
             title: "\(profile.name): cost vs fidelity", points: points, yTitle: "Mean logit SQNR (dB)",
             budget: Double(profile.maxBitOps), highlight: best?.label, colors: colors, size: .twoColumn)
@@ -176,4 +177,17 @@ extension ProfileResult {
         if drawn.contains(where: \.exact) { caption += " Triangles on the band at the top: exact cases (∞ dB)." }
         return NamedChart(name: "budget-\(fileSafeName)", title: caption, spec: spec)
     }
+}
+
+extension ResultsSet {
+    /// One colour per weight precision of these results: a precision of one width (uniform) gets that
+    /// width's colour where it is free (see `PrecisionColors`).
+    public var precisionColors: PrecisionColors {
+        PrecisionColors(groups: cases.map(\.config.weightPrecision.colorGroup))
+    }
+}
+
+extension ResolvedPrecision {
+    /// The label and, for a policy of one width, that width: how charts colour this precision.
+    public var colorGroup: (label: String, width: BitWidth?) { (description, policy.uniformWidth) }
 }

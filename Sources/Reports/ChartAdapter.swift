@@ -5,7 +5,7 @@ import Foundation
 /// legend titles. Colours come from one `PrecisionColors` per report, so a precision keeps its colour in every
 /// chart.
 enum ChartAdapter {
-    static func layerwise(title: String, bars: [Charts.LayerCost], asShares: Bool, size: FigureSize) throws -> ChartSpec {
+    static func layerwise(title: String, bars: [LayerBitOpsBar], asShares: Bool, size: FigureSize) throws -> ChartSpec {
         try ChartKinds.layerwiseBitOps(title: title, layers: bars, asShares: asShares, valueLabels: bars.count <= 16,
                                        xTitle: "Block", size: size)
     }

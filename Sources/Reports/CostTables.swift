@@ -24,15 +24,15 @@ public enum CountStyle: Sendable {
 }
 
 extension CostReport {
-    public static let tableHeaders = ["layer", "kind", "input", "output", "k/s", "W bits", "in bits", "MACs", "BitOps",
-                                      "params", "weights", "share"]
+    public static let tableHeaders = ["layer", "kind", "input", "output", "k/s", "weight bits", "input bits", "MACs", "BitOps",
+                                      "params", "weight storage", "share"]
 
     /// One line summarising the configuration, e.g. `seed · 5 blocks · 32×32 · weights 4-bit · activations float · weight`.
     public var title: String {
         let w = Set(network.blocks.map(\.bits))
         let a = Set(network.blocks.map(\.actBits))
-        let wText = w.count == 1 ? "\(Precision.label(w.first!))\(w.first! == 32 ? "" : "-bit")" : network.blocks.map { Precision.label($0.bits) }.joined(separator: ",")
-        let aText = a.count == 1 ? "\(Precision.label(a.first!))\(a.first! == 32 ? "" : "-bit")" : network.blocks.map { Precision.label($0.actBits) }.joined(separator: ",")
+        let wText = w.count == 1 ? w.first!.prose : network.blocks.map(\.bits.description).joined(separator: ",")
+        let aText = a.count == 1 ? a.first!.prose : network.blocks.map(\.actBits.description).joined(separator: ",")
         return "\(network.name) · \(network.blocks.count) blocks · \(inputSize)×\(inputSize) input · weights \(wText) · activations \(aText) · convention \(convention.rawValue)"
     }
 
@@ -51,8 +51,8 @@ extension CostReport {
         for l in layers {
             rows.append(CostTableRow(role: .layer, cells: [
                 l.name, l.kind.rawValue, l.inputShape.description, l.outputShape.description,
-                l.kind == .linear ? "–" : "\(l.kernel)/\(l.stride)", Precision.label(l.weightBits),
-                Precision.label(l.inputBits), n(l.macs), n(l.bitops), n(l.params), storage(l.weightStorageBits),
+                l.kind == .linear ? "–" : "\(l.kernel)/\(l.stride)", l.weightBits.description,
+                l.inputBits.description, n(l.macs), n(l.bitops), n(l.params), storage(l.weightStorageBits),
                 NumberText.percent(l.bitops, of: total),
             ]))
             if let b = l.block, l.kind == .pointwise {
@@ -84,7 +84,7 @@ extension CostReport {
             if r.role == .subtotal { out.append("") }
         }
         out.append("")
-        out.append("BitOps \(NumberText.grouped(totals.bitops)) · MACs \(NumberText.grouped(totals.macs)) · params \(NumberText.grouped(totals.params)) · weights \(NumberText.grouped(totals.weightStorageBits)) bits (\(NumberText.bytes(bits: totals.weightStorageBits))) · peak activations \(NumberText.bytes(bits: totals.peakActivationBits))")
+        out.append("BitOps \(NumberText.grouped(totals.bitops)) · MACs \(NumberText.grouped(totals.macs)) · params \(NumberText.grouped(totals.params)) · weight storage \(NumberText.grouped(totals.weightStorageBits)) bits (\(NumberText.bytes(bits: totals.weightStorageBits))) · peak activations \(NumberText.bytes(bits: totals.peakActivationBits))")
         if convention == .seedLegacy {
             out.append("seed-legacy: the demo code's count — depthwise layers counted as C_out·C_in·K·K·H·W·B (C_in times too many), blocks only.")
         }
@@ -97,7 +97,7 @@ extension CostReport {
         for l in layers {
             out.append([l.name, l.block.map(String.init) ?? "", l.kind.rawValue, l.inputShape.description,
                         l.outputShape.description, String(l.kernel), String(l.stride), String(l.groups),
-                        String(l.weightBits), String(l.inputBits), String(l.macs), String(l.bitops), String(l.params),
+                        l.weightBits.description, l.inputBits.description, String(l.macs), String(l.bitops), String(l.params),
                         String(l.weightStorageBits), String(l.activationElements)].joined(separator: ","))
         }
         out.append(["total", "", "", "", "", "", "", "", "", "", String(totals.macs), String(totals.bitops),

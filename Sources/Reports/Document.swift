@@ -133,7 +133,7 @@ public struct Parameters: Sendable, Hashable {
 
 /// `where: key=value key=value` — keeps cases whose configuration matches every pair. A value may list
 /// alternatives separated by `|` (`size=32|64`).
-public struct CaseFilter: Sendable, Hashable {
+public struct CaseSelector: Sendable, Hashable {
     public static let keys = ["family", "size", "blocks", "precision", "act", "convention", "width", "quantization"]
     public struct ParseError: Error { public var message: String }
 
@@ -147,15 +147,15 @@ public struct CaseFilter: Sendable, Hashable {
                 throw ParseError(message: "option 'where' expects key=value pairs separated by spaces, got '\(word)'")
             }
             let key = String(parts[0])
-            guard CaseFilter.keys.contains(key) else {
-                throw ParseError(message: "option 'where': unknown key '\(key)' (expected one of: \(CaseFilter.keys.joined(separator: ", ")))")
+            guard CaseSelector.keys.contains(key) else {
+                throw ParseError(message: "option 'where': unknown key '\(key)' (expected one of: \(CaseSelector.keys.joined(separator: ", ")))")
             }
             conditions.append((key, parts[1].split(separator: "|").map(String.init)))
         }
     }
 
     public func matches(_ c: CaseConfig) -> Bool {
-        conditions.allSatisfy { cond in cond.values.contains(CaseFilter.value(of: cond.key, in: c)) }
+        conditions.allSatisfy { cond in cond.values.contains(CaseSelector.value(of: cond.key, in: c)) }
     }
 
     static func value(of key: String, in c: CaseConfig) -> String {
@@ -163,11 +163,11 @@ public struct CaseFilter: Sendable, Hashable {
         case "family": return c.family
         case "size": return String(c.size)
         case "blocks": return String(c.blocks)
-        case "precision": return c.precision
-        case "act": return c.actPrecision
+        case "precision": return c.weightPrecision.description
+        case "act": return c.actPrecision.description
         case "convention": return c.convention.rawValue
         case "width": return widthText(c.width)
-        case "quantization": return c.quantization
+        case "quantization": return c.quantization.rawValue
         default: return ""
         }
     }
@@ -176,7 +176,7 @@ public struct CaseFilter: Sendable, Hashable {
         w == w.rounded() ? String(format: "%.1f", w) : String(w)
     }
 
-    public static func == (a: CaseFilter, b: CaseFilter) -> Bool {
+    public static func == (a: CaseSelector, b: CaseSelector) -> Bool {
         a.conditions.map(\.key) == b.conditions.map(\.key) && a.conditions.map(\.values) == b.conditions.map(\.values)
     }
     public func hash(into h: inout Hasher) { for c in conditions { h.combine(c.key); h.combine(c.values) } }

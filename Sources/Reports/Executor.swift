@@ -30,8 +30,8 @@ public struct CellExecutor {
         self.budgets = budgets
     }
 
-    /// One colour per precision label across the whole report.
-    var colors: PrecisionColors { PrecisionColors(labels: results.cases.map(\.config.precision)) }
+    /// One colour per weight precision across the whole report.
+    var colors: PrecisionColors { results.precisionColors }
 
     public func execute(_ template: Template) throws -> ReportDocument {
         let params = parameters()
@@ -165,7 +165,7 @@ public struct CellExecutor {
     // MARK: - Dispatch
 
     func run(_ cell: TemplateCell, parameters p: Parameters) throws -> [Block] {
-        let filter = try cell.options["where"].map { try CaseFilter($0) }
+        let filter = try cell.options["where"].map { try CaseSelector($0) }
         let selected = results.cases.filter { filter?.matches($0.config) ?? true }
         let whereText = cell.options["where"].map { " matching `where: \($0)`" } ?? ""
         if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget {
@@ -213,7 +213,7 @@ public struct CellExecutor {
 
     /// Dimensions that vary among `cases` (the summary shows only those, plus size/blocks/precision).
     func varies(_ cases: [CaseResult], _ key: String) -> Bool {
-        Set(cases.map { CaseFilter.value(of: key, in: $0.config) }).count > 1
+        Set(cases.map { CaseSelector.value(of: key, in: $0.config) }).count > 1
     }
 
     func summaryBlocks(_ cell: TemplateCell, _ selected: [CaseResult]) -> [Block] {
@@ -249,9 +249,9 @@ public struct CellExecutor {
             let t = c.cost.totals
             var row = [String(c.index), String(c.id.prefix(8))]
             if showFamily { row.append(c.config.family) }
-            row += [String(c.config.size), String(c.config.blocks), c.config.precision, c.config.actPrecision]
-            if showWidth { row.append(CaseFilter.widthText(c.config.width)) }
-            if showQuant { row.append(c.config.quantization) }
+            row += [String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description, c.config.actPrecision.description]
+            if showWidth { row.append(CaseSelector.widthText(c.config.width)) }
+            if showQuant { row.append(c.config.quantization.rawValue) }
             if showConv { row.append(c.config.convention.rawValue) }
             row += [NumberText.grouped(t.bitops), NumberText.grouped(t.macs), NumberText.grouped(t.params),
                     NumberText.kib(t.weightStorageBytes), NumberText.kib(t.peakActivationBytes)]
@@ -286,7 +286,9 @@ public struct CellExecutor {
         case .index: return Double(c.index)
         case .size: return Double(c.config.size)
         case .blocks: return Double(c.config.blocks)
-        case .precision: return Double(c.config.bits.reduce(0, +)) / Double(max(c.config.bits.count, 1))
+        case .precision:
+            let bits = c.config.weightPrecision.blocks
+            return Double(bits.map(\.countedBits).reduce(0, +)) / Double(max(bits.count, 1))
         case .bitops: return Double(t.bitops)
         case .macs: return Double(t.macs)
         case .params: return Double(t.params)
@@ -482,12 +484,12 @@ public struct CellExecutor {
     /// Groups cases by every dimension except `axes`, in grid order. Each group's label names the fixed values
     /// that vary across groups.
     func facets(_ cases: [CaseResult], excluding axes: Set<String>) -> [(label: String, cases: [CaseResult])] {
-        let keys = CaseFilter.keys.filter { !axes.contains($0) }
+        let keys = CaseSelector.keys.filter { !axes.contains($0) }
         let varying = keys.filter { varies(cases, $0) }
         var order: [[String]] = []
         var groups: [[String]: [CaseResult]] = [:]
         for c in cases {
-            let k = keys.map { CaseFilter.value(of: $0, in: c.config) }
+            let k = keys.map { CaseSelector.value(of: $0, in: c.config) }
             if groups[k] == nil { order.append(k) }
             groups[k, default: []].append(c)
         }
@@ -505,15 +507,15 @@ public struct CellExecutor {
 
     func layerwiseFigure(_ cell: TemplateCell, _ c: CaseResult) throws -> Block {
         let shares = cell.options["shares"] == "true"
-        var layers: [Charts.LayerCost] = []
-        for l in c.cost.layers where l.name == "stem" { layers.append(Charts.LayerCost(label: "stem", stem: Double(l.bitops))) }
+        var layers: [LayerBitOpsBar] = []
+        for l in c.cost.layers where l.name == "stem" { layers.append(LayerBitOpsBar(label: "stem", stem: Double(l.bitops))) }
         for b in c.cost.blocks {
             let ls = c.cost.layers.filter { $0.block == b.block }
-            layers.append(Charts.LayerCost(label: "B\(b.block)",
+            layers.append(LayerBitOpsBar(label: "B\(b.block)",
                                        depthwise: Double(ls.filter { $0.kind == .depthwise }.reduce(0) { $0 + $1.bitops }),
                                        pointwise: Double(ls.filter { $0.kind == .pointwise }.reduce(0) { $0 + $1.bitops })))
         }
-        for l in c.cost.layers where l.kind == .linear { layers.append(Charts.LayerCost(label: "FC", classifier: Double(l.bitops))) }
+        for l in c.cost.layers where l.kind == .linear { layers.append(LayerBitOpsBar(label: "FC", classifier: Double(l.bitops))) }
         let title = cell.options["title"] ?? "BitOps per block — case \(c.index): \(c.config.label)"
         let spec = try ChartAdapter.layerwise(title: title, bars: layers, asShares: shares, size: figureSize(cell))
         let stem = "layerwise\(shares ? "-shares" : "")-" + Escape.fileComponent(c.id)
@@ -524,14 +526,14 @@ public struct CellExecutor {
     /// The precisions among `cases` in the spec's order: the order of first appearance in the whole results
     /// set (grid order), the same in every chart and table of a report.
     func precisionOrder(_ cases: [CaseResult]) -> [String] {
-        let present = Set(cases.map(\.config.precision))
+        let present = Set(cases.map(\.config.weightPrecision.description))
         return Self.precisionOrder(of: results).filter(present.contains)
     }
 
     /// Every precision label of `results`, in order of first appearance (the sweep spec's grid order).
     public static func precisionOrder(of results: ResultsSet) -> [String] {
         var seen: Set<String> = []
-        return results.cases.map(\.config.precision).filter { seen.insert($0).inserted }
+        return results.cases.map(\.config.weightPrecision.description).filter { seen.insert($0).inserted }
     }
 
     func sizeFigures(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
@@ -540,7 +542,7 @@ public struct CellExecutor {
             let sizes = Set(facet.cases.map(\.config.size))
             guard sizes.count > 1 else { continue }
             let series = precisionOrder(facet.cases).map { p in
-                LineSeries(label: p, points: facet.cases.filter { $0.config.precision == p }
+                LineSeries(label: p, points: facet.cases.filter { $0.config.weightPrecision.description == p }
                     .map { (Double($0.config.size), Double($0.cost.totals.bitops)) }.sorted { $0.0 < $1.0 })
             }
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
@@ -569,7 +571,7 @@ public struct CellExecutor {
             var grid: [[Double?]] = []
             for r in rowValues {
                 grid.append(cols.map { p in
-                    facet.cases.first { ($0.config.precision == p) && (rowsKey == "size" ? $0.config.size : $0.config.blocks) == r }
+                    facet.cases.first { ($0.config.weightPrecision.description == p) && (rowsKey == "size" ? $0.config.size : $0.config.blocks) == r }
                         .flatMap { heatValue($0, value) }
                 })
             }
@@ -578,7 +580,7 @@ public struct CellExecutor {
             let what = heatTitle(value)
             let title = cell.options["title"] ?? "\(what.name) by \(rowsKey == "size" ? "image size" : "block count") and precision\(suffix)"
             let spec = try ChartAdapter.heatmap(title: title, rowTitle: rowsKey == "size" ? "image size (px)" : "blocks",
-                                                rowLabels: rowValues.map(String.init), columnTitle: "weight precision (bits)",
+                                                rowLabels: rowValues.map(String.init), columnTitle: "weight precision",
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
                                                 percent: value == .top1, size: figureSize(cell, items: cols.count))
             let exactNote = grid.joined().contains(.infinity) ? " “exact”: the logits equal the float twin’s (∞ dB)." : ""
@@ -632,7 +634,7 @@ public struct CellExecutor {
                 case .cosine: y = f.cosineMean
                 }
                 return CostQualityPoint(label: "#\(c.index)", cost: Double(c.cost.totals.bitops), quality: y,
-                                        group: c.config.precision)
+                                        group: c.config.weightPrecision.description)
             }
             guard !pts.isEmpty else { continue }
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
@@ -657,7 +659,7 @@ public struct CellExecutor {
         var order: [String] = []
         var groups: [String: [CaseResult]] = [:]
         for c in cases {
-            let v = CaseFilter.value(of: key, in: c.config)
+            let v = CaseSelector.value(of: key, in: c.config)
             if groups[v] == nil { order.append(v) }
             groups[v, default: []].append(c)
         }
@@ -672,7 +674,7 @@ public struct CellExecutor {
             let precisions = precisionOrder(facet.cases)
             let series = precisions.map { p in
                 NamedValues(name: p, values: blocks.map { n in
-                    facet.cases.first { $0.config.blocks == n && $0.config.precision == p }
+                    facet.cases.first { $0.config.blocks == n && $0.config.weightPrecision.description == p }
                         .map { Double($0.cost.totals.weightStorageBytes) / 1024 } ?? 0
                 })
             }

@@ -169,8 +169,8 @@ func runFolder(_ path: String) -> String {
 /// doubles, empty when unknown), one row per case in grid order.
 public enum SummaryCSV {
     public static let columns = [
-        "index", "id", "family", "size", "blocks", "precision", "act_precision", "width", "convention", "quantization",
-        "bitops", "macs", "params", "weight_bytes", "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min",
+        "index", "id", "family", "size", "blocks", "weight_precision", "act_precision", "width", "convention", "quantization",
+        "bitops", "macs", "params", "weight_storage_bytes", "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min",
         "cosine_mean", "top1_agreement", "ms_per_image", "error",
     ]
 
@@ -180,9 +180,9 @@ public enum SummaryCSV {
         var lines = [columns.joined(separator: ",")]
         for c in results.cases {
             let t = c.cost.totals, f = c.fidelity
-            let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.precision,
-                       c.config.actPrecision, CaseFilter.widthText(c.config.width), c.config.convention.rawValue,
-                       c.config.quantization, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
+            let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description,
+                       c.config.actPrecision.description, CaseSelector.widthText(c.config.width), c.config.convention.rawValue,
+                       c.config.quantization.rawValue, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
                        String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean), d(f?.sqnrDBMin),
                        d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? ""]
             lines.append(row.map(q).joined(separator: ","))

@@ -72,7 +72,7 @@ public enum CellKind: String, CaseIterable, Sendable {
 
     /// The options the cell accepts, with the values each accepts (nil = free text or a number).
     public var options: [(name: String, values: [String]?, help: String)] {
-        let whereOpt = ("where", nil as [String]?, "keep cases matching all `key=value` pairs, space-separated; keys: " + CaseFilter.keys.joined(separator: ", "))
+        let whereOpt = ("where", nil as [String]?, "keep cases matching all `key=value` pairs, space-separated; keys: " + CaseSelector.keys.joined(separator: ", "))
         let title = ("title", nil as [String]?, "the chart title (default: generated)")
         let figSize = ("width", ["one-column", "two-column"] as [String]?, "figure width: 3.5 in or 7 in (default two-column)")
         let cases = ("cases", nil as [String]?, "`all` (default), `first`, `last`, or case ids / id prefixes separated by spaces")
@@ -343,7 +343,7 @@ public struct Template: Hashable, Sendable {
     static func validate(option: String, value: String) -> String? {
         switch option {
         case "where":
-            do { _ = try CaseFilter(value) } catch let e as CaseFilter.ParseError { return e.message } catch { return "\(error)" }
+            do { _ = try CaseSelector(value) } catch let e as CaseSelector.ParseError { return e.message } catch { return "\(error)" }
         case "fold":
             if Int(value).map({ $0 >= 0 }) != true { return "option 'fold' must be a whole number ≥ 0, got '\(value)'" }
         case "budget":

@@ -8,9 +8,9 @@ import Foundation
 /// runs of the same sweep differ only there.
 ///
 /// Files in a results folder:
-/// - `results.json` — a `ResultsSet` (schema version 1), cases in grid order.
+/// - `results.json` — a `ResultsSet` (schema version 2; version 1 is still read), cases in grid order.
 /// - `results.csv`  — one row per case, flat columns (see `ResultsSet.csv()`).
-/// - `run.json`     — a `RunInfo`: provenance (version, commit, resolved spec and its hash, image digests,
+/// - `run.json`     — a `RunInfo`: provenance (version, commit, resolved spec as a JSON object and its hash, image digests,
 ///   machine, date, command line).
 /// - `cases/<id>.json` — written by the sweep runner: one durable record per finished case (`{"key": …,
 ///   "result": CaseResult}`), its cache. Views read `results.json`, never this folder.
@@ -21,34 +21,27 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     public var family: String
     public var size: Int
     public var blocks: Int
-    /// The precision as the spec named it: `4`, `first-last(8,4)`, `8,4,2,4,8`. Charts group by it.
-    public var precision: String
-    /// The activation precision as the spec named it (`32` = float).
-    public var actPrecision: String
-    /// Resolved weight bits, one per block.
-    public var bits: [Int]
-    /// Resolved activation bits, one per block.
-    public var actBits: [Int]
+    /// The blocks' weight precision: the policy the spec named and the weight bits it gave each block.
+    public var weightPrecision: ResolvedPrecision
+    /// The blocks' activation precision: the policy the spec named and the activation bits of each block.
+    public var actPrecision: ResolvedPrecision
     public var width: Double
-    public var stemBits: Int?
-    public var classifierBits: Int
+    public var stemBits: BitWidth?
+    public var classifierBits: BitWidth
     public var convention: BitOpsConvention
-    /// `per-tensor` (default) or `per-channel`.
-    public var quantization: String
+    public var quantization: QuantGranularity
     /// Where the weights come from: `seed:N` (He-normal from seed N, the engine's default),
     /// `seed:N/pytorch-default`, or `safetensors:<sha256>`.
     public var weights: String
 
-    public init(family: String, size: Int, blocks: Int, precision: String, actPrecision: String, bits: [Int],
-                actBits: [Int], width: Double = 1.0, stemBits: Int? = nil, classifierBits: Int,
-                convention: BitOpsConvention, quantization: String = "per-tensor", weights: String = "seed:0") {
+    public init(family: String, size: Int, blocks: Int, weightPrecision: ResolvedPrecision, actPrecision: ResolvedPrecision,
+                width: Double = 1.0, stemBits: BitWidth? = nil, classifierBits: BitWidth,
+                convention: BitOpsConvention, quantization: QuantGranularity = .perTensor, weights: String = "seed:0") {
         self.family = family
         self.size = size
         self.blocks = blocks
-        self.precision = precision
+        self.weightPrecision = weightPrecision
         self.actPrecision = actPrecision
-        self.bits = bits
-        self.actBits = actBits
         self.width = width
         self.stemBits = stemBits
         self.classifierBits = classifierBits
@@ -58,13 +51,78 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case family, size, blocks, precision, actPrecision = "act_precision", bits, actBits = "act_bits", width
+        case family, size, blocks, weightPrecision = "weight_precision", actPrecision = "act_precision", width
         case stemBits = "stem_bits", classifierBits = "classifier_bits", convention, quantization, weights
     }
 
-    /// A one-line human label, e.g. `seed n=5 s=32 w=4 a=32 weight`.
+    /// Schema 1 wrote the precision as a label (`precision`, `act_precision`) and the resolved widths as
+    /// integer lists (`bits`, `act_bits`, 32 = float).
+    enum V1Keys: String, CodingKey {
+        case precision, actPrecision = "act_precision", bits, actBits = "act_bits"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        family = try c.decode(String.self, forKey: .family)
+        size = try c.decode(Int.self, forKey: .size)
+        blocks = try c.decode(Int.self, forKey: .blocks)
+        let v1 = try decoder.container(keyedBy: V1Keys.self)
+        if v1.contains(.precision) && !c.contains(.weightPrecision) {
+            func resolved(_ label: V1Keys, _ widths: V1Keys) throws -> ResolvedPrecision {
+                let text = try v1.decode(String.self, forKey: label)
+                guard let policy = PrecisionPolicy(schema1Label: text) else {
+                    throw DecodingError.dataCorruptedError(forKey: label, in: v1, debugDescription: "'\(text)' is not a precision")
+                }
+                return ResolvedPrecision(policy: policy, blocks: try v1.decode([BitWidth].self, forKey: widths))
+            }
+            weightPrecision = try resolved(.precision, .bits)
+            actPrecision = try resolved(.actPrecision, .actBits)
+        } else {
+            weightPrecision = try c.decode(ResolvedPrecision.self, forKey: .weightPrecision)
+            actPrecision = try c.decode(ResolvedPrecision.self, forKey: .actPrecision)
+        }
+        width = try c.decode(Double.self, forKey: .width)
+        stemBits = try c.decodeIfPresent(BitWidth.self, forKey: .stemBits)
+        classifierBits = try c.decode(BitWidth.self, forKey: .classifierBits)
+        convention = try c.decode(BitOpsConvention.self, forKey: .convention)
+        quantization = try c.decode(QuantGranularity.self, forKey: .quantization)
+        weights = try c.decode(String.self, forKey: .weights)
+    }
+
+    /// The one-line label of a case (see `CaseConfig.label(…)`), e.g. `seed n=5 s=32 w=4 a=float`.
     public var label: String {
-        "\(family) n=\(blocks) s=\(size) w=\(precision) a=\(actPrecision)" + (convention == .weight ? "" : " \(convention.rawValue)")
+        Self.label(family: family, blocks: blocks, size: size, weights: weightPrecision.policy, activations: actPrecision.policy,
+                   width: width, convention: convention, quantization: quantization)
+    }
+
+    /// The one-line label of a case: family, blocks, size, weight and activation precision, then whatever
+    /// differs from the defaults (width multiplier, convention, granularity). Every view labels cases so.
+    public static func label(family: String, blocks: Int, size: Int, weights: PrecisionPolicy, activations: PrecisionPolicy,
+                             width: Double, convention: BitOpsConvention, quantization: QuantGranularity) -> String {
+        var s = "\(family) n=\(blocks) s=\(size) w=\(weights) a=\(activations)"
+        if width != 1.0 { s += " α=\(width)" }
+        if convention != .weight { s += " \(convention.rawValue)" }
+        if quantization != .perTensor { s += " \(quantization.rawValue)" }
+        return s
+    }
+}
+
+extension PrecisionPolicy {
+    /// Reads a precision label as results schema 1 stored it (`4`, `32`, `first-last(8,2)`, `8,4,2,4,8`,
+    /// `model`): only for reading schema-1 files, which kept no other record of the policy.
+    init?(schema1Label text: String) {
+        if text == "model" {
+            self = .model
+        } else if text.hasPrefix("first-last("), text.hasSuffix(")") {
+            let inner = text.dropFirst("first-last(".count).dropLast().split(separator: ",")
+            guard inner.count == 2, let e = Int(inner[0]).flatMap(BitWidth.init), let i = Int(inner[1]).flatMap(BitWidth.init) else { return nil }
+            self = .firstLast(edge: e, inner: i)
+        } else {
+            let parts = text.split(separator: ",").map { Int($0).flatMap(BitWidth.init) }
+            guard !parts.isEmpty, !parts.contains(where: { $0 == nil }) else { return nil }
+            let widths = parts.map { $0! }
+            self = widths.count == 1 ? .uniform(widths[0]) : .perBlock(widths)
+        }
     }
 }
 
@@ -201,14 +259,17 @@ public struct SkippedImage: Hashable, Codable, Sendable {
 
 /// Everything `results.json` holds.
 public struct ResultsSet: Hashable, Codable, Sendable {
-    public var schemaVersion: Int
+    /// The schema this version writes.
+    public static let schemaVersion = 2
+    /// The schemas it reads: 1 (before typed precision) and 2.
+    public static let readableSchemas = 1...2
+
     /// The sweep's name (from the spec).
     public var name: String
     public var cases: [CaseResult]
     public var skippedImages: [SkippedImage]
 
     public init(name: String, cases: [CaseResult], skippedImages: [SkippedImage]) {
-        self.schemaVersion = 1
         self.name = name
         self.cases = cases.sorted { $0.index < $1.index }
         self.skippedImages = skippedImages.sorted { $0.file < $1.file }
@@ -217,6 +278,29 @@ public struct ResultsSet: Hashable, Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", name, cases, skippedImages = "skipped_images"
     }
+
+    /// An unsupported `schema_version`.
+    public struct UnsupportedSchema: Error {
+        public var version: Int
+    }
+
+    /// Reads schema 1 or 2 (a schema-1 file is read into today's values); always writes schema 2.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try c.decode(Int.self, forKey: .schemaVersion)
+        guard Self.readableSchemas.contains(version) else { throw UnsupportedSchema(version: version) }
+        name = try c.decode(String.self, forKey: .name)
+        cases = try c.decode([CaseResult].self, forKey: .cases)
+        skippedImages = try c.decode([SkippedImage].self, forKey: .skippedImages)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.schemaVersion, forKey: .schemaVersion)
+        try c.encode(name, forKey: .name)
+        try c.encode(cases, forKey: .cases)
+        try c.encode(skippedImages, forKey: .skippedImages)
+    }
 }
 
 /// Provenance of a run (`run.json`).
@@ -224,7 +308,8 @@ public struct RunInfo: Hashable, Codable, Sendable {
     public var bitsweepVersion: String
     public var engineVersion: String
     public var gitCommit: String?
-    /// The spec as resolved (after `--set` overrides), as JSON text.
+    /// The spec as resolved (after `--set` overrides), as canonical JSON text (what `specHash` hashes).
+    /// `run.json` stores it as a JSON object (schema 1 stored this text as a string; both are read).
     public var spec: String
     public var specHash: String
     /// Image file (relative path) → SHA-256.
@@ -256,5 +341,109 @@ public struct RunInfo: Hashable, Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case bitsweepVersion = "bitsweep_version", engineVersion = "engine_version", gitCommit = "git_commit", spec
         case specHash = "spec_hash", images, machine, date, commandLine = "command_line", shard, gridCases = "grid_cases"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        bitsweepVersion = try c.decode(String.self, forKey: .bitsweepVersion)
+        engineVersion = try c.decode(String.self, forKey: .engineVersion)
+        gitCommit = try c.decodeIfPresent(String.self, forKey: .gitCommit)
+        if let text = try? c.decode(String.self, forKey: .spec) {
+            spec = text
+        } else {
+            spec = try c.decode(JSONValue.self, forKey: .spec).text
+        }
+        specHash = try c.decode(String.self, forKey: .specHash)
+        images = try c.decode([String: String].self, forKey: .images)
+        machine = try c.decode(String.self, forKey: .machine)
+        date = try c.decode(String.self, forKey: .date)
+        commandLine = try c.decode([String].self, forKey: .commandLine)
+        shard = try c.decodeIfPresent(String.self, forKey: .shard)
+        gridCases = try c.decodeIfPresent(Int.self, forKey: .gridCases)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(bitsweepVersion, forKey: .bitsweepVersion)
+        try c.encode(engineVersion, forKey: .engineVersion)
+        try c.encodeIfPresent(gitCommit, forKey: .gitCommit)
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(spec.utf8))
+        try c.encode(value, forKey: .spec)
+        try c.encode(specHash, forKey: .specHash)
+        try c.encode(images, forKey: .images)
+        try c.encode(machine, forKey: .machine)
+        try c.encode(date, forKey: .date)
+        try c.encode(commandLine, forKey: .commandLine)
+        try c.encodeIfPresent(shard, forKey: .shard)
+        try c.encodeIfPresent(gridCases, forKey: .gridCases)
+    }
+}
+
+/// Any JSON value, to keep a JSON document inside another as an object rather than as a string.
+public indirect enum JSONValue: Hashable, Codable, Sendable {
+    case null, bool(Bool), int(Int), double(Double), string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: Decoder) throws {
+        if var a = try? decoder.unkeyedContainer() {
+            var out: [JSONValue] = []
+            while !a.isAtEnd { out.append(try a.decode(JSONValue.self)) }
+            self = .array(out)
+            return
+        }
+        if let o = try? decoder.container(keyedBy: AnyKey.self) {
+            var out: [String: JSONValue] = [:]
+            for k in o.allKeys { out[k.stringValue] = try o.decode(JSONValue.self, forKey: k) }
+            self = .object(out)
+            return
+        }
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else { self = .string(try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .null:
+            var c = encoder.singleValueContainer()
+            try c.encodeNil()
+        case .bool(let b):
+            var c = encoder.singleValueContainer()
+            try c.encode(b)
+        case .int(let i):
+            var c = encoder.singleValueContainer()
+            try c.encode(i)
+        case .double(let d):
+            var c = encoder.singleValueContainer()
+            try c.encode(d)
+        case .string(let s):
+            var c = encoder.singleValueContainer()
+            try c.encode(s)
+        case .array(let a):
+            var c = encoder.unkeyedContainer()
+            for v in a { try c.encode(v) }
+        case .object(let o):
+            var c = encoder.container(keyedBy: AnyKey.self)
+            for (k, v) in o { try c.encode(v, forKey: AnyKey(k)) }
+        }
+    }
+
+    /// Compact JSON text, keys sorted.
+    public var text: String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? e.encode(self)) ?? Data(), as: UTF8.self)
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

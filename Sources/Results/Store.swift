@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import StableIO
 
@@ -51,13 +52,9 @@ public enum ResultsStore {
             throw LoadError(description: "\(file): no results here (expected a results folder or its results.json)")
         }
         do {
-            let set = try JSONDecoder().decode(ResultsSet.self, from: data)
-            guard set.schemaVersion == 1 else {
-                throw LoadError(description: "\(file): results schema version \(set.schemaVersion) is not supported (expected 1)")
-            }
-            return set
-        } catch let e as LoadError {
-            throw e
+            return try JSONDecoder().decode(ResultsSet.self, from: data)
+        } catch let e as ResultsSet.UnsupportedSchema {
+            throw LoadError(description: "\(file): results schema version \(e.version) is not supported (expected \(ResultsSet.readableSchemas.lowerBound)–\(ResultsSet.readableSchemas.upperBound))")
         } catch {
             throw LoadError(description: "\(file): not a BitSweep results file (\(Self.describe(error)))")
         }
@@ -96,10 +93,13 @@ public enum ResultsStore {
 }
 
 extension ResultsSet {
-    /// The CSV columns, in order. One row per case; numbers unformatted; exact integers.
+    /// The CSV columns, in order. One row per case; numbers unformatted; exact integers. `weight_precision` and
+    /// `act_precision` are the policies' labels, `weight_bits` and `act_bits` the widths of the blocks
+    /// (space-separated, `float` for float); weight storage is `weight_storage_bits` and `…_bytes`.
     public static let csvColumns = [
-        "id", "family", "size", "blocks", "precision", "act_precision", "bits", "act_bits", "width", "stem_bits",
-        "classifier_bits", "convention", "quantization", "bitops", "macs", "params", "weight_bits", "weight_bytes",
+        "id", "family", "size", "blocks", "weight_precision", "act_precision", "weight_bits", "act_bits", "width",
+        "stem_bits", "classifier_bits", "convention", "quantization", "bitops", "macs", "params", "weight_storage_bits",
+        "weight_storage_bytes",
         "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min", "cosine_mean", "cosine_min",
         "top1_agreement", "ms_per_image", "images_per_second", "error",
     ]
@@ -113,11 +113,11 @@ extension ResultsSet {
             let t = c.cost.totals
             let f = c.fidelity
             let row: [String] = [
-                c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.precision,
-                c.config.actPrecision, c.config.bits.map(String.init).joined(separator: " "),
-                c.config.actBits.map(String.init).joined(separator: " "), String(c.config.width),
-                c.config.stemBits.map(String.init) ?? "", String(c.config.classifierBits), c.config.convention.rawValue,
-                c.config.quantization, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBits),
+                c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description,
+                c.config.actPrecision.description, c.config.weightPrecision.blocks.map(\.description).joined(separator: " "),
+                c.config.actPrecision.blocks.map(\.description).joined(separator: " "), String(c.config.width),
+                c.config.stemBits?.description ?? "", c.config.classifierBits.description, c.config.convention.rawValue,
+                c.config.quantization.rawValue, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBits),
                 String(t.weightStorageBytes), String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean),
                 d(f?.sqnrDBMin), d(f?.cosineMean), d(f?.cosineMin), d(f?.top1Agreement), d(c.timings?.msPerImage),
                 d(c.timings?.imagesPerSecond), c.error ?? "",

@@ -32,7 +32,7 @@ public struct EngineEvaluator: CaseEvaluator {
             name: "probe", inputChannels: 3, inputBits: 8,
             stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
             blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
-                     BlockSpec(outChannels: 12, stride: 2, bits: 1, actBits: 32, kernel: 5)],
+                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5)],
             classes: 4, classifierBits: 6)
         for granularity in QuantGranularity.allCases {
             for initialization in WeightInit.allCases {
@@ -77,13 +77,10 @@ public struct EngineEvaluator: CaseEvaluator {
         switch job.weights {
         case .seed(let s, let i):
             weights = .seed(UInt64(s))
-            guard let w = WeightInit(rawValue: i) else { throw SweepError("weight initialisation '\(i)' is unknown to the engine") }
-            initialization = w
+            initialization = i
         case .safetensors(let path, _): weights = .safetensors(path)
         }
-        guard let granularity = QuantGranularity(rawValue: job.quantization) else {
-            throw SweepError("quantization '\(job.quantization)' is unknown to the engine")
-        }
+        let granularity = job.quantization
         let batch = max(1, min(job.batch, images.count))
         let network = try Network(spec: job.network, inputSize: job.size, weights: weights,
                                   options: EngineOptions(granularity: granularity, threads: job.threads, batchSize: batch,

@@ -44,8 +44,7 @@ extension CaseEvaluator {
 public struct EvaluationJob: Hashable, Sendable {
     public var network: NetworkSpec
     public var size: Int
-    /// `per-tensor` or `per-channel`.
-    public var quantization: String
+    public var quantization: QuantGranularity
     public var weights: Weights
     public var batch: Int
     /// Threads the engine may use for this job.
@@ -53,7 +52,7 @@ public struct EvaluationJob: Hashable, Sendable {
 
     public enum Weights: Hashable, Sendable {
         /// Drawn from a seed with an initialisation (`he-normal`, the engine's default, or `pytorch-default`).
-        case seed(Int, initialization: String)
+        case seed(Int, initialization: WeightInit)
         /// A safetensors file: its path and its SHA-256 (the path may differ between machines; the digest not).
         case safetensors(path: String, sha256: String)
 
@@ -61,13 +60,13 @@ public struct EvaluationJob: Hashable, Sendable {
         /// `safetensors:<sha256>`.
         public var label: String {
             switch self {
-            case .seed(let s, let i): return i == "he-normal" ? "seed:\(s)" : "seed:\(s)/\(i)"
+            case .seed(let s, let i): return i == .heNormal ? "seed:\(s)" : "seed:\(s)/\(i.rawValue)"
             case .safetensors(_, let d): return "safetensors:\(d)"
             }
         }
     }
 
-    public init(network: NetworkSpec, size: Int, quantization: String, weights: Weights, batch: Int, threads: Int) {
+    public init(network: NetworkSpec, size: Int, quantization: QuantGranularity, weights: Weights, batch: Int, threads: Int) {
         self.network = network
         self.size = size
         self.quantization = quantization

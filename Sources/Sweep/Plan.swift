@@ -62,12 +62,12 @@ public struct SweepPlan: Sendable {
             var act: Located<PrecisionPolicy>
             var convention: Located<BitOpsConvention>
         }
-        func matches(_ p: Point, _ f: CaseFilter) -> Bool {
+        func matches(_ p: Point, _ f: GridEntry) -> Bool {
             (f.size == nil || f.size == p.size.value) && (f.blocks == nil || f.blocks == p.blocks.value)
                 && (f.precision == nil || f.precision == p.precision.value) && (f.actBits == nil || f.actBits == p.act.value)
                 && (f.convention == nil || f.convention == p.convention.value)
         }
-        let modelBits: (bits: [Int], act: [Int])? = {
+        let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
             if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
             return nil
         }()
@@ -124,20 +124,19 @@ public struct SweepPlan: Sendable {
         var seen = Set<String>()
         for p in points {
             let n = p.blocks.value
-            let bits = p.precision.value.resolve(blocks: n, modelBits: modelBits?.bits)!
-            let act = p.act.value.resolve(blocks: n, modelBits: modelBits?.act)!
+            let bits = ResolvedPrecision(policy: p.precision.value, blocks: p.precision.value.resolve(blocks: n, modelBits: modelBits?.bits)!)
+            let act = ResolvedPrecision(policy: p.act.value, blocks: p.act.value.resolve(blocks: n, modelBits: modelBits?.act)!)
             let network: NetworkSpec
             do {
-                network = try buildNetwork(spec, blocks: n, bits: bits, actBits: act)
+                network = try buildNetwork(spec, blocks: n, bits: bits.blocks, actBits: act.blocks)
             } catch {
                 let o = p.precision.origin
                 issues.append(ConfigIssue(file: o.file, line: o.line, message: "blocks \(n), precision \(p.precision.value), act_bits \(p.act.value): \(error)"))
                 continue
             }
             let config = CaseConfig(
-                family: spec.network.value.name, size: p.size.value, blocks: n,
-                precision: p.precision.value.description, actPrecision: p.act.value.description, bits: bits,
-                actBits: act, width: spec.width, stemBits: network.stem?.bits, classifierBits: network.classifierBits,
+                family: spec.network.value.name, size: p.size.value, blocks: n, weightPrecision: bits,
+                actPrecision: act, width: spec.width, stemBits: network.stem?.bits, classifierBits: network.classifierBits,
                 convention: p.convention.value, quantization: spec.quantization, weights: weights.label)
             let id = caseID(config: config, network: network)
             if !seen.insert(id).inserted { continue }
@@ -166,7 +165,7 @@ public struct SweepPlan: Sendable {
     /// Exclusions and duplicates are not subtracted, so it is an upper bound, exact for a spec without
     /// `exclude` and `include`. Saturates at `Int.max`.
     public static func countBound(_ spec: SweepSpec) -> Int {
-        let modelBits: (bits: [Int], act: [Int])? = {
+        let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
             if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
             return nil
         }()
@@ -211,7 +210,7 @@ public struct SweepPlan: Sendable {
     }
 
     /// The network of one case.
-    static func buildNetwork(_ spec: SweepSpec, blocks n: Int, bits: [Int], actBits: [Int]) throws -> NetworkSpec {
+    static func buildNetwork(_ spec: SweepSpec, blocks n: Int, bits: [BitWidth], actBits: [BitWidth]) throws -> NetworkSpec {
         switch spec.network.value {
         case .preset(let p):
             return try p.network(PresetOptions(
@@ -242,7 +241,7 @@ public struct SweepPlan: Sendable {
     static func groupKey(_ job: EvaluationJob) -> String {
         var j = job
         j.threads = 0
-        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization)\n\(j.weights.label)\n\(j.batch)"
+        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)"
         return Digest.sha256(Data(text.utf8))
     }
 

@@ -15,7 +15,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
         with ONNX Runtime (--save-weights, --input, --save-logits).
 
         Examples:
-          bitsweep bench --preset mobilenet-v1 --bits 32 --stem-bits 32 --classifier-bits 32 --threads 2
+          bitsweep bench --preset mobilenet-v1 --bits float --stem-bits float --classifier-bits float --threads 2
           bitsweep bench --blocks 10 --size 32 --batch 8
         """)
 

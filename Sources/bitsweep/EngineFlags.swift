@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitOpsCore
 import Engine
 
 extension WeightInit: ExpressibleByArgument {}

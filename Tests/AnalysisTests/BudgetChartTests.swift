@@ -15,7 +15,7 @@ import Reports
     /// The fixture grid with the `8` cases made exact.
     static func withExact() throws -> ResultsSet {
         try Fixture.grid { c in
-            if c.config.precision == "8" {
+            if c.config.weightPrecision.description == "8" {
                 c.images = c.images.map { var i = $0; i.sqnrDB = nil; return i }
                 c.fidelity = FidelitySummary(images: c.images)
             }
@@ -36,7 +36,7 @@ import Reports
         #expect(domain.upperBound < finite.max()! + 0.5 * (finite.max()! - finite.min()!))
         let points = chart.spec.marks.compactMap { if case let .points(p) = $0 { return p.points } else { return nil } }.flatMap { $0 }
         #expect(points.count == set.cases.count)
-        #expect(points.filter { $0.marker == .triangle }.count == set.cases.filter { $0.config.precision == "8" }.count)
+        #expect(points.filter { $0.marker == .triangle }.count == set.cases.filter { $0.config.weightPrecision.description == "8" }.count)
         #expect(points.filter { $0.marker == .triangle }.allSatisfy { $0.y > finite.max()! && $0.y < domain.upperBound })
         // The minimum bounds the feasible region only; the exact band keeps its own extent.
         let regions = chart.spec.marks.compactMap { if case let .region(g) = $0 { return g } else { return nil } }
@@ -51,7 +51,7 @@ import Reports
         let profile = BudgetProfile(name: "p", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge, maxActivationBytes: Self.huge)
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
         // A report's colours: one label set for the whole report, here with a label this chart does not draw.
-        let colors = PrecisionColors(labels: set.cases.map(\.config.precision) + ["2"])
+        let colors = PrecisionColors(labels: set.cases.map(\.config.weightPrecision.description) + ["2"])
         let order = CellExecutor.precisionOrder(of: set)
         #expect(order == ["8", "4", "first-last(8,4)"])   // the fixture's grid order
         let chart = try #require(try r.costQualityChart(precisionOrder: order, colors: colors))

@@ -9,7 +9,7 @@ import Reports
 @Suite struct BudgetTests {
     /// The fixture grid's cases by (size, precision name).
     static func find(_ set: ResultsSet, _ size: Int, _ precision: String) throws -> CaseResult {
-        try #require(set.cases.first { $0.config.size == size && $0.config.precision == precision })
+        try #require(set.cases.first { $0.config.size == size && $0.config.weightPrecision.description == precision })
     }
 
     static let huge = 1 << 50
@@ -43,7 +43,7 @@ import Reports
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
         #expect(r.fitting.count == 6 && r.notFitting.isEmpty)
         // SQNR: 8-bit 49.5 dB, first-last(8,4) 41.5 dB, 4-bit 25.5 dB; within each, size 16 (cheaper) first.
-        #expect(r.fitting.map { "\($0.config.precision)@\($0.config.size)" } ==
+        #expect(r.fitting.map { "\($0.config.weightPrecision)@\($0.config.size)" } ==
             ["8@16", "8@32", "first-last(8,4)@16", "first-last(8,4)@32", "4@16", "4@32"])
     }
 
@@ -99,13 +99,13 @@ import Reports
         let set = try Fixture.grid { c in
             c.images = c.images.map { var i = $0; i.sqnrDB = nil; return i }
             c.fidelity = FidelitySummary(images: c.images)
-            if c.config.precision == "8" { c.timings?.msPerImage = 0.5 }
+            if c.config.weightPrecision.description == "8" { c.timings?.msPerImage = 0.5 }
         }
         let profile = BudgetProfile(name: "fast", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge,
                                     maxActivationBytes: Self.huge, maxMsPerImage: 1, minSQNRDB: 300)
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
         // Exact cases meet any SQNR minimum; only the 0.5 ms cases meet the time limit.
-        #expect(r.fitting.map(\.config.precision) == ["8", "8"])
+        #expect(r.fitting.map(\.config.weightPrecision.description) == ["8", "8"])
         #expect(r.fitting.allSatisfy { $0.exact })
         #expect(r.notFitting.allSatisfy { $0.violations.map(\.constraint) == ["max_time_per_image"] && $0.binding?.excess == 1 })
     }
@@ -129,7 +129,7 @@ import Reports
                                     maxActivationBytes: Self.huge, minSQNRDB: 45)
         let r = budget(set, profiles: [profile])
         let best = try #require(r.profiles[0].best)
-        #expect(best.config.precision == "8" && best.config.size == 16)
+        #expect(best.config.weightPrecision.description == "8" && best.config.size == 16)
         var options = BudgetRendering.Options()
         options.title = "Hardware budgets for \(set.name)"
         let blocks = try BudgetRendering.blocks(r, results: set, budgets: ReportBudgets(profiles: [profile], file: "p.yaml"), options: options)

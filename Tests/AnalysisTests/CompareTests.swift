@@ -38,8 +38,8 @@ import Reports
         let base = try Fixture.grid()
         // Tonight the first-last policy resolves block 1 to 2 bits instead of 4 (same named precision).
         let cur = try Fixture.grid { c in
-            if c.config.precision == "first-last(8,4)" && c.config.size == 32 {
-                c = try Fixture.seedCase(index: c.index, size: 32, precision: "first-last(8,4)", bits: [8, 2, 8],
+            if c.config.weightPrecision.description == "first-last(8,4)" && c.config.size == 32 {
+                c = try Fixture.seedCase(index: c.index, size: 32, precision: .firstLast(edge: 8, inner: 4), bits: [8, 2, 8],
                                          sqnr: [40, 41, 42, 43])
             }
         }
@@ -50,9 +50,9 @@ import Reports
         #expect(c.unchanged == 5)
         #expect(c.changed.count == 1)
         let d = try #require(c.changed.first)
-        #expect(d.key.size == 32 && d.key.precision == "first-last(8,4)")
+        #expect(d.key.size == 32 && d.key.precision == .firstLast(edge: 8, inner: 4))
         #expect(d.countsChanged && !d.fidelityChanged)
-        #expect(d.config == [FieldChange(field: "bits", baseline: "8,4,8", current: "8,2,8")])
+        #expect(d.config == [FieldChange(field: "weight_bits", baseline: "8,4,8", current: "8,2,8")])
 
         // Expected deltas from the network's own accounting: block 1's MACs and params at 2 bits less.
         let net = try Preset.seed.network(PresetOptions(blocks: 3, bits: .perBlock([8, 4, 8])))
@@ -107,7 +107,7 @@ import Reports
     @Test func addedCaseIsListedAndFails() throws {
         let base = try Fixture.grid()
         var cur = base
-        cur.cases.append(try Fixture.seedCase(index: 6, size: 64, precision: "4", bits: [4, 4, 4]))
+        cur.cases.append(try Fixture.seedCase(index: 6, size: 64, precision: .uniform(4), bits: [4, 4, 4]))
         let c = try compare(baseline: base, current: cur)
         #expect(c.verdict == .regression)
         #expect(c.currentOnly.map(\.key.size) == [64])
@@ -124,7 +124,7 @@ import Reports
 
     static func withTime(_ factor: Double) throws -> ResultsSet {
         try Fixture.grid { c in
-            if c.config.size == 16 && c.config.precision == "4" { c.timings?.msPerImage *= factor }
+            if c.config.size == 16 && c.config.weightPrecision.description == "4" { c.timings?.msPerImage *= factor }
         }
     }
 
@@ -166,7 +166,7 @@ import Reports
 
     static func withSQNRShift(_ delta: Double) throws -> ResultsSet {
         try Fixture.grid { c in
-            guard c.config.size == 32 && c.config.precision == "8" else { return }
+            guard c.config.size == 32 && c.config.weightPrecision.description == "8" else { return }
             c.images = c.images.map { var i = $0; i.sqnrDB = i.sqnrDB.map { $0 + delta }; return i }
             c.fidelity = FidelitySummary(images: c.images)
         }
@@ -209,7 +209,7 @@ import Reports
     @Test func top1FlipOfOneImageIsAFidelityChange() throws {
         let base = try Fixture.grid()
         let cur = try Fixture.grid { c in
-            guard c.config.size == 16 && c.config.precision == "4" else { return }
+            guard c.config.size == 16 && c.config.weightPrecision.description == "4" else { return }
             c.images[2].top1Agree = false
             c.fidelity = FidelitySummary(images: c.images)
         }
@@ -231,7 +231,7 @@ import Reports
         }
         let cur = try Fixture.grid { c in
             c.images = c.images.map { var i = $0; i.sqnrDB = nil; return i }
-            if c.config.size == 16 && c.config.precision == "8" { c.images[0].sqnrDB = 190 }
+            if c.config.size == 16 && c.config.weightPrecision.description == "8" { c.images[0].sqnrDB = 190 }
             c.fidelity = FidelitySummary(images: c.images)
         }
         let c = try compare(baseline: base, current: cur, options: CompareOptions(sqnrToleranceDB: 50))
@@ -243,8 +243,8 @@ import Reports
     @Test func caseFailingTonightIsARegression() throws {
         let base = try Fixture.grid()
         let cur = try Fixture.grid { c in
-            if c.config.size == 32 && c.config.precision == "4" {
-                c = try Fixture.seedCase(index: c.index, size: 32, precision: "4", bits: [4, 4, 4], error: "out of memory")
+            if c.config.size == 32 && c.config.weightPrecision.description == "4" {
+                c = try Fixture.seedCase(index: c.index, size: 32, precision: .uniform(4), bits: [4, 4, 4], error: "out of memory")
             }
         }
         let c = try compare(baseline: base, current: cur)

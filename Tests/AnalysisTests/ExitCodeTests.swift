@@ -44,7 +44,7 @@ struct ExitCodeTests {
         removed.cases.removeFirst()
         try ResultsStore.write(removed, to: dir + "/removed")
         try ResultsStore.write(try Fixture.grid { c in
-            if c.config.size == 32 && c.config.precision == "4" { c.timings?.msPerImage *= 1.25 }
+            if c.config.size == 32 && c.config.weightPrecision.description == "4" { c.timings?.msPerImage *= 1.25 }
         }, to: dir + "/slower")
         try Data("profiles:\n  x:\n    max_bitops: 1G\n    max_weight_storage: 1 MiB\n    max_activation_memory: 1 MiB\n    max_flash: 2\n".utf8)
             .write(to: URL(fileURLWithPath: dir + "/bad.yaml"))

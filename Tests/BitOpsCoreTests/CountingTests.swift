@@ -24,7 +24,7 @@ struct WorkedExampleTests {
     /// b4 dw 8·8·256·9 = 147,456     pw 8·8·256·512  = 8,388,608
     /// classifier 512·10 = 5,120 MACs at 32 bits (the seed preset keeps it float).
     @Test func seedFiveBlocksByHand() throws {
-        let r = try Preset.seed.network(PresetOptions(blocks: 5, bits: .global(4))).cost(inputSize: 32)
+        let r = try Preset.seed.network(PresetOptions(blocks: 5, bits: .uniform(4))).cost(inputSize: 32)
         let macs = [27_648, 98_304, 73_728, 524_288, 147_456, 2_097_152, 73_728, 2_097_152, 147_456, 8_388_608, 5_120]
         #expect(r.layers.map(\.macs) == macs)
         #expect(r.totals.macs == 13_680_640)
@@ -39,7 +39,7 @@ struct WorkedExampleTests {
     /// For seed-5@32, 4 bits: dw 27,648·3 + 73,728·32 + 147,456·64 + 73,728·128 + 147,456·256 = 59,065,344;
     /// pw 13,205,504; (59,065,344 + 13,205,504)·4 = 289,083,392.
     @Test func seedLegacyReproducesTheDemo() throws {
-        let r = try Preset.seed.network(PresetOptions(blocks: 5, bits: .global(4))).cost(inputSize: 32, convention: .seedLegacy)
+        let r = try Preset.seed.network(PresetOptions(blocks: 5, bits: .uniform(4))).cost(inputSize: 32, convention: .seedLegacy)
         #expect(r.totals.bitops == 289_083_392)
         #expect(r.layers.last!.bitops == 0) // classifier not counted
         // MACs stay groups-aware under every convention.
@@ -97,8 +97,8 @@ struct ConventionTests {
     /// BitOps are linear in the weight bits: doubling every block's bits doubles every block layer's BitOps.
     @Test(arguments: [1, 2, 3, 4, 8])
     func linearInBits(_ b: Int) throws {
-        let one = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(b))).cost(inputSize: 48)
-        let two = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(2 * b))).cost(inputSize: 48)
+        let one = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(.bits(b)))).cost(inputSize: 48)
+        let two = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(.bits(2 * b)))).cost(inputSize: 48)
         for (x, y) in zip(one.layers, two.layers) where x.block != nil {
             #expect(y.bitops == 2 * x.bitops)
             #expect(x.bitops == x.macs * b)
@@ -110,10 +110,10 @@ struct ConventionTests {
     @Test func waConvention() throws {
         let r = try Self.mixed.cost(inputSize: 16, convention: .wa)
         let w = try Self.mixed.cost(inputSize: 16, convention: .weight)
-        let expectedInputBits = [8, 8, 8, 8, 8, 4, 4, 4, 4, 8, 8] // image, then the previous layer's act bits
+        let expectedInputBits: [BitWidth] = [8, 8, 8, 8, 8, 4, 4, 4, 4, 8, 8] // image, then the previous layer's act bits
         #expect(r.layers.map(\.inputBits) == expectedInputBits)
         for (a, b) in zip(r.layers, w.layers) {
-            #expect(a.bitops == b.bitops * a.inputBits)
+            #expect(a.bitops == b.bitops * a.inputBits.countedBits)
         }
         // block0 dw by hand: 16·16·3·9 MACs × 8 weight bits × 8 input bits
         #expect(r.layers[0].bitops == 16 * 16 * 3 * 9 * 8 * 8)
@@ -161,7 +161,7 @@ struct MobileNetV1Tests {
 struct ValidationTests {
     @Test(arguments: [0, 17, 31, 33, -1])
     func badBits(_ b: Int) {
-        #expect(throws: SpecError.self) { try Preset.seed.network(PresetOptions(bits: .global(b))) }
+        #expect(throws: SpecError.self) { try Preset.seed.network(PresetOptions(bits: .uniform(.bits(b)))) }
     }
 
     @Test func bitListOfWrongLength() {
@@ -200,9 +200,15 @@ struct ValidationTests {
     }
 
     @Test func bitsParsing() throws {
-        #expect(try BitsChoice(parsing: "4") == .global(4))
-        #expect(try BitsChoice(parsing: "8,4, 2") == .perBlock([8, 4, 2]))
-        #expect(throws: SpecError.self) { try BitsChoice(parsing: "8,,4") }
-        #expect(throws: SpecError.self) { try BitsChoice(parsing: "four") }
+        #expect(try PrecisionPolicy(parsing: "4") == .uniform(.bits(4)))
+        #expect(try PrecisionPolicy(parsing: "32") == .uniform(.float))
+        #expect(try PrecisionPolicy(parsing: "float") == .uniform(.float))
+        #expect(try PrecisionPolicy(parsing: "8,4, 2") == .perBlock([.bits(8), .bits(4), .bits(2)]))
+        #expect(try PrecisionPolicy(parsing: "8,float") == .perBlock([.bits(8), .float]))
+        #expect(throws: SpecError.self) { try PrecisionPolicy(parsing: "8,,4") }
+        #expect(throws: SpecError.self) { try PrecisionPolicy(parsing: "four") }
+        #expect(throws: SpecError("bits 17 is out of range: expected 1–16, or float (also written 32)")) {
+            try PrecisionPolicy(parsing: "8,17")
+        }
     }
 }

@@ -47,7 +47,7 @@ struct ModelFileTests {
             let lines = e.issues.map(\.description)
             #expect(lines.contains("m.yaml:4: block 1: out_channels -2 is out of range; expected a positive integer"))
             #expect(lines.contains("m.yaml:5: block 1: stride 0 is out of range; expected a stride 1–64"))
-            #expect(lines.contains("m.yaml:6: block 1: bits 33 is out of range; expected a bit-width 1–16, or 32 for float"))
+            #expect(lines.contains("m.yaml:6: block 1: bits 33 is out of range; expected a bit width 1–16, or float (also written 32)"))
             #expect(lines.contains { $0.hasPrefix("m.yaml:7: block 2: unknown key 'strid' (did you mean 'stride'?)") })
             #expect(lines.contains("m.yaml:7: block 2: missing required key 'stride'"))
             #expect(lines.contains { $0.hasPrefix("m.yaml:8: model file: unknown key 'clases' (did you mean 'classes'?)") })

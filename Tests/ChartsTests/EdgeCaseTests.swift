@@ -7,7 +7,7 @@ struct EdgeCaseTests {
     static func specs() throws -> [(String, ChartSpec)] {
         [
             ("one point, log–log", try ChartKinds.totalVersusSize(title: "one", series: [LineSeries(label: "w8a8", points: [(224, 3.4e9)])])),
-            ("one bar", try ChartKinds.layerwiseBitOps(title: nil, layers: [LayerCost(label: "fc", classifier: 1e6)])),
+            ("one bar", try ChartKinds.layerwiseBitOps(title: nil, layers: [LayerBitOpsBar(label: "fc", classifier: 1e6)])),
             ("all-zero bars", try ChartKinds.groupedBars(title: "zeros", categories: ["a", "b"], series: [NamedValues(name: "v", values: [0, 0])], valueLabels: true)),
             ("negative only", try ChartKinds.groupedBars(title: nil, categories: ["a", "b"], series: [NamedValues(name: "v", values: [-3e9, -1e9])], valueLabels: true)),
             ("1×1 heatmap", try ChartKinds.heatmap(title: "h", rowLabels: ["r"], columnLabels: ["c"], values: [[5e9]])),

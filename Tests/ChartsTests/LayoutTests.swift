@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import Testing
 @testable import Charts
@@ -33,8 +34,8 @@ struct LayoutTests {
 
     @Test func stackedBarHeightsAreProportionalToValues() throws {
         let layers = [
-            LayerCost(label: "stem", stem: 3e8), LayerCost(label: "b1", depthwise: 2e7, pointwise: 1.6e9),
-            LayerCost(label: "b2", depthwise: 1e7, pointwise: 8e8), LayerCost(label: "fc", classifier: 6.5e7),
+            LayerBitOpsBar(label: "stem", stem: 3e8), LayerBitOpsBar(label: "b1", depthwise: 2e7, pointwise: 1.6e9),
+            LayerBitOpsBar(label: "b2", depthwise: 1e7, pointwise: 8e8), LayerBitOpsBar(label: "fc", classifier: 6.5e7),
         ]
         let spec = try ChartKinds.layerwiseBitOps(title: "t", layers: layers)
         let (r, g, _) = try record(spec)
@@ -175,7 +176,8 @@ struct LayoutTests {
             CostQualityPoint(label: "b", cost: 2e9, quality: 8, group: "w4a4"),
             CostQualityPoint(label: "c", cost: 4e9, quality: 30, group: "w8a8"),
         ]
-        let spec = try ChartKinds.costQuality(title: nil, points: pts, budget: 3e9, highlight: "c")
+        let colors = PrecisionColors(groups: [("w4a4", .bits(4)), ("w8a8", .bits(8))])
+        let spec = try ChartKinds.costQuality(title: nil, points: pts, budget: 3e9, highlight: "c", colors: colors)
         guard case let .points(pm)? = spec.marks.first(where: { if case .points = $0 { return true }; return false }) else {
             Issue.record("no points mark"); return
         }

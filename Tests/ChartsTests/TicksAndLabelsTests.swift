@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import Testing
 @testable import Charts
@@ -127,25 +128,34 @@ struct PaletteTests {
         #expect(hexes == ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999", "#000000"])
     }
 
-    @Test(arguments: [("w8a8", 8), ("int8", 8), ("8-bit", 8), ("W4A4", 4), ("fp32", 32), ("float", 32), ("w4a8", nil), ("mixed", nil), ("2", 2)] as [(String, Int?)])
-    func bitWidthOfLabels(label: String, width: Int?) {
-        #expect(PrecisionColors.bitWidth(of: label) == width)
+    @Test func widthsHaveFixedColours() {
+        #expect(PrecisionColors.color(for: .float) == OkabeIto.black)
+        #expect(PrecisionColors.color(for: .bits(8)) == OkabeIto.blue)
+        #expect(PrecisionColors.color(for: .bits(4)) == OkabeIto.orange)
+        #expect(PrecisionColors.color(for: .bits(7)) == nil)
+        let widths: [BitWidth] = [.float, .bits(16), .bits(8), .bits(6), .bits(5), .bits(4), .bits(3), .bits(2), .bits(1)]
+        #expect(Set(widths.compactMap { PrecisionColors.color(for: $0) }).count == widths.count)
     }
 
-    @Test func standardColoursAreAFunctionOfTheBitWidth() {
-        let s = PrecisionColors.standard
-        #expect(s.color(for: "w8a8") == s.color(for: "int8"))
-        #expect(s.color(for: "w8a8") == OkabeIto.blue)
-        #expect(s.color(for: "w4a4") != s.color(for: "w8a8"))
-        #expect(s.color(for: "w4a8") == s.color(for: "w4a8"))
+    @Test func labelsAreNeverParsedForDigits() {
+        // A free-text label that looks like a width gets no width colour: only a typed width does.
+        let free = PrecisionColors(labels: ["8"])
+        let typed = PrecisionColors(groups: [("8", .bits(8))])
+        #expect(typed.color(for: "8") == OkabeIto.blue)
+        #expect(free.color(for: "8") == OkabeIto.all[0])   // the first free colour, as any free-text label
+        #expect(OkabeIto.all[0] != OkabeIto.blue)
+        #expect(PrecisionColors.standard.color(for: "w4a8") == PrecisionColors.standard.color(for: "w4a8"))
     }
 
     @Test func reportColoursAreDistinctAndIndependentOfOrder() {
-        let labels = ["w8a8", "w4a8", "w4a4", "fp32", "w2a2", "w6a6", "w8a4", "w2a8", "w3a3"]
-        let a = PrecisionColors(labels: labels), b = PrecisionColors(labels: labels.reversed())
+        let groups: [(label: String, width: BitWidth?)] = [("w8a8", .bits(8)), ("w4a8", nil), ("w4a4", .bits(4)), ("fp32", .float), ("w2a2", .bits(2)),
+                                                           ("w6a6", .bits(6)), ("w8a4", nil), ("w2a8", nil), ("w3a3", .bits(3))]
+        let labels = groups.map(\.label)
+        let a = PrecisionColors(groups: groups), b = PrecisionColors(groups: groups.reversed())
         #expect(Set(labels.map { a.color(for: $0) }).count == labels.count)
         for l in labels { #expect(a.color(for: l) == b.color(for: l)) }
         #expect(a.color(for: "w8a8") == OkabeIto.blue)
+        #expect(a.color(for: "fp32") == OkabeIto.black)
     }
 
     @Test func colourScalesAndContrast() throws {

@@ -51,7 +51,7 @@ import Testing
 
     /// `--batch 999999999999999` once trapped on overflow in the estimate; now it is Int.max and refused.
     @Test func hugeBatchIsRefusedNotTrapped() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 2, bits: .global(4)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 2, bits: .uniform(4)))
         let cost = try spec.cost(inputSize: 32)
         let e = MemoryEstimate(cost: cost, batch: 999_999_999_999_999, twin: true)
         #expect(e.totalBytes == Int.max)
@@ -65,7 +65,7 @@ import Testing
 
     /// The images of a run count in the refusal: the same network fits alone and not with 100 huge images.
     @Test func imagesCountInTheRefusal() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 1, bits: .global(4)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 1, bits: .uniform(4)))
         let e = MemoryEstimate(cost: try spec.cost(inputSize: 64), batch: 1, twin: true)
         let limit = e.totalBytes + 1000
         try e.check(limit: limit, what: "x", imageBytes: 1000)
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func threadsAreBounded() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 1, bits: .global(4)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 1, bits: .uniform(4)))
         #expect(throws: EngineError("threads 100000 is out of range: expected 1–1024")) {
             try Network(spec: spec, inputSize: 8, weights: .seed(0), options: EngineOptions(threads: 100_000))
         }
@@ -84,7 +84,7 @@ import Testing
     /// The per-name shape lookup (constant time) agrees with the full listing, and knows no other name.
     @Test func shapeByNameAgreesWithTheListing() throws {
         for spec in [NetworkTests.oddSpec(), NetworkTests.oddSpec(stem: false),
-                     try Preset.mobilenetV1.network(PresetOptions(blocks: 13, bits: .global(4)))] {
+                     try Preset.mobilenetV1.network(PresetOptions(blocks: 13, bits: .uniform(4)))] {
             for (name, shape) in NetworkWeights.expectedShapes(spec) {
                 #expect(NetworkWeights.expectedShape(name, spec: spec) == shape, "\(name)")
             }

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct NetworkTests {
     /// A small network with awkward shapes: odd size, stride 2, 5×5 kernel, channels not multiples of 8/16.
-    static func oddSpec(bits: Int = 32, actBits: Int = 32, stem: Bool = true) -> NetworkSpec {
+    static func oddSpec(bits: BitWidth = .float, actBits: BitWidth = .float, stem: Bool = true) -> NetworkSpec {
         NetworkSpec(name: "odd", inputChannels: 3,
                     stem: stem ? StemSpec(outChannels: 5, kernel: 3, stride: 2, bits: bits, actBits: actBits) : nil,
                     blocks: [
@@ -72,7 +72,7 @@ extension NetworkTests {
 
     /// The seed preset (no stem) down to a 1×1 map, 1-bit weights and 2-bit activations.
     @Test func seedPresetDownToOneByOneMap() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 5, bits: .global(1), actBits: .global(2)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 5, bits: .uniform(1), actBits: .uniform(2)))
         let weights = Reference.weightsWithBatchNorm(spec, seed: 2)
         let size = 4   // 4 → 4 → 2 → 2 → 1 → 1
         let net = try Network(spec: spec, inputSize: size, weights: weights)
@@ -95,7 +95,7 @@ extension NetworkTests {
     /// keeps every map in oneDNN's blocked layouts; size 8 sends the small maps through plain nhwc layers.
     @Test(arguments: [24, 8])
     func deterministicAcrossThreadsRunsAndBatchPositions(size: Int) throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(4), actBits: .global(6)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(4), actBits: .uniform(6)))
         let images = (0..<3).map { Reference.randomImage(channels: 3, size: size, seed: UInt64(20 + $0)) }
         var results: [[ImageOutput]] = []
         for threads in [1, 2, 3] {
@@ -182,7 +182,7 @@ extension NetworkTests {
 
     /// The seed preset's channels grow as 32·2^i: twelve blocks at 224 are refused before allocating.
     @Test func tooLargeConfigurationIsRefusedWithTheEstimate() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 12, bits: .global(4)))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 12, bits: .uniform(4)))
         let e = MemoryEstimate(cost: try spec.cost(inputSize: 224), batch: 1, twin: true)
         #expect(e.weightBytes > 20_000_000_000)
         do {
@@ -218,10 +218,10 @@ extension NetworkTests {
 extension NetworkTests {
     /// Placing big layers chunk by chunk (sub-blocks of oneDNN's layout) gives exactly the weights of placing
     /// them in one piece: same quantization statistics, same folding, for both granularities and 1 bit.
-    @Test(arguments: [(4, QuantGranularity.perTensor, true), (4, .perChannel, true), (1, .perTensor, true),
-                      (3, .perTensor, false), (32, .perTensor, true)])
-    func chunkedWeightPlacementIsExact(bits: Int, granularity: QuantGranularity, fidelity: Bool) throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(bits), actBits: .global(8)))
+    @Test(arguments: [(BitWidth.bits(4), QuantGranularity.perTensor, true), (.bits(4), .perChannel, true), (.bits(1), .perTensor, true),
+                      (.bits(3), .perTensor, false), (.float, .perTensor, true)])
+    func chunkedWeightPlacementIsExact(bits: BitWidth, granularity: QuantGranularity, fidelity: Bool) throws {
+        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(bits), actBits: .uniform(8)))
         let size = 8
         var chunked = EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity)
         chunked.weightChunkThreshold = 4096

@@ -12,8 +12,8 @@ import Testing
         return w
     }
 
-    @Test(arguments: [32, 4])
-    func classifierOverflowNamesTheClassifier(bits: Int) throws {
+    @Test(arguments: [BitWidth.float, .bits(4)])
+    func classifierOverflowNamesTheClassifier(bits: BitWidth) throws {
         let spec = NetworkTests.oddSpec(bits: bits)
         let net = try Network(spec: spec, inputSize: 13, weights: Self.weights(spec, fill: "classifier.weight", with: 3e38),
                               options: EngineOptions(batchSize: 2))

@@ -1,3 +1,4 @@
+import BitOpsCore
 @testable import Engine
 import Testing
 
@@ -35,8 +36,8 @@ import Testing
         (2, [1.0, 0.4, 0.5, 0.6, -1.0] as [Float], [1.0, 0.0, 0.0, 1.0, -1.0] as [Float]),
         (3, [3.0, 1.5, 2.5, -0.5, -3.0],          [3.0, 2.0, 2.0, -0.0, -3.0]),
         (4, [7.0, 6.5, 0.5, -6.5, 1.49],          [7.0, 6.0, 0.0, -6.0, 1.0]),
-    ] as [(Int, [Float], [Float])])
-    func smallBitWidths(bits: Int, values: [Float], expected: [Float]) {
+    ] as [(BitWidth, [Float], [Float])])
+    func smallBitWidths(bits: BitWidth, values: [Float], expected: [Float]) {
         #expect(Quantizer.quantizeWeights(values, bits: bits, channels: 1) == expected)
     }
 
@@ -78,8 +79,8 @@ import Testing
         (2,   6.0,   6.0),
         (32,  5.123, 5.123),
         (32,  7.0,   6.0),     // float: ReLU6 only
-    ] as [(Int, Float, Float)])
-    func activationGrid(bits: Int, x: Float, expected: Float) {
+    ] as [(BitWidth, Float, Float)])
+    func activationGrid(bits: BitWidth, x: Float, expected: Float) {
         #expect(Quantizer.quantizeActivation(x, bits: bits) == expected, "\(bits) bits, x = \(x)")
     }
 

@@ -37,7 +37,7 @@ enum Reference {
     }
 
     static func batchNormReLU6(_ y: inout [Float], channels: Int, plane: Int, weights: NetworkWeights, prefix: String,
-                               actBits: Int) {
+                               actBits: BitWidth) {
         let g = weights.tensors["\(prefix).weight"]!.data, b = weights.tensors["\(prefix).bias"]!.data
         let m = weights.tensors["\(prefix).running_mean"]!.data, v = weights.tensors["\(prefix).running_var"]!.data
         for c in 0..<channels {
@@ -52,11 +52,11 @@ enum Reference {
     /// Logits and block outputs of one image; `quantize: false` evaluates the float twin.
     static func run(_ spec: NetworkSpec, weights: NetworkWeights, image: [Float], size: Int, quantize: Bool,
                     granularity: QuantGranularity = .perTensor) -> (logits: [Float], blocks: [[Float]]) {
-        func wq(_ name: String, _ bits: Int, _ oc: Int) -> [Float] {
+        func wq(_ name: String, _ bits: BitWidth, _ oc: Int) -> [Float] {
             let w = weights.tensors[name]!.data
             return quantize ? Quantizer.quantizeWeights(w, bits: bits, channels: oc, granularity: granularity) : w
         }
-        func act(_ bits: Int) -> Int { quantize ? bits : 32 }
+        func act(_ bits: BitWidth) -> BitWidth { quantize ? bits : .float }
         var x = image, c = spec.inputChannels, h = size, w = size
         if let stem = spec.stem {
             let r = conv(x, c: c, h: h, w: w, weight: wq("stem.conv.weight", stem.bits, stem.outChannels),

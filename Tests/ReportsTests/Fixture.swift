@@ -35,11 +35,12 @@ enum Fixture {
             for n in blockCounts {
                 for p in precisions {
                     let bits = Int(p)!
-                    let spec = try Preset.seed.network(PresetOptions(blocks: n, bits: .global(bits)))
+                    let spec = try Preset.seed.network(PresetOptions(blocks: n, bits: .uniform(.bits(bits))))
                     let cost = try spec.cost(inputSize: size, convention: .weight)
-                    let config = CaseConfig(family: "seed", size: size, blocks: n, precision: p, actPrecision: "32",
-                                            bits: Array(repeating: bits, count: n), actBits: Array(repeating: 32, count: n),
-                                            classifierBits: 32, convention: .weight)
+                    let config = CaseConfig(family: "seed", size: size, blocks: n,
+                                            weightPrecision: try PrecisionPolicy.uniform(.bits(bits)).resolving(blocks: n),
+                                            actPrecision: try PrecisionPolicy.uniform(.float).resolving(blocks: n),
+                                            classifierBits: .float, convention: .weight)
                     let imgs = images(bits: bits, blocks: n, size: size)
                     let timings = CaseTimings(buildMs: 1.5, msPerImage: 0.25 * Double(n) * Double(size) / 32,
                                               imagesPerSecond: 128 / (Double(n) * Double(size) / 32), totalMs: 10)

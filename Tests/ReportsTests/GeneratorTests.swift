@@ -94,7 +94,7 @@ import Testing
         #expect(md.contains("*No case has fidelity figures — no cost-quality chart.*"))
         #expect(md.contains("*No case has mean logit sqnr figures — no heatmap.*"))
         #expect(md.contains("*No image ran in these cases.*"))
-        #expect(md.contains("|   2 | c7ccb4b6 | seed n=3 s=32 w=8 a=32 | out of memory |"))
+        #expect(md.contains("|   2 | d67d09f9 | seed n=3 s=32 w=8 a=float | out of memory |"))
         #expect(md.contains("**This case failed:** out of memory"))
     }
 

@@ -11,7 +11,7 @@ import Testing
     /// The fixture with its cases in another grid order: 4-bit first, then 8-bit (a spec listing `[4, 8]`).
     static func fourFirst() throws -> ResultsSet {
         var set = try Fixture.results()
-        let reordered = set.cases.filter { $0.config.precision == "4" } + set.cases.filter { $0.config.precision == "8" }
+        let reordered = set.cases.filter { $0.config.weightPrecision.description == "4" } + set.cases.filter { $0.config.weightPrecision.description == "8" }
         set.cases = reordered.enumerated().map { i, c in var c = c; c.index = i; return c }
         return set
     }
@@ -51,7 +51,7 @@ import Testing
     /// The fixture with its 8-bit cases exact (every image's logits equal the float twin's).
     static func eightBitExact() throws -> ResultsSet {
         var set = try Fixture.results()
-        for i in set.cases.indices where set.cases[i].config.precision == "8" {
+        for i in set.cases.indices where set.cases[i].config.weightPrecision.description == "8" {
             set.cases[i].images = set.cases[i].images.map { var m = $0; m.sqnrDB = nil; return m }
             set.cases[i].fidelity = FidelitySummary(images: set.cases[i].images)
         }

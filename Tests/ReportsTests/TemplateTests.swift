@@ -125,10 +125,10 @@ import Testing
     }
 
     @Test func caseFilter() throws {
-        let f = try CaseFilter("size=32|64 precision=8,4,2")
+        let f = try CaseSelector("size=32|64 precision=8,4,2")
         let results = try Fixture.results()
         #expect(results.cases.filter { f.matches($0.config) }.isEmpty)
-        let g = try CaseFilter("size=64 blocks=3")
+        let g = try CaseSelector("size=64 blocks=3")
         #expect(results.cases.filter { g.matches($0.config) }.map(\.index) == [6, 7])
     }
 }

@@ -27,16 +27,16 @@ import Testing
         let c = plan.cases.map(\.config)
         #expect(Set(c.map(\.size)).count >= 3)
         #expect(Set(c.map(\.blocks)).count >= 3)
-        #expect(c.contains { $0.precision.hasPrefix("first-last(") })
-        #expect(c.contains { $0.precision.contains(",") && !$0.precision.hasPrefix("first") })
-        #expect(Set(c.map(\.actPrecision)).count >= 2)
+        #expect(c.contains { if case .firstLast = $0.weightPrecision.policy { return true } else { return false } })
+        #expect(c.contains { if case .perBlock = $0.weightPrecision.policy { return true } else { return false } })
+        #expect(Set(c.map(\.actPrecision.policy)).count >= 2)
         #expect(Set(c.map(\.convention)).count >= 2)
         // Hand count: per size and activation precision, blocks 3 and 4 × 5 precisions that scale, blocks 5 ×
         // (5 + the per-block list) = 16. Float activations at sizes 32, 64, 128 under weight only (48);
         // 8-bit activations at size 64 under both conventions (32); plus the one included case.
         #expect(plan.cases.count == 16 * 3 + 16 * 2 + 1)
         // Engine runs: one per distinct network and size (conventions share a run).
-        let networks = Set(c.map { "\($0.size) \($0.bits) \($0.actBits)" })
+        let networks = Set(c.map { "\($0.size) \($0.weightPrecision.blocks) \($0.actPrecision.blocks)" })
         #expect(plan.groupCount == networks.count)
         #expect(networks.count == 16 * 3 + 16 + 1)
     }
@@ -52,7 +52,7 @@ import Testing
         // Engine runs: one per distinct network and size (first-last(8,·) on 2 blocks is the all-8 network,
         // and conventions share a run).
         let c = plan.cases.map(\.config)
-        let networks = Set(c.map { "\($0.size) \($0.bits) \($0.actBits)" })
+        let networks = Set(c.map { "\($0.size) \($0.weightPrecision.blocks) \($0.actPrecision.blocks)" })
         #expect(plan.groupCount == networks.count)
         #expect(networks.count < plan.cases.count / 2)
     }
@@ -79,21 +79,21 @@ import Testing
             #expect(c.timings != nil)
         }
         func find(_ blocks: Int, _ precision: String, _ act: String) throws -> CaseResult {
-            try #require(r.cases.first { $0.config.blocks == blocks && $0.config.precision == precision
-                && $0.config.actPrecision == act && $0.config.convention == .weight })
+            try #require(r.cases.first { $0.config.blocks == blocks && $0.config.weightPrecision.description == precision
+                && $0.config.actPrecision.description == act && $0.config.convention == .weight })
         }
         // Float weights and activations: the twin is the same network, so every figure is exact.
-        let float = try find(5, "32", "32")
+        let float = try find(5, "float", "float")
         #expect(float.fidelity?.sqnrDBMean == nil)
         #expect(float.fidelity?.cosineMin == 1)
         #expect(float.fidelity?.top1Agreement == 1)
         // Fewer bits, more error: 2-bit weights are further from the twin than 8-bit ones.
-        let w8 = try #require(try find(5, "8", "32").fidelity?.sqnrDBMean)
-        let w2 = try #require(try find(5, "2", "32").fidelity?.sqnrDBMean)
+        let w8 = try #require(try find(5, "8", "float").fidelity?.sqnrDBMean)
+        let w2 = try #require(try find(5, "2", "float").fidelity?.sqnrDBMean)
         #expect(w8 > w2 + 10)
         // The wa convention multiplies by activation bits: 32-bit activations make it larger than weight.
-        let wa = try #require(r.cases.first { $0.config.blocks == 5 && $0.config.precision == "8" && $0.config.actPrecision == "32" && $0.config.convention == .wa })
-        let w8case = try find(5, "8", "32")
+        let wa = try #require(r.cases.first { $0.config.blocks == 5 && $0.config.weightPrecision.description == "8" && $0.config.actPrecision.description == "float" && $0.config.convention == .wa })
+        let w8case = try find(5, "8", "float")
         #expect(wa.cost.totals.bitops > w8case.cost.totals.bitops)
         #expect(wa.images == w8case.images)
     }
@@ -126,7 +126,7 @@ import Testing
     @Test func weightsFromASafetensorsFile() throws {
         let d = TempDir()
         let images = try imagesWithBrokenFiles(d)
-        let net = try Preset.seed.network(PresetOptions(blocks: 2, bits: .global(4)))
+        let net = try Preset.seed.network(PresetOptions(blocks: 2, bits: .uniform(4)))
         try NetworkWeights.seeded(0, spec: net).write(safetensors: d.sub("w.safetensors"))
         let base = "images: \(images)\nsizes: [8]\nblocks: [2]\nprecisions: [4, 32]\n"
         func sweep(_ extra: String, _ out: String) throws -> ResultsSet {

@@ -110,7 +110,7 @@ import Testing
         #expect(second.reused == first.results.cases.count - gone.count)
         #expect(second.computed == gone.count)
         // Only the networks of the missing cases were built again.
-        #expect(e.counters["evaluate"] == Set(gone.map { "\($0.config.size) \($0.config.bits) \($0.config.actBits)" }).count)
+        #expect(e.counters["evaluate"] == Set(gone.map { "\($0.config.size) \($0.config.weightPrecision.blocks) \($0.config.actPrecision.blocks)" }).count)
         #expect(try maskedResults(out) == reference)
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: cases)).contains { $0.contains(".tmp-") })
         #expect(!(try FileManager.default.contentsOfDirectory(atPath: out)).contains { $0.contains(".tmp-") })

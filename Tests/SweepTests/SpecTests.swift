@@ -30,7 +30,7 @@ import Testing
     /// (size, blocks, precision label, act label, convention, bits) of every case, in order.
     func rows(_ plan: SweepPlan) -> [String] {
         plan.cases.map {
-            "\($0.config.size) \($0.config.blocks) \($0.config.precision) \($0.config.actPrecision) \($0.config.convention.rawValue) \($0.config.bits)"
+            "\($0.config.size) \($0.config.blocks) \($0.config.weightPrecision) \($0.config.actPrecision) \($0.config.convention.rawValue) \($0.config.weightPrecision.blocks)"
         }
     }
 
@@ -48,15 +48,15 @@ import Testing
         let plan = try SweepPlan.expand(s)
         // Hand-derived: the per-block list pairs only with 3 blocks; (32, 2) is excluded; one case included.
         #expect(rows(plan) == [
-            "16 2 8 32 weight [8, 8]",
-            "16 2 first-last(8,2) 32 weight [8, 8]",
-            "16 3 8 32 weight [8, 8, 8]",
-            "16 3 first-last(8,2) 32 weight [8, 2, 8]",
-            "16 3 4,2,4 32 weight [4, 2, 4]",
-            "32 3 8 32 weight [8, 8, 8]",
-            "32 3 first-last(8,2) 32 weight [8, 2, 8]",
-            "32 3 4,2,4 32 weight [4, 2, 4]",
-            "64 3 4 32 weight [4, 4, 4]",
+            "16 2 8 float weight [8, 8]",
+            "16 2 first-last(8,2) float weight [8, 8]",
+            "16 3 8 float weight [8, 8, 8]",
+            "16 3 first-last(8,2) float weight [8, 2, 8]",
+            "16 3 4,2,4 float weight [4, 2, 4]",
+            "32 3 8 float weight [8, 8, 8]",
+            "32 3 first-last(8,2) float weight [8, 2, 8]",
+            "32 3 4,2,4 float weight [4, 2, 4]",
+            "64 3 4 float weight [4, 4, 4]",
         ])
         #expect(plan.cases.map(\.index) == Array(0..<9))
         #expect(Set(plan.cases.map(\.id)).count == 9)
@@ -73,7 +73,7 @@ import Testing
             """, dir: d)
         let plan = try SweepPlan.expand(s)
         #expect(plan.cases.count == 4)
-        #expect(plan.cases.map(\.config.actBits) == [[32, 32, 32, 32], [32, 32, 32, 32], [8, 4, 4, 8], [8, 4, 4, 8]])
+        #expect(plan.cases.map(\.config.actPrecision.blocks) == [[32, 32, 32, 32], [32, 32, 32, 32], [8, 4, 4, 8], [8, 4, 4, 8]])
         #expect(plan.cases.map(\.network.blocks[1].actBits) == [32, 32, 4, 4])
         #expect(plan.cases.map(\.config.convention) == [.weight, .wa, .weight, .wa])
         // The two conventions of one network share one evaluation: 2 groups for 4 cases.
@@ -81,7 +81,7 @@ import Testing
         // Counts come from BitOpsCore, once per case: wa = weight × activation bits for the input of each layer.
         let w = plan.cases[0].cost.totals.bitops, wa = plan.cases[1].cost.totals.bitops
         #expect(wa > w)
-        let direct = try Preset.seed.network(PresetOptions(blocks: 4, bits: .global(4))).cost(inputSize: 32)
+        let direct = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(4))).cost(inputSize: 32)
         #expect(w == direct.totals.bitops)
     }
 
@@ -95,10 +95,10 @@ import Testing
     @Test func defaultsFollowThePreset() throws {
         let d = TempDir()
         let seed = try SweepPlan.expand(try spec("name: x\n", dir: d))
-        #expect(rows(seed) == ["32 5 4 32 weight [4, 4, 4, 4, 4]"])
+        #expect(rows(seed) == ["32 5 4 float weight [4, 4, 4, 4, 4]"])
         let mb = try SweepPlan.expand(try spec("network: {preset: mobilenet-v1, width: 0.25}\nsizes: [64]\nblocks: [3]\n", dir: d))
         #expect(mb.cases[0].config.family == "mobilenet-v1")
-        #expect(mb.cases[0].config.bits == [8, 8, 8])
+        #expect(mb.cases[0].config.weightPrecision.blocks == [8, 8, 8])
         #expect(mb.cases[0].config.stemBits == 8)
         #expect(mb.cases[0].network.blocks.map(\.outChannels) == [16, 32, 32])
     }
@@ -118,7 +118,7 @@ import Testing
             "16 2 model model weight [8, 2]", "16 2 4 model weight [4, 4]",
             "16 3 model model weight [8, 2, 8]", "16 3 4 model weight [4, 4, 4]",
         ])
-        #expect(plan.cases[0].config.actBits == [32, 4])
+        #expect(plan.cases[0].config.actPrecision.blocks == [32, 4])
         #expect(plan.cases[0].config.family == "tiny")
     }
 
@@ -127,8 +127,8 @@ import Testing
         let a = try SweepPlan.expand(try spec("sizes: [16, 32]\nprecisions: [4, 8]\n", dir: d))
         let b = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8, 4]\n", dir: d))
         // The same configuration has the same id whatever the rest of the grid and its order.
-        let idsA = Dictionary(uniqueKeysWithValues: a.cases.map { ("\($0.config.size) \($0.config.precision)", $0.id) })
-        for c in b.cases { #expect(idsA["\(c.config.size) \(c.config.precision)"] == c.id) }
+        let idsA = Dictionary(uniqueKeysWithValues: a.cases.map { ("\($0.config.size) \($0.config.weightPrecision)", $0.id) })
+        for c in b.cases { #expect(idsA["\(c.config.size) \(c.config.weightPrecision)"] == c.id) }
         let seeded = try SweepPlan.expand(try spec("sizes: [32]\nprecisions: [8]\nnetwork: {seed: 1}\n", dir: d))
         #expect(seeded.cases[0].id != idsA["32 8"])
         #expect(seeded.cases[0].config.weights == "seed:1")
@@ -171,7 +171,7 @@ import Testing
     @Test func aPerBlockListThatPairsWithNoBlockCountIsAWarning() throws {
         let d = TempDir()
         let plan = try SweepPlan.expand(try spec("blocks: [3]\nprecisions: [4, [8, 4, 2, 4, 8]]\n", dir: d))
-        #expect(plan.cases.map(\.config.precision) == ["4"])
+        #expect(plan.cases.map(\.config.weightPrecision.description) == ["4"])
         #expect(plan.warnings.count == 1)
         #expect(plan.warnings[0].contains("spec.yaml:2") && plan.warnings[0].contains("no blocks value is 5"))
         // Alone, it selects no case: an error.

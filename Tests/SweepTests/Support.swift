@@ -43,8 +43,8 @@ struct FakeEvaluator: CaseEvaluator {
     func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {
         counters.bump("evaluate")
         if job.network.blocks.count > failAboveBlocks { throw SweepError("too large for the fake engine") }
-        let net = Digest.sha256(Canonical.json(job.network) + "|\(job.size)|\(job.quantization)|\(job.weights.label)")
-        let minBits = job.network.blocks.map { min($0.bits, $0.actBits) }.min() ?? 32
+        let net = Digest.sha256(Canonical.json(job.network) + "|\(job.size)|\(job.quantization.rawValue)|\(job.weights.label)")
+        let minBits: Int = job.network.blocks.map { min($0.bits, $0.actBits).countedBits }.min() ?? BitWidth.float.countedBits
         let results = images.map { img -> ImageResult in
             let h = Array(Digest.sha256(Data(Array(net.utf8) + img)).utf8)
             let logits = (0..<10).map { Double(h[$0 * 3 % h.count]) / 16 - 3 }
@@ -52,7 +52,7 @@ struct FakeEvaluator: CaseEvaluator {
             let sqnr: Double? = minBits == 32 ? nil : 6.02 * Double(minBits) + Double(h[1] % 7)
             return ImageResult(file: "", top1: order[0], top5: Array(order.prefix(5)), logits: logits, sqnrDB: sqnr,
                                cosine: minBits == 32 ? 1 : 1 - 1 / Double(1 << minBits), top1Agree: minBits >= 4,
-                               blockSQNR: job.network.blocks.map { $0.bits == 32 ? nil : 6.02 * Double($0.bits) })
+                               blockSQNR: job.network.blocks.map { b -> Double? in b.bits.quantized.map { 6.02 * Double($0) } })
         }
         return Evaluation(images: results, buildMs: 1, batchMsPerImage: [Double(images.count)])
     }
