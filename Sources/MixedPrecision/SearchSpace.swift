@@ -61,7 +61,7 @@ public struct SearchSpace: Sendable {
                 granularity: SearchGranularity, choices: [Int]) throws {
         guard !choices.isEmpty else { throw SearchError("no choices given: expected bit-widths such as 2,4,8") }
         for b in choices {
-            guard Precision.isValid(b) else { throw SearchError("choice \(b) is out of range: expected 1–16, or 32 for float") }
+            guard BitWidth(b) != nil else { throw SearchError("choice \(b) is out of range: expected \(BitWidth.expected)") }
         }
         guard Set(choices).count == choices.count else {
             throw SearchError("choices \(choices.map(String.init).joined(separator: ",")) repeat a bit-width")
@@ -109,19 +109,19 @@ public struct SearchSpace: Sendable {
     /// measured against.
     public var baseNetwork: NetworkSpec {
         // Cannot fail: the bit count matches and float is always valid.
-        try! network(bits: Array(repeating: Precision.float, count: units.count))
+        try! network(bits: Array(repeating: BitWidth.float.countedBits, count: units.count))
     }
 
     /// The network with every weight and activation float: the reference all noise is measured against.
     public var floatNetwork: NetworkSpec {
         var n = network
-        n.stem?.bits = Precision.float
-        n.stem?.actBits = Precision.float
+        n.stem?.bits = .float
+        n.stem?.actBits = .float
         for i in n.blocks.indices {
-            n.blocks[i].bits = Precision.float
-            n.blocks[i].actBits = Precision.float
+            n.blocks[i].bits = .float
+            n.blocks[i].actBits = .float
         }
-        n.classifierBits = Precision.float
+        n.classifierBits = .float
         return n
     }
 
@@ -129,7 +129,8 @@ public struct SearchSpace: Sendable {
         var n = network
         switch granularity {
         case .block:
-            for (i, b) in bits.enumerated() { n.blocks[i].bits = b }
+            // A choice is an integer width as typed (1–16, or 32 for float); validate() rejects any other.
+            for (i, b) in bits.enumerated() { n.blocks[i].bits = BitWidth(b) ?? .bits(b) }
         case .layer:
             throw SearchError("per-layer assignment is not supported yet")
         }

@@ -89,10 +89,10 @@ public final class QualityProbe {
         var done = 0
         for u in 0..<units {
             for (c, b) in choices.enumerated() {
-                if b == Precision.float {
+                if BitWidth(b) == .float {
                     agree[u][c] = baseAgreement
                 } else {
-                    var bits = Array(repeating: Precision.float, count: units)
+                    var bits = Array(repeating: BitWidth.float.countedBits, count: units)
                     bits[u] = b
                     let out = try logits(try space.network(bits: bits))
                     noise[u][c] = NoiseModel.noisePower(out, reference: base)

@@ -194,7 +194,7 @@ public struct SweepPlan: Sendable {
     /// The `include` entries that still apply. An axis given with `--set` narrows (or replaces) the grid the
     /// file's entries were written for: an entry that fixes a value outside such an axis is dropped, not run,
     /// and a warning names it (e.g. `--set sizes=[96,128]` drops `{size: 64, …}`).
-    static func includedFilters(_ spec: SweepSpec, warnings: inout [String]) -> [CaseFilter] {
+    static func includedFilters(_ spec: SweepSpec, warnings: inout [String]) -> [GridEntry] {
         let overridden = Set(spec.overrides.map { String($0.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces) })
         return spec.include.filter { f in
             var outside: [String] = []

@@ -30,7 +30,7 @@ struct MixedPrecisionOptions: ParsableArguments {
         var out: [Int] = []
         for part in choices.split(separator: ",", omittingEmptySubsequences: false) {
             let t = part.trimmingCharacters(in: .whitespaces)
-            guard let v = Int(t), Precision.isValid(v) else {
+            guard let v = Int(t), BitWidth(v) != nil else {
                 throw InputError("--choices '\(choices)': '\(t)' is not a bit-width; expected 1–16 or 32, comma-separated (e.g. 2,4,8)")
             }
             out.append(v)
@@ -105,7 +105,7 @@ struct MixedPrecisionSetup {
 }
 
 /// `2-bit` or `float`.
-func bitsLabel(_ b: Int) -> String { b == Precision.float ? "float" : "\(b)-bit" }
+func bitsLabel(_ b: Int) -> String { BitWidth(b)?.prose ?? "\(b)-bit" }
 
 /// `12.34`, `inf`, `-inf`.
 func dBText(_ v: Double) -> String { SearchWriters.dB(v) }

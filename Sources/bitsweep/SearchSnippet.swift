@@ -46,7 +46,7 @@ extension SearchWriters {
             s += p.measuredSQNRDB.map { ", measured \(dBText($0)) dB\n" } ?? "\n"
         }
         let acts = d.network.blocks.map(\.actBits)
-        s += "act_bits: [" + (Set(acts).count == 1 ? String(acts[0]) : list(acts)) + "]\n"
+        s += "act_bits: [" + (Set(acts).count == 1 ? acts[0].description : "[" + acts.map(\.description).joined(separator: ", ") + "]") + "]\n"
         s += "conventions: [\(d.convention.rawValue)]\n"
         return s
     }

@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func baseAndFloatNetworks() throws {
-        var net = try Preset.mobilenetV1.network(PresetOptions(blocks: 3, bits: .global(4), actBits: .global(8)))
+        var net = try Preset.mobilenetV1.network(PresetOptions(blocks: 3, bits: .uniform(4), actBits: .uniform(8)))
         net.classifierBits = 8
         let space = try SearchSpace(network: net, inputSize: 32, granularity: .block, choices: [4])
         // Base: searched blocks float, activations, stem and classifier as given.
