@@ -34,7 +34,7 @@ import Testing
             let json = try #require(try JSONSerialization.jsonObject(with: Data(calc.stdout.utf8)) as? [String: Any])
             let totals = try #require(json["totals"] as? [String: Any])
             #expect(totals["bitops"] as? Int == p.bitops, "\(p.bits)")
-            #expect(totals["weight_bits"] as? Int == p.weightStorageBits, "\(p.bits)")
+            #expect(totals["weight_storage_bits"] as? Int == p.weightStorageBits, "\(p.bits)")
         }
         for name in ["search.json", "search.csv", "search-front.pdf", "sensitivity.json", "sensitivity.pdf", "search-sweep.yaml"] {
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
