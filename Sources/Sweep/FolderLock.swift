@@ -15,6 +15,10 @@ public final class FolderLock: @unchecked Sendable {
     /// Locks `directory` (created if needed). `onWait` is called once, with the holder's PID, before
     /// waiting (only when `wait`).
     public init(directory: String, wait: Bool, onWait: (String) -> Void = { _ in }) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), !isDir.boolValue {
+            throw SweepError("\(directory): not a folder (a file of that name exists); choose another --out")
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -203,6 +203,59 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: s.sub("out")))
     }
 
+    // MARK: bad input already handled, into a folder with results
+
+    /// Each kind of bad spec or option given to a sweep whose folder holds earlier results: the exit code, the
+    /// message (its first line), and the earlier results byte for byte, with no temporary file.
+    @Test func badSweepInputsLeaveEarlierResultsIntact() throws {
+        let s = Scratch()
+        let images = CLI.packageRoot.appendingPathComponent("Inputs/images").path
+        let good = s.write("good.yaml", Data("name: good\nimages: \(images)\nsizes: [8]\nblocks: [1]\nprecisions: [4]\n".utf8))
+        let out = s.sub("out")
+        let first = try CLI.run(["sweep", good, "--out", out, "--no-report"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let summary = ["results.json", "results.csv", "run.json"].map { "\(out)/\($0)" }
+        let before = summary.map { FileManager.default.contents(atPath: $0) }
+        let cases: [(String, String, Int32, String)] = [
+            ("broken YAML", "name: x\nsizes: [8\n", 2, "not valid YAML/JSON"),
+            ("value out of range", "name: x\nimages: \(images)\nsizes: [0]\n", 2, "size 0 is out of range"),
+            ("unknown key", "name: x\nimages: \(images)\nsizse: [8]\n", 2, "unknown key 'sizse' (did you mean 'sizes'?)"),
+            ("missing images folder", "name: x\nimages: /nonexistent-bitsweep\nsizes: [8]\n", 1, "the images folder '/nonexistent-bitsweep' does not exist"),
+            ("model of 2000 blocks", "name: x\nimages: \(images)\nnetwork: {model: long.yaml}\n", 2, "a network of 2000 blocks is too large (at most 1024)"),
+        ]
+        let blocks = String(repeating: "  - {out_channels: 4, stride: 1, bits: 4}\n", count: 2000)
+        s.write("long.yaml", Data("name: long\nclasses: 4\nblocks:\n\(blocks)".utf8))
+        for (what, text, status, message) in cases {
+            let spec = s.write("bad.yaml", Data(text.utf8))
+            let r = try CLI.run(["sweep", spec, "--out", out, "--no-report"])
+            #expect(r.status == status, "\(what): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(message), "\(what): \(r.stderr)")
+            #expect(summary.map { FileManager.default.contents(atPath: $0) } == before, "\(what)")
+            #expect(Self.names(out).filter { $0.contains(".tmp-") }.isEmpty, "\(what)")
+        }
+        // Options: a bad override, a bad shard, an --out that is a file.
+        let file = s.write("afile", Data("x".utf8))
+        for (args, status, message) in [(["--set", "sizes=[abc]"], Int32(2), "size 'abc' is not an integer"),
+                                        (["--shard", "3/2"], 2, "shard '3/2' is out of range"),
+                                        (["--out", file], 1, "\(file): not a folder (a file of that name exists)")] {
+            let r = try CLI.run(["sweep", good] + (args.first == "--out" ? [] : ["--out", out]) + args + ["--no-report"])
+            #expect(r.status == status, "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").first?.contains(message) == true, "\(args): \(r.stderr)")
+            #expect(summary.map { FileManager.default.contents(atPath: $0) } == before, "\(args)")
+        }
+        #expect(FileManager.default.contents(atPath: file) == Data("x".utf8))
+    }
+
+    /// Bad weights files given to infer: one line, exit 1, nothing on stdout.
+    @Test func badWeightsFiles() throws {
+        let s = Scratch()
+        let garbage = s.write("garbage.safetensors", Data((0..<100).map { UInt8(($0 * 37) & 0xFF) }))
+        Self.expectRefusal(try Self.limited(["infer", "--weights", garbage, Self.image]), status: 1, "\(garbage): ")
+        let short = s.write("short.safetensors", Data([1, 2, 3]))
+        Self.expectRefusal(try CLI.run(["infer", "--weights", short, Self.image]), status: 1, "shorter than the 8-byte header length")
+        Self.expectRefusal(try CLI.run(["infer", "--weights", s.sub("none.safetensors"), Self.image]), status: 1, "cannot open")
+    }
+
     // MARK: concurrent runs
 
     /// A sweep into a folder another sweep is writing stops at once naming that run's PID (exit 1) and
