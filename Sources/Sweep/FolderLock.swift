@@ -1,4 +1,5 @@
 import Foundation
+import StableIO
 
 /// An exclusive lock on a results folder for the length of one run (`sweep`, `merge`): a `flock` on
 /// `<folder>/.bitsweep.lock`, whose text is the holder's PID. The kernel drops the lock when the holder's
@@ -19,11 +20,7 @@ public final class FolderLock: @unchecked Sendable {
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), !isDir.boolValue {
             throw SweepError("\(directory): not a folder (a file of that name exists); choose another --out")
         }
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw SweepError("\(directory): cannot create the folder (\(Self.reason(error)))")
-        }
+        try Folder.create(directory)
         path = (directory as NSString).appendingPathComponent(Self.fileName)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SweepError("\(path): cannot open the lock file (\(String(cString: strerror(errno))))") }
@@ -60,14 +57,6 @@ public final class FolderLock: @unchecked Sendable {
             return "unknown"
         }
         return String(pid)
-    }
-
-    static func reason(_ error: Error) -> String {
-        if let e = error as? CocoaError, let u = e.userInfo[NSUnderlyingErrorKey] as? NSError,
-           u.domain == NSPOSIXErrorDomain, let s = strerror(Int32(u.code)) {
-            return String(cString: s)
-        }
-        return (error as NSError).localizedDescription
     }
 
     /// Releases the lock (also done when the value goes away).

@@ -220,7 +220,7 @@ import Testing
             ("broken YAML", "name: x\nsizes: [8\n", 2, "not valid YAML/JSON"),
             ("value out of range", "name: x\nimages: \(images)\nsizes: [0]\n", 2, "size 0 is out of range"),
             ("unknown key", "name: x\nimages: \(images)\nsizse: [8]\n", 2, "unknown key 'sizse' (did you mean 'sizes'?)"),
-            ("missing images folder", "name: x\nimages: /nonexistent-bitsweep\nsizes: [8]\n", 1, "the images folder '/nonexistent-bitsweep' does not exist"),
+            ("missing images folder", "name: x\nimages: /nonexistent-bitsweep\nsizes: [8]\n", 2, "the images folder '/nonexistent-bitsweep' does not exist"),
             ("model of 2000 blocks", "name: x\nimages: \(images)\nnetwork: {model: long.yaml}\n", 2, "a network of 2000 blocks is too large (at most 1024)"),
         ]
         let blocks = String(repeating: "  - {out_channels: 4, stride: 1, bits: 4}\n", count: 2000)
@@ -246,14 +246,14 @@ import Testing
         #expect(FileManager.default.contents(atPath: file) == Data("x".utf8))
     }
 
-    /// Bad weights files given to infer: one line, exit 1, nothing on stdout.
+    /// Bad weights files given to infer: one line, exit 2 (an input error), nothing on stdout.
     @Test func badWeightsFiles() throws {
         let s = Scratch()
         let garbage = s.write("garbage.safetensors", Data((0..<100).map { UInt8(($0 * 37) & 0xFF) }))
-        Self.expectRefusal(try Self.limited(["infer", "--weights", garbage, Self.image]), status: 1, "\(garbage): ")
+        Self.expectRefusal(try Self.limited(["infer", "--weights", garbage, Self.image]), status: 2, "\(garbage): ")
         let short = s.write("short.safetensors", Data([1, 2, 3]))
-        Self.expectRefusal(try CLI.run(["infer", "--weights", short, Self.image]), status: 1, "shorter than the 8-byte header length")
-        Self.expectRefusal(try CLI.run(["infer", "--weights", s.sub("none.safetensors"), Self.image]), status: 1, "cannot open")
+        Self.expectRefusal(try CLI.run(["infer", "--weights", short, Self.image]), status: 2, "shorter than the 8-byte header length")
+        Self.expectRefusal(try CLI.run(["infer", "--weights", s.sub("none.safetensors"), Self.image]), status: 2, "cannot open")
     }
 
     // MARK: concurrent runs
