@@ -14,7 +14,14 @@ func record(_ spec: ChartSpec, size: FigureSize? = nil) throws -> (RecordingRend
 }
 
 struct LayoutTests {
-    static let galleryNames = (try? ChartGallery.samples().map(\.name)) ?? []
+    /// The gallery's sample names, fixed here: if the gallery threw or lost a sample, `everySampleIsDrawn`
+    /// fails, instead of this parameterised test quietly running zero cases.
+    static let galleryNames = ["1-layerwise-bitops", "1-layerwise-shares", "2-total-vs-size", "3-heatmap-bitops",
+                               "3-heatmap-fidelity", "4-cost-quality", "5-grouped-bars", "6-delta-heatmap"]
+
+    @Test func theGalleryHasExactlyTheseSamples() throws {
+        #expect(try ChartGallery.samples().map(\.name) == Self.galleryNames)
+    }
 
     @Test(arguments: galleryNames)
     func galleryChartsHaveNoOverlappingOrClippedText(name: String) throws {
@@ -227,5 +234,36 @@ struct LayoutTests {
                 for l in labels { #expect(!l.box.contains(p), "\(l.text) covers a marker") }
             }
         }
+    }
+}
+
+/// The axes layout is a fixed point: it passes until a pass finds the plot size and domain stretch it
+/// assumed, and says so when that never happens.
+struct AxesFixedPointTests {
+    @Test(arguments: LayoutTests.galleryNames)
+    func everyGalleryChartSettlesAndTheResultIsAFixedPoint(name: String) throws {
+        let sample = try #require(try ChartGallery.samples().first { $0.name == name })
+        for size in [FigureSize.oneColumn, .twoColumn, .custom(width: 300, height: 300)] {
+            let s = size.points
+            let ctx = LayoutContext(spec: sample.spec, r: RecordingRenderer(), theme: .paper)
+            let frame = Rect(x: 0, y: 0, width: s.width, height: s.height).insetBy(ChartTheme.paper.padding)
+            let layout = AxesLayout(ctx: ctx)
+            let (axes, passes) = try layout.settledAxes(in: frame)
+            #expect(passes >= 2 && passes <= 4, "\(name) at \(size): \(passes) passes")
+            // One more pass from where it settled changes nothing.
+            let settled = AxesLayout.Assumptions(plotW: axes.plot.width, plotH: axes.plot.height,
+                                                 extraMin: nil, extraMax: nil)
+            let (again, _) = try layout.pass(in: frame, assuming: settled)
+            if layout.barMark == nil || layout.barMark?.valueLabels == BarMark.ValueLabels.none {
+                #expect(again.plot == axes.plot, "\(name) at \(size): \(again.plot) ≠ \(axes.plot)")
+            }
+        }
+    }
+
+    @Test func settlingComparesSizesWithinAHundredthOfAPointAndTheStretchExactly() {
+        let a = AxesLayout.Assumptions(plotW: 100, plotH: 80)
+        #expect(a.settle(.init(plotW: 100.004, plotH: 79.996)))
+        #expect(!a.settle(.init(plotW: 100.02, plotH: 80)))
+        #expect(!a.settle(.init(plotW: 100, plotH: 80, extraMax: 5)))
     }
 }
