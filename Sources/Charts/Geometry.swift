@@ -127,7 +127,6 @@ public struct Font: Sendable, Hashable {
     public static func monospaced(size: Double, bold: Bool = false) -> Font {
         Font(family: monospacedFamily, size: size, bold: bold)
     }
-    public func withSize(_ s: Double) -> Font { var f = self; f.size = s; return f }
     public func withBold(_ b: Bool = true) -> Font { var f = self; f.bold = b; return f }
 }
 
@@ -243,9 +242,5 @@ public struct TextMetrics: Sendable, Hashable {
         case .vertical:
             return Rect(minX: origin.x - ascent, minY: origin.y - width, maxX: origin.x + descent, maxY: origin.y)
         }
-    }
-    /// Box size for an orientation.
-    public func boxSize(_ orientation: TextOrientation) -> Size {
-        orientation == .horizontal ? Size(width: width, height: height) : Size(width: height, height: width)
     }
 }

@@ -71,8 +71,6 @@ public struct MemoryEstimate: Hashable, Sendable, Codable {
 public enum ProcessMemory {
     /// Peak resident set size (`VmHWM`), in bytes.
     public static func peakResidentBytes() -> Int? { field("VmHWM:") }
-    /// Current resident set size (`VmRSS`), in bytes.
-    public static func residentBytes() -> Int? { field("VmRSS:") }
 
     static func field(_ name: String) -> Int? {
         guard let f = fopen("/proc/self/status", "r") else { return nil }

@@ -292,9 +292,6 @@ public enum DeterministicMath {
         default: return (a, -b)          // θ = 2π − x
         }
     }
-
-    /// cos(2π·v).
-    public static func cosTwoPi(_ v: Double) -> Double { cosSinTwoPi(v).cos }
 }
 
 
