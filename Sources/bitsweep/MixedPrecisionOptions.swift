@@ -18,7 +18,7 @@ struct MixedPrecisionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("What one unit is: block (depthwise and pointwise at the same bits) or layer.", valueName: "unit"))
     var per: SearchGranularity = .block
 
-    @Option(help: "Images per batch (default: all images, at most 16).")
+    @Option(parsing: .unconditional, help: "Images per batch (default: all images, at most 16).")
     var batch: Int?
 
     @Argument(help: ArgumentHelp("Image files (PNG or JPEG) the output noise is measured on.", valueName: "image"))
@@ -63,18 +63,21 @@ struct MixedPrecisionSetup {
             throw InputError(e.description)
         }
         let batch = options.batch ?? min(options.images.count, 16)
-        guard batch >= 1 else { throw InputError("batch \(batch) must be at least 1") }
+        guard batch >= 1 else { throw InputError("--batch \(batch) must be at least 1") }
         let weights: NetworkWeights
         switch engine.source {
         case .seed(let s):
             weights = NetworkWeights.seeded(s, spec: spec, initialization: engine.initialization)
             weightsLabel = "seed \(s) (\(engine.initialization.rawValue))"
         case .safetensors(let path):
-            weights = try NetworkWeights.load(safetensors: path, spec: spec)
+            // A --weights file that is missing, malformed or does not fit the network is an input error.
+            let net = spec
+            weights = try CommandFailure.asInput { try NetworkWeights.load(safetensors: path, spec: net) }
             weightsLabel = path
         }
         let side = size
-        let images = try options.images.map { try ImageFile.load(path: $0).resized(to: side).tensor() }
+        let files = options.images
+        let images = try CommandFailure.asInput { try files.map { try ImageFile.load(path: $0).resized(to: side).tensor() } }
         probe = try QualityProbe(space: space, weights: weights, images: images,
                                  options: EngineOptions(granularity: engine.granularity, threads: engine.threads, batchSize: batch,
                                                         fidelity: false, initialization: engine.initialization))

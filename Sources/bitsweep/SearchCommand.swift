@@ -45,7 +45,7 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
     @Option(help: ArgumentHelp("Run N front assignments spread evenly along it (0: none; all: every one). Default: all, at most 100.", valueName: "N|all"))
     var verify: String?
 
-    @Option(name: .customLong("brute-force"), help: ArgumentHelp("Also run every assignment (at most this many, e.g. 243) and compare the verified front with the brute-force one.", valueName: "max"))
+    @Option(name: .customLong("brute-force"), parsing: .unconditional, help: ArgumentHelp("Also run every assignment (at most this many, e.g. 243) and compare the verified front with the brute-force one.", valueName: "max"))
     var bruteForce: Int?
 
     @Option(help: "Output format on standard output: table, json or csv.")

@@ -70,6 +70,8 @@ import Testing
 
     @Test func inferWithAMissingImageNamesIt() throws {
         try expectOneLine(["infer", "/nonexistent/photo.png"], status: 2, "/nonexistent/photo.png: ", prefix: true)
+        try expectOneLine(["sensitivity", "/nonexistent/photo.png"], status: 2, "/nonexistent/photo.png: ", prefix: true)
+        try expectOneLine(["search", "--batch", "-2", "x.png"], status: 2, "bitsweep search: --batch -2 must be at least 1")
     }
 
     @Test func aBadWeightsFileIsAnInputError() throws {
