@@ -277,20 +277,17 @@ public final class Network: @unchecked Sendable {
             // copy is made first when it differs. Big layers are placed a chunk of output channels at a time
             // (into sub-blocks of the target layout), so the build needs only a chunk of plain weights on top
             // of the network's own; small ones in one piece.
-            let bn = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            let t = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+            let bn = WeightPreparation.BatchNorm(gamma: t[0], beta: t[1], mean: t[2], variance: t[3])
             let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
             let perTensor = options.granularity == .perTensor && layer.weightBits != BitWidth.float
             var statistics: Quantizer.SliceStatistics? = nil
-            func fold(_ v: inout [Float], _ r: Range<Int>) {
-                _ = foldBatchNormInPlace(&v, outChannels: r.count, gamma: Array(bn[0][r]), beta: Array(bn[1][r]),
-                                         mean: Array(bn[2][r]), variance: Array(bn[3][r]))
-            }
             var fw: AlignedBuffer?
             if twin && layer.weightBits != BitWidth.float {
                 var stats = Quantizer.SliceStatistics()
                 fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
                     if perTensor { stats.add(v, 0..<v.count) }
-                    fold(&v, r)
+                    WeightPreparation.floatRows(&v, rows: r, batchNorm: bn)
                 }
                 statistics = stats
             }
@@ -302,25 +299,11 @@ public final class Network: @unchecked Sendable {
                 }
                 statistics = stats
             }
-            let bits = layer.weightBits
             let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
-                if case .bits(let bits) = bits {
-                    if perTensor {
-                        var whole = Quantizer.SliceStatistics()
-                        if statistics == nil { whole.add(v, 0..<v.count) }   // one piece: v is the whole tensor
-                        Quantizer.quantizeSlice(&v, 0..<v.count, bits: bits, statistics: statistics ?? whole)
-                    } else {
-                        let per = v.count / r.count
-                        for o in 0..<r.count { Quantizer.quantizeSlice(&v, (o * per)..<((o + 1) * per), bits: bits) }
-                    }
-                }
-                fold(&v, r)
+                WeightPreparation.quantizedRows(&v, rows: r, bits: layer.weightBits, granularity: options.granularity,
+                                                statistics: statistics, batchNorm: bn)
             }
-            var foldedBias = [Float](repeating: 0, count: oc)
-            for o in 0..<oc {
-                let scale = bn[0][o] / (bn[3][o] + NetworkWeights.batchNormEpsilon).squareRoot()
-                foldedBias[o] = bn[1][o] - bn[2][o] * scale
-            }
+            let foldedBias = WeightPreparation.foldedBias(bn)
             let bias = try placeWeights(foldedBias, plain: biasMD, target: biasMD)
 
             let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
