@@ -1,10 +1,11 @@
 # BitSweep — the two commands the README opens with:
 #   make report   set up, build, run the default sweep on Inputs/ and write the report into Reports/
 #   make test     set up and run the whole test suite (what CI runs)
+#   make dist     a relocatable release tarball for cluster nodes and the Containerfile
 SWIFT ?= swift
 CONFIG ?= release
 
-.PHONY: setup build install report test gallery clean
+.PHONY: setup build install report test gallery dist clean
 
 setup:
 	@bash scripts/setup.sh
@@ -26,5 +27,10 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# A relocatable release (Swift runtime linked in) as dist/bitsweep-VERSION-linux-ARCH.tar.gz, with the Debian
+# runtime packages a node needs listed inside; checked to run from a copy outside the tree (scripts/dist.sh).
+dist: setup
+	SWIFT=$(SWIFT) bash scripts/dist.sh
+
 clean:
-	rm -rf .build
+	rm -rf .build dist

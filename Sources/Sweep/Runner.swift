@@ -32,6 +32,7 @@ public struct SweepOptions: Sendable {
     /// The results folder (created if needed).
     public var outputDirectory: String
     /// Cases evaluated at once. Each gets `max(1, cores / jobs)` engine threads.
+    /// Default: the CPUs this process may use (`AvailableCPUs`: affinity mask and cgroup quota).
     public var jobs: Int
     public var shard: Shard?
     /// Forget the cache of `outputDirectory` first (`--fresh`); otherwise finished cases are reused.
@@ -40,7 +41,7 @@ public struct SweepOptions: Sendable {
     /// Provenance for `run.json`.
     public var commandLine: [String]
     public var bitsweepVersion: String
-    /// Cores available to the sweep.
+    /// Cores available to the sweep (default: `AvailableCPUs.current().count`, not the machine's count).
     public var cores: Int
     /// Test hook: sleep this long before each evaluation, so that a test can kill a sweep mid-way.
     public var delayPerEvaluationMs: Int
@@ -54,9 +55,9 @@ public struct SweepOptions: Sendable {
         min(2 << 30, (MemoryEstimate.budget(limit: nil) ?? (8 << 30)) / 4)
     }
 
-    public init(outputDirectory: String, jobs: Int = ProcessInfo.processInfo.activeProcessorCount, shard: Shard? = nil,
+    public init(outputDirectory: String, jobs: Int = AvailableCPUs.current().count, shard: Shard? = nil,
                 fresh: Bool = false, progress: ProgressStyle = .automatic, commandLine: [String] = CommandLine.arguments,
-                bitsweepVersion: String = "unknown", cores: Int = ProcessInfo.processInfo.activeProcessorCount,
+                bitsweepVersion: String = "unknown", cores: Int = AvailableCPUs.current().count,
                 delayPerEvaluationMs: Int = 0) {
         self.outputDirectory = outputDirectory
         self.jobs = jobs

@@ -36,7 +36,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Results folder (default: Reports/<name>/; with --set, Reports/<name>+<overrides>/).", valueName: "dir"))
     var out: String?
 
-    @Option(parsing: .unconditional, help: "Cases run at once (default: the number of cores); each gets cores/jobs engine threads.")
+    @Option(parsing: .unconditional, help: "Cases run at once (default: the CPUs this process may use — its affinity mask and cgroup CPU quota, not the machine's count); each gets CPUs/jobs engine threads.")
     var jobs: Int?
 
     @Option(help: ArgumentHelp("Run only shard i of n (numbered from 0), e.g. 0/4.", valueName: "i/n"))
@@ -92,10 +92,11 @@ struct SweepCommand: ParsableCommand {
         if out == nil && !spec.overrides.isEmpty {
             FileHandle.standardError.write(Data("results: \(outDir)/ (--set without --out: not the spec's own folder Reports/\(specOwnName(spec))/)\n".utf8))
         }
+        let cpus = AvailableCPUs.current().count
         var options = SweepOptions(
-            outputDirectory: outDir, jobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount, shard: parsedShard,
+            outputDirectory: outDir, jobs: jobs ?? cpus, shard: parsedShard,
             fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
-            bitsweepVersion: BitSweepVersion.string, delayPerEvaluationMs: debugDelayMs)
+            bitsweepVersion: BitSweepVersion.string, cores: cpus, delayPerEvaluationMs: debugDelayMs)
         options.waitForFolder = wait
         let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
         if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory) }
