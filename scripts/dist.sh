@@ -40,7 +40,8 @@ fi
 # Debian packages for the libraries the binary names (NEEDED), resolved through the loader's paths.
 packages=()
 while read -r lib; do
-  path=$(ldd "$stage/bin/bitsweep" | awk -v l="$lib" '$1 == l { print $3 }')
+  # "libx.so.1 => /path (0x…)", or for the dynamic loader itself "/lib64/ld-linux-x86-64.so.2 (0x…)".
+  path=$(ldd "$stage/bin/bitsweep" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }' | head -n1)
   [ -n "$path" ] || { echo "dist: $lib is not found by the loader" >&2; exit 1; }
   real=$(readlink -f "$path")
   pkg=$(dpkg -S "$path" 2>/dev/null || dpkg -S "$real" 2>/dev/null || dpkg -S "${path/#\/usr\/lib/\/lib}" 2>/dev/null || true)
