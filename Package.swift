@@ -46,12 +46,13 @@ let package = Package(
         // Report templates and writers (Markdown, notebook, LaTeX, PDF, plain text); the written forms of compare and
         // budget (their one rendering, their charts and files) and of calc's cost tables.
         .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig",
-                                               "Presentation", "StableIO"]),
+                                               "Presentation", "StableIO", "MixedPrecision"]),
         // Nightly compare and hardware budgets: pure values over results (no charts, no files).
         .target(name: "Analysis", dependencies: ["Results", "BitSweepConfig", "BitOpsCore", "Presentation"]),
 
-        // Mixed-precision search: per-unit costs, the additive noise model, the exact Pareto front (pure).
-        .target(name: "MixedPrecision", dependencies: ["BitOpsCore", "Charts", "Presentation", "StableIO"]),
+        // Mixed-precision search as pure values: per-unit costs, the additive noise model, the exact Pareto front,
+        // verification outcome (Reports writes it: SearchRendering, SearchCharts).
+        .target(name: "MixedPrecision", dependencies: ["BitOpsCore"]),
         // Sensitivity and verification runs on the engine (weights, images and reference logits made once).
         .target(name: "MixedPrecisionEngine", dependencies: ["MixedPrecision", "Engine", "BitOpsCore"]),
 

@@ -123,7 +123,7 @@ public struct JSONNumber: Hashable, Codable, Sendable {
 }
 
 /// What a measurement of one assignment returns.
-public struct Measurement: Hashable, Sendable {
+public struct MeasuredNoise: Hashable, Sendable {
     public var noisePower: Double
     public var top1Agreement: Double
     public init(noisePower: Double, top1Agreement: Double) {
@@ -250,7 +250,7 @@ public enum MixedPrecisionSearch {
     /// `network` gives the assignment-independent figures: peak activation bytes.
     /// `verify` maps the front's size to the number of points to run (spread evenly; `{ $0 }` runs all).
     public static func run(space: SearchSpace, table: SensitivityTable, budgets: [SearchBudget], verify: (Int) -> Int,
-                           peakActivationBytes: Int, measure: ([Int]) throws -> Measurement,
+                           peakActivationBytes: Int, measure: ([Int]) throws -> MeasuredNoise,
                            clock: () -> Double) throws -> SearchOutcome {
         let (problem, axes) = try problem(space: space, table: table, budgets: budgets)
         // The assignment-independent budgets.

@@ -1,5 +1,4 @@
 import BitOpsCore
-import Presentation
 
 /// Everything `bitsweep search` found, as written to `search.json`: the configuration, the sensitivity
 /// table, the outcome (front, verification, uniform references, best per budget), an optional brute-force
@@ -116,8 +115,8 @@ public struct SearchDocument: Codable, Sendable {
         outcome.primary == .bitops ? p.bitops : (p.weightStorageBits + 7) / 8
     }
 
-    /// The assignments worth rerunning: the best per budget first, then the measured front (cheapest first),
-    /// without repeats, at most `limit`. Each with a one-line reason.
+    /// The assignments worth rerunning: the best per budget first, then points spread evenly along the
+    /// measured front (cheapest first), without repeats, at most `limit`. Each with a one-line reason.
     public func chosen(limit: Int = 12) -> [(point: SearchPoint, reason: String)] {
         var out: [(SearchPoint, String)] = []
         var seen = Set<[Int]>()
@@ -129,128 +128,12 @@ public struct SearchDocument: Codable, Sendable {
         for b in outcome.best {
             if let i = b.bestMeasured ?? b.bestPredicted { add(outcome.front[i], "best under \(b.budget.text)") }
         }
-        for i in outcome.measuredFront { add(outcome.front[i], "on the measured front") }
+        for k in MixedPrecisionSearch.spread(outcome.measuredFront.count, count: max(0, limit - out.count)) {
+            add(outcome.front[outcome.measuredFront[k]], "on the measured front")
+        }
         if outcome.verified.isEmpty {
             for i in MixedPrecisionSearch.spread(outcome.front.count, count: limit) { add(outcome.front[i], "on the predicted front") }
         }
         return out
-    }
-}
-
-/// Text views of a search document: the terminal table, CSV, and the sweep-spec snippet.
-public enum SearchWriters {
-    static func count(_ v: Int) -> String { NumberText.si(v) }
-    static func bytes(bits: Int) -> String { NumberText.bytes(bits: bits) }
-    /// `12.34`, `inf`, `-inf`, or `–` when not measured.
-    public static func dB(_ v: Double?) -> String {
-        guard let v else { return "–" }
-        return v == .infinity ? "inf" : v == -.infinity ? "-inf" : NumberText.fixed(v, 2)
-    }
-    static func pad(_ s: String, _ w: Int, right: Bool = true) -> String {
-        let p = String(repeating: " ", count: max(0, w - s.count))
-        return right ? p + s : s + p
-    }
-
-    /// `Mixed-precision front: seed, 5 blocks at 32 px` (chart titles).
-    public static func chartTitle(_ d: SearchDocument) -> String {
-        "Mixed-precision front: \(d.network.name), \(d.network.blocks.count) blocks at \(d.size) px"
-    }
-
-    /// The terminal table: the front with predicted and measured SQNR, uniform references, the best per budget,
-    /// where the model broke down, and timings.
-    public static func table(_ d: SearchDocument, headline: String) -> String {
-        let o = d.outcome
-        var s = headline + "\n"
-        s += "per \(d.per.rawValue), choices \(d.choices.map(String.init).joined(separator: ",")); \(d.convention.rawValue) convention; "
-        s += "front over \(o.primary == .bitops ? "BitOps" : "weight storage")"
-        let others = o.budgets.filter { $0.axis != nil && $0.axis != o.primary }.map(\.text)
-        s += others.isEmpty ? "\n" : " subject to \(others.joined(separator: ", "))\n"
-        s += "model: \(d.model)\n\n"
-        let assignments = o.assignments.map { NumberText.grouped($0) } ?? "more than 2⁶³"
-        s += "\(assignments) assignments → \(o.front.count) on the predicted front (computed in \(NumberText.milliseconds(o.frontSeconds * 1000)); "
-        s += "largest partial front \(o.stats.largestPartialFront)); \(o.verified.count) verified\n\n"
-        let bitsWidth = max(4, (o.front + o.uniform).map { $0.bits.map(String.init).joined(separator: ",").count }.max() ?? 4)
-        s += pad("#", 4) + "  " + pad("bits", bitsWidth, right: false) + pad("BitOps", 10) + pad("weights", 12)
-        s += pad("predicted dB", 14) + pad("measured dB", 13) + pad("top-1", 7) + "\n"
-        func line(_ label: String, _ p: SearchPoint, mark: String = "") -> String {
-            var l = pad(label, 4) + "  " + pad(p.bits.map(String.init).joined(separator: ","), bitsWidth, right: false)
-            l += pad(count(p.bitops), 10) + pad(bytes(bits: p.weightStorageBits), 12)
-            l += pad(dB(p.predictedSQNRDB), 14) + pad(dB(p.measuredSQNRDB), 13)
-            l += pad(p.measuredTop1Agreement.map { NumberText.percent($0) } ?? "–", 7) + mark + "\n"
-            return l
-        }
-        let onMeasured = Set(o.measuredFront)
-        let broken = Set(o.nonMonotone.map(\.point))
-        for (i, p) in o.front.enumerated() {
-            s += line(String(i), p, mark: broken.contains(i) ? "  ← measured below a cheaper point" : (onMeasured.contains(i) ? "  *" : ""))
-        }
-        if o.front.isEmpty { s += "(no assignment meets every budget)\n" }
-        if !onMeasured.isEmpty { s += "* on the measured front (no verified point is cheaper and better)\n" }
-        s += "\nuniform references (every \(d.per.rawValue) at the same bits):\n"
-        for p in o.uniform { s += line("", p) }
-        if !o.best.isEmpty {
-            s += "\nbudgets:\n"
-            for b in o.best {
-                s += "  \(b.budget.text): "
-                if let v = b.networkValue {
-                    let what = b.budget.kind == .time ? NumberText.milliseconds(v) + " per image" : NumberText.bytes(Int(v))
-                    s += (b.met ? "met" : "NOT met") + " (\(what), the same for every assignment)\n"
-                } else if let i = b.bestMeasured ?? b.bestPredicted {
-                    let p = o.front[i]
-                    s += "#\(i) \(p.bits.map(String.init).joined(separator: ",")) — \(count(p.bitops)) BitOps, \(bytes(bits: p.weightStorageBits)), "
-                    s += "predicted \(dB(p.predictedSQNRDB)) dB, measured \(dB(p.measuredSQNRDB)) dB"
-                    s += b.bestMeasured != nil ? " (best measured)\n" : " (best predicted; not verified)\n"
-                } else {
-                    s += "no assignment fits\n"
-                }
-            }
-        }
-        if o.nonMonotone.isEmpty {
-            if o.verified.count > 1 { s += "\nthe measured front is monotone: every verified point measured better than every cheaper one\n" }
-        } else {
-            s += "\nwhere the additive model broke down: \(o.nonMonotone.count) of \(o.verified.count) verified points measured no better "
-            s += "than a cheaper verified point (all in the JSON's non_monotone); the largest drops:\n"
-            let worst = o.nonMonotone.sorted {
-                ($0.cheaperMeasuredSQNRDB - $0.measuredSQNRDB) > ($1.cheaperMeasuredSQNRDB - $1.measuredSQNRDB)
-            }.prefix(3)
-            for n in worst {
-                s += "  #\(n.point) measured \(dB(n.measuredSQNRDB)) dB ≤ #\(n.cheaper) \(dB(n.cheaperMeasuredSQNRDB)) dB "
-                s += "(predicted \(dB(o.front[n.point].predictedSQNRDB)) vs \(dB(o.front[n.cheaper].predictedSQNRDB)) dB)\n"
-            }
-        }
-        if let c = d.bruteForce {
-            s += "\nbrute force: all \(c.assignments) assignments run; measured front \(c.bruteForceFront) points, "
-            s += "\(c.sharedPoints) of them on the predicted front\n"
-            s += "  hypervolume of the verified points: \(NumberText.fixed(c.hypervolumeRatio * 100, 2))% of the brute-force front's\n"
-            for l in c.levels {
-                s += "  under \(count(l.limit)): chosen \(l.chosenBits.map { $0.map(String.init).joined(separator: ",") } ?? "–") \(dB(l.chosenSQNRDB)) dB, "
-                s += "best \(l.bestBits.map(String.init).joined(separator: ",")) \(dB(l.bestSQNRDB)) dB, gap \(l.gapDB.map { NumberText.fixed($0, 2) } ?? "–") dB\n"
-            }
-        }
-        let t = d.timings
-        s += "\ntimes: setup \(NumberText.fixed(t.setupSeconds, 2)) s; sensitivity \(t.sensitivityRuns) runs \(NumberText.fixed(t.sensitivitySeconds, 2)) s; "
-        s += "front \(NumberText.milliseconds(t.frontSeconds * 1000)); verification \(t.verificationRuns) runs \(NumberText.fixed(t.verificationSeconds, 2)) s"
-        if let b = t.bruteForceSeconds { s += "; brute force \(NumberText.fixed(b, 2)) s" }
-        return s + "\n"
-    }
-
-    /// One row per front point, then one per uniform reference (`kind` tells them apart). Bits are one field,
-    /// `8 4 2 4 8`; empty fields where nothing was measured.
-    public static func csv(_ d: SearchDocument) -> String {
-        let o = d.outcome
-        var s = "kind,index,bits,bitops,weight_storage_bits,predicted_noise_power,predicted_sqnr_db,measured_noise_power,measured_sqnr_db,measured_top1_agreement,on_measured_front\n"
-        func num(_ v: Double?) -> String {
-            guard let v else { return "" }
-            return v == .infinity ? "inf" : v == -.infinity ? "-inf" : "\(v)"
-        }
-        func row(_ kind: String, _ i: Int, _ p: SearchPoint, _ onFront: Bool) -> String {
-            [kind, String(i), p.bits.map(String.init).joined(separator: " "), String(p.bitops), String(p.weightStorageBits),
-             num(p.predictedNoisePower), num(p.predictedSQNRDB), num(p.measuredNoisePower), num(p.measuredSQNRDB),
-             num(p.measuredTop1Agreement), onFront ? "true" : "false"].joined(separator: ",") + "\n"
-        }
-        let onFront = Set(o.measuredFront)
-        for (i, p) in o.front.enumerated() { s += row("front", i, p, onFront.contains(i)) }
-        for (i, p) in o.uniform.enumerated() { s += row("uniform", i, p, false) }
-        return s
     }
 }

@@ -71,9 +71,9 @@ public final class QualityProbe {
     }
 
     /// Runs an assignment (bits per unit) and measures it against the float network.
-    public func measure(bits: [Int]) throws -> Measurement {
+    public func measure(bits: [Int]) throws -> MeasuredNoise {
         let out = try logits(try space.network(bits: bits))
-        return Measurement(noisePower: NoiseModel.noisePower(out, reference: reference),
+        return MeasuredNoise(noisePower: NoiseModel.noisePower(out, reference: reference),
                            top1Agreement: NoiseModel.top1Agreement(out, reference: reference))
     }
 

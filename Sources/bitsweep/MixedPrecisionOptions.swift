@@ -107,12 +107,6 @@ struct MixedPrecisionSetup {
     }
 }
 
-/// `2-bit` or `float`.
-func bitsLabel(_ b: Int) -> String { BitWidth(b)?.prose ?? "\(b)-bit" }
-
-/// `12.34`, `inf`, `-inf`.
-func dBText(_ v: Double) -> String { SearchWriters.dB(v) }
-
 /// Writes text to a file atomically (a temporary file, then a rename): a failure leaves any previous file.
 func writeTextAtomically(_ text: String, to path: String) throws {
     try AtomicFile.write(Data(text.utf8), to: path)

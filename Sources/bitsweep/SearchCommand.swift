@@ -4,6 +4,7 @@ import BitSweepConfig
 import CairoRender
 import Foundation
 import MixedPrecision
+import Reports
 
 /// `bitsweep search`: the exact Pareto front of per-block bit assignments, predicted from sensitivities and
 /// verified by running it.
@@ -47,6 +48,9 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
 
     @Option(name: .customLong("brute-force"), parsing: .unconditional, help: ArgumentHelp("Also run every assignment (at most this many, e.g. 243) and compare the verified front with the brute-force one.", valueName: "max"))
     var bruteForce: Int?
+
+    @Option(help: ArgumentHelp("Reuse this sensitivity table (sensitivity --format json, or sensitivity.json from --out) instead of measuring it again.", valueName: "file"))
+    var sensitivity: String?
 
     @Option(help: "Output format on standard output: table, json or csv.")
     var format: Format = .table
@@ -107,7 +111,27 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
             throw InputError("--brute-force \(bruteForce): the space has \(n) assignments; raise the limit or use fewer blocks or choices")
         }
         let t0 = Date()
-        let table = try setup.probe.sensitivity(progress: MixedPrecisionSetup.progress("sensitivity"))
+        let table: SensitivityTable
+        if let sensitivity {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: sensitivity)) } catch {
+                throw InputError("--sensitivity \(sensitivity): cannot read the file (\(error.localizedDescription))")
+            }
+            let document: SensitivityDocument
+            do { document = try JSONDecoder().decode(SensitivityDocument.self, from: data) } catch {
+                throw InputError("--sensitivity \(sensitivity): not a sensitivity table written by bitsweep (\(error))")
+            }
+            do {
+                table = try document.table(network: setup.spec, size: setup.size, convention: space.convention,
+                                           weights: setup.weightsLabel, granularity: engine.granularity.rawValue,
+                                           units: space.units, per: space.granularity, choices: space.choices,
+                                           images: unitOptions.images)
+            } catch let e as SearchError {
+                throw InputError("--sensitivity \(sensitivity): \(e.description)")
+            }
+        } else {
+            table = try setup.probe.sensitivity(progress: MixedPrecisionSetup.progress("sensitivity"))
+        }
         let sensitivitySeconds = Date().timeIntervalSince(t0)
         let runsBefore = setup.probe.runs
         let t1 = Date()
@@ -139,30 +163,30 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
                                             sensitivityRuns: runsBefore, frontSeconds: outcome.frontSeconds,
                                             verificationSeconds: verifySeconds, verificationRuns: verifyRuns,
                                             bruteForceSeconds: comparison == nil ? nil : bruteSeconds))
-        let snippet = SearchWriters.sweepSnippet(doc, network: network, engine: engine, images: unitOptions.images)
+        let snippet = SearchRendering.sweepSnippet(doc, source: SweepSource(network: network, engine: engine, images: unitOptions.images))
         if let chart {
-            try renderChart(try SearchCharts.front(outcome, title: SearchWriters.chartTitle(doc)), to: chart)
+            try renderChart(try SearchCharts.front(outcome, title: SearchRendering.chartTitle(doc)), to: chart)
         }
         if let out {
             let dir = URL(fileURLWithPath: out)
             try writeTextAtomically(try prettyJSON(doc) + "\n", to: dir.appendingPathComponent("search.json").path)
-            try writeTextAtomically(SearchWriters.csv(doc), to: dir.appendingPathComponent("search.csv").path)
+            try writeTextAtomically(SearchRendering.csv(doc), to: dir.appendingPathComponent("search.csv").path)
             if !doc.chosen().isEmpty {
                 try writeTextAtomically(snippet, to: dir.appendingPathComponent("search-sweep.yaml").path)
             }
-            try writeTextAtomically(try prettyJSON(SensitivityJSON(setup: setup, engine: engine, table: table, files: unitOptions.images,
+            try writeTextAtomically(try prettyJSON(SensitivityDocument(setup: setup, engine: engine, table: table, files: unitOptions.images,
                                                                    seconds: sensitivitySeconds)) + "\n",
                                     to: dir.appendingPathComponent("sensitivity.json").path)
             if !outcome.front.isEmpty || !outcome.uniform.isEmpty {
-                try renderChart(try SearchCharts.front(outcome, title: SearchWriters.chartTitle(doc)), to: dir.appendingPathComponent("search-front.pdf").path)
+                try renderChart(try SearchCharts.front(outcome, title: SearchRendering.chartTitle(doc)), to: dir.appendingPathComponent("search-front.pdf").path)
             }
             try renderChart(try SearchCharts.sensitivityHeatmap(table, title: "Sensitivity (SQNR, dB)"),
                             to: dir.appendingPathComponent("sensitivity.pdf").path)
         }
         switch format {
         case .json: print(try prettyJSON(doc))
-        case .csv: print(SearchWriters.csv(doc), terminator: "")
-        case .table: print(SearchWriters.table(doc, headline: setup.headline(engine)) + "\nsweep spec to rerun the chosen assignments (bitsweep sweep FILE):\n" + snippet, terminator: "")
+        case .csv: print(SearchRendering.csv(doc), terminator: "")
+        case .table: print(SearchRendering.table(doc, headline: setup.headline(engine)) + "\nsweep spec to rerun the chosen assignments (bitsweep sweep FILE):\n" + snippet, terminator: "")
         }
     }
 
@@ -172,16 +196,19 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
         var all: [BruteForceComparison.Sample] = []
         let total = problem.assignmentCount ?? 0
         let progress = MixedPrecisionSetup.progress("brute force")
+        // Only the assignments within every budget compete (the verified front obeys them too).
+        let limits = outcome.budgets.compactMap { b in b.axis.map { ($0, b.axisLimit!) } }
         try problem.forEachAssignment { picks in
             let bits = space.bits(choices: picks)
             let cost = try space.cost(choices: picks)
+            guard limits.allSatisfy({ cost[$0.0] <= $0.1 }) else { return }
             let m = try setup.probe.measure(bits: bits)
             all.append(.init(bits: bits, cost: cost[outcome.primary], sqnrDB: NoiseModel.sqnrDB(signal: table.signalPower, noise: m.noisePower)))
             progress(all.count, total)
         }
         let primaryLimits = outcome.budgets.filter { $0.axis == outcome.primary }.compactMap(\.axisLimit)
-        let limits = primaryLimits.isEmpty ? BruteForceComparison.levels(costs: all.map(\.cost), count: 5) : primaryLimits
-        return BruteForceComparison(outcome: outcome, all: all, limits: limits)
+        let levels = BruteForceComparison.levels(costs: all.map(\.cost), count: 5)
+        return BruteForceComparison(outcome: outcome, all: all, limits: primaryLimits.isEmpty ? levels : primaryLimits)
     }
 }
 

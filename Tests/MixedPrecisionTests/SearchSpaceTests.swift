@@ -1,3 +1,4 @@
+import Foundation
 import BitOpsCore
 import MixedPrecision
 import Testing
@@ -139,11 +140,11 @@ import Testing
         let all = try MixedPrecisionSearch.problem(space: space, table: table, budgets: []).0.front()
         let spoiled = space.bits(choices: all[all.count / 2].choices)
         var calls: [[Int]] = []
-        let measure: ([Int]) throws -> Measurement = { bits in
+        let measure: ([Int]) throws -> MeasuredNoise = { bits in
             calls.append(bits)
             let picks = bits.map { space.choices.firstIndex(of: $0)! }
             let n = table.predictedNoise(choices: picks)
-            return Measurement(noisePower: bits == spoiled ? 10 : n, top1Agreement: 1)
+            return MeasuredNoise(noisePower: bits == spoiled ? 10 : n, top1Agreement: 1)
         }
         let limit = all[all.count - 2].costs[0]
         let budgets = [SearchBudget(kind: .bitops, limit: Double(limit), text: "bitops<=x"),
@@ -167,5 +168,47 @@ import Testing
         for p in o.front where p.bits != spoiled {
             #expect(p.measuredSQNRDB == p.predictedSQNRDB)
         }
+    }
+}
+
+@Suite struct SensitivityDocumentTests {
+    static let table = SensitivityTable(granularity: .block, units: ["block0", "block1"], choices: [2, 8], images: 2, signalPower: 3,
+                                        fixedNoisePower: 0.5, noisePower: [[0.25, 0.125], [1, 0]], top1Agreement: [[0.5, 1], [0, 1]],
+                                        msPerImage: 1.25)
+
+    /// Written as JSON and read back, the table is the same; a reordered choice list reads the same entries.
+    @Test func roundTripThroughJSON() throws {
+        let net = try Preset.seed.network(PresetOptions(blocks: 2))
+        let doc = SensitivityDocument(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
+                                      table: Self.table, images: ["a.png", "b.png"], seconds: 1)
+        #expect(doc.entries.count == 4)
+        #expect(doc.entries[1].sqnrDB.value == NoiseModel.sqnrDB(signal: 3, noise: 0.5 + 0.125))
+        let back = try JSONDecoder().decode(SensitivityDocument.self, from: try JSONEncoder().encode(doc))
+        let t = try back.table(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
+                               units: ["block0", "block1"], per: .block, choices: [2, 8], images: ["a.png", "b.png"])
+        #expect(t == Self.table)
+        let swapped = try back.table(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
+                                     units: ["block0", "block1"], per: .block, choices: [8, 2], images: ["a.png", "b.png"])
+        #expect(swapped.noisePower == [[0.125, 0.25], [0, 1]])
+    }
+
+    @Test func mismatchesAreNamed() throws {
+        let net = try Preset.seed.network(PresetOptions(blocks: 2))
+        let doc = SensitivityDocument(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
+                                      table: Self.table, images: ["a.png"], seconds: 1)
+        func message(size: Int = 16, weights: String = "seed 0", choices: [Int] = [2, 8], images: [String] = ["a.png"]) -> String {
+            do {
+                _ = try doc.table(network: net, size: size, convention: .weight, weights: weights, granularity: "per-tensor",
+                                  units: ["block0", "block1"], per: .block, choices: choices, images: images)
+                return "accepted"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(size: 32).contains("size 16, not 32"))
+        #expect(message(weights: "seed 1").contains("weights seed 0, not seed 1"))
+        #expect(message(choices: [2, 4]).contains("no entry for block0 at 4 bits"))
+        #expect(message(images: ["b.png"]).contains("images a.png, not b.png"))
+        #expect(message() == "accepted")
     }
 }

@@ -1,4 +1,5 @@
 import Charts
+import MixedPrecision
 
 /// Charts of a sensitivity table and a search outcome, as plain `ChartSpec` values (render them with
 /// CairoRender). They draw the numbers they are given and compute none.
