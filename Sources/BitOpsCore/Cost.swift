@@ -261,9 +261,9 @@ extension NetworkSpec {
         }
         for (i, b) in blocks.enumerated() {
             try conv(name: "block\(i).depthwise", block: i, kind: .depthwise, outChannels: shape.channels,
-                     kernel: b.kernel, stride: b.stride, groups: shape.channels, weightBits: b.bits, outBits: b.actBits)
+                     kernel: b.kernel, stride: b.stride, groups: shape.channels, weightBits: b.depthwiseBits ?? b.bits, outBits: b.actBits)
             try conv(name: "block\(i).pointwise", block: i, kind: .pointwise, outChannels: b.outChannels,
-                     kernel: 1, stride: 1, groups: 1, weightBits: b.bits, outBits: b.actBits)
+                     kernel: 1, stride: 1, groups: 1, weightBits: b.pointwiseBits ?? b.bits, outBits: b.actBits)
         }
         // Global average pooling, then the classifier (weights + bias).
         let pooled = Shape(channels: shape.channels, height: 1, width: 1)

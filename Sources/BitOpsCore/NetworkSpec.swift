@@ -27,6 +27,10 @@ public struct BlockSpec: Hashable, Codable, Sendable {
     public var bits: BitWidth
     /// Activation bits after each ReLU6 of the block.
     public var actBits: BitWidth
+    /// The depthwise convolution's weight bits when they differ from `bits` (per-layer precision; nil: `bits`).
+    public var depthwiseBits: BitWidth?
+    /// The pointwise convolution's weight bits when they differ from `bits` (nil: `bits`).
+    public var pointwiseBits: BitWidth?
 
     public init(outChannels: Int, stride: Int, bits: BitWidth, actBits: BitWidth = .float, kernel: Int = 3) {
         self.outChannels = outChannels
@@ -38,6 +42,7 @@ public struct BlockSpec: Hashable, Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case outChannels = "out_channels", stride, kernel, bits, actBits = "act_bits"
+        case depthwiseBits = "depthwise_bits", pointwiseBits = "pointwise_bits"
     }
 }
 
@@ -135,6 +140,8 @@ public struct NetworkSpec: Hashable, Codable, Sendable {
                 throw SpecError("block \(i): kernel must be a positive odd integer of at most \(Limits.kernel), got \(b.kernel)")
             }
             try width(b.bits, "block \(i): bits")
+            if let d = b.depthwiseBits { try width(d, "block \(i): depthwise_bits") }
+            if let p = b.pointwiseBits { try width(p, "block \(i): pointwise_bits") }
             try width(b.actBits, "block \(i): act_bits")
         }
     }

@@ -76,7 +76,8 @@ public struct SearchSpace: Sendable {
         case .block:
             units = network.blocks.indices.map { "block\($0)" }
         case .layer:
-            throw SearchError("--per layer needs depthwise and pointwise bits of a block to differ, which the network description cannot express yet; use --per block")
+            units = (network.stem == nil ? [] : ["stem"])
+                + network.blocks.indices.flatMap { ["block\($0).depthwise", "block\($0).pointwise"] }
         }
         // Every unit at choice c in one accounting; a unit's cost depends on its own bits only.
         var perChoice: [[UnitCost]] = []
@@ -84,7 +85,16 @@ public struct SearchSpace: Sendable {
         for b in choices {
             let report = try SearchSpace.assign(network, bits: Array(repeating: b, count: units.count), granularity: granularity)
                 .cost(inputSize: inputSize, convention: convention)
-            let costs = report.blocks.map { UnitCost(bitops: $0.totals.bitops, weightStorageBits: $0.totals.weightStorageBits) }
+            let costs: [UnitCost]
+            switch granularity {
+            case .block:
+                costs = report.blocks.map { UnitCost(bitops: $0.totals.bitops, weightStorageBits: $0.totals.weightStorageBits) }
+            case .layer:
+                costs = try units.map { name in
+                    guard let l = report.layers.first(where: { $0.name == name }) else { throw SearchError("internal: no layer \(name)") }
+                    return UnitCost(bitops: l.bitops, weightStorageBits: l.weightStorageBits)
+                }
+            }
             perChoice.append(costs)
             let rest = UnitCost(bitops: report.totals.bitops - costs.map(\.bitops).reduce(0, +),
                                 weightStorageBits: report.totals.weightStorageBits - costs.map(\.weightStorageBits).reduce(0, +))
@@ -120,6 +130,8 @@ public struct SearchSpace: Sendable {
         for i in n.blocks.indices {
             n.blocks[i].bits = .float
             n.blocks[i].actBits = .float
+            n.blocks[i].depthwiseBits = nil
+            n.blocks[i].pointwiseBits = nil
         }
         n.classifierBits = .float
         return n
@@ -132,7 +144,16 @@ public struct SearchSpace: Sendable {
             // A choice is an integer width as typed (1–16, or 32 for float); validate() rejects any other.
             for (i, b) in bits.enumerated() { n.blocks[i].bits = BitWidth(b) ?? .bits(b) }
         case .layer:
-            throw SearchError("per-layer assignment is not supported yet")
+            func width(_ b: Int) -> BitWidth { BitWidth(b) ?? .bits(b) }   // validate() rejects a bad one
+            var k = 0
+            if n.stem != nil {
+                n.stem?.bits = width(bits[0])
+                k = 1
+            }
+            for i in n.blocks.indices {
+                n.blocks[i].depthwiseBits = width(bits[k + 2 * i])
+                n.blocks[i].pointwiseBits = width(bits[k + 2 * i + 1])
+            }
         }
         try n.validate()
         return n

@@ -188,6 +188,9 @@ extension SearchRendering {
         func list(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ", ") + "]" }
         let chosen = d.chosen()
         guard !chosen.isEmpty else { return "# the search found no assignment within the budgets: nothing to rerun\n" }
+        guard d.per == .block else {
+            return "# per-layer assignments (depthwise_bits, pointwise_bits) cannot be written as a sweep spec yet: see search.json\n"
+        }
         var s = "# Written by `bitsweep search`: the chosen assignments, to rerun with `bitsweep sweep FILE`.\n"
         s += "name: search-\(d.network.name)-\(d.network.blocks.count)\n"
         if let f = source.imageFolder {

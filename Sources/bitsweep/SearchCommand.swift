@@ -171,7 +171,7 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
             let dir = URL(fileURLWithPath: out)
             try writeTextAtomically(try prettyJSON(doc) + "\n", to: dir.appendingPathComponent("search.json").path)
             try writeTextAtomically(SearchRendering.csv(doc), to: dir.appendingPathComponent("search.csv").path)
-            if !doc.chosen().isEmpty {
+            if !doc.chosen().isEmpty && doc.per == .block {
                 try writeTextAtomically(snippet, to: dir.appendingPathComponent("search-sweep.yaml").path)
             }
             try writeTextAtomically(try prettyJSON(SensitivityDocument(setup: setup, engine: engine, table: table, files: unitOptions.images,

@@ -69,7 +69,7 @@ import Testing
         (["--budget", "weights<=1 parsec"], "unknown unit"),
         (["--choices", "2,x"], "'x' is not a bit-width"),
         (["--choices", "2,2"], "repeat"),
-        (["--per", "layer"], "--per layer"),
+        (["--per", "layers"], "layers"),
         (["--verify", "some"], "--verify 'some'"),
     ])
     func badValuesExitWithTwo(extra: [String], fragment: String) throws {

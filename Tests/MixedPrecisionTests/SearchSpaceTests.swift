@@ -37,6 +37,24 @@ import Testing
         }
     }
 
+    /// Per layer: the stem, then each block's depthwise and pointwise layer, each with its own bits; any
+    /// assignment's cost equals the accounting of the assigned network, whose layers carry those bits.
+    @Test func perLayerCostsEqualTheAccounting() throws {
+        let net = try Preset.mobilenetV1.network(PresetOptions(blocks: 4))
+        let space = try SearchSpace(network: net, inputSize: 32, granularity: .layer, choices: [2, 5, 32])
+        #expect(space.units == ["stem", "block0.depthwise", "block0.pointwise", "block1.depthwise", "block1.pointwise",
+                                "block2.depthwise", "block2.pointwise", "block3.depthwise", "block3.pointwise"])
+        var rng = TestRNG(4)
+        for _ in 0..<20 {
+            let picks = (0..<9).map { _ in Int.random(in: 0..<3, using: &rng) }
+            let assigned = try space.network(bits: space.bits(choices: picks))
+            let report = try assigned.cost(inputSize: 32)
+            #expect(report.layers.filter { $0.kind != .linear }.map { $0.weightBits.countedBits } == space.bits(choices: picks))
+            let summed = try space.cost(choices: picks)
+            #expect(summed.bitops == report.totals.bitops && summed.weightStorageBits == report.totals.weightStorageBits)
+        }
+    }
+
     @Test func baseAndFloatNetworks() throws {
         var net = try Preset.mobilenetV1.network(PresetOptions(blocks: 3, bits: .uniform(4), actBits: .uniform(8)))
         net.classifierBits = 8
