@@ -1,6 +1,6 @@
 # BitSweep — the two commands the README opens with:
 #   make report   set up, build, run the default sweep on Inputs/ and write the report into Reports/
-#   make test     set up and run the whole test suite (what CI runs)
+#   make test     set up (Debian packages, the tests' Python environment) and run the whole test suite (what CI runs)
 #   make dist     a relocatable release tarball for cluster nodes and the Containerfile
 SWIFT ?= swift
 CONFIG ?= release
@@ -24,6 +24,7 @@ gallery: build
 	$$($(SWIFT) build -c $(CONFIG) --show-bin-path)/bitsweep gallery --out Reports/gallery
 
 test: setup
+	@bash scripts/test-venv.sh >/dev/null
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

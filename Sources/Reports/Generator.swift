@@ -48,25 +48,40 @@ public enum ReportGenerator {
     @discardableResult
     public static func generate(resultsDir: String, template: String? = nil,
                                 outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
-                                command: [String]? = nil, resultsLabel: String? = nil, budgets: String? = nil) throws -> Output {
-        let results = try ResultsStore.load(resultsDir)
+                                command: [String]? = nil, resultsLabel: String? = nil, budgets: String? = nil,
+                                where filter: String? = nil) throws -> Output {
+        let results = try loadResults(resultsDir, where: filter)
         let run = ResultsStore.loadRunInfo(resultsDir)
         let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
         let profilesPath = try budgets ?? Self.budgetsFile(of: run, in: resultsDir)
         let loadedBudgets = try profilesPath.map(ReportBudgets.load)
-        var cmd = command ?? (["bitsweep", "report", resultsDir] + (template.map { ["--template", $0] } ?? [])
-            + (budgets.map { ["--budgets", $0] } ?? []) + (outDir.map { ["--out", $0] } ?? []))
+        var cmd = command ?? Self.command(resultsDir: resultsDir, template: template, budgets: budgets, where: filter, outDir: outDir)
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
             cmd += ["--outputs", outputs.map(\.rawValue).joined(separator: ",")]
         }
         let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
                                     templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets)
         let document = try executor.execute(tmpl)
-        let files = try render(document, results: results, outputs: outputs)
         let dir = outDir ?? resultsDir
+        let notebook = try notebookInputs(document, executor: executor, resultsDir: resultsDir, outDir: dir, template: template,
+                                          budgets: budgets, where: filter)
+        let files = try render(document, results: results, outputs: outputs, notebook: notebook)
         let written = try write(files, to: dir)
         removeStaleFigures(in: dir, keeping: Set(written.map { ($0 as NSString).lastPathComponent }))
         return Output(outDir: dir, files: written, document: document)
+    }
+
+    /// The notebook's writer and document. The notebook reads the results folder from its own folder
+    /// (`outDir`), through `bitsweep report --cell`: its parameters cell shows what that call shows.
+    public static func notebookInputs(_ document: ReportDocument, executor: CellExecutor, resultsDir: String, outDir: String,
+                                      template: String?, budgets: String?, where filter: String?) throws -> (NotebookWriter, ReportDocument) {
+        let notebookDir = relativePath(resultsDir, from: outDir)
+        let notebookBudgets = budgets.map { relativePath($0, from: outDir) }
+        var notebookExecutor = executor
+        notebookExecutor.resultsDirLabel = notebookDir
+        notebookExecutor.reportCommand = Self.command(resultsDir: notebookDir, template: template, budgets: notebookBudgets, where: filter)
+        return (NotebookWriter(resultsDir: notebookDir, budgets: notebookBudgets, where: filter),
+                try notebookExecutor.withParametersFor(document))
     }
 
     /// The profiles file of a results folder: the copy the sweep kept in it (`budgets.yaml`), else the file the
@@ -85,19 +100,23 @@ public enum ReportGenerator {
     }
 
     /// Every file of a report, in memory: relative path → bytes (figures under `figures/`).
-    public static func render(_ document: ReportDocument, results: ResultsSet, outputs: [ReportFormat]) throws -> [(String, Data)] {
+    /// - Parameter notebook: the notebook writer and the document it writes (its parameters cell as the notebook
+    ///   sees them); nil: a `NotebookWriter()` of `document`.
+    public static func render(_ document: ReportDocument, results: ResultsSet, outputs: [ReportFormat],
+                              notebook: (NotebookWriter, ReportDocument)? = nil) throws -> [(String, Data)] {
         let figures = try renderFigures(document)
         var files: [(String, Data)] = []
-        let writers: [ReportWriter] = outputs.map { f in
+        let writers: [(ReportWriter, ReportDocument)] = outputs.map { f in
             switch f {
-            case .md: return MarkdownWriter()
-            case .pdf: return PDFReportWriter()
-            case .ipynb: return NotebookWriter()
-            case .tex: return LaTeXWriter()
+            case .md: return (MarkdownWriter(), document)
+            case .pdf: return (PDFReportWriter(), document)
+            case .ipynb: return notebook ?? (NotebookWriter(), document)
+            case .tex: return (LaTeXWriter(), document)
+            case .html: return (HTMLWriter(results: results), document)
             }
         }
-        for w in writers {
-            for (name, data) in try w.render(document, figures: figures).sorted(by: { $0.key < $1.key }) {
+        for (w, doc) in writers {
+            for (name, data) in try w.render(doc, figures: figures).sorted(by: { $0.key < $1.key }) {
                 files.append((name, data))
             }
         }

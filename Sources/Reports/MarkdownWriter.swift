@@ -3,7 +3,7 @@ import Presentation
 
 /// The report formats `bitsweep report --outputs` accepts.
 public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
-    case md, pdf, ipynb, tex
+    case md, pdf, ipynb, tex, html
 
     /// The file each format writes in the output folder.
     public var fileName: String {
@@ -12,10 +12,11 @@ public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
         case .pdf: return "report.pdf"
         case .ipynb: return "report.ipynb"
         case .tex: return "tables.tex"
+        case .html: return "report.html"
         }
     }
 
-    /// Parses `md,pdf,ipynb,tex` (also `all`, `markdown`, `notebook`, `latex`).
+    /// Parses `md,pdf,ipynb,tex,html` (also `all`, `markdown`, `notebook`, `latex`).
     public static func parseList(_ text: String) throws -> [ReportFormat] {
         var out: [ReportFormat] = []
         for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
@@ -26,12 +27,13 @@ public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
             case "pdf": f = [.pdf]
             case "ipynb", "notebook": f = [.ipynb]
             case "tex", "latex": f = [.tex]
+            case "html": f = [.html]
             default:
-                throw ReportError("--outputs: unknown format '\(word)' (expected a comma-separated list of md, pdf, ipynb, tex, or all)")
+                throw ReportError("--outputs: unknown format '\(word)' (expected a comma-separated list of md, pdf, ipynb, tex, html, or all)")
             }
             for x in f where !out.contains(x) { out.append(x) }
         }
-        if out.isEmpty { throw ReportError("--outputs: expected at least one of md, pdf, ipynb, tex") }
+        if out.isEmpty { throw ReportError("--outputs: expected at least one of md, pdf, ipynb, tex, html") }
         return out
     }
 }

@@ -1,30 +1,56 @@
 import Foundation
 import StableIO
 
-/// `report.ipynb`: an nbformat 4.5 notebook that reads like an executed one.
+/// `report.ipynb`: an nbformat 4.5 notebook that runs.
 ///
-/// - Template prose becomes Markdown cells.
-/// - The `table: parameters` cell becomes a Python code cell tagged `parameters` (as papermill expects) that
-///   assigns the report's parameters, with the parameters table as its output.
-/// - Every other `bitsweep` cell becomes a code cell whose source is the cell's text as Python comments
-///   (running it in Python does nothing harmful; regenerate the outputs with `bitsweep report`), with its
-///   outputs as `display_data`: tables, headings and sentences as `text/markdown` + `text/html`, charts as
-///   `image/svg+xml` + `image/png` (+ `text/plain` alt text).
+/// - Template prose becomes Markdown cells (placeholders filled in when the report was written).
+/// - A code cell tagged `parameters` (papermill's convention) assigns `results_dir` (the results folder, from
+///   the notebook's folder), `budgets`, `where` and `bitsweep` (the binary; None: `$BITSWEEP`, else
+///   `bitsweep` on the kernel's PATH); the next cell defines `report_cell(text)`, which runs
+///   `bitsweep report RESULTS_DIR --cell TEXT --format ipynb` and displays what it prints.
+/// - Every `bitsweep` cell of the template becomes `report_cell("""…the cell's text…""")`, stored with the
+///   outputs that call gives: tables and text once, as `text/html` (with a one-line `text/plain`), each chart
+///   once, as `image/png` at `ReportGenerator.pngDPI` (with its caption as `text/plain`). Executing the notebook
+///   (`jupyter nbconvert --to notebook --execute`, or papermill with another `results_dir`) reproduces them.
 ///
 /// JSON is written by hand with sorted keys and one-space indentation (as Jupyter writes it), so the same
 /// report gives the same bytes. Cell ids are `cell-1`, `cell-2`, … in order.
 public struct NotebookWriter: ReportWriter {
-    public init() {}
+    /// The notebook's parameters: the results folder as seen from the notebook's folder, and the options
+    /// the report was written with.
+    public var resultsDir: String
+    public var budgets: String?
+    public var filter: String?
+
+    public init(resultsDir: String = ".", budgets: String? = nil, where filter: String? = nil) {
+        self.resultsDir = resultsDir
+        self.budgets = budgets
+        self.filter = filter
+    }
+
     public var format: ReportFormat { .ipynb }
 
     public func render(_ document: ReportDocument, figures: RenderedFigures) throws -> [String: Data] {
-        [format.fileName: Data(notebook(document, figures: figures).utf8)]
+        [format.fileName: Data(try notebook(document, figures: figures).utf8)]
     }
 
-    public func notebook(_ document: ReportDocument, figures: RenderedFigures) -> String {
+    public func notebook(_ document: ReportDocument, figures: RenderedFigures) throws -> String {
         var cells: [JSON] = []
         var execution = 0
         func id() -> JSON { .string("cell-\(cells.count + 1)") }
+        func code(_ source: String, outputs: [JSON] = [], tags: [String] = []) {
+            execution += 1
+            let metadata: [(String, JSON)] = tags.isEmpty ? [] : [("tags", .array(tags.map(JSON.string)))]
+            cells.append(.object([
+                ("cell_type", .string("code")), ("execution_count", .int(execution)), ("id", id()),
+                ("metadata", .object(metadata)), ("outputs", .array(outputs)), ("source", lines(source)),
+            ]))
+        }
+        func setup() {
+            code(parametersSource(), tags: ["parameters"])
+            code(Self.helperSource)
+        }
+        var setupDone = false
         for cell in document.cells {
             switch cell.kind {
             case let .prose(text):
@@ -32,24 +58,13 @@ public struct NotebookWriter: ReportWriter {
                     ("cell_type", .string("markdown")), ("id", id()), ("metadata", .object([])), ("source", lines(text)),
                 ]))
             case let .output(tc):
-                execution += 1
-                let source: String
-                var metadata: [(String, JSON)] = []
-                if tc.kind == .parameters {
-                    source = parametersSource(document.parameters)
-                    metadata.append(("tags", .array([.string("parameters")])))
-                } else {
-                    source = "# bitsweep cell — its outputs come from `bitsweep report`, not from running it\n"
-                        + tc.source.components(separatedBy: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-                        .map { "# " + $0 }.joined(separator: "\n")
-                }
-                cells.append(.object([
-                    ("cell_type", .string("code")), ("execution_count", .int(execution)), ("id", id()),
-                    ("metadata", .object(metadata)), ("outputs", .array(outputs(cell.blocks, figures: figures))),
-                    ("source", lines(source)),
-                ]))
+                if !setupDone { setup(); setupDone = true }
+                code("report_cell(\(Self.pythonString(tc.source)))", outputs: try Self.outputs(cell.blocks, figures: figures))
             }
+            // The parameters come right after the title (the first prose cell).
+            if !setupDone, case .prose = cell.kind { setup(); setupDone = true }
         }
+        if !setupDone { setup() }
         let nb: JSON = .object([
             ("cells", .array(cells)),
             ("metadata", .object([
@@ -70,16 +85,66 @@ public struct NotebookWriter: ReportWriter {
         return nb.serialized(indent: 0) + "\n"
     }
 
-    /// Consecutive non-figure blocks share one `display_data`; each figure is its own.
-    func outputs(_ blocks: [Block], figures: RenderedFigures) -> [JSON] {
+    /// The papermill `parameters` cell.
+    func parametersSource() -> String {
+        // A JSON string is a valid Python string literal; `<`, `>` and `&` are written as \u escapes so that
+        // no HTML-looking text from the user appears in the notebook at all.
+        func py(_ s: String?) -> String { s.map { JSONText.quote($0, escapeHTML: true) } ?? "None" }
+        return """
+        # Parameters (papermill: -p results_dir DIR …)
+        results_dir = \(py(resultsDir))  # the results folder (with results.json), seen from this notebook's folder
+        budgets = \(py(budgets))  # a budget profiles file, or None for the one the sweep named
+        where = \(py(filter))  # key=value pairs that cases must match (size=32 blocks=4), or None for all cases
+        bitsweep = None  # the path of the bitsweep binary, or None for $BITSWEEP or else bitsweep on PATH
+        """
+    }
+
+    /// The cell that defines `report_cell`: runs one report cell with `bitsweep` and displays its outputs.
+    static let helperSource = """
+    import json, os, shutil, subprocess
+    from IPython.display import display
+
+    BITSWEEP = shutil.which(bitsweep or os.environ.get("BITSWEEP") or "bitsweep")
+
+    def report_cell(text):
+        \"\"\"Shows one report cell: `bitsweep report RESULTS_DIR --cell TEXT --format ipynb`.\"\"\"
+        if BITSWEEP is None:
+            print("bitsweep is not on this kernel's PATH: set `bitsweep` in the parameters cell, or $BITSWEEP, to its path")
+            return
+        args = [BITSWEEP, "report", results_dir, "--cell", text, "--format", "ipynb"]
+        for option, value in (("--budgets", budgets), ("--where", where)):
+            if value:
+                args += [option, value]
+        run = subprocess.run(args, capture_output=True, text=True)
+        if run.returncode != 0:
+            raise RuntimeError(run.stderr.strip())
+        for output in json.loads(run.stdout):
+            display(output["data"], metadata=output["metadata"], raw=True)
+    """
+
+    /// Cell text as a Python string literal: triple-quoted when it is plain, else a JSON string (valid Python).
+    static func pythonString(_ text: String) -> String {
+        let body = text.components(separatedBy: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        let joined = body.joined(separator: "\n")
+        guard !joined.contains("\\"), !joined.contains("<"), !joined.contains("&") else { return JSONText.quote(joined, escapeHTML: true) }
+        if body.count == 1, !joined.contains("\"") { return "\"" + joined + "\"" }
+        if !joined.contains("\"\"\""), !joined.hasSuffix("\"") { return "\"\"\"\n" + joined + "\n\"\"\"" }
+        return JSONText.quote(joined, escapeHTML: true)
+    }
+
+    /// A cell's outputs as nbformat `display_data`: consecutive non-figure blocks share one (HTML, with a
+    /// one-line plain-text summary); each figure is its own (PNG, with its caption as plain text).
+    /// - Parameter split: text as Jupyter's list of lines (the file) or as one string (the kernel's display).
+    static func outputs(_ blocks: [Block], figures: RenderedFigures, split: Bool = true) throws -> [JSON] {
+        func lines(_ text: String) -> JSON { split ? Self.lines(text) : .string(text) }
         var out: [JSON] = []
         var pending: [Block] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            let md = pending.map(MarkdownWriter.block).joined(separator: "\n\n")
-            let html = pending.map(HTMLRender.block).joined(separator: "\n")
+            let html = pending.map { HTMLRender.block($0) }.joined(separator: "\n")
             out.append(.object([
-                ("data", .object([("text/html", lines(html)), ("text/markdown", lines(md)), ("text/plain", lines(plainText(pending)))])),
+                ("data", .object([("text/html", lines(html)), ("text/plain", lines(plainText(pending)))])),
                 ("metadata", .object([])), ("output_type", .string("display_data")),
             ]))
             pending = []
@@ -87,13 +152,11 @@ public struct NotebookWriter: ReportWriter {
         for b in blocks {
             if case let .figure(f) = b {
                 flush()
-                var data: [(String, JSON)] = []
-                if let svg = figures.svg[f.fileStem] {
-                    data.append(("image/svg+xml", lines(Self.prefixingIDs(String(decoding: svg, as: UTF8.self), with: f.fileStem))))
-                }
-                if let png = figures.png[f.fileStem] { data.append(("image/png", .string(png.base64EncodedString()))) }
-                data.append(("text/plain", lines("<Figure: \(f.caption)>")))
-                out.append(.object([("data", .object(data)), ("metadata", .object([])), ("output_type", .string("display_data"))]))
+                guard let png = figures.png[f.fileStem] else { throw ReportError("no PNG rendered for figure \(f.fileStem)") }
+                out.append(.object([
+                    ("data", .object([("image/png", .string(png.base64EncodedString())), ("text/plain", lines(f.caption))])),
+                    ("metadata", .object([])), ("output_type", .string("display_data")),
+                ]))
             } else {
                 pending.append(b)
             }
@@ -102,34 +165,9 @@ public struct NotebookWriter: ReportWriter {
         return out
     }
 
-    /// Cairo names glyphs and clips `glyph0-1`, `clip1`, … in every SVG; a front end that puts several SVGs
-    /// inline in one page would mix them up. Prefix every `id` (and each `#id` reference) with the figure's
-    /// file stem so that ids are unique across the notebook.
-    static func prefixingIDs(_ svg: String, with prefix: String) -> String {
-        // One pass over the bytes: after ` id="`, `href="#` and `url(#` insert `prefix-` (colours like
-        // `fill="#fff"` are left alone).
-        let src = Array(svg.utf8)
-        let p = Array((prefix + "-").utf8)
-        let idMark = Array(" id=\"".utf8)
-        let hrefMark = Array("href=\"".utf8)
-        let urlMark = Array("url(".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(src.count + src.count / 20)
-        var i = 0
-        while i < src.count {
-            let b = src[i]
-            out.append(b)
-            if b == UInt8(ascii: "#"), i >= 6, Array(src[(i - 6)..<i]) == hrefMark || Array(src[(i - 4)..<i]) == urlMark {
-                out += p
-            } else if b == UInt8(ascii: "\""), i >= 4, Array(src[(i - 4)...i]) == idMark {
-                out += p
-            }
-            i += 1
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    func plainText(_ blocks: [Block]) -> String {
+    /// What a plain-text front end shows instead of the HTML: headings and sentences as text, tables and
+    /// code as a one-line note.
+    static func plainText(_ blocks: [Block]) -> String {
         blocks.map { b -> String in
             switch b {
             case let .heading(_, t): return t
@@ -142,31 +180,10 @@ public struct NotebookWriter: ReportWriter {
         }.joined(separator: "\n")
     }
 
-    /// The papermill `parameters` cell: Python assignments of what the report was made from.
-    func parametersSource(_ p: Parameters) -> String {
-        // A JSON string is a valid Python string literal; `<`, `>` and `&` are written as \u escapes so that
-        // no HTML-looking text from the user appears in the notebook at all.
-        func py(_ s: String) -> String { JSONText.quote(s, escapeHTML: true) }
-        var l = ["# Parameters (papermill tags this cell `parameters`): what this report was made from."]
-        l.append("results_dir = \(py(p.resultsDir))")
-        l.append("template = \(py(p.template))")
-        l.append("sweep_name = \(py(p.name))")
-        l.append("cases = \(p.cases)")
-        l.append("images = \(p.imageCount)")
-        l.append("bitsweep_version = \(py(p.bitsweepVersion))")
-        l.append("engine_version = \(py(p.engineVersion))")
-        l.append("commit = \(py(p.commit))")
-        l.append("machine = \(py(p.machine))")
-        l.append("sweep_date = \(py(p.date))")
-        l.append("spec_hash = \(py(p.specHash))")
-        if let s = p.shard { l.append("shard = \(py(s))") }
-        l.append("sweep_command = \(py(p.sweepCommand))")
-        l.append("report_command = \(py(p.reportCommand))")
-        return l.joined(separator: "\n")
-    }
-
     /// Jupyter's multi-line string form: a list of lines, each but the last ending in "\n".
-    func lines(_ text: String) -> JSON {
+    func lines(_ text: String) -> JSON { Self.lines(text) }
+
+    static func lines(_ text: String) -> JSON {
         let parts = text.components(separatedBy: "\n")
         return .array(parts.enumerated().compactMap { i, s in
             if i == parts.count - 1 { return s.isEmpty ? nil : .string(s) }

@@ -7,10 +7,10 @@ import Results
 /// `bitsweep report`: the report of a results folder, from a template. Thin over `ReportGenerator.generate`.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write report.md, report.pdf, report.ipynb and tables.tex for a results folder.",
+        abstract: "Write report.md, report.pdf, report.ipynb, report.html and tables.tex for a results folder.",
         discussion: """
         Runs a report template against a sweep's results (results.json, run.json) and writes, into the \
-        results folder or --out: report.md, report.pdf, report.ipynb, tables.tex, summary.csv and the \
+        results folder or --out: report.md, report.pdf, report.ipynb (a notebook that runs: each cell calls `bitsweep report --cell`), report.html (one self-contained page with an explorer of the sweep's cases), tables.tex, summary.csv and the \
         charts as figures/*.svg and *.png. `bitsweep sweep` writes the same report when it finishes.
 
         The default template is built in; Inputs/report-template.md is a copy that documents every cell \
@@ -27,6 +27,8 @@ struct Report: ParsableCommand {
           bitsweep report Reports/example
           bitsweep report Reports/example --template Inputs/report-template.md --outputs md,ipynb --out /tmp/r
           bitsweep report Reports/default --budgets Inputs/budgets.yaml
+          bitsweep report Reports/example --cell 'table: summary'
+          bitsweep report Reports/example --cell 'chart: heatmap; value: sqnr' --format png > sqnr.png
         """)
 
     @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the current folder if it holds results.json, else the default spec's folder (Reports/default).", valueName: "results-dir"))
@@ -41,15 +43,27 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Output folder. Default: the results folder.", valueName: "dir"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Comma-separated outputs to write: md, pdf, ipynb, tex (or all).", valueName: "list"))
-    var outputs: String = "md,pdf,ipynb,tex"
+    @Option(help: ArgumentHelp("Comma-separated outputs to write: md, pdf, ipynb, html, tex (or all, the default).", valueName: "list"))
+    var outputs: String = "all"
 
-    /// The old name of `--outputs` (kept working, with a deprecation note): `--format` names the one format
-    /// of what a command prints.
-    @Option(help: .hidden)
+    /// With `--cell`: the one format of what is printed. Without it: the old name of `--outputs` (kept working,
+    /// with a deprecation note).
+    @Option(help: ArgumentHelp("With --cell, how to print the cell: markdown (default), html, ipynb (the notebook's outputs as JSON), svg or png (a cell that draws one chart).", valueName: "format"))
     var format: String?
 
+    @Option(help: ArgumentHelp("Keep only the cases matching key=value pairs (as a template cell's `where:`), e.g. 'size=32 blocks=4'.", valueName: "filter"))
+    var `where`: String?
+
+    @Option(help: ArgumentHelp("Print one cell's output instead of writing the report: the cell's text, as in a template (`table: summary`, or 'chart: heatmap; value: sqnr' with `;` between lines). Nothing is written.", valueName: "cell"))
+    var cell: String?
+
     func run() throws {
+        if let w = `where` {
+            do { _ = try Reports.CaseFilter(w) } catch let e as Reports.CaseFilter.ParseError {
+                throw InputError("--where: " + e.message.replacingOccurrences(of: "option 'where': ", with: ""))
+            }
+        }
+        if let cell { return try printCell(cell) }
         if format != nil { warn("report", "--format is deprecated for report; use --outputs (the files to write)") }
         let formats = try CommandFailure.asInput { try ReportFormat.parseList(format ?? outputs) }
         let dir = try resultsDir ?? DefaultResults.folder()
@@ -58,10 +72,22 @@ struct Report: ParsableCommand {
         // Bad input (no results, a template or profiles error) is reported as file:line and exits 2; an output
         // that cannot be written exits 1 (see ErrorReport).
         let output = try ReportGenerator.generate(resultsDir: dir, template: template, outputs: formats, outDir: out,
-                                                  command: Array(args), budgets: budgets)
+                                                  command: Array(args), budgets: budgets, where: `where`)
         let reports = output.files.filter { !$0.contains("/figures/") }
         for f in reports { print(f) }
         let figures = output.files.count - reports.count
         if figures > 0 { print("\((output.outDir as NSString).appendingPathComponent("figures"))/ (\(figures) files)") }
+    }
+
+    /// `--cell`: runs one cell and prints it in `--format` on standard output. Every problem is an input error
+    /// (exit 2): nothing is written.
+    func printCell(_ text: String) throws {
+        if out != nil { throw InputError("--out writes a report; --cell prints one cell (redirect its output instead)") }
+        let cellFormat = try CommandFailure.asInput { try CellRun.Format.parse(format ?? "markdown") }
+        let dir = try resultsDir ?? DefaultResults.folder()
+        let data = try CommandFailure.asInput {
+            try CellRun.render(try CellRun.run(resultsDir: dir, cell: text, template: template, budgets: budgets, where: `where`), as: cellFormat)
+        }
+        FileHandle.standardOutput.write(data)
     }
 }

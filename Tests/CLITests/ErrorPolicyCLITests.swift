@@ -151,6 +151,6 @@ import Testing
         #expect(b.stderr == "bitsweep report: warning: --format is deprecated for report; use --outputs (the files to write)\n")
         #expect(FileManager.default.fileExists(atPath: s.sub("b/report.md")))
         try expectOneLine(["report", "Reports/example", "--out", s.sub("c"), "--outputs", "docx"], status: 2,
-                          "bitsweep report: --outputs: unknown format 'docx' (expected a comma-separated list of md, pdf, ipynb, tex, or all)")
+                          "bitsweep report: --outputs: unknown format 'docx' (expected a comma-separated list of md, pdf, ipynb, tex, html, or all)")
     }
 }

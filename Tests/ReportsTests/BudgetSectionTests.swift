@@ -64,10 +64,15 @@ import Testing
         #expect(budgetAt < md.range(of: "## BitOps by block count and precision")!.lowerBound)
 
         let nb = try String(contentsOfFile: dir + "/report.ipynb", encoding: .utf8)
-        #expect(nb.contains("# table: budget"))
+        #expect(nb.contains(#"report_cell(\"table: budget\")"#))
         #expect(nb.contains("Hardware budgets"))
         #expect(nb.contains("Best in budget: case \(best.index) ("))
-        #expect(nb.contains("budget-half-of-it"))
+        // The notebook's budget cell passes the profiles file, as seen from the notebook's folder.
+        #expect(nb.contains(#"budgets = \"budgets.yaml\""#), "\(profiles)")
+        let cells = try #require((try JSONSerialization.jsonObject(with: Data(nb.utf8)) as? [String: Any])?["cells"] as? [[String: Any]])
+        let budgetCell = try #require(cells.first { ($0["source"] as? [String])?.joined().contains("table: budget") == true })
+        let kinds = (budgetCell["outputs"] as? [[String: Any]] ?? []).flatMap { ($0["data"] as? [String: Any] ?? [:]).keys }
+        #expect(kinds.contains("image/png") && kinds.contains("text/html"))
 
         if let pdftotext = which("pdftotext") {
             let text = try runProcess(pdftotext, [dir + "/report.pdf", "-"]).output

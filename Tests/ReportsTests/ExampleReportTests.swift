@@ -100,9 +100,11 @@ enum ExampleReport {
         let executor = CellExecutor(results: results, run: ResultsStore.loadRunInfo(dir), resultsDirLabel: "Reports/example",
                                     templateLabel: "(default template)", reportCommand: ["bitsweep", "report", "Reports/example"])
         let doc = try executor.execute(Template.defaultTemplate())
+        let notebook = try ReportGenerator.notebookInputs(doc, executor: executor, resultsDir: dir, outDir: dir, template: nil,
+                                                          budgets: nil, where: nil)
         let fresh: [String: Data] = [
             "report.md": Data(MarkdownWriter().markdown(doc).utf8),
-            "report.ipynb": try Self.maskFigures(Data(NotebookWriter().notebook(doc, figures: GoldenTests.stubFigures(doc)).utf8)),
+            "report.ipynb": try Self.maskFigures(Data(try notebook.0.notebook(notebook.1, figures: GoldenTests.stubFigures(doc)).utf8)),
             "tables.tex": Data(LaTeXWriter().latex(doc).utf8),
             "summary.csv": Data(SummaryCSV.csv(results).utf8),
         ]

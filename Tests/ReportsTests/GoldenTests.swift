@@ -42,7 +42,7 @@ import Testing
 
     @Test func goldenNotebook() throws {
         let doc = try Self.document()
-        try compare(NotebookWriter().notebook(doc, figures: Self.stubFigures(doc)), golden: "report.ipynb")
+        try compare(try NotebookWriter().notebook(doc, figures: Self.stubFigures(doc)), golden: "report.ipynb")
     }
 
     @Test func goldenLaTeX() throws {
