@@ -131,8 +131,8 @@ extension ReportGenerator {
     static func loadResults(_ resultsDir: String, where filter: String?) throws -> ResultsSet {
         var results = try ResultsStore.load(resultsDir)
         if let filter {
-            let f: CaseFilter
-            do { f = try CaseFilter(filter) } catch let e as CaseFilter.ParseError { throw ReportError("--where: " + e.message.replacingOccurrences(of: "option 'where': ", with: "")) }
+            let f: CaseSelector
+            do { f = try CaseSelector(filter) } catch let e as CaseSelector.ParseError { throw ReportError("--where: " + e.message.replacingOccurrences(of: "option 'where': ", with: "")) }
             results.cases = results.cases.filter { f.matches($0.config) }
         }
         return results

@@ -366,7 +366,7 @@ enum ExplorerData {
         for d in dimensions {
             var values: [String] = []
             for c in cases {
-                let v = CaseFilter.value(of: d.key, in: c.config)
+                let v = CaseSelector.value(of: d.key, in: c.config)
                 if !values.contains(v) { values.append(v) }
             }
             if d.key == "size" || d.key == "blocks" { values.sort { (Int($0) ?? 0) < (Int($1) ?? 0) } }
@@ -378,7 +378,7 @@ enum ExplorerData {
         let out = cases.map { c -> Case in
             let t = c.cost.totals
             var dimValues: [String: String] = [:]
-            for d in dims { dimValues[d.key] = CaseFilter.value(of: d.key, in: c.config) }
+            for d in dims { dimValues[d.key] = CaseSelector.value(of: d.key, in: c.config) }
             return Case(
                 index: c.index, id: c.id, label: c.config.label, dims: dimValues,
                 totals: Totals(bitops: t.bitops, macs: t.macs, params: t.params, weight_bytes: t.weightStorageBytes,

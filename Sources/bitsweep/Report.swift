@@ -59,7 +59,7 @@ struct Report: ParsableCommand {
 
     func run() throws {
         if let w = `where` {
-            do { _ = try Reports.CaseFilter(w) } catch let e as Reports.CaseFilter.ParseError {
+            do { _ = try Reports.CaseSelector(w) } catch let e as Reports.CaseSelector.ParseError {
                 throw InputError("--where: " + e.message.replacingOccurrences(of: "option 'where': ", with: ""))
             }
         }

@@ -113,9 +113,12 @@ try:
     selects = driver.find_elements(By.CSS_SELECTOR, "#explorer-controls select")
     keys = [s.get_attribute("id")[len("explorer-"):] for s in selects if s.get_attribute("id") != "explorer-image"]
     check({"size", "blocks", "precision"} <= set(keys), "controls for image size, blocks and weight bits", keys)
-    field = {"size": ("size", int), "blocks": ("blocks", int), "precision": ("precision", str), "act": ("act_precision", str),
-             "convention": ("convention", str), "family": ("family", str), "quantization": ("quantization", str)}
-    bad, moves = [], 0
+    # Numeric and named settings are compared directly; a precision (a policy in results.json, a label on the
+    # page) must name one policy, and different labels different policies.
+    direct = {"size": ("size", int), "blocks": ("blocks", int), "convention": ("convention", str),
+              "family": ("family", str), "quantization": ("quantization", str)}
+    policy = {"precision": "weight_precision", "act": "act_precision"}
+    bad, moves, seen = [], 0, {}
     for key in keys:
         sel = Select(driver.find_element(By.ID, "explorer-" + key))
         for value in [o.get_attribute("value") for o in sel.options]:
@@ -125,13 +128,19 @@ try:
             if case is None:
                 bad.append((key, value, "no case shown"))
                 continue
-            if key in field:
-                name, conv = field[key]
+            if key in direct:
+                name, conv = direct[key]
                 if str(case["config"][name]) != str(conv(value)):
                     bad.append((key, value, "shows a case with " + str(case["config"][name])))
+            if key in policy:
+                seen.setdefault(key, {}).setdefault(value, set()).add(json.dumps(case["config"][policy[key]]["policy"], sort_keys=True))
             if not consistent(case):
                 bad.append((key, value, "numbers differ from results.json for case " + case["id"][:8]))
             sel = Select(driver.find_element(By.ID, "explorer-" + key))
+    for key, by_value in seen.items():
+        policies = [p for ps in by_value.values() for p in ps]
+        if any(len(ps) != 1 for ps in by_value.values()) or len(set(policies)) != len(policies):
+            bad.append((key, "labels and policies do not match one to one", by_value))
     check(not bad and moves > 0, f"{moves} control moves: each shows a case with that value and its results.json numbers", bad[:3])
 
     images = driver.find_elements(By.CSS_SELECTOR, "select#explorer-image")
