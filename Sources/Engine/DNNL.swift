@@ -49,10 +49,10 @@ final class AlignedBuffer {
 }
 
 enum MemoryDesc {
-    static func make(_ dims: [Int], tag: dnnl_format_tag_t) throws -> dnnl_memory_desc_t {
+    static func make(_ dims: [Int], tag: dnnl_format_tag_t, type: dnnl_data_type_t = dnnl_f32) throws -> dnnl_memory_desc_t {
         var md = dnnl_memory_desc_t()
         let d = dims.map { Int64($0) }
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag), "memory descriptor \(dims)")
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, type, tag), "memory descriptor \(dims)")
         return md
     }
 
@@ -137,8 +137,8 @@ final class DNNLPrimitiveDesc {
         handle = pd!
     }
 
-    func md(_ what: dnnl_query_t) -> dnnl_memory_desc_t {
-        dnnl_primitive_desc_query_md(handle, what, 0)!.pointee
+    func md(_ what: dnnl_query_t, index: Int32 = 0) -> dnnl_memory_desc_t {
+        dnnl_primitive_desc_query_md(handle, what, index)!.pointee
     }
 
     var implementation: String {

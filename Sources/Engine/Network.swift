@@ -43,9 +43,14 @@ public struct EngineOptions: Hashable, Sendable {
     /// (oneDNN then treats batch × positions as one GEMM dimension and streams the weights once per batch
     /// instead of once per image: about 20% faster on seed-10 at 32, batch 8); 0 = always let oneDNN choose.
     var plainLayoutMaxPositions = 16
+    /// Float kernels with simulated quantization (the default here), or oneDNN's int8 kernels where the
+    /// configuration allows (see IntegerNetwork.swift).
+    public var kernels: Kernels
 
     public init(granularity: QuantGranularity = .perTensor, threads: Int = 1, batchSize: Int = 1,
-                fidelity: Bool = true, memoryLimit: Int? = nil, initialization: WeightInit = .heNormal) {
+                fidelity: Bool = true, memoryLimit: Int? = nil, initialization: WeightInit = .heNormal,
+                kernels: Kernels = .float) {
+        self.kernels = kernels
         self.initialization = initialization
         self.granularity = granularity
         self.threads = threads
@@ -63,11 +68,35 @@ public struct ImageOutput: Hashable, Sendable, Codable {
     public var top5: [Int]
     /// Against the float twin (nil when the network was built without `fidelity`).
     public var fidelity: Fidelity?
+    /// On integer kernels with `fidelity`: the SQNR (dB) of these logits against the simulated run (float
+    /// kernels, fake-quantized) of the same configuration — a check of the integer path itself.
+    public var simulatedSQNR: Double?
 
-    public init(logits: [Float], top5: [Int], fidelity: Fidelity?) {
+    public init(logits: [Float], top5: [Int], fidelity: Fidelity?, simulatedSQNR: Double? = nil) {
         self.logits = logits
         self.top5 = top5
         self.fidelity = fidelity
+        self.simulatedSQNR = simulatedSQNR
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case logits, top5, fidelity, simulatedSQNR = "simulated_sqnr_db"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(logits, forKey: .logits)
+        try c.encode(top5, forKey: .top5)
+        try c.encodeIfPresent(fidelity, forKey: .fidelity)
+        try c.encodeIfPresent(simulatedSQNR.map(JSONDouble.init), forKey: .simulatedSQNR)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        logits = try c.decode([Float].self, forKey: .logits)
+        top5 = try c.decode([Int].self, forKey: .top5)
+        fidelity = try c.decodeIfPresent(Fidelity.self, forKey: .fidelity)
+        simulatedSQNR = try c.decodeIfPresent(JSONDouble.self, forKey: .simulatedSQNR)?.value
     }
 }
 
@@ -115,15 +144,24 @@ public final class Network: @unchecked Sendable {
     /// then not built, and the fidelity figures are the trivial ones (SQNR +∞, cosine 1, agreement).
     public let twinIsIdentical: Bool
     /// oneDNN's implementation per layer, e.g. `block3.pointwise: brgconv_1x1:avx512_core`.
-    public private(set) var implementations: [(layer: String, implementation: String)] = []
+    public internal(set) var implementations: [(layer: String, implementation: String)] = []
     /// Layers before which oneDNN needed a layout conversion of the activations (a reorder step).
-    public var layoutConversions: [String] { ops.filter(\.isReorder).map(\.name) }
+    /// (On integer kernels these include the conversions to u8 codes at float → int8 boundaries.)
+    public var layoutConversions: [String] { (lanes.first?.ops ?? ops).filter(\.isReorder).map(\.name) }
     /// Seconds spent building (weights, quantization, primitives).
     public private(set) var buildSeconds: Double = 0
+    /// The kernel every layer of the quantized network runs on, in order (`stem`, …, `pool`, `classifier`).
+    public private(set) var layerKernels: [(layer: String, kernel: LayerKernel)] = []
+    /// True when at least one layer runs on int8 kernels.
+    public var runsInteger: Bool { layerKernels.contains { $0.kernel == .int8 } }
 
     let context: DNNLContext
     var ops: [Op] = []
+    /// The quantized network (its own ops on integer kernels), then the float twin when built.
     var lanes: [Lane] = []
+    /// On integer kernels with fidelity: the simulated run (float kernels, fake quantization) of the same
+    /// configuration, compared with the integer run's logits.
+    var simulated: Lane?
     var inputBuffer: AlignedBuffer
     let inputMD: dnnl_memory_desc_t
     var scratch: AlignedBuffer
@@ -180,9 +218,20 @@ public final class Network: @unchecked Sendable {
         scratch = try AlignedBuffer(bytes: 64)
         try buildOps(provider: provider)
         let twin = options.fidelity && !twinIsIdentical
-        lanes = [try Lane(ops: ops, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: false)]
+        layerKernels = cost.layers.filter { $0.kind != .linear }.map { ($0.name, LayerKernel.float) } + [("pool", .float), ("classifier", .float)]
+        var quantizedOps = ops
+        if options.kernels != .float, let integer = try buildIntegerOps(provider: provider, twinProbes: twin) {
+            quantizedOps = integer.ops
+            layerKernels = integer.kernels
+            let need = integer.ops.map { MemoryDesc.bytes($0.scratchMD) }.max() ?? 0
+            if need > scratch.bytes { scratch = try AlignedBuffer(bytes: need) }
+        }
+        lanes = [try Lane(ops: quantizedOps, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: false)]
         if twin {
             lanes.append(try Lane(ops: ops, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: true))
+        }
+        if runsInteger && options.fidelity {
+            simulated = try Lane(ops: ops, input: inputBuffer, inputMD: inputMD, context: context, scratch: scratch, twin: false)
         }
         buildSeconds = monotonicSeconds() - start
     }
@@ -486,34 +535,58 @@ public final class Network: @unchecked Sendable {
         let twin = lanes.count == 2
         var blockSQNR = [[Double]](repeating: [], count: images.count)
         var overhead = monotonicSeconds() - t0
-        for (k, op) in ops.enumerated() {
-            let a = monotonicSeconds()
-            try lanes[0].execute(k, stream: context.stream)
-            let b = monotonicSeconds()
-            timings.quantizedSeconds += b - a
-            if profile { timings.layerSeconds[op.name, default: 0] += b - a }
-            if twin {
-                try lanes[1].execute(k, stream: context.stream)
-                let c = monotonicSeconds()
-                timings.floatSeconds += c - b
-                if op.blockEnd != nil {
-                    let md = op.dstMD
-                    guard let stride = MemoryDesc.perImageFloats(md, batch: n) else {
-                        throw EngineError("internal: block output layout is not batch-outermost")
-                    }
-                    for i in 0..<images.count {
-                        let q = lanes[0].output(k) + i * stride, f = lanes[1].output(k) + i * stride
-                        blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f, count: stride),
-                                                         test: UnsafeBufferPointer(start: q, count: stride)))
-                    }
-                    overhead += monotonicSeconds() - c
+        let quantized = lanes[0]
+        var next = [0, 0]   // the next op of each lane
+
+        /// Runs lane `l`'s ops up to and including `last`, timing them.
+        func advance(_ l: Int, through last: Int) throws {
+            let lane = lanes[l]
+            while next[l] <= last {
+                let k = next[l]
+                let a = monotonicSeconds()
+                try lane.execute(k, stream: context.stream)
+                let b = monotonicSeconds()
+                if l == 0 {
+                    timings.quantizedSeconds += b - a
+                    if profile { timings.layerSeconds[lane.ops[k].name, default: 0] += b - a }
+                } else {
+                    timings.floatSeconds += b - a
                 }
+                next[l] += 1
             }
+        }
+
+        // Block by block, the quantized network then the twin, so that each block's output can be compared
+        // while it is live.
+        if twin {
+            for (kq, kt) in zip(quantized.blockEnds, lanes[1].blockEnds) {
+                try advance(0, through: kq)
+                try advance(1, through: kt)
+                let c = monotonicSeconds()
+                let md = lanes[1].ops[kt].dstMD
+                guard let stride = MemoryDesc.perImageFloats(md, batch: n) else {
+                    throw EngineError("internal: block output layout is not batch-outermost")
+                }
+                let q = try quantized.floatOutput(kq, stream: context.stream)
+                for i in 0..<images.count {
+                    let f = lanes[1].output(kt) + i * stride
+                    blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f, count: stride),
+                                                     test: UnsafeBufferPointer(start: q + i * stride, count: stride)))
+                }
+                overhead += monotonicSeconds() - c
+            }
+        }
+        for l in lanes.indices { try advance(l, through: lanes[l].ops.count - 1) }
+        if let simulated {
+            let c = monotonicSeconds()
+            for k in simulated.ops.indices { try simulated.execute(k, stream: context.stream) }
+            overhead += monotonicSeconds() - c
         }
         let t1 = monotonicSeconds()
         let classes = spec.classes
-        let lastQ = lanes[0].output(ops.count - 1)
+        let lastQ = quantized.output(quantized.ops.count - 1)
         let lastF = twin ? lanes[1].output(ops.count - 1) : lastQ
+        let lastS = simulated.map { $0.output($0.ops.count - 1) }
         // Non-finite logits are an error that names the layer where they started (see NonFinite.swift).
         if !allFinite(lastQ, images.count * classes) || !allFinite(lastF, images.count * classes) {
             throw nonFiniteError(imageCount: images.count)
@@ -527,7 +600,11 @@ public final class Network: @unchecked Sendable {
                 let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: spec.blocks.count)
                 fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
             }
-            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity))
+            let simulatedSQNR = lastS.map { s in
+                Metrics.sqnr(reference: UnsafeBufferPointer(start: s + i * classes, count: classes),
+                             test: UnsafeBufferPointer(start: lastQ + i * classes, count: classes))
+            }
+            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity, simulatedSQNR: simulatedSQNR))
         }
         timings.overheadSeconds = overhead + monotonicSeconds() - t1
         return BatchOutput(images: outputs, timings: timings)
@@ -549,6 +626,11 @@ final class Op {
     /// The block whose output this op produces.
     var blockEnd: Int?
     var isReorder = false
+    /// Integer block ends: a reorder of this op's output into the twin's layout as f32 (for the per-block
+    /// SQNR; not timed).
+    var probe: (primitive: DNNLPrimitive, md: dnnl_memory_desc_t)?
+    /// The op writes u8 activation codes (integer runs), not f32.
+    var writesCodes: Bool { dstMD.data_type == dnnl_u8 }
     /// Run once per image on batch-1 descriptors (the slices of `srcMD`/`dstMD` along the batch dimension).
     var perImage: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, count: Int)?
 
@@ -571,12 +653,26 @@ final class Lane {
     /// Per op, one argument set (or one per image for `perImage` ops).
     var args: [[[dnnl_exec_arg_t]]] = []
     let ops: [Op]
+    /// The index of each block's last op, in block order.
+    let blockEnds: [Int]
+    /// Where probes write, and their arguments per op index.
+    let probeBuffer: AlignedBuffer
+    var probeArgs: [Int: [dnnl_exec_arg_t]] = [:]
 
     init(ops: [Op], input: AlignedBuffer, inputMD: dnnl_memory_desc_t, context: DNNLContext, scratch: AlignedBuffer,
          twin: Bool) throws {
         self.ops = ops
+        blockEnds = ops.indices.filter { ops[$0].blockEnd != nil }
         let size = ops.map { MemoryDesc.bytes($0.dstMD) }.max() ?? 64
         buffers = [try AlignedBuffer(bytes: size), try AlignedBuffer(bytes: size)]
+        probeBuffer = try AlignedBuffer(bytes: ops.compactMap { $0.probe.map { MemoryDesc.bytes($0.md) } }.max() ?? 64)
+        for (k, op) in ops.enumerated() {
+            guard let probe = op.probe else { continue }
+            let s = try DNNLMemory(op.dstMD, engine: context.engine, pointer: buffers[k % 2].pointer)
+            let d = try DNNLMemory(probe.md, engine: context.engine, pointer: probeBuffer.pointer)
+            memories += [s, d]
+            probeArgs[k] = [dnnl_exec_arg_t(arg: DNNLArg.src, memory: s.handle), dnnl_exec_arg_t(arg: DNNLArg.dst, memory: d.handle)]
+        }
         for (k, op) in ops.enumerated() {
             let src = k == 0 ? input.pointer : buffers[(k - 1) % 2].pointer
             let dst = buffers[k % 2].pointer
@@ -612,6 +708,14 @@ final class Lane {
 
     /// The buffer op `k` wrote.
     func output(_ k: Int) -> UnsafeMutablePointer<Float> { buffers[k % 2].floats }
+
+    /// Op `k`'s output as f32 in the float twin's layout: through its probe when it has one.
+    func floatOutput(_ k: Int, stream: dnnl_stream_t) throws -> UnsafeMutablePointer<Float> {
+        guard let probe = ops[k].probe, var args = probeArgs[k] else { return output(k) }
+        try dnnlCheck(dnnl_primitive_execute(probe.primitive.handle, stream, Int32(args.count), &args), "\(ops[k].name) probe")
+        try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+        return probeBuffer.floats
+    }
 }
 
 /// A pthread mutex (Engine does not depend on Foundation).

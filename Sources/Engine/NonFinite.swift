@@ -1,3 +1,5 @@
+import CDNNL
+
 /// Non-finite outputs (NaN or ±∞): weights or activations that overflow float32. They are an error of the
 /// run, never a result (an SQNR of NaN must not read as "exact"), and the error names the first layer whose
 /// output went non-finite, found by running the batch again one layer at a time.
@@ -17,23 +19,30 @@ extension Network {
     /// Called with the lock held, after a run whose logits were not finite.
     func nonFiniteError(imageCount: Int) -> EngineError {
         let n = options.batchSize
-        for k in ops.indices {
-            var culprits: [String] = []
-            for (l, lane) in lanes.enumerated() {
+        // Each lane runs its own ops (the integer run has its own list); the first layer of each lane whose
+        // f32 output is not finite is named (u8 codes are always finite).
+        var culprits: [(index: Int, layer: String, network: String)] = []
+        for (l, lane) in lanes.enumerated() {
+            for k in lane.ops.indices {
                 do { try lane.execute(k, stream: context.stream) } catch {
                     return EngineError("non-finite values (NaN or ±∞) in the network's output; re-running to find their layer failed: \(error)")
                 }
-                let md = ops[k].dstMD
+                let md = lane.ops[k].dstMD
+                guard md.data_type == dnnl_f32 else { continue }
                 let total = MemoryDesc.bytes(md) / MemoryLayout<Float>.size
                 // Only the real images of the batch (the padding images are zeros).
                 let count = MemoryDesc.perImageFloats(md, batch: n).map { $0 * imageCount } ?? total
                 if !allFinite(lane.output(k), min(count, total)) {
-                    culprits.append(l == 0 ? "quantized network" : "float twin")
+                    culprits.append((k, lane.ops[k].name, l == 0 ? "quantized network" : "float twin"))
+                    break
                 }
             }
-            if !culprits.isEmpty {
-                return EngineError("non-finite values (NaN or ±∞): the output of layer '\(ops[k].name)' of the \(culprits.joined(separator: " and the ")) went non-finite first (weights or activations overflow float32)")
-            }
+        }
+        culprits.sort { $0.index < $1.index }
+        if let first = culprits.first {
+            let sameLayer = culprits.count == 2 && culprits[1].index == first.index
+            let who = sameLayer ? "quantized network and the float twin" : first.network
+            return EngineError("non-finite values (NaN or ±∞): the output of layer '\(first.layer)' of the \(who) went non-finite first (weights or activations overflow float32)")
         }
         return EngineError("non-finite values (NaN or ±∞) in the network's output")
     }

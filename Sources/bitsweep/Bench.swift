@@ -60,7 +60,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
         let net = try engine.build {
             try Network(spec: spec, inputSize: size, weights: source,
                         options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false,
-                                               initialization: initialization))
+                                               initialization: initialization, kernels: kernels))
         }
         var images: [Tensor]
         if let input {
@@ -108,7 +108,10 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             peakMemoryBytes: ProcessMemory.peakResidentBytes() ?? 0, estimatedBytes: net.estimate.totalBytes,
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,
-            implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) })
+            implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
+            kernels: kernelSummary(net), layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+            ompWaitPolicy: ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "default",
+            loadAverage: LoadAverage.current())
         switch format {
         case .json:
             let e = JSONEncoder()
@@ -123,6 +126,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
 struct BenchJSON: Encodable {
     struct Share: Encodable { var layer: String; var share: Double }
     struct Impl: Encodable { var layer: String; var implementation: String }
+    struct Kernel: Encodable { var layer: String; var kernel: String }
     var network: String
     var blocks: Int
     var size: Int
@@ -142,6 +146,10 @@ struct BenchJSON: Encodable {
     var layoutConversions: [String]
     var layerShares: [Share]
     var implementations: [Impl]
+    var kernels: String
+    var layerKernels: [Kernel]
+    var ompWaitPolicy: String
+    var loadAverage: Double?
 
     enum CodingKeys: String, CodingKey {
         case network, blocks, size, batch, threads, weights, runs
@@ -149,21 +157,26 @@ struct BenchJSON: Encodable {
         case imagesPerSecond = "images_per_second", gmacPerSecond = "gmac_per_second", macsPerImage = "macs_per_image"
         case peakMemoryBytes = "peak_memory_bytes", estimatedBytes = "estimated_bytes", buildSeconds = "build_seconds"
         case oneDNN = "onednn", layoutConversions = "layout_conversions", layerShares = "layer_shares", implementations
+        case kernels, layerKernels = "layer_kernels", ompWaitPolicy = "omp_wait_policy", loadAverage = "load_average"
     }
 
     func table() -> String {
-        var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n\n"
+        var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n"
+        s += "\(kernels)\n"
+        s += "OMP_WAIT_POLICY \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)
         s += String(format: "  GMAC/s                      %10.1f   (%.3f GMAC per image)\n", gmacPerSecond, Double(macsPerImage) / 1e9)
         s += "  peak memory                 \(NumberText.bytes(peakMemoryBytes).leftPadded(10))   (estimate \(NumberText.bytes(estimatedBytes)))\n"
         s += String(format: "  build                       %10.2f s\n", buildSeconds)
         if !layoutConversions.isEmpty { s += "  layout conversions before   \(layoutConversions.joined(separator: ", "))\n" }
-        s += "\n  layer                    share  implementation\n"
+        s += "\n  layer                    share  kernel  implementation\n"
         let impl = Dictionary(implementations.map { ($0.layer, $0.implementation) }, uniquingKeysWith: { a, _ in a })
+        let kernel = Dictionary(layerKernels.map { ($0.layer, $0.kernel) }, uniquingKeysWith: { a, _ in a })
         for sh in layerShares {
             s += "  " + sh.layer.padding(toLength: 22, withPad: " ", startingAt: 0)
-            s += String(format: "%6.1f%%", sh.share * 100) + "  " + (impl[sh.layer] ?? "") + "\n"
+            s += String(format: "%6.1f%%", sh.share * 100) + "  " + (kernel[sh.layer] ?? "").padding(toLength: 6, withPad: " ", startingAt: 0)
+            s += "  " + (impl[sh.layer] ?? "") + "\n"
         }
         return s
     }
@@ -181,6 +194,14 @@ enum OpenMPWaitPolicy {
         var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &argv)
         // Only reached when exec failed: carry on with the default policy.
+    }
+}
+
+/// The 1-minute load average (from /proc/loadavg), to state the machine's load with every figure.
+enum LoadAverage {
+    static func current() -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Double($0) }
     }
 }
 

@@ -4,6 +4,7 @@ import Engine
 
 extension WeightInit: ExpressibleByArgument {}
 extension QuantGranularity: ExpressibleByArgument {}
+extension Kernels: ExpressibleByArgument {}
 
 /// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
 /// and how many threads the convolutions use.
@@ -23,6 +24,9 @@ struct EngineFlags: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for the convolutions.")
     var threads: Int = 1
 
+    @Option(help: "Kernels: float (simulated quantization), integer (oneDNN int8 where weights and input activations have ≤ 8 bits; an error if no layer can), or auto (integer where possible).")
+    var kernels: Kernels = .auto
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
         guard threads <= EngineOptions.maxThreads else {
@@ -38,6 +42,8 @@ struct EngineFlags: ParsableArguments {
     func build<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let e as EngineError {
             if let weights, "\(e)".hasPrefix(weights + ":") { throw CommandFailure.input(e) }
+            // --kernels integer on a configuration where no layer can run int8 is a usage error.
+            if "\(e)".hasPrefix("kernels integer:") { throw CommandFailure.input(e) }
             throw e
         }
     }
@@ -54,4 +60,16 @@ extension UsesEngineFlags {
     var initialization: WeightInit { engine.initialization }
     var granularity: QuantGranularity { engine.granularity }
     var threads: Int { engine.threads }
+    var kernels: Kernels { engine.kernels }
+}
+
+/// What ran, in one line: `int8 kernels on 27 of 29 layers (float: stem, classifier)`, or `float kernels,
+/// simulated quantization` (with a note that sub-8-bit weights execute as int8).
+func kernelSummary(_ net: Network) -> String {
+    guard net.runsInteger else { return "float kernels, simulated quantization" }
+    let float = net.layerKernels.filter { $0.kernel == .float }.map(\.layer)
+    let narrow = net.cost.layers.contains { $0.weightBits < 8 }
+    return "int8 kernels on \(net.layerKernels.count - float.count) of \(net.layerKernels.count) layers"
+        + (float.isEmpty ? "" : " (float: \(float.joined(separator: ", ")))")
+        + (narrow ? "; sub-8-bit weights execute as int8" : "")
 }

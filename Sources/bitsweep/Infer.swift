@@ -51,7 +51,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let net = try engine.build {
             try Network(spec: spec, inputSize: size, weights: source,
                         options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
-                                               initialization: initialization))
+                                               initialization: initialization, kernels: kernels))
         }
         var outputs: [ImageOutput] = []
         var timings = RunTimings()
@@ -67,7 +67,9 @@ struct Infer: ParsableCommand, UsesEngineFlags {
             let doc = InferJSON(
                 network: spec, size: size, weights: label, granularity: granularity.rawValue,
                 threads: threads, batch: batchSize, buildSeconds: net.buildSeconds, timings: timings,
-                images: zip(images, outputs).map { InferJSON.Image(file: $0, logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity) })
+                images: zip(images, outputs).map { InferJSON.Image(file: $0, logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
+                                                                   simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init)) },
+                kernels: kernelSummary(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) })
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(doc), as: UTF8.self))
@@ -79,7 +81,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
     func table(spec: NetworkSpec, size: Int, source: String, net: Network, outputs: [ImageOutput],
                timings: RunTimings) -> String {
         var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
-        s += "\(threads) thread\(threads == 1 ? "" : "s")\n\n"
+        s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity
             return [file, o.top5.map(String.init).joined(separator: " "), f.map { NumberText.fixed($0.sqnrDB, 2) } ?? "–",
@@ -91,6 +93,10 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         s += "\nper-block output SQNR vs the float twin (dB):\n"
         let blockRows = zip(images, outputs).map { file, o in [file] + (o.fidelity?.blockSQNR ?? []).map { NumberText.fixed($0, 2) } }
         s += PlainTable.text(["image"] + spec.blocks.indices.map { "block\($0)" }, blockRows, right: Set(1..<(spec.blocks.count + 1)))
+        if net.runsInteger {
+            s += "\ninteger run vs the simulated run (float kernels, same quantization), logits SQNR dB: "
+            s += outputs.map { $0.simulatedSQNR.map { NumberText.fixed($0, 2) } ?? "–" }.joined(separator: " ") + "\n"
+        }
         let n = Double(outputs.count)
         s += String(format: "\nquantized network %.2f ms/image, float twin %.2f ms/image, build %.2f s\n",
                     timings.quantizedSeconds * 1000 / n, timings.floatSeconds * 1000 / n, net.buildSeconds)
@@ -106,7 +112,10 @@ struct InferJSON: Encodable {
         var logits: [Float]
         var top5: [Int]
         var fidelity: Fidelity?
+        var simulatedSQNR: JSONDouble?
+        enum CodingKeys: String, CodingKey { case file, logits, top5, fidelity, simulatedSQNR = "simulated_sqnr_db" }
     }
+    struct Kernel: Encodable { var layer: String; var kernel: String }
     var network: NetworkSpec
     var size: Int
     var weights: String
@@ -116,8 +125,11 @@ struct InferJSON: Encodable {
     var buildSeconds: Double
     var timings: RunTimings
     var images: [Image]
+    var kernels: String
+    var layerKernels: [Kernel]
 
     enum CodingKeys: String, CodingKey {
         case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
+        case kernels, layerKernels = "layer_kernels"
     }
 }
