@@ -48,6 +48,11 @@ public enum LayerKernel: String, Codable, Sendable, CustomStringConvertible {
     public var description: String { rawValue }
 }
 
+extension BitWidth {
+    /// A quantized width of at most 8 bits: its codes fit int8 (weights) and uint8 (activations).
+    var fitsInt8: Bool { quantized.map { $0 <= 8 } ?? false }
+}
+
 /// A layer's weights as integer codes with one scale per output channel (per-tensor scales repeated):
 /// `codes[i] · scales[channel(i)]` is exactly `Quantizer.quantizeWeights` of the same values.
 struct IntegerWeights: Equatable {
@@ -55,8 +60,8 @@ struct IntegerWeights: Equatable {
     var scales: [Float]
 
     /// Nil when `bits` is more than 8 or 32 (float).
-    init?(_ w: [Float], bits: Int, channels: Int, granularity: QuantGranularity) {
-        guard (1...8).contains(bits), channels > 0, w.count % channels == 0 else { return nil }
+    init?(_ w: [Float], bits width: BitWidth, channels: Int, granularity: QuantGranularity) {
+        guard let bits = width.quantized, (1...8).contains(bits), channels > 0, w.count % channels == 0 else { return nil }
         let per = w.count / channels
         let groups = granularity == .perChannel ? channels : 1
         let n = w.count / groups
@@ -114,7 +119,7 @@ struct IntegerLayerParameters {
 
     /// From integer weights, the input grid's bits and the folded BatchNorm (factor `g`, bias `β`); nil when a
     /// channel's factor is zero or not finite, or its bias does not fit s32 (the layer then runs float).
-    init?(weights: IntegerWeights, inputBits: Int, bnScale: [Float], bnBias: [Float]) {
+    init?(weights: IntegerWeights, inputBits: BitWidth, bnScale: [Float], bnBias: [Float]) {
         guard let f = Quantizer.activationFactors(bits: inputBits) else { return nil }
         var scales = [Float](), bias = [Int32]()
         for o in 0..<weights.scales.count {
@@ -152,10 +157,10 @@ final class IntegerConvolution {
     var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
 
     /// - outputCodes: u8 destination (`outputBits` ≤ 8) or f32 (any `outputBits`, 32 = ReLU6 only).
-    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: Int, outputCodes: Bool,
+    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth, outputCodes: Bool,
          context: DNNLContext, name: String) throws {
         precondition(p.codes.count == g.outChannels * g.perChannel && p.scales.count == g.outChannels && p.bias.count == g.outChannels)
-        precondition(!outputCodes || (1...8).contains(outputBits))
+        precondition(!outputCodes || outputBits.fitsInt8)
         geometry = g
         var src = try MemoryDesc.make([g.batch, g.inChannels, g.height, g.width], tag: dnnl_format_tag_any, type: dnnl_u8)
         var dst = try MemoryDesc.make([g.batch, g.outChannels, g.outHeight, g.outWidth], tag: dnnl_format_tag_any,
@@ -225,7 +230,7 @@ final class IntegerConvolution {
 
 /// ReLU6 and activation quantization as post-ops. Codes: `clip(x, 0, 6)` scaled by `L/6` (the u8 conversion
 /// rounds). Float: the float path's chain (`L/6 · clip`, then `6/L · round`; ReLU6 alone for 32 bits).
-func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: Int?, codes: Bool = false) throws {
+func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: BitWidth?, codes: Bool = false) throws {
     guard let bits else { return }
     var po: dnnl_post_ops_t?
     try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
@@ -241,7 +246,7 @@ func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: Int?, codes: B
 }
 
 /// The requantization of one accumulator, as documented at the top of this file (for references and tests).
-func requantize(accumulator: Int32, bias: Int32, scale: Float, outputBits: Int) -> UInt8 {
+func requantize(accumulator: Int32, bias: Int32, scale: Float, outputBits: BitWidth) -> UInt8 {
     let y = scale * (Float(accumulator) + Float(bias))
     let f = Quantizer.activationFactors(bits: outputBits)!
     return UInt8((f.up * min(max(y, 0), 6)).rounded(.toNearestOrEven))

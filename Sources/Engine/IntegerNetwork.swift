@@ -22,7 +22,7 @@ extension Network {
         var out: [IntegerLayerParameters?] = []
         for (i, layer) in convs.enumerated() {
             let inputBits = i == 0 ? nil : convs[i - 1].outputBits
-            guard let inputBits, inputBits <= 8, layer.weightBits <= 8 else { out.append(nil); continue }
+            guard let inputBits, inputBits.fitsInt8, layer.weightBits.fitsInt8 else { out.append(nil); continue }
             let names = Network.tensorNames(layer)
             let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
             let shape = layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k]
@@ -56,7 +56,7 @@ extension Network {
         var list: [Op] = []
         var kernels: [(layer: String, kernel: LayerKernel)] = []
         var current = inputMD
-        var gridBits: Int? = nil   // bits of the grid the running activation is on (for f32 → u8 reorders)
+        var gridBits: BitWidth? = nil   // bits of the grid the running activation is on (for f32 → u8 reorders)
 
         func conform(to md: dnnl_memory_desc_t, layer: String) throws {
             guard !MemoryDesc.equal(current, md) else { return }

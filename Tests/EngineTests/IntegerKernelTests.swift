@@ -101,8 +101,8 @@ import Testing
         let channels = 6
         var w = (0..<(channels * 10)).map { _ in rng.nextUnitFloat() * 2 - 1 }
         w[3] = 0
-        let iw = try #require(IntegerWeights(w, bits: bits, channels: channels, granularity: granularity))
-        let q = Quantizer.quantizeWeights(w, bits: bits, channels: channels, granularity: granularity)
+        let iw = try #require(IntegerWeights(w, bits: .bits(bits), channels: channels, granularity: granularity))
+        let q = Quantizer.quantizeWeights(w, bits: .bits(bits), channels: channels, granularity: granularity)
         for i in w.indices { #expect(Float(iw.codes[i]) * iw.scales[i / 10] == q[i], "weight \(i)") }
         let limit = bits == 1 ? 1 : (1 << (bits - 1)) - 1
         #expect(iw.codes.allSatisfy { abs(Int($0)) <= limit })
