@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Pure Swift: network description, presets, shape inference, exact per-layer counts. No dependencies.
@@ -46,7 +47,7 @@ let package = Package(
         // Report templates and writers (Markdown, notebook, LaTeX, PDF, plain text); the written forms of compare and
         // budget (their one rendering, their charts and files) and of calc's cost tables.
         .target(name: "Reports", dependencies: ["Results", "Charts", "CairoRender", "BitOpsCore", "Analysis", "BitSweepConfig",
-                                               "Presentation", "StableIO", "MixedPrecision"]),
+                                               "Presentation", "StableIO", "MixedPrecision", "History"]),
         // Nightly compare and hardware budgets: pure values over results (no charts, no files).
         .target(name: "Analysis", dependencies: ["Results", "BitSweepConfig", "BitOpsCore", "Presentation"]),
 
@@ -56,9 +57,16 @@ let package = Package(
         // Sensitivity and verification runs on the engine (weights, images and reference logits made once).
         .target(name: "MixedPrecisionEngine", dependencies: ["MixedPrecision", "Engine", "BitOpsCore"]),
 
+        // The nightly history: runs in a SQLite database (GRDB), steps, timing verdicts, trend chart specs.
+        .target(name: "History", dependencies: [
+            "Results", "Analysis", "Charts",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
         // The thin command-line layer.
         .executableTarget(name: "bitsweep", dependencies: [
-            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis",
+            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis", "History",
             "Presentation", "StableIO",
             "MixedPrecision", "MixedPrecisionEngine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -75,6 +83,7 @@ let package = Package(
                                                         "Presentation", "StableIO"], exclude: ["Golden"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep", "BitSweepConfig", "MixedPrecision"]),
     ],

@@ -2,7 +2,7 @@
 # Installs the Debian packages BitSweep builds and tests against, only where they are missing.
 # Runs `apt-get update` once, first, and only when something must be installed.
 set -euo pipefail
-needed=(pkg-config libcairo2-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev poppler-utils fonts-dejavu-core python3-venv
+needed=(pkg-config libcairo2-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev poppler-utils fonts-dejavu-core python3-venv
         chromium chromium-driver)
 missing=()
 for p in "${needed[@]}"; do

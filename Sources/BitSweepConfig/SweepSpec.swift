@@ -25,6 +25,7 @@ import StableIO
 /// include:
 ///   - {size: 64, blocks: 5, precision: 4}
 /// budgets: budgets.yaml           # optional: hardware-budget profiles for the report (relative to this file)
+/// history: ../Reports/history.sqlite   # optional: nightly history database (sweep adds the run; report section)
 /// ```
 ///
 /// Every value is validated here, and every problem is reported at once as `file:line: message`; unknown
@@ -214,6 +215,13 @@ public struct SweepSpec: Sendable {
     /// The budgets file resolved against the spec's folder (what the report reads), or nil.
     public var budgetsPath: String? { budgets.map { resolve($0.value) } }
 
+    /// A nightly history database (SQLite) as written (relative to the spec file's folder): `sweep` adds each
+    /// finished run to it and the report gets a "History" section. It need not exist yet.
+    public var history: Located<String>? = nil
+
+    /// The history file resolved against the spec's folder, or nil.
+    public var historyPath: String? { history.map { resolve($0.value) } }
+
     /// The folder relative paths are resolved against.
     public var baseDirectory: String { (file as NSString).deletingLastPathComponent }
 
@@ -264,7 +272,8 @@ public struct SweepSpec: Sendable {
         // Only when given, so that specs without it keep their hash. Recorded resolved (a path from the
         // folder the sweep ran in), because `bitsweep report` reads it from run.json without the spec file.
         let budgetsEntry: [(String, PlainValue)] = budgetsPath.map { [("budgets", .string($0))] } ?? []
-        return PlainValue.map(top + budgetsEntry).sortedJSON()
+        let historyEntry: [(String, PlainValue)] = historyPath.map { [("history", .string($0))] } ?? []
+        return PlainValue.map(top + budgetsEntry + historyEntry).sortedJSON()
     }
 }
 
@@ -279,7 +288,7 @@ enum ModelJSON {
 /// Reads sweep specifications.
 public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
-                                 "conventions", "exclude", "include", "batch", "budgets"]
+                                 "conventions", "exclude", "include", "batch", "budgets", "history"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
                                      "classes", "seed", "init", "weights", "quantization"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
@@ -525,6 +534,20 @@ public enum SweepSpecReader {
             }
         }
 
+        // The history database: a file name (created by the first run that adds to it).
+        var history: Located<String>?
+        if let n = top["history"], let t = n.string("history") {
+            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
+            var isDir: ObjCBool = false
+            if t.isEmpty {
+                extra.append(origin(n).issue("history: the file name is empty; expected a history database file, e.g. ../Reports/history.sqlite"))
+            } else if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+                extra.append(origin(n).issue("history '\(t)' is a folder (\(path)); expected a history database file, e.g. ../Reports/history.sqlite"))
+            } else {
+                history = Located(t, at: origin(n))
+            }
+        }
+
         // Gather problems from the file, from every override, and between values.
         var issues = d.issues
         for o in overrides { issues += o.diagnostics.issues.map { ConfigIssue(file: $0.file, line: nil, message: $0.message) } }
@@ -534,7 +557,7 @@ public enum SweepSpecReader {
                          classifierBits: classifierBits, inputBits: inputBits, classes: classes, seed: seed,
                          initialization: initialization, weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
                          precisions: precisions, actBits: actBits, conventions: conventions, exclude: exclude,
-                         include: include, batch: batch, overrides: overrideTexts, budgets: budgets)
+                         include: include, batch: batch, overrides: overrideTexts, budgets: budgets, history: history)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

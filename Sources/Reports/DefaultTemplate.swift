@@ -24,6 +24,8 @@ enum DefaultTemplate {
     table: budget       chart: true|false [true]; fold: N [10] (hardware budgets: only when the sweep spec's
                         `budgets:` or `bitsweep report --budgets FILE` names a profiles file; the cell brings its
                         own heading, so without profiles the report has no such section at all)
+    table: history      fold: N [20] (the nightly history: only when the sweep spec's `history:` or
+                        `bitsweep sweep --history FILE` names a database; its own heading, else nothing)
     chart: layerwise    cases; where; title; width; shares: true|false [false]
     chart: size         where; title; width
     chart: heatmap      where; title; width; rows: blocks|size [blocks];
@@ -72,6 +74,10 @@ fidelity: sqnr
 
 ```bitsweep
 table: budget
+```
+
+```bitsweep
+table: history
 ```
 
 ## BitOps by block count and precision

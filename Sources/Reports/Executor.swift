@@ -19,9 +19,12 @@ public struct CellExecutor {
     public var reportCommand: [String]
     /// Hardware-budget profiles for `table: budget` (nil: that cell writes nothing).
     public var budgets: ReportBudgets?
+    /// The nightly history for `table: history` (nil: that cell writes nothing).
+    public var history: ReportHistory?
 
     public init(results: ResultsSet, run: RunInfo?, resultsDirLabel: String, templateLabel: String, reportCommand: [String],
-                budgets: ReportBudgets? = nil) {
+                budgets: ReportBudgets? = nil, history: ReportHistory? = nil) {
+        self.history = history
         self.results = results
         self.run = run
         self.resultsDirLabel = resultsDirLabel
@@ -46,7 +49,7 @@ public struct CellExecutor {
                     var blocks = try run(cell, parameters: params)
                     blocks = blocks.map { uniquify($0, &usedStems) }
                     // A budget cell without profiles leaves no trace (no empty notebook cell either).
-                    if blocks.isEmpty && cell.kind == .budget { continue }
+                    if blocks.isEmpty && (cell.kind == .budget || cell.kind == .history) { continue }
                     cells.append(ReportCell(kind: .output(cell), blocks: blocks))
                 } catch let e as TemplateError {
                     throw e
@@ -168,7 +171,7 @@ public struct CellExecutor {
         let filter = try cell.options["where"].map { try CaseSelector($0) }
         let selected = results.cases.filter { filter?.matches($0.config) ?? true }
         let whereText = cell.options["where"].map { " matching `where: \($0)`" } ?? ""
-        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget {
+        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget, cell.kind != .history {
             return [.paragraph([.emphasis("No case\(whereText.isEmpty ? "" : " matches `where: \(cell.options["where"]!)`") — nothing to show.")])]
         }
         switch cell.kind {
@@ -178,6 +181,7 @@ public struct CellExecutor {
         case .images: return try imageBlocks(pick(cell, selected))
         case .failures: return failureBlocks()
         case .budget: return try budgetBlocks(cell)
+        case .history: return try historyBlocks(cell)
         case .layerwise: return try pick(cell, selected).map { try layerwiseFigure(cell, $0) }
         case .size: return try sizeFigures(cell, selected)
         case .heatmap: return try heatmapFigures(cell, selected)

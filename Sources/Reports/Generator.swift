@@ -39,6 +39,8 @@ public enum ReportGenerator {
     ///     `CommandLine.arguments`); nil composes `bitsweep report <resultsDir> …` from the arguments.
     ///   - resultsLabel: how the report names the results folder (default: `resultsDir` as given), so a
     ///     report regenerated from another working directory can stay byte-identical.
+    ///   - history: a nightly history database for the template's `table: history` cell; nil: the file the
+    ///     sweep spec named (`history:` in run.json's resolved spec), if any.
     ///   - budgets: a hardware-budget profiles file for the template's `table: budget` cell; nil: the file the
     ///     sweep spec named (`budgets:` in run.json's resolved spec), if any. Without either, that cell writes
     ///     nothing.
@@ -49,18 +51,20 @@ public enum ReportGenerator {
     public static func generate(resultsDir: String, template: String? = nil,
                                 outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
                                 command: [String]? = nil, resultsLabel: String? = nil, budgets: String? = nil,
-                                where filter: String? = nil) throws -> Output {
+                                where filter: String? = nil, history: String? = nil) throws -> Output {
         let results = try loadResults(resultsDir, where: filter)
         let run = ResultsStore.loadRunInfo(resultsDir)
         let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
         let profilesPath = try budgets ?? Self.budgetsFile(of: run, in: resultsDir)
         let loadedBudgets = try profilesPath.map(ReportBudgets.load)
+        let loadedHistory = try (history ?? Self.specEntry("history", of: run)).map { try ReportHistory.load($0) }
         var cmd = command ?? Self.command(resultsDir: resultsDir, template: template, budgets: budgets, where: filter, outDir: outDir)
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
             cmd += ["--outputs", outputs.map(\.rawValue).joined(separator: ",")]
         }
         let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
-                                    templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets)
+                                    templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets,
+                                    history: loadedHistory)
         let document = try executor.execute(tmpl)
         let dir = outDir ?? resultsDir
         let notebook = try notebookInputs(document, executor: executor, resultsDir: resultsDir, outDir: dir, template: template,
@@ -97,6 +101,13 @@ public enum ReportGenerator {
             throw ConfigError([ConfigIssue(file: runFile, line: nil, message: "the sweep spec named the budget profiles file '\(path)', which does not exist here; run from the folder the sweep ran in, or give --budgets FILE")])
         }
         return path
+    }
+
+    /// A string entry of the resolved spec in run.json (`history`), or nil.
+    static func specEntry(_ key: String, of run: RunInfo?) -> String? {
+        guard let spec = run?.spec, let data = spec.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return obj[key] as? String
     }
 
     /// Every file of a report, in memory: relative path → bytes (figures under `figures/`).
@@ -139,7 +150,7 @@ public enum ReportGenerator {
     }
 
     /// Chart kinds whose files the generator names; only such files are ever removed.
-    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-", "budget-"]
+    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-", "budget-", "history-"]
 
     /// Removes chart files of an earlier report from `dir/figures` that this report no longer links (so a
     /// regenerated report never sits next to charts of cases it dropped). Only `.svg`/`.png` files named

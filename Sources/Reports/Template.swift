@@ -47,6 +47,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case images = "table: images"
     case failures = "table: failures"
     case budget = "table: budget"
+    case history = "table: history"
     case layerwise = "chart: layerwise"
     case size = "chart: size"
     case heatmap = "chart: heatmap"
@@ -62,6 +63,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .images: return "per case: fidelity of every image against the float twin"
         case .failures: return "cases that failed and images that were skipped, with reasons"
         case .budget: return "hardware budgets (when the sweep spec or --budgets names a profiles file): per profile, the cases that fit, ranked, the binding limit of the rest, and a cost–quality chart; nothing at all without profiles"
+        case .history: return "the nightly history (when the sweep spec's `history:` or --history names a database): steps of these cases over the runs and trend charts of time per image and SQNR; nothing at all without one"
         case .layerwise: return "per case: BitOps per block, stacked stem/depthwise/pointwise/classifier"
         case .size: return "total BitOps against image size, one line per precision (log–log)"
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
@@ -95,6 +97,8 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .budget:
             return [("chart", ["true", "false"], "a cost–quality chart per profile, the feasible region shaded (default true)"),
                     ("fold", nil, "fold a profile's list of cases that fit or do not fit into <details> when it has more rows than this (default 10)")]
+        case .history:
+            return [("fold", nil, "fold the list of steps into <details> when it has more rows than this (default 20)")]
         case .layerwise:
             return [cases, whereOpt, title, figSize,
                     ("shares", ["true", "false"], "bar heights as shares of the total (default false)")]

@@ -205,16 +205,21 @@ public struct CaseTimings: Hashable, Codable, Sendable {
     public var imagesPerSecond: Double
     /// Wall time of the whole case, ms.
     public var totalMs: Double
+    /// The quantized network's time per image in each timing round (`sweep --repeats N`: N samples, taken in
+    /// interleaved rounds over the cases), ms; `msPerImage` is their median. Absent in older files.
+    public var samplesMsPerImage: [Double]?
 
-    public init(buildMs: Double, msPerImage: Double, imagesPerSecond: Double, totalMs: Double) {
+    public init(buildMs: Double, msPerImage: Double, imagesPerSecond: Double, totalMs: Double, samplesMsPerImage: [Double]? = nil) {
         self.buildMs = buildMs
         self.msPerImage = msPerImage
         self.imagesPerSecond = imagesPerSecond
         self.totalMs = totalMs
+        self.samplesMsPerImage = samplesMsPerImage
     }
 
     enum CodingKeys: String, CodingKey {
         case buildMs = "build_ms", msPerImage = "ms_per_image", imagesPerSecond = "images_per_second", totalMs = "total_ms"
+        case samplesMsPerImage = "samples_ms_per_image"
     }
 }
 

@@ -17,17 +17,17 @@ struct BitSweep: ParsableCommand {
         discussion: """
         Count BitOps layer by layer (calc), run real images through the quantized network (infer, bench), \
         sweep grids of sizes × blocks × precisions (sweep, merge), and turn the results into charts and \
-        reports (report, gallery), regression verdicts (compare) and hardware-budget answers (budget); measure \
+        reports (report, gallery), regression verdicts (compare), nightly trends (history) and hardware-budget answers (budget); measure \
         per-block sensitivity and find the whole Pareto front of mixed-precision assignments (sensitivity, search).
 
-        Exit codes: 0 success; 1 a regression (compare), failed cases (sweep) or a failure while working; \
+        Exit codes: 0 success; 1 a regression (compare, history show), failed cases (sweep) or a failure while working; \
         2 a usage or input error. Errors are one line each on stderr, starting with file:line when a file is \
         at fault.
         """,
         version: BitSweepVersion.string,
         subcommands: [
             Calc.self, Infer.self, Bench.self, SweepCommand.self, Merge.self,
-            Report.self, Compare.self, Budget.self, Gallery.self, SensitivityCommand.self, SearchCommand.self,
+            Report.self, Compare.self, HistoryCommand.self, Budget.self, Gallery.self, SensitivityCommand.self, SearchCommand.self,
         ]
     )
 

@@ -3,6 +3,7 @@ import BitOpsCore
 import BitSweepConfig
 import Analysis
 import Foundation
+import History
 import Reports
 import Results
 import StableIO
@@ -59,7 +60,7 @@ struct ErrorReport {
         case let e as CommandFailure: return (e.status, e.lines)
         case let e as SweepError: return (e.isInputError ? 2 : 1, lines(of: e))
         case is InputError, is ConfigError, is SpecError, is TemplateError, is AnalysisInputError,
-             is ResultsStore.LoadError:
+             is ResultsStore.LoadError, is HistoryError:
             return (2, lines(of: error))
         default:
             if BitSweep.exitCode(for: error) == .validationFailure {

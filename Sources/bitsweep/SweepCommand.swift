@@ -1,6 +1,7 @@
 import ArgumentParser
 import BitSweepConfig
 import Foundation
+import History
 import Reports
 import Sweep
 
@@ -57,6 +58,9 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "When another run is writing to the output folder, wait for it to finish instead of stopping.")
     var wait = false
 
+    @Option(help: ArgumentHelp("Add the finished run to this history database (default: the spec's `history:`, if any); the report gets a History section.", valueName: "file"))
+    var history: String?
+
     @Option(name: .customLong("debug-delay-ms"), help: .hidden)
     var debugDelayMs: Int = 0
 
@@ -99,7 +103,15 @@ struct SweepCommand: ParsableCommand {
             bitsweepVersion: BitSweepVersion.string, cores: cpus, delayPerEvaluationMs: debugDelayMs)
         options.waitForFolder = wait
         let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
-        if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory) }
+        let historyFile = history ?? spec.historyPath
+        if let historyFile {
+            if parsedShard != nil {
+                FileHandle.standardError.write(Data("history: a shard is not added to \(historyFile); add the merged folder (bitsweep history add DIR --db \(historyFile))\n".utf8))
+            } else {
+                try addToHistory(summary.outputDirectory, database: historyFile)
+            }
+        }
+        if !noReport && parsedShard == nil { try afterSweep(resultsDirectory: summary.outputDirectory, history: historyFile) }
         let failed = summary.results.cases.filter { $0.error != nil }.count
         if failed > 0 {
             let file = (summary.outputDirectory as NSString).appendingPathComponent("results.json")
@@ -110,6 +122,17 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
+    /// Adds the finished run to the history database (a no-op when it is already there).
+    func addToHistory(_ dir: String, database: String) throws {
+        let db = try HistoryDatabase(path: database, create: true)
+        for outcome in try db.add([try HistoryDatabase.load(dir)]) {
+            switch outcome {
+            case .added(let run, let n): print("history: run \(run.id) added to \(database) (\(n) values)")
+            case .alreadyPresent(let run): print("history: run \(run.id) already in \(database)")
+            }
+        }
+    }
+
     /// The folder name the spec itself gives (its `name:`, or the file's base name), for the note above.
     func specOwnName(_ spec: SweepSpec) -> String {
         (try? SweepSpecReader.load(path: self.spec).name.value) ?? spec.name.value
@@ -117,10 +140,10 @@ struct SweepCommand: ParsableCommand {
 
     /// The report step: writes report.md, report.pdf, report.ipynb and tables.tex beside the results.
     /// Not called for a shard (merge first) or with --no-report. The budget section reads the profiles the
-    /// sweep kept in the folder (budgets.yaml), when the spec named some.
-    func afterSweep(resultsDirectory dir: String) throws {
+    /// sweep kept in the folder (budgets.yaml), when the spec named some; the history section reads `history`.
+    func afterSweep(resultsDirectory dir: String, history: String? = nil) throws {
         print("results: \((dir as NSString).appendingPathComponent("results.json"))")
-        let out = try ReportGenerator.generate(resultsDir: dir)
+        let out = try ReportGenerator.generate(resultsDir: dir, history: history)
         for f in out.files where !f.contains("/figures/") { print("report: \(f)") }
     }
 }
