@@ -20,7 +20,7 @@ public enum CellRun {
         case ipynb
         /// The cell as `report.md` shows it (charts as links to `figures/`).
         case markdown
-        /// The cell as HTML (tables, text; charts inline as PNG).
+        /// The cell as HTML (tables, text; charts inline as PNG at `ReportGenerator.pngDPI`).
         case html
         /// The cell's chart (the cell must draw exactly one).
         case svg, png
@@ -78,7 +78,7 @@ public enum CellRun {
     public static func render(_ cell: ReportCell, as format: Format) throws -> Data {
         switch format {
         case .ipynb:
-            let outputs = try NotebookWriter.outputs(cell.blocks, figures: ReportGenerator.renderPNGs(cell.blocks.flatMap(\.figures)),
+            let outputs = try NotebookWriter.outputs(cell.blocks, figures: ReportGenerator.renderPNGs(cell.blocks.flatMap(\.figures), dpi: NotebookWriter.pngDPI),
                                                      split: false)
             return Data((JSON.array(outputs).serialized(indent: 0) + "\n").utf8)
         case .markdown:
@@ -146,10 +146,10 @@ extension ReportGenerator {
     }
 
     /// The PNG of each figure (a stem appearing twice is rendered once).
-    static func renderPNGs(_ figures: [Figure]) throws -> RenderedFigures {
+    static func renderPNGs(_ figures: [Figure], dpi: Int = pngDPI) throws -> RenderedFigures {
         var out = RenderedFigures()
         for f in figures where out.png[f.fileStem] == nil {
-            out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: pngDPI)
+            out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: dpi)
         }
         return out
     }

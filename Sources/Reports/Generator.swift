@@ -127,7 +127,9 @@ public enum ReportGenerator {
             }
         }
         for (w, doc) in writers {
-            for (name, data) in try w.render(doc, figures: figures).sorted(by: { $0.key < $1.key }) {
+            // The notebook stores its charts at its own, smaller resolution.
+            let given = w.format == .ipynb ? try renderPNGs(doc.figures, dpi: NotebookWriter.pngDPI) : figures
+            for (name, data) in try w.render(doc, figures: given).sorted(by: { $0.key < $1.key }) {
                 files.append((name, data))
             }
         }

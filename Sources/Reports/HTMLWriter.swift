@@ -149,7 +149,7 @@ public struct HTMLWriter: ReportWriter {
       const data = JSON.parse(document.getElementById("explorer-data").textContent);
       const $ = (id) => document.getElementById(id);
       const group = (n) => Number.isInteger(n) ? n.toLocaleString("en-US") : String(n);
-      const fixed = (x, d) => x === null || x === undefined ? "—" : x.toFixed(d);
+      const fixed = (x, d) => x === null || x === undefined ? "—" : x.toFixed(d).replace("-", "−");
       const kib = (bytes) => (bytes / 1024).toFixed(2);
       const esc = (s) => String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
       const state = {};

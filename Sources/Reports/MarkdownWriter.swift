@@ -73,22 +73,25 @@ public struct MarkdownWriter: ReportWriter {
         return parts.joined(separator: "\n\n") + "\n"
     }
 
-    /// One block as Markdown (no trailing newline).
-    public static func block(_ b: Block) -> String {
+    /// One block as Markdown (no trailing newline). `padded: false` leaves table cells unpadded (the same table,
+    /// smaller: the notebook's outputs).
+    public static func block(_ b: Block) -> String { block(b, padded: true) }
+
+    public static func block(_ b: Block, padded: Bool) -> String {
         switch b {
         case let .heading(level, text):
             return String(repeating: "#", count: max(1, min(level, 6))) + " " + Escape.markdown(text)
         case let .paragraph(inlines):
             return inline(inlines)
         case let .table(t):
-            return table(t)
+            return table(t, padded: padded)
         case let .figure(f):
             let alt = Escape.markdown(f.caption)
             return "![\(alt)](\(f.svgPath))\n\n*\(alt)* Files: [SVG](\(f.svgPath)) · [PNG](\(f.pngPath))"
         case let .code(language, text):
             return codeBlock(language: language, text: text)
         case let .details(summary, blocks, _):
-            return "<details>\n<summary>\(Escape.html(summary))</summary>\n\n" + blocks.map(block).joined(separator: "\n\n") + "\n\n</details>"
+            return "<details>\n<summary>\(Escape.html(summary))</summary>\n\n" + blocks.map { block($0, padded: padded) }.joined(separator: "\n\n") + "\n\n</details>"
         }
     }
 
@@ -111,7 +114,7 @@ public struct MarkdownWriter: ReportWriter {
     }
 
     /// A GFM table, padded so the source lines up. Subtotal rows are bold.
-    public static func table(_ t: Table) -> String {
+    public static func table(_ t: Table, padded: Bool = true) -> String {
         let header = t.columns.map { Escape.markdown($0.header) }
         let rows: [[String]] = t.rows.enumerated().map { i, row in
             row.map { cell in
@@ -120,7 +123,7 @@ public struct MarkdownWriter: ReportWriter {
             }
         }
         let right = Set(t.columns.indices.filter { t.columns[$0].numeric })
-        return String(PlainTable.markdown(header, rows, right: right, padded: true).dropLast())
+        return String(PlainTable.markdown(header, rows, right: right, padded: padded).dropLast())
     }
 }
 

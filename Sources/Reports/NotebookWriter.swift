@@ -9,8 +9,9 @@ import StableIO
 ///   `bitsweep` on the kernel's PATH); the next cell defines `report_cell(text)`, which runs
 ///   `bitsweep report RESULTS_DIR --cell TEXT --format ipynb` and displays what it prints.
 /// - Every `bitsweep` cell of the template becomes `report_cell("""…the cell's text…""")`, stored with the
-///   outputs that call gives: tables and text once, as `text/html` (with a one-line `text/plain`), each chart
-///   once, as `image/png` at `ReportGenerator.pngDPI` (with its caption as `text/plain`). Executing the notebook
+///   outputs that call gives: tables and text once, as `text/markdown` (report.md's text, tables unpadded; every
+///   front end renders it with its column alignment) with a one-line `text/plain`, each chart once, as `image/png` at
+///   `NotebookWriter.pngDPI` (with its caption as `text/plain`). Executing the notebook
 ///   (`jupyter nbconvert --to notebook --execute`, or papermill with another `results_dir`) reproduces them.
 ///
 /// JSON is written by hand with sorted keys and one-space indentation (as Jupyter writes it), so the same
@@ -29,6 +30,9 @@ public struct NotebookWriter: ReportWriter {
     }
 
     public var format: ReportFormat { .ipynb }
+
+    /// PNG resolution of the notebook's charts: a 7-inch chart is 700 pixels wide, about a notebook's column.
+    public static let pngDPI = 100
 
     public func render(_ document: ReportDocument, figures: RenderedFigures) throws -> [String: Data] {
         [format.fileName: Data(try notebook(document, figures: figures).utf8)]
@@ -133,8 +137,8 @@ public struct NotebookWriter: ReportWriter {
         return JSONText.quote(joined, escapeHTML: true)
     }
 
-    /// A cell's outputs as nbformat `display_data`: consecutive non-figure blocks share one (HTML, with a
-    /// one-line plain-text summary); each figure is its own (PNG, with its caption as plain text).
+    /// A cell's outputs as nbformat `display_data`: consecutive non-figure blocks share one (Markdown, with a
+    /// short plain-text summary); each figure is its own (PNG, with its caption as plain text).
     /// - Parameter split: text as Jupyter's list of lines (the file) or as one string (the kernel's display).
     static func outputs(_ blocks: [Block], figures: RenderedFigures, split: Bool = true) throws -> [JSON] {
         func lines(_ text: String) -> JSON { split ? Self.lines(text) : .string(text) }
@@ -142,9 +146,9 @@ public struct NotebookWriter: ReportWriter {
         var pending: [Block] = []
         func flush() {
             guard !pending.isEmpty else { return }
-            let html = pending.map { HTMLRender.block($0) }.joined(separator: "\n")
+            let md = pending.map { MarkdownWriter.block($0, padded: false) }.joined(separator: "\n\n")
             out.append(.object([
-                ("data", .object([("text/html", lines(html)), ("text/plain", lines(plainText(pending)))])),
+                ("data", .object([("text/markdown", .string(md)), ("text/plain", .string(summary(pending)))])),
                 ("metadata", .object([])), ("output_type", .string("display_data")),
             ]))
             pending = []
@@ -163,6 +167,14 @@ public struct NotebookWriter: ReportWriter {
         }
         flush()
         return out
+    }
+
+    /// The plain-text stand-in for a Markdown output: its first line of text, and how much more there is.
+    static func summary(_ blocks: [Block]) -> String {
+        let lines = plainText(blocks).split(separator: "\n", omittingEmptySubsequences: true)
+        guard let first = lines.first else { return "" }
+        let head = first.count > 160 ? first.prefix(159) + "…" : first
+        return lines.count > 1 ? "\(head) (+\(lines.count - 1) more lines: shown as Markdown)" : String(head)
     }
 
     /// What a plain-text front end shows instead of the HTML: headings and sentences as text, tables and

@@ -158,11 +158,12 @@ try:
 
     if screenshot:
         # The explorer at laptop width: controls, totals, chart, image and the first rows of the layer table.
-        for key, pos in (("size", 0), ("blocks", -1), ("precision", 0)):
+        for key, pos in (("size", -1), ("blocks", -1), ("precision", -1)):
             found = driver.find_elements(By.CSS_SELECTOR, "select#explorer-" + key)
             if found:
                 opts = Select(found[0]).options
                 Select(found[0]).select_by_index(pos % len(opts))
+        driver.execute_script("document.activeElement.blur()")
         driver.set_window_size(1280, 1000)
         section = driver.find_element(By.ID, "explorer-section")
         driver.execute_script("arguments[0].scrollIntoView()", section)

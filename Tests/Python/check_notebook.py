@@ -6,7 +6,8 @@
 - OTHER_RESULTS_DIR is another results folder (different cases).
 
 Checks, each printed as `ok …` or `FAIL …`, then one closing line `notebook: N passed, M failed`:
-1. the written notebook is valid nbformat and carries outputs (each chart once, as PNG; each table once);
+1. the written notebook is valid nbformat and carries outputs (each chart once, as PNG; each table once, as
+   report.md's Markdown);
 2. `jupyter nbconvert --execute` (nbconvert's ExecutePreprocessor, kernel run in REPORT_DIR) gives every code
    cell exactly the outputs that were written (same tables, same figures, byte for byte);
 3. papermill with `results_dir` = OTHER_RESULTS_DIR shows that folder's cases in the summary, and not the others;
@@ -59,8 +60,8 @@ def summary_ids(nb):
     """Case ids (8 characters) in the summary table's outputs."""
     for cell in nb.cells:
         if cell.cell_type == "code" and "table: summary" in cell.source:
-            html = "".join(outputs(cell)[0][1].get("text/html", "")) if cell.outputs else ""
-            return re.findall(r"<td[^>]*>([0-9a-f]{8})</td>", html)
+            md = "".join(outputs(cell)[0][1].get("text/markdown", "")) if cell.outputs else ""
+            return re.findall(r"^\| +\d+ \| ([0-9a-f]{8}) \|", md, flags=re.M)
     return None
 
 
@@ -77,8 +78,8 @@ code = [c for c in written.cells if c.cell_type == "code"]
 params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
 check(len(params) == 1 and "results_dir = " in params[0].source, "one papermill `parameters` cell assigns results_dir")
 kinds = [k for c in code for o in c.outputs for k in o.get("data", {})]
-check("image/png" in kinds and "text/html" in kinds, "the written notebook carries tables (HTML) and charts (PNG)")
-check("image/svg+xml" not in kinds and "text/markdown" not in kinds, "each chart and table is stored once",
+check("image/png" in kinds and "text/markdown" in kinds, "the written notebook carries tables (Markdown) and charts (PNG)")
+check(set(kinds) == {"image/png", "text/markdown", "text/plain"}, "each chart and table is stored once (no SVG, no HTML copy)",
       sorted(set(kinds)))
 pngs = [o.data["image/png"] for c in code for o in c.outputs if "image/png" in o.get("data", {})]
 check(len(pngs) == len(set(pngs)), "no chart is stored twice")
@@ -112,8 +113,8 @@ shown = summary_ids(other)
 check(shown == ids_b, "papermill -p results_dir OTHER shows that folder's cases", (shown, ids_b))
 check(summary_ids(written) == ids_a, "the written notebook shows the report folder's cases")
 params_out = [c for c in other.cells if c.cell_type == "code" and "table: parameters" in c.source]
-html = "".join(outputs(params_out[0])[0][1]["text/html"]) if params_out else ""
-check(os.path.abspath(other_dir) in html, "its parameters table names the other folder")
+md = "".join(outputs(params_out[0])[0][1]["text/markdown"]) if params_out else ""
+check(os.path.abspath(other_dir) in md, "its parameters table names the other folder")
 
 # 4. No bitsweep: one line says so.
 bare = copy.deepcopy(written)

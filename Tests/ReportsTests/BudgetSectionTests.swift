@@ -72,7 +72,7 @@ import Testing
         let cells = try #require((try JSONSerialization.jsonObject(with: Data(nb.utf8)) as? [String: Any])?["cells"] as? [[String: Any]])
         let budgetCell = try #require(cells.first { ($0["source"] as? [String])?.joined().contains("table: budget") == true })
         let kinds = (budgetCell["outputs"] as? [[String: Any]] ?? []).flatMap { ($0["data"] as? [String: Any] ?? [:]).keys }
-        #expect(kinds.contains("image/png") && kinds.contains("text/html"))
+        #expect(kinds.contains("image/png") && kinds.contains("text/markdown"))
 
         if let pdftotext = which("pdftotext") {
             let text = try runProcess(pdftotext, [dir + "/report.pdf", "-"]).output

@@ -98,7 +98,7 @@ import Testing
             if cell["cell_type"] as? String == "markdown" { rendered.append((cell["source"] as? [String] ?? []).joined()) }
             for out in cell["outputs"] as? [[String: Any]] ?? [] {
                 let data = out["data"] as? [String: Any] ?? [:]
-                for key in ["text/html", "text/markdown"] { rendered.append((data[key] as? [String] ?? []).joined()) }
+                for key in ["text/html", "text/markdown"] { rendered.append((data[key] as? String) ?? (data[key] as? [String] ?? []).joined()) }
             }
         }
         #expect(rendered.count > 10)
@@ -108,7 +108,7 @@ import Testing
             #expect(!r.contains("<b>"))
         }
         // The hostile machine string reaches the parameters table as escaped text.
-        #expect(text.contains("evil | name `tick` &lt;script&gt;alert(1)&lt;/script&gt; second line"))
+        #expect(text.contains(#"evil \\| name \\`tick\\` &lt;script&gt;alert(1)&lt;/script&gt; second line"#))
     }
 
     @Test func latexEscapesSpecials() throws {

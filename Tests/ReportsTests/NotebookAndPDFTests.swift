@@ -64,7 +64,7 @@ enum GeneratedFixture {
                 for o in c.outputs:
                     assert o.output_type == 'display_data'
                     kinds.update(o.data.keys())
-        assert {'image/png', 'text/html', 'text/plain'} == kinds, kinds
+        assert {'image/png', 'text/markdown', 'text/plain'} == kinds, kinds
         print('ok', nb.nbformat, nb.nbformat_minor, len(cells))
         """
         let r = try runProcess(py, ["-c", script, dir + "/report.ipynb"])
