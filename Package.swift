@@ -84,6 +84,8 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
+        // Paper outputs: the default report's tables and figures compiled with pdflatex (texlive-latex-recommended).
+        .testTarget(name: "PaperTests", dependencies: ["Reports", "Results", "Sweep", "BitSweepConfig", "Charts", "CairoRender"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
         .testTarget(name: "CLITests", dependencies: ["bitsweep", "BitSweepConfig", "MixedPrecision"]),
     ],

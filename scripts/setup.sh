@@ -3,7 +3,7 @@
 # Runs `apt-get update` once, first, and only when something must be installed.
 set -euo pipefail
 needed=(pkg-config libcairo2-dev libdnnl-dev libpng-dev libjpeg62-turbo-dev libsqlite3-dev poppler-utils fonts-dejavu-core python3-venv
-        chromium chromium-driver)
+        chromium chromium-driver texlive-latex-recommended)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -26,7 +26,7 @@
 // journals accept it; SVG from Cairo draws text as glyph outlines (`<symbol>`/`<use>` paths, no `<text>`),
 // which look right everywhere but cannot be selected or searched; SVG bytes are deterministic (equal specs
 // give equal files); PNG is rendered at the requested DPI on a white background (pixel size = inches × DPI,
-// rounded). Layout uses unhinted font metrics, so PDF, SVG and PNG of one spec have the same layout.
+// rounded) with that DPI in its pHYs chunk, so `\includegraphics` sizes it right. Layout uses unhinted font metrics, so PDF, SVG and PNG of one spec have the same layout.
 //
 // PDFDocument primitives: `measure(_:font:)`, `textWidth(_:font:)`, `lineHeight(_:)`, `wrap(_:font:width:)`,
 // `drawText(_:at:font:color:)` (baseline origin), `drawText(_:anchoredAt:horizontal:vertical:font:color:)`
@@ -67,6 +67,7 @@ public enum ChartFormat: String, CaseIterable, Sendable {
 public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: FigureSize? = nil, dpi: Int = 300,
                             theme: ChartTheme = .paper) throws -> Data {
     try ChartLayout.validate(spec)
+    try FontCatalog.require(theme.fontFamily)
     let figure = size ?? spec.preferredSize
     let pt = figure.points
     let frame = Rect(x: 0, y: 0, width: pt.width, height: pt.height)
@@ -87,7 +88,7 @@ public func renderChartData(_ spec: ChartSpec, format: ChartFormat, size: Figure
         let px = figure.pixels(dpi: dpi)
         let canvas = try CairoCanvas.image(width: px.width, height: px.height, size: pt)
         try ChartLayout.draw(spec, in: frame, on: canvas, theme: theme)
-        return try canvas.pngData()
+        return PNGResolution.setting(try canvas.pngData(), dpi: dpi)
     }
 }
 

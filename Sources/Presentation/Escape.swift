@@ -67,7 +67,7 @@ public enum Escape {
     }
 
     /// Text safe in LaTeX text mode, on one line: the ten special characters become their escapes or text
-    /// commands, and the typographic symbols BitSweep prints (×, →, −, –, ·, ≥, ∞) are written in math mode,
+    /// commands, and the typographic symbols BitSweep prints (×, →, −, –, ·, ≥, ≤, ≈, ∞; ✗ as ×, … as \ldots) are written in math mode,
     /// so the text compiles with plain `pdflatex` and no extra packages.
     public static func latex(_ s: String) -> String {
         var out = ""
@@ -86,6 +86,10 @@ public enum Escape {
             case "–": out += "--"
             case "·": out += "$\\cdot$"
             case "≥": out += "$\\geq$"
+            case "≤": out += "$\\leq$"
+            case "≈": out += "$\\approx$"
+            case "✗": out += "$\\times$"
+            case "…": out += "\\ldots{}"
             case "∞": out += "$\\infty$"
             default: out.append(ch)
             }

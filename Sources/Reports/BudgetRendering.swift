@@ -38,6 +38,8 @@ public enum BudgetRendering {
         /// The precisions in the order of the legend and colours (a report passes the spec's order).
         public var precisionOrder: [String]? = nil
         public var colors: PrecisionColors? = nil
+        /// The size of each profile's chart (a report passes `--figure-width`).
+        public var figureSize: FigureSize = .twoColumn
         public init() {}
     }
 
@@ -86,13 +88,14 @@ public enum BudgetRendering {
                 blocks.append(.paragraph(s))
             }
             if options.charts, let chart = try p.costQualityChart(precisionOrder: options.precisionOrder, colors: options.colors) {
-                blocks.append(.figure(Figure(fileStem: "budget-" + safe, caption: chart.title, spec: chart.spec, size: .twoColumn)))
+                blocks.append(.figure(Figure(fileStem: "budget-" + safe, caption: chart.title, spec: chart.spec, size: options.figureSize)))
             }
             if !p.fitting.isEmpty {
                 let rows = p.fitting.map { [num($0), $0.label] + row($0) }
                 let table = { (rows: [[String]], part: String) in
                     Block.table(Table(caption: "Cases that fit \(p.profile.name)\(part), best first",
-                                      label: "budget-fit-\(safe)\(part.isEmpty ? "" : "-more")", columns: caseColumns, rows: rows))
+                                      label: "budget-fit-\(safe)\(part.isEmpty ? "" : "-more")", columns: caseColumns, rows: rows,
+                                      keyColumns: 2))
                 }
                 blocks.append(.paragraph([.text("Cases that fit, best first:")]))
                 blocks.append(table(Array(rows.prefix(fold)), ""))
@@ -222,6 +225,7 @@ extension CellExecutor {
         options.fold = cell.options["fold"].flatMap(Int.init) ?? 10
         options.precisionOrder = precisionOrder(results.cases)
         options.colors = colors
+        options.figureSize = figureWidth.size
         return try BudgetRendering.blocks(Analysis.budget(results, profiles: budgets.profiles), results: results,
                                           budgets: budgets, options: options)
     }

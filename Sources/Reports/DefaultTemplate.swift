@@ -36,7 +36,7 @@ enum DefaultTemplate {
     cases: all | first | last | case ids or id prefixes separated by spaces [all]
     where: key=value pairs separated by spaces; a value may list alternatives a|b.
            keys: family size blocks precision act convention width quantization
-    title: chart title [generated]; width: one-column|two-column [two-column]
+    title: chart title [generated]; width: one-column|two-column [bitsweep report --figure-width, single]
   Charts with more than one group of fixed settings (say two families) draw one chart per group.
   An unknown cell, option or placeholder is an error naming this file and the line.
 -->

@@ -85,17 +85,21 @@ public struct Table: Sendable, Hashable {
     public var emphasizedRows: Set<Int> = []
     /// Indices of rows after which a rule is drawn (between groups).
     public var rulesAfter: Set<Int> = []
+    /// The leading columns that identify a row (`#` and `case`, or the row's name): repeated in every part
+    /// when a table too wide for the page is split into column groups (LaTeX).
+    public var keyColumns: Int = 1
 }
 
-/// A chart to be written as `figures/<fileStem>.svg` and `.png` beside the report.
+/// A chart to be written as `figures/<fileStem>.pdf`, `.svg` and `.png` beside the report.
 public struct Figure: Sendable {
-    /// The file name without extension; carries the case id (or a hash of the cases shown).
+    /// The file name without extension, from what the chart shows (`FileNames`): `bitops-vs-size_blocks5_act32`.
     public var fileStem: String
     /// One sentence saying what the chart shows (alt text and caption), plain text.
     public var caption: String
     public var spec: ChartSpec
     public var size: FigureSize
 
+    public var pdfPath: String { "figures/\(fileStem).pdf" }
     public var svgPath: String { "figures/\(fileStem).svg" }
     public var pngPath: String { "figures/\(fileStem).png" }
 }

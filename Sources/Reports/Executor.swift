@@ -21,6 +21,8 @@ public struct CellExecutor {
     public var budgets: ReportBudgets?
     /// The nightly history for `table: history` (nil: that cell writes nothing).
     public var history: ReportHistory?
+    /// The printed width of figures whose cell has no `width:` option (`--figure-width`).
+    public var figureWidth: FigureWidth = .single
 
     public init(results: ResultsSet, run: RunInfo?, resultsDirLabel: String, templateLabel: String, reportCommand: [String],
                 budgets: ReportBudgets? = nil, history: ReportHistory? = nil) {
@@ -274,7 +276,7 @@ public struct CellExecutor {
         intro.append(.code("summary.csv"))
         intro.append(.text("."))
         return [.paragraph(intro),
-                .table(Table(caption: "Summary of all cases", label: "summary", columns: columns, rows: rows))]
+                .table(Table(caption: "Summary of all cases", label: "summary", columns: columns, rows: rows, keyColumns: 2))]
     }
 
     func fidelityCells(_ c: CaseResult) -> [String] {
@@ -383,7 +385,7 @@ public struct CellExecutor {
         rows.append(["total", "", "", NumberText.grouped(dwAll), NumberText.grouped(pwAll), NumberText.grouped(total),
                      total == 0 ? "—" : "100.0", total == 0 ? "—" : NumberText.percentValue(Double(dwAll) / Double(total)),
                      NumberText.grouped(cost.totals.params), NumberText.kib(cost.totals.weightStorageBytes)])
-        var blockTable = Table(caption: "Per-block BitOps of case \(c.index) (\(c.config.label))", label: "blocks-\(c.id)",
+        var blockTable = Table(caption: "Per-block BitOps of case \(c.index) (\(c.config.label))", label: FileNames.name("blocks", case: c),
                                columns: columns, rows: rows)
         blockTable.emphasizedRows = emph
         blockTable.rulesAfter = [rows.count - 2]
@@ -398,7 +400,7 @@ public struct CellExecutor {
              "\(l.weightBits)/\(l.outputBits)", NumberText.grouped(l.macs), NumberText.grouped(l.bitops), share(l.bitops),
              NumberText.grouped(l.params), NumberText.kib((l.activationBits + 7) / 8)]
         }
-        let layerTable = Table(caption: "Every layer of case \(c.index) (\(c.config.label))", label: "layers-\(c.id)",
+        let layerTable = Table(caption: "Every layer of case \(c.index) (\(c.config.label))", label: FileNames.name("layers", case: c),
                                columns: layerColumns, rows: layerRows)
         let fold = Int(cell.options["fold"] ?? "") ?? 8
 
@@ -472,16 +474,19 @@ public struct CellExecutor {
 
     // MARK: - Figures
 
-    /// The `width` option, else two columns — except one column for a heatmap with at most four columns or
-    /// grouped bars with at most twelve bars (fewer cells or bars at 7 in wide are oversized).
+    /// The `width` option, else `figureWidth` (`--figure-width`, single column by default) — except that a
+    /// heatmap with at most four columns or grouped bars with at most twelve bars stay one column wide
+    /// (fewer cells or bars across a wider figure are oversized).
     func figureSize(_ cell: TemplateCell, items: Int = .max) -> FigureSize {
         switch cell.options["width"] {
         case "one-column"?: return .oneColumn
-        case "two-column"?: return .twoColumn
+        case "two-column"?: return FigureWidth.double.size
         default:
-            if cell.kind == .heatmap, items <= 4 { return .oneColumn }
-            if cell.kind == .storage, items <= 12 { return .oneColumn }
-            return .twoColumn
+            if figureWidth.width > FigureWidth.singleWidth {
+                if cell.kind == .heatmap, items <= 4 { return .oneColumn }
+                if cell.kind == .storage, items <= 12 { return .oneColumn }
+            }
+            return figureWidth.size
         }
     }
 
@@ -503,12 +508,6 @@ public struct CellExecutor {
         }
     }
 
-    /// A short stable hash of the cases a chart shows and the cell's options (FNV-1a, hex).
-    func stemHash(_ cases: [CaseResult], _ cell: TemplateCell) -> String {
-        let text = cases.map(\.id).joined(separator: ",") + "|" + cell.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
-        return StableHash.hex(text, length: 10)
-    }
-
     func layerwiseFigure(_ cell: TemplateCell, _ c: CaseResult) throws -> Block {
         let shares = cell.options["shares"] == "true"
         var layers: [LayerBitOpsBar] = []
@@ -522,7 +521,7 @@ public struct CellExecutor {
         for l in c.cost.layers where l.kind == .linear { layers.append(LayerBitOpsBar(label: "FC", classifier: Double(l.bitops))) }
         let title = cell.options["title"] ?? "BitOps per block — case \(c.index): \(c.config.label)"
         let spec = try ChartAdapter.layerwise(title: title, bars: layers, asShares: shares, size: figureSize(cell))
-        let stem = "layerwise\(shares ? "-shares" : "")-" + Escape.fileComponent(c.id)
+        let stem = FileNames.name(shares ? "layerwise-shares" : "layerwise", case: c)
         return .figure(Figure(fileStem: stem, caption: "BitOps of each block of case \(c.index) (\(c.config.label)), split into depthwise and pointwise\(shares ? ", as shares of the total" : "").",
                               spec: spec, size: figureSize(cell)))
     }
@@ -552,7 +551,7 @@ public struct CellExecutor {
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
             let title = cell.options["title"] ?? "Total BitOps against image size\(suffix)"
             let spec = try ChartAdapter.totalVersusSize(title: title, series: series, colors: colors, size: figureSize(cell))
-            out.append(.figure(Figure(fileStem: "size-" + stemHash(facet.cases, cell),
+            out.append(.figure(Figure(fileStem: FileNames.name("bitops-vs-size", cases: facet.cases, excluding: ["size", "precision"]),
                                       caption: "Total BitOps against image size, one line per weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell))))
         }
@@ -588,7 +587,8 @@ public struct CellExecutor {
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
                                                 percent: value == .top1, size: figureSize(cell, items: cols.count))
             let exactNote = grid.joined().contains(.infinity) ? " “exact”: the logits equal the float twin’s (∞ dB)." : ""
-            out.append(.figure(Figure(fileStem: "heatmap-\(value.rawValue)-" + stemHash(facet.cases, cell),
+            out.append(.figure(Figure(fileStem: FileNames.name("heatmap-\(value.rawValue)\(rowsKey == "size" ? "-by-size" : "")", cases: facet.cases,
+                                                                excluding: [rowsKey, "precision"]),
                                       caption: "\(what.name) for each \(rowsKey == "size" ? "image size" : "block count") and weight precision\(suffix).\(exactNote)",
                                       spec: spec, size: figureSize(cell, items: cols.count))))
         }
@@ -651,7 +651,7 @@ public struct CellExecutor {
             let title = cell.options["title"] ?? "Cost against fidelity\(suffix)"
             let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell),
                                                       percentScale: measure == .top1)
-            out.append(.figure(Figure(fileStem: "cost-quality-\(measure.rawValue)-" + stemHash(facet.cases, cell),
+            out.append(.figure(Figure(fileStem: FileNames.name("cost-vs-\(measure.rawValue)", cases: facet.cases, excluding: Set(FileNames.order).subtracting(["convention"])),
                                       caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).\(pts.contains { $0.quality == .infinity } ? " Triangles on the shaded band at the top: exact cases (logits equal to the float twin’s, ∞ dB)." : "")",
                                       spec: spec, size: figureSize(cell))))
         }
@@ -686,7 +686,7 @@ public struct CellExecutor {
             let title = cell.options["title"] ?? "Weight storage by block count and precision\(suffix)"
             let spec = try ChartAdapter.groupedBars(title: title, categoryTitle: "blocks", categories: blocks.map(String.init),
                                                     valueTitle: "weight storage (KiB)", series: series, colors: colors, size: figureSize(cell, items: blocks.count * precisions.count))
-            out.append(.figure(Figure(fileStem: "storage-" + stemHash(facet.cases, cell),
+            out.append(.figure(Figure(fileStem: FileNames.name("weight-storage", cases: facet.cases, excluding: ["blocks", "precision", "size", "convention", "act"]),
                                       caption: "Weight storage in KiB for each block count, one bar per weight precision\(suffix).",
                                       spec: spec, size: figureSize(cell, items: blocks.count * precisions.count))))
         }
@@ -698,8 +698,4 @@ public struct CellExecutor {
 public struct ReportError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-extension String {
-    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }

@@ -5,6 +5,22 @@ import Foundation
 import Results
 import StableIO
 
+/// How a report's paper outputs look (`bitsweep report --latex-floats …`).
+public struct ReportOptions: Sendable, Hashable {
+    /// `tables/<name>.tex` as `table` floats (true) or bare `tabular`s (false).
+    public var latexFloats: Bool
+    /// The printed width of every figure (a template cell's `width:` option overrides it).
+    public var figureWidth: FigureWidth
+    /// The font family of every figure's text (fontconfig name); it must be installed.
+    public var fontFamily: String
+    public init(latexFloats: Bool = true, figureWidth: FigureWidth = .single, fontFamily: String = Font.defaultFamily) {
+        self.latexFloats = latexFloats
+        self.figureWidth = figureWidth
+        self.fontFamily = fontFamily
+    }
+    var theme: ChartTheme { .paper(fontFamily: fontFamily) }
+}
+
 /// The one entry point for writing reports: `bitsweep report` calls it, and so does `bitsweep sweep` when a
 /// sweep ends.
 ///
@@ -51,7 +67,8 @@ public enum ReportGenerator {
     public static func generate(resultsDir: String, template: String? = nil,
                                 outputs: [ReportFormat] = ReportFormat.allCases, outDir: String? = nil,
                                 command: [String]? = nil, resultsLabel: String? = nil, budgets: String? = nil,
-                                where filter: String? = nil, history: String? = nil) throws -> Output {
+                                where filter: String? = nil, history: String? = nil,
+                                options: ReportOptions = ReportOptions()) throws -> Output {
         let results = try loadResults(resultsDir, where: filter)
         let run = ResultsStore.loadRunInfo(resultsDir)
         let tmpl = try template.map(Template.load) ?? Template.defaultTemplate()
@@ -62,16 +79,19 @@ public enum ReportGenerator {
         if command == nil, Set(outputs) != Set(ReportFormat.allCases) {
             cmd += ["--outputs", outputs.map(\.rawValue).joined(separator: ",")]
         }
-        let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
+        try FontCatalog.require(options.fontFamily)
+        var executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
                                     templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets,
                                     history: loadedHistory)
+        executor.figureWidth = options.figureWidth
         let document = try executor.execute(tmpl)
         let dir = outDir ?? resultsDir
         let notebook = try notebookInputs(document, executor: executor, resultsDir: resultsDir, outDir: dir, template: template,
                                           budgets: budgets, where: filter)
-        let files = try render(document, results: results, outputs: outputs, notebook: notebook)
+        let files = try render(document, results: results, outputs: outputs, notebook: notebook, options: options)
         let written = try write(files, to: dir)
         removeStaleFigures(in: dir, keeping: Set(written.map { ($0 as NSString).lastPathComponent }))
+        if outputs.contains(.tex) { removeStaleTables(in: dir, keeping: Set(written.map { ($0 as NSString).lastPathComponent })) }
         return Output(outDir: dir, files: written, document: document)
     }
 
@@ -114,15 +134,16 @@ public enum ReportGenerator {
     /// - Parameter notebook: the notebook writer and the document it writes (its parameters cell as the notebook
     ///   sees them); nil: a `NotebookWriter()` of `document`.
     public static func render(_ document: ReportDocument, results: ResultsSet, outputs: [ReportFormat],
-                              notebook: (NotebookWriter, ReportDocument)? = nil) throws -> [(String, Data)] {
-        let figures = try renderFigures(document)
+                              notebook: (NotebookWriter, ReportDocument)? = nil,
+                              options: ReportOptions = ReportOptions()) throws -> [(String, Data)] {
+        let figures = try renderFigures(document, theme: options.theme)
         var files: [(String, Data)] = []
         let writers: [(ReportWriter, ReportDocument)] = outputs.map { f in
             switch f {
             case .md: return (MarkdownWriter(), document)
-            case .pdf: return (PDFReportWriter(), document)
+            case .pdf: return (PDFReportWriter(theme: options.theme), document)
             case .ipynb: return notebook ?? (NotebookWriter(), document)
-            case .tex: return (LaTeXWriter(), document)
+            case .tex: return (LaTeXWriter(floats: options.latexFloats), document)
             case .html: return (HTMLWriter(results: results), document)
             }
         }
@@ -135,24 +156,28 @@ public enum ReportGenerator {
         }
         files.append(("summary.csv", Data(SummaryCSV.csv(results).utf8)))
         for f in document.figures {
+            if let pdf = figures.pdf[f.fileStem] { files.append((f.pdfPath, pdf)) }
             if let svg = figures.svg[f.fileStem] { files.append((f.svgPath, svg)) }
             if let png = figures.png[f.fileStem] { files.append((f.pngPath, png)) }
         }
         return files
     }
 
-    /// SVG and PNG of every figure (a figure stem appearing twice is rendered once).
-    public static func renderFigures(_ document: ReportDocument) throws -> RenderedFigures {
+    /// PDF, SVG and PNG of every figure (a figure stem appearing twice is rendered once).
+    public static func renderFigures(_ document: ReportDocument, theme: ChartTheme = .paper) throws -> RenderedFigures {
         var out = RenderedFigures()
         for f in document.figures where out.svg[f.fileStem] == nil {
-            out.svg[f.fileStem] = try renderChartData(f.spec, format: .svg, size: f.size)
-            out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: pngDPI)
+            out.pdf[f.fileStem] = try renderChartData(f.spec, format: .pdf, size: f.size, theme: theme)
+            out.svg[f.fileStem] = try renderChartData(f.spec, format: .svg, size: f.size, theme: theme)
+            out.png[f.fileStem] = try renderChartData(f.spec, format: .png, size: f.size, dpi: pngDPI, theme: theme)
         }
         return out
     }
 
     /// Chart kinds whose files the generator names; only such files are ever removed.
-    static let figurePrefixes = ["layerwise-", "layerwise-shares-", "size-", "heatmap-", "cost-quality-", "storage-", "budget-", "history-"]
+    /// (Also the hash-named files of earlier versions: `size-…`, `cost-quality-…`, `storage-…`.)
+    static let figurePrefixes = ["layerwise_", "layerwise-shares_", "bitops-vs-size", "heatmap-", "cost-vs-", "weight-storage",
+                                 "layerwise-", "size-", "cost-quality-", "storage-", "budget-", "history-"]
 
     /// Removes chart files of an earlier report from `dir/figures` that this report no longer links (so a
     /// regenerated report never sits next to charts of cases it dropped). Only `.svg`/`.png` files named
@@ -161,9 +186,18 @@ public enum ReportGenerator {
         let figures = (dir as NSString).appendingPathComponent("figures")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: figures) else { return }
         for name in names where !keeping.contains(name) {
-            guard name.hasSuffix(".svg") || name.hasSuffix(".png"),
+            guard name.hasSuffix(".svg") || name.hasSuffix(".png") || name.hasSuffix(".pdf"),
                   figurePrefixes.contains(where: { name.hasPrefix($0) }) else { continue }
             try? FileManager.default.removeItem(atPath: (figures as NSString).appendingPathComponent(name))
+        }
+    }
+
+    /// Removes `tables/*.tex` files of an earlier report that this report no longer writes.
+    static func removeStaleTables(in dir: String, keeping: Set<String>) {
+        let folder = (dir as NSString).appendingPathComponent(LaTeXWriter.folder)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasSuffix(".tex") && !keeping.contains(name) {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
         }
     }
 

@@ -40,6 +40,7 @@ public enum ReportFormat: String, CaseIterable, Sendable, Hashable {
 
 /// The rendered chart files of a report: file stem → SVG and PNG bytes.
 public struct RenderedFigures: Sendable {
+    public var pdf: [String: Data] = [:]
     public var svg: [String: Data] = [:]
     public var png: [String: Data] = [:]
     public init() {}

@@ -15,7 +15,9 @@ import Presentation
 /// - Folded `<details>` content is printed in full after its summary line.
 /// - Fonts are DejaVu Sans / Sans Mono, embedded by Cairo as TrueType subsets (never Type 3).
 public struct PDFReportWriter: ReportWriter {
-    public init() {}
+    /// Fonts and sizes of the charts (the report's own text is DejaVu Sans).
+    public var theme: ChartTheme
+    public init(theme: ChartTheme = .paper) { self.theme = theme }
     public var format: ReportFormat { .pdf }
 
     /// Typesets the report twice: the first pass finds the page of each section, the second prints the
@@ -31,7 +33,7 @@ public struct PDFReportWriter: ReportWriter {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/report.pdf"
         let pdf = try PDFDocument(path: path, pageSize: .a4, title: document.title, subject: "BitSweep report")
-        let typesetter = PDFTypesetter(pdf: pdf, footer: document.title)
+        let typesetter = PDFTypesetter(pdf: pdf, footer: document.title, theme: theme)
         try typesetter.titlePage(document, contents: contents)
         for (ci, cell) in document.cells.enumerated() {
             switch cell.kind {
@@ -80,9 +82,12 @@ final class PDFTypesetter {
     let grey = Color.grey(0.4)
     let rule = Color.grey(0.2)
 
-    init(pdf: PDFDocument, footer: String) {
+    let theme: ChartTheme
+
+    init(pdf: PDFDocument, footer: String, theme: ChartTheme = .paper) {
         self.pdf = pdf
         self.footer = footer
+        self.theme = theme
         self.page = pdf.pageSize
         self.y = top
     }
@@ -402,7 +407,7 @@ final class PDFTypesetter {
         let captionLines = pdf.wrap(f.caption, font: Font(size: 8, italic: true), width: width)
         ensure(h + Double(captionLines.count) * 11 + 12)
         y += 4
-        try pdf.drawChart(f.spec, in: Rect(x: left + (width - w) / 2, y: y, width: w, height: h))
+        try pdf.drawChart(f.spec, in: Rect(x: left + (width - w) / 2, y: y, width: w, height: h), theme: theme)
         y += h + 4
         for l in captionLines {
             pdf.drawText(l, at: Point(left, y + 8), font: Font(size: 8, italic: true), color: grey)
@@ -423,7 +428,7 @@ final class PDFTypesetter {
         y += 4
         for (k, f) in [a, b].enumerated() {
             let x = left + Double(k) * (w + gap)
-            try pdf.drawChart(f.spec, in: Rect(x: x, y: y, width: w, height: heights[k]))
+            try pdf.drawChart(f.spec, in: Rect(x: x, y: y, width: w, height: heights[k]), theme: theme)
             var cy = y + heights[k] + 4
             for l in captions[k] {
                 pdf.drawText(l, at: Point(x, cy + 7.5), font: captionFont, color: grey)

@@ -21,8 +21,7 @@ struct Gallery: ParsableCommand {
     @Option(parsing: .unconditional, help: "PNG resolution in dots per inch (1–2400).")
     var dpi: Int = 200
 
-    @Option(help: "Font family for all labels (fontconfig name).")
-    var font: String = Font.defaultFamily
+    @OptionGroup var font: FontOption
 
     func validate() throws {
         guard (1...2400).contains(dpi) else { throw ValidationError("--dpi \(dpi) is out of range: expected 1–2400 dots per inch") }
@@ -39,7 +38,7 @@ struct Gallery: ParsableCommand {
             if !formats.contains(f) { formats.append(f) }
         }
         guard !formats.isEmpty else { throw InputError("--outputs needs at least one of pdf, svg, png") }
-        let paths = try renderGallery(to: out, formats: formats, dpi: dpi, theme: .paper(fontFamily: font))
+        let paths = try renderGallery(to: out, formats: formats, dpi: dpi, theme: .paper(fontFamily: try font.checked()))
         for p in paths { print(p) }
     }
 }

@@ -10,8 +10,8 @@ struct Report: ParsableCommand {
         abstract: "Write report.md, report.pdf, report.ipynb, report.html and tables.tex for a results folder.",
         discussion: """
         Runs a report template against a sweep's results (results.json, run.json) and writes, into the \
-        results folder or --out: report.md, report.pdf, report.ipynb (a notebook that runs: each cell calls `bitsweep report --cell`), report.html (one self-contained page with an explorer of the sweep's cases), tables.tex, summary.csv and the \
-        charts as figures/*.svg and *.png. `bitsweep sweep` writes the same report when it finishes.
+        results folder or --out: report.md, report.pdf, report.ipynb (a notebook that runs: each cell calls `bitsweep report --cell`), report.html (one self-contained page with an explorer of the sweep's cases), tables.tex (and one file per table, tables/<name>.tex), summary.csv \
+        and the charts as figures/*.pdf, *.svg and *.png. `bitsweep sweep` writes the same report when it finishes.
 
         The default template is built in; Inputs/report-template.md is a copy that documents every cell \
         and option. Edit the copy (reorder, remove or add cells and prose) and pass it with --template.
@@ -57,6 +57,8 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Print one cell's output instead of writing the report: the cell's text, as in a template (`table: summary`, or 'chart: heatmap; value: sqnr' with `;` between lines). Nothing is written.", valueName: "cell"))
     var cell: String?
 
+    @OptionGroup(title: "Paper outputs") var paper: PaperOptions
+
     func run() throws {
         if let w = `where` {
             do { _ = try Reports.CaseSelector(w) } catch let e as Reports.CaseSelector.ParseError {
@@ -72,7 +74,8 @@ struct Report: ParsableCommand {
         // Bad input (no results, a template or profiles error) is reported as file:line and exits 2; an output
         // that cannot be written exits 1 (see ErrorReport).
         let output = try ReportGenerator.generate(resultsDir: dir, template: template, outputs: formats, outDir: out,
-                                                  command: Array(args), budgets: budgets, where: `where`)
+                                                  command: Array(args), budgets: budgets, where: `where`,
+                                                  options: try paper.reportOptions())
         let reports = output.files.filter { !$0.contains("/figures/") }
         for f in reports { print(f) }
         let figures = output.files.count - reports.count

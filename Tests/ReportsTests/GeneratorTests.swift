@@ -14,11 +14,12 @@ import Testing
         for name in ["report.md", "report.pdf", "report.ipynb", "tables.tex", "summary.csv"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) missing")
         }
-        // One layer-wise chart per case, named by its id, as SVG and PNG.
+        // One layer-wise chart per case, named by its settings, as PDF, SVG and PNG.
         let set = try Fixture.results()
         for c in set.cases {
-            for ext in ["svg", "png"] {
-                #expect(FileManager.default.fileExists(atPath: "\(dir)/figures/layerwise-\(c.id).\(ext)"))
+            let stem = "layerwise_size\(c.config.size)_blocks\(c.config.blocks)_w\(c.config.weightPrecision)_act32"
+            for ext in ["pdf", "svg", "png"] {
+                #expect(FileManager.default.fileExists(atPath: "\(dir)/figures/\(stem).\(ext)"), "\(stem).\(ext)")
             }
         }
         #expect(out.files.allSatisfy { $0.hasPrefix(dir + "/") })
@@ -41,7 +42,8 @@ import Testing
         let files = try FileManager.default.subpathsOfDirectory(atPath: a).sorted()
         #expect(files == (try FileManager.default.subpathsOfDirectory(atPath: b).sorted()))
         #expect(files.contains { $0.hasSuffix(".svg") })
-        for f in files where !f.hasSuffix("figures") {
+        // (Figure PDFs, like report.pdf, carry their creation date.)
+        for f in files where !f.hasSuffix("figures") && !f.hasSuffix(".pdf") {
             #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f), "\(f) differs")
         }
     }
@@ -59,7 +61,7 @@ import Testing
         #expect(!left.contains("heatmap-bitops-00.png"))
         #expect(left.contains("my-notes.svg"))
         #expect(left.contains("layerwise-keep.txt"))
-        #expect(left.contains("layerwise-\(try Fixture.results().cases[0].id).svg"))
+        #expect(left.contains(FileNames.name("layerwise", case: try Fixture.results().cases[0]) + ".svg"))
     }
 
     /// More cases than `CellExecutor.foldCasesAbove`: every case is folded, charts are drawn for one case per

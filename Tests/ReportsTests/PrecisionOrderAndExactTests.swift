@@ -40,7 +40,7 @@ import Testing
                 for e in f.spec.legend.entries where ["4", "8"].contains(e.label) { sameColour(e.label, e.color) }
                 checked += 1
             }
-            if f.fileStem.hasPrefix("cost-quality-") {
+            if f.fileStem.hasPrefix("cost-vs-") {
                 for e in f.spec.legend.entries where ["4", "8"].contains(e.label) { sameColour(e.label, e.color) }
             }
         }
@@ -62,14 +62,14 @@ import Testing
         let set = try Self.eightBitExact()
         let doc = try Self.document(set)
         let finiteMax = set.cases.compactMap { $0.fidelity?.sqnrDBMean }.max()!
-        let heat = try #require(doc.figures.first { $0.fileStem.hasPrefix("heatmap-sqnr-") })
+        let heat = try #require(doc.figures.first { $0.fileStem.hasPrefix("heatmap-sqnr") })
         guard case let .cells(c) = heat.spec.marks[0] else { Issue.record("no cells"); return }
         let col8 = try #require(heat.spec.x.categories?.firstIndex(of: "8"))
         for row in c.values.indices { #expect(c.note(row, col8)?.text == "exact") }
         #expect(!c.values.joined().contains(FidelitySummary.exactSQNR))
         #expect(heat.caption.contains("exact"))
 
-        let cq = try #require(doc.figures.first { $0.fileStem.hasPrefix("cost-quality-sqnr-") })
+        let cq = try #require(doc.figures.first { $0.fileStem.hasPrefix("cost-vs-sqnr") })
         let domain = try #require(cq.spec.y.domain)
         #expect(domain.upperBound < finiteMax + 40, "y axis reaches \(domain.upperBound) for finite data up to \(finiteMax)")
         #expect(cq.spec.legend.entries.contains { $0.label == "exact (∞ dB)" })
@@ -89,8 +89,8 @@ import Testing
         set.cases = (set.cases + wa).enumerated().map { i, c in var c = c; c.index = i; return c }
         let doc = try Self.document(set)
         let sizes = Set(set.cases.map(\.config.size)).count
-        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-sqnr-") }.count == sizes)
-        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-bitops-") }.count == 2 * sizes)
+        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-sqnr") }.count == sizes)
+        #expect(doc.figures.filter { $0.fileStem.hasPrefix("heatmap-bitops") }.count == 2 * sizes)
     }
 
     @Test func valuesThatRoundToZeroHaveNoSign() {
