@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${BITSWEEP_TEST_VENV:-.build/test-venv}"
 py="$venv/bin/python"
+# One maker at a time: test suites that start in parallel wait for the first to finish.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 modules="nbconvert, ipykernel, papermill, nbformat, selenium"
 if [ -x "$py" ] && "$py" -c "import $modules" 2>/dev/null; then
   echo "$py"
