@@ -14,7 +14,7 @@ enum DefaultTemplate {
 
   Cells and their options (defaults in brackets):
     table: parameters   spec: shown|folded|hidden [folded]; images: shown|folded|hidden [folded]
-    table: summary      sort: index|size|blocks|precision|bitops|macs|params|weights|activations|sqnr|cosine|top1|time;
+    table: summary      sort: index|size|blocks|precision|bitops|macs|params|weights|activations|sqnr|cosine|top1|accuracy|time;
                         order: ascending|descending [ascending]; where
     table: layers       cases; where; fold: N (fold the per-layer list when it has more than N rows) [8];
                         chart: auto|true|false [auto] (auto: a layer-wise chart per case up to 12 cases;
@@ -26,11 +26,16 @@ enum DefaultTemplate {
                         own heading, so without profiles the report has no such section at all)
     table: history      fold: N [20] (the nightly history: only when the sweep spec's `history:` or
                         `bitsweep sweep --history FILE` names a database; its own heading, else nothing)
+    table: accuracy     where; title; width; chart: true|false [true] (labelled images only — an images folder
+                        in the ImageFolder layout: top-1/top-5 of each quantized network and its float twin
+                        with BitOps, and top-1 accuracy against BitOps; brings its own heading, and without
+                        labels the report has no such section at all)
     chart: layerwise    cases; where; title; width; shares: true|false [false]
     chart: size         where; title; width
     chart: heatmap      where; title; width; rows: blocks|size [blocks];
                         value: bitops|macs|weights|sqnr|top1 [bitops]
-    chart: cost-quality where; title; width; fidelity: sqnr|top1|cosine [sqnr]; budget: BitOps (2e9 or 2G)
+    chart: cost-quality where; title; width; fidelity: sqnr|top1|cosine|top1-accuracy|top5-accuracy [sqnr];
+                        budget: BitOps (2e9 or 2G)
     chart: storage      where; title; width
   Shared options:
     cases: all | first | last | case ids or id prefixes separated by spaces [all]
@@ -74,6 +79,10 @@ fidelity: sqnr
 
 ```bitsweep
 table: budget
+```
+
+```bitsweep
+table: accuracy
 ```
 
 ```bitsweep

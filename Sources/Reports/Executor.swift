@@ -51,7 +51,8 @@ public struct CellExecutor {
                     var blocks = try run(cell, parameters: params)
                     blocks = blocks.map { uniquify($0, &usedStems) }
                     // A budget cell without profiles leaves no trace (no empty notebook cell either).
-                    if blocks.isEmpty && (cell.kind == .budget || cell.kind == .history) { continue }
+                    // Nor does an accuracy cell on results without labelled images.
+                    if blocks.isEmpty && (cell.kind == .budget || cell.kind == .history || cell.kind == .accuracy) { continue }
                     cells.append(ReportCell(kind: .output(cell), blocks: blocks))
                 } catch let e as TemplateError {
                     throw e
@@ -173,6 +174,7 @@ public struct CellExecutor {
         let filter = try cell.options["where"].map { try CaseSelector($0) }
         let selected = results.cases.filter { filter?.matches($0.config) ?? true }
         let whereText = cell.options["where"].map { " matching `where: \($0)`" } ?? ""
+        if cell.kind == .accuracy, !results.cases.contains(where: { $0.accuracy != nil }) { return [] }
         if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget, cell.kind != .history {
             return [.paragraph([.emphasis("No case\(whereText.isEmpty ? "" : " matches `where: \(cell.options["where"]!)`") — nothing to show.")])]
         }
@@ -184,6 +186,7 @@ public struct CellExecutor {
         case .failures: return failureBlocks()
         case .budget: return try budgetBlocks(cell)
         case .history: return try historyBlocks(cell)
+        case .accuracy: return try accuracyBlocks(cell, selected)
         case .layerwise: return try pick(cell, selected).map { try layerwiseFigure(cell, $0) }
         case .size: return try sizeFigures(cell, selected)
         case .heatmap: return try heatmapFigures(cell, selected)
@@ -249,7 +252,13 @@ public struct CellExecutor {
         columns += [.init("BitOps", numeric: true), .init("MACs", numeric: true), .init("params", numeric: true),
                     .init("weights", unit: "KiB", numeric: true), .init("peak act.", unit: "KiB", numeric: true),
                     .init("SQNR mean", unit: "dB", numeric: true), .init("SQNR min", unit: "dB", numeric: true),
-                    .init("top-1 agree", unit: "%", numeric: true), .init("time", unit: "ms/image", numeric: true)]
+                    .init("top-1 agree", unit: "%", numeric: true)]
+        // Labelled images: each case's top-1/top-5 accuracy (quantized network) next to its fidelity.
+        let showAccuracy = cases.contains { $0.accuracy != nil }
+        if showAccuracy {
+            columns += [.init("top-1 acc.", unit: "%", numeric: true), .init("top-5 acc.", unit: "%", numeric: true)]
+        }
+        columns.append(.init("time", unit: "ms/image", numeric: true))
         var rows: [[String]] = []
         for c in cases {
             let t = c.cost.totals
@@ -262,6 +271,9 @@ public struct CellExecutor {
             row += [NumberText.grouped(t.bitops), NumberText.grouped(t.macs), NumberText.grouped(t.params),
                     NumberText.kib(t.weightStorageBytes), NumberText.kib(t.peakActivationBytes)]
             row += fidelityCells(c)
+            if showAccuracy {
+                row += [c.accuracy.map { NumberText.percentValue($0.top1) } ?? "—", c.accuracy.map { NumberText.percentValue($0.top5) } ?? "—"]
+            }
             row.append(c.timings.map { NumberText.fixed($0.msPerImage, 3, minus: .typographic) } ?? "—")
             rows.append(row)
         }
@@ -305,6 +317,7 @@ public struct CellExecutor {
             return f.sqnrDBMean ?? .infinity
         case .cosine: return c.fidelity.map(\.cosineMean)
         case .top1: return c.fidelity.map(\.top1Agreement)
+        case .accuracy: return c.accuracy?.top1
         case .time: return c.timings?.msPerImage
         }
     }
@@ -636,6 +649,12 @@ public struct CellExecutor {
                 case .sqnr: y = f.sqnrDBMean ?? .infinity   // exact: drawn on the band above the axis
                 case .top1: y = f.top1Agreement * 100
                 case .cosine: y = f.cosineMean
+                case .top1Accuracy:
+                    guard let a = c.accuracy else { return nil }
+                    y = a.top1 * 100
+                case .top5Accuracy:
+                    guard let a = c.accuracy else { return nil }
+                    y = a.top5 * 100
                 }
                 return CostQualityPoint(label: "#\(c.index)", cost: Double(c.cost.totals.bitops), quality: y,
                                         group: c.config.weightPrecision.description)
@@ -647,15 +666,21 @@ public struct CellExecutor {
             case .sqnr: yTitle = "mean logit SQNR (dB)"
             case .top1: yTitle = "top-1 agreement with float (%)"
             case .cosine: yTitle = "mean cosine similarity"
+            case .top1Accuracy: yTitle = "top-1 accuracy (%)"
+            case .top5Accuracy: yTitle = "top-5 accuracy (%)"
             }
-            let title = cell.options["title"] ?? "Cost against fidelity\(suffix)"
+            let accuracy = measure == .top1Accuracy || measure == .top5Accuracy
+            let title = cell.options["title"] ?? "\(accuracy ? "Accuracy against BitOps" : "Cost against fidelity")\(suffix)"
             let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell),
-                                                      percentScale: measure == .top1)
+                                                      percentScale: measure == .top1 || accuracy)
             out.append(.figure(Figure(fileStem: FileNames.name("cost-vs-\(measure.rawValue)", cases: facet.cases, excluding: Set(FileNames.order).subtracting(["convention"])),
                                       caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).\(pts.contains { $0.quality == .infinity } ? " Triangles on the shaded band at the top: exact cases (logits equal to the float twin’s, ∞ dB)." : "")",
                                       spec: spec, size: figureSize(cell))))
         }
-        if out.isEmpty { out.append(.paragraph([.emphasis("No case has fidelity figures — no cost-quality chart.")])) }
+        if out.isEmpty {
+            let what = measure == .top1Accuracy || measure == .top5Accuracy ? "accuracy figures (no labelled images)" : "fidelity figures"
+            out.append(.paragraph([.emphasis("No case has \(what) — no cost-quality chart.")]))
+        }
         return out
     }
 

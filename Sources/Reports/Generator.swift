@@ -243,14 +243,17 @@ public enum SummaryCSV {
     public static func csv(_ results: ResultsSet) -> String {
         let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.17g", $0) } ?? "" }
-        var lines = [columns.joined(separator: ",")]
+        // Labelled images: the accuracy columns of `results.csv` are appended (an unlabelled set has none).
+        let labelled = results.cases.contains { $0.accuracy != nil }
+        var lines = [(columns + (labelled ? ResultsSet.accuracyColumns : [])).joined(separator: ",")]
         for c in results.cases {
-            let t = c.cost.totals, f = c.fidelity
+            let t = c.cost.totals, f = c.fidelity, a = c.accuracy
             let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description,
                        c.config.actPrecision.description, CaseSelector.widthText(c.config.width), c.config.convention.rawValue,
                        c.config.quantization.rawValue, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
                        String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean), d(f?.sqnrDBMin),
                        d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? ""]
+                + (labelled ? [d(a?.top1), d(a?.top5), d(a?.floatTop1), d(a?.floatTop5)] : [])
             lines.append(row.map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

@@ -48,6 +48,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case failures = "table: failures"
     case budget = "table: budget"
     case history = "table: history"
+    case accuracy = "table: accuracy"
     case layerwise = "chart: layerwise"
     case size = "chart: size"
     case heatmap = "chart: heatmap"
@@ -64,6 +65,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .failures: return "cases that failed and images that were skipped, with reasons"
         case .budget: return "hardware budgets (when the sweep spec or --budgets names a profiles file): per profile, the cases that fit, ranked, the binding limit of the rest, and a cost–quality chart; nothing at all without profiles"
         case .history: return "the nightly history (when the sweep spec's `history:` or --history names a database): steps of these cases over the runs and trend charts of time per image and SQNR; nothing at all without one"
+        case .accuracy: return "accuracy on labelled images (an ImageFolder-layout images folder): per case top-1/top-5 of the quantized network and its float twin, with BitOps, and a chart of accuracy against BitOps; nothing at all without labels"
         case .layerwise: return "per case: BitOps per block, stacked stem/depthwise/pointwise/classifier"
         case .size: return "total BitOps against image size, one line per precision (log–log)"
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
@@ -99,6 +101,9 @@ public enum CellKind: String, CaseIterable, Sendable {
                     ("fold", nil, "fold a profile's list of cases that fit or do not fit into <details> when it has more rows than this (default 10)")]
         case .history:
             return [("fold", nil, "fold the list of steps into <details> when it has more rows than this (default 20)")]
+        case .accuracy:
+            return [whereOpt, title, figSize,
+                    ("chart", ["true", "false"], "a chart of top-1 accuracy against BitOps (default true)")]
         case .layerwise:
             return [cases, whereOpt, title, figSize,
                     ("shares", ["true", "false"], "bar heights as shares of the total (default false)")]
@@ -120,7 +125,7 @@ public enum CellKind: String, CaseIterable, Sendable {
 
 /// Columns of the summary table that `sort:` accepts.
 public enum SummaryColumn: String, CaseIterable, Sendable {
-    case index, size, blocks, precision, bitops, macs, params, weights, activations, sqnr, cosine, top1, time
+    case index, size, blocks, precision, bitops, macs, params, weights, activations, sqnr, cosine, top1, accuracy, time
 }
 
 /// What a heatmap colours its cells by.
@@ -131,6 +136,8 @@ public enum HeatmapValue: String, CaseIterable, Sendable {
 /// The fidelity measure on a cost-quality chart.
 public enum FidelityMeasure: String, CaseIterable, Sendable {
     case sqnr, top1, cosine
+    /// Top-1 / top-5 accuracy of the quantized network on labelled images (cases without labels have none).
+    case top1Accuracy = "top1-accuracy", top5Accuracy = "top5-accuracy"
 }
 
 /// A parsed cell: its kind, its options (validated), and where it was.

@@ -140,9 +140,14 @@ public struct ImageResult: Hashable, Codable, Sendable {
     public var top1Agree: Bool
     /// SQNR (dB) of each block's output against the twin; nil entries are exact (∞ dB).
     public var blockSQNR: [Double?]
+    /// The image's class index, when it came from a labelled folder (ImageFolder layout); absent otherwise.
+    public var label: Int?
+    /// The float twin's five best classes (largest first). Kept only for labelled images, where the twin's
+    /// accuracy needs it; absent otherwise (and in files written before accuracy existed).
+    public var floatTop5: [Int]?
 
     public init(file: String, top1: Int, top5: [Int], logits: [Double], sqnrDB: Double?, cosine: Double,
-                top1Agree: Bool, blockSQNR: [Double?]) {
+                top1Agree: Bool, blockSQNR: [Double?], label: Int? = nil, floatTop5: [Int]? = nil) {
         self.file = file
         self.top1 = top1
         self.top5 = top5
@@ -151,10 +156,66 @@ public struct ImageResult: Hashable, Codable, Sendable {
         self.cosine = cosine
         self.top1Agree = top1Agree
         self.blockSQNR = blockSQNR
+        self.label = label
+        self.floatTop5 = floatTop5
     }
 
     enum CodingKeys: String, CodingKey {
         case file, top1, top5, logits, sqnrDB = "sqnr_db", cosine, top1Agree = "top1_agree", blockSQNR = "block_sqnr_db"
+        case label, floatTop5 = "float_top5"
+    }
+}
+
+/// Top-1 and top-5 accuracy of a case on the labelled images of its set, for the quantized network and its
+/// float twin. An image counts as correct at top-k when its label is among the network's k best classes
+/// (with fewer than k classes, among all of them). Counts are exact; each fraction is its count divided by
+/// `images`.
+///
+/// JSON: `{"images", "top1_correct", "top5_correct", "float_top1_correct", "float_top5_correct", "top1",
+/// "top5", "float_top1", "float_top5"}`. The float fields are absent when the twin's classes were not kept.
+public struct AccuracySummary: Hashable, Codable, Sendable {
+    /// Labelled images the figures are over.
+    public var images: Int
+    public var top1Correct: Int
+    public var top5Correct: Int
+    public var floatTop1Correct: Int?
+    public var floatTop5Correct: Int?
+    /// Fractions 0…1 (count / images).
+    public var top1: Double
+    public var top5: Double
+    public var floatTop1: Double?
+    public var floatTop5: Double?
+
+    /// Over the images that carry a label; nil when none does (an unlabelled set).
+    public init?(images: [ImageResult]) {
+        self.init(labelled: images.compactMap { r in r.label.map { (label: $0, top5: r.top5, floatTop5: r.floatTop5) } })
+    }
+
+    /// Over images given as their label, the quantized network's best classes (largest first) and the twin's
+    /// (nil when not kept: then the float figures are absent); nil for no image.
+    public init?(labelled: [(label: Int, top5: [Int], floatTop5: [Int]?)]) {
+        guard !labelled.isEmpty else { return nil }
+        let n = labelled.count
+        func correct(_ classes: [Int], _ label: Int, _ k: Int) -> Bool { classes.prefix(k).contains(label) }
+        images = n
+        top1Correct = labelled.filter { correct($0.top5, $0.label, 1) }.count
+        top5Correct = labelled.filter { correct($0.top5, $0.label, 5) }.count
+        top1 = Double(top1Correct) / Double(n)
+        top5 = Double(top5Correct) / Double(n)
+        if labelled.allSatisfy({ $0.floatTop5 != nil }) {
+            let f1 = labelled.filter { correct($0.floatTop5!, $0.label, 1) }.count
+            let f5 = labelled.filter { correct($0.floatTop5!, $0.label, 5) }.count
+            floatTop1Correct = f1
+            floatTop5Correct = f5
+            floatTop1 = Double(f1) / Double(n)
+            floatTop5 = Double(f5) / Double(n)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case images, top1Correct = "top1_correct", top5Correct = "top5_correct"
+        case floatTop1Correct = "float_top1_correct", floatTop5Correct = "float_top5_correct"
+        case top1, top5, floatTop1 = "float_top1", floatTop5 = "float_top5"
     }
 }
 
@@ -235,18 +296,21 @@ public struct CaseResult: Hashable, Codable, Sendable {
     public var images: [ImageResult]
     /// Aggregate over `images`; nil when no image ran (a cost-only case).
     public var fidelity: FidelitySummary?
+    /// Top-1/top-5 accuracy over the labelled images; absent for an unlabelled set (and in older files).
+    public var accuracy: AccuracySummary?
     public var timings: CaseTimings?
     /// Set when the case could not run (e.g. too large for memory); counts are still present.
     public var error: String?
 
     public init(id: String, index: Int, config: CaseConfig, cost: CostReport, images: [ImageResult],
-                fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil) {
+                fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil) {
         self.id = id
         self.index = index
         self.config = config
         self.cost = cost
         self.images = images
         self.fidelity = fidelity
+        self.accuracy = accuracy
         self.timings = timings
         self.error = error
     }

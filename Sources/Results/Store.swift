@@ -104,11 +104,16 @@ extension ResultsSet {
         "top1_agreement", "ms_per_image", "images_per_second", "error",
     ]
 
+    /// Columns appended after `csvColumns` when some case has an accuracy (a labelled image set): top-1 and
+    /// top-5 accuracy (0…1) of the quantized network and of its float twin. An unlabelled set's CSV has none.
+    public static let accuracyColumns = ["top1_accuracy", "top5_accuracy", "float_top1_accuracy", "float_top5_accuracy"]
+
     /// `results.csv`: RFC 4180 quoting where a field needs it.
     public func csv() -> String {
         let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
-        var lines = [Self.csvColumns.joined(separator: ",")]
+        let labelled = cases.contains { $0.accuracy != nil }
+        var lines = [(Self.csvColumns + (labelled ? Self.accuracyColumns : [])).joined(separator: ",")]
         for c in cases {
             let t = c.cost.totals
             let f = c.fidelity
@@ -122,7 +127,9 @@ extension ResultsSet {
                 d(f?.sqnrDBMin), d(f?.cosineMean), d(f?.cosineMin), d(f?.top1Agreement), d(c.timings?.msPerImage),
                 d(c.timings?.imagesPerSecond), c.error ?? "",
             ]
-            lines.append(row.map(q).joined(separator: ","))
+            let a = c.accuracy
+            let accuracy = labelled ? [d(a?.top1), d(a?.top5), d(a?.floatTop1), d(a?.floatTop5)] : []
+            lines.append((row + accuracy).map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -87,6 +87,9 @@ public struct CaseCache: Sendable {
         guard e.result.fidelity == FidelitySummary(images: e.result.images) else {
             return .invalid("\(file) has a fidelity summary that its per-image results do not give")
         }
+        guard e.result.accuracy == AccuracySummary(images: e.result.images) else {
+            return .invalid("\(file) has an accuracy that its per-image results do not give")
+        }
         return .hit(e.result)
     }
 

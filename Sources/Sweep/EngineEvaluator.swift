@@ -97,7 +97,8 @@ public struct EngineEvaluator: CaseEvaluator {
                 results.append(ImageResult(
                     file: "", top1: o.top5.first ?? 0, top5: o.top5, logits: o.logits.map(Double.init),
                     sqnrDB: f.flatMap { Self.finite($0.sqnrDB) } ?? nil, cosine: f?.cosine ?? 1,
-                    top1Agree: f?.top1Agree ?? true, blockSQNR: f?.blockSQNR.map(Self.finite) ?? []))
+                    top1Agree: f?.top1Agree ?? true, blockSQNR: f?.blockSQNR.map(Self.finite) ?? [],
+                    floatTop5: f?.floatTop5))
             }
             start += chunk.count
         }

@@ -127,6 +127,13 @@ public enum SweepRunner {
                 + skipped.map { "\($0.file) (\($0.reason))" }.joined(separator: "; "), input: true)
         }
 
+        // A labelled set's classes must be classes of every network of the grid.
+        if let classes = imageSet.classes,
+           let c = cases.first(where: { $0.job.network.classes < classes.count }) {
+            throw SweepError("\(spec.images.origin): the images folder '\(imageSet.folder)' has \(classes.count) class folders, "
+                + "more than the \(c.job.network.classes) classes of \(c.job.network.name) (case \(c.config.label)); expected at most \(c.job.network.classes)", input: true)
+        }
+
         // The cache: reuse every finished case whose key still matches.
         let cache = CaseCache(resultsDirectory: out)
         if options.fresh { try cache.clear() }
@@ -186,13 +193,14 @@ public enum SweepRunner {
         for g in groups { groupsPerSize[g[0].job.size, default: 0] += 1 }
         let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator, uses: groupsPerSize)
         let files = readable.map(\.file)
+        let labels = files.map(imageSet.label(of:))
         progress.begin(total: cases.count, cached: reused)
 
         let caseKeys = keys
         let work: @Sendable () -> Void = {
             while let group = state.next() {
                 if options.delayPerEvaluationMs > 0 { Thread.sleep(forTimeInterval: Double(options.delayPerEvaluationMs) / 1000) }
-                let results = evaluate(group, files: files, prepared: prepared, evaluator: evaluator, threads: threads)
+                let results = evaluate(group, files: files, labels: labels, prepared: prepared, evaluator: evaluator, threads: threads)
                 prepared.release(size: group[0].job.size)
                 for (k, r) in results.enumerated() {
                     // A case that could not run (e.g. refused for memory, which depends on the machine) is
@@ -293,8 +301,10 @@ public enum SweepRunner {
         return s
     }
 
-    /// Runs one group (cases sharing a network) and returns its case records.
-    static func evaluate<E: CaseEvaluator>(_ group: [SweepCase], files: [String], prepared: PreparedImages<E>,
+    /// Runs one group (cases sharing a network) and returns its case records. `labels` are the images' classes
+    /// (nil for an unlabelled image): a labelled image keeps its label and the twin's top five, an unlabelled
+    /// one neither, and the cases get an accuracy when some image is labelled.
+    static func evaluate<E: CaseEvaluator>(_ group: [SweepCase], files: [String], labels: [Int?], prepared: PreparedImages<E>,
                                            evaluator: E, threads: Int) -> [CaseResult] {
         let t0 = Date()
         var job = group[0].job
@@ -309,7 +319,13 @@ public enum SweepRunner {
             guard e.images.count == files.count else {
                 throw SweepError("the engine returned \(e.images.count) results for \(files.count) images")
             }
-            images = zip(files, e.images).map { f, r in var r = r; r.file = f; return r }
+            images = zip(zip(files, labels), e.images).map { fl, r in
+                var r = r
+                r.file = fl.0
+                r.label = fl.1
+                if fl.1 == nil { r.floatTop5 = nil }
+                return r
+            }
             let ms = median(e.batchMsPerImage)
             timings = CaseTimings(buildMs: e.buildMs, msPerImage: ms, imagesPerSecond: ms > 0 ? 1000 / ms : 0,
                                   totalMs: Date().timeIntervalSince(t0) * 1000)
@@ -318,7 +334,8 @@ public enum SweepRunner {
         }
         return group.map { c in
             CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
-                       fidelity: error == nil ? FidelitySummary(images: images) : nil, timings: timings, error: error)
+                       fidelity: error == nil ? FidelitySummary(images: images) : nil, timings: timings, error: error,
+                       accuracy: error == nil ? AccuracySummary(images: images) : nil)
         }
     }
 

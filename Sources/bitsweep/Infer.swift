@@ -1,8 +1,11 @@
 import ArgumentParser
 import BitOpsCore
+import BitSweepConfig
 import Engine
 import Foundation
 import Presentation
+import Results
+import Sweep
 
 /// `bitsweep infer`: run images through one quantized configuration and its float twin.
 struct Infer: ParsableCommand, UsesEngineFlags {
@@ -14,9 +17,15 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         deterministic from --seed (He-normal, or PyTorch's default with --init pytorch-default) unless --weights gives a safetensors file \
         with the demo's state_dict names.
 
+        A folder stands for the images below it. A folder in the ImageFolder layout (one sub-folder per \
+        class, or a classes.txt naming the class folders in class-index order) is labelled: each image gets \
+        its class, and top-1/top-5 accuracy of the quantized network and of its float twin is printed. Files \
+        in a folder that cannot be read as images are skipped with the reason (on stderr).
+
         Examples:
           bitsweep infer --blocks 5 --bits 4 --act-bits 8 Inputs/images/*.png
           bitsweep infer --preset mobilenet-v1 --bits 4 --format json photo.jpg
+          bitsweep infer --bits 4 --weights trained.safetensors labelled-images/
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -31,13 +40,78 @@ struct Infer: ParsableCommand, UsesEngineFlags {
     @Option(help: "Output format: table or json.")
     var format: Format = .table
 
-    @Argument(help: ArgumentHelp("Image files (PNG or JPEG).", valueName: "image"))
-    var images: [String] = []
+    @Argument(help: ArgumentHelp("Image files (PNG or JPEG) or folders of them (labelled in the ImageFolder layout).",
+                                 valueName: "image-or-folder"))
+    var arguments: [String] = []
+
+    /// One image to run: the name it is shown by, its path, and its class when it came from a labelled folder.
+    struct Input {
+        var file: String
+        var path: String
+        var label: Int?
+    }
+
+    /// The arguments as images: a file stands for itself, a folder for the images below it (see `ImageSet`).
+    /// Returns the images, the classes of the labelled folders (which must agree), and what was skipped.
+    func expand() throws -> (inputs: [Input], classes: [String]?, skipped: [(file: String, reason: String)]) {
+        var inputs: [Input] = []
+        var classes: [String]? = nil
+        var classesFrom = ""
+        var skipped: [(file: String, reason: String)] = []
+        for arg in arguments {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), isDir.boolValue else {
+                inputs.append(Input(file: arg, path: arg, label: nil))
+                continue
+            }
+            let set = try ImageSet.scan(folder: arg, origin: SpecOrigin(file: arg, line: nil))
+            if let c = set.classes {
+                if let known = classes, known != c {
+                    throw InputError("\(arg): its classes (\(c.joined(separator: ", "))) differ from those of \(classesFrom) (\(known.joined(separator: ", "))); expected labelled folders with the same classes")
+                }
+                classes = c
+                classesFrom = arg
+            }
+            inputs += set.files.map { Input(file: set.path($0), path: set.path($0), label: set.label(of: $0)) }
+            skipped += set.skipped.map { (set.path($0.file), $0.reason) }
+        }
+        return (inputs, classes, skipped)
+    }
 
     func run() throws {
-        guard !images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
+        guard !arguments.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files or folders") }
         OpenMPWaitPolicy.preferPassive(threads: threads)
         let (spec, size) = try network.resolve()
+        var (inputs, classes, skipped) = try expand()
+        if let classes, classes.count > spec.classes {
+            throw InputError("the labelled images have \(classes.count) classes, more than the \(spec.classes) classes of \(spec.name); expected at most \(spec.classes)")
+        }
+        // Images named on the command line must be readable (an input error); images found in a folder that
+        // cannot be decoded are skipped with the reason, as a sweep does.
+        var decoded: [RGBImage] = []
+        var kept: [Input] = []
+        let named = Set(arguments)
+        for input in inputs {
+            if named.contains(input.path) {
+                decoded.append(try CommandFailure.asInput { try ImageFile.load(path: input.path) })
+                kept.append(input)
+            } else {
+                do {
+                    decoded.append(try ImageFile.load(path: input.path))
+                    kept.append(input)
+                } catch {
+                    var reason = "\(error)"
+                    if reason.hasPrefix(input.path + ": ") { reason.removeFirst(input.path.count + 2) }
+                    skipped.append((input.path, reason))
+                }
+            }
+        }
+        inputs = kept
+        for s in skipped { FileHandle.standardError.write(Data("skipped \(s.file): \(s.reason)\n".utf8)) }
+        guard !inputs.isEmpty else {
+            throw InputError("no readable image in \(arguments.joined(separator: ", ")): expected PNG or JPEG files")
+        }
+        let images = inputs.map(\.file)
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("--batch \(batchSize) must be at least 1") }
         // Refuse before any image is decoded, resized or allocated: the network and the resized images.
@@ -45,7 +119,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
             limit: nil, what: "\(spec.name) with \(spec.blocks.count) blocks at \(size)×\(size), batch \(batchSize)",
             imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: spec.inputChannels, size: size))
         // A missing or unreadable image, or a --weights file that does not fit the network, is an input error.
-        let inputs = try CommandFailure.asInput { try images.map { try ImageFile.load(path: $0).resized(to: size).tensor() } }
+        let tensors = decoded.map { $0.resized(to: size).tensor() }
+        decoded = []
         let source = engine.source
         let label = weights ?? "seed \(seed) (\(initialization.rawValue))"
         let net = try engine.build {
@@ -55,31 +130,58 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         }
         var outputs: [ImageOutput] = []
         var timings = RunTimings()
-        for start in stride(from: 0, to: inputs.count, by: batchSize) {
-            let out = try net.run(Array(inputs[start..<min(start + batchSize, inputs.count)]))
+        for start in stride(from: 0, to: tensors.count, by: batchSize) {
+            let out = try net.run(Array(tensors[start..<min(start + batchSize, tensors.count)]))
             outputs += out.images
             timings.quantizedSeconds += out.timings.quantizedSeconds
             timings.floatSeconds += out.timings.floatSeconds
             timings.overheadSeconds += out.timings.overheadSeconds
         }
+        let accuracy = AccuracySummary(labelled: zip(inputs, outputs).compactMap { i, o in
+            i.label.map { (label: $0, top5: o.top5, floatTop5: o.fidelity?.floatTop5) }
+        })
         switch format {
         case .json:
             let doc = InferJSON(
                 network: spec, size: size, weights: label, granularity: granularity.rawValue,
                 threads: threads, batch: batchSize, buildSeconds: net.buildSeconds, timings: timings,
-                images: zip(images, outputs).map { InferJSON.Image(file: $0, logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
-                                                                   simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init)) },
-                kernels: kernelSummary(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) })
+                images: zip(inputs, outputs).map {
+                    InferJSON.Image(file: $0.file, label: $0.label, className: $0.label.flatMap { classes?[$0] },
+                                    logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
+                                    simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init))
+                },
+                kernels: kernelSummary(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+                classes: classes, accuracy: accuracy)
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(doc), as: UTF8.self))
         case .table:
-            print(table(spec: spec, size: size, source: label, net: net, outputs: outputs, timings: timings), terminator: "")
+            let classNames = classes.map { c in inputs.map { $0.label.map { "\(c[$0]) (\($0))" } ?? "–" } }
+            print(table(spec: spec, size: size, source: label, net: net, images: images, classNames: classNames,
+                        outputs: outputs, timings: timings), terminator: "")
+            if let accuracy, let classes {
+                print("\n" + Self.accuracyTable(accuracy, classes: classes.count), terminator: "")
+            }
         }
     }
 
-    func table(spec: NetworkSpec, size: Int, source: String, net: Network, outputs: [ImageOutput],
-               timings: RunTimings) -> String {
+    /// Top-1 and top-5 accuracy of both networks, as percentages with the exact counts.
+    static func accuracyTable(_ a: AccuracySummary, classes: Int) -> String {
+        func cell(_ correct: Int?) -> String {
+            guard let correct else { return "–" }
+            return "\(NumberText.percent(correct, of: a.images)) (\(correct)/\(a.images))"
+        }
+        var s = "accuracy on \(a.images) labelled image\(a.images == 1 ? "" : "s") (\(classes) class\(classes == 1 ? "" : "es")):\n"
+        s += PlainTable.text(["network", "top-1", "top-5"], [
+            ["quantized", cell(a.top1Correct), cell(a.top5Correct)],
+            ["float twin", cell(a.floatTop1Correct), cell(a.floatTop5Correct)],
+        ], right: [1, 2])
+        return s
+    }
+
+    /// `classNames`: each image's class (labelled folders), shown as a column with its index; nil: no column.
+    func table(spec: NetworkSpec, size: Int, source: String, net: Network, images: [String], classNames: [String]?,
+               outputs: [ImageOutput], timings: RunTimings) -> String {
         var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
@@ -88,8 +190,14 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                     f.map { NumberText.fixed($0.cosine, 5) } ?? "–", f.map { $0.top1Agree ? "yes" : "no" } ?? "–",
                     f.map { "\($0.top5Overlap)/\(min(5, spec.classes))" } ?? "–"]
         }
-        s += PlainTable.text(["image", "top-5 (quantized)", "SQNR dB", "cosine", "top-1 agree", "top-5 overlap"], fidelityRows,
-                             right: [2, 3, 4, 5])
+        if let classNames {
+            let rows = zip(fidelityRows, classNames).map { r, c in [r[0], c] + r.dropFirst() }
+            s += PlainTable.text(["image", "class", "top-5 (quantized)", "SQNR dB", "cosine", "top-1 agree", "top-5 overlap"], rows,
+                                 right: [3, 4, 5, 6])
+        } else {
+            s += PlainTable.text(["image", "top-5 (quantized)", "SQNR dB", "cosine", "top-1 agree", "top-5 overlap"], fidelityRows,
+                                 right: [2, 3, 4, 5])
+        }
         s += "\nper-block output SQNR vs the float twin (dB):\n"
         let blockRows = zip(images, outputs).map { file, o in [file] + (o.fidelity?.blockSQNR ?? []).map { NumberText.fixed($0, 2) } }
         s += PlainTable.text(["image"] + spec.blocks.indices.map { "block\($0)" }, blockRows, right: Set(1..<(spec.blocks.count + 1)))
@@ -109,11 +217,18 @@ struct Infer: ParsableCommand, UsesEngineFlags {
 struct InferJSON: Encodable {
     struct Image: Encodable {
         var file: String
+        /// The class index, for an image of a labelled folder (absent otherwise).
+        var label: Int?
+        /// The class folder's name, likewise.
+        var className: String?
         var logits: [Float]
         var top5: [Int]
         var fidelity: Fidelity?
         var simulatedSQNR: JSONDouble?
-        enum CodingKeys: String, CodingKey { case file, logits, top5, fidelity, simulatedSQNR = "simulated_sqnr_db" }
+
+        enum CodingKeys: String, CodingKey {
+            case file, label, className = "class", logits, top5, fidelity, simulatedSQNR = "simulated_sqnr_db"
+        }
     }
     struct Kernel: Encodable { var layer: String; var kernel: String }
     var network: NetworkSpec
@@ -127,9 +242,13 @@ struct InferJSON: Encodable {
     var images: [Image]
     var kernels: String
     var layerKernels: [Kernel]
+    /// The class names of the labelled folders, in class-index order (absent without labels).
+    var classes: [String]?
+    /// Top-1/top-5 accuracy over the labelled images (absent without labels), as `results.json` writes it.
+    var accuracy: AccuracySummary?
 
     enum CodingKeys: String, CodingKey {
         case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
-        case kernels, layerKernels = "layer_kernels"
+        case kernels, layerKernels = "layer_kernels", classes, accuracy
     }
 }
