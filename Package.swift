@@ -53,7 +53,7 @@ let package = Package(
 
         // Mixed-precision search as pure values: per-unit costs, the additive noise model, the exact Pareto front,
         // verification outcome (Reports writes it: SearchRendering, SearchCharts).
-        .target(name: "MixedPrecision", dependencies: ["BitOpsCore"]),
+        .target(name: "MixedPrecision", dependencies: ["BitOpsCore", "StableIO"]),
         // Sensitivity and verification runs on the engine (weights, images and reference logits made once).
         .target(name: "MixedPrecisionEngine", dependencies: ["MixedPrecision", "Engine", "BitOpsCore"]),
 

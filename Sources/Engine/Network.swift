@@ -3,6 +3,7 @@ import Glibc
 #endif
 import BitOpsCore
 import CDNNL
+import StableIO
 
 /// Where a network's weights come from.
 public enum WeightSource: Hashable, Sendable, CustomStringConvertible {

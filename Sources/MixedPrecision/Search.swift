@@ -1,3 +1,4 @@
+import StableIO
 /// A budget for `bitsweep search`: `bitops<=1.5G`, `weights<=1MiB`, `act-memory<=512KiB`, `time<=2ms`.
 public struct SearchBudget: Hashable, Codable, Sendable, CustomStringConvertible {
     public enum Kind: String, Codable, Sendable, CaseIterable {
@@ -84,9 +85,9 @@ public struct SearchPoint: Hashable, Codable, Sendable {
         try c.encode(bitops, forKey: .bitops)
         try c.encode(weightStorageBits, forKey: .weightStorageBits)
         try c.encode(predictedNoisePower, forKey: .predictedNoisePower)
-        try c.encode(JSONNumber(predictedSQNRDB), forKey: .predictedSQNRDB)
+        try c.encode(JSONDouble(predictedSQNRDB), forKey: .predictedSQNRDB)
         try c.encode(measuredNoisePower, forKey: .measuredNoisePower)
-        try c.encode(measuredSQNRDB.map(JSONNumber.init), forKey: .measuredSQNRDB)
+        try c.encode(measuredSQNRDB.map(JSONDouble.init), forKey: .measuredSQNRDB)
         try c.encode(measuredTop1Agreement, forKey: .measuredTop1Agreement)
     }
 
@@ -96,31 +97,13 @@ public struct SearchPoint: Hashable, Codable, Sendable {
         bitops = try c.decode(Int.self, forKey: .bitops)
         weightStorageBits = try c.decode(Int.self, forKey: .weightStorageBits)
         predictedNoisePower = try c.decode(Double.self, forKey: .predictedNoisePower)
-        predictedSQNRDB = try c.decode(JSONNumber.self, forKey: .predictedSQNRDB).value
+        predictedSQNRDB = try c.decode(JSONDouble.self, forKey: .predictedSQNRDB).value
         measuredNoisePower = try c.decodeIfPresent(Double.self, forKey: .measuredNoisePower)
-        measuredSQNRDB = try c.decodeIfPresent(JSONNumber.self, forKey: .measuredSQNRDB)?.value
+        measuredSQNRDB = try c.decodeIfPresent(JSONDouble.self, forKey: .measuredSQNRDB)?.value
         measuredTop1Agreement = try c.decodeIfPresent(Double.self, forKey: .measuredTop1Agreement)
     }
 }
 
-/// A Double that JSON can hold when infinite: finite values as numbers, ±∞ as "inf" / "-inf".
-public struct JSONNumber: Hashable, Codable, Sendable {
-    public var value: Double
-    public init(_ value: Double) { self.value = value }
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        if value.isFinite { try c.encode(value) } else if value > 0 { try c.encode("inf") } else if value < 0 { try c.encode("-inf") } else { try c.encode("nan") }
-    }
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let d = try? c.decode(Double.self) { value = d; return }
-        switch try c.decode(String.self) {
-        case "inf": value = .infinity
-        case "-inf": value = -.infinity
-        default: value = .nan
-        }
-    }
-}
 
 /// What a measurement of one assignment returns.
 public struct MeasuredNoise: Hashable, Sendable {

@@ -1,3 +1,4 @@
+import StableIO
 import BitOpsCore
 
 /// What `bitsweep sensitivity --format json` prints (and `search --out` writes as `sensitivity.json`): the
@@ -14,7 +15,7 @@ public struct SensitivityDocument: Codable, Sendable {
         /// Against the base network.
         public var noisePower: Double
         /// Of the network with only this unit quantized, against the float network.
-        public var sqnrDB: JSONNumber
+        public var sqnrDB: JSONDouble
         public var top1Agreement: Double
         enum CodingKeys: String, CodingKey {
             case unit, block, layer, bits, noisePower = "noise_power", sqnrDB = "sqnr_db", top1Agreement = "top1_agreement"
@@ -55,7 +56,7 @@ public struct SensitivityDocument: Codable, Sendable {
             for (c, b) in table.choices.enumerated() {
                 entries.append(Entry(unit: name, block: table.granularity == .block ? u : nil,
                                      layer: table.granularity == .layer ? name : nil, bits: b,
-                                     noisePower: table.noisePower[u][c], sqnrDB: JSONNumber(table.sqnrDB(unit: u, choice: c)),
+                                     noisePower: table.noisePower[u][c], sqnrDB: JSONDouble(table.sqnrDB(unit: u, choice: c)),
                                      top1Agreement: table.top1Agreement[u][c]))
             }
         }

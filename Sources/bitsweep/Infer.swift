@@ -5,6 +5,7 @@ import Engine
 import Foundation
 import Presentation
 import Results
+import StableIO
 import Sweep
 
 /// `bitsweep infer`: run images through one quantized configuration and its float twin.

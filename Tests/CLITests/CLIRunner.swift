@@ -22,9 +22,10 @@ enum CLI {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static func run(_ arguments: [String], cwd: URL? = nil) throws -> Result {
+    /// Runs `executable` (the built `bitsweep` unless given) with `arguments` from `cwd` (the package root).
+    static func run(_ arguments: [String], cwd: URL? = nil, executable: String? = nil) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? binary
         p.arguments = arguments
         p.currentDirectoryURL = cwd ?? packageRoot
         let out = Pipe(), err = Pipe()

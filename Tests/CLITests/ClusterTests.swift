@@ -13,12 +13,12 @@ import Testing
         let sweep = [CLI.binary.path, "sweep", "Inputs/sweep.yaml", "--set", "sizes=[16]", "--set", "blocks=[2,3]",
                      "--set", "precisions=[8,4]", "--set", "act_bits=[32]", "--set", "conventions=[weight]",
                      "--set", "exclude=[]", "--set", "include=[]", "--no-report", "--out", out]
-        let pinned = try CLI.runTool("/usr/bin/taskset", ["-c", "0"] + sweep)
+        let pinned = try CLI.run(["-c", "0"] + sweep, executable: "/usr/bin/taskset")
         #expect(pinned.status == 0, "\(pinned.stderr)")
         #expect(pinned.stderr.contains(", 1 job × 1 thread → "), "\(pinned.stderr)")
         // With two CPUs allowed (when the machine has them) the same command runs two jobs.
         if ProcessInfo.processInfo.activeProcessorCount >= 2 {
-            let two = try CLI.runTool("/usr/bin/taskset", ["-c", "0,1"] + sweep + ["--fresh"])
+            let two = try CLI.run(["-c", "0,1"] + sweep + ["--fresh"], executable: "/usr/bin/taskset")
             #expect(two.stderr.contains(", 2 jobs × 1 thread → "), "\(two.stderr)")
         }
     }
@@ -29,9 +29,9 @@ import Testing
         let venv = NSTemporaryDirectory() + "bitsweep-k8svenv"
         let py = venv + "/bin/python"
         if FileManager.default.isExecutableFile(atPath: py),
-           (try? CLI.runTool(py, ["-c", "import kubernetes_validate, yaml"]))?.status == 0 { return py }
-        guard (try? CLI.runTool("/usr/bin/env", ["python3", "-m", "venv", venv]))?.status == 0 else { return nil }
-        let pip = try? CLI.runTool(venv + "/bin/pip", ["install", "--quiet", "--disable-pip-version-check", "kubernetes-validate"])
+           (try? CLI.run(["-c", "import kubernetes_validate, yaml"], executable: py))?.status == 0 { return py }
+        guard (try? CLI.run(["python3", "-m", "venv", venv], executable: "/usr/bin/env"))?.status == 0 else { return nil }
+        let pip = try? CLI.run(["install", "--quiet", "--disable-pip-version-check", "kubernetes-validate"], executable: venv + "/bin/pip")
         return pip?.status == 0 ? py : nil
     }()
 
@@ -39,9 +39,9 @@ import Testing
         let script = CLI.packageRoot.appendingPathComponent("scripts/check-cluster-recipes.py").path
         let r: CLI.Result
         if let py = Self.python {
-            r = try CLI.runTool(py, [script, "--bitsweep", CLI.binary.path, "--require-schema"])
+            r = try CLI.run([script, "--bitsweep", CLI.binary.path, "--require-schema"], executable: py)
         } else {
-            r = try CLI.runTool("/usr/bin/env", ["python3", script, "--bitsweep", CLI.binary.path])
+            r = try CLI.run(["python3", script, "--bitsweep", CLI.binary.path], executable: "/usr/bin/env")
         }
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         for line in ["ok: manifests:", "ok: Kubernetes: 3 Indexed Job pods", "ok: Kubernetes: merged results equal",
@@ -50,31 +50,5 @@ import Testing
             #expect(r.stdout.contains(line), "missing '\(line)' in:\n\(r.stdout)")
         }
         if Self.python != nil { #expect(r.stdout.contains("ok: kubernetes-validate")) }
-    }
-}
-
-extension CLI {
-    /// Runs any program (not only bitsweep) from the package root.
-    static func runTool(_ path: String, _ arguments: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        p.currentDirectoryURL = packageRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
     }
 }
