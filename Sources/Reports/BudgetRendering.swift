@@ -214,19 +214,3 @@ extension BudgetReport {
     /// `budget.json`: every profile with its fitting cases (ranked) and the others with all their violations.
     public func json() throws -> Data { try analysisEncoder().encode(self) + Data("\n".utf8) }
 }
-
-extension CellExecutor {
-    /// `table: budget`: the budget blocks for the report's profiles (none without profiles, so the report has
-    /// no empty section). Options: `chart: false`, `fold: N`.
-    func budgetBlocks(_ cell: TemplateCell) throws -> [Block] {
-        guard let budgets, !budgets.profiles.isEmpty else { return [] }
-        var options = BudgetRendering.Options()
-        options.charts = cell.options["chart"] != "false"
-        options.fold = cell.options["fold"].flatMap(Int.init) ?? 10
-        options.precisionOrder = precisionOrder(results.cases)
-        options.colors = colors
-        options.figureSize = figureWidth.size
-        return try BudgetRendering.blocks(Analysis.budget(results, profiles: budgets.profiles), results: results,
-                                          budgets: budgets, options: options)
-    }
-}

@@ -21,9 +21,15 @@ public struct ReportHistory: Sendable {
     }
 }
 
-extension CellExecutor {
-    /// `table: history`: a heading, how many runs the history holds, the steps of this report's cases (most
-    /// recent first) and trend charts of time per image and mean SQNR. Without a history file: nothing.
+/// `table: history`: a heading, how many runs the history holds, the steps of this report's cases (most
+/// recent first) and trend charts of time per image and mean SQNR. Without a history file: nothing.
+struct HistoryCell: CellRenderer {
+    let executor: CellExecutor
+
+    func blocks(_ cell: TemplateCell, _ selected: [CaseResult], _ parameters: Parameters) throws -> [Block] {
+        try historyBlocks(cell)
+    }
+
     func historyBlocks(_ cell: TemplateCell) throws -> [Block] {
         guard let history else { return [] }
         let keys = Set(results.cases.map { HistoryDatabase.caseKey($0.config) })

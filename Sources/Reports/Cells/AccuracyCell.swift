@@ -9,7 +9,13 @@ import Results
 /// twin (percentages, with the exact counts in the results), then the cost-quality chart with top-1 accuracy
 /// on its y axis. Without labelled images the cell produces nothing at all (no heading either). The numbers
 /// are `results.json`'s `accuracy`; nothing is recomputed.
-extension CellExecutor {
+struct AccuracyCell: CellRenderer {
+    let executor: CellExecutor
+
+    func blocks(_ cell: TemplateCell, _ selected: [CaseResult], _ parameters: Parameters) throws -> [Block] {
+        try accuracyBlocks(cell, selected)
+    }
+
     func accuracyBlocks(_ cell: TemplateCell, _ cases: [CaseResult]) throws -> [Block] {
         let labelled = cases.filter { $0.accuracy != nil && $0.error == nil }
         guard let first = labelled.first?.accuracy else { return [] }
@@ -37,7 +43,7 @@ extension CellExecutor {
             var chartCell = cell
             chartCell.options["fidelity"] = FidelityMeasure.top1Accuracy.rawValue
             chartCell.options["chart"] = nil
-            blocks += try costQualityFigures(chartCell, labelled)
+            blocks += try CostQualityCell(executor: executor).costQualityFigures(chartCell, labelled)
         }
         return blocks
     }
