@@ -359,205 +359,30 @@ public enum SweepSpecReader {
         var extra: [ConfigIssue] = []
         let overrides = parseOverrides(overrideTexts, issues: &extra)
         let file = d.file
-        func origin(_ n: ConfigNode) -> SpecOrigin {
-            SpecOrigin(file: n.diagnostics.file, line: n.diagnostics.file == file ? n.line : nil)
-        }
+        let nodes = SpecNodes(root: root, file: file, overrides: overrides)
 
-        // The value of each top-level key: from the file unless overridden.
-        var top: [String: ConfigNode] = [:]
-        var networkNodes: [String: ConfigNode] = [:]
-        var networkOrigin = SpecOrigin(file: file, line: root.line)
-        if let m = root.mapping("sweep spec", allowed: topKeys) {
-            for (k, _, v) in m.entries { top[k] = v }
-        }
-        if let n = top["network"] {
-            networkOrigin = origin(n)
-            if !overrides.contains(where: { $0.path == ["network"] }), let m = n.mapping("network", allowed: networkKeys) {
-                for (k, _, v) in m.entries { networkNodes[k] = v }
-            }
-        }
-        for o in overrides {
-            if o.path.count == 1 {
-                top[o.path[0]] = o.node
-                if o.path[0] == "network" {
-                    networkNodes = [:]
-                    networkOrigin = origin(o.node)
-                    if let m = o.node.mapping("network", allowed: networkKeys) {
-                        for (k, _, v) in m.entries { networkNodes[k] = v }
-                    }
-                }
-            } else {
-                networkNodes[o.path[1]] = o.node
-                // Choosing the family on the command line replaces the file's choice.
-                let other = o.path[1] == "model" ? "preset" : o.path[1] == "preset" ? "model" : nil
-                if let other, !overrides.contains(where: { $0.path == ["network", other] }) {
-                    networkNodes[other] = nil
-                }
-            }
-        }
-
-        // Network.
-        let fileBase = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        let nameNode = top["name"]
-        let name = Located(nameNode?.string("name") ?? fileBase, at: nameNode.map(origin) ?? SpecOrigin(file: file, line: nil))
-        if name.value.isEmpty || name.value.contains("/") || name.value.hasPrefix(".") {
-            extra.append(name.origin.issue("name '\(name.value)' must be a plain, non-empty folder name (no '/', not starting with '.')"))
-        }
-        let imagesNode = top["images"]
-        let images = Located(imagesNode?.string("images") ?? "images", at: imagesNode.map(origin) ?? SpecOrigin(file: file, line: nil))
-        if images.value.isEmpty { extra.append(images.origin.issue("images: the folder name is empty")) }
-
-        var family: Located<NetworkFamily> = Located(.preset(.seed), at: networkOrigin)
-        let presetNode = networkNodes["preset"], modelNode = networkNodes["model"]
-        if let presetNode, modelNode != nil {
-            extra.append(origin(presetNode).issue("network: give either preset or model, not both"))
-        } else if let presetNode, let t = presetNode.string("network preset") {
-            if let p = Preset(rawValue: t) {
-                family = Located(.preset(p), at: origin(presetNode))
-            } else {
-                presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.spellings)", at: presetNode)
-            }
-        } else if let modelNode, let t = modelNode.string("network model") {
-            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
-            do {
-                let spec = try ModelFile.load(path: path)
-                family = Located(.model(path: t, spec: spec), at: origin(modelNode))
-            } catch let e as ConfigError {
-                extra.append(contentsOf: e.issues)
-                if !e.issues.contains(where: { $0.file == path && $0.line != nil }) {
-                    extra.append(origin(modelNode).issue("network model '\(t)' could not be read (see above)"))
-                }
-            } catch {
-                extra.append(origin(modelNode).issue("network model '\(t)': \(error)"))
-            }
-        }
-        let preset: Preset? = { if case .preset(let p) = family.value { return p } else { return nil } }()
-        let modelSpec: NetworkSpec? = { if case .model(_, let s) = family.value { return s } else { return nil } }()
-
-        var width = 1.0
-        if let n = networkNodes["width"], let w = n.double("network width") {
-            if preset != .mobilenetV1 {
-                extra.append(origin(n).issue("network width applies to the mobilenet-v1 preset only"))
-            } else if !(w > 0 && w <= 4) {
-                extra.append(origin(n).issue("network width \(w) is out of range; expected a multiplier in (0, 4], e.g. 1.0, 0.75, 0.5, 0.25"))
-            } else {
-                width = w
-            }
-        }
-        var stemBits: BitWidth?
-        if let n = networkNodes["stem_bits"], let b = n.bits("network stem_bits") {
-            if preset == .seed || (modelSpec != nil && modelSpec?.stem == nil) {
-                extra.append(origin(n).issue("network stem_bits \(b) given, but this network has no stem"))
-            } else {
-                stemBits = b
-            }
-        }
-        let classifierBits = networkNodes["classifier_bits"]?.bits("network classifier_bits")
-        let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? .bits(8)
-        let classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
-        let seed = networkNodes["seed"]?.int("network seed", in: 0...Int(Int32.max), expected: "an integer 0–\(Int32.max)") ?? 0
-        var initialization = WeightInit.heNormal
-        if let n = networkNodes["init"], let t = n.string("network init") {
-            if let i = WeightInit(rawValue: t) { initialization = i } else {
-                n.diagnostics.error("network init '\(t)' is unknown; expected one of \(WeightInit.spellings)", at: n)
-            }
-        }
-        var weights: Located<String>?
-        if let n = networkNodes["weights"], let t = n.string("network weights") {
-            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
-            if !FileManager.default.isReadableFile(atPath: path) {
-                extra.append(origin(n).issue("network weights '\(t)' does not exist or cannot be read (looked for \(path))"))
-            } else {
-                weights = Located(t, at: origin(n))
-            }
-        }
-        var quantization = QuantGranularity.perTensor
-        if let n = networkNodes["quantization"], let t = n.string("network quantization") {
-            if let q = QuantGranularity(rawValue: t) { quantization = q } else {
-                n.diagnostics.error("network quantization '\(t)' is unknown; expected one of \(QuantGranularity.spellings)", at: n)
-            }
-        }
-
-        // Axes.
-        let sizes = axis(top["sizes"], "sizes", origin: origin) { n in
-            n.int("size", in: 1...16384, expected: "a size in pixels, 1–16384")
-        } ?? [Located(preset?.defaultSize ?? 32, at: SpecOrigin(file: file, line: nil))]
-
-        let blockRange: ClosedRange<Int> = preset?.blockRange ?? 1...(modelSpec?.blocks.count ?? 1)
-        let blocksWhat = preset.map { "blocks for the \($0.rawValue) preset" } ?? "blocks for this model (its first N blocks)"
-        let blocks = axis(top["blocks"], "blocks", origin: origin) { n -> Int? in
-            guard let v = n.int("blocks", expected: "a block count") else { return nil }
-            if preset != nil || modelSpec != nil, !blockRange.contains(v) {
-                n.diagnostics.error("\(blocksWhat): \(v) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)", at: n)
-                return nil
-            }
-            return v
-        } ?? [Located(preset?.defaultBlocks ?? modelSpec?.blocks.count ?? 5, at: SpecOrigin(file: file, line: nil))]
-
-        let defaultPolicy: PrecisionPolicy = modelSpec != nil ? .model : .uniform(preset?.defaultBits ?? 4)
-        let precisions = axis(top["precisions"], "precisions", origin: origin) { policy($0, "precision", modelFamily: modelSpec != nil) }
-            ?? [Located(defaultPolicy, at: SpecOrigin(file: file, line: nil))]
-        let actBits = axis(top["act_bits"], "act_bits", origin: origin) { policy($0, "act_bits", modelFamily: modelSpec != nil) }
-            ?? [Located(modelSpec != nil ? .model : .uniform(.float), at: SpecOrigin(file: file, line: nil))]
-        let conventions = axis(top["conventions"], "conventions", origin: origin) { convention($0, "convention") }
-            ?? [Located(BitOpsConvention.weight, at: SpecOrigin(file: file, line: nil))]
-
-        let exclude = filters(top["exclude"], "exclude", origin: origin, modelFamily: modelSpec != nil)
-        let include = filters(top["include"], "include", origin: origin, modelFamily: modelSpec != nil)
-        for f in include {
-            if let b = f.blocks, preset != nil || modelSpec != nil, !blockRange.contains(b) {
-                extra.append(f.origin.issue("include: \(blocksWhat): \(b) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)"))
-            }
-        }
-        let batch = top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
-
-        // The budget profiles file: it must exist and hold valid profiles before anything runs.
-        var budgets: Located<String>?
-        if let n = top["budgets"], let t = n.string("budgets") {
-            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
-            var isDir: ObjCBool = false
-            if t.isEmpty {
-                extra.append(origin(n).issue("budgets: the file name is empty; expected a budget profiles file (YAML), e.g. budgets.yaml"))
-            } else if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || isDir.boolValue
-                        || !FileManager.default.isReadableFile(atPath: path) {
-                extra.append(origin(n).issue("budgets '\(t)' does not exist or cannot be read (looked for \(path)); expected a budget profiles file (YAML)"))
-            } else {
-                do {
-                    _ = try BudgetProfiles.load(path: path)
-                    budgets = Located(t, at: origin(n))
-                } catch let e as ConfigError {
-                    extra.append(contentsOf: e.issues)
-                    extra.append(origin(n).issue("budgets '\(t)': the profiles file has \(e.issues.count == 1 ? "an error" : "\(e.issues.count) errors") (see above)"))
-                } catch {
-                    extra.append(origin(n).issue("budgets '\(t)': \(error)"))
-                }
-            }
-        }
-
-        // The history database: a file name (created by the first run that adds to it).
-        var history: Located<String>?
-        if let n = top["history"], let t = n.string("history") {
-            let path = t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
-            var isDir: ObjCBool = false
-            if t.isEmpty {
-                extra.append(origin(n).issue("history: the file name is empty; expected a history database file, e.g. ../Reports/history.sqlite"))
-            } else if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-                extra.append(origin(n).issue("history '\(t)' is a folder (\(path)); expected a history database file, e.g. ../Reports/history.sqlite"))
-            } else {
-                history = Located(t, at: origin(n))
-            }
-        }
+        // Each section reads its keys in this order and keeps its own problems (see SweepSpecSections.swift).
+        let names = NamesSection(nodes)
+        let network = NetworkSection(nodes)
+        let axes = AxesSection(nodes, network: network)
+        let grid = FiltersSection(nodes, network: network, axes: axes)
+        let batch = nodes.top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
+        let budgets = BudgetsSection(nodes)
+        let history = HistorySection(nodes)
+        extra += names.issues + network.issues + grid.issues + budgets.issues + history.issues
 
         // Gather problems from the file, from every override, and between values.
         var issues = d.issues
         for o in overrides { issues += o.diagnostics.issues.map { ConfigIssue(file: $0.file, line: nil, message: $0.message) } }
         issues += extra
         if !issues.isEmpty { throw ConfigError(issues) }
-        return SweepSpec(file: file, name: name, images: images, network: family, width: width, stemBits: stemBits,
-                         classifierBits: classifierBits, inputBits: inputBits, classes: classes, seed: seed,
-                         initialization: initialization, weights: weights, quantization: quantization, sizes: sizes, blocks: blocks,
-                         precisions: precisions, actBits: actBits, conventions: conventions, exclude: exclude,
-                         include: include, batch: batch, overrides: overrideTexts, budgets: budgets, history: history)
+        return SweepSpec(file: file, name: names.name, images: names.images, network: network.family, width: network.width, stemBits: network.stemBits,
+                         classifierBits: network.classifierBits, inputBits: network.inputBits, classes: network.classes, seed: network.seed,
+                         initialization: network.initialization, weights: network.weights, quantization: network.quantization,
+                         sizes: axes.sizes, blocks: axes.blocks,
+                         precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
+                         include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
+                         history: history.history)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

@@ -230,6 +230,39 @@ import Testing
         #expect(found.allSatisfy { $0.file.hasSuffix("spec.yaml") })
     }
 
+    /// The reader's sections (names, network, axes, filters, budgets, history) keep the listing order: the
+    /// problems found while reading a value (in the order the keys are read), then the `--set` ones, then
+    /// those between values, section by section — whatever order the keys stand in the file.
+    @Test func problemsAreListedInTheOrderTheKeysAreRead() throws {
+        let d = TempDir()
+        try FileManager.default.createDirectory(atPath: d.path + "/db", withIntermediateDirectories: true)
+        let text = """
+            history: db
+            budgets: nowhere.yaml
+            include:
+              - {blocks: 20}
+            sizes: [0]
+            network: {preset: mobilenet-v1, width: 9, init: xavier}
+            images: ''
+            name: a/b
+            """
+        var found: [String] = []
+        do { _ = try spec(text, dir: d, overrides: ["batch=0"]) } catch let e as ConfigError {
+            found = e.issues.map { "\($0.line.map(String.init) ?? "-") \($0.message.prefix(24))" }
+        }
+        #expect(found == [
+            "6 network init 'xavier' is",       // while reading: network, then axes
+            "5 size 0 is out of range; ",
+            "- batch 0 is out of range;",        // --set
+            "8 name 'a/b' must be a pla",       // between values: names, network, filters, budgets, history
+            "7 images: the folder name ",
+            "6 network width 9.0 is out",
+            "4 include: blocks for the ",
+            "2 budgets 'nowhere.yaml' d",
+            "1 history 'db' is a folder",
+        ], "\(found)")
+    }
+
     @Test func axisProblems() {
         #expect(has(issues("sizes: [32, 32]\n"), line: 1, "listed twice"))
         #expect(has(issues("sizes: []\n"), line: 1, "the list is empty"))
