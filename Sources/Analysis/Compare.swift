@@ -356,35 +356,33 @@ public struct AnalysisInputError: Error, CustomStringConvertible, Sendable {
 /// Compares `current` against `baseline`. See `CompareOptions` for what counts as a change.
 /// Throws `AnalysisInputError` when one set holds two cases with the same configuration.
 public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareOptions = CompareOptions()) throws -> Comparison {
-    func index(_ set: ResultsSet, _ side: String) throws -> [CaseKey: CaseResult] {
-        var map: [CaseKey: CaseResult] = [:]
+    func checkUnique(_ set: ResultsSet, _ side: String) throws {
+        var ids: [CaseKey: String] = [:]
         for c in set.cases {
             let k = CaseKey(c.config)
-            if let other = map[k] {
-                throw AnalysisInputError("the \(side) results '\(set.name)' hold two cases with the same configuration (\(k.label)): ids \(other.id) and \(c.id)")
+            if let other = ids[k] {
+                throw AnalysisInputError("the \(side) results '\(set.name)' hold two cases with the same configuration (\(k.label)): ids \(other) and \(c.id)")
             }
-            map[k] = c
+            ids[k] = c.id
         }
-        return map
     }
-    let base = try index(baseline, "baseline")
-    let cur = try index(current, "current")
+    try checkUnique(baseline, "baseline")
+    try checkUnique(current, "current")
 
     var changed: [CaseDiff] = []
     var matched = 0, unchanged = 0, timed = 0
-    var baselineOnly: [CaseSummary] = []
-    for b in baseline.cases {
-        let k = CaseKey(b.config)
-        guard let c = cur[k] else {
-            baselineOnly.append(CaseSummary(b))
-            continue
+    var baselineOnly: [CaseSummary] = [], currentOnly: [CaseSummary] = []
+    for m in matchByKey(baseline.cases, current.cases, key: { CaseKey($0.config) }) {
+        switch m {
+        case let .baselineOnly(b): baselineOnly.append(CaseSummary(b))
+        case let .currentOnly(c): currentOnly.append(CaseSummary(c))
+        case let .both(b, c):
+            matched += 1
+            let d = diffCase(b, c, options)
+            if d.timing != nil { timed += 1 }
+            if d.hasChanges { changed.append(d) } else { unchanged += 1 }
         }
-        matched += 1
-        let d = diffCase(b, c, options)
-        if d.timing != nil { timed += 1 }
-        if d.hasChanges { changed.append(d) } else { unchanged += 1 }
     }
-    let currentOnly = current.cases.filter { base[CaseKey($0.config)] == nil }.map(CaseSummary.init)
 
     var skipped: [FieldChange] = []
     let bs = Dictionary(baseline.skippedImages.map { ($0.file, $0.reason) }, uniquingKeysWith: { a, _ in a })
@@ -437,19 +435,14 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff
         FieldChange.int("activation_elements", tb.activationElements, tc.activationElements),
     ].compactMap { $0 }
 
-    var layers: [LayerChange] = []
-    let currentLayers = Dictionary(c.cost.layers.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-    let baselineNames = Set(b.cost.layers.map(\.name))
-    for lb in b.cost.layers {
-        guard let lc = currentLayers[lb.name] else {
-            layers.append(LayerChange(layer: lb.name, presence: .baselineOnly, changes: layerSummary(lb, baseline: true)))
-            continue
+    let layers: [LayerChange] = matchByKey(b.cost.layers, c.cost.layers, key: \.name).compactMap { m in
+        switch m {
+        case let .baselineOnly(lb): return LayerChange(layer: lb.name, presence: .baselineOnly, changes: layerSummary(lb, baseline: true))
+        case let .currentOnly(lc): return LayerChange(layer: lc.name, presence: .currentOnly, changes: layerSummary(lc, baseline: false))
+        case let .both(lb, lc):
+            let changes = diffLayer(lb, lc)
+            return changes.isEmpty ? nil : LayerChange(layer: lb.name, presence: .both, changes: changes)
         }
-        let changes = diffLayer(lb, lc)
-        if !changes.isEmpty { layers.append(LayerChange(layer: lb.name, presence: .both, changes: changes)) }
-    }
-    for lc in c.cost.layers where !baselineNames.contains(lc.name) {
-        layers.append(LayerChange(layer: lc.name, presence: .currentOnly, changes: layerSummary(lc, baseline: false)))
     }
 
     let (fidelity, images) = diffFidelity(b, c, o)
@@ -465,6 +458,31 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff
                      layers: layers, fidelity: fidelity, images: images, timing: timing, error: error)
     d.regression = d.isRegression(o)
     return d
+}
+
+/// One element of a baseline list matched by key with the current list (see `matchByKey`).
+enum Matched<T> {
+    case both(T, T)
+    case baselineOnly(T)
+    case currentOnly(T)
+}
+
+/// Pairs two lists by key: the baseline's elements in its order (matched with the first current element of
+/// the same key, or baseline-only), then the current elements whose key the baseline lacks, in their order.
+func matchByKey<T, K: Hashable>(_ baseline: [T], _ current: [T], key: (T) -> K) -> [Matched<T>] {
+    let byKey = Dictionary(current.map { (key($0), $0) }, uniquingKeysWith: { a, _ in a })
+    let baselineKeys = Set(baseline.map(key))
+    return baseline.map { b in byKey[key(b)].map { .both(b, $0) } ?? .baselineOnly(b) }
+        + current.filter { !baselineKeys.contains(key($0)) }.map { .currentOnly($0) }
+}
+
+/// Whether a logit SQNR moved beyond `tolerance` dB; nil is exact (+∞ dB), so exact on one side only moved.
+func sqnrMoved(_ x: Double?, _ y: Double?, tolerance: Double) -> Bool {
+    switch (x, y) {
+    case (nil, nil): return false
+    case let (x?, y?): return abs(y - x) > tolerance
+    default: return true
+    }
 }
 
 /// Every accounting field of a layer that differs, with exact values.
@@ -511,15 +529,11 @@ func diffFidelity(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> ([Fi
     }
     // SQNR: nil means exact, i.e. +∞ dB.
     func sqnr(_ metric: String, _ x: Double?, _ y: Double?) {
-        switch (x, y) {
-        case (nil, nil): return
-        case (nil, _?), (_?, nil):
-            out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: nil, tolerance: o.sqnrToleranceDB, worse: y != nil))
-        case let (x?, y?):
-            if abs(y - x) > o.sqnrToleranceDB {
-                out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: y - x, tolerance: o.sqnrToleranceDB, worse: y < x))
-            }
-        }
+        guard sqnrMoved(x, y, tolerance: o.sqnrToleranceDB) else { return }
+        let delta = x.flatMap { x in y.map { $0 - x } }
+        // Exact on one side only: worse when the current side is the finite one.
+        out.append(FidelityChange(metric: metric, baseline: x, current: y, delta: delta, tolerance: o.sqnrToleranceDB,
+                                  worse: delta.map { $0 < 0 } ?? (y != nil)))
     }
     func plain(_ metric: String, _ x: Double, _ y: Double, _ tol: Double) {
         // A tiny slack so that a tolerance of 0 ignores floating-point noise in stored means.
@@ -534,29 +548,19 @@ func diffFidelity(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> ([Fi
     plain("top1_agreement", fb.top1Agreement, fc.top1Agreement, o.top1Tolerance)
 
     // Which images moved: SQNR beyond the tolerance, or top-1 agreement flipped; images on one side only.
-    var images: [ImageChange] = []
-    let ci = Dictionary(c.images.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
-    let bnames = Set(b.images.map(\.file))
-    for ib in b.images {
-        guard let ic = ci[ib.file] else {
-            images.append(ImageChange(file: ib.file, presence: .baselineOnly, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: nil,
-                                      baselineTop1Agree: ib.top1Agree, currentTop1Agree: nil))
-            continue
+    let images: [ImageChange] = matchByKey(b.images, c.images, key: \.file).compactMap { m in
+        switch m {
+        case let .baselineOnly(ib):
+            return ImageChange(file: ib.file, presence: .baselineOnly, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: nil,
+                               baselineTop1Agree: ib.top1Agree, currentTop1Agree: nil)
+        case let .currentOnly(ic):
+            return ImageChange(file: ic.file, presence: .currentOnly, baselineSQNRDB: nil, currentSQNRDB: ic.sqnrDB,
+                               baselineTop1Agree: nil, currentTop1Agree: ic.top1Agree)
+        case let .both(ib, ic):
+            guard sqnrMoved(ib.sqnrDB, ic.sqnrDB, tolerance: o.sqnrToleranceDB) || ib.top1Agree != ic.top1Agree else { return nil }
+            return ImageChange(file: ib.file, presence: .both, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: ic.sqnrDB,
+                               baselineTop1Agree: ib.top1Agree, currentTop1Agree: ic.top1Agree)
         }
-        let sqnrMoved: Bool
-        switch (ib.sqnrDB, ic.sqnrDB) {
-        case (nil, nil): sqnrMoved = false
-        case let (x?, y?): sqnrMoved = abs(y - x) > o.sqnrToleranceDB
-        default: sqnrMoved = true
-        }
-        if sqnrMoved || ib.top1Agree != ic.top1Agree {
-            images.append(ImageChange(file: ib.file, presence: .both, baselineSQNRDB: ib.sqnrDB, currentSQNRDB: ic.sqnrDB,
-                                      baselineTop1Agree: ib.top1Agree, currentTop1Agree: ic.top1Agree))
-        }
-    }
-    for ic in c.images where !bnames.contains(ic.file) {
-        images.append(ImageChange(file: ic.file, presence: .currentOnly, baselineSQNRDB: nil, currentSQNRDB: ic.sqnrDB,
-                                  baselineTop1Agree: nil, currentTop1Agree: ic.top1Agree))
     }
     return (out, images)
 }

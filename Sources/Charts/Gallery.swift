@@ -46,7 +46,7 @@ public enum ChartGallery {
         }
 
         let configs = ["w8a8", "w6a6", "w4a8", "w4a4", "w2a2"]
-        let storage = NamedValues(name: "weights (KiB)", values: [4130, 3098, 2065, 2065, 1033])
+        let storage = NamedValues(name: "weight storage (KiB)", values: [4130, 3098, 2065, 2065, 1033])
         let act = NamedValues(name: "peak activations (KiB)", values: [1176, 882, 1176, 588, 294])
 
         let deltaRows = ["96", "128", "160", "192", "224"]

@@ -101,13 +101,13 @@ extension Comparison {
         var charts: [NamedChart] = []
         charts.append(NamedChart(name: "delta-bitops", title: "Change of total BitOps against the baseline\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Total BitOps: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
-            deltas: grid.matrix(bitops), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
+            deltas: grid.matrix(bitops), xTitle: "Weight bits", colorBarTitle: "change", format: .percent, size: size)))
         charts.append(NamedChart(name: "delta-sqnr", title: "Change of mean logit SQNR beyond ±\(NumberText.significant(options.sqnrToleranceDB)) dB\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Mean SQNR (dB): current − baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
-            deltas: grid.matrix(sqnr), xTitle: "Precision", colorBarTitle: "dB", format: .fixed(2), size: size)))
+            deltas: grid.matrix(sqnr), xTitle: "Weight bits", colorBarTitle: "dB", format: .fixed(2), size: size)))
         charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(NumberText.percent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Time per image: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
-            deltas: grid.matrix(time), xTitle: "Precision", colorBarTitle: "change", format: .percent, size: size)))
+            deltas: grid.matrix(time), xTitle: "Weight bits", colorBarTitle: "change", format: .percent, size: size)))
         return charts
     }
 }

@@ -78,7 +78,7 @@ public enum BudgetRendering {
                 let r = row(b)
                 blocks.append(.paragraph([
                     .strong("Best in budget: case \(num(b)) (\(b.label))"),
-                    .text(" — \(fidelityText(b)), \(r[0]) BitOps, \(r[1]) of weights, \(r[2]) of peak activations. \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
+                    .text(" — \(fidelityText(b)), \(r[0]) BitOps, \(r[1]) of weight storage, \(r[2]) of peak activations. \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
                 ]))
             } else {
                 var s: [Inline] = [.strong("No case fits this profile.")]
@@ -129,7 +129,7 @@ public enum BudgetRendering {
     }
 
     /// Column titles of `row(_:)`.
-    public static let header = ["BitOps", "weights", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
+    public static let header = ["BitOps", "weight storage", "peak act.", "time/img", "SQNR mean", "top-1 agr."]
 
     /// A case's cost and quality, formatted as the columns of `header`.
     public static func row(_ c: BudgetCase) -> [String] {
@@ -142,10 +142,10 @@ public enum BudgetRendering {
         c.exact || c.sqnrDBMean != nil ? dbText(c.exact ? nil : c.sqnrDBMean) : "not measured"
     }
 
-    /// `BitOps (weight) ≤ 2 G · weights ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
+    /// `BitOps (weight) ≤ 2 G · weight storage ≤ 1 MiB · activations ≤ 256 KiB · SQNR ≥ 20 dB`.
     public static func limitsText(_ p: BudgetProfile) -> String {
         var parts = ["BitOps (\(p.convention.rawValue)) ≤ \(NumberText.si(p.maxBitOps, trimmingZeros: true))",
-                     "weights ≤ \(bytesText(Double(p.maxWeightStorageBytes)))",
+                     "weight storage ≤ \(bytesText(Double(p.maxWeightStorageBytes)))",
                      "activations ≤ \(bytesText(Double(p.maxActivationBytes)))"]
         if let t = p.maxMsPerImage { parts.append("time ≤ \(NumberText.milliseconds(t))/image") }
         if let s = p.minSQNRDB { parts.append("SQNR ≥ \(NumberText.significant(s)) dB") }

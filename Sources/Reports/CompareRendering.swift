@@ -112,7 +112,7 @@ extension Comparison {
     }
 
     func summaryTable(_ list: [CaseSummary]) -> String {
-        PlainTable.markdown(["case", "id", "BitOps", "weights", "peak activations", "SQNR mean"], list.map {
+        PlainTable.markdown(["case", "id", "BitOps", "weight storage", "peak activations", "SQNR mean"], list.map {
             [Escape.markdown($0.label), "`\($0.id.prefix(12))`", NumberText.grouped($0.bitops), bytesText(Double($0.weightStorageBytes)),
              bytesText(Double($0.peakActivationBytes)), $0.error.map { "failed: " + Escape.markdown($0) } ?? dbText($0.sqnrDBMean)]
         }, right: [2, 3, 4, 5])

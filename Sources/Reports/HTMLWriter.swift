@@ -190,7 +190,7 @@ public struct HTMLWriter: ReportWriter {
         $("explorer-case").textContent = "Case " + c.index + " (" + c.id.slice(0, 8) + "): " + c.label;
         const t = c.totals, f = c.fidelity;
         const items = [["BitOps", group(t.bitops), "bitops"], ["MACs", group(t.macs), "macs"], ["parameters", group(t.params), "params"],
-          ["weights (KiB)", kib(t.weight_bytes), "weights"], ["peak activations (KiB)", kib(t.peak_activation_bytes), "activations"],
+          ["weight storage (KiB)", kib(t.weight_bytes), "weights"], ["peak activations (KiB)", kib(t.peak_activation_bytes), "activations"],
           ["SQNR mean (dB)", f ? (f.sqnr_db_mean === null ? "∞" : fixed(f.sqnr_db_mean, 2)) : "—", "sqnr-mean"],
           ["SQNR min (dB)", f ? (f.sqnr_db_min === null ? "∞" : fixed(f.sqnr_db_min, 2)) : "—", "sqnr-min"],
           ["top-1 agreement (%)", f ? fixed(100 * f.top1_agreement, 1) : "—", "top1"],

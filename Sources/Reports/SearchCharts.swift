@@ -8,7 +8,7 @@ public enum SearchCharts {
     public static func sensitivityHeatmap(_ table: SensitivityTable, title: String?) throws -> ChartSpec {
         let values: [[Double?]] = table.units.indices.map { u in table.choices.indices.map { c in table.sqnrDB(unit: u, choice: c) } }
         return try ChartKinds.heatmap(
-            title: title, rowLabels: table.units, columnLabels: table.choices.map { $0 == 32 ? "float" : "\($0)-bit" },
+            title: title, rowLabels: table.units, columnLabels: table.choices.map(SearchRendering.bitsLabel),
             values: values, xTitle: "weight bits", yTitle: table.granularity.rawValue,
             colorBarTitle: "SQNR (dB)", logColor: false, colorMap: .viridis, format: .fixed(1), infinityLabel: "exact",
             size: .custom(width: 3.5 * 72, height: Double(max(160, 60 + 16 * table.units.count))))
@@ -59,7 +59,7 @@ public enum SearchCharts {
         if !uniform.isEmpty {
             marks.append(.points(PointMark(points: uniform.map {
                 ScatterPoint(x: x($0), y: $0.measuredSQNRDB!, color: .ink, marker: .diamond, radius: 3.2,
-                             label: $0.bits.first.map { $0 == 32 ? "float" : "\($0)-bit" })
+                             label: $0.bits.first.map(SearchRendering.bitsLabel))
             })))
             entries.append(LegendEntry(label: "uniform (measured)", color: .ink, symbol: .marker(.diamond)))
         }

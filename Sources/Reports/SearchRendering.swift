@@ -36,11 +36,11 @@ public enum SearchRendering {
         s += "\(assignments) assignments → \(o.front.count) on the predicted front (computed in \(NumberText.milliseconds(o.frontSeconds * 1000)); "
         s += "largest partial front \(o.stats.largestPartialFront)); \(o.verified.count) verified\n\n"
         let bitsWidth = max(4, (o.front + o.uniform).map { $0.bits.map(String.init).joined(separator: ",").count }.max() ?? 4)
-        s += pad("#", 4) + "  " + pad("bits", bitsWidth, right: false) + pad("BitOps", 10) + pad("weights", 12)
+        s += pad("#", 4) + "  " + pad("bits", bitsWidth, right: false) + pad("BitOps", 10) + pad("weight storage", 16)
         s += pad("predicted dB", 14) + pad("measured dB", 13) + pad("top-1", 7) + "\n"
         func line(_ label: String, _ p: SearchPoint, mark: String = "") -> String {
             var l = pad(label, 4) + "  " + pad(p.bits.map(String.init).joined(separator: ","), bitsWidth, right: false)
-            l += pad(count(p.bitops), 10) + pad(bytes(bits: p.weightStorageBits), 12)
+            l += pad(count(p.bitops), 10) + pad(bytes(bits: p.weightStorageBits), 16)
             l += pad(dB(p.predictedSQNRDB), 14) + pad(dB(p.measuredSQNRDB), 13)
             l += pad(p.measuredTop1Agreement.map { NumberText.percent($0) } ?? "–", 7) + mark + "\n"
             return l

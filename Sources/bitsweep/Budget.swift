@@ -22,8 +22,7 @@ struct Budget: ParsableCommand {
           bitsweep budget --out Reports/budget        # Reports/default, with the profiles its sweep kept
         """)
 
-    @Argument(help: ArgumentHelp("A results folder (or its results.json). Default: the current folder if it holds results.json, else the default spec's folder (Reports/default).", valueName: "results-dir"))
-    var resultsDir: String?
+    @OptionGroup var results: ResultsFolderArgument
 
     @Option(help: ArgumentHelp("The budget profiles file (YAML or JSON). Default: the copy the sweep kept in the results folder (budgets.yaml).", valueName: "file"))
     var profiles: String?
@@ -36,7 +35,7 @@ struct Budget: ParsableCommand {
 
     func run() throws {
         let fmt = try AnalysisCLI().format(format)
-        let dir = try resultsDir ?? DefaultResults.folder()
+        let dir = try results.folder()
         guard let profiles = profiles ?? DefaultResults.keptBudgets(in: dir) else {
             throw InputError("--profiles FILE is required: \(dir) keeps no budget profiles (e.g. --profiles Inputs/budgets.yaml)")
         }

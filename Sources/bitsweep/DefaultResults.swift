@@ -1,6 +1,16 @@
+import ArgumentParser
 import BitSweepConfig
 import Foundation
 import Results
+
+/// The results folder that `report` and `budget` read: one positional argument, one default.
+struct ResultsFolderArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the current folder if it holds results.json, else the default spec's folder (Reports/default).", valueName: "results-dir"))
+    var resultsDir: String?
+
+    /// The folder given, else `DefaultResults.folder()`.
+    func folder() throws -> String { try resultsDir ?? DefaultResults.folder() }
+}
 
 /// The results folder `report` and `budget` use when none is given.
 enum DefaultResults {

@@ -31,8 +31,7 @@ struct Report: ParsableCommand {
           bitsweep report Reports/example --cell 'chart: heatmap; value: sqnr' --format png > sqnr.png
         """)
 
-    @Argument(help: ArgumentHelp("A results folder (holding results.json). Default: the current folder if it holds results.json, else the default spec's folder (Reports/default).", valueName: "results-dir"))
-    var resultsDir: String?
+    @OptionGroup var results: ResultsFolderArgument
 
     @Option(help: ArgumentHelp("A report template (Markdown with ```bitsweep cells). Default: the built-in one.", valueName: "file"))
     var template: String?
@@ -68,9 +67,9 @@ struct Report: ParsableCommand {
         if let cell { return try printCell(cell) }
         if format != nil { warn("report", "--format is deprecated for report; use --outputs (the files to write)") }
         let formats = try CommandFailure.asInput { try ReportFormat.parseList(format ?? outputs) }
-        let dir = try resultsDir ?? DefaultResults.folder()
+        let dir = try results.folder()
         let command = ["bitsweep", "report"] + CommandLine.arguments.dropFirst(2)
-        let args = resultsDir == nil ? command + [dir] : command
+        let args = results.resultsDir == nil ? command + [dir] : command
         // Bad input (no results, a template or profiles error) is reported as file:line and exits 2; an output
         // that cannot be written exits 1 (see ErrorReport).
         let output = try ReportGenerator.generate(resultsDir: dir, template: template, outputs: formats, outDir: out,
@@ -87,7 +86,7 @@ struct Report: ParsableCommand {
     func printCell(_ text: String) throws {
         if out != nil { throw InputError("--out writes a report; --cell prints one cell (redirect its output instead)") }
         let cellFormat = try CommandFailure.asInput { try CellRun.Format.parse(format ?? "markdown") }
-        let dir = try resultsDir ?? DefaultResults.folder()
+        let dir = try results.folder()
         let data = try CommandFailure.asInput {
             try CellRun.render(try CellRun.run(resultsDir: dir, cell: text, template: template, budgets: budgets, where: `where`), as: cellFormat)
         }

@@ -37,7 +37,7 @@ struct HeatmapCell: CellRenderer {
             let what = heatTitle(value)
             let title = cell.options["title"] ?? "\(what.name) by \(rowsKey == "size" ? "image size" : "block count") and precision\(suffix)"
             let spec = try ChartAdapter.heatmap(title: title, rowTitle: rowsKey == "size" ? "image size (px)" : "blocks",
-                                                rowLabels: rowValues.map(String.init), columnTitle: "weight precision",
+                                                rowLabels: rowValues.map(String.init), columnTitle: "weight bits",
                                                 columnLabels: cols, values: grid, valueTitle: what.unit, logarithmic: what.log,
                                                 percent: value == .top1, size: figureSize(cell, items: cols.count))
             let exactNote = grid.joined().contains(.infinity) ? " “exact”: the logits equal the float twin’s (∞ dB)." : ""
@@ -71,7 +71,7 @@ struct HeatmapCell: CellRenderer {
         switch v {
         case .bitops: return ("Total BitOps", "BitOps", true)
         case .macs: return ("MACs", "MACs", true)
-        case .weights: return ("Weight storage", "weights (KiB)", true)
+        case .weights: return ("Weight storage", "weight storage (KiB)", true)
         case .sqnr: return ("Mean logit SQNR", "SQNR (dB)", false)
         case .top1: return ("Top-1 agreement", "top-1 agreement (%)", false)
         }

@@ -60,10 +60,10 @@ struct LayersCell: CellRenderer {
         var rows: [[String]] = []
         var emph: Set<Int> = []
         let columns: [Table.Column] = [
-            .init("part"), .init("output"), .init("w/a bits"), .init("depthwise", unit: "BitOps", numeric: true),
+            .init("part"), .init("output"), .init("weight/act. bits"), .init("depthwise", unit: "BitOps", numeric: true),
             .init("pointwise", unit: "BitOps", numeric: true), .init("total", unit: "BitOps", numeric: true),
             .init("share", unit: "%", numeric: true), .init("dw share", unit: "%", numeric: true),
-            .init("params", numeric: true), .init("weights", unit: "KiB", numeric: true),
+            .init("params", numeric: true), .init("weight storage", unit: "KiB", numeric: true),
         ]
         func bits(_ l: BitOpsCore.LayerCost) -> String { "\(l.weightBits)/\(l.outputBits)" }
         for l in cost.layers where l.block == nil && l.name == "stem" {
@@ -97,7 +97,7 @@ struct LayersCell: CellRenderer {
 
         let layerColumns: [Table.Column] = [
             .init("layer"), .init("kind"), .init("input → output"), .init("k/s", numeric: false), .init("groups", numeric: true),
-            .init("w/a bits"), .init("MACs", numeric: true), .init("BitOps", numeric: true), .init("share", unit: "%", numeric: true),
+            .init("weight/act. bits"), .init("MACs", numeric: true), .init("BitOps", numeric: true), .init("share", unit: "%", numeric: true),
             .init("params", numeric: true), .init("act. memory", unit: "KiB", numeric: true),
         ]
         let layerRows: [[String]] = cost.layers.map { l in

@@ -38,7 +38,7 @@ struct SummaryCell: CellRenderer {
         if showQuant { columns.append(.init("quantization")) }
         if showConv { columns.append(.init("convention")) }
         columns += [.init("BitOps", numeric: true), .init("MACs", numeric: true), .init("params", numeric: true),
-                    .init("weights", unit: "KiB", numeric: true), .init("peak act.", unit: "KiB", numeric: true),
+                    .init("weight storage", unit: "KiB", numeric: true), .init("peak act.", unit: "KiB", numeric: true),
                     .init("SQNR mean", unit: "dB", numeric: true), .init("SQNR min", unit: "dB", numeric: true),
                     .init("top-1 agree", unit: "%", numeric: true)]
         // Labelled images: each case's top-1/top-5 accuracy (quantized network) next to its fidelity.
