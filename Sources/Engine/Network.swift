@@ -239,203 +239,238 @@ public final class Network: @unchecked Sendable {
 
     // MARK: Building
 
+    /// The float op list (quantization simulated in the weights and the activation post-ops), and the float
+    /// twin's primitives beside it: each convolution in turn, then global average pooling and the classifier.
     func buildOps(provider: WeightProvider) throws {
-        let n = options.batchSize
-        let twin = options.fidelity && !twinIsIdentical
-        var current = inputMD
+        var state = BuildState(current: inputMD)
+        for layer in cost.layers where layer.kind != .linear {
+            appendOp(try convolutionOp(layer, provider: provider, state: &state), state: &state)
+        }
+        ops.append(try poolOp(state: &state))
+        appendOp(try classifierOp(provider: provider, state: &state), state: &state)
+        scratch = try AlignedBuffer(bytes: state.scratchBytes)
+    }
+
+    /// What `buildOps` carries from one op to the next.
+    struct BuildState {
+        /// The running activation's layout.
+        var current: dnnl_memory_desc_t
+        /// Reorders that bring the running activation into the next op's layout (run before it).
         var pendingReorders: [Op] = []
+        /// The largest scratchpad any primitive needs (one buffer serves them all).
         var scratchBytes = 0
 
-        func attr(actBits: BitWidth?) throws -> dnnl_primitive_attr_t {
-            var a: dnnl_primitive_attr_t?
-            try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
-            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
-            if let actBits {
-                var po: dnnl_post_ops_t?
-                try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
-                defer { dnnl_post_ops_destroy(po) }
-                // ReLU6, then for quantized activations: up·clip(x, 0, 6) → down·round(·). The factors ride on the
-                // post-ops' own `scale` argument (two eltwise_linear post-ops in one chain were miscomputed by
-                // oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
-                let f = Quantizer.activationFactors(bits: actBits)
-                try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
-                if let f {
-                    try dnnlCheck(dnnl_post_ops_append_eltwise(po, f.down, dnnl_eltwise_round, 0, 0), "activation round post-op")
-                }
-                try dnnlCheck(dnnl_primitive_attr_set_post_ops(a, po), "set post-ops")
-            }
-            return a!
-        }
-
-        /// Brings the running activation into `md` with a reorder op when the layouts differ.
-        func conform(to md: dnnl_memory_desc_t, layer: String) throws {
-            guard !MemoryDesc.equal(current, md) else { return }
-            let a = try attr(actBits: nil)
-            defer { dnnl_primitive_attr_destroy(a) }
-            let pd = try DNNLPrimitiveDesc(reorderFrom: current, to: md, engine: context.engine, attr: a)
+        mutating func needScratch(_ pd: DNNLPrimitiveDesc) {
             scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
-            let prim = try DNNLPrimitive(pd.handle)
-            let op = Op(name: layer, srcMD: current, dstMD: md, scratchMD: pd.md(dnnl_query_scratchpad_md),
-                        quantized: prim, float: prim)
-            op.isReorder = true
-            pendingReorders.append(op)
-            current = md
+        }
+    }
+
+    /// Whether the float twin is built beside the quantized network.
+    var buildsTwin: Bool { options.fidelity && !twinIsIdentical }
+
+    /// Appends `op` after the reorders pending before it; the running activation is then its output.
+    func appendOp(_ op: Op, state: inout BuildState) {
+        ops += state.pendingReorders
+        state.pendingReorders = []
+        ops.append(op)
+        state.current = op.dstMD
+    }
+
+    /// A primitive attribute with a user scratchpad and, for a convolution, the ReLU6 (and activation
+    /// quantization) post-ops. The caller destroys it.
+    func primitiveAttr(actBits: BitWidth?) throws -> dnnl_primitive_attr_t {
+        var a: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
+        try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
+        if let actBits {
+            var po: dnnl_post_ops_t?
+            try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
+            defer { dnnl_post_ops_destroy(po) }
+            // ReLU6, then for quantized activations: up·clip(x, 0, 6) → down·round(·). The factors ride on the
+            // post-ops' own `scale` argument (two eltwise_linear post-ops in one chain were miscomputed by
+            // oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
+            let f = Quantizer.activationFactors(bits: actBits)
+            try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
+            if let f {
+                try dnnlCheck(dnnl_post_ops_append_eltwise(po, f.down, dnnl_eltwise_round, 0, 0), "activation round post-op")
+            }
+            try dnnlCheck(dnnl_primitive_attr_set_post_ops(a, po), "set post-ops")
+        }
+        return a!
+    }
+
+    /// Brings the running activation into `md` with a reorder op when the layouts differ.
+    func conform(to md: dnnl_memory_desc_t, layer: String, state: inout BuildState) throws {
+        guard !MemoryDesc.equal(state.current, md) else { return }
+        let a = try primitiveAttr(actBits: nil)
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try DNNLPrimitiveDesc(reorderFrom: state.current, to: md, engine: context.engine, attr: a)
+        state.needScratch(pd)
+        let prim = try DNNLPrimitive(pd.handle)
+        let op = Op(name: layer, srcMD: state.current, dstMD: md, scratchMD: pd.md(dnnl_query_scratchpad_md),
+                    quantized: prim, float: prim)
+        op.isReorder = true
+        state.pendingReorders.append(op)
+        state.current = md
+    }
+
+    /// A convolution (stem, depthwise or pointwise) with BatchNorm folded in and ReLU6 after it: its
+    /// primitives (quantized, and the float twin's when the activations differ) and its weights.
+    func convolutionOp(_ layer: LayerCost, provider: WeightProvider, state: inout BuildState) throws -> Op {
+        let n = options.batchSize
+        let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
+        let plain = layer.kind == .pointwise && layer.outputShape.height * layer.outputShape.width <= options.plainLayoutMaxPositions
+        let actTag = plain ? dnnl_nhwc : dnnl_format_tag_any
+        let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width], tag: actTag)
+        let dstAny = try MemoryDesc.make([n, oc, layer.outputShape.height, layer.outputShape.width], tag: actTag)
+        let wDims = layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
+        let wAny = try MemoryDesc.make(wDims, tag: dnnl_format_tag_any)
+        let wPlain = try MemoryDesc.make(wDims, tag: layer.groups > 1 ? dnnl_goihw : dnnl_oihw)
+        var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
+        let strides: [Int64] = [Int64(layer.stride), Int64(layer.stride)]
+        let pad: [Int64] = [Int64(layer.padding), Int64(layer.padding)]
+
+        func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: BitWidth?) throws -> DNNLPrimitiveDesc {
+            var s = src, w = weights, d = dst
+            var desc = dnnl_convolution_desc_t()
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                             &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
+            let a = try primitiveAttr(actBits: actBits)
+            defer { dnnl_primitive_attr_destroy(a) }
+            return try withUnsafePointer(to: &desc) {
+                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(layer.name) primitive descriptor")
+            }
         }
 
-        var convIndex = 0
-        for layer in cost.layers where layer.kind != .linear {
-            let names = Network.tensorNames(layer)
-            let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
-            let wShape = layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k]
-            let plain = layer.kind == .pointwise && layer.outputShape.height * layer.outputShape.width <= options.plainLayoutMaxPositions
-            let actTag = plain ? dnnl_nhwc : dnnl_format_tag_any
-            let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width], tag: actTag)
-            let dstAny = try MemoryDesc.make([n, oc, layer.outputShape.height, layer.outputShape.width], tag: actTag)
-            let wDims = layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
-            let wAny = try MemoryDesc.make(wDims, tag: dnnl_format_tag_any)
-            let wPlain = try MemoryDesc.make(wDims, tag: layer.groups > 1 ? dnnl_goihw : dnnl_oihw)
-            var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
-            let strides: [Int64] = [Int64(layer.stride), Int64(layer.stride)]
-            let pad: [Int64] = [Int64(layer.padding), Int64(layer.padding)]
-
-            func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: BitWidth?) throws -> DNNLPrimitiveDesc {
-                var s = src, w = weights, d = dst
-                var desc = dnnl_convolution_desc_t()
-                try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                                 &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
-                let a = try attr(actBits: actBits)
-                defer { dnnl_primitive_attr_destroy(a) }
-                return try withUnsafePointer(to: &desc) {
-                    try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(layer.name) primitive descriptor")
-                }
-            }
-
-            let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)
-            let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
-            implementations.append((layer.name, qpd.implementation))
-            try conform(to: srcMD, layer: layer.name)
-            let qprim = try DNNLPrimitive(qpd.handle)
-            var fprim = qprim
-            scratchBytes = max(scratchBytes, MemoryDesc.bytes(qpd.md(dnnl_query_scratchpad_md)))
-            if twin && layer.outputBits != BitWidth.float {
-                let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: BitWidth.float)
-                scratchBytes = max(scratchBytes, MemoryDesc.bytes(fpd.md(dnnl_query_scratchpad_md)))
-                fprim = try DNNLPrimitive(fpd.handle)
-            }
-
-            // Weights: quantize (once), fold BatchNorm, reorder into the primitive's layout. The float twin's
-            // copy is made first when it differs. Big layers are placed a chunk of output channels at a time
-            // (into sub-blocks of the target layout), so the build needs only a chunk of plain weights on top
-            // of the network's own; small ones in one piece.
-            let t = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
-            let bn = WeightPreparation.BatchNorm(gamma: t[0], beta: t[1], mean: t[2], variance: t[3])
-            let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
-            let perTensor = options.granularity == .perTensor && layer.weightBits != BitWidth.float
-            var statistics: Quantizer.SliceStatistics? = nil
-            var fw: AlignedBuffer?
-            if twin && layer.weightBits != BitWidth.float {
-                var stats = Quantizer.SliceStatistics()
-                fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
-                    if perTensor { stats.add(v, 0..<v.count) }
-                    WeightPreparation.floatRows(&v, rows: r, batchNorm: bn)
-                }
-                statistics = stats
-            }
-            if perTensor && statistics == nil && rowsPerChunk < oc {
-                var stats = Quantizer.SliceStatistics()
-                for r0 in stride(from: 0, to: oc, by: rowsPerChunk) {
-                    let v = try provider.values(names.weight, shape: wShape, rows: r0..<min(oc, r0 + rowsPerChunk))
-                    stats.add(v, 0..<v.count)
-                }
-                statistics = stats
-            }
-            let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
-                WeightPreparation.quantizedRows(&v, rows: r, bits: layer.weightBits, granularity: options.granularity,
-                                                statistics: statistics, batchNorm: bn)
-            }
-            let foldedBias = WeightPreparation.foldedBias(bn)
-            let bias = try placeWeights(foldedBias, plain: biasMD, target: biasMD)
-
-            let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
-                        quantized: qprim, float: fprim)
-            op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
-            op.weightsF = try fw.map { try DNNLMemory(wMD, engine: context.engine, pointer: $0.pointer) } ?? op.weightsQ
-            op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
-            if layer.kind == .pointwise { op.blockEnd = layer.block }
-            ops += pendingReorders
-            pendingReorders = []
-            ops.append(op)
-            current = dstMD
-            convIndex += 1
+        let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)
+        let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
+        implementations.append((layer.name, qpd.implementation))
+        try conform(to: srcMD, layer: layer.name, state: &state)
+        let qprim = try DNNLPrimitive(qpd.handle)
+        var fprim = qprim
+        state.needScratch(qpd)
+        if buildsTwin && layer.outputBits != BitWidth.float {
+            let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: BitWidth.float)
+            state.needScratch(fpd)
+            fprim = try DNNLPrimitive(fpd.handle)
         }
 
-        // Global average pooling over the whole map, then the classifier.
+        let w = try convolutionWeights(layer, provider: provider, plain: wPlain, target: wMD)
+        let bias = try placeWeights(w.bias, plain: biasMD, target: biasMD)
+        let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
+                    quantized: qprim, float: fprim)
+        op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: w.quantized.pointer)
+        op.weightsF = try w.float.map { try DNNLMemory(wMD, engine: context.engine, pointer: $0.pointer) } ?? op.weightsQ
+        op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
+        if layer.kind == .pointwise { op.blockEnd = layer.block }
+        return op
+    }
+
+    /// A convolution's weights, quantized (once) with BatchNorm folded in and placed in the primitive's
+    /// layout `target`; the float twin's copy, made first, when it differs; and the folded bias. Big layers
+    /// are placed a chunk of output channels at a time (into sub-blocks of the target layout), so the build
+    /// needs only a chunk of plain weights on top of the network's own; small ones in one piece.
+    func convolutionWeights(_ layer: LayerCost, provider: WeightProvider, plain wPlain: dnnl_memory_desc_t,
+                            target wMD: dnnl_memory_desc_t) throws -> (quantized: AlignedBuffer, float: AlignedBuffer?, bias: [Float]) {
+        let names = Network.tensorNames(layer)
+        let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
+        let wShape = layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k]
+        let t = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
+        let bn = WeightPreparation.BatchNorm(gamma: t[0], beta: t[1], mean: t[2], variance: t[3])
+        let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
+        let perTensor = options.granularity == .perTensor && layer.weightBits != BitWidth.float
+        var statistics: Quantizer.SliceStatistics? = nil
+        var fw: AlignedBuffer?
+        if buildsTwin && layer.weightBits != BitWidth.float {
+            var stats = Quantizer.SliceStatistics()
+            fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+                if perTensor { stats.add(v, 0..<v.count) }
+                WeightPreparation.floatRows(&v, rows: r, batchNorm: bn)
+            }
+            statistics = stats
+        }
+        if perTensor && statistics == nil && rowsPerChunk < oc {
+            var stats = Quantizer.SliceStatistics()
+            for r0 in stride(from: 0, to: oc, by: rowsPerChunk) {
+                let v = try provider.values(names.weight, shape: wShape, rows: r0..<min(oc, r0 + rowsPerChunk))
+                stats.add(v, 0..<v.count)
+            }
+            statistics = stats
+        }
+        let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+            WeightPreparation.quantizedRows(&v, rows: r, bits: layer.weightBits, granularity: options.granularity,
+                                            statistics: statistics, batchNorm: bn)
+        }
+        return (qw, fw, WeightPreparation.foldedBias(bn))
+    }
+
+    /// Global average pooling over the whole map of the last convolution.
+    func poolOp(state: inout BuildState) throws -> Op {
         let last = cost.layers[cost.layers.count - 2]
         let c = last.outputShape.channels, h = last.outputShape.height, w = last.outputShape.width
-        do {
-            var src = current
-            var dst = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_format_tag_any)
-            var desc = dnnl_pooling_v2_desc_t()
-            let kernel: [Int64] = [Int64(h), Int64(w)], one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
-            try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
-                                                            &src, &dst, one, kernel, zero, zero, zero), "pool descriptor")
-            let a = try attr(actBits: nil)
-            defer { dnnl_primitive_attr_destroy(a) }
-            let pd = try withUnsafePointer(to: &desc) {
-                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "pool primitive descriptor")
-            }
-            implementations.append(("pool", pd.implementation))
-            scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
-            let prim = try DNNLPrimitive(pd.handle)
-            let dstMD = pd.md(dnnl_query_dst_md)
-            ops.append(Op(name: "pool", srcMD: current, dstMD: dstMD, scratchMD: pd.md(dnnl_query_scratchpad_md),
-                          quantized: prim, float: prim))
-            current = dstMD
+        let input = state.current
+        var src = input
+        var dst = try MemoryDesc.make([options.batchSize, c, 1, 1], tag: dnnl_format_tag_any)
+        var desc = dnnl_pooling_v2_desc_t()
+        let kernel: [Int64] = [Int64(h), Int64(w)], one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
+        try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
+                                                        &src, &dst, one, kernel, zero, zero, zero), "pool descriptor")
+        let a = try primitiveAttr(actBits: nil)
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try withUnsafePointer(to: &desc) {
+            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "pool primitive descriptor")
         }
-        do {
-            let classes = spec.classes
-            let raw = try provider.tensor("classifier.weight", shape: [classes, c])
-            let rawBias = try provider.tensor("classifier.bias", shape: [classes])
-            // The classifier runs image by image (a batch-1 inner product on each image's pooled features):
-            // oneDNN's GEMM rounds differently for different batch sizes, and results must not depend on
-            // how images are batched.
-            let pooled = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_nchw)
-            try conform(to: pooled, layer: "classifier")
-            var src = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw)
-            var wAny = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_format_tag_any)
-            let wPlain = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_oihw)
-            var biasMD = try MemoryDesc.make([classes], tag: dnnl_x)
-            var dst = try MemoryDesc.make([1, classes], tag: dnnl_nc)
-            var desc = dnnl_inner_product_desc_t()
-            try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &wAny, &biasMD, &dst),
-                          "classifier descriptor")
-            let a = try attr(actBits: nil)
-            defer { dnnl_primitive_attr_destroy(a) }
-            let pd = try withUnsafePointer(to: &desc) {
-                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "classifier primitive descriptor")
-            }
-            implementations.append(("classifier", pd.implementation))
-            scratchBytes = max(scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
-            let wMD = pd.md(dnnl_query_weights_md)
-            guard MemoryDesc.equal(pd.md(dnnl_query_src_md), src) else {
-                throw EngineError("internal: the classifier primitive wants another input layout")
-            }
-            let prim = try DNNLPrimitive(pd.handle)
-            let q = Quantizer.quantizeWeights(raw.data, bits: spec.classifierBits, channels: classes, granularity: options.granularity)
-            let qw = try placeWeights(q, plain: wPlain, target: wMD)
-            let fw = twin && spec.classifierBits != BitWidth.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
-            let bias = try placeWeights(rawBias.data, plain: biasMD, target: biasMD)
-            let op = Op(name: "classifier", srcMD: pooled, dstMD: try MemoryDesc.make([n, classes], tag: dnnl_nc),
-                        scratchMD: pd.md(dnnl_query_scratchpad_md), quantized: prim, float: prim)
-            op.perImage = (src: src, dst: dst, count: n)
-            op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
-            op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
-            op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
-            ops += pendingReorders
-            pendingReorders = []
-            ops.append(op)
+        implementations.append(("pool", pd.implementation))
+        state.needScratch(pd)
+        let prim = try DNNLPrimitive(pd.handle)
+        let dstMD = pd.md(dnnl_query_dst_md)
+        state.current = dstMD
+        return Op(name: "pool", srcMD: input, dstMD: dstMD, scratchMD: pd.md(dnnl_query_scratchpad_md),
+                  quantized: prim, float: prim)
+    }
+
+    /// The classifier on the pooled features: image by image (a batch-1 inner product
+    /// on each image's pooled features), because oneDNN's GEMM rounds differently for different batch sizes
+    /// and results must not depend on how images are batched.
+    func classifierOp(provider: WeightProvider, state: inout BuildState) throws -> Op {
+        let n = options.batchSize
+        let c = cost.layers[cost.layers.count - 2].outputShape.channels
+        let classes = spec.classes
+        let raw = try provider.tensor("classifier.weight", shape: [classes, c])
+        let rawBias = try provider.tensor("classifier.bias", shape: [classes])
+        let pooled = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_nchw)
+        try conform(to: pooled, layer: "classifier", state: &state)
+        var src = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw)
+        var wAny = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_format_tag_any)
+        let wPlain = try MemoryDesc.make([classes, c, 1, 1], tag: dnnl_oihw)
+        var biasMD = try MemoryDesc.make([classes], tag: dnnl_x)
+        var dst = try MemoryDesc.make([1, classes], tag: dnnl_nc)
+        var desc = dnnl_inner_product_desc_t()
+        try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &wAny, &biasMD, &dst),
+                      "classifier descriptor")
+        let a = try primitiveAttr(actBits: nil)
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try withUnsafePointer(to: &desc) {
+            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "classifier primitive descriptor")
         }
-        scratch = try AlignedBuffer(bytes: scratchBytes)
+        implementations.append(("classifier", pd.implementation))
+        state.needScratch(pd)
+        let wMD = pd.md(dnnl_query_weights_md)
+        guard MemoryDesc.equal(pd.md(dnnl_query_src_md), src) else {
+            throw EngineError("internal: the classifier primitive wants another input layout")
+        }
+        let prim = try DNNLPrimitive(pd.handle)
+        let q = Quantizer.quantizeWeights(raw.data, bits: spec.classifierBits, channels: classes, granularity: options.granularity)
+        let qw = try placeWeights(q, plain: wPlain, target: wMD)
+        let fw = buildsTwin && spec.classifierBits != BitWidth.float ? try placeWeights(raw.data, plain: wPlain, target: wMD) : qw
+        let bias = try placeWeights(rawBias.data, plain: biasMD, target: biasMD)
+        let op = Op(name: "classifier", srcMD: pooled, dstMD: try MemoryDesc.make([n, classes], tag: dnnl_nc),
+                    scratchMD: pd.md(dnnl_query_scratchpad_md), quantized: prim, float: prim)
+        op.perImage = (src: src, dst: dst, count: n)
+        op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: qw.pointer)
+        op.weightsF = fw === qw ? op.weightsQ : try DNNLMemory(wMD, engine: context.engine, pointer: fw.pointer)
+        op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
+        return op
     }
 
     /// Output channels per chunk when placing a layer's weights: everything below 32 MB in one piece; above,
