@@ -51,6 +51,18 @@ extension SweepSpecReader {
             t.hasPrefix("/") ? t : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(t)
         }
 
+        /// A top-level key naming a file relative to the spec (`budgets`, `history`): nil without the key or
+        /// when the name is empty or `check` (given the name, its resolved path and where it was written)
+        /// finds problems with the file; the problems.
+        func fileKey(_ key: String, expected: String,
+                     check: (_ name: String, _ path: String, _ at: SpecOrigin) -> [ConfigIssue]) -> (Located<String>?, [ConfigIssue]) {
+            guard let n = top[key], let t = n.string(key) else { return (nil, []) }
+            let at = origin(n)
+            if t.isEmpty { return (nil, [at.issue("\(key): the file name is empty; expected \(expected)")]) }
+            let problems = check(t, resolve(t), at)
+            return (problems.isEmpty ? Located(t, at: at) : nil, problems)
+        }
+
         /// Where a node is: its file and line, or the `--set` text (no line) for an override.
         func origin(_ n: ConfigNode) -> SpecOrigin {
             SpecOrigin(file: n.diagnostics.file, line: n.diagnostics.file == file ? n.line : nil)
@@ -267,31 +279,21 @@ extension SweepSpecReader {
         var issues: [ConfigIssue]
 
         init(_ s: SpecNodes) {
-            let top = s.top, origin = s.origin
-            var extra: [ConfigIssue] = []
-            var budgets: Located<String>?
-            if let n = top["budgets"], let t = n.string("budgets") {
-                let path = s.resolve(t)
+            (budgets, issues) = s.fileKey("budgets", expected: "a budget profiles file (YAML), e.g. budgets.yaml") { t, path, at in
                 var isDir: ObjCBool = false
-                if t.isEmpty {
-                    extra.append(origin(n).issue("budgets: the file name is empty; expected a budget profiles file (YAML), e.g. budgets.yaml"))
-                } else if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || isDir.boolValue
-                            || !FileManager.default.isReadableFile(atPath: path) {
-                    extra.append(origin(n).issue("budgets '\(t)' does not exist or cannot be read (looked for \(path)); expected a budget profiles file (YAML)"))
-                } else {
-                    do {
-                        _ = try BudgetProfiles.load(path: path)
-                        budgets = Located(t, at: origin(n))
-                    } catch let e as ConfigError {
-                        extra.append(contentsOf: e.issues)
-                        extra.append(origin(n).issue("budgets '\(t)': the profiles file has \(e.issues.count == 1 ? "an error" : "\(e.issues.count) errors") (see above)"))
-                    } catch {
-                        extra.append(origin(n).issue("budgets '\(t)': \(error)"))
-                    }
+                if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || isDir.boolValue
+                    || !FileManager.default.isReadableFile(atPath: path) {
+                    return [at.issue("budgets '\(t)' does not exist or cannot be read (looked for \(path)); expected a budget profiles file (YAML)")]
+                }
+                do {
+                    _ = try BudgetProfiles.load(path: path)
+                    return []
+                } catch let e as ConfigError {
+                    return e.issues + [at.issue("budgets '\(t)': the profiles file has \(e.issues.count == 1 ? "an error" : "\(e.issues.count) errors") (see above)")]
+                } catch {
+                    return [at.issue("budgets '\(t)': \(error)")]
                 }
             }
-            self.budgets = budgets
-            issues = extra
         }
     }
 
@@ -302,22 +304,11 @@ extension SweepSpecReader {
         var issues: [ConfigIssue]
 
         init(_ s: SpecNodes) {
-            let top = s.top, origin = s.origin
-            var extra: [ConfigIssue] = []
-            var history: Located<String>?
-            if let n = top["history"], let t = n.string("history") {
-                let path = s.resolve(t)
+            (history, issues) = s.fileKey("history", expected: "a history database file, e.g. ../Reports/history.sqlite") { t, path, at in
                 var isDir: ObjCBool = false
-                if t.isEmpty {
-                    extra.append(origin(n).issue("history: the file name is empty; expected a history database file, e.g. ../Reports/history.sqlite"))
-                } else if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-                    extra.append(origin(n).issue("history '\(t)' is a folder (\(path)); expected a history database file, e.g. ../Reports/history.sqlite"))
-                } else {
-                    history = Located(t, at: origin(n))
-                }
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return [] }
+                return [at.issue("history '\(t)' is a folder (\(path)); expected a history database file, e.g. ../Reports/history.sqlite")]
             }
-            self.history = history
-            issues = extra
         }
     }
 }

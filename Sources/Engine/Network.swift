@@ -299,6 +299,16 @@ public final class Network: @unchecked Sendable {
         return a!
     }
 
+    /// The primitive descriptor of the op descriptor `desc` (a oneDNN `dnnl_*_desc_t`) for layer `name`, with
+    /// `primitiveAttr(actBits:)`.
+    func primitiveDesc<Descriptor>(_ desc: inout Descriptor, actBits: BitWidth?, name: String) throws -> DNNLPrimitiveDesc {
+        let a = try primitiveAttr(actBits: actBits)
+        defer { dnnl_primitive_attr_destroy(a) }
+        return try withUnsafePointer(to: &desc) {
+            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(name) primitive descriptor")
+        }
+    }
+
     /// Brings the running activation into `md` with a reorder op when the layouts differ.
     func conform(to md: dnnl_memory_desc_t, layer: String, state: inout BuildState) throws {
         guard !MemoryDesc.equal(state.current, md) else { return }
@@ -335,11 +345,7 @@ public final class Network: @unchecked Sendable {
             var desc = dnnl_convolution_desc_t()
             try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
                                                              &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
-            let a = try primitiveAttr(actBits: actBits)
-            defer { dnnl_primitive_attr_destroy(a) }
-            return try withUnsafePointer(to: &desc) {
-                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(layer.name) primitive descriptor")
-            }
+            return try primitiveDesc(&desc, actBits: actBits, name: layer.name)
         }
 
         let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)
@@ -415,11 +421,7 @@ public final class Network: @unchecked Sendable {
         let kernel: [Int64] = [Int64(h), Int64(w)], one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
         try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, dnnl_pooling_avg_exclude_padding,
                                                         &src, &dst, one, kernel, zero, zero, zero), "pool descriptor")
-        let a = try primitiveAttr(actBits: nil)
-        defer { dnnl_primitive_attr_destroy(a) }
-        let pd = try withUnsafePointer(to: &desc) {
-            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "pool primitive descriptor")
-        }
+        let pd = try primitiveDesc(&desc, actBits: nil, name: "pool")
         implementations.append(("pool", pd.implementation))
         state.needScratch(pd)
         let prim = try DNNLPrimitive(pd.handle)
@@ -448,11 +450,7 @@ public final class Network: @unchecked Sendable {
         var desc = dnnl_inner_product_desc_t()
         try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &wAny, &biasMD, &dst),
                       "classifier descriptor")
-        let a = try primitiveAttr(actBits: nil)
-        defer { dnnl_primitive_attr_destroy(a) }
-        let pd = try withUnsafePointer(to: &desc) {
-            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "classifier primitive descriptor")
-        }
+        let pd = try primitiveDesc(&desc, actBits: nil, name: "classifier")
         implementations.append(("classifier", pd.implementation))
         state.needScratch(pd)
         let wMD = pd.md(dnnl_query_weights_md)
