@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import Presentation
 import Results
@@ -14,13 +15,21 @@ public enum FileNames {
     /// The settings in the order names write them.
     static let order = ["size", "blocks", "precision", "act", "convention", "family", "width", "quantization"]
 
-    /// A precision label as a file-name word: `8` → `8`, `float` → `32` (as spec files may write it),
-    /// `first-last(8,2)` → `fl8-2`, `8,4,2,4,8` → `8-4-2-4-8`.
-    static func precisionWord(_ p: String) -> String {
-        if p == "float" { return "32" }
-        var s = p.replacingOccurrences(of: "first-last(", with: "fl").replacingOccurrences(of: "uniform(", with: "")
-        s = s.replacingOccurrences(of: ")", with: "").replacingOccurrences(of: ",", with: "-").replacingOccurrences(of: " ", with: "")
-        return Escape.fileComponent(s, maxLength: 40)
+    /// A precision as a file-name word: `8` → `8`, float → `32` (its counted bits, as spec files may write
+    /// it), first-last(8,2) → `fl8-2`, the list 8,4,2,4,8 → `8-4-2-4-8`, `model`.
+    static func precisionWord(_ p: PrecisionPolicy) -> String {
+        let word: String
+        switch p {
+        case .uniform(.float): return String(BitWidth.float.countedBits)
+        case .uniform(let b): word = b.description
+        case .firstLast(let e, let i): word = "fl\(e)-\(i)"
+        case .perBlock(let l):
+            // A list of one float block carries the label `float`, as the uniform policy does.
+            if l == [.float] { return String(BitWidth.float.countedBits) }
+            word = l.map(\.description).joined(separator: "-")
+        case .model: word = "model"
+        }
+        return Escape.fileComponent(word, maxLength: 40)
     }
 
     /// `<axis><value>` for one setting of `c`, or nil when the setting is at its default and names leave it out.
@@ -28,8 +37,8 @@ public enum FileNames {
         switch key {
         case "size": return "size\(c.size)"
         case "blocks": return "blocks\(c.blocks)"
-        case "precision": return "w" + precisionWord(c.weightPrecision.description)
-        case "act": return "act" + precisionWord(c.actPrecision.description)
+        case "precision": return "w" + precisionWord(c.weightPrecision.policy)
+        case "act": return "act" + precisionWord(c.actPrecision.policy)
         case "convention": return c.convention.rawValue == "weight" ? nil : Escape.fileComponent(c.convention.rawValue)
         case "family": return c.family == "seed" ? nil : Escape.fileComponent(c.family)
         case "width": return c.width == 1 ? nil : "width" + CaseSelector.widthText(c.width)
