@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "CairoRenderTests", dependencies: ["CairoRender", "Charts"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Results", "Charts", "BitOpsCore", "Analysis", "BitSweepConfig",
                                                         "Presentation", "StableIO"], exclude: ["Golden"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore"], exclude: ["Fixtures"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore", "Charts"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
         // Paper outputs: the default report's tables and figures compiled with pdflatex (texlive-latex-recommended).

@@ -289,6 +289,8 @@ public enum ChartKinds {
                                     xTitle: String? = nil, yTitle: String? = nil, colorBarTitle: String? = "change",
                                     format: NumberFormat = .percent, size: FigureSize = .oneColumn) throws -> ChartSpec {
         guard !rowLabels.isEmpty, !columnLabels.isEmpty else { throw ChartError.empty("delta heatmap has no rows or columns") }
+        // A log ratio is written as the ratio itself (×2, ×0.5): no sign in front.
+        let signed = format != .log2Ratio
         let flat = deltas.flatMap { $0 }
         if let bad = flat.compactMap({ $0 }).first(where: { !$0.isFinite }) { throw ChartError.nonFinite(what: "delta heatmap", value: bad) }
         let scale = ColorScale.centredAtZero(flat)
@@ -296,7 +298,7 @@ public enum ChartKinds {
             title: title,
             x: Axis(title: xTitle, scale: .categories(columnLabels)),
             y: Axis(title: yTitle, scale: .categories(rowLabels)),
-            marks: [.cells(CellMark(values: deltas, colorScale: scale, annotate: true, format: format, signed: true, blankZeros: true))],
+            marks: [.cells(CellMark(values: deltas, colorScale: scale, annotate: true, format: format, signed: signed, blankZeros: true))],
             colorBar: ColorBar(title: colorBarTitle, scale: scale, format: format),
             preferredSize: size)
         try ChartLayout.validate(spec)

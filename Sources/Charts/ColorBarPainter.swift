@@ -23,7 +23,7 @@ struct ColorBarPainter: LayoutPart {
             let t = NiceTicks.linear(lower: s.lower, upper: s.upper, targetCount: 4)
             ticks = t.ticks.filter { $0 >= s.lower - t.step * 1e-9 && $0 <= s.upper + t.step * 1e-9 }
             labels = cb.format.labels(for: ticks, step: t.step)
-            if s.lower < 0 && s.map == .diverging {   // signed changes; not a plain value that dips below 0
+            if s.lower < 0 && s.map == .diverging && cb.format != .log2Ratio {   // signed changes; not a plain value that dips below 0
                 labels = zip(ticks, labels).map { $0 > 0 ? "+" + $1 : $1 }
             }
         }

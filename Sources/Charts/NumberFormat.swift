@@ -11,6 +11,10 @@ public enum NumberFormat: Sendable, Hashable {
     case percent
     /// Plain with exactly this many decimals.
     case fixed(Int)
+    /// The base-2 logarithm of a ratio, written as the ratio (`NumberText.ratio`): `1` → `×2`, `−1` → `×0.5`,
+    /// `0` → `×1`. A scale of such values is symmetric in halving and doubling (a speed-up and a slow-down of
+    /// the same factor sit equally far from 0).
+    case log2Ratio
 
     /// The minus sign used in labels (U+2212, as typeset text uses; DejaVu has it).
     public static let minus = NumberText.Minus.typographic.text
@@ -23,6 +27,7 @@ public enum NumberFormat: Sendable, Hashable {
 
     /// One tick label (see `labels(for:step:)`).
     public func label(_ value: Double, step: Double?) -> String {
+        if self == .log2Ratio { return string(value) }
         guard let step, step > 0 else { return string(value) }
         if value == 0 {
             switch self {
@@ -47,18 +52,22 @@ public enum NumberFormat: Sendable, Hashable {
             return sign + NumberText.trim(String(format: "%.\(decimals)f", a * 100)) + "%"
         case let .fixed(d):
             return NumberText.fixed(value, d, minus: .typographic)
+        case .log2Ratio:
+            return string(value)
         }
     }
 
     /// A single value with three significant digits (cell annotations, bar totals); `.plain` keeps every
     /// digit left of the decimal point. (`Presentation.NumberText` with the typographic minus.)
     public func string(_ value: Double, significantDigits: Int = 3) -> String {
+        if self == .log2Ratio { return NumberText.ratio(pow(2, value), digits: significantDigits) }
         if value == 0 { return label(0, step: 1) }
         switch self {
         case .si: return NumberText.si(value, significantDigits: significantDigits, minus: .typographic)
         case .plain: return NumberText.significant(value, digits: significantDigits, minus: .typographic)
         case .percent: return NumberText.significant(value * 100, digits: significantDigits, minus: .typographic) + "%"
         case let .fixed(d): return NumberText.fixed(value, d, minus: .typographic)
+        case .log2Ratio: return NumberText.ratio(pow(2, value), digits: significantDigits)   // (returned above)
         }
     }
 

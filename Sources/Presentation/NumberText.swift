@@ -173,6 +173,11 @@ public enum NumberText {
         fixed(fraction * 100, decimals, minus: .typographic)
     }
 
+    /// A ratio as a factor with up to three significant digits: `2` → `×2`, `0.5` → `×0.5`, `1.234` → `×1.23`
+    /// (a time ratio, a speed-up). Never signed: a ratio is positive; 0 and non-finite values are written as
+    /// they are (`×0`, `×∞`).
+    public static func ratio(_ r: Double, digits: Int = 3) -> String { "×" + significant(r, digits: digits, minus: .typographic) }
+
     /// A duration given in milliseconds: `1.23 ms`, below one millisecond `450 µs`.
     public static func milliseconds(_ ms: Double) -> String {
         ms < 1 ? significant(ms * 1000) + " µs" : significant(ms) + " ms"

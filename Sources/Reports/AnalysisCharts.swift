@@ -73,7 +73,9 @@ extension Comparison {
     /// - `delta-bitops`: relative change of total BitOps (current / baseline − 1);
     /// - `delta-sqnr`: change of the mean logit SQNR in dB, where beyond the tolerance (exact counts as
     ///   `FidelitySummary.exactSQNR`);
-    /// - `delta-time`: relative change of the median time per image, where beyond the threshold.
+    /// - `delta-time`: the ratio of the median times per image (current / baseline), where beyond the
+    ///   threshold, on a log₂ colour scale: a 2× speed-up and a 2× slow-down are equally far from white
+    ///   (a linear scale of relative change runs from −100 % to +∞ and is not symmetric).
     public func deltaCharts(baseline: ResultsSet, current: ResultsSet) throws -> [NamedChart] {
         let base = Dictionary(baseline.cases.map { (CaseKey($0.config), $0) }, uniquingKeysWith: { a, _ in a })
         let cur = Dictionary(current.cases.map { (CaseKey($0.config), $0) }, uniquingKeysWith: { a, _ in a })
@@ -93,7 +95,7 @@ extension Comparison {
             } else {
                 sqnr[k] = 0
             }
-            if let t = d?.timing, t.beyondThreshold { time[k] = t.relative } else { time[k] = 0 }
+            if let t = d?.timing, t.beyondThreshold, t.relative > -1 { time[k] = log2(1 + t.relative) } else { time[k] = 0 }
         }
         let size = FigureSize.custom(width: max(252, 110 + 62 * Double(grid.columnLabels.count)),
                                      height: max(150, 80 + 20 * Double(grid.rowLabels.count)))
@@ -106,8 +108,8 @@ extension Comparison {
             title: "Mean SQNR (dB): current − baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(sqnr), xTitle: "Weight bits", colorBarTitle: "dB", format: .fixed(2), size: size)))
         charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(NumberText.percent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
-            title: "Time per image: current vs baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
-            deltas: grid.matrix(time), xTitle: "Weight bits", colorBarTitle: "change", format: .percent, size: size)))
+            title: "Time per image: current / baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
+            deltas: grid.matrix(time), xTitle: "Weight bits", colorBarTitle: "time ratio (log scale)", format: .log2Ratio, size: size)))
         return charts
     }
 }

@@ -125,6 +125,8 @@ public struct Parameters: Sendable, Hashable {
     public var sweepCommand: String
     public var reportCommand: String
     public var shard: String?
+    /// The resolved spec as YAML (the PDF's appendix; "" when unknown).
+    public var specYAML: String = ""
 
     public static func == (a: Parameters, b: Parameters) -> Bool {
         a.name == b.name && a.resultsDir == b.resultsDir && a.template == b.template && a.cases == b.cases

@@ -1,4 +1,5 @@
 import BitOpsCore
+import BitSweepConfig
 import Charts
 import Foundation
 import Results
@@ -117,7 +118,8 @@ public struct CellExecutor {
             engineVersion: run?.engineVersion ?? "unknown", commit: run?.gitCommit ?? "unknown",
             machine: run?.machine ?? "unknown", date: run?.date ?? "unknown", specHash: run?.specHash ?? "unknown",
             spec: spec, sweepCommand: Self.displayCommand(run?.commandLine ?? []),
-            reportCommand: reportCommand.map(Escape.shellWord).joined(separator: " "), shard: run?.shard)
+            reportCommand: reportCommand.map(Escape.shellWord).joined(separator: " "), shard: run?.shard,
+            specYAML: SpecYAML.yaml(fromJSON: run?.spec ?? "") ?? "")
     }
 
     /// A command line as shell words, with the program shown as `bitsweep` when that is what ran (run.json

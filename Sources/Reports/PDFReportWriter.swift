@@ -12,7 +12,8 @@ import Presentation
 /// - Charts are drawn as vector graphics (the same `ChartSpec` as the SVG/PNG files).
 /// - Tables repeat their header on each page they cross and never split a row; a table too wide for the page
 ///   at 6.5 pt is split into column groups, each repeating the first two (identifying) columns.
-/// - Folded `<details>` content is printed in full after its summary line.
+/// - Folded `<details>` content is printed in full after its summary line — except the resolved sweep spec,
+///   which goes to an appendix at the end as YAML in small type (no pages of raw JSON in the body).
 /// - Fonts are DejaVu Sans / Sans Mono, embedded by Cairo as TrueType subsets (never Type 3).
 public struct PDFReportWriter: ReportWriter {
     /// Fonts and sizes of the charts (the report's own text is DejaVu Sans).
@@ -35,6 +36,7 @@ public struct PDFReportWriter: ReportWriter {
         let pdf = try PDFDocument(path: path, pageSize: .a4, title: document.title, subject: "BitSweep report")
         let typesetter = PDFTypesetter(pdf: pdf, footer: document.title, theme: theme)
         try typesetter.titlePage(document, contents: contents)
+        var specAppendix = false
         for (ci, cell) in document.cells.enumerated() {
             switch cell.kind {
             case let .prose(text):
@@ -43,13 +45,41 @@ public struct PDFReportWriter: ReportWriter {
                 typesetter.ensure(typesetter.estimate(prose: text) + typesetter.estimateLead(next))
                 try typesetter.prose(text)
             case .output:
-                try typesetter.blocks(cell.blocks)
+                var blocks = cell.blocks
+                if cell.isParameters, !document.parameters.specYAML.isEmpty {
+                    let kept = Self.removingSpec(blocks)
+                    if kept.count < blocks.count {
+                        specAppendix = true
+                        let page = contents?.first { $0.title == Self.appendixTitle }.map { " (page \($0.page))" } ?? ""
+                        blocks = kept + [.paragraph([.text("The resolved sweep spec is printed as YAML in the appendix\(page).")])]
+                    }
+                }
+                try typesetter.blocks(blocks)
             }
+        }
+        if specAppendix {
+            typesetter.heading(2, [Run(text: Self.appendixTitle, style: .body)])
+            typesetter.code(document.parameters.specYAML, font: Font.monospaced(size: 6.5), lineHeight: 8)
         }
         typesetter.finishPage()
         try pdf.finish()
         guard let data = FileManager.default.contents(atPath: path) else { throw ReportError("\(path): the PDF was not written") }
         return (data, typesetter.sections)
+    }
+
+    static let appendixTitle = "Appendix: resolved sweep spec"
+
+    /// `blocks` without the resolved spec's JSON listing (shown, or folded in a details block).
+    static func removingSpec(_ blocks: [Block]) -> [Block] {
+        blocks.filter { b in
+            switch b {
+            case .code("json", _): return false
+            case let .details(_, inner, _):
+                if inner.count == 1, case .code("json", _) = inner[0] { return false }
+                return true
+            default: return true
+            }
+        }
     }
 }
 
@@ -374,8 +404,8 @@ final class PDFTypesetter {
         return out
     }
 
-    func code(_ text: String) {
-        let lineHeight = 9.6
+    func code(_ text: String, font mono: Font? = nil, lineHeight: Double = 9.6) {
+        let mono = mono ?? self.mono
         var lines: [String] = []
         for l in text.components(separatedBy: "\n") {
             lines += l.isEmpty ? [""] : hardWrap(l.replacingOccurrences(of: "\t", with: "    "), font: mono, width: width - 12)
@@ -390,7 +420,7 @@ final class PDFTypesetter {
             pdf.fillRect(Rect(x: left, y: y, width: width, height: h), color: Color.grey(0.95))
             var cy = y + 4
             for l in chunk {
-                pdf.drawText(l, at: Point(left + 6, cy + 7.2), font: mono, color: ink)
+                pdf.drawText(l, at: Point(left + 6, cy + lineHeight * 0.75), font: mono, color: ink)
                 cy += lineHeight
             }
             y += h

@@ -1,5 +1,6 @@
 import Analysis
 import BitOpsCore
+import Charts
 import Foundation
 import Results
 import Testing
@@ -287,5 +288,30 @@ import Reports
         #expect(back == c)
         let object = try JSONSerialization.jsonObject(with: try c.json()) as? [String: Any]
         #expect(object?["verdict"] as? String == "regression")
+    }
+}
+
+/// The timing delta heatmap is on the log of the time ratio: a 2× slow-down and a 2× speed-up sit equally
+/// far from white on either side, and cells and colour bar say the ratio (×2, ×0.5), not a percentage (a
+/// linear scale of relative change runs from −100 % to +∞).
+@Suite struct TimingHeatmapTests {
+    static func cell(_ chart: NamedChart, row: Int = 0) throws -> [Double?] {
+        guard case let .cells(c) = chart.spec.marks[0] else { throw AnalysisInputError("no cells") }
+        return c.values.flatMap { $0 }
+    }
+
+    @Test func slowDownAndSpeedUpOfTheSameFactorAreSymmetric() throws {
+        let base = try Fixture.grid()
+        let slow = try compare(baseline: base, current: try CompareTests.withTime(2)).deltaCharts(baseline: base, current: try CompareTests.withTime(2))
+        let fast = try compare(baseline: base, current: try CompareTests.withTime(0.5)).deltaCharts(baseline: base, current: try CompareTests.withTime(0.5))
+        let s = try #require(slow.first { $0.name == "delta-time" }), f = try #require(fast.first { $0.name == "delta-time" })
+        let sv = try Self.cell(s).compactMap { $0 }.filter { $0 != 0 }, fv = try Self.cell(f).compactMap { $0 }.filter { $0 != 0 }
+        #expect(sv.count == 1 && fv.count == 1)
+        #expect(abs(sv[0] - 1) < 1e-12 && abs(fv[0] + 1) < 1e-12)   // log2(2) and log2(0.5)
+        guard case let .cells(sc) = s.spec.marks[0], case let .cells(fc) = f.spec.marks[0] else { Issue.record("no cells"); return }
+        #expect(abs((sc.colorScale.fraction(sv[0]) - 0.5) - (0.5 - fc.colorScale.fraction(fv[0]))) < 1e-12)
+        #expect(sc.format == .log2Ratio && !sc.signed)
+        #expect(NumberFormat.log2Ratio.string(1) == "×2" && NumberFormat.log2Ratio.string(-1) == "×0.5" && NumberFormat.log2Ratio.string(0) == "×1")
+        #expect(s.spec.colorBar?.format == .log2Ratio)
     }
 }

@@ -95,4 +95,9 @@ struct NumberTextTests {
         #expect(NumberText.milliseconds(1.234) == "1.23 ms")
         #expect(NumberText.milliseconds(0.45) == "450 µs")
     }
+
+    @Test(arguments: [(2.0, "×2"), (0.5, "×0.5"), (1.0, "×1"), (1.2345, "×1.23"), (0.0625, "×0.0625"), (5.33, "×5.33"), (1000.0, "×1000")])
+    func ratio(_ c: (Double, String)) {
+        #expect(NumberText.ratio(c.0) == c.1)
+    }
 }
