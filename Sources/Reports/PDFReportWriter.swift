@@ -249,6 +249,8 @@ final class PDFTypesetter {
             case .heading, .paragraph:
                 if let next, case .heading = b { ensure(40 + estimate(next)) }
                 else if let next, case .figure = next { ensure(30 + estimate(next)) }
+                // A sentence that introduces a table ("Cases that fit:") stays with its first rows.
+                else if let next, case .table = next { ensure(estimate(b) + 70) }
             default: break
             }
             try block(b)
@@ -260,7 +262,7 @@ final class PDFTypesetter {
         switch b {
         case .heading: return 40
         case let .paragraph(inlines): return 14 * Double(1 + inlines.reduce(0) { $0 + Self.length($1) } / 95) + 6
-        case let .figure(f): return f.size.points.height + 40
+        case let .figure(f): return f.size.points.height * Self.smallestFigureScale + 40
         case let .table(t): return min(40 + 10.5 * Double(t.rows.count), 160)
         case .code: return 40
         case let .details(_, inner, printed): return printed ? 20 + (inner.first.map(estimate) ?? 0) : 0
@@ -430,12 +432,28 @@ final class PDFTypesetter {
         y += 8
     }
 
+    /// A chart that does not fit in what is left of a page is laid out in a box down to this share of its
+    /// height, rather than leaving the rest of the page empty (the layout keeps the text at its size and gives
+    /// the plot less room).
+    static let smallestFigureScale = 0.8
+
+    /// The scale (1, or down to `smallestFigureScale`) at which `height` plus `extra` fits in what is left of
+    /// this page; 1 when it does not fit even then (the caller starts a new page) or when the page is empty.
+    func fittingScale(height: Double, extra: Double) -> Double {
+        let room = limit - y - extra
+        if height <= room || y <= top + 0.5 { return 1 }
+        let s = room / height
+        return s >= Self.smallestFigureScale ? s : 1
+    }
+
     func figure(_ f: Figure) throws {
         let size = f.size.points
-        let w = min(width, size.width)
-        let h = size.height * (w / size.width > 0.98 ? 1 : w / size.width)
         let captionLines = pdf.wrap(f.caption, font: Font(size: 8, italic: true), width: width)
-        ensure(h + Double(captionLines.count) * 11 + 12)
+        let extra = Double(captionLines.count) * 11 + 12
+        let w = min(width, size.width)
+        let natural = size.height * (w / size.width > 0.98 ? 1 : w / size.width)
+        let h = natural * fittingScale(height: natural, extra: extra)
+        ensure(h + extra)
         y += 4
         try pdf.drawChart(f.spec, in: Rect(x: left + (width - w) / 2, y: y, width: w, height: h), theme: theme)
         y += h + 4
@@ -450,10 +468,13 @@ final class PDFTypesetter {
     func figurePair(_ a: Figure, _ b: Figure) throws {
         let gap = 14.0
         let w = (width - gap) / 2
-        let heights = [a, b].map { $0.size.points.height * min(1, w / $0.size.points.width) }
         let captionFont = Font(size: 7.5, italic: true)
         let captions = [a, b].map { pdf.wrap($0.caption, font: captionFont, width: w) }
-        let h = heights.max()! + Double(captions.map(\.count).max()!) * 10 + 12
+        let extra = Double(captions.map(\.count).max()!) * 10 + 16
+        let natural = [a, b].map { $0.size.points.height * min(1, w / $0.size.points.width) }
+        let fit = fittingScale(height: natural.max()!, extra: extra)
+        let heights = natural.map { $0 * fit }
+        let h = heights.max()! + extra - 4
         ensure(h + 4)
         y += 4
         for (k, f) in [a, b].enumerated() {
@@ -486,18 +507,30 @@ final class PDFTypesetter {
         } else {
             let keys = Array(t.columns.indices.prefix(min(2, t.columns.count - 1)))
             let keyWidth = keys.reduce(0) { $0 + widths[$1] }
-            var current: [Int] = []
-            var used = keyWidth
-            for j in t.columns.indices where !keys.contains(j) {
-                if !current.isEmpty, used + widths[j] > width {
-                    groups.append(keys + current)
-                    current = []
-                    used = keyWidth
+            let rest = t.columns.indices.filter { !keys.contains($0) }
+            // As many groups as filling each in turn needs, then the columns spread evenly over them (a last
+            // group of two columns would leave most of its pages' width empty).
+            let room = width - keyWidth
+            func split(_ target: Double) -> [[Int]] {
+                var out: [[Int]] = []
+                var current: [Int] = []
+                var used = 0.0
+                for j in rest {
+                    // A column joins the group while it fits and its middle is within the target.
+                    if !current.isEmpty, used + widths[j] > room || used + widths[j] / 2 > target {
+                        out.append(current)
+                        current = []
+                        used = 0
+                    }
+                    current.append(j)
+                    used += widths[j]
                 }
-                current.append(j)
-                used += widths[j]
+                if !current.isEmpty { out.append(current) }
+                return out
             }
-            if !current.isEmpty { groups.append(keys + current) }
+            let greedy = split(room)
+            let even = split(rest.reduce(0) { $0 + widths[$1] } / Double(greedy.count))
+            groups = (even.count == greedy.count ? even : greedy).map { keys + $0 }
         }
         for (gi, cols) in groups.enumerated() {
             let part = groups.count > 1 ? " (part \(gi + 1) of \(groups.count))" : ""

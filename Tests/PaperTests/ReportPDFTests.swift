@@ -16,7 +16,7 @@ import Testing
           preset: seed
           weights: null
         exclude:
-        - size: 32
+        - {size: 32}
 
         """)
         #expect(SpecYAML.yaml(fromJSON: "") == nil)
@@ -40,6 +40,7 @@ import Testing
         let tail = text[appendix.upperBound...]
         #expect(tail.contains("sizes: [32, 64, 128]"))
         #expect(tail.contains("blocks: [3, 4, 5]"))
+        #expect(tail.contains("- first-last: {edge: 8, inner: 2}"))
         #expect(!text.contains("\"sizes\": ["), "the spec is still printed as JSON")
         #expect(text[..<appendix.lowerBound].contains("printed as YAML in the appendix"))
     }
