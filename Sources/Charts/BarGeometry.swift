@@ -20,7 +20,8 @@ struct BarGeometry: LayoutPart {
             }
         case .grouped:
             return bars.series.enumerated().flatMap { (si, s) in
-                s.values.enumerated().map { ValueLabel(category: $0.offset, series: si, value: $0.element, text: bars.labelFormat.string($0.element)) }
+                s.values.enumerated().filter { !bars.skipsZeros || $0.element != 0 }
+                    .map { ValueLabel(category: $0.offset, series: si, value: $0.element, text: bars.labelFormat.string($0.element)) }
             }
         }
     }
@@ -48,9 +49,14 @@ struct BarGeometry: LayoutPart {
                                      rect: Rect(minX: x0 + (slot - w) / 2, minY: min(ya, yb), maxX: x0 + (slot + w) / 2, maxY: max(ya, yb))))
                 }
             case .grouped:
-                let group = min(slot * 0.8, BarGeometry.maxBarWidth * Double(max(1, bars.series.count)))
-                let w = group / Double(max(1, bars.series.count))
-                for (k, s) in bars.series.enumerated() {
+                let shown = bars.skipsZeros ? bars.series.filter { $0.values[i] != 0 } : bars.series
+                // The group of the fullest category fills 80% of the slot (bars at most maxBarWidth); with
+                // skipsZeros, the bars of a category with fewer values keep that width and are centred.
+                let most = bars.skipsZeros ? (0..<n).map { c in bars.series.filter { $0.values[c] != 0 }.count }.max() ?? 1
+                    : bars.series.count
+                let w = min(slot * 0.8, BarGeometry.maxBarWidth * Double(max(1, most))) / Double(max(1, most))
+                let group = w * Double(shown.count)
+                for (k, s) in shown.enumerated() {
                     let v = s.values[i]
                     let yb = y.map(v)
                     let left = x0 + (slot - group) / 2 + Double(k) * w

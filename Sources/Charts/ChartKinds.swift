@@ -13,6 +13,17 @@ public struct LayerBitOpsBar: Sendable, Hashable {
     public var total: Double { stem + depthwise + pointwise + classifier }
 }
 
+/// How the layer-wise chart shows BitOps (the template's `scale:` option of layer-wise charts).
+public enum LayerwiseScale: String, Sendable, Hashable, CaseIterable {
+    /// Layer kinds side by side on a log axis: depthwise layers and the classifier, often a hundredth of a
+    /// block's BitOps or less, stay visible.
+    case log
+    /// Layer kinds stacked on a linear axis: a bar's height is its block's total.
+    case linear
+    /// Stacked on a linear axis as shares (%) of the network's total BitOps.
+    case share
+}
+
 /// A named series of (x, y) points, e.g. one precision's total BitOps at each image size.
 public struct LineSeries: Sendable, Hashable {
     public var label: String
@@ -38,8 +49,11 @@ public struct CostQualityPoint: Sendable, Hashable {
     public var quality: Double
     /// Colour group, usually the precision label (coloured with `PrecisionColors`); nil draws blue.
     public var group: String?
-    public init(label: String, cost: Double, quality: Double, group: String? = nil) {
-        self.label = label; self.cost = cost; self.quality = quality; self.group = group
+    /// The network shape (e.g. `3 blocks`): each shape has its own Pareto front, since cases of different
+    /// shapes are measured against different float twins. Nil: one front for all points without a shape.
+    public var shape: String?
+    public init(label: String, cost: Double, quality: Double, group: String? = nil, shape: String? = nil) {
+        self.label = label; self.cost = cost; self.quality = quality; self.group = group; self.shape = shape
     }
 }
 
@@ -55,35 +69,55 @@ public enum ChartKinds {
     public static let pointwiseColor = OkabeIto.blue
     public static let classifierColor = OkabeIto.orange
 
-    /// 1. Layer-wise BitOps: one stacked bar per layer/block (stem, depthwise, pointwise, classifier
-    /// segments; kinds that are zero everywhere are left out of the legend).
+    /// 1. Layer-wise BitOps of one network: for each block (and the stem and classifier) its BitOps by layer
+    /// kind (stem, depthwise, pointwise, classifier; kinds that are zero everywhere are left out of the legend).
     /// - Parameters:
-    ///   - asShares: plot each segment as a share of the whole network's BitOps (y in %).
-    ///   - valueLabels: write each bar's total above it.
-    public static func layerwiseBitOps(title: String?, layers: [LayerBitOpsBar], asShares: Bool = false, valueLabels: Bool = true,
+    ///   - scale: `.log` — the kinds side by side on a log axis, so that a depthwise layer or a classifier with
+    ///     1% of a block's BitOps (a sliver on a linear axis) is as readable as the rest; `.linear` — stacked
+    ///     on a linear axis, bar heights add up to the total; `.share` — stacked, as shares (%) of the total.
+    ///   - valueLabels: write each bar's total above it (stacked scales only).
+    public static func layerwiseBitOps(title: String?, layers: [LayerBitOpsBar], scale: LayerwiseScale = .linear, valueLabels: Bool = true,
                                        xTitle: String? = "Layer", yTitle: String? = nil, size: FigureSize = .twoColumn) throws -> ChartSpec {
         guard !layers.isEmpty else { throw ChartError.empty("layer-wise chart has no layers") }
         for l in layers {
             for v in [l.stem, l.depthwise, l.pointwise, l.classifier] where !v.isFinite {
                 throw ChartError.nonFinite(what: "layer \"\(l.label)\"", value: v)
             }
+            if scale == .log, let bad = [l.stem, l.depthwise, l.pointwise, l.classifier].first(where: { $0 < 0 }) {
+                throw ChartError.nonPositiveOnLogScale(axis: "y axis (layer \"\(l.label)\")", value: bad)
+            }
         }
         let grand = layers.map(\.total).reduce(0, +)
-        let scale = asShares ? (grand != 0 ? 1 / grand : 1) : 1
+        let factor = scale == .share ? (grand != 0 ? 1 / grand : 1) : 1
         let kinds: [(String, Color, KeyPath<LayerBitOpsBar, Double>)] = [
             ("stem", stemColor, \.stem), ("depthwise", depthwiseColor, \.depthwise),
             ("pointwise", pointwiseColor, \.pointwise), ("classifier", classifierColor, \.classifier),
         ]
         let series = kinds.compactMap { (name, color, key) -> BarSeries? in
-            let values = layers.map { $0[keyPath: key] * scale }
+            let values = layers.map { $0[keyPath: key] * factor }
             return values.contains(where: { $0 != 0 }) ? BarSeries(name: name, color: color, values: values) : nil
         }
-        let format: NumberFormat = asShares ? .percent : .si
+        let format: NumberFormat = scale == .share ? .percent : .si
+        let bars: BarMark
+        var y = Axis(title: yTitle ?? (scale == .share ? "Share of total BitOps" : "BitOps"), format: format, grid: true)
+        switch scale {
+        case .log:
+            guard let low = series.flatMap(\.values).filter({ $0 > 0 }).min(), let high = series.flatMap(\.values).max() else {
+                throw ChartError.empty("layer-wise chart has no BitOps to show on a log axis")
+            }
+            bars = BarMark(series: series, arrangement: .grouped, valueLabels: .none, labelFormat: format, skipsZeros: true)
+            // From the decade below the smallest bar (so that it has a height) to just above the largest.
+            y.scale = .log
+            y.domain = pow(10, (log10(low) - 1e-9).rounded(.down))...(high * 1.15)
+        case .linear, .share:
+            bars = BarMark(series: series, arrangement: .stacked, valueLabels: valueLabels ? .totals : .none, labelFormat: format)
+            y.includesZero = true
+        }
         let spec = ChartSpec(
             title: title,
             x: Axis(title: xTitle, scale: .categories(layers.map(\.label))),
-            y: Axis(title: yTitle ?? (asShares ? "Share of total BitOps" : "BitOps"), includesZero: true, format: format, grid: true),
-            marks: [.bars(BarMark(series: series, arrangement: .stacked, valueLabels: valueLabels ? .totals : .none, labelFormat: format))],
+            y: y,
+            marks: [.bars(bars)],
             legend: Legend(entries: series.map { LegendEntry(label: $0.name, color: $0.color, symbol: .swatch) }),
             preferredSize: size)
         try ChartLayout.validate(spec)
@@ -103,8 +137,9 @@ public enum ChartKinds {
         for (i, s) in series.enumerated() {
             let color = colors.color(for: s.label)
             let marker = MarkerShape.shape(i)
-            lines.append(.line(LineMark(name: s.label, points: s.points.sorted { $0.x < $1.x }, color: color, marker: marker)))
-            entries.append(LegendEntry(label: s.label, color: color, symbol: .line(marker: marker, dash: [])))
+            let dash = colors.dash(for: s.label)   // mixed precision: dashed
+            lines.append(.line(LineMark(name: s.label, points: s.points.sorted { $0.x < $1.x }, color: color, dash: dash, marker: marker)))
+            entries.append(LegendEntry(label: s.label, color: color, symbol: .line(marker: marker, dash: dash)))
         }
         let spec = ChartSpec(
             title: title,
@@ -165,8 +200,40 @@ public enum ChartKinds {
         return front.sorted { costs[$0] != costs[$1] ? costs[$0] < costs[$1] : q[$0] > q[$1] }
     }
 
-    /// 4. Cost against quality: total BitOps (log x) against fidelity, one point per case. The Pareto front
-    /// is joined by a line and coloured by group; dominated points are grey. An optional budget draws a
+    /// The Pareto front of each network shape (`CostQualityPoint.shape`), in order of first appearance: the
+    /// indices into `points` of each front, by increasing cost (see `paretoFront`).
+    public static func paretoFronts(_ points: [CostQualityPoint], higherIsBetter: Bool = true) -> [(shape: String?, indices: [Int])] {
+        var order: [String?] = []
+        for p in points where !order.contains(p.shape) { order.append(p.shape) }
+        return order.map { shape in
+            let mine = points.indices.filter { points[$0].shape == shape }
+            let front = paretoFront(costs: mine.map { points[$0].cost }, qualities: mine.map { points[$0].quality },
+                                    higherIsBetter: higherIsBetter)
+            return (shape, front.map { mine[$0] })
+        }
+    }
+
+    /// The Pareto front as a step line through `points` (sorted by increasing cost): from each point
+    /// across at its quality to the next point's cost, then to the next point's quality — the best quality
+    /// reachable at each cost, with no diagonal that would promise cases between the measured ones.
+    public static func stepLine(_ points: [DataPoint]) -> [DataPoint] {
+        guard var last = points.first else { return [] }
+        var out = [last]
+        for p in points.dropFirst() {
+            if p.x != last.x { out.append(DataPoint(p.x, last.y)) }
+            out.append(p)
+            last = p
+        }
+        return out
+    }
+
+    /// Dash patterns of the fronts of successive network shapes.
+    static let frontDashes: [[Double]] = [[], [4, 2], [1.5, 1.5], [6, 2, 1.5, 2], [3, 1]]
+
+    /// 4. Cost against quality: total BitOps (log x) against fidelity, one point per case. Each network
+    /// shape's Pareto front is a step line (dashed differently per shape, named in the legend); points are
+    /// coloured by group — those on a front in full, dominated ones faded — and a mixed-precision group
+    /// (`PrecisionColors.isMixed`) is drawn with squares instead of circles. An optional budget draws a
     /// dashed vertical line with the feasible side (cost ≤ budget) shaded; an optional highlighted case gets
     /// a ring and its label.
     /// - Parameters:
@@ -211,9 +278,9 @@ public enum ChartKinds {
             if isExact[i], let band = exactBand { q.quality = band.at }
             return q
         }
-        let front = paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality), higherIsBetter: higherIsBetter)
-        let onFront = Set(front)
-        let dominatedColor = Color(rgb: 0xBBBBBB)
+        let fronts = paretoFronts(points, higherIsBetter: higherIsBetter)
+        let onFront = Set(fronts.flatMap(\.indices))
+        let dominatedAlpha = 0.4
         var marks: [Mark] = []
         var entries: [LegendEntry] = []
         if let b = budget {
@@ -226,28 +293,36 @@ public enum ChartKinds {
             marks.append(.rule(RuleMark(orientation: .horizontal, value: band.from, color: .grey(0.45), width: 0.6,
                                         dash: [1.5, 1.5], label: exactLabel)))
         }
-        marks.append(.line(LineMark(name: "Pareto front", points: front.map { DataPoint(plotted[$0].cost, plotted[$0].quality) },
-                                    color: .grey(0.35), width: 0.9, marker: nil)))
+        let named = fronts.count > 1 || fronts.first?.shape != nil
+        var frontEntries: [LegendEntry] = []
+        for (k, f) in fronts.enumerated() {
+            let dash = frontDashes[k % frontDashes.count]
+            let name = named ? "front: \(f.shape ?? "other")" : "Pareto front"
+            marks.append(.line(LineMark(name: name, points: stepLine(f.indices.map { DataPoint(plotted[$0].cost, plotted[$0].quality) }),
+                                        color: .grey(0.3), width: 0.9, dash: dash, marker: nil)))
+            frontEntries.append(LegendEntry(label: name, color: .grey(0.3), symbol: .line(marker: nil, dash: dash)))
+        }
         var scatter: [ScatterPoint] = []
         // Legend groups in the order the points come (callers pass them in grid order).
         let groupOrder = points.compactMap(\.group).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        var groupsOnFront: Set<String> = []
         for (i, p) in plotted.enumerated() {
             let isFront = onFront.contains(i)
             let groupColor = p.group.map { colors.color(for: $0) } ?? OkabeIto.blue
+            let mixed = p.group.map(colors.isMixed) ?? false
             let hl = p.label == highlight
-            scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: isFront ? groupColor : dominatedColor,
-                                        marker: isExact[i] ? .triangle : .circle,
+            scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: isFront ? groupColor : groupColor.withAlpha(dominatedAlpha),
+                                        marker: isExact[i] ? .triangle : (mixed ? .square : .circle),
                                         radius: isFront ? 2.8 : 2.3, label: hl ? p.label : nil, highlighted: hl))
-            if isFront, let g = p.group { groupsOnFront.insert(g) }
         }
         marks.append(.points(PointMark(points: scatter)))
-        for g in groupOrder where groupsOnFront.contains(g) {
-            entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(.circle)))
+        for g in groupOrder {
+            entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(colors.isMixed(g) ? .square : .circle)))
         }
-        if onFront.count < points.count { entries.append(LegendEntry(label: "dominated", color: dominatedColor, symbol: .marker(.circle))) }
+        if onFront.count < points.count {
+            entries.append(LegendEntry(label: "dominated (faded)", color: Color.grey(0.35).withAlpha(dominatedAlpha), symbol: .marker(.circle)))
+        }
         if exactBand != nil { entries.append(LegendEntry(label: exactLabel, color: .grey(0.35), symbol: .marker(.triangle))) }
-        entries.append(LegendEntry(label: "Pareto front", color: .grey(0.35), symbol: .line(marker: nil, dash: [])))
+        entries += frontEntries
         var yAxis = Axis(title: yTitle, format: qualityFormat, grid: true)
         if let band = exactBand {
             yAxis.domain = band.domain

@@ -16,8 +16,9 @@
 // ```
 //
 // Builders (`ChartKinds`; plain Strings/Doubles in, `ChartSpec` out; they validate and throw `ChartError`):
-// 1. `layerwiseBitOps(title:layers:asShares:valueLabels:xTitle:yTitle:size:)` — stacked stem/depthwise/
-//    pointwise/classifier bars (`[LayerBitOpsBar]`), totals above the bars, optionally as shares of the total.
+// 1. `layerwiseBitOps(title:layers:scale:valueLabels:xTitle:yTitle:size:)` — stem/depthwise/pointwise/
+//    classifier BitOps per block (`[LayerBitOpsBar]`): side by side on a log axis (`.log`), stacked with totals
+//    above the bars (`.linear`), or stacked as shares of the network's total (`.share`).
 // 2. `totalVersusSize(title:series:xTitle:yTitle:logX:logY:colors:size:)` — one line per precision
 //    (`[LineSeries]`), log–log, markers at the measured points, x ticks at the measured sizes.
 // 3. `heatmap(title:rowLabels:columnLabels:values:xTitle:yTitle:colorBarTitle:logColor:colorMap:format:annotate:size:)`
@@ -25,8 +26,9 @@
 //    nil cells blank; with `infinityLabel`, +∞ cells (exact SQNR) are written as that text on a light fill and
 //    left out of the colour scale.
 // 4. `costQuality(title:points:xTitle:yTitle:qualityFormat:higherIsBetter:budget:highlight:colors:size:)`
-//    — `[CostQualityPoint]`, BitOps on a log x axis, Pareto front joined and coloured, dominated points
-//    grey, optional budget line with the feasible side shaded, optional highlighted case. Points whose
+//    — `[CostQualityPoint]`, BitOps on a log x axis, one Pareto front per network shape drawn as a step line,
+//    points coloured by precision (dominated ones faded, mixed precision as squares), optional budget line
+//    with the feasible side shaded, optional highlighted case. Points whose
 //    quality is +∞ (exact: logits equal the float twin's) sit on a band above the finite y range, marked
 //    `exactLabel` ("exact (∞ dB)") with upward triangles; the y axis is scaled to the finite data.
 //    `paretoFront(costs:qualities:higherIsBetter:)` gives the front's indices.
@@ -111,8 +113,14 @@ public struct BarMark: Sendable, Hashable {
     public var arrangement: Arrangement
     public var valueLabels: ValueLabels
     public var labelFormat: NumberFormat
-    public init(series: [BarSeries], arrangement: Arrangement, valueLabels: ValueLabels = .none, labelFormat: NumberFormat = .si) {
+    /// Grouped bars only: a zero value draws no bar and takes no place, the other bars of its category are
+    /// centred (series that only some categories have, e.g. a stem and a classifier beside depthwise and
+    /// pointwise layers; needed on a log axis, where zero has no place).
+    public var skipsZeros: Bool
+    public init(series: [BarSeries], arrangement: Arrangement, valueLabels: ValueLabels = .none, labelFormat: NumberFormat = .si,
+                skipsZeros: Bool = false) {
         self.series = series; self.arrangement = arrangement; self.valueLabels = valueLabels; self.labelFormat = labelFormat
+        self.skipsZeros = skipsZeros
     }
 }
 

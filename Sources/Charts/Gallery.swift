@@ -63,7 +63,9 @@ public enum ChartGallery {
             Sample(name: "1-layerwise-bitops", spec: try ChartKinds.layerwiseBitOps(
                 title: "MobileNet-v1 224 px, w8a8: BitOps per layer", layers: layers, xTitle: "Layer")),
             Sample(name: "1-layerwise-shares", spec: try ChartKinds.layerwiseBitOps(
-                title: "Share of total BitOps per layer (w8a8, 224 px)", layers: layers, asShares: true, xTitle: "Layer")),
+                title: "Share of total BitOps per layer (w8a8, 224 px)", layers: layers, scale: .share, xTitle: "Layer")),
+            Sample(name: "1-layerwise-log", spec: try ChartKinds.layerwiseBitOps(
+                title: "BitOps per layer on a log axis (w8a8, 224 px)", layers: layers, scale: .log, xTitle: "Layer")),
             Sample(name: "2-total-vs-size", spec: try ChartKinds.totalVersusSize(
                 title: "Total BitOps vs image size", series: lines, colors: colors)),
             Sample(name: "3-heatmap-bitops", spec: try ChartKinds.heatmap(

@@ -132,7 +132,7 @@ public enum ChartLayout {
                         if neg < 0 { v.append(neg) }
                     }
                 } else {
-                    for s in b.series { v.append(contentsOf: s.values) }
+                    for s in b.series { v.append(contentsOf: b.skipsZeros ? s.values.filter { $0 != 0 } : s.values) }
                 }
             case let .line(l): v.append(contentsOf: l.points.map { x ? $0.x : $0.y })
             case let .points(p): v.append(contentsOf: p.points.map { x ? $0.x : $0.y })

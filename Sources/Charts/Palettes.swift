@@ -112,16 +112,23 @@ public struct ColorScale: Sendable, Hashable {
 ///   free, the rest take the free colours in sorted-label order. Build it once per report and pass it to
 ///   every chart builder.
 /// - `PrecisionColors.standard` knows no groups: it colours a label from a stable hash of the label.
+/// - A group given to `init(groups:)` without a width is a mixed-precision policy (`isMixed`): charts draw it
+///   in a style of its own besides its colour (squares in scatter plots, dashed lines), named in the legend.
 public struct PrecisionColors: Sendable, Hashable {
     /// The mapping with no groups (see the type's documentation).
     public static let standard = PrecisionColors(assigned: [:])
 
     private var assigned: [String: Color]
+    private var mixed: Set<String> = []
     private init(assigned: [String: Color]) { self.assigned = assigned }
 
     /// Distinct colours for all of a report's precision groups (see the type's documentation). A label
-    /// given twice keeps the first width given for it.
+    /// given twice keeps the first width given for it; a group without a width is mixed precision.
     public init(groups: [(label: String, width: BitWidth?)]) {
+        self.init(groups: groups, widthless: true)
+    }
+
+    private init(groups: [(label: String, width: BitWidth?)], widthless mixed: Bool) {
         var widths: [String: BitWidth?] = [:]
         for g in groups where widths[g.label] == nil { widths[g.label] = .some(g.width) }
         var result: [String: Color] = [:]
@@ -140,12 +147,19 @@ public struct PrecisionColors: Sendable, Hashable {
             if free.isEmpty { result[l] = PrecisionColors.hashColor(l) } else { result[l] = free.removeFirst() }
         }
         assigned = result
+        if mixed { self.mixed = Set(widths.filter { $0.value == nil }.map(\.key)) }
     }
 
-    /// Distinct colours for labels that stand for no single width (free text).
+    /// Distinct colours for labels that stand for no single width (free text; none is taken as mixed).
     public init(labels: [String]) {
-        self.init(groups: labels.map { (label: $0, width: nil) })
+        self.init(groups: labels.map { (label: $0, width: nil) }, widthless: false)
     }
+
+    /// Whether `label` is a mixed-precision group (given to `init(groups:)` without a width).
+    public func isMixed(_ label: String) -> Bool { mixed.contains(label) }
+
+    /// The dash pattern of a line drawn for `label`: dashed for mixed precision, solid otherwise.
+    public func dash(for label: String) -> [Double] { isMixed(label) ? [4, 2] : [] }
 
     /// The colour for `label`.
     public func color(for label: String) -> Color {

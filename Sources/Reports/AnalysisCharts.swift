@@ -123,7 +123,7 @@ extension ProfileResult {
     }
 
     /// The cost–quality chart of this profile: every case with a measured fidelity (total BitOps against mean
-    /// logit SQNR), the Pareto front, the BitOps limit as a line with the feasible region shaded (also above
+    /// logit SQNR), the Pareto front of each network shape, the BitOps limit as a line with the feasible region shaded (also above
     /// `min_sqnr_db` when the profile has one), and the best case in budget ringed and labelled. Exact cases
     /// (∞ dB) are drawn as triangles on a band above the finite SQNR range, marked "exact (∞ dB)". Nil when
     /// no case has a fidelity to draw.
@@ -142,8 +142,11 @@ extension ProfileResult {
             }.map(\.element)
         }
         let drawn = all.filter { ($0.exact || $0.sqnrDBMean != nil) && $0.bitops > 0 }
-        let points = drawn.map { c in
-            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? .infinity : c.sqnrDBMean!, group: c.config.weightPrecision.description)
+        // One Pareto front per network shape (each is measured against its own float twin).
+        let shapes = CaseSelector.shapeLabels(drawn.map(\.config))
+        let points = zip(drawn, shapes).map { c, shape in
+            CostQualityPoint(label: c.label, cost: Double(c.bitops), quality: c.exact ? .infinity : c.sqnrDBMean!,
+                             group: c.config.weightPrecision.description, shape: shape)
         }
         guard !points.isEmpty else { return nil }
         let colors = colors ?? PrecisionColors(groups: drawn.map(\.config.weightPrecision.colorGroup))

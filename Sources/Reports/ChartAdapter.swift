@@ -5,8 +5,8 @@ import Foundation
 /// legend titles. Colours come from one `PrecisionColors` per report, so a precision keeps its colour in every
 /// chart.
 enum ChartAdapter {
-    static func layerwise(title: String, bars: [LayerBitOpsBar], asShares: Bool, size: FigureSize) throws -> ChartSpec {
-        try ChartKinds.layerwiseBitOps(title: title, layers: bars, asShares: asShares, valueLabels: bars.count <= 16,
+    static func layerwise(title: String, bars: [LayerBitOpsBar], scale: LayerwiseScale, size: FigureSize) throws -> ChartSpec {
+        try ChartKinds.layerwiseBitOps(title: title, layers: bars, scale: scale, valueLabels: bars.count <= 16,
                                        xTitle: "Block", size: size)
     }
 
@@ -32,9 +32,9 @@ enum ChartAdapter {
         if percentScale, let low = points.map(\.quality).min() {
             spec.y.domain = max(0, ((low - 5) / 10).rounded(.down) * 10)...100
         }
-        // Label the cases on the Pareto front with their number (the builder labels only a highlighted case).
-        // The scatter mark lists the points in input order.
-        let front = Set(ChartKinds.paretoFront(costs: points.map(\.cost), qualities: points.map(\.quality)))
+        // Label the cases on the Pareto fronts (one per network shape) with their number (the builder labels
+        // only a highlighted case). The scatter mark lists the points in input order.
+        let front = Set(ChartKinds.paretoFronts(points).flatMap(\.indices))
         if front.count <= 24 {
             spec.marks = spec.marks.map { mark in
                 guard case var .points(pm) = mark, pm.points.count == points.count else { return mark }

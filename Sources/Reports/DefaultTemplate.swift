@@ -18,7 +18,9 @@ enum DefaultTemplate {
                         order: ascending|descending [ascending]; where
     table: layers       cases; where; fold: N (fold the per-layer list when it has more than N rows) [8];
                         chart: auto|true|false [auto] (auto: a layer-wise chart per case up to 12 cases;
-                        beyond that, cases are folded and one chart per network shape is drawn)
+                        beyond that, cases are folded and one chart per network shape and mixed-precision
+                        policy is drawn, and the PDF prints only those cases' block tables);
+                        scale: as for chart: layerwise [log]
     table: images       cases; where
     table: failures     (no options)
     table: budget       chart: true|false [true]; fold: N [10] (hardware budgets: only when the sweep spec's
@@ -30,7 +32,9 @@ enum DefaultTemplate {
                         in the ImageFolder layout: top-1/top-5 of each quantized network and its float twin
                         with BitOps, and top-1 accuracy against BitOps; brings its own heading, and without
                         labels the report has no such section at all)
-    chart: layerwise    cases; where; title; width; shares: true|false [false]
+    chart: layerwise    cases; where; title; width; scale: log|linear|share [log] (log: the layer kinds side by
+                        side on a log axis, so depthwise layers and the classifier stay visible; linear: stacked;
+                        share: stacked, as shares of the total)
     chart: size         where; title; width
     chart: heatmap      where; title; width; rows: blocks|size [blocks];
                         value: bitops|macs|weights|sqnr|top1 [bitops]
@@ -69,8 +73,9 @@ table: summary
 
 ## Cost against fidelity
 
-Each point is one case. Cases on the Pareto front (no other case is both cheaper and more faithful) are
-joined, coloured by weight precision and labelled with their number (#) in the summary; dominated cases are grey.
+Each point is one case, coloured by weight precision (mixed precision as squares). Cases on the Pareto front
+of their network shape (no case of that shape is both cheaper and more faithful) are joined by a step line and
+labelled with their number (#) in the summary; dominated cases are faded.
 
 ```bitsweep
 chart: cost-quality

@@ -178,6 +178,23 @@ public struct CaseSelector: Sendable, Hashable {
         }
     }
 
+    /// The network shape of each case — what its float twin is (family, block count, width) — named by the
+    /// parts that vary among `configs` (`3 blocks`, `seed, width 0.5`); all nil when there is one shape.
+    /// Cost–quality charts draw one Pareto front per shape.
+    public static func shapeLabels(_ configs: [CaseConfig]) -> [String?] {
+        let keys = ["family", "blocks", "width"].filter { k in Set(configs.map { value(of: k, in: $0) }).count > 1 }
+        guard !keys.isEmpty else { return configs.map { _ in nil } }
+        return configs.map { c in
+            keys.map { k in
+                switch k {
+                case "blocks": return "\(c.blocks) blocks"
+                case "width": return "width " + widthText(c.width)
+                default: return c.family
+                }
+            }.joined(separator: ", ")
+        }
+    }
+
     static func widthText(_ w: Double) -> String {
         w == w.rounded() ? String(format: "%.1f", w) : String(w)
     }

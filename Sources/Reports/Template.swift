@@ -1,3 +1,4 @@
+import Charts
 import Foundation
 
 /// Report templates: Markdown with fenced `bitsweep` cells.
@@ -91,7 +92,8 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .layers:
             return [cases, whereOpt,
                     ("fold", nil, "fold the per-layer list into <details> when it has more rows than this (default 8)"),
-                    ("chart", ["auto", "true", "false"], "layer-wise charts: auto (default) draws one per case up to \(CellExecutor.foldCasesAbove) cases, else one per network shape; true: every case; false: none")]
+                    ("chart", ["auto", "true", "false"], "layer-wise charts: auto (default) draws one per case up to \(CellExecutor.foldCasesAbove) cases, else one per network shape and mixed-precision policy; true: every case; false: none"),
+                    ("scale", LayerwiseScale.allCases.map(\.rawValue), "the layer-wise charts' scale, as for `chart: layerwise` (default log)")]
         case .images:
             return [cases, whereOpt]
         case .failures:
@@ -106,7 +108,7 @@ public enum CellKind: String, CaseIterable, Sendable {
                     ("chart", ["true", "false"], "a chart of top-1 accuracy against BitOps (default true)")]
         case .layerwise:
             return [cases, whereOpt, title, figSize,
-                    ("shares", ["true", "false"], "bar heights as shares of the total (default false)")]
+                    ("scale", LayerwiseScale.allCases.map(\.rawValue), "log (default): layer kinds side by side on a log axis, so that depthwise layers and the classifier stay visible; linear: stacked, bar heights are block totals; share: stacked, as shares of the total")]
         case .size:
             return [whereOpt, title, figSize]
         case .heatmap:

@@ -12,9 +12,7 @@ import Testing
         batch: 8
         blocks: [3, 4]
         name: a b
-        network:
-          preset: seed
-          weights: null
+        network: {preset: seed, weights: null}
         exclude:
         - {size: 32}
 

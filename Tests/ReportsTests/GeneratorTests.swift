@@ -65,7 +65,8 @@ import Testing
     }
 
     /// More cases than `CellExecutor.foldCasesAbove`: every case is folded, charts are drawn for one case per
-    /// network shape, and the PDF leaves the per-layer lists out.
+    /// network shape (these cases are all uniform precision), and the PDF prints only those cases' block
+    /// tables and leaves the per-layer lists out.
     @Test func manyCasesAreFoldedWithOneChartPerShape() throws {
         var set = try Fixture.results()
         var more = set.cases
@@ -77,8 +78,10 @@ import Testing
         let blocks = doc.cells[0].blocks
         let charts = blocks.compactMap { b -> Figure? in if case let .figure(f) = b { return f }; return nil }
         #expect(charts.count == Set(set.cases.map(\.config.blocks)).count)
-        let folded = blocks.filter { if case .details(_, _, true) = $0 { return true }; return false }
+        let folded = blocks.filter { if case .details = $0 { return true }; return false }
         #expect(folded.count == set.cases.count)
+        let printed = blocks.filter { if case .details(_, _, true) = $0 { return true }; return false }
+        #expect(printed.count == charts.count)
         let md = MarkdownWriter().markdown(doc)
         #expect(md.components(separatedBy: "<details>").count - 1 == 2 * set.cases.count)
     }

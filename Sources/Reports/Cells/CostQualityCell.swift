@@ -19,6 +19,9 @@ struct CostQualityCell: CellRenderer {
         var out: [Block] = []
         // BitOps are comparable only within one convention: one chart per convention.
         for facet in facetsBy(cases, key: "convention") {
+            // Each network shape is measured against its own float twin: one Pareto front per shape.
+            let shapes = Dictionary(zip(facet.cases.map(\.id), CaseSelector.shapeLabels(facet.cases.map(\.config))),
+                                    uniquingKeysWith: { a, _ in a })
             let pts: [CostQualityPoint] = facet.cases.compactMap { c in
                 guard let f = c.fidelity, f.images > 0, c.error == nil else { return nil }
                 let y: Double
@@ -34,7 +37,7 @@ struct CostQualityCell: CellRenderer {
                     y = a.top5 * 100
                 }
                 return CostQualityPoint(label: "#\(c.index)", cost: Double(c.cost.totals.bitops), quality: y,
-                                        group: c.config.weightPrecision.description)
+                                        group: c.config.weightPrecision.description, shape: shapes[c.id] ?? nil)
             }
             guard !pts.isEmpty else { continue }
             let suffix = facet.label.isEmpty ? "" : " (\(facet.label))"
@@ -51,7 +54,7 @@ struct CostQualityCell: CellRenderer {
             let spec = try ChartAdapter.costQuality(title: title, points: pts, fidelityTitle: yTitle, budget: budget, colors: colors, size: figureSize(cell),
                                                       percentScale: measure == .top1 || accuracy)
             out.append(.figure(Figure(fileStem: FileNames.name("cost-vs-\(measure.rawValue)", cases: facet.cases, excluding: Set(FileNames.order).subtracting(["convention"])),
-                                      caption: "Total BitOps (log scale) against \(yTitle), one point per case; the Pareto front is joined and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).\(pts.contains { $0.quality == .infinity } ? " Triangles on the shaded band at the top: exact cases (logits equal to the float twin’s, ∞ dB)." : "")",
+                                      caption: "Total BitOps (log scale) against \(yTitle), one point per case coloured by weight precision (mixed precision as squares, dominated cases faded); \(pts.allSatisfy { $0.shape == nil } ? "the Pareto front is drawn as a step line" : "each network shape’s Pareto front is drawn as a step line (shapes are measured against different float twins)") and its cases are labelled with their number\(budget.map { ", budget \(NumberText.si($0)) BitOps" } ?? "")\(suffix).\(pts.contains { $0.quality == .infinity } ? " Triangles on the shaded band at the top: exact cases (logits equal to the float twin’s, ∞ dB)." : "")",
                                       spec: spec, size: figureSize(cell))))
         }
         if out.isEmpty {

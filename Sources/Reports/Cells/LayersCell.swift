@@ -30,25 +30,37 @@ struct LayersCell: CellRenderer {
                 return blocks
             }
         }
-        // Many cases: charts first (all, or one per network shape), then every case folded.
+        // Many cases: charts first (all, or per network shape the first case and the first of each
+        // mixed-precision policy — a uniform width only scales the first case's bars, a mixed one moves them),
+        // then every case folded.
         var charted: [CaseResult] = []
         if chartMode == "true" {
             charted = cases
         } else if chartMode == "auto" {
             var seen: Set<String> = []
-            for c in cases where seen.insert("\(c.config.family)|\(c.config.blocks)|\(c.config.width)").inserted { charted.append(c) }
+            for c in cases {
+                let shape = "\(c.config.family)|\(c.config.blocks)|\(c.config.width)"
+                let mixed = c.config.weightPrecision.policy.uniformWidth == nil ? c.config.weightPrecision.description : ""
+                if seen.insert(shape).inserted || (!mixed.isEmpty && seen.insert(shape + "|" + mixed).inserted) { charted.append(c) }
+            }
         }
         var intro: [Inline] = [.text("\(cases.count) cases, each folded below with its block table and its full layer list.")]
         if chartMode == "auto", !charted.isEmpty {
-            intro += [.text(" Layer-wise charts are drawn for the first case of each network shape (\(charted.count)); "),
+            intro += [.text(" Layer-wise charts are drawn for the first case of each network shape and of each mixed-precision policy in it (\(charted.count)); "),
                       .code("chart: true"), .text(" in the template draws one for every case.")]
         }
-        intro.append(.text(" The PDF prints each case's block table; the per-layer lists are in report.md, report.ipynb and tables.tex."))
+        // The PDF keeps to what a reader needs: the block tables of the charted cases (all of them without
+        // charts); every table is in report.md, report.ipynb and tables.tex.
+        let printed = Set((charted.isEmpty ? cases : charted).map(\.id))
+        intro.append(.text(printed.count == cases.count
+            ? " The PDF prints each case's block table; the per-layer lists are in report.md, report.ipynb and tables.tex."
+            : " The PDF prints the block tables of the charted cases; every case's block table and per-layer list are in report.md, report.ipynb and tables.tex."))
         var blocks: [Block] = [.paragraph(intro)]
         for c in charted { blocks.append(try layerwiseFigure(cell, c)) }
         for c in cases {
             let body = layerBlocks(cell, c, folded: true)
-            blocks.append(.details(summary: "\(caseHeading(c)) — \(NumberText.si(c.cost.totals.bitops)) BitOps", blocks: body))
+            blocks.append(.details(summary: "\(caseHeading(c)) — \(NumberText.si(c.cost.totals.bitops)) BitOps", blocks: body,
+                                   printed: printed.contains(c.id)))
         }
         return blocks
     }

@@ -5,7 +5,10 @@ import Results
 import StableIO
 import Presentation
 
-/// `chart: layerwise`: per case, BitOps per block stacked stem/depthwise/pointwise/classifier.
+/// `chart: layerwise`: per case, BitOps per block by layer kind (stem/depthwise/pointwise/classifier), on a log
+/// axis side by side (`scale: log`, the default: the depthwise layers and the classifier stay visible), stacked
+/// (`linear`) or stacked as shares of the total (`share`). A mixed-precision case names each block's weight
+/// bits under its bar.
 struct LayerwiseCell: CellRenderer {
     let executor: CellExecutor
 
@@ -14,20 +17,30 @@ struct LayerwiseCell: CellRenderer {
     }
 
     func layerwiseFigure(_ cell: TemplateCell, _ c: CaseResult) throws -> Block {
-        let shares = cell.options["shares"] == "true"
+        let scale = cell.options["scale"].flatMap(LayerwiseScale.init(rawValue:)) ?? .log
+        let mixed = c.config.weightPrecision.policy.uniformWidth == nil
         var layers: [LayerBitOpsBar] = []
         for l in c.cost.layers where l.name == "stem" { layers.append(LayerBitOpsBar(label: "stem", stem: Double(l.bitops))) }
         for b in c.cost.blocks {
             let ls = c.cost.layers.filter { $0.block == b.block }
-            layers.append(LayerBitOpsBar(label: "B\(b.block)",
+            // Mixed precision: the block's weight bits with its name ("B2 4b"), as the results record them.
+            let bits = mixed ? ls.first.map { " \($0.weightBits)b" } ?? "" : ""
+            layers.append(LayerBitOpsBar(label: "B\(b.block)\(bits)",
                                        depthwise: Double(ls.filter { $0.kind == .depthwise }.reduce(0) { $0 + $1.bitops }),
                                        pointwise: Double(ls.filter { $0.kind == .pointwise }.reduce(0) { $0 + $1.bitops })))
         }
         for l in c.cost.layers where l.kind == .linear { layers.append(LayerBitOpsBar(label: "FC", classifier: Double(l.bitops))) }
         let title = cell.options["title"] ?? "BitOps per block — case \(c.index): \(c.config.label)"
-        let spec = try ChartAdapter.layerwise(title: title, bars: layers, asShares: shares, size: figureSize(cell))
-        let stem = FileNames.name(shares ? "layerwise-shares" : "layerwise", case: c)
-        return .figure(Figure(fileStem: stem, caption: "BitOps of each block of case \(c.index) (\(c.config.label)), split into depthwise and pointwise\(shares ? ", as shares of the total" : "").",
+        let spec = try ChartAdapter.layerwise(title: title, bars: layers, scale: scale, size: figureSize(cell))
+        let stem = FileNames.name(scale == .share ? "layerwise-shares" : (scale == .linear ? "layerwise-linear" : "layerwise"), case: c)
+        let how: String
+        switch scale {
+        case .log: how = ", side by side on a log axis"
+        case .linear: how = ", stacked"
+        case .share: how = ", stacked as shares of the total"
+        }
+        let bitsNote = mixed ? "; under each block its weight bits" : ""
+        return .figure(Figure(fileStem: stem, caption: "BitOps of each block of case \(c.index) (\(c.config.label)), split into depthwise and pointwise\(how)\(bitsNote).",
                               spec: spec, size: figureSize(cell)))
     }
 }
