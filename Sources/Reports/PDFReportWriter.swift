@@ -9,9 +9,11 @@ import Presentation
 ///   order, each page numbered in its footer.
 /// - Template prose is typeset from a small Markdown subset: headings, paragraphs, `-`/`1.` lists, fenced
 ///   code, GFM tables, `**bold**`, `*emphasis*`, `` `code` ``, links (their text), HTML tags dropped.
-/// - Charts are drawn as vector graphics (the same `ChartSpec` as the SVG/PNG files).
+/// - Charts are drawn as vector graphics (the same `ChartSpec` as the SVG/PNG files); one that does not fit in
+///   what is left of a page is laid out down to 80% of its height there rather than leaving the rest empty.
 /// - Tables repeat their header on each page they cross and never split a row; a table too wide for the page
-///   at 6.5 pt is split into column groups, each repeating the first two (identifying) columns.
+///   at 6 pt is split into column groups of even widths, each repeating the first two (identifying) columns.
+///   A sentence introducing a table stays with its first rows.
 /// - Folded `<details>` content is printed in full after its summary line — except the resolved sweep spec,
 ///   which goes to an appendix at the end as YAML in small type (no pages of raw JSON in the body).
 /// - Fonts are DejaVu Sans / Sans Mono, embedded by Cairo as TrueType subsets (never Type 3).
@@ -58,6 +60,9 @@ public struct PDFReportWriter: ReportWriter {
             }
         }
         if specAppendix {
+            // The appendix is not split when it fits on a page of its own.
+            let lines = Double(document.parameters.specYAML.components(separatedBy: "\n").count)
+            typesetter.ensure(min(60 + lines * 8 + 12, typesetter.limit - typesetter.top))
             typesetter.heading(2, [Run(text: Self.appendixTitle, style: .body)])
             typesetter.code(document.parameters.specYAML, font: Font.monospaced(size: 6.5), lineHeight: 8)
         }
