@@ -67,10 +67,10 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .budget: return "hardware budgets (when the sweep spec or --budgets names a profiles file): per profile, the cases that fit, ranked, the binding limit of the rest, and a cost–quality chart; nothing at all without profiles"
         case .history: return "the nightly history (when the sweep spec's `history:` or --history names a database): steps of these cases over the runs and trend charts of time per image and SQNR; nothing at all without one"
         case .accuracy: return "accuracy on labelled images (an ImageFolder-layout images folder): per case top-1/top-5 of the quantized network and its float twin, with BitOps, and a chart of accuracy against BitOps; nothing at all without labels"
-        case .layerwise: return "per case: BitOps per block, stacked stem/depthwise/pointwise/classifier"
+        case .layerwise: return "per case: BitOps per block by layer kind (stem/depthwise/pointwise/classifier), on a log axis or stacked"
         case .size: return "total BitOps against image size, one line per precision (log–log)"
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
-        case .costQuality: return "total BitOps against fidelity, one point per case, Pareto front joined"
+        case .costQuality: return "total BitOps against fidelity, one point per case, one step-line Pareto front per network shape"
         case .storage: return "weight storage per block count, one bar per precision"
         }
     }

@@ -50,6 +50,13 @@ import Testing
         #expect(points.count >= set.cases.count)
         #expect(Set(points.map(\.y)).isSubset(of: [50]))
         #expect(Set(points.map(\.x)) == Set(set.cases.map { Double($0.cost.totals.bitops) }))
+        // Accuracy is measured against the labels, the same for every network shape: one front (the fidelity
+        // chart of the same cases, measured against each shape's float twin, has one per shape).
+        func fronts(_ f: Figure) -> [String] { f.spec.marks.compactMap { if case let .line(l) = $0 { return l.name } else { return nil } } }
+        #expect(Set(set.cases.map(\.config.blocks)).count > 1)
+        #expect(fronts(chart) == ["Pareto front"])
+        let fidelity = try #require(doc.figures.first { $0.fileStem.hasPrefix("cost-vs-sqnr") })
+        #expect(fronts(fidelity).count == Set(set.cases.map(\.config.blocks)).count)
         // The summary shows the quantized network's accuracy next to the fidelity.
         #expect(md.contains("top-1 acc. (%)") && md.contains("top-5 acc. (%)"))
     }

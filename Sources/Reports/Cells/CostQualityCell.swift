@@ -19,9 +19,11 @@ struct CostQualityCell: CellRenderer {
         var out: [Block] = []
         // BitOps are comparable only within one convention: one chart per convention.
         for facet in facetsBy(cases, key: "convention") {
-            // Each network shape is measured against its own float twin: one Pareto front per shape.
-            let shapes = Dictionary(zip(facet.cases.map(\.id), CaseSelector.shapeLabels(facet.cases.map(\.config))),
-                                    uniquingKeysWith: { a, _ in a })
+            // Fidelity is measured against each network shape's own float twin: one Pareto front per shape.
+            // Accuracy is measured against the images' labels, the same for every shape: one front.
+            let accuracyMeasure = measure == .top1Accuracy || measure == .top5Accuracy
+            let shapes = accuracyMeasure ? [:] : Dictionary(zip(facet.cases.map(\.id), CaseSelector.shapeLabels(facet.cases.map(\.config))),
+                                                              uniquingKeysWith: { a, _ in a })
             let pts: [CostQualityPoint] = facet.cases.compactMap { c in
                 guard let f = c.fidelity, f.images > 0, c.error == nil else { return nil }
                 let y: Double
