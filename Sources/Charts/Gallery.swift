@@ -12,7 +12,7 @@ public enum ChartGallery {
 
     /// Every chart kind (some in two variants), in a fixed order.
     public static func samples() throws -> [Sample] {
-        let colors = PrecisionColors(groups: [("fp32", .float), ("w8a8", .bits(8)), ("w6a6", .bits(6)), ("w4a4", .bits(4)), ("w4a8", nil), ("w2a2", .bits(2))])
+        let colors = PrecisionColors(groups: [("fp32", .float), ("w8a8", .bits(8)), ("w6a6", .bits(6)), ("w4a4", .bits(4)), ("w4a8", .bits(4)), ("w2a2", .bits(2))])
 
         // MobileNet-v1-like per-layer MACs at 224 px, scaled by 8×8 bits.
         let dwMacs: [Double] = [3.6, 1.8, 3.6, 0.9, 1.8, 0.45, 0.9, 0.9, 0.9, 0.9, 0.9, 0.23, 0.45].map { $0 * 1e6 }
