@@ -343,15 +343,17 @@ public enum ChartKinds {
                                    yTitle: String? = nil, format: NumberFormat = .si, valueLabels: Bool = false,
                                    colors: PrecisionColors? = nil, size: FigureSize = .oneColumn) throws -> ChartSpec {
         guard !categories.isEmpty, !series.isEmpty else { throw ChartError.empty("grouped bars need categories and series") }
+        // A mixed-precision group: outlined bars (a tint inside its colour), named in the legend the same way.
         let bars = series.enumerated().map { (i, s) in
-            BarSeries(name: s.name, color: colors?.color(for: s.name) ?? OkabeIto.color(i), values: s.values)
+            BarSeries(name: s.name, color: colors?.color(for: s.name) ?? OkabeIto.color(i), values: s.values,
+                      outlined: colors?.isMixed(s.name) ?? false)
         }
         let spec = ChartSpec(
             title: title,
             x: Axis(title: xTitle, scale: .categories(categories)),
             y: Axis(title: yTitle, includesZero: true, format: format, grid: true),
             marks: [.bars(BarMark(series: bars, arrangement: .grouped, valueLabels: valueLabels ? .totals : .none, labelFormat: format))],
-            legend: Legend(entries: bars.map { LegendEntry(label: $0.name, color: $0.color, symbol: .swatch) }),
+            legend: Legend(entries: bars.map { LegendEntry(label: $0.name, color: $0.color, symbol: $0.outlined ? .outlinedSwatch : .swatch) }),
             preferredSize: size)
         try ChartLayout.validate(spec)
         return spec

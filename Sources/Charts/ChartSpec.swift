@@ -98,7 +98,14 @@ public struct BarSeries: Sendable, Hashable {
     public var name: String
     public var color: Color
     public var values: [Double]
-    public init(name: String, color: Color, values: [Double]) { self.name = name; self.color = color; self.values = values }
+    /// Drawn as a light tint of `color` inside an outline of it (a mixed-precision group), not solid.
+    public var outlined: Bool
+    public init(name: String, color: Color, values: [Double], outlined: Bool = false) {
+        self.name = name; self.color = color; self.values = values; self.outlined = outlined
+    }
+
+    /// The fill of an outlined bar: `color` mixed with white.
+    public static func tint(_ color: Color) -> Color { Color.mix(color, .white, 0.6) }
 }
 
 /// Bars over the x axis's categories.
@@ -253,6 +260,8 @@ public struct LegendEntry: Sendable, Hashable {
     public enum Symbol: Sendable, Hashable {
         /// A filled square (bars, regions).
         case swatch
+        /// A tinted square in an outline of the entry's colour (outlined bars).
+        case outlinedSwatch
         /// A short line, with an optional marker in the middle.
         case line(marker: MarkerShape?, dash: [Double])
         /// A marker alone (scatter).

@@ -36,6 +36,10 @@ struct LegendLayout: LayoutPart {
         switch e.symbol {
         case .swatch:
             r.fill(.rect(Rect(x: x, y: midY - 3.5, width: 7, height: 7)), color: e.color)
+        case .outlinedSwatch:
+            let box = Rect(x: x, y: midY - 3.5, width: 7, height: 7)
+            r.fill(.rect(box), color: BarSeries.tint(e.color))
+            r.stroke(.rect(box.insetBy(0.5)), style: StrokeStyle(color: e.color, width: 1))
         case let .line(marker, dash):
             r.stroke(.segment(Point(x, midY), Point(x + 14, midY)), style: StrokeStyle(color: e.color, width: 1.25, dash: dash))
             if let m = marker {

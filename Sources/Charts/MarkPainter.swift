@@ -33,8 +33,18 @@ struct MarkPainter: LayoutPart {
                 r.beginGroup("bars")
                 let rects = barGeometry.barRects(b, axes)
                 bars += rects
-                let colors = Dictionary(b.series.map { ($0.name, $0.color) }, uniquingKeysWith: { a, _ in a })
-                for bar in rects { r.fill(.rect(bar.rect), color: colors[bar.series] ?? .grey(0.5)) }
+                let series = Dictionary(b.series.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                for bar in rects {
+                    guard let s = series[bar.series] else { r.fill(.rect(bar.rect), color: .grey(0.5)); continue }
+                    if s.outlined {
+                        r.fill(.rect(bar.rect), color: BarSeries.tint(s.color))
+                        if bar.rect.width > 1, bar.rect.height > 1 {
+                            r.stroke(.rect(bar.rect.insetBy(0.5)), style: StrokeStyle(color: s.color, width: 1))
+                        }
+                    } else {
+                        r.fill(.rect(bar.rect), color: s.color)
+                    }
+                }
                 r.endGroup()
                 if axes.y.lo < 0 && axes.y.hi > 0 {
                     let y0 = axes.y.map(0)

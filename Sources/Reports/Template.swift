@@ -108,7 +108,8 @@ public enum CellKind: String, CaseIterable, Sendable {
                     ("chart", ["true", "false"], "a chart of top-1 accuracy against BitOps (default true)")]
         case .layerwise:
             return [cases, whereOpt, title, figSize,
-                    ("scale", LayerwiseScale.allCases.map(\.rawValue), "log (default): layer kinds side by side on a log axis, so that depthwise layers and the classifier stay visible; linear: stacked, bar heights are block totals; share: stacked, as shares of the total")]
+                    ("scale", LayerwiseScale.allCases.map(\.rawValue), "log (default): layer kinds side by side on a log axis, so that depthwise layers and the classifier stay visible; linear: stacked, bar heights are block totals; share: stacked, as shares of the total"),
+                    ("shares", ["true", "false"], "the old name of `scale: share` (true) and `scale: linear` (false), still read; `scale` wins when both are given")]
         case .size:
             return [whereOpt, title, figSize]
         case .heatmap:

@@ -77,6 +77,23 @@ struct ParetoAndLayerScaleTests {
         #expect(size.legend.entries[1].symbol == .line(marker: l[1].marker, dash: l[1].dash))
     }
 
+    /// Bars of a mixed-precision group are outlined (a tint inside their colour), in the chart and the legend.
+    @Test func mixedPrecisionBarsAreOutlined() throws {
+        let colors = PrecisionColors(groups: [("8", .bits(8)), ("first-last(8,2)", nil)])
+        let spec = try ChartKinds.groupedBars(title: nil, categories: ["3", "4"], series: [
+            NamedValues(name: "8", values: [16, 54]), NamedValues(name: "first-last(8,2)", values: [10, 40]),
+        ], colors: colors)
+        guard case let .bars(b) = spec.marks[0] else { Issue.record("no bars"); return }
+        #expect(b.series.map(\.outlined) == [false, true])
+        #expect(spec.legend.entries.map(\.symbol) == [.swatch, .outlinedSwatch])
+        let (r, _, _) = try record(spec)
+        let mixed = colors.color(for: "first-last(8,2)")
+        let fills = r.filledRects(inGroup: "bars").map(\.color)
+        #expect(fills.filter { $0 == BarSeries.tint(mixed) }.count == 2 && fills.filter { $0 == OkabeIto.blue }.count == 2)
+        #expect(!fills.contains(mixed))
+        #expect(r.overlappingTexts().isEmpty)
+    }
+
     static let layers = [
         LayerBitOpsBar(label: "stem", stem: 2e5),
         LayerBitOpsBar(label: "B1", depthwise: 1e4, pointwise: 1e6),

@@ -44,6 +44,12 @@ import Testing
             #expect(f.spec.y.format == (scale == "share" ? .percent : .si))
         }
         #expect(throws: TemplateError.self) { try Template.parse("```bitsweep\nchart: layerwise\nscale: sqrt\n```", file: "t.md") }
+        // A template written before `scale` still reads: `shares: true` is the share view, `false` the stacked one.
+        for (shares, format) in [("true", NumberFormat.percent), ("false", .si)] {
+            let (doc, _) = try Self.document("```bitsweep\nchart: layerwise\ncases: first\nshares: \(shares)\n```")
+            guard case let .figure(f)? = doc.cells[0].blocks.first else { Issue.record("no figure"); continue }
+            #expect(f.spec.y.scale == .linear && f.spec.y.format == format)
+        }
     }
 
     @Test func costQualityHasOneStepFrontPerNetworkShape() throws {

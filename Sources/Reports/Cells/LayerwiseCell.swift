@@ -17,7 +17,9 @@ struct LayerwiseCell: CellRenderer {
     }
 
     func layerwiseFigure(_ cell: TemplateCell, _ c: CaseResult) throws -> Block {
-        let scale = cell.options["scale"].flatMap(LayerwiseScale.init(rawValue:)) ?? .log
+        // `shares: true|false` is the option's old name (templates written before `scale`).
+        let old = cell.options["shares"].map { $0 == "true" ? LayerwiseScale.share : .linear }
+        let scale = cell.options["scale"].flatMap(LayerwiseScale.init(rawValue:)) ?? old ?? .log
         let mixed = c.config.weightPrecision.policy.uniformWidth == nil
         var layers: [LayerBitOpsBar] = []
         for l in c.cost.layers where l.name == "stem" { layers.append(LayerBitOpsBar(label: "stem", stem: Double(l.bitops))) }
