@@ -72,6 +72,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // A benchmark of the exact Pareto front alone, on a stored sensitivity table (Benchmarks/README.md).
+        .executableTarget(name: "front-bench", dependencies: ["MixedPrecision", "BitOpsCore"], path: "Benchmarks/FrontBench"),
+
         .testTarget(name: "BitOpsCoreTests", dependencies: ["BitOpsCore"]),
         .testTarget(name: "PresentationTests", dependencies: ["Presentation", "StableIO"]),
         .testTarget(name: "BitSweepConfigTests", dependencies: ["BitSweepConfig", "BitOpsCore"]),

@@ -147,10 +147,22 @@ extension ParetoProblem {
 
         for (k, choices) in units.enumerated() {
             let n = noise.count, m = choices.count
-            let choiceCosts = choices.map { c in axes.map { c.costs[$0] } }
+            // Flat per-choice costs (m × d) and noises: the merge reads them for every candidate.
+            var choiceCosts = [Int](repeating: 0, count: m * d)
+            for c in 0..<m { for a in 0..<d { choiceCosts[c * d + a] = choices[c].costs[axes[a]] } }
+            let choiceNoise = choices.map(\.noise)
             // Each shifted copy F + c is sorted like F (lexicographically on costs, then noise); merge the
-            // m copies, smallest first; ties go to the lower choice index.
-            var heads = Array(repeating: 0, count: m)
+            // m copies, smallest first; ties go to the lower choice index. headCosts/headNoise hold each
+            // copy's current head (wrapping sums only order the merge; every kept sum is recomputed checked).
+            var heads = [Int](repeating: 0, count: m)
+            var headCosts = [Int](repeating: 0, count: m * d)
+            var headNoise = [Double](repeating: 0, count: m)
+            if n > 0 {
+                for c in 0..<m {
+                    for a in 0..<d { headCosts[c * d + a] = costs[a] &+ choiceCosts[c * d + a] }
+                    headNoise[c] = noise[0] + choiceNoise[c]
+                }
+            }
             var newCosts: [Int] = []
             var newNoise: [Double] = []
             var newParent: [Int32] = []
@@ -159,48 +171,51 @@ extension ParetoProblem {
             var stair = Staircase()
             var best = Double.infinity     // d == 1: the least noise kept so far
             var kept: [Int] = []           // d ≥ 3: indices into new* of kept points
-            var candidate = Array(repeating: 0, count: d)
+            var candidate = [Int](repeating: 0, count: d)
             let rest = minRest[k + 1]
             while true {
                 // Pick the smallest head.
                 var pick = -1
-                var pickNoise = 0.0
-                for c in 0..<m where heads[c] < n {
-                    let i = heads[c]
-                    var order = 0   // -1: c's head is smaller than the current pick
-                    if pick < 0 {
-                        order = -1
-                    } else {
-                        let j = heads[pick]
-                        for a in 0..<d {
-                            // Wrapping sums only order the merge; every kept sum is recomputed checked below.
-                            let x = costs[i * d + a] &+ choiceCosts[c][a], y = costs[j * d + a] &+ choiceCosts[pick][a]
-                            if x != y { order = x < y ? -1 : 1; break }
-                        }
-                        if order == 0 {
-                            let nx = noise[i] + choices[c].noise
-                            if nx < pickNoise { order = -1 }
+                var c = 0
+                while c < m {
+                    if heads[c] < n {
+                        if pick < 0 {
+                            pick = c
+                        } else {
+                            var order = 0   // -1: c's head is smaller than the current pick's
+                            var a = 0
+                            while a < d {
+                                let x = headCosts[c * d + a], y = headCosts[pick * d + a]
+                                if x != y { order = x < y ? -1 : 1; break }
+                                a += 1
+                            }
+                            if order < 0 || (order == 0 && headNoise[c] < headNoise[pick]) { pick = c }
                         }
                     }
-                    if order < 0 {
-                        pick = c
-                        pickNoise = noise[i] + choices[c].noise
-                    }
+                    c += 1
                 }
                 if pick < 0 { break }
                 let i = heads[pick]
-                heads[pick] += 1
+                let nz = headNoise[pick]
+                heads[pick] = i + 1
+                if i + 1 < n {
+                    for a in 0..<d { headCosts[pick * d + a] = costs[(i + 1) * d + a] &+ choiceCosts[pick * d + a] }
+                    headNoise[pick] = noise[i + 1] + choiceNoise[pick]
+                }
                 examined += 1
                 var feasible = true
-                for a in 0..<d {
-                    candidate[a] = try addCost(costs[i * d + a], choiceCosts[pick][a])
+                var a = 0
+                while a < d {
+                    let (sum, overflow) = costs[i * d + a].addingReportingOverflow(choiceCosts[pick * d + a])
+                    if overflow { throw SearchError("a total cost overflows 64-bit integers (\(costs[i * d + a]) + \(choiceCosts[pick * d + a]))") }
+                    candidate[a] = sum
                     if let l = axisLimits[a] {
-                        let (least, overflow) = candidate[a].addingReportingOverflow(rest[a])
+                        let (least, overflow) = sum.addingReportingOverflow(rest[a])
                         if overflow || least > l { feasible = false }
                     }
+                    a += 1
                 }
                 guard feasible else { continue }
-                let nz = pickNoise
                 switch d {
                 case 1:
                     guard nz < best else { continue }
@@ -313,31 +328,121 @@ public struct FrontStats: Hashable, Sendable, Codable {
     }
 }
 
-/// The lower-left staircase of (cost, noise) points seen so far: costs ascending, noise strictly
+/// The lower-left staircase of (cost, noise) points seen so far: costs strictly ascending, noise strictly
 /// descending. Answers "does any point have cost ≤ c and noise ≤ n?" by binary search.
+///
+/// The points are kept in chunks of at most `2 · chunkCapacity` (every cost of chunk k below every cost of
+/// chunk k + 1), so that an insertion shifts one chunk rather than the whole staircase: a front with two
+/// limited costs keeps staircases of 10⁵ points, where shifting a single sorted array took most of the time.
 struct Staircase {
-    var cost: [Int] = []
-    var noise: [Double] = []
+    /// Chunks are split when they exceed twice this.
+    let chunkCapacity: Int
+    /// chunks[k]: costs ascending; chunkNoise[k]: the same points' noise, descending.
+    private(set) var chunkCosts: [[Int]] = []
+    private(set) var chunkNoise: [[Double]] = []
+    /// chunkCosts[k][0], for the binary search over chunks.
+    private var firstCost: [Int] = []
+
+    init(chunkCapacity: Int = 256) {
+        precondition(chunkCapacity >= 1)
+        self.chunkCapacity = chunkCapacity
+    }
+
+    /// Every point, in order (for tests).
+    var points: [(cost: Int, noise: Double)] {
+        zip(chunkCosts, chunkNoise).flatMap { zip($0, $1).map { (cost: $0, noise: $1) } }
+    }
+
+    /// The first index of `sorted` (ascending) whose value is > c; `sorted.count` when none is. Written
+    /// without a data-dependent branch (the comparison selects the next base), since the staircase is
+    /// searched for every candidate and a mispredicted branch per step was most of its time.
+    static func upperBound(_ sorted: [Int], _ c: Int) -> Int {
+        sorted.withUnsafeBufferPointer { a in
+            guard !a.isEmpty else { return 0 }
+            // The answer lies in base…base + n.
+            var base = 0, n = a.count
+            while n > 1 {
+                let half = n / 2
+                base = a[base + half] <= c ? base + half : base
+                n -= half
+            }
+            return base + (a[base] <= c ? 1 : 0)
+        }
+    }
 
     /// Inserts (c, n) unless a point with cost ≤ c and noise ≤ n is already there; returns whether it was
     /// inserted. Points the new one dominates are removed.
     mutating func insertIfNotDominated(_ c: Int, _ n: Double) -> Bool {
-        // upper: the first index with cost > c.
-        var lo = 0, hi = cost.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if cost[mid] <= c { lo = mid + 1 } else { hi = mid }
+        // At or beyond the dearest point (common: candidates come by increasing cost₀, which the limited
+        // cost tends to follow), that point alone decides.
+        if let last = chunkCosts.indices.last, let lastCost = chunkCosts[last].last, c >= lastCost {
+            let lastNoise = chunkNoise[last][chunkNoise[last].count - 1]
+            if lastNoise <= n { return false }
+            if c > lastCost {
+                chunkCosts[last].append(c)
+                chunkNoise[last].append(n)
+                if chunkCosts[last].count > 2 * chunkCapacity { split(last) }
+                return true
+            }
         }
-        let upper = lo
-        if upper > 0 && noise[upper - 1] <= n { return false }
-        // first: the first index with cost ≥ c; entries from there with noise ≥ n are dominated.
-        var first = upper
-        while first > 0 && cost[first - 1] == c { first -= 1 }
-        var end = first
-        while end < cost.count && noise[end] >= n { end += 1 }
-        cost.replaceSubrange(first..<end, with: [c])
-        noise.replaceSubrange(first..<end, with: [n])
+        // k: the last chunk whose first cost is ≤ c (-1: every point costs more than c).
+        var k = Self.upperBound(firstCost, c) - 1
+        // (k, i): where the new point goes; the points from there on with noise ≥ n are dominated by it.
+        var i = 0
+        if k >= 0 {
+            // upper: the first index of chunk k with cost > c (≥ 1, since its first cost is ≤ c).
+            let upper = Self.upperBound(chunkCosts[k], c)
+            if chunkNoise[k][upper - 1] <= n { return false }
+            // A point of cost exactly c (at most one: costs are strictly ascending) has more noise: dominated.
+            i = chunkCosts[k][upper - 1] == c ? upper - 1 : upper
+        } else {
+            k = 0
+            if chunkCosts.isEmpty {
+                chunkCosts = [[c]]
+                chunkNoise = [[n]]
+                firstCost = [c]
+                return true
+            }
+        }
+        var end = i
+        while end < chunkNoise[k].count && chunkNoise[k][end] >= n { end += 1 }
+        let reachedEnd = end == chunkNoise[k].count
+        chunkCosts[k].replaceSubrange(i..<end, with: CollectionOfOne(c))
+        chunkNoise[k].replaceSubrange(i..<end, with: CollectionOfOne(n))
+        firstCost[k] = chunkCosts[k][0]
+        // The dominated run may go on into the following chunks.
+        if reachedEnd {
+            let next = k + 1
+            while next < chunkNoise.count {
+                var e = 0
+                while e < chunkNoise[next].count && chunkNoise[next][e] >= n { e += 1 }
+                if e == chunkNoise[next].count {
+                    chunkCosts.remove(at: next)
+                    chunkNoise.remove(at: next)
+                    firstCost.remove(at: next)
+                    continue
+                }
+                if e > 0 {
+                    chunkCosts[next].removeFirst(e)
+                    chunkNoise[next].removeFirst(e)
+                    firstCost[next] = chunkCosts[next][0]
+                }
+                break
+            }
+        }
+        // Split a chunk that grew too long.
+        if chunkCosts[k].count > 2 * chunkCapacity { split(k) }
         return true
+    }
+
+    /// Splits chunk k in two halves.
+    private mutating func split(_ k: Int) {
+        let half = chunkCosts[k].count / 2
+        chunkCosts.insert(Array(chunkCosts[k][half...]), at: k + 1)
+        chunkNoise.insert(Array(chunkNoise[k][half...]), at: k + 1)
+        chunkCosts[k].removeSubrange(half...)
+        chunkNoise[k].removeSubrange(half...)
+        firstCost.insert(chunkCosts[k + 1][0], at: k + 1)
     }
 }
 

@@ -1,4 +1,4 @@
-import MixedPrecision
+@testable import MixedPrecision
 import Testing
 
 /// A small deterministic generator (tests must not depend on the system's randomness).
@@ -159,5 +159,92 @@ struct TestRNG: RandomNumberGenerator {
         #expect(Hypervolume.area(points: [], referenceCost: 10, referenceQuality: 0) == 0)
         // A point on the reference cost adds no area.
         #expect(Hypervolume.area(points: [(10, 3)], referenceCost: 10, referenceQuality: 0) == 0)
+    }
+}
+
+/// The staircase against a plain list of every point kept so far: the same answer to every insertion, and
+/// the same points in the end. A chunk capacity of 2 makes every path run on a few hundred points: chunk
+/// splits, runs of dominated points that end a chunk, empty the next ones or stop inside them, and
+/// insertions before the first and after the last point.
+@Suite struct StaircaseTests {
+    /// The naive answer: (c, n) is dominated when a kept point has cost ≤ c and noise ≤ n; kept points it
+    /// dominates (cost ≥ c, noise ≥ n) leave.
+    static func naiveInsert(_ kept: inout [(cost: Int, noise: Double)], _ c: Int, _ n: Double) -> Bool {
+        if kept.contains(where: { $0.cost <= c && $0.noise <= n }) { return false }
+        kept.removeAll { $0.cost >= c && $0.noise >= n }
+        kept.append((c, n))
+        return true
+    }
+
+    @Test(arguments: [1, 2, 3, 256]) func agreesWithAPlainList(capacity: Int) {
+        var rng = TestRNG(UInt64(11 + capacity))
+        var stair = Staircase(chunkCapacity: capacity)
+        var kept: [(cost: Int, noise: Double)] = []
+        var mostChunks = 0
+        for step in 0..<600 {
+            // Mostly points near the line noise = 1000 − cost (so the staircase grows long), some far below
+            // it (so they dominate long runs), with repeated costs and noises.
+            let c = Int.random(in: 0...400, using: &rng)
+            let n: Double = step % 17 == 0 ? Double(1000 - c - Int.random(in: 10...120, using: &rng))
+                                           : Double(1000 - c + Int.random(in: -3...3, using: &rng))
+            let expected = Self.naiveInsert(&kept, c, n)
+            let inserted = stair.insertIfNotDominated(c, n)
+            #expect(inserted == expected, "step \(step): (\(c), \(n))")
+            mostChunks = max(mostChunks, stair.chunkCosts.count)
+        }
+        let sorted = kept.sorted { $0.cost < $1.cost }
+        #expect(stair.points.map(\.cost) == sorted.map(\.cost))
+        #expect(stair.points.map(\.noise) == sorted.map(\.noise))
+        if capacity <= 3 { #expect(mostChunks > 10) }   // the chunked paths really ran
+        #expect(stair.chunkCosts.allSatisfy { !$0.isEmpty && $0.count <= 2 * capacity })
+    }
+
+    /// By hand: (5, 5) then (3, 7) and (7, 3) make a staircase; (4, 4) dominates (5, 5); (7, 3) stays;
+    /// (3, 8) is dominated by (3, 7); (2, 1) dominates everything.
+    @Test func handSequence() {
+        func insert(_ s: inout Staircase, _ c: Int, _ n: Double) -> Bool { s.insertIfNotDominated(c, n) }
+        var s = Staircase(chunkCapacity: 1)
+        #expect(insert(&s, 5, 5))
+        #expect(insert(&s, 3, 7))
+        #expect(insert(&s, 7, 3))
+        #expect(insert(&s, 4, 4))
+        #expect(s.points.map(\.cost) == [3, 4, 7])
+        #expect(!insert(&s, 3, 8))
+        #expect(!insert(&s, 9, 3))
+        #expect(insert(&s, 2, 1))
+        #expect(s.points.map(\.cost) == [2] && s.points.map(\.noise) == [1])
+    }
+
+    @Test func upperBound() {
+        let a = [1, 3, 3, 5, 9]
+        for (c, expected) in [(0, 0), (1, 1), (2, 1), (3, 3), (4, 3), (5, 4), (8, 4), (9, 5), (100, 5)] {
+            #expect(Staircase.upperBound(a, c) == expected, "\(c)")
+        }
+        #expect(Staircase.upperBound([], 3) == 0)
+    }
+}
+
+@Suite struct LargerFrontTests {
+    /// A front with two limited costs on a problem large enough for partial fronts of hundreds of points
+    /// (7 units × 5 choices, 78 125 assignments, BitOps-like and storage-like costs that grow with the
+    /// bits and noise that falls with them): the merge equals enumeration point for point.
+    @Test func twoLimitedCostsMatchEnumeration() throws {
+        var rng = TestRNG(21)
+        let bits = [2, 3, 4, 6, 8]
+        let units = (0..<7).map { _ -> [ParetoProblem.Choice] in
+            let macs = Int.random(in: 1_000...90_000, using: &rng)
+            let params = Int.random(in: 100...9_000, using: &rng)
+            let s = Double.random(in: 0.1...10, using: &rng)
+            return bits.map { b in
+                ParetoProblem.Choice(costs: [macs * b, params * b], noise: s * Double(1 << (2 * (8 - b))) * Double.random(in: 0.5...1.5, using: &rng))
+            }
+        }
+        var p = ParetoProblem(units: units, fixedCosts: [5_000, 700])
+        let most = try p.totals(Array(repeating: bits.count - 1, count: units.count))
+        p.limits = [most[0] * 7 / 10, most[1] * 6 / 10]
+        let (front, stats) = try p.frontAndStats()
+        #expect(stats.largestPartialFront > 100)
+        try ParetoFrontTests.checkAgainstBruteForce(p, "7 units × 5 choices, two limits")
+        #expect(front.count > 10)
     }
 }
