@@ -56,14 +56,13 @@ public enum BudgetRendering {
         var blocks: [Block] = [.heading(level: options.headingLevel, text: options.title)]
         blocks.append(.paragraph([
             .text("Which cases fit each device profile of "), .code(budgets.file),
-            .text(": BitOps per image, weight storage and peak activation memory are checked exactly, time per image and fidelity where a profile asks. Cases that fit are ranked by fidelity (mean logit SQNR, exact first), then by cost; for the others, the binding constraint is the limit exceeded by the largest relative amount. Cases are numbered as in the results (and the report's summary)."),
+            .text(": BitOps per image, weight storage and peak activation memory are checked exactly, time per image and fidelity where a profile asks. " + rankingText(report) + " For the cases that do not fit, the binding constraint is the limit exceeded by the largest relative amount. Cases are numbered as in the results (and the report's summary)."),
         ]))
         blocks.append(.table(Table(
             caption: "Hardware budget profiles and the best case within each", label: "budgets",
-            columns: [.init("profile"), .init("limits"), .init("cases that fit", numeric: true), .init("best in budget")],
+            columns: [.init("profile"), .init("limits"), .init("cases that fit", numeric: true), .init(bestColumnTitle(report))],
             rows: report.profiles.map { p in
-                [p.profile.name, limitsText(p.profile), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)",
-                 p.best.map { "case \(num($0)) (\($0.label))" } ?? "none"]
+                [p.profile.name, limitsText(p.profile), "\(p.fitting.count) of \(p.fitting.count + p.notFitting.count)", bestText(p, num)]
             })))
         let caseColumns: [Table.Column] = [.init("#", numeric: true), .init("case")] + header.map { .init($0, numeric: true) }
         for p in report.profiles {
@@ -76,10 +75,26 @@ public enum BudgetRendering {
             blocks.append(.paragraph(intro))
             if let b = p.best {
                 let r = row(b)
+                let by = p.ranking == .accuracy ? "top-1 accuracy \(b.accuracyTop1.map(NumberText.percent) ?? "—")" : fidelityText(b)
                 blocks.append(.paragraph([
                     .strong("Best in budget: case \(num(b)) (\(b.label))"),
-                    .text(" — \(fidelityText(b)), \(r[0]) BitOps, \(r[1]) of weight storage, \(r[2]) of peak activations. \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
+                    .text(" — \(by), \(r[0]) BitOps, \(r[1]) of weight storage, \(r[2]) of peak activations. \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
                 ]))
+            } else if !p.fitting.isEmpty {
+                let shapes = p.bestPerShape
+                let fitCount = Dictionary(grouping: p.fitting, by: \.shape).mapValues(\.count)
+                blocks.append(.paragraph([
+                    .strong("Best per network shape"),
+                    .text(" — \(shapes.count) network shapes fit; fidelity compares each case with its own float twin, so it ranks cases within a shape, not across shapes (labelled images would rank them by accuracy). \(p.fitting.count) of \(p.fitting.count + p.notFitting.count) cases fit."),
+                ]))
+                blocks.append(.table(Table(
+                    caption: "The best case of each network shape that fits \(p.profile.name)", label: "budget-shapes-\(safe)",
+                    columns: [.init("network shape"), .init("#", numeric: true), .init("case"), .init("SQNR mean", numeric: true),
+                              .init("BitOps", numeric: true), .init("weight storage", numeric: true), .init("fit", numeric: true)],
+                    rows: shapes.map { b in
+                        let r = row(b)
+                        return [b.shape, num(b), b.label, fidelityText(b), r[0], r[1], "\(fitCount[b.shape] ?? 0)"]
+                    }, keyColumns: 1)))
             } else {
                 var s: [Inline] = [.strong("No case fits this profile.")]
                 if let c = p.notFittingClosestFirst.first, let v = c.binding {
@@ -91,13 +106,22 @@ public enum BudgetRendering {
                 blocks.append(.figure(Figure(fileStem: "budget-" + safe, caption: chart.title, spec: chart.spec, size: options.figureSize)))
             }
             if !p.fitting.isEmpty {
-                let rows = p.fitting.map { [num($0), $0.label] + row($0) }
-                let table = { (rows: [[String]], part: String) in
-                    Block.table(Table(caption: "Cases that fit \(p.profile.name)\(part), best first",
-                                      label: "budget-fit-\(safe)\(part.isEmpty ? "" : "-more")", columns: caseColumns, rows: rows,
-                                      keyColumns: 2))
+                let accuracy = p.ranking == .accuracy
+                let columns = [Table.Column("rank", numeric: true)] + caseColumns + (accuracy ? [.init("top-1 acc.", numeric: true)] : [])
+                let rows = p.fitting.map { c in
+                    ["\(c.rank ?? 0)", num(c), c.label] + row(c) + (accuracy ? [c.accuracyTop1.map(NumberText.percent) ?? "—"] : [])
                 }
-                blocks.append(.paragraph([.text("Cases that fit, best first:")]))
+                let order = accuracy ? "ranked by top-1 accuracy" : "ranked by SQNR within each network shape"
+                let table = { (rows: [[String]], part: String) in
+                    Block.table(Table(caption: "Cases that fit \(p.profile.name)\(part), \(order)",
+                                      label: "budget-fit-\(safe)\(part.isEmpty ? "" : "-more")", columns: columns, rows: rows,
+                                      keyColumns: 3))
+                }
+                blocks.append(.paragraph([.text(accuracy
+                    ? "Cases that fit, best first (ranked by top-1 accuracy on the labelled images, then top-5, then cost):"
+                    : p.bestPerShape.count == 1
+                        ? "Cases that fit, best first (one network shape: ranked by SQNR, then cost):"
+                        : "Cases that fit, by network shape (in results order), each shape's best first (ranked by SQNR, then cost; rank is within the shape):")]))
                 blocks.append(table(Array(rows.prefix(fold)), ""))
                 if rows.count > fold {
                     let more = rows.count - fold
@@ -126,6 +150,32 @@ public enum BudgetRendering {
             }
         }
         return blocks
+    }
+
+    /// How the profiles rank their cases, in one or two sentences (every profile of one report ranks the
+    /// same way unless only some have accuracy for all their fitting cases).
+    static func rankingText(_ report: BudgetReport) -> String {
+        let rankings = Set(report.profiles.filter { !$0.fitting.isEmpty }.map(\.ranking))
+        let withinShape = "Fidelity compares each case with its own float twin, so cases that fit are ranked by fidelity (mean logit SQNR, exact first), then by cost, within each network shape (family, blocks, size, width and weights), and each shape has its own best case."
+        let accuracy = "Cases that fit are ranked by top-1 accuracy on the labelled images (then top-5, then cost), which compares network shapes too."
+        switch (rankings.contains(.accuracy), rankings.contains(.fidelityWithinShape)) {
+        case (true, false): return accuracy
+        case (true, true): return accuracy + " Where some fitting case has no accuracy: " + withinShape.prefix(1).lowercased() + withinShape.dropFirst()
+        default: return withinShape
+        }
+    }
+
+    /// The summary table's last column: one best case, or the best of each shape.
+    static func bestColumnTitle(_ report: BudgetReport) -> String {
+        report.profiles.allSatisfy { $0.best != nil || $0.fitting.isEmpty } ? "best in budget" : "best in budget (per network shape)"
+    }
+
+    /// `case 2 (seed n=3 s=32 w=8 a=float)`, or `cases 2, 5, 8 (best of 3 shapes)`, or `none`.
+    static func bestText(_ p: ProfileResult, _ num: (BudgetCase) -> String) -> String {
+        if let b = p.best { return "case \(num(b)) (\(b.label))" }
+        let shapes = p.bestPerShape
+        guard !shapes.isEmpty else { return "none" }
+        return "cases \(shapes.map(num).joined(separator: ", ")) (best of \(shapes.count) shapes)"
     }
 
     /// Column titles of `row(_:)`.

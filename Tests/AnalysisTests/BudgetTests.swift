@@ -14,7 +14,7 @@ import Reports
 
     static let huge = 1 << 50
 
-    @Test func fittingCasesAreRankedByFidelityThenCost() throws {
+    @Test func fittingCasesAreRankedWithinTheirNetworkShape() throws {
         let set = try Fixture.grid()
         let four16 = try Self.find(set, 16, "4"), four32 = try Self.find(set, 32, "4")
         // Weights do not depend on the image size: both 4-bit cases store the same bytes, every other case more.
@@ -22,10 +22,14 @@ import Reports
         let profile = BudgetProfile(name: "flash", maxBitOps: Self.huge, maxWeightStorageBytes: four16.cost.totals.weightStorageBytes,
                                     maxActivationBytes: Self.huge)
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
-        // Equal fidelity (same bits, same synthetic SQNR): the cheaper case (smaller images) ranks first.
+        // Sizes 16 and 32 are two network shapes (two float twins): each case is the best of its own shape,
+        // and no case is "the" best in budget.
+        #expect(r.ranking == .fidelityWithinShape)
         #expect(r.fitting.map(\.config.size) == [16, 32])
-        #expect(r.fitting.map(\.rank) == [1, 2])
-        #expect(r.best?.id == four16.id)
+        #expect(r.fitting.map(\.shape) == ["seed n=3 s=16", "seed n=3 s=32"])
+        #expect(r.fitting.map(\.rank) == [1, 1])
+        #expect(r.best == nil)
+        #expect(r.bestPerShape.map(\.id) == [four16.id, four32.id])
         #expect(r.notFitting.count == 4)
         for c in r.notFitting {
             let v = try #require(c.binding)
@@ -37,14 +41,86 @@ import Reports
         }
     }
 
-    @Test func higherFidelityRanksAboveLowerCost() throws {
+    @Test func higherFidelityRanksAboveLowerCostWithinAShape() throws {
         let set = try Fixture.grid()
         let profile = BudgetProfile(name: "all", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge, maxActivationBytes: Self.huge)
         let r = try #require(budget(set, profiles: [profile]).profiles.first)
         #expect(r.fitting.count == 6 && r.notFitting.isEmpty)
-        // SQNR: 8-bit 49.5 dB, first-last(8,4) 41.5 dB, 4-bit 25.5 dB; within each, size 16 (cheaper) first.
+        // SQNR: 8-bit 49.5 dB, first-last(8,4) 41.5 dB, 4-bit 25.5 dB, within size 16, then within size 32.
         #expect(r.fitting.map { "\($0.config.weightPrecision)@\($0.config.size)" } ==
-            ["8@16", "8@32", "first-last(8,4)@16", "first-last(8,4)@32", "4@16", "4@32"])
+            ["8@16", "first-last(8,4)@16", "4@16", "8@32", "first-last(8,4)@32", "4@32"])
+        #expect(r.fitting.map(\.rank) == [1, 2, 3, 1, 2, 3])
+        // One shape only: its ranking compares every fitting case, so there is one best.
+        let only16 = ResultsSet(name: "s16", cases: set.cases.filter { $0.config.size == 16 }, skippedImages: [])
+        let r16 = try #require(budget(only16, profiles: [profile]).profiles.first)
+        #expect(r16.best?.config.weightPrecision.description == "8" && r16.bestPerShape.count == 1)
+    }
+
+    /// Hand-built: a small network whose float case is exact, and a larger one whose quantized cases have
+    /// finite SQNR. Without labels the exact small float case ranks first only within its shape; the larger
+    /// network's best is its own 8-bit case. With labels on every image, accuracy ranks across shapes: the
+    /// larger 8-bit case (3 of 4 correct) beats the exact small float case (2 of 4), and of two cases with
+    /// equal accuracy the cheaper comes first.
+    @Test func floatCaseOfTheSmallestNetworkIsNotBestAcrossShapes() throws {
+        let small = try Fixture.seedCase(index: 0, size: 16, blocks: 2, precision: .uniform(.float), bits: [.float, .float],
+                                         sqnr: [nil, nil, nil, nil])
+        let smallQ = try Fixture.seedCase(index: 1, size: 16, blocks: 2, precision: .uniform(4), bits: [4, 4], sqnr: [20, 20, 20, 20])
+        let large8 = try Fixture.seedCase(index: 2, size: 32, blocks: 3, precision: .uniform(8), bits: [8, 8, 8], sqnr: [40, 40, 40, 40])
+        let large4 = try Fixture.seedCase(index: 3, size: 32, blocks: 3, precision: .uniform(4), bits: [4, 4, 4], sqnr: [22, 22, 22, 22])
+        let set = ResultsSet(name: "shapes", cases: [small, smallQ, large8, large4], skippedImages: [])
+        let profile = BudgetProfile(name: "any", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge, maxActivationBytes: Self.huge)
+        let r = try #require(budget(set, profiles: [profile]).profiles.first)
+        #expect(r.ranking == .fidelityWithinShape)
+        #expect(r.fitting.map(\.id) == [small.id, smallQ.id, large8.id, large4.id])
+        #expect(r.fitting.map(\.rank) == [1, 2, 1, 2])
+        #expect(r.fitting.map(\.shape) == ["seed n=2 s=16", "seed n=2 s=16", "seed n=3 s=32", "seed n=3 s=32"])
+        #expect(r.best == nil && r.bestPerShape.map(\.id) == [small.id, large8.id])
+
+        // Labels: class 1 is every image's top-1 in the fixture, so an image is correct when labelled 1.
+        func labelled(_ c: CaseResult, _ labels: [Int]) -> CaseResult {
+            var c = c
+            c.images = zip(c.images, labels).map { var i = $0; i.label = $1; return i }
+            c.accuracy = AccuracySummary(images: c.images)
+            return c
+        }
+        let withLabels = ResultsSet(name: "labelled", cases: [
+            labelled(small, [1, 1, 0, 0]), labelled(smallQ, [1, 0, 0, 0]), labelled(large8, [1, 1, 1, 0]), labelled(large4, [1, 1, 1, 0]),
+        ], skippedImages: [])
+        let a = try #require(budget(withLabels, profiles: [profile]).profiles.first)
+        #expect(a.ranking == .accuracy)
+        #expect(a.fitting.map(\.accuracyTop1) == [0.75, 0.75, 0.5, 0.25])
+        // large4 and large8 tie on top-1 and top-5 (label 0 is in no case's top-5): the cheaper, 4-bit, first.
+        #expect(a.fitting.map(\.id) == [large4.id, large8.id, small.id, smallQ.id])
+        #expect(a.fitting.map(\.rank) == [1, 2, 3, 4])
+        #expect(a.best?.id == large4.id)
+
+        // The written forms say which ranking they used.
+        let budgets = ReportBudgets(profiles: [profile], file: "p.yaml")
+        let text = PlainTextWriter.text(try BudgetRendering.blocks(budget(set, profiles: [profile]), results: set, budgets: budgets))
+        #expect(text.contains("ranked by fidelity (mean logit SQNR, exact first), then by cost, within each network shape"))
+        #expect(text.contains("cases 0, 2 (best of 2 shapes)"))
+        #expect(!text.contains("Best in budget:"))
+        let labelledText = PlainTextWriter.text(try BudgetRendering.blocks(budget(withLabels, profiles: [profile]), results: withLabels,
+                                                                          budgets: budgets))
+        #expect(labelledText.contains("ranked by top-1 accuracy on the labelled images"))
+        #expect(labelledText.contains("Best in budget: case 3 (\(a.fitting[0].label)) — top-1 accuracy 75%"))
+    }
+
+    /// budget.json says how it ranked and names the best of each shape; a budget.json written before the
+    /// ranking existed (no `ranking`) still reads.
+    @Test func jsonNamesTheRankingAndTheBestPerShape() throws {
+        let set = try Fixture.grid()
+        let profile = BudgetProfile(name: "all", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge, maxActivationBytes: Self.huge)
+        let r = budget(set, profiles: [profile])
+        let object = try JSONSerialization.jsonObject(with: try r.json()) as? [String: Any]
+        let first = try #require((object?["profiles"] as? [[String: Any]])?.first)
+        #expect(first["ranking"] as? String == "fidelity-within-shape")
+        #expect(first["best"] == nil)
+        #expect(first["best_per_shape"] as? [String] == r.profiles[0].bestPerShape.map(\.id))
+        var old = first
+        old["ranking"] = nil
+        let data = try JSONSerialization.data(withJSONObject: old)
+        #expect(try JSONDecoder().decode(ProfileResult.self, from: data).ranking == .fidelityWithinShape)
     }
 
     @Test func bindingConstraintIsTheLargestRelativeExcess() throws {
@@ -124,7 +200,8 @@ import Reports
     }
 
     @Test func writtenFormsNameTheBestCaseAndRoundTrip() throws {
-        let set = try Fixture.grid(name: "grid|x")
+        var set = try Fixture.grid(name: "grid|x")
+        set.cases = set.cases.filter { $0.config.size == 16 }   // one network shape: one best in budget
         let profile = BudgetProfile(name: "mcu <1>", description: "tiny", maxBitOps: Self.huge, maxWeightStorageBytes: Self.huge,
                                     maxActivationBytes: Self.huge, minSQNRDB: 45)
         let r = budget(set, profiles: [profile])
