@@ -9,13 +9,14 @@ import Reports
 struct Budget: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget",
-        abstract: "Which configurations fit each hardware budget profile, best first; what binds the rest.",
+        abstract: "Which configurations fit each hardware budget profile, best first per network shape; what binds the rest.",
         discussion: """
         Profiles (YAML; see Inputs/budgets.yaml and docs/budget.md) give a maximum of BitOps per image, weight \
         storage and peak activation memory, and optionally a time per image and a minimum fidelity. For each \
-        profile: the cases that fit, ranked by fidelity (mean logit SQNR) then cost; for the others, the binding \
-        constraint and by how much it is exceeded. With --out DIR: budget.md, budget.json and a cost–quality \
-        chart per profile (figures/budget-<profile>.svg|png) with the feasible region shaded and the best case ringed.
+        profile: the cases that fit, ranked by fidelity (mean logit SQNR) then cost within each network shape \
+        (fidelity compares a case with its own float twin), or by top-1 accuracy across shapes when every image \
+        has a label; for the others, the binding constraint and by how much it is exceeded. With --out DIR: budget.md, budget.json and a cost–quality \
+        chart per profile (figures/budget-<profile>.svg|png) with the feasible region shaded and the best case ringed (when one ranking compares every fitting case).
 
         Examples:
           bitsweep budget Reports/default --profiles Inputs/budgets.yaml
