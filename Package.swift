@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure Swift: network description, presets, shape inference, exact per-layer counts. No dependencies.
@@ -64,11 +65,19 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // ONNX's schema as Swift (generated once by scripts/generate-onnx-proto.sh and committed: no protoc in builds).
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["README.md"]),
+        // A configuration as an ONNX model (QDQ) with the engine's quantized weights. The only module that sees ONNXProto.
+        .target(name: "ONNXExport", dependencies: [
+            "BitOpsCore", "Engine", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
         // The thin command-line layer.
         .executableTarget(name: "bitsweep", dependencies: [
             "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis", "History",
             "Presentation", "StableIO",
-            "MixedPrecision", "MixedPrecisionEngine",
+            "MixedPrecision", "MixedPrecisionEngine", "ONNXExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -87,6 +96,9 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore", "Charts"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
+        .testTarget(name: "ONNXExportTests", dependencies: [
+            "ONNXExport", "ONNXProto", "Engine", "BitOpsCore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         // Paper outputs: the default report's tables and figures compiled with pdflatex (texlive-latex-recommended).
         .testTarget(name: "PaperTests", dependencies: ["Reports", "Results", "Sweep", "BitSweepConfig", "Charts", "CairoRender"]),
         // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates (once) the Python environment that the notebook and browser tests use, and prints its python:
-#   .build/test-venv with jupyter nbconvert, ipykernel, papermill, nbformat and selenium from PyPI.
+# Creates (once) the Python environment that the notebook, browser and ONNX tests use, and prints its python:
+#   .build/test-venv with jupyter nbconvert, ipykernel, papermill, nbformat, selenium, numpy, onnx and
+#   onnxruntime from PyPI.
 # Run by `make test` before the Swift tests, and by those tests themselves (it returns at once when the
 # environment is complete). Debian's python3-venv, chromium and chromium-driver come from scripts/setup.sh.
 set -euo pipefail
@@ -11,7 +12,7 @@ py="$venv/bin/python"
 mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
 flock 9
-modules="nbconvert, ipykernel, papermill, nbformat, selenium"
+modules="nbconvert, ipykernel, papermill, nbformat, selenium, numpy, onnx, onnxruntime"
 if [ -x "$py" ] && "$py" -c "import $modules" 2>/dev/null; then
   echo "$py"
   exit 0
@@ -20,7 +21,7 @@ base=/usr/bin/python3
 [ -x "$base" ] || base="$(command -v python3)"
 mkdir -p "$(dirname "$venv")"
 "$base" -m venv "$venv" >&2
-"$py" -m pip install --quiet --disable-pip-version-check nbconvert ipykernel papermill nbformat selenium >&2
+"$py" -m pip install --quiet --disable-pip-version-check nbconvert ipykernel papermill nbformat selenium numpy onnx onnxruntime >&2
 "$py" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
 "$py" -c "import $modules"
 echo "$py"

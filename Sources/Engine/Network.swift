@@ -523,7 +523,7 @@ public final class Network: @unchecked Sendable {
         return buffer
     }
 
-    static func tensorNames(_ layer: LayerCost) -> (weight: String, bn: String) {
+    public static func tensorNames(_ layer: LayerCost) -> (weight: String, bn: String) {
         switch layer.kind {
         case .conv: return ("stem.conv.weight", "stem.bn")
         case .depthwise: return ("blocks.\(layer.block!).depthwise.weight", "blocks.\(layer.block!).bn1")

@@ -94,6 +94,43 @@ public enum Quantizer {
         min(max((w / scale).rounded(.toNearestOrEven), qmin), qmax) * scale
     }
 
+    /// A weight tensor as the quantizer's integer codes and scales: `codes[i] · scales[group(i)]` is exactly
+    /// `quantizeWeights` of the same values (the same Float operations). Groups are the output channels
+    /// (dimension 0, `channels` equal slices) for `perChannel`, the whole tensor for `perTensor`. Codes lie in
+    /// `−2^(b−1) … 2^(b−1) − 1` for `b` ≥ 2 bits and in {−1, 0, 1} for 1 bit (scale mean|w|); an all-zero group
+    /// has codes 0 and scale 0. Used where the quantized weights leave the engine as integers (ONNX export).
+    public struct WeightCodes: Equatable, Sendable {
+        public var codes: [Int32]
+        /// One scale per group: 1 for per-tensor, `channels` for per-channel.
+        public var scales: [Float]
+    }
+
+    /// The codes and scales of `w` at `bits` quantized bits (1–16).
+    public static func weightCodes(_ w: [Float], bits: Int, channels: Int, granularity: QuantGranularity) -> WeightCodes {
+        precondition(BitWidth.quantizedRange.contains(bits), "weight bits must be 1–16")
+        let groups = granularity == .perChannel ? max(channels, 1) : 1
+        precondition(w.count % groups == 0, "weight tensor of \(w.count) elements does not split into \(groups) channels")
+        let n = w.count / groups
+        var codes = [Int32](repeating: 0, count: w.count)
+        var scales = [Float](repeating: 0, count: groups)
+        for g in 0..<groups {
+            let range = (g * n)..<((g + 1) * n)
+            var stats = SliceStatistics()
+            stats.add(w, range)
+            if bits == 1 {
+                scales[g] = Float(stats.sumAbs / Double(max(stats.count, 1)))
+                for i in range { codes[i] = w[i] > 0 ? 1 : (w[i] < 0 ? -1 : 0) }
+                continue
+            }
+            let qmax = Float((1 << (bits - 1)) - 1), qmin = -Float(1 << (bits - 1))
+            let scale = stats.maxAbs / qmax
+            guard scale > 0, scale.isFinite else { continue }
+            scales[g] = scale
+            for i in range { codes[i] = Int32(min(max((w[i] / scale).rounded(.toNearestOrEven), qmin), qmax)) }
+        }
+        return WeightCodes(codes: codes, scales: scales)
+    }
+
     /// The activation grid's two factors for `bits` (nil for float).
     public static func activationFactors(bits: BitWidth) -> (up: Float, down: Float)? {
         guard case .bits(let bits) = bits else { return nil }

@@ -16,6 +16,7 @@ struct BitSweep: ParsableCommand {
         abstract: "What a quantized MobileNet-style network costs, bit by bit — and what the precision costs you.",
         discussion: """
         Count BitOps layer by layer (calc), run real images through the quantized network (infer, bench), \
+        write it as an ONNX model (export), \
         sweep grids of sizes × blocks × precisions (sweep, merge), and turn the results into charts and \
         reports (report, gallery), regression verdicts (compare), nightly trends (history) and hardware-budget answers (budget); measure \
         per-block sensitivity and find the whole Pareto front of mixed-precision assignments (sensitivity, search).
@@ -26,7 +27,7 @@ struct BitSweep: ParsableCommand {
         """,
         version: BitSweepVersion.string,
         subcommands: [
-            Calc.self, Infer.self, Bench.self, SweepCommand.self, Merge.self,
+            Calc.self, Infer.self, Bench.self, Export.self, SweepCommand.self, Merge.self,
             Report.self, Compare.self, HistoryCommand.self, Budget.self, Gallery.self, SensitivityCommand.self, SearchCommand.self,
         ]
     )

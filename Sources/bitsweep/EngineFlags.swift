@@ -6,9 +6,9 @@ extension WeightInit: ExpressibleByArgument {}
 extension QuantGranularity: ExpressibleByArgument {}
 extension Kernels: ExpressibleByArgument {}
 
-/// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
-/// and how many threads the convolutions use.
-struct EngineFlags: ParsableArguments {
+/// Where the weights come from and how they are quantized: shared by `infer`, `bench` (inside `EngineFlags`)
+/// and `export`.
+struct WeightFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Weights from a safetensors file (the demo's state_dict names) instead of --seed.", valueName: "file"))
     var weights: String?
 
@@ -20,6 +20,23 @@ struct EngineFlags: ParsableArguments {
 
     @Option(help: "Weight quantization granularity: per-tensor (the demo's) or per-channel.")
     var granularity: QuantGranularity = .perTensor
+
+    /// The seed, or the safetensors file when one is given.
+    var source: WeightSource { weights.map { .safetensors($0) } ?? .seed(seed) }
+
+    /// How the weights are described in outputs: the file, or `seed 0 (he-normal)`.
+    var label: String { weights ?? "seed \(seed) (\(initialization.rawValue))" }
+}
+
+/// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
+/// and how many threads the convolutions use.
+struct EngineFlags: ParsableArguments {
+    @OptionGroup var weightFlags: WeightFlags
+
+    var weights: String? { weightFlags.weights }
+    var seed: UInt64 { weightFlags.seed }
+    var initialization: WeightInit { weightFlags.initialization }
+    var granularity: QuantGranularity { weightFlags.granularity }
 
     @Option(parsing: .unconditional, help: "Threads for the convolutions.")
     var threads: Int = 1
@@ -35,7 +52,7 @@ struct EngineFlags: ParsableArguments {
     }
 
     /// The seed, or the safetensors file when one is given.
-    var source: WeightSource { weights.map { .safetensors($0) } ?? .seed(seed) }
+    var source: WeightSource { weightFlags.source }
 
     /// Builds a network: an engine error about the `--weights` file (missing, malformed, a tensor of the wrong
     /// shape) is an input error (exit 2); any other failure stays a failure while working (exit 1).

@@ -1,0 +1,71 @@
+import ArgumentParser
+import BitOpsCore
+import Engine
+import Foundation
+import ONNXExport
+import Presentation
+import StableIO
+
+/// `bitsweep export`: one configuration as an ONNX model (QDQ), with the engine's quantized weights.
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a configuration as an ONNX model: quantized weights as int8 codes with DequantizeLinear, quantized activations as QuantizeLinear/DequantizeLinear.",
+        discussion: """
+        The model is the network `infer` runs with the same options, with the same quantized weights: each \
+        convolution is Conv → BatchNormalization → Clip(0, 6) (ReLU6), then GlobalAveragePool → Flatten → \
+        Gemm. Quantized weights are stored as the quantizer's integer codes (int8 up to 8 bits, in the narrowed \
+        range; int16 above) with their scale (per tensor, or per output channel with --granularity \
+        per-channel) and zero point 0, followed by DequantizeLinear; tensors keep the state_dict names. \
+        Quantized activations (--act-bits) are QuantizeLinear → DequantizeLinear on the fixed ReLU6 grid \
+        (scale 6/(2^a − 1), zero point 0, uint8). Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
+        needs int16/uint16 storage. The input `input` is [batch, 3, size, size] RGB in [0, 1] (batch symbolic); \
+        the output is `logits`. The file is written whole or not at all.
+
+        Examples:
+          bitsweep export --blocks 5 --bits 4 --act-bits 8 --out seed-w4a8.onnx
+          bitsweep export --preset mobilenet-v1 --bits 8 --act-bits 8 --out mobilenet-w8a8.onnx
+          bitsweep export --bits 4 --weights trained.safetensors --granularity per-channel --out model.onnx
+        """)
+
+    @OptionGroup var network: NetworkOptions
+
+    @OptionGroup var weightFlags: WeightFlags
+
+    @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
+    var out: String
+
+    func run() throws {
+        let (spec, size) = try network.resolve()
+        // Refuse before anything large is made: the weights are held in plain form, as the model and as its bytes
+        // (about 3 × 4 bytes per value), and protobuf cannot write a message of 2 GiB or more.
+        let values = NetworkWeights.expectedShapes(spec).reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
+        let what = "\(spec.name) with \(spec.blocks.count) blocks"
+        guard saturatingProduct(values, 4) < Int(Int32.max) else {
+            throw InputError("\(what) has \(NumberText.grouped(values)) weights (\(NumberText.bytes(saturatingProduct(values, 4))) as float); an ONNX file holds less than 2 GiB; choose fewer blocks or a smaller width")
+        }
+        if let budget = MemoryEstimate.budget(limit: nil), saturatingProduct(values, 12) > budget {
+            throw InputError("\(what) needs about \(NumberText.bytes(saturatingProduct(values, 12))) to export but only \(NumberText.bytes(budget)) may be used; choose fewer blocks or a smaller width")
+        }
+        // The weights must fit the network: a missing, malformed or mis-shaped --weights file is an input error.
+        let weights: NetworkWeights
+        switch weightFlags.source {
+        case .seed(let s): weights = NetworkWeights.seeded(s, spec: spec, initialization: weightFlags.initialization)
+        case .safetensors(let path):
+            weights = try CommandFailure.asInput {
+                let w = try NetworkWeights.load(safetensors: path, spec: spec)
+                try w.validate(for: spec)
+                return w
+            }
+        }
+        let export = try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
+                                    source: weightFlags.label)
+        let data = try export.serializedData()
+        try AtomicFile.write(data, to: out)
+        let graph = export.model.graph
+        print("\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue))")
+        print("wrote \(out): \(NumberText.bytes(data.count)), ONNX opset \(export.opset) (IR \(export.model.irVersion)), "
+              + "\(graph.node.count) nodes, \(graph.initializer.count) initializers\n")
+        print(PlainTable.text(["layer", "op", "weights", "activations"],
+                              export.layers.map { [$0.name, $0.op, $0.weights, $0.activations] }), terminator: "")
+    }
+}

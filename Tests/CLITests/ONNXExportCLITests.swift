@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+
+/// `bitsweep export` as its user runs it: the written model checked by `onnx.checker` and run in ONNX Runtime
+/// against `bitsweep infer` on the same images (Tests/Python/check_onnx_export.py, in the environment of
+/// scripts/test-venv.sh, which installs numpy, onnx and onnxruntime from PyPI); and its error policy.
+@Suite struct ONNXExportCLITests {
+    @Test func exportedModelsRunInONNXRuntimeAsInferRunsThem() throws {
+        let py = try NotebookAndBrowserTests.python.get()
+        let dir = NSTemporaryDirectory() + "bitsweep-onnx-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = NotebookAndBrowserTests.run(py, [CLI.packageRoot.path + "/Tests/Python/check_onnx_export.py", CLI.binary.path, dir])
+        #expect(r.status == 0, "\(r.output)")
+        // 5 configurations: checker and opset each; float agreement and top-1 each; integer where it applies
+        // (3 configurations: SQNR match and top-1, plus the 30 dB bar at w8a8).
+        #expect(r.output.contains("27 passed, 0 failed"), "\(r.output)")
+        print(r.output)
+    }
+
+    /// Bad input: one line, exit 2, and the previous model is left as it was.
+    @Test func badInputIsOneLineAndLeavesThePreviousModel() throws {
+        let dir = NSTemporaryDirectory() + "bitsweep-onnx-err-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/model.onnx"
+        let first = try CLI.run(["export", "--blocks", "2", "--bits", "4", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("wrote \(out): ") && first.stdout.contains("ONNX opset 13 (IR 7), 19 nodes"), "\(first.stdout)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        // The ONNX protobuf starts with ir_version (field 1, varint 7): bytes 0x08 0x07.
+        #expect(before.prefix(2) == Data([0x08, 0x07]))
+        let junk = dir + "/junk.safetensors"
+        try Data("junk!".utf8).write(to: URL(fileURLWithPath: junk))
+        for (args, message) in [
+            (["--weights", dir + "/missing.safetensors"], "\(dir)/missing.safetensors: cannot open (No such file or directory)"),
+            (["--weights", junk], "\(junk): not a safetensors file: 5 bytes, shorter than the 8-byte header length"),
+            (["--blocks", "13"], "bitsweep export: blocks 13 is out of range for the seed preset: expected 1–12"),
+            (["--bits", "17"], "bitsweep export: bits 17 is out of range: expected 1–16, or float (also written 32)"),
+        ] {
+            let r = try CLI.run(["export", "--blocks", "2", "--bits", "4", "--out", out] + args)
+            #expect(r.status == 2 && r.stdout.isEmpty && r.stderr == message + "\n", "\(args): \(r.status) \(r.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before, "\(args) changed the model")
+        }
+        let noOut = try CLI.run(["export", "--blocks", "2"])
+        #expect(noOut.status == 2 && noOut.stderr == "bitsweep export: Missing expected argument '--out <file>'\n", "\(noOut.stderr)")
+        // Nothing but the model and the junk input: no temporary files left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["junk.safetensors", "model.onnx"])
+    }
+}
