@@ -11,11 +11,14 @@ import Foundation
 /// blocks:
 ///   - {out_channels: 64, stride: 1, bits: 8}
 ///   - {out_channels: 128, stride: 2, bits: 4, act_bits: 8, kernel: 5}
+///   - {out_channels: 128, stride: 1, bits: 4, depthwise_bits: 8}   # per layer: 8-bit depthwise, 4-bit pointwise
 /// ```
+/// `depthwise_bits` and `pointwise_bits` (optional) give one layer of a block other weight bits than the
+/// block's `bits`; a sweep's precision other than `model` (and `--bits`) sets both layers again.
 /// Unknown keys are errors; every problem is reported with its line, all at once.
 public enum ModelFile {
     static let topKeys = ["name", "input_channels", "input_bits", "classes", "classifier_bits", "stem", "blocks"]
-    static let blockKeys = ["out_channels", "stride", "bits", "act_bits", "kernel"]
+    static let blockKeys = ["out_channels", "stride", "bits", "act_bits", "kernel", "depthwise_bits", "pointwise_bits"]
     static let stemKeys = ["out_channels", "stride", "bits", "act_bits", "kernel"]
 
     /// Reads a model file. The network's name is the `name` key, or the file's base name.
@@ -59,8 +62,15 @@ public enum ModelFile {
                 let bits = bm.required("bits")?.bits("block \(i): bits")
                 let act = bm["act_bits"]?.bits("block \(i): act_bits") ?? .float
                 let kernel = bm["kernel"].flatMap { oddKernel($0, "block \(i): kernel") } ?? 3
+                let dw = bm["depthwise_bits"]?.bits("block \(i): depthwise_bits")
+                let pw = bm["pointwise_bits"]?.bits("block \(i): pointwise_bits")
                 if let out, let stride, let bits {
-                    blocks.append(BlockSpec(outChannels: out, stride: stride, bits: bits, actBits: act, kernel: kernel))
+                    var b = BlockSpec(outChannels: out, stride: stride, bits: bits, actBits: act, kernel: kernel)
+                    // Stored only where a layer differs from the block's bits (so a network's description and
+                    // hash do not change when a file repeats `bits`).
+                    b.depthwiseBits = dw == bits ? nil : dw
+                    b.pointwiseBits = pw == bits ? nil : pw
+                    blocks.append(b)
                 }
             }
         }

@@ -29,9 +29,16 @@ extension CostReport {
 
     /// One line summarising the configuration, e.g. `seed · 5 blocks · 32×32 · weights 4-bit · activations float · weight`.
     public var title: String {
-        let w = Set(network.blocks.map(\.bits))
+        // A block whose layers differ shows `depthwise/pointwise` (e.g. `8,4/2,8`).
+        func blockWeights(_ b: BlockSpec) -> String {
+            let dw = b.depthwiseBits ?? b.bits, pw = b.pointwiseBits ?? b.bits
+            return dw == pw ? dw.description : "\(dw)/\(pw)"
+        }
+        let perLayer = network.blocks.contains { ($0.depthwiseBits ?? $0.bits) != ($0.pointwiseBits ?? $0.bits) }
+        let w = Set(network.blocks.map { $0.depthwiseBits ?? $0.bits } + network.blocks.map { $0.pointwiseBits ?? $0.bits })
         let a = Set(network.blocks.map(\.actBits))
-        let wText = w.count == 1 ? w.first!.prose : network.blocks.map(\.bits.description).joined(separator: ",")
+        let wText = w.count == 1 ? w.first!.prose
+            : network.blocks.map(blockWeights).joined(separator: ",") + (perLayer ? " (depthwise/pointwise)" : "")
         let aText = a.count == 1 ? a.first!.prose : network.blocks.map(\.actBits.description).joined(separator: ",")
         return "\(network.name) · \(network.blocks.count) blocks · \(inputSize)×\(inputSize) input · weights \(wText) · activations \(aText) · convention \(convention.rawValue)"
     }

@@ -128,7 +128,8 @@ public struct SweepPlan: Sendable {
             let act = ResolvedPrecision(policy: p.act.value, blocks: p.act.value.resolve(blocks: n, modelBits: modelBits?.act)!)
             let network: NetworkSpec
             do {
-                network = try buildNetwork(spec, blocks: n, bits: bits.blocks, actBits: act.blocks)
+                network = try buildNetwork(spec, blocks: n, bits: bits.blocks, actBits: act.blocks,
+                                           keepLayerBits: p.precision.value == .model)
             } catch {
                 let o = p.precision.origin
                 issues.append(ConfigIssue(file: o.file, line: o.line, message: "blocks \(n), precision \(p.precision.value), act_bits \(p.act.value): \(error)"))
@@ -209,8 +210,10 @@ public struct SweepPlan: Sendable {
         }
     }
 
-    /// The network of one case.
-    static func buildNetwork(_ spec: SweepSpec, blocks n: Int, bits: [BitWidth], actBits: [BitWidth]) throws -> NetworkSpec {
+    /// The network of one case. A model file's per-layer weight bits (`depthwise_bits`, `pointwise_bits`) are
+    /// kept when the precision is `model` (`keepLayerBits`); any other precision sets both layers of a block.
+    static func buildNetwork(_ spec: SweepSpec, blocks n: Int, bits: [BitWidth], actBits: [BitWidth],
+                             keepLayerBits: Bool = false) throws -> NetworkSpec {
         switch spec.network.value {
         case .preset(let p):
             return try p.network(PresetOptions(
@@ -222,6 +225,10 @@ public struct SweepPlan: Sendable {
             for i in net.blocks.indices {
                 net.blocks[i].bits = bits[i]
                 net.blocks[i].actBits = actBits[i]
+                if !keepLayerBits {
+                    net.blocks[i].depthwiseBits = nil
+                    net.blocks[i].pointwiseBits = nil
+                }
             }
             if let s = spec.stemBits { net.stem?.bits = s }
             if let c = spec.classifierBits { net.classifierBits = c }

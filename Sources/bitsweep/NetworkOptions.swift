@@ -53,7 +53,11 @@ struct NetworkOptions: ParsableArguments {
             var spec = try ModelFile.load(path: model)
             if let bits {
                 let list = try bits.resolved(blocks: spec.blocks.count, what: "bits")
-                for i in spec.blocks.indices { spec.blocks[i].bits = list[i] }
+                for i in spec.blocks.indices {
+                    spec.blocks[i].bits = list[i]
+                    spec.blocks[i].depthwiseBits = nil   // --bits sets both layers of every block
+                    spec.blocks[i].pointwiseBits = nil
+                }
             }
             if let actBits {
                 let list = try actBits.resolved(blocks: spec.blocks.count, what: "act-bits")

@@ -23,6 +23,34 @@ struct ModelFileTests {
         #expect(spec.classifierBits == 32)
     }
 
+    /// `depthwise_bits`/`pointwise_bits` set one layer of a block; a value equal to `bits` is not stored (the
+    /// network, and so its hash, is the same as without the key). The counts follow: block 0's depthwise
+    /// layer at 8 bits and pointwise at 2 (3×3×4 = 36 and 4×8 = 32 weights: 36·8 + 32·2 = 352 bits).
+    @Test func perLayerBitsOfABlock() throws {
+        let spec = try ModelFile.parse("""
+        input_channels: 4
+        blocks:
+          - {out_channels: 8, stride: 1, bits: 2, depthwise_bits: 8}
+          - {out_channels: 8, stride: 1, bits: 4, depthwise_bits: 4, pointwise_bits: 16}
+        """)
+        #expect(spec.blocks[0].depthwiseBits == 8 && spec.blocks[0].pointwiseBits == nil)
+        #expect(spec.blocks[1].depthwiseBits == nil && spec.blocks[1].pointwiseBits == 16)
+        let cost = try spec.cost(inputSize: 8)
+        let l = Dictionary(uniqueKeysWithValues: cost.layers.map { ($0.name, $0) })
+        #expect(l["block0.depthwise"]?.weightBits == 8 && l["block0.pointwise"]?.weightBits == 2)
+        #expect(l["block0.depthwise"]!.weightStorageBits + l["block0.pointwise"]!.weightStorageBits == 36 * 8 + 32 * 2)
+        #expect(l["block1.pointwise"]?.weightBits == 16)
+        // A bad width names its block and key.
+        #expect(throws: ConfigError.self) {
+            try ModelFile.parse("blocks:\n  - {out_channels: 8, stride: 1, bits: 2, pointwise_bits: 40}\n")
+        }
+        do {
+            _ = try ModelFile.parse("blocks:\n  - {out_channels: 8, stride: 1, bits: 2, pointwise_bits: 40}\n")
+        } catch let e as ConfigError {
+            #expect(e.issues.count == 1 && e.issues[0].line == 2 && e.issues[0].message.contains("block 0: pointwise_bits"))
+        }
+    }
+
     @Test func readsJSON() throws {
         let spec = try ModelFile.parse(#"{"input_channels": 3, "blocks": [{"out_channels": 32, "stride": 1, "bits": 4}]}"#)
         #expect(spec.blocks == [BlockSpec(outChannels: 32, stride: 1, bits: 4)])

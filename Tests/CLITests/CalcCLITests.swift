@@ -20,6 +20,26 @@ import Testing
         #expect(r.stdout == (try CLI.snapshot(c.1)))
     }
 
+    /// A model file with per-layer bits: the title shows depthwise/pointwise where they differ, the layers
+    /// carry their own widths (block 1: 3×3×32 = 288 depthwise weights at 8 bits, 32×64 = 2048 pointwise at
+    /// 4), and `--bits` sets both layers again.
+    @Test func perLayerBitsFromAModelFile() throws {
+        let path = "Inputs/models/seed5-per-layer.yaml"
+        let text = try CLI.run(["calc", "--model", path])
+        #expect(text.status == 0, "stderr: \(text.stderr)")
+        #expect(text.stdout.contains("weights 8,8/4,8/2,8/4,8 (depthwise/pointwise)"))
+        func layers(_ args: [String]) throws -> [String: [String: Any]] {
+            let r = try CLI.run(["calc", "--format", "json"] + args)
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            return Dictionary(uniqueKeysWithValues: (obj["layers"] as! [[String: Any]]).map { ($0["name"] as! String, $0) })
+        }
+        let l = try layers(["--model", path])
+        #expect(l["block1.depthwise"]?["weight_bits"] as? Int == 8 && l["block1.depthwise"]?["weight_storage_bits"] as? Int == 288 * 8)
+        #expect(l["block1.pointwise"]?["weight_bits"] as? Int == 4 && l["block1.pointwise"]?["weight_storage_bits"] as? Int == 2048 * 4)
+        let uniform = try layers(["--model", path, "--bits", "4"])
+        #expect(uniform["block1.depthwise"]?["weight_bits"] as? Int == 4 && uniform["block2.pointwise"]?["weight_bits"] as? Int == 4)
+    }
+
     /// The JSON carries exact integers that agree with the hand-derived totals of seed-5@32, 4 bits.
     @Test func jsonTotalsAreExactIntegers() throws {
         let r = try CLI.run(["calc", "--format", "json"])

@@ -122,6 +122,21 @@ import Testing
         #expect(plan.cases[0].config.family == "tiny")
     }
 
+    /// A model file's per-layer bits stay with the `model` precision and give way to any other precision.
+    @Test func modelFilePerLayerBitsStayOnlyWithTheModelPrecision() throws {
+        let d = TempDir()
+        d.write("m.yaml", """
+            name: tiny
+            blocks:
+              - {out_channels: 8, stride: 1, bits: 8, pointwise_bits: 2}
+              - {out_channels: 16, stride: 2, bits: 4}
+            """)
+        let plan = try SweepPlan.expand(try spec("network: {model: m.yaml}\nsizes: [16]\nblocks: [2]\nprecisions: [model, 4]\n", dir: d))
+        #expect(plan.cases.map { $0.network.blocks[0].pointwiseBits } == [2, nil])
+        #expect(plan.cases.map { $0.cost.layers.first { $0.name == "block0.pointwise" }!.weightBits } == [2, 4])
+        #expect(plan.cases.map { $0.cost.layers.first { $0.name == "block0.depthwise" }!.weightBits } == [8, 4])
+    }
+
     @Test func caseIDsAreStableAndDependOnTheWholeConfiguration() throws {
         let d = TempDir()
         let a = try SweepPlan.expand(try spec("sizes: [16, 32]\nprecisions: [4, 8]\n", dir: d))
