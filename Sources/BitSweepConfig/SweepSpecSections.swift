@@ -121,6 +121,8 @@ extension SweepSpecReader {
             } else if let presetNode, let t = presetNode.string("network preset") {
                 if let p = Preset(rawValue: t) {
                     family = Located(.preset(p), at: origin(presetNode))
+                } else if GraphPreset(rawValue: t) != nil {
+                    presetNode.diagnostics.error("network preset '\(t)' is a graph network, which the engine cannot run yet; count it with 'bitsweep calc --preset \(t)'", at: presetNode)
                 } else {
                     presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.spellings)", at: presetNode)
                 }

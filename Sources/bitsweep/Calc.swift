@@ -15,6 +15,7 @@ struct Calc: ParsableCommand {
         Examples:
           bitsweep calc --blocks 5 --bits 8,4,2,4,8
           bitsweep calc --preset mobilenet-v1 --width 0.5 --format json
+          bitsweep calc --preset mobilenet-v2 --width 1.4 --layer-bits 'features.*.conv.0.*=4'
           bitsweep calc --model Inputs/models/seed5-mixed.yaml --format latex
         """)
 
@@ -30,7 +31,26 @@ struct Calc: ParsableCommand {
     @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (k, M, G).")
     var exact = false
 
+    @Option(name: .customLong("layer-bits"), parsing: .unconditional, help: ArgumentHelp("Weight bits of the layers whose names match a pattern (graph networks: mobilenet-v2), e.g. 'features.*.conv.0.*=4'. `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
+    var layerBits: [String] = []
+
     func run() throws {
+        if let g = network.graphPreset {
+            let rules = try layerBits.map { try LayerBitsRule(parsing: $0) }
+            let (graph, size) = try network.resolveGraph(g, layerBits: rules)
+            let report = try graph.cost(inputSize: size, convention: network.convention)
+            switch format {
+            case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
+            case .json: print(String(decoding: try JSONText.encoder().encode(report), as: UTF8.self))
+            case .csv: print(report.csvTable(), terminator: "")
+            case .markdown, .latex:
+                throw InputError("--format \(format.rawValue) is not available for graph networks yet; use table, csv or json")
+            }
+            return
+        }
+        guard layerBits.isEmpty else {
+            throw InputError("--layer-bits applies to graph networks (--preset mobilenet-v2) only, for now; block networks take --bits per block")
+        }
         let (spec, size) = try network.resolve()
         let report = try spec.cost(inputSize: size, convention: network.convention)
         switch format {

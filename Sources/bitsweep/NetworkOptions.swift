@@ -6,7 +6,7 @@ extension BitOpsConvention: ExpressibleByArgument {}
 
 /// The network options shared by `calc`, `infer` and `bench`: which network, at which size and precision.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Network family: seed (the original demo) or mobilenet-v1.", valueName: "preset"))
+    @Option(help: ArgumentHelp("Network family: seed (the original demo), mobilenet-v1, or mobilenet-v2 (a graph network: calc only, for now).", valueName: "preset"))
     var preset: String?
 
     @Option(help: ArgumentHelp("A model file (YAML or JSON) describing the blocks; replaces --preset.", valueName: "file"))
@@ -24,7 +24,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Input image size in pixels (square). Default: 32 for seed, 224 for mobilenet-v1.")
     var size: Int?
 
-    @Option(parsing: .unconditional, help: "mobilenet-v1 width multiplier α (channels ⌊α·c⌋), e.g. 1.0, 0.75, 0.5, 0.25.")
+    @Option(parsing: .unconditional, help: "Width multiplier α: mobilenet-v1 channels ⌊α·c⌋ (e.g. 1.0, 0.75, 0.5, 0.25); mobilenet-v2 channels α·c rounded to multiples of 8 (e.g. 1.4, 1.0, 0.35).")
     var width: Double?
 
     @Option(name: .customLong("stem-bits"), parsing: .unconditional, help: ArgumentHelp("Weight bits of the stem conv (mobilenet-v1 default 8).", valueName: "bits"))
@@ -73,8 +73,9 @@ struct NetworkOptions: ParsableArguments {
             return (spec, try checkedSize(size ?? 32))
         }
         let name = preset ?? Preset.seed.rawValue
+        if let g = graphPreset { throw Self.engineCannotRun(g) }
         guard let p = Preset(rawValue: name) else {
-            throw InputError("unknown preset '\(name)': expected one of \(Preset.spellings)")
+            throw InputError("unknown preset '\(name)': expected one of \(Preset.spellings), \(GraphPreset.spellings)")
         }
         let options = PresetOptions(
             blocks: blocks, bits: bits, actBits: actBits,

@@ -1,0 +1,34 @@
+import BitOpsCore
+
+/// Graph presets (`mobilenet-v2`) from the shared network options: `calc` counts them; the engine cannot run
+/// graph networks yet, so every other command stops with one line saying so (`NetworkOptions.resolve`).
+extension NetworkOptions {
+    /// The graph preset these options name, or nil for the block-form presets and model files.
+    var graphPreset: GraphPreset? {
+        guard model == nil, let preset else { return nil }
+        return GraphPreset(rawValue: preset)
+    }
+
+    /// The error every command that runs the engine gives for a graph preset.
+    static func engineCannotRun(_ p: GraphPreset) -> InputError {
+        InputError("preset '\(p.rawValue)' is a graph network, which the engine cannot run yet; count it with 'bitsweep calc --preset \(p.rawValue)'")
+    }
+
+    /// The graph network and square input size these options describe (`--layer-bits` rules applied last).
+    func resolveGraph(_ p: GraphPreset, layerBits: [LayerBitsRule]) throws -> (network: GraphNetwork, size: Int) {
+        guard blocks == nil else {
+            throw InputError("--blocks does not apply to \(p.rawValue): its \(MobileNetV2.blockCount) blocks are fixed (features.1 … features.\(MobileNetV2.blockCount))")
+        }
+        let options = MobileNetV2.Options(
+            width: width ?? 1.0,
+            bits: try bits.map { try PrecisionPolicy(parsing: $0, what: "bits") },
+            actBits: try actBits.map { try PrecisionPolicy(parsing: $0, what: "act-bits") },
+            stemBits: try stemBits.map { try BitWidth.parse($0, "stem bits") },
+            classifierBits: try classifierBits.map { try BitWidth.parse($0, "classifier bits") },
+            inputBits: try BitWidth.parse(inputBits, "input bits"),
+            layerBits: layerBits)
+        let s = size ?? p.defaultSize
+        guard (1...16384).contains(s) else { throw InputError("size \(s) is out of range: expected 1–16384 pixels") }
+        return (try MobileNetV2.network(options), s)
+    }
+}
