@@ -31,7 +31,7 @@ struct Calc: ParsableCommand {
     @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (k, M, G).")
     var exact = false
 
-    @Option(name: .customLong("layer-bits"), parsing: .unconditional, help: ArgumentHelp("Weight bits of the layers whose names match a pattern (graph networks: mobilenet-v2), e.g. 'features.*.conv.0.*=4'. `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
+    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern (graph networks: mobilenet-v2), e.g. 'features.*.conv.0.*=4'. `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
     var layerBits: [String] = []
 
     func run() throws {

@@ -266,11 +266,11 @@ struct GraphLayerKindTests {
 struct MobileNetV2Tests {
     /// Channel rounding of the reference implementations (`_make_divisible` in TF-Slim and torchvision):
     /// r = max(8, ⌊v + 4⌋ div 8 · 8), plus 8 when r < 0.9·v. By hand:
-    /// 32·0.35 = 11.2 → ⌊15.2⌋ = 15 → 8 (≥ 10.08, kept); 16·0.35 = 5.6 → 8 (the minimum); 24·0.35 = 8.4 → 8;
+    /// 32·0.35 = 11.2 → ⌊15.2⌋ = 15 → 8, but 8 < 10.08, so 16; 16·0.35 = 5.6 → 8 (the minimum); 24·0.35 = 8.4 → 8;
     /// 96·0.35 = 33.6 → 37 → 32 (≥ 30.24); 320·1.4 = 448 → 448; 24·1.3 = 31.2 → 35 → 32; 1280·1.4 = 1792;
     /// 12 → 16 (a half rounds up); 20 → 24; 9.5 → 13 → 8, but 8 < 8.55, so 16.
     @Test func makeDivisible() {
-        #expect(MobileNetV2.makeDivisible(32 * 0.35) == 8)
+        #expect(MobileNetV2.makeDivisible(32 * 0.35) == 16)
         #expect(MobileNetV2.makeDivisible(16 * 0.35) == 8)
         #expect(MobileNetV2.makeDivisible(24 * 0.35) == 8)
         #expect(MobileNetV2.makeDivisible(96 * 0.35) == 32)

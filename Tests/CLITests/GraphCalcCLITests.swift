@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+/// `bitsweep calc --preset mobilenet-v2`: counts against values derived apart from the code (the reference
+/// implementation's table, see BitOpsCoreTests/GraphTests.swift), and the one-line errors of the commands that
+/// cannot run a graph network yet.
+@Suite struct GraphCalcCLITests {
+    static func json(_ arguments: [String]) throws -> [String: Any] {
+        let r = try CLI.run(["calc", "--preset", "mobilenet-v2", "--format", "json"] + arguments)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+    }
+
+    /// α = 1.0 at 224: 300,774,272 MACs and 3,470,760 parameters (the reference table's 300 M and 3.47 M, and an
+    /// independent walk over Table 2); 8-bit weights by default, so BitOps = 8 × MACs. The ten residual adds
+    /// (features.3, 5, 6, 8, 9, 10, 12, 13, 15, 16) read 24·56² + 2·32·28² + 3·64·14² + 2·96·14² + 2·160·7²
+    /// = 75,264 + 50,176 + 37,632 + 37,632 + 15,680 = 216,384 elements; the pooling reads 1280·7² = 62,720.
+    @Test func totalsAtWidthOne() throws {
+        let totals = try Self.json([])["totals"] as! [String: Any]
+        #expect(totals["macs"] as? Int == 300_774_272)
+        #expect(totals["params"] as? Int == 3_470_760)
+        #expect(totals["bitops"] as? Int == 8 * 300_774_272)
+        let obj = try Self.json([])
+        #expect(obj["elementwise_ops"] as? Int == 216_384)
+        #expect(obj["pooling_ops"] as? Int == 62_720)
+    }
+
+    /// α = 1.4 at 224: 582,195,824 MACs, 6,060,840 parameters (the reference table's 582 M and 6.06 M).
+    @Test func widthOnePointFour() throws {
+        let totals = try Self.json(["--width", "1.4"])["totals"] as! [String: Any]
+        #expect(totals["macs"] as? Int == 582_195_824)
+        #expect(totals["params"] as? Int == 6_060_840)
+    }
+
+    /// `--layer-bits` sets the matching convolutions, over `--bits`; the others keep the block width.
+    @Test func layerBitsOverrideBlockBits() throws {
+        let layers = try Self.json(["--bits", "4", "--layer-bits", "features.*.conv.1.0=2", "--layer-bits", "features.1.**=8"])["layers"] as! [[String: Any]]
+        let bits = Dictionary(uniqueKeysWithValues: layers.map { ($0["name"] as! String, $0["weight_bits"] as! Int) })
+        #expect(bits["features.2.conv.1.0"] == 2)   // depthwise of a t = 6 block
+        #expect(bits["features.2.conv.0.0"] == 4)
+        #expect(bits["features.1.conv.0.0"] == 8)   // the t = 1 block's depthwise: only features.1.** matches
+        #expect(bits["features.1.conv.1"] == 8)     // not features.*.conv.1.0: patterns match whole names
+        #expect(bits["features.0.0"] == 8)          // stem: its own 8-bit default
+    }
+
+    /// The table names the network, shows the add and pooling rows with their op counts, and the totals line.
+    @Test func table() throws {
+        let r = try CLI.run(["calc", "--preset", "mobilenet-v2", "--exact"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.hasPrefix("mobilenet-v2 · 18 blocks · 224×224 input · weights 8-bit · activations float · convention weight\n"))
+        #expect(r.stdout.contains("BitOps 2,406,194,176 · MACs 300,774,272 · params 3,470,760"))
+        #expect(r.stdout.contains("other ops (not in BitOps or MACs): element-wise 216,384 (add, mul) · pooling 62,720"))
+        let addRow = r.stdout.split(separator: "\n").first { $0.hasPrefix("features.3.add ") }
+        #expect(addRow?.contains("75,264") == true)
+    }
+
+    @Test(arguments: [
+        (["calc", "--preset", "mobilenet-v2", "--blocks", "3"], "--blocks does not apply to mobilenet-v2"),
+        (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
+        (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.3"], "layer bits 'features.3' is not PATTERN=BITS"),
+        (["calc", "--preset", "mobilenet-v2", "--bits", "8,4"], "bits list 8,4 has 2 entries; expected 18, one per block"),
+        (["calc", "--preset", "mobilenet-v2", "--width", "0"], "width 0.0 is out of range"),
+        (["calc", "--preset", "mobilenet-v2", "--format", "latex"], "--format latex is not available for graph networks yet"),
+        (["calc", "--layer-bits", "block0.depthwise=4"], "--layer-bits applies to graph networks (--preset mobilenet-v2) only"),
+        (["infer", "--preset", "mobilenet-v2", "Inputs/images/chelsea.jpg"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
+        (["bench", "--preset", "mobilenet-v2"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
+        (["sweep", "Inputs/sweep.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "network preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
+    ])
+    func badInput(_ c: ([String], String)) throws {
+        let r = try CLI.run(c.0)
+        #expect(r.status == 2)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains(c.1), "stderr was: \(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "stderr was: \(r.stderr)")
+    }
+}
