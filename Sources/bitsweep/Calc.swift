@@ -43,8 +43,8 @@ struct Calc: ParsableCommand {
             case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
             case .json: print(String(decoding: try JSONText.encoder().encode(report), as: UTF8.self))
             case .csv: print(report.csvTable(), terminator: "")
-            case .markdown, .latex:
-                throw InputError("--format \(format.rawValue) is not available for graph networks yet; use table, csv or json")
+            case .markdown: print(report.markdownTable(), terminator: "")
+            case .latex: print(report.latexTable(), terminator: "")
             }
             return
         }

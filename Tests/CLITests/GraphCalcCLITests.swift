@@ -54,13 +54,29 @@ import Testing
         #expect(addRow?.contains("75,264") == true)
     }
 
+    /// Markdown and LaTeX carry the same rows: 13 columns on every line, the exact total, the other-ops line.
+    @Test func markdownAndLaTeX() throws {
+        let md = try CLI.run(["calc", "--preset", "mobilenet-v2", "--format", "markdown"])
+        #expect(md.status == 0, "stderr: \(md.stderr)")
+        let mdRows = md.stdout.split(separator: "\n").filter { $0.hasPrefix("|") }
+        #expect(mdRows.allSatisfy { $0.filter { $0 == "|" }.count == 14 })
+        #expect(mdRows.contains { $0.contains("**300,774,272**") && $0.contains("**total**") })
+        #expect(mdRows.contains { $0.contains("features.3.add") && $0.contains("75,264") })
+        #expect(md.stdout.contains("element-wise 216,384 (add, mul) · pooling 62,720"))
+        let tex = try CLI.run(["calc", "--preset", "mobilenet-v2", "--format", "latex"])
+        #expect(tex.status == 0, "stderr: \(tex.stderr)")
+        #expect(tex.stdout.contains("\\begin{tabular}{lllllrrrrrrrr}"))
+        let texRows = tex.stdout.split(separator: "\n").filter { $0.hasSuffix("\\\\") }
+        #expect(texRows.count == mdRows.count - 1) // Markdown has a separator line under its header
+        #expect(texRows.allSatisfy { $0.filter { $0 == "&" }.count == 12 })
+    }
+
     @Test(arguments: [
         (["calc", "--preset", "mobilenet-v2", "--blocks", "3"], "--blocks does not apply to mobilenet-v2"),
         (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
         (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.3"], "layer bits 'features.3' is not PATTERN=BITS"),
         (["calc", "--preset", "mobilenet-v2", "--bits", "8,4"], "bits list 8,4 has 2 entries; expected 18, one per block"),
         (["calc", "--preset", "mobilenet-v2", "--width", "0"], "width 0.0 is out of range"),
-        (["calc", "--preset", "mobilenet-v2", "--format", "latex"], "--format latex is not available for graph networks yet"),
         (["calc", "--layer-bits", "block0.depthwise=4"], "--layer-bits applies to graph networks (--preset mobilenet-v2) only"),
         (["infer", "--preset", "mobilenet-v2", "Inputs/images/chelsea.jpg"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
         (["bench", "--preset", "mobilenet-v2"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
