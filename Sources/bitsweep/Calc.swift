@@ -31,31 +31,36 @@ struct Calc: ParsableCommand {
     @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (k, M, G).")
     var exact = false
 
-    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern (graph networks: mobilenet-v2), e.g. 'features.*.conv.0.*=4'. `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
+    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern, e.g. 'features.*.conv.0.*=4' (mobilenet-v2) or 'block*.depthwise=8' (seed, mobilenet-v1, model files; counted as a graph). `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
     var layerBits: [String] = []
 
     func run() throws {
+        let rules = try layerBits.map { try LayerBitsRule(parsing: $0) }
         if let g = network.graphPreset {
-            let rules = try layerBits.map { try LayerBitsRule(parsing: $0) }
             let (graph, size) = try network.resolveGraph(g, layerBits: rules)
-            let report = try graph.cost(inputSize: size, convention: network.convention)
-            switch format {
-            case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
-            case .json: print(String(decoding: try JSONText.encoder().encode(report), as: UTF8.self))
-            case .csv: print(report.csvTable(), terminator: "")
-            case .markdown: print(report.markdownTable(), terminator: "")
-            case .latex: print(report.latexTable(), terminator: "")
-            }
+            try write(graph.cost(inputSize: size, convention: network.convention))
             return
         }
-        guard layerBits.isEmpty else {
-            throw InputError("--layer-bits applies to graph networks (--preset mobilenet-v2) only, for now; block networks take --bits per block")
-        }
         let (spec, size) = try network.resolve()
+        if !rules.isEmpty {
+            // Per-layer bits by pattern: the block network counted as its graph (the same rows and totals).
+            try write(spec.graph().settingLayerBits(rules).cost(inputSize: size, convention: network.convention))
+            return
+        }
         let report = try spec.cost(inputSize: size, convention: network.convention)
         switch format {
         case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
         case .json: print(try CalcJSON.encode(report))
+        case .csv: print(report.csvTable(), terminator: "")
+        case .markdown: print(report.markdownTable(), terminator: "")
+        case .latex: print(report.latexTable(), terminator: "")
+        }
+    }
+
+    private func write(_ report: GraphCostReport) throws {
+        switch format {
+        case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
+        case .json: print(String(decoding: try JSONText.encoder().encode(report), as: UTF8.self))
         case .csv: print(report.csvTable(), terminator: "")
         case .markdown: print(report.markdownTable(), terminator: "")
         case .latex: print(report.latexTable(), terminator: "")

@@ -71,13 +71,25 @@ import Testing
         #expect(texRows.allSatisfy { $0.filter { $0 == "&" }.count == 12 })
     }
 
+    /// `--layer-bits` on a block network: seed-5@32 (CountingTests' hand-derived layers) with 8-bit depthwise
+    /// and 4-bit pointwise convolutions: depthwise MACs 27,648 + 73,728 + 147,456 + 73,728 + 147,456 = 470,016,
+    /// pointwise 13,205,504, classifier 5,120 at float: 470,016·8 + 13,205,504·4 + 5,120·32 = 56,745,984 BitOps.
+    @Test func layerBitsOnABlockNetwork() throws {
+        let r = try CLI.run(["calc", "--blocks", "5", "--bits", "4", "--layer-bits", "block*.depthwise=8", "--format", "json"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let totals = obj["totals"] as! [String: Any]
+        #expect(totals["bitops"] as? Int == 56_745_984)
+        #expect(totals["macs"] as? Int == 13_680_640)
+    }
+
     @Test(arguments: [
         (["calc", "--preset", "mobilenet-v2", "--blocks", "3"], "--blocks does not apply to mobilenet-v2"),
         (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
         (["calc", "--preset", "mobilenet-v2", "--layer-bits", "features.3"], "layer bits 'features.3' is not PATTERN=BITS"),
         (["calc", "--preset", "mobilenet-v2", "--bits", "8,4"], "bits list 8,4 has 2 entries; expected 18, one per block"),
         (["calc", "--preset", "mobilenet-v2", "--width", "0"], "width 0.0 is out of range"),
-        (["calc", "--layer-bits", "block0.depthwise=4"], "--layer-bits applies to graph networks (--preset mobilenet-v2) only"),
+        (["calc", "--layer-bits", "block9.depthwise=4"], "layer bits pattern 'block9.depthwise' matches no convolution or gemm layer of seed (names look like 'block0.depthwise')"),
         (["infer", "--preset", "mobilenet-v2", "Inputs/images/chelsea.jpg"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
         (["bench", "--preset", "mobilenet-v2"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
         (["sweep", "Inputs/sweep.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "network preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
