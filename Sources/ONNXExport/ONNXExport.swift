@@ -55,10 +55,31 @@ public struct ONNXExport {
 
     /// Builds the model of `spec` at `inputSize` with `weights` (checked against the spec) quantized at
     /// `granularity`, as the engine quantizes them. `source` describes the weights in the model's metadata.
+    ///
+    /// `kernels` chooses the form of each convolution as the engine's `--kernels` chooses its kernel: `float`
+    /// writes every convolution in the BatchNorm form above; `integer` and `auto` write the layers that the
+    /// engine runs on int8 kernels (weights ≤ 8 bits, input activations quantized to ≤ 8 bits, usable
+    /// requantization factors — `IntegerNetwork.swift`'s rule) in the **folded form** those kernels compute:
+    ///
+    ///     DequantizeLinear(codes, s_w·|g|, 0; axis 0) → weight     g = γ/√(σ²+ε) per output channel; a
+    ///                                                              channel with g < 0 has its codes negated
+    ///     DequantizeLinear(int32 bias, s_in·s_w·|g|; axis 0) → bias    bias = roundHalfToEven(β' / eff),
+    ///                                                              β' = β − μ·g, eff = s_in·s_w·g (as the engine)
+    ///     Conv(x, weight, bias) → Clip(0, 6) → [QuantizeLinear → DequantizeLinear]
+    ///
+    /// (`s_in` = the input grid's step 6/L_in). This is the shape ONNX Runtime fuses into its int8 QLinearConv.
+    /// `integer` is refused when no layer can run int8, as the engine refuses it.
     public init(spec: NetworkSpec, inputSize: Int, weights: NetworkWeights, granularity: QuantGranularity,
-                source: String) throws {
+                kernels: Kernels = .float, source: String) throws {
         try weights.validate(for: spec)
         let cost = try spec.cost(inputSize: inputSize)
+        let convs = cost.layers.filter { $0.kind != .linear }
+        // The engine's rule for which layers run int8 (IntegerNetwork.swift), on the configuration alone.
+        func fits8(_ b: BitWidth) -> Bool { b.quantized.map { $0 <= 8 } ?? false }
+        let int8Capable = convs.indices.map { i in i > 0 && fits8(convs[i - 1].outputBits) && fits8(convs[i].weightBits) }
+        if kernels == .integer && !int8Capable.contains(true) {
+            throw ExportError("kernels integer: no layer of \(spec.name) with \(spec.blocks.count) blocks at \(inputSize)×\(inputSize) can run on integer kernels (they need weights of at most 8 bits and input activations quantized to at most 8 bits; the first layer sees the float image)")
+        }
         let widths = cost.layers.map(\.weightBits) + cost.layers.filter { $0.kind != .linear }.map(\.outputBits)
         let wide = widths.contains { ($0.quantized ?? 0) > 8 }
         opset = wide ? 21 : 13
@@ -73,24 +94,39 @@ public struct ONNXExport {
             return t
         }
 
-        for layer in cost.layers where layer.kind != .linear {
+        for (i, layer) in convs.enumerated() {
             let names = Network.tensorNames(layer)
             let w = try tensor(names.weight)
-            let weightText = try g.weight(names.weight, w, bits: layer.weightBits, granularity: granularity, layer: layer.name)
+            let bn = try ["weight", "bias", "running_mean", "running_var"].map { try tensor("\(names.bn).\($0)").data }
             let k = Int64(layer.kernel), s = Int64(layer.stride), p = Int64(layer.padding)
-            g.node("Conv", [x, names.weight], "\(layer.name).conv", name: "\(layer.name)/Conv", attributes: [
+            let convAttributes: [GraphBuilder.Attribute] = [
                 .ints("dilations", [1, 1]), .int("group", Int64(layer.groups)), .ints("kernel_shape", [k, k]),
                 .ints("pads", [p, p, p, p]), .ints("strides", [s, s]),
-            ])
-            var bnInputs = ["\(layer.name).conv"]
-            for part in ["weight", "bias", "running_mean", "running_var"] {
-                let name = "\(names.bn).\(part)"
-                g.floatTensor(name, dims: [layer.outputShape.channels], try tensor(name).data)
-                bnInputs.append(name)
+            ]
+            let weightText: String
+            var folded = false
+            if kernels != .float, int8Capable[i],
+               let f = Quantizer.activationFactors(bits: convs[i - 1].outputBits), let b = layer.weightBits.quantized,
+               let text = g.foldedConvolution(names.weight, w, bits: b, granularity: granularity, batchNorm: bn,
+                                              inputStep: f.down, layer: layer.name) {
+                weightText = text
+                g.node("Conv", [x, names.weight, "\(names.weight.dropLast("weight".count))bias"], "\(layer.name).conv",
+                       name: "\(layer.name)/Conv", attributes: convAttributes)
+                folded = true
+            } else {
+                weightText = try g.weight(names.weight, w, bits: layer.weightBits, granularity: granularity, layer: layer.name)
+                g.node("Conv", [x, names.weight], "\(layer.name).conv", name: "\(layer.name)/Conv", attributes: convAttributes)
+                var bnInputs = ["\(layer.name).conv"]
+                for (part, values) in zip(["weight", "bias", "running_mean", "running_var"], bn) {
+                    let name = "\(names.bn).\(part)"
+                    g.floatTensor(name, dims: [layer.outputShape.channels], values)
+                    bnInputs.append(name)
+                }
+                g.node("BatchNormalization", bnInputs, "\(layer.name).bn", name: "\(layer.name)/BatchNormalization",
+                       attributes: [.float("epsilon", NetworkWeights.batchNormEpsilon)])
             }
-            g.node("BatchNormalization", bnInputs, "\(layer.name).bn", name: "\(layer.name)/BatchNormalization",
-                   attributes: [.float("epsilon", NetworkWeights.batchNormEpsilon)])
-            g.node("Clip", ["\(layer.name).bn", "relu6.min", "relu6.max"], "\(layer.name).relu6", name: "\(layer.name)/Clip")
+            g.node("Clip", [folded ? "\(layer.name).conv" : "\(layer.name).bn", "relu6.min", "relu6.max"], "\(layer.name).relu6",
+                   name: "\(layer.name)/Clip")
             x = "\(layer.name).relu6"
             var actText = "float"
             if let a = layer.outputBits.quantized, let f = Quantizer.activationFactors(bits: layer.outputBits) {
@@ -104,7 +140,7 @@ public struct ONNXExport {
                 x = "\(layer.name).output"
                 actText = "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(a)-bit"
             }
-            layers.append(Layer(name: layer.name, op: layer.groups > 1 ? "Conv (group \(layer.groups))" : "Conv",
+            layers.append(Layer(name: layer.name, op: (layer.groups > 1 ? "Conv (group \(layer.groups))" : "Conv") + (folded ? ", BN folded" : ""),
                                 weights: weightText, activations: actText))
         }
         g.node("GlobalAveragePool", [x], "pool", name: "pool/GlobalAveragePool")
@@ -120,7 +156,7 @@ public struct ONNXExport {
 
         var graph = Onnx_GraphProto()
         graph.name = spec.name
-        graph.docString = "BitSweep \(spec.name), \(spec.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue)"
+        graph.docString = "BitSweep \(spec.name), \(spec.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); kernels \(kernels)"
         graph.node = g.nodes
         graph.initializer = g.initializers
         graph.input = [Self.valueInfo("input", dims: [.param("batch"), .value(spec.inputChannels), .value(inputSize), .value(inputSize)])]
@@ -140,6 +176,7 @@ public struct ONNXExport {
         model.metadataProps = [
             ("bitsweep.network", spec.name), ("bitsweep.size", "\(inputSize)"), ("bitsweep.blocks", "\(spec.blocks.count)"),
             ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
+            ("bitsweep.kernels", kernels.rawValue),
             ("bitsweep.weight_bits", cost.layers.map { "\($0.name) \($0.weightBits)" }.joined(separator: ", ")),
             ("bitsweep.act_bits", cost.layers.filter { $0.kind != .linear }.map { "\($0.name) \($0.outputBits)" }.joined(separator: ", ")),
         ].map { key, value in
@@ -240,6 +277,45 @@ struct GraphBuilder {
     mutating func zeroPoint(_ name: String, type: Onnx_TensorProto.DataType, dims: [Int]) {
         let bytes = type == .int8 || type == .uint8 ? 1 : 2
         add(name, type: type, dims: dims, raw: Data(count: dims.reduce(1, *) * bytes))
+    }
+
+    /// A convolution's weights and bias in the folded form of the integer kernels (see `ONNXExport.init`):
+    /// `<w>_quantized` (int8, per output channel), `<w>_scale`, `<w>_zero_point`, `<prefix>.bias_quantized` (int32)
+    /// and its scale (zero point 0, left out as ONNX allows), with the two `DequantizeLinear` nodes. Nil (nothing added) when the engine
+    /// would run the layer float: a channel whose factor is zero or not finite, or whose bias does not fit s32.
+    mutating func foldedConvolution(_ name: String, _ w: Tensor, bits: Int, granularity: QuantGranularity, batchNorm bn: [[Float]],
+                                    inputStep: Float, layer: String) -> String? {
+        let channels = w.shape[0], per = w.data.count / channels
+        let q = Quantizer.weightCodes(w.data, bits: bits, channels: channels, granularity: granularity)
+        var codes = q.codes, scales = [Float](), biasScales = [Float](), bias = [Int32]()
+        for o in 0..<channels {
+            let sw = q.scales[granularity == .perChannel ? o : 0]
+            // As the engine (IntegerNetwork.integerParameters, IntegerLayerParameters): g, β', eff, bias.
+            let gain = bn[0][o] / (bn[3][o] + NetworkWeights.batchNormEpsilon).squareRoot()
+            let beta = bn[1][o] - bn[2][o] * gain
+            let eff = inputStep * sw * gain
+            guard eff != 0, eff.isFinite else { return nil }
+            let b = (Double(beta) / Double(eff)).rounded(.toNearestOrEven)
+            guard b.isFinite, abs(b) < 2_000_000_000 else { return nil }
+            if gain < 0 { for i in (o * per)..<((o + 1) * per) { codes[i] = -codes[i] } }
+            let scale = sw * abs(gain)
+            scales.append(scale)
+            biasScales.append(inputStep * scale)
+            bias.append(Int32(gain < 0 ? -b : b))
+        }
+        add("\(name)_quantized", type: .int8, dims: w.shape, raw: Data(codes.map { UInt8(bitPattern: Int8($0)) }))
+        floatTensor("\(name)_scale", dims: [channels], scales)
+        zeroPoint("\(name)_zero_point", type: .int8, dims: [channels])
+        node("DequantizeLinear", ["\(name)_quantized", "\(name)_scale", "\(name)_zero_point"], name,
+             name: "\(layer)/weight/DequantizeLinear", attributes: [.int("axis", 0)])
+        let b = "\(name.dropLast("weight".count))bias"
+        var raw = Data(capacity: channels * 4)
+        for v in bias { withUnsafeBytes(of: v.littleEndian) { raw.append(contentsOf: $0) } }
+        add("\(b)_quantized", type: .int32, dims: [channels], raw: raw)
+        floatTensor("\(b)_scale", dims: [channels], biasScales)
+        node("DequantizeLinear", ["\(b)_quantized", "\(b)_scale"], b,
+             name: "\(layer)/bias/DequantizeLinear", attributes: [.int("axis", 0)])
+        return "int8 codes, \(bits)-bit, BN folded per channel; int32 bias"
     }
 
     /// A weight: plain float, or int8/int16 codes with scale and zero point and a `DequantizeLinear` whose

@@ -16,6 +16,9 @@ struct Export: ParsableCommand {
         Gemm. Quantized weights are stored as the quantizer's integer codes (int8 up to 8 bits, in the narrowed \
         range; int16 above) with their scale (per tensor, or per output channel with --granularity \
         per-channel) and zero point 0, followed by DequantizeLinear; tensors keep the state_dict names. \
+        Layers that infer runs on int8 kernels (--kernels integer or auto) are written as those kernels compute \
+        them instead: BatchNorm folded into per-channel weight scales and an int32 bias, Conv → Clip (ONNX \
+        Runtime runs this form as QLinearConv). \
         Quantized activations (--act-bits) are QuantizeLinear → DequantizeLinear on the fixed ReLU6 grid \
         (scale 6/(2^a − 1), zero point 0, uint8). Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
         needs int16/uint16 storage. The input `input` is [batch, 3, size, size] RGB in [0, 1] (batch symbolic); \
@@ -30,6 +33,9 @@ struct Export: ParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     @OptionGroup var weightFlags: WeightFlags
+
+    @Option(help: "Kernels whose arithmetic the model describes: float (every convolution as Conv → BatchNormalization, simulated quantization), integer (the layers infer runs on int8 kernels in the BatchNorm-folded form those kernels compute — per-channel weight scales, int32 bias — which ONNX Runtime runs as QLinearConv; an error if no layer can), or auto (integer where possible, as infer).")
+    var kernels: Kernels = .auto
 
     @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
     var out: String
@@ -57,12 +63,15 @@ struct Export: ParsableCommand {
                 return w
             }
         }
-        let export = try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
-                                    source: weightFlags.label)
+        // An export the configuration cannot make (--kernels integer with no int8 layer) is a usage error.
+        let export = try CommandFailure.asInput {
+            try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
+                           kernels: kernels, source: weightFlags.label)
+        }
         let data = try export.serializedData()
         try AtomicFile.write(data, to: out)
         let graph = export.model.graph
-        print("\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue))")
+        print("\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)")
         print("wrote \(out): \(NumberText.bytes(data.count)), ONNX opset \(export.opset) (IR \(export.model.irVersion)), "
               + "\(graph.node.count) nodes, \(graph.initializer.count) initializers\n")
         print(PlainTable.text(["layer", "op", "weights", "activations"],

@@ -11,9 +11,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = NotebookAndBrowserTests.run(py, [CLI.packageRoot.path + "/Tests/Python/check_onnx_export.py", CLI.binary.path, dir])
         #expect(r.status == 0, "\(r.output)")
-        // 5 configurations: checker and opset each; float agreement and top-1 each; integer where it applies
-        // (3 configurations: SQNR match and top-1, plus the 30 dB bar at w8a8).
-        #expect(r.output.contains("27 passed, 0 failed"), "\(r.output)")
+        // 5 configurations: checker and opset each (10); float agreement and top-1 each (10); integer kernels
+        // against the float-form model where they apply (3 configurations: SQNR match and top-1, plus the 30 dB
+        // bar at w8a8: 7); the folded model (--kernels integer): refused for 2, and for 3 checker, QLinearConv
+        // count, agreement and top-1 (2 + 12).
+        #expect(r.output.contains("41 passed, 0 failed"), "\(r.output)")
         print(r.output)
     }
 

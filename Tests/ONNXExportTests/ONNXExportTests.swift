@@ -175,6 +175,59 @@ import Testing
         #expect(Self.floats(try Self.initializer(m, "stem.output_scale")) == [Float(6) / 1023])
     }
 
+    /// `--kernels integer`: the layers the engine runs int8 (all but the stem, which sees the float image) in the
+    /// BatchNorm-folded form, with per-channel scales, negated codes where γ < 0 and an int32 bias, by hand.
+    @Test func integerKernelsFoldBatchNormIntoPerChannelScalesAndInt32Bias() throws {
+        let spec = Self.spec(bits: .bits(4), actBits: .bits(8))
+        var w = Self.weights(spec)
+        var gamma = w.tensors["blocks.0.bn2.weight"]!
+        gamma.data[3] = -gamma.data[3]   // a negative BatchNorm factor on channel 3
+        w.tensors["blocks.0.bn2.weight"] = gamma
+        let m = try Self.roundTrip(try ONNXExport(spec: spec, inputSize: 12, weights: w, granularity: .perTensor, kernels: .integer, source: "test"))
+        #expect(m.graph.node.filter { $0.opType == "BatchNormalization" }.map(\.name) == ["stem/BatchNormalization"])
+        let conv = try #require(m.graph.node.first { $0.name == "block0.pointwise/Conv" })
+        #expect(conv.input == ["block0.depthwise.output", "blocks.0.pointwise.weight", "blocks.0.pointwise.bias"])
+        let clip = try #require(m.graph.node.first { $0.name == "block0.pointwise/Clip" })
+        #expect(clip.input.first == "block0.pointwise.conv")
+
+        let raw = w.tensors["blocks.0.pointwise.weight"]!.data, per = 8
+        let bn = ["weight", "bias", "running_mean", "running_var"].map { w.tensors["blocks.0.bn2.\($0)"]!.data }
+        let sw = raw.map(abs).max()! / 7, step = Float(6) / 255
+        let codes = Self.int8s(try Self.initializer(m, "blocks.0.pointwise.weight_quantized"))
+        let scales = Self.floats(try Self.initializer(m, "blocks.0.pointwise.weight_scale"))
+        let bias = try Self.initializer(m, "blocks.0.pointwise.bias_quantized")
+        #expect(bias.dataType == Int32(Onnx_TensorProto.DataType.int32.rawValue) && bias.dims == [16])
+        let biasCodes = stride(from: 0, to: bias.rawData.count, by: 4).map { i in
+            Int(Int32(bitPattern: bias.rawData[bias.rawData.startIndex + i..<bias.rawData.startIndex + i + 4].enumerated()
+                .reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }))
+        }
+        let biasScales = Self.floats(try Self.initializer(m, "blocks.0.pointwise.bias_scale"))
+        for o in 0..<16 {
+            let g = bn[0][o] / (bn[3][o] + 1e-5).squareRoot()
+            #expect(scales[o] == sw * abs(g) && biasScales[o] == step * scales[o], "channel \(o)")
+            // The codes of channel o, negated when g < 0, times their scale: the quantized weight times g.
+            for i in (o * per)..<((o + 1) * per) {
+                let plain = Int((raw[i] / sw).rounded(.toNearestOrEven))
+                #expect(codes[i] == (g < 0 ? -plain : plain), "weight \(i)")
+            }
+            let beta = bn[1][o] - bn[2][o] * g
+            let b = Int((Double(beta) / Double(step * sw * g)).rounded(.toNearestOrEven))
+            #expect(biasCodes[o] == (g < 0 ? -b : b), "bias \(o)")
+        }
+        #expect(scales[3] > 0 && codes[(3 * per)..<(4 * per)].contains { $0 != 0 })
+        let dq = try #require(m.graph.node.first { $0.output == ["blocks.0.pointwise.bias"] })
+        #expect(dq.input == ["blocks.0.pointwise.bias_quantized", "blocks.0.pointwise.bias_scale"] && Self.attribute(dq, "axis")?.i == 0)
+        #expect(m.metadataProps.first { $0.key == "bitsweep.kernels" }?.value == "integer")
+
+        // auto with float activations: no layer runs int8, so the BatchNorm form throughout; integer is refused.
+        let floatActs = Self.spec(bits: .bits(4), actBits: .float)
+        let auto = try ONNXExport(spec: floatActs, inputSize: 12, weights: Self.weights(floatActs), granularity: .perTensor, kernels: .auto, source: "test")
+        #expect(auto.model.graph.node.filter { $0.opType == "BatchNormalization" }.count == 5)
+        #expect(throws: (any Error).self) {
+            try ONNXExport(spec: floatActs, inputSize: 12, weights: Self.weights(floatActs), granularity: .perTensor, kernels: .integer, source: "test")
+        }
+    }
+
     @Test func quantizerCodesReproduceFakeQuantizationAtEveryWidth() {
         var rng = SplitMix64(seed: 5)
         var w = (0..<6 * 20).map { _ in rng.nextUnitFloat() * 2 - 1 }

@@ -18,6 +18,11 @@ For each configuration:
      simulated run, so the SQNR of bitsweep-integer logits against ORT's must equal infer's own figure within
      0.1 dB on every image, be ≥ 30 dB for the configurations whose widths are all 8 bits (w8a8, the issue's
      bar), and top-1 must be equal on at least all but one image.
+  5. `bitsweep export --kernels integer` (the BatchNorm-folded form of the int8 layers: per-channel weight
+     scales, int32 bias): checked by onnx.checker; ORT must run every int8 layer whose output is an 8-bit
+     activation as QLinearConv (its int8 path; counted in the graph ORT optimised), and its logits must agree
+     with `bitsweep infer --kernels integer`: max relative difference ≤ 1e-4, top-1 equal on every image.
+     Configurations with no int8 layer must be refused (exit 2) with nothing written.
 
 Usage: check_onnx_export.py BITSWEEP_BINARY WORK_DIR
 Prints one line per check and a summary `N passed, M failed`; exits 1 when any check failed.
@@ -148,7 +153,7 @@ def main():
             images.append(path)
             pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
         model = os.path.join(WORK, f"case{ci}.onnx")
-        run(["export", *options, *weight_options, "--out", model])
+        run(["export", *options, *weight_options, "--kernels", "float", "--out", model])
         try:
             onnx.checker.check_model(model, full_check=True)
             check(True, f"{title}: onnx.checker.check_model(full_check=True)")
@@ -161,7 +166,45 @@ def main():
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.intra_op_num_threads = 1
+        so.log_severity_level = 3   # not the warning about saving an optimised model
         theirs = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]).run(["logits"], {"input": x})[0]
+
+        # The folded form (--kernels integer): what the integer kernels compute, and what ORT runs as QLinearConv.
+        folded = os.path.join(WORK, f"case{ci}-integer.onnx")
+        r = subprocess.run([BINARY, "export", *options, *weight_options, "--kernels", "integer", "--out", folded],
+                           capture_output=True, text=True)
+        if r.returncode == 2 and "kernels integer:" in r.stderr:
+            check(not os.path.exists(folded), f"{title}: export --kernels integer refused (no int8 layer), nothing written")
+        elif r.returncode != 0:
+            check(False, f"{title}: export --kernels integer: exit {r.returncode}: {r.stderr.strip()}")
+        else:
+            try:
+                onnx.checker.check_model(folded, full_check=True)
+                check(True, f"{title}: --kernels integer: onnx.checker.check_model(full_check=True)")
+            except Exception as e:  # noqa: BLE001
+                check(False, f"{title}: --kernels integer: onnx.checker.check_model: {e}")
+            so.optimized_model_filepath = os.path.join(WORK, f"case{ci}-integer-optimized.onnx")
+            folded_out = ort.InferenceSession(folded, so, providers=["CPUExecutionProvider"]).run(["logits"], {"input": x})[0]
+            so.optimized_model_filepath = ""
+            fused = sum(n.op_type == "QLinearConv" for n in onnx.load(os.path.join(WORK, f"case{ci}-integer-optimized.onnx")).graph.node)
+            r = subprocess.run([BINARY, "infer", *options, *weight_options, "--kernels", "integer", "--format", "json", *images],
+                               capture_output=True, text=True)
+            ours = np.array([img["logits"] for img in json.loads(r.stdout)["images"]], dtype=np.float32)
+            diff = float(np.max(np.abs(ours - folded_out)))
+            rel = diff / float(np.max(np.abs(folded_out)))
+            db = sqnr_db(folded_out, ours)
+            top1 = int(np.sum(np.argmax(ours, axis=1) == np.argmax(folded_out, axis=1)))
+            rows.append((title, "integer / --kernels integer", diff, rel, db, top1, len(images)))
+            # ORT's int8 path: every int8 layer whose output is an 8-bit activation becomes a QLinearConv (below
+            # 8 bits the Clip before the uint8 QuantizeLinear is not redundant, and ORT keeps it float).
+            layers = [l for l in calc["layers"] if l["kind"] != "linear"]
+            def fits8(b):
+                return b != "float" and int(b) <= 8
+            expected = sum(1 for i, l in enumerate(layers) if i > 0 and fits8(layers[i - 1]["output_bits"])
+                           and fits8(l["weight_bits"]) and l["output_bits"] == 8)
+            check(fused == expected, f"{title}: ORT runs the folded model's int8 layers with 8-bit outputs as QLinearConv: {fused} (expected {expected})")
+            check(rel <= 1e-4, f"{title}: integer kernels vs ORT on the folded model: max |Δ| {diff:.2e}, relative {rel:.2e} (≤ 1e-4)")
+            check(top1 == len(images), f"{title}: integer kernels vs ORT on the folded model: top-1 equal on {top1}/{len(images)}")
 
         for kernels in ("float", "integer"):
             args = ["infer", *options, *weight_options, "--kernels", kernels, "--format", "json", *images]
@@ -177,7 +220,7 @@ def main():
             rel = diff / float(np.max(np.abs(theirs)))
             db = sqnr_db(theirs, ours)
             top1 = int(np.sum(np.argmax(ours, axis=1) == np.argmax(theirs, axis=1)))
-            rows.append((title, kernels, diff, rel, db, top1, len(images)))
+            rows.append((title, f"{kernels} / --kernels float", diff, rel, db, top1, len(images)))
             if kernels == "float":
                 check(rel <= 1e-4, f"{title}: float kernels vs ORT: max |Δ| {diff:.2e}, relative {rel:.2e} (≤ 1e-4)")
                 check(top1 == len(images), f"{title}: float kernels vs ORT: top-1 equal on {top1}/{len(images)}")
@@ -192,7 +235,7 @@ def main():
                 check(top1 >= len(images) - 1, f"{title}: integer kernels vs ORT: top-1 equal on {top1}/{len(images)} (≥ {len(images) - 1})")
 
     print()
-    print("| configuration | kernels | max abs diff | max rel diff | SQNR dB | top-1 equal |")
+    print("| configuration | infer kernels / exported with | max abs diff | max rel diff | SQNR dB | top-1 equal |")
     print("|---|---|---:|---:|---:|---:|")
     for title, kernels, diff, rel, db, top1, n in rows:
         print(f"| {title} | {kernels} | {diff:.2e} | {rel:.2e} | {'inf' if math.isinf(db) else f'{db:.1f}'} | {top1}/{n} |")
