@@ -1,3 +1,5 @@
+import BitOpsCore
+
 /// How a verified front compares with sweeping every assignment directly (small spaces only).
 ///
 /// - Hypervolume: the area the measured points dominate (cost minimised, measured SQNR maximised) in the
@@ -11,16 +13,25 @@ public struct BruteForceComparison: Codable, Sendable, Hashable {
         /// A limit on the front's cost axis.
         public var limit: Int
         /// The search's choice: best measured among the verified front points within the limit.
-        public var chosenBits: [Int]?
+        public var chosenBits: [BitWidth]?
         public var chosenSQNRDB: Double?
         /// The best any assignment within the limit measures.
-        public var bestBits: [Int]
+        public var bestBits: [BitWidth]
         public var bestSQNRDB: Double
         /// bestSQNRDB − chosenSQNRDB (≥ 0 up to the choice being among all assignments).
         public var gapDB: Double?
         enum CodingKeys: String, CodingKey {
             case limit, chosenBits = "chosen_bits", chosenSQNRDB = "chosen_sqnr_db", bestBits = "best_bits"
             case bestSQNRDB = "best_sqnr_db", gapDB = "gap_db"
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(limit, forKey: .limit)
+            try c.encodeWidthsIfPresent(chosenBits, forKey: .chosenBits)
+            try c.encodeIfPresent(chosenSQNRDB, forKey: .chosenSQNRDB)
+            try c.encodeWidths(bestBits, forKey: .bestBits)
+            try c.encode(bestSQNRDB, forKey: .bestSQNRDB)
+            try c.encodeIfPresent(gapDB, forKey: .gapDB)
         }
     }
     /// Assignments swept.
@@ -42,10 +53,10 @@ public struct BruteForceComparison: Codable, Sendable, Hashable {
 
     /// One measured assignment.
     public struct Sample: Sendable, Hashable {
-        public var bits: [Int]
+        public var bits: [BitWidth]
         public var cost: Int
         public var sqnrDB: Double
-        public init(bits: [Int], cost: Int, sqnrDB: Double) {
+        public init(bits: [BitWidth], cost: Int, sqnrDB: Double) {
             self.bits = bits
             self.cost = cost
             self.sqnrDB = sqnrDB

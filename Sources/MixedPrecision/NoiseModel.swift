@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BitOpsCore
 
 /// The output noise of quantized networks, pooled over images, and the additive model that predicts it.
 ///
@@ -69,7 +70,7 @@ public struct SensitivityTable: Codable, Sendable, Hashable {
     /// Unit names (`block0`, …).
     public var units: [String]
     /// Weight bit-widths measured (columns).
-    public var choices: [Int]
+    public var choices: [BitWidth]
     /// Images the noise is pooled over.
     public var images: Int
     /// `S`: mean square of the float network's logits.
@@ -84,7 +85,7 @@ public struct SensitivityTable: Codable, Sendable, Hashable {
     /// time does not depend on the weight bits).
     public var msPerImage: Double?
 
-    public init(granularity: SearchGranularity, units: [String], choices: [Int], images: Int, signalPower: Double,
+    public init(granularity: SearchGranularity, units: [String], choices: [BitWidth], images: Int, signalPower: Double,
                 fixedNoisePower: Double, noisePower: [[Double]], top1Agreement: [[Double]], msPerImage: Double? = nil) {
         self.granularity = granularity
         self.units = units
@@ -112,5 +113,18 @@ public struct SensitivityTable: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case granularity, units, choices, images, signalPower = "signal_power", fixedNoisePower = "fixed_noise_power"
         case noisePower = "noise_power", top1Agreement = "top1_agreement", msPerImage = "ms_per_image"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(granularity, forKey: .granularity)
+        try c.encode(units, forKey: .units)
+        try c.encodeWidths(choices, forKey: .choices)
+        try c.encode(images, forKey: .images)
+        try c.encode(signalPower, forKey: .signalPower)
+        try c.encode(fixedNoisePower, forKey: .fixedNoisePower)
+        try c.encode(noisePower, forKey: .noisePower)
+        try c.encode(top1Agreement, forKey: .top1Agreement)
+        try c.encodeIfPresent(msPerImage, forKey: .msPerImage)
     }
 }

@@ -1,3 +1,4 @@
+import BitOpsCore
 import StableIO
 /// A budget for `bitsweep search`: `bitops<=1.5G`, `weights<=1MiB`, `act-memory<=512KiB`, `time<=2ms`.
 public struct SearchBudget: Hashable, Codable, Sendable, CustomStringConvertible {
@@ -53,7 +54,7 @@ public struct SearchBudget: Hashable, Codable, Sendable, CustomStringConvertible
 /// One assignment of the search's output.
 public struct SearchPoint: Hashable, Codable, Sendable {
     /// Weight bits per unit.
-    public var bits: [Int]
+    public var bits: [BitWidth]
     public var bitops: Int
     public var weightStorageBits: Int
     public var predictedNoisePower: Double
@@ -63,7 +64,7 @@ public struct SearchPoint: Hashable, Codable, Sendable {
     public var measuredSQNRDB: Double?
     public var measuredTop1Agreement: Double?
 
-    public init(bits: [Int], cost: UnitCost, predictedNoisePower: Double, predictedSQNRDB: Double) {
+    public init(bits: [BitWidth], cost: UnitCost, predictedNoisePower: Double, predictedSQNRDB: Double) {
         self.bits = bits
         bitops = cost.bitops
         weightStorageBits = cost.weightStorageBits
@@ -81,7 +82,7 @@ public struct SearchPoint: Hashable, Codable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(bits, forKey: .bits)
+        try c.encodeWidths(bits, forKey: .bits)
         try c.encode(bitops, forKey: .bitops)
         try c.encode(weightStorageBits, forKey: .weightStorageBits)
         try c.encode(predictedNoisePower, forKey: .predictedNoisePower)
@@ -93,7 +94,7 @@ public struct SearchPoint: Hashable, Codable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        bits = try c.decode([Int].self, forKey: .bits)
+        bits = try c.decode([BitWidth].self, forKey: .bits)
         bitops = try c.decode(Int.self, forKey: .bitops)
         weightStorageBits = try c.decode(Int.self, forKey: .weightStorageBits)
         predictedNoisePower = try c.decode(Double.self, forKey: .predictedNoisePower)
@@ -233,7 +234,7 @@ public enum MixedPrecisionSearch {
     /// `network` gives the assignment-independent figures: peak activation bytes.
     /// `verify` maps the front's size to the number of points to run (spread evenly; `{ $0 }` runs all).
     public static func run(space: SearchSpace, table: SensitivityTable, budgets: [SearchBudget], verify: (Int) -> Int,
-                           peakActivationBytes: Int, measure: ([Int]) throws -> MeasuredNoise,
+                           peakActivationBytes: Int, measure: ([BitWidth]) throws -> MeasuredNoise,
                            clock: () -> Double) throws -> SearchOutcome {
         let (problem, axes) = try problem(space: space, table: table, budgets: budgets)
         // The assignment-independent budgets.

@@ -2,7 +2,9 @@ import BitOpsCore
 
 /// Everything `bitsweep search` found, as written to `search.json`: the configuration, the sensitivity
 /// table, the outcome (front, verification, uniform references, best per budget), an optional brute-force
-/// comparison, and the time each stage took. Its keys are the outcome's (`front`, `best`, …) plus those below.
+/// comparison, and the time each stage took. Its keys are the outcome's (`front`, `best`, …), the
+/// configuration's (`network`, `choices`, …) plus those below.
+@dynamicMemberLookup
 public struct SearchDocument: Codable, Sendable {
     public struct Timings: Codable, Sendable, Hashable {
         public var setupSeconds: Double
@@ -30,17 +32,8 @@ public struct SearchDocument: Codable, Sendable {
         }
     }
 
-    public var network: NetworkSpec
-    public var size: Int
-    public var convention: BitOpsConvention
-    /// `seed 0 (he-normal)` or the safetensors file.
-    public var weights: String
-    /// Weight quantization granularity (`per-tensor`).
-    public var granularity: String
-    public var per: SearchGranularity
-    public var choices: [Int]
-    public var units: [String]
-    public var images: [String]
+    /// The network, size, weights, units, choices and images (read as `doc.network`, `doc.choices`, …).
+    public var configuration: SearchConfiguration
     /// The model the prediction uses, in words.
     public var model: String
     public var sensitivity: SensitivityTable
@@ -51,17 +44,10 @@ public struct SearchDocument: Codable, Sendable {
     public static let modelText = "additive noise: P(a) = P_fixed + Σ_u P_u(a_u), P_u(b) measured with only unit u at b bits; predicted SQNR = 10·log10(S / P(a)); costs add exactly"
 
     public init(network: NetworkSpec, size: Int, convention: BitOpsConvention, weights: String, granularity: String,
-                per: SearchGranularity, choices: [Int], units: [String], images: [String], sensitivity: SensitivityTable,
+                per: SearchGranularity, choices: [BitWidth], units: [String], images: [String], sensitivity: SensitivityTable,
                 outcome: SearchOutcome, bruteForce: BruteForceComparison?, timings: Timings) {
-        self.network = network
-        self.size = size
-        self.convention = convention
-        self.weights = weights
-        self.granularity = granularity
-        self.per = per
-        self.choices = choices
-        self.units = units
-        self.images = images
+        configuration = SearchConfiguration(network: network, size: size, convention: convention, weights: weights,
+                                            granularity: granularity, per: per, choices: choices, units: units, images: images)
         model = Self.modelText
         self.sensitivity = sensitivity
         self.outcome = outcome
@@ -69,23 +55,19 @@ public struct SearchDocument: Codable, Sendable {
         self.timings = timings
     }
 
+    public subscript<T>(dynamicMember key: WritableKeyPath<SearchConfiguration, T>) -> T {
+        get { configuration[keyPath: key] }
+        set { configuration[keyPath: key] = newValue }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case network, size, convention, weights, granularity, per, choices, units, images, model, sensitivity
-        case bruteForce = "brute_force", timings
+        case model, sensitivity, bruteForce = "brute_force", timings
     }
 
     public func encode(to encoder: Encoder) throws {
         try outcome.encode(to: encoder)
+        try configuration.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(network, forKey: .network)
-        try c.encode(size, forKey: .size)
-        try c.encode(convention, forKey: .convention)
-        try c.encode(weights, forKey: .weights)
-        try c.encode(granularity, forKey: .granularity)
-        try c.encode(per, forKey: .per)
-        try c.encode(choices, forKey: .choices)
-        try c.encode(units, forKey: .units)
-        try c.encode(images, forKey: .images)
         try c.encode(model, forKey: .model)
         try c.encode(sensitivity, forKey: .sensitivity)
         try c.encodeIfPresent(bruteForce, forKey: .bruteForce)
@@ -94,16 +76,8 @@ public struct SearchDocument: Codable, Sendable {
 
     public init(from decoder: Decoder) throws {
         outcome = try SearchOutcome(from: decoder)
+        configuration = try SearchConfiguration(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        network = try c.decode(NetworkSpec.self, forKey: .network)
-        size = try c.decode(Int.self, forKey: .size)
-        convention = try c.decode(BitOpsConvention.self, forKey: .convention)
-        weights = try c.decode(String.self, forKey: .weights)
-        granularity = try c.decode(String.self, forKey: .granularity)
-        per = try c.decode(SearchGranularity.self, forKey: .per)
-        choices = try c.decode([Int].self, forKey: .choices)
-        units = try c.decode([String].self, forKey: .units)
-        images = try c.decode([String].self, forKey: .images)
         model = try c.decode(String.self, forKey: .model)
         sensitivity = try c.decode(SensitivityTable.self, forKey: .sensitivity)
         bruteForce = try c.decodeIfPresent(BruteForceComparison.self, forKey: .bruteForce)
@@ -119,7 +93,7 @@ public struct SearchDocument: Codable, Sendable {
     /// measured front (cheapest first), without repeats, at most `limit`. Each with a one-line reason.
     public func chosen(limit: Int = 12) -> [(point: SearchPoint, reason: String)] {
         var out: [(SearchPoint, String)] = []
-        var seen = Set<[Int]>()
+        var seen = Set<[BitWidth]>()
         func add(_ p: SearchPoint, _ why: String) {
             guard out.count < limit, !seen.contains(p.bits) else { return }
             seen.insert(p.bits)

@@ -48,8 +48,8 @@ public struct SearchSpace: Sendable {
     public let inputSize: Int
     public let convention: BitOpsConvention
     public let granularity: SearchGranularity
-    /// The weight bit-widths every unit may take (1–16, or 32 = float), in the order given.
-    public let choices: [Int]
+    /// The weight bit-widths every unit may take, in the order given.
+    public let choices: [BitWidth]
     /// Unit names: `block0`, … or `stem`, `block0.depthwise`, `block0.pointwise`, …
     public let units: [String]
     /// `unitCosts[u][c]`: unit u at `choices[c]`.
@@ -58,13 +58,13 @@ public struct SearchSpace: Sendable {
     public let fixed: UnitCost
 
     public init(network: NetworkSpec, inputSize: Int, convention: BitOpsConvention = .weight,
-                granularity: SearchGranularity, choices: [Int]) throws {
+                granularity: SearchGranularity, choices: [BitWidth]) throws {
         guard !choices.isEmpty else { throw SearchError("no choices given: expected bit-widths such as 2,4,8") }
-        for b in choices {
-            guard BitWidth(b) != nil else { throw SearchError("choice \(b) is out of range: expected \(BitWidth.expected)") }
+        for b in choices where !b.isValid {
+            throw SearchError("choice \(b) is out of range: expected \(BitWidth.expected)")
         }
         guard Set(choices).count == choices.count else {
-            throw SearchError("choices \(choices.map(String.init).joined(separator: ",")) repeat a bit-width")
+            throw SearchError("choices \(choices.map(\.description).joined(separator: ",")) repeat a bit-width")
         }
         guard choices.count <= Int(UInt16.max) else { throw SearchError("too many choices (\(choices.count))") }
         self.network = network
@@ -108,7 +108,7 @@ public struct SearchSpace: Sendable {
     }
 
     /// The network with unit u's weights at `bits[u]`.
-    public func network(bits: [Int]) throws -> NetworkSpec {
+    public func network(bits: [BitWidth]) throws -> NetworkSpec {
         guard bits.count == units.count else {
             throw SearchError("\(bits.count) bit-widths given for \(units.count) \(granularity.rawValue)s")
         }
@@ -119,7 +119,7 @@ public struct SearchSpace: Sendable {
     /// measured against.
     public var baseNetwork: NetworkSpec {
         // Cannot fail: the bit count matches and float is always valid.
-        try! network(bits: Array(repeating: BitWidth.float.countedBits, count: units.count))
+        try! network(bits: Array(repeating: .float, count: units.count))
     }
 
     /// The network with every weight and activation float: the reference all noise is measured against.
@@ -137,22 +137,21 @@ public struct SearchSpace: Sendable {
         return n
     }
 
-    static func assign(_ network: NetworkSpec, bits: [Int], granularity: SearchGranularity) throws -> NetworkSpec {
+    static func assign(_ network: NetworkSpec, bits: [BitWidth], granularity: SearchGranularity) throws -> NetworkSpec {
         var n = network
         switch granularity {
         case .block:
-            // A choice is an integer width as typed (1–16, or 32 for float); validate() rejects any other.
-            for (i, b) in bits.enumerated() { n.blocks[i].bits = BitWidth(b) ?? .bits(b) }
+            // validate() rejects a width built out of range.
+            for (i, b) in bits.enumerated() { n.blocks[i].bits = b }
         case .layer:
-            func width(_ b: Int) -> BitWidth { BitWidth(b) ?? .bits(b) }   // validate() rejects a bad one
             var k = 0
             if n.stem != nil {
-                n.stem?.bits = width(bits[0])
+                n.stem?.bits = bits[0]
                 k = 1
             }
             for i in n.blocks.indices {
-                n.blocks[i].depthwiseBits = width(bits[k + 2 * i])
-                n.blocks[i].pointwiseBits = width(bits[k + 2 * i + 1])
+                n.blocks[i].depthwiseBits = bits[k + 2 * i]
+                n.blocks[i].pointwiseBits = bits[k + 2 * i + 1]
             }
         }
         try n.validate()
@@ -170,5 +169,5 @@ public struct SearchSpace: Sendable {
     }
 
     /// Choice indices → bit-widths.
-    public func bits(choices picks: [Int]) -> [Int] { picks.map { choices[$0] } }
+    public func bits(choices picks: [Int]) -> [BitWidth] { picks.map { choices[$0] } }
 }

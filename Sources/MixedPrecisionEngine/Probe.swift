@@ -71,14 +71,14 @@ public final class QualityProbe {
     }
 
     /// Runs an assignment (bits per unit) and measures it against the float network.
-    public func measure(bits: [Int]) throws -> MeasuredNoise {
+    public func measure(bits: [BitWidth]) throws -> MeasuredNoise {
         let out = try logits(try space.network(bits: bits))
         return MeasuredNoise(noisePower: NoiseModel.noisePower(out, reference: reference),
                            top1Agreement: NoiseModel.top1Agreement(out, reference: reference))
     }
 
     /// Sensitivity: each unit alone at each choice (everything else as in the base network); noise against
-    /// the base network, top-1 agreement against the float one. A float choice (32) is not run: its noise
+    /// the base network, top-1 agreement against the float one. A float choice is not run: its noise
     /// is 0 by definition. `progress` is called after each run with (done, total).
     public func sensitivity(progress: (Int, Int) -> Void = { _, _ in }) throws -> SensitivityTable {
         let units = space.units.count, choices = space.choices
@@ -89,10 +89,10 @@ public final class QualityProbe {
         var done = 0
         for u in 0..<units {
             for (c, b) in choices.enumerated() {
-                if BitWidth(b) == .float {
+                if b.isFloat {
                     agree[u][c] = baseAgreement
                 } else {
-                    var bits = Array(repeating: BitWidth.float.countedBits, count: units)
+                    var bits = Array(repeating: BitWidth.float, count: units)
                     bits[u] = b
                     let out = try logits(try space.network(bits: bits))
                     noise[u][c] = NoiseModel.noisePower(out, reference: base)

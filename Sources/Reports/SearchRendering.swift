@@ -27,7 +27,7 @@ public enum SearchRendering {
     public static func table(_ d: SearchDocument, headline: String) -> String {
         let o = d.outcome
         var s = headline + "\n"
-        s += "per \(d.per.rawValue), choices \(d.choices.map(String.init).joined(separator: ",")); \(d.convention.rawValue) convention; "
+        s += "per \(d.per.rawValue), choices \(d.choices.commaSeparated); \(d.convention.rawValue) convention; "
         s += "front over \(o.primary == .bitops ? "BitOps" : "weight storage")"
         let others = o.budgets.filter { $0.axis != nil && $0.axis != o.primary }.map(\.text)
         s += others.isEmpty ? "\n" : " subject to \(others.joined(separator: ", "))\n"
@@ -35,11 +35,11 @@ public enum SearchRendering {
         let assignments = o.assignments.map { NumberText.grouped($0) } ?? "more than 2⁶³"
         s += "\(assignments) assignments → \(o.front.count) on the predicted front (computed in \(NumberText.milliseconds(o.frontSeconds * 1000)); "
         s += "largest partial front \(o.stats.largestPartialFront)); \(o.verified.count) verified\n\n"
-        let bitsWidth = max(4, (o.front + o.uniform).map { $0.bits.map(String.init).joined(separator: ",").count }.max() ?? 4)
+        let bitsWidth = max(4, (o.front + o.uniform).map { $0.bits.commaSeparated.count }.max() ?? 4)
         s += pad("#", 4) + "  " + pad("bits", bitsWidth, right: false) + pad("BitOps", 10) + pad("weight storage", 16)
         s += pad("predicted dB", 14) + pad("measured dB", 13) + pad("top-1", 7) + "\n"
         func line(_ label: String, _ p: SearchPoint, mark: String = "") -> String {
-            var l = pad(label, 4) + "  " + pad(p.bits.map(String.init).joined(separator: ","), bitsWidth, right: false)
+            var l = pad(label, 4) + "  " + pad(p.bits.commaSeparated, bitsWidth, right: false)
             l += pad(count(p.bitops), 10) + pad(bytes(bits: p.weightStorageBits), 16)
             l += pad(dB(p.predictedSQNRDB), 14) + pad(dB(p.measuredSQNRDB), 13)
             l += pad(p.measuredTop1Agreement.map { NumberText.percent($0) } ?? "–", 7) + mark + "\n"
@@ -63,7 +63,7 @@ public enum SearchRendering {
                     s += (b.met ? "met" : "NOT met") + " (\(what), the same for every assignment)\n"
                 } else if let i = b.bestMeasured ?? b.bestPredicted {
                     let p = o.front[i]
-                    s += "#\(i) \(p.bits.map(String.init).joined(separator: ",")) — \(count(p.bitops)) BitOps, \(bytes(bits: p.weightStorageBits)), "
+                    s += "#\(i) \(p.bits.commaSeparated) — \(count(p.bitops)) BitOps, \(bytes(bits: p.weightStorageBits)), "
                     s += "predicted \(dB(p.predictedSQNRDB)) dB, measured \(dB(p.measuredSQNRDB)) dB"
                     s += b.bestMeasured != nil ? " (best measured)\n" : " (best predicted; not verified)\n"
                 } else {
@@ -90,8 +90,8 @@ public enum SearchRendering {
             s += "\(c.sharedPoints) of them on the predicted front\n"
             s += "  hypervolume of the verified points: \(NumberText.fixed(c.hypervolumeRatio * 100, 2))% of the brute-force front's\n"
             for l in c.levels {
-                s += "  under \(count(l.limit)): chosen \(l.chosenBits.map { $0.map(String.init).joined(separator: ",") } ?? "–") \(dB(l.chosenSQNRDB)) dB, "
-                s += "best \(l.bestBits.map(String.init).joined(separator: ",")) \(dB(l.bestSQNRDB)) dB, gap \(l.gapDB.map { NumberText.fixed($0, 2) } ?? "–") dB\n"
+                s += "  under \(count(l.limit)): chosen \(l.chosenBits?.commaSeparated ?? "–") \(dB(l.chosenSQNRDB)) dB, "
+                s += "best \(l.bestBits.commaSeparated) \(dB(l.bestSQNRDB)) dB, gap \(l.gapDB.map { NumberText.fixed($0, 2) } ?? "–") dB\n"
             }
         }
         let t = d.timings
@@ -102,7 +102,7 @@ public enum SearchRendering {
     }
 
     /// One row per front point, then one per uniform reference (`kind` tells them apart). Bits are one field,
-    /// `8 4 2 4 8`; empty fields where nothing was measured.
+    /// `8 4 2 4 8`, numbers as in `search.json` (float as 32); empty fields where nothing was measured.
     public static func csv(_ d: SearchDocument) -> String {
         let o = d.outcome
         var s = "kind,index,bits,bitops,weight_storage_bits,predicted_noise_power,predicted_sqnr_db,measured_noise_power,measured_sqnr_db,measured_top1_agreement,on_measured_front\n"
@@ -111,7 +111,7 @@ public enum SearchRendering {
             return v == .infinity ? "inf" : v == -.infinity ? "-inf" : "\(v)"
         }
         func row(_ kind: String, _ i: Int, _ p: SearchPoint, _ onFront: Bool) -> String {
-            [kind, String(i), p.bits.map(String.init).joined(separator: " "), String(p.bitops), String(p.weightStorageBits),
+            [kind, String(i), p.bits.map { String($0.countedBits) }.joined(separator: " "), String(p.bitops), String(p.weightStorageBits),
              num(p.predictedNoisePower), num(p.predictedSQNRDB), num(p.measuredNoisePower), num(p.measuredSQNRDB),
              num(p.measuredTop1Agreement), onFront ? "true" : "false"].joined(separator: ",") + "\n"
         }
@@ -121,8 +121,8 @@ public enum SearchRendering {
         return s
     }
 
-    /// `2-bit`, or `float` for 32.
-    public static func bitsLabel(_ b: Int) -> String { BitWidth(b)?.prose ?? "\(b)-bit" }
+    /// `2-bit`, or `float`.
+    public static func bitsLabel(_ b: BitWidth) -> String { b.prose }
 
     /// The terminal table of `sensitivity`: SQNR per unit and bit-width, then the noise powers.
     public static func sensitivityTable(_ t: SensitivityTable, headline: String, seconds: Double, runs: Int) -> String {
@@ -185,7 +185,7 @@ extension SearchRendering {
     /// the same network, weights, size and convention, one precision entry per assignment. Only a comment
     /// when nothing was chosen (a spec needs at least one precision).
     public static func sweepSnippet(_ d: SearchDocument, source: SweepSource) -> String {
-        func list(_ v: [Int]) -> String { "[" + v.map(String.init).joined(separator: ", ") + "]" }
+        func list(_ v: [BitWidth]) -> String { "[" + v.map(\.description).joined(separator: ", ") + "]" }
         let chosen = d.chosen()
         guard !chosen.isEmpty else { return "# the search found no assignment within the budgets: nothing to rerun\n" }
         guard d.per == .block else {

@@ -12,7 +12,7 @@ extension SearchGranularity: ExpressibleByArgument {}
 /// The options `sensitivity` and `search` share besides the network and engine groups: which bit-widths
 /// each unit may take, the unit (block or layer), the batch size and the images.
 struct MixedPrecisionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Weight bit-widths each unit may take, comma-separated (1–16, or 32 for float).", valueName: "bits"))
+    @Option(help: ArgumentHelp("Weight bit-widths each unit may take, comma-separated (1–16, or float, also written 32).", valueName: "bits"))
     var choices: String?
 
     @Option(help: ArgumentHelp("What one unit is: block (depthwise and pointwise at the same bits) or layer.", valueName: "unit"))
@@ -24,18 +24,17 @@ struct MixedPrecisionOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("Image files (PNG or JPEG) the output noise is measured on.", valueName: "image"))
     var images: [String] = []
 
-    /// `2,4,8` → [2, 4, 8], or the default.
-    func choiceList(default fallback: [Int]) throws -> [Int] {
+    /// `2,4,8` → [2, 4, 8], or the default: each part read as every width on the command line is
+    /// (`BitWidth.parse`); a bad one is an input error naming it.
+    func choiceList(default fallback: [BitWidth]) throws -> [BitWidth] {
         guard let choices else { return fallback }
-        var out: [Int] = []
-        for part in choices.split(separator: ",", omittingEmptySubsequences: false) {
-            let t = part.trimmingCharacters(in: .whitespaces)
-            guard let v = Int(t), BitWidth(v) != nil else {
-                throw InputError("--choices '\(choices)': '\(t)' is not a bit-width; expected 1–16 or 32, comma-separated (e.g. 2,4,8)")
+        return try choices.split(separator: ",", omittingEmptySubsequences: false).map { part in
+            do {
+                return try BitWidth.parse(String(part), "--choices '\(choices)':")
+            } catch let e as SpecError {
+                throw InputError("\(e.description), comma-separated (e.g. 2,4,8)")
             }
-            out.append(v)
         }
-        return out
     }
 }
 
@@ -49,7 +48,7 @@ struct MixedPrecisionSetup {
     var weightsLabel: String
     var setupSeconds: Double
 
-    init(network: NetworkOptions, engine: EngineFlags, options: MixedPrecisionOptions, defaultChoices: [Int]) throws {
+    init(network: NetworkOptions, engine: EngineFlags, options: MixedPrecisionOptions, defaultChoices: [BitWidth]) throws {
         guard !options.images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
         OpenMPWaitPolicy.preferPassive(threads: engine.threads)
         let start = Date()

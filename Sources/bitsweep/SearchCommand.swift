@@ -61,7 +61,7 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
     @Option(help: ArgumentHelp("Draw the predicted and measured fronts to this file (.pdf, .svg or .png).", valueName: "file"))
     var chart: String?
 
-    static let defaultChoices = [2, 4, 8]
+    static let defaultChoices: [BitWidth] = [2, 4, 8]
     static let defaultVerify = 100
 
     /// `bitops<=1.5G` → a budget.

@@ -35,7 +35,7 @@ struct SensitivityCommand: ParsableCommand, UsesEngineFlags {
     @Option(help: ArgumentHelp("Also draw the blocks × bits heatmap of SQNR to this file (.pdf, .svg or .png).", valueName: "file"))
     var chart: String?
 
-    static let defaultChoices = [2, 3, 4, 6, 8]
+    static let defaultChoices: [BitWidth] = [2, 3, 4, 6, 8]
 
     func run() throws {
         if let chart, ChartFormat(pathExtension: chart) == nil {

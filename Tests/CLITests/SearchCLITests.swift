@@ -30,7 +30,7 @@ import Testing
         #expect(doc.outcome.verified == Array(front.indices))
         #expect(doc.outcome.uniform.map(\.bits) == [[2, 2, 2], [8, 8, 8]])
         for p in front.prefix(3) + doc.outcome.uniform {
-            let calc = try CLI.run(["calc"] + Self.tiny + ["--bits", p.bits.map(String.init).joined(separator: ","), "--format", "json"])
+            let calc = try CLI.run(["calc"] + Self.tiny + ["--bits", p.bits.commaSeparated, "--format", "json"])
             let json = try #require(try JSONSerialization.jsonObject(with: Data(calc.stdout.utf8)) as? [String: Any])
             let totals = try #require(json["totals"] as? [String: Any])
             #expect(totals["bitops"] as? Int == p.bitops, "\(p.bits)")
@@ -43,7 +43,7 @@ import Testing
         #expect(csvLines.count == 1 + front.count + 2)
         let spec = try SweepSpecReader.load(path: dir.appendingPathComponent("search-sweep.yaml").path)
         let chosen = doc.chosen().map(\.point.bits)
-        #expect(spec.precisions.map(\.value.description) == chosen.map { $0.map(String.init).joined(separator: ",") })
+        #expect(spec.precisions.map(\.value.description) == chosen.map(\.commaSeparated))
         #expect(spec.sizes.map(\.value) == [16])
     }
 
@@ -51,11 +51,12 @@ import Testing
         let dir = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let chart = dir.appendingPathComponent("sens.svg").path
-        let r = try CLI.run(["sensitivity"] + Self.tiny + ["--choices", "2,4,32", "--format", "json", "--chart", chart] + Self.images)
+        let r = try CLI.run(["sensitivity"] + Self.tiny + ["--choices", "2,4,float", "--format", "json", "--chart", chart] + Self.images)
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let entries = try #require(json["entries"] as? [[String: Any]])
         #expect(entries.map { $0["block"] as? Int } == [0, 0, 0, 1, 1, 1, 2, 2, 2])
+        // `float` on the command line; the JSON writes it 32, as it always has.
         #expect(entries.map { $0["bits"] as? Int } == [2, 4, 32, 2, 4, 32, 2, 4, 32])
         // Float weights add no noise: exact.
         #expect(entries.filter { $0["bits"] as? Int == 32 }.allSatisfy { $0["noise_power"] as? Double == 0 && $0["sqnr_db"] as? String == "inf" })
@@ -67,7 +68,8 @@ import Testing
         (["--budget", "bitops<1G"], "bitops<1G"),
         (["--budget", "flops<=1G"], "unknown kind 'flops'"),
         (["--budget", "weights<=1 parsec"], "unknown unit"),
-        (["--choices", "2,x"], "'x' is not a bit-width"),
+        (["--choices", "2,x"], "'x' is not a bit width"),
+        (["--choices", "2,17"], "17 is out of range"),
         (["--choices", "2,2"], "repeat"),
         (["--per", "layers"], "layers"),
         (["--verify", "some"], "--verify 'some'"),

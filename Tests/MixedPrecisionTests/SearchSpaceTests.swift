@@ -49,7 +49,7 @@ import Testing
             let picks = (0..<9).map { _ in Int.random(in: 0..<3, using: &rng) }
             let assigned = try space.network(bits: space.bits(choices: picks))
             let report = try assigned.cost(inputSize: 32)
-            #expect(report.layers.filter { $0.kind != .linear }.map { $0.weightBits.countedBits } == space.bits(choices: picks))
+            #expect(report.layers.filter { $0.kind != .linear }.map { $0.weightBits } == space.bits(choices: picks))
             let summed = try space.cost(choices: picks)
             #expect(summed.bitops == report.totals.bitops && summed.weightStorageBits == report.totals.weightStorageBits)
         }
@@ -71,7 +71,7 @@ import Testing
 
     @Test func badChoicesAreOneLineErrors() throws {
         let net = try Self.seed()
-        for (choices, fragment) in [([Int](), "no choices"), ([2, 17], "17 is out of range"), ([4, 4], "repeat")] {
+        for (choices, fragment) in [([BitWidth](), "no choices"), ([2, 17], "17 is out of range"), ([4, 4], "repeat")] {
             do {
                 _ = try SearchSpace(network: net, inputSize: 32, granularity: .block, choices: choices)
                 Issue.record("\(choices) accepted")
@@ -157,8 +157,8 @@ import Testing
                                      top1Agreement: Array(repeating: [1, 1, 1], count: 3), msPerImage: 1.5)
         let all = try MixedPrecisionSearch.problem(space: space, table: table, budgets: []).0.front()
         let spoiled = space.bits(choices: all[all.count / 2].choices)
-        var calls: [[Int]] = []
-        let measure: ([Int]) throws -> MeasuredNoise = { bits in
+        var calls: [[BitWidth]] = []
+        let measure: ([BitWidth]) throws -> MeasuredNoise = { bits in
             calls.append(bits)
             let picks = bits.map { space.choices.firstIndex(of: $0)! }
             let n = table.predictedNoise(choices: picks)
@@ -210,11 +210,34 @@ import Testing
         #expect(swapped.noisePower == [[0.125, 0.25], [0, 1]])
     }
 
+    /// A float choice is `.float` in the table and the documents, and 32 in their JSON, as before widths were
+    /// typed (`bits`, `choices`); the network's own float widths stay `"float"`. Both spellings read back.
+    @Test func floatChoicesAreWrittenAs32() throws {
+        let net = try Preset.seed.network(PresetOptions(blocks: 1))
+        let table = SensitivityTable(granularity: .block, units: ["block0"], choices: [4, .float], images: 1, signalPower: 1,
+                                     fixedNoisePower: 0, noisePower: [[0.5, 0]], top1Agreement: [[1, 1]])
+        let doc = SensitivityDocument(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
+                                      table: table, images: ["a.png"], seconds: 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(doc)) as? [String: Any])
+        #expect(json["choices"] as? [Int] == [4, 32])
+        #expect((json["entries"] as? [[String: Any]])?.map { $0["bits"] as? Int } == [4, 32])
+        #expect((json["network"] as? [String: Any])?["classifier_bits"] as? String == "float")
+        let back = try JSONDecoder().decode(SensitivityDocument.self, from: try JSONEncoder().encode(doc))
+        #expect(back.choices == [.bits(4), .float] && back.entries.map(\.bits) == [.bits(4), .float])
+        let typed = String(decoding: try JSONEncoder().encode(doc), as: UTF8.self)
+            .replacingOccurrences(of: "\"choices\":[4,32]", with: "\"choices\":[4,\"float\"]")
+        #expect(try JSONDecoder().decode(SensitivityDocument.self, from: Data(typed.utf8)).choices == [.bits(4), .float])
+        let point = SearchPoint(bits: [.float, 2], cost: UnitCost(bitops: 1, weightStorageBits: 1), predictedNoisePower: 0, predictedSQNRDB: 1)
+        let pointJSON = try #require(try JSONSerialization.jsonObject(with: try JSONEncoder().encode(point)) as? [String: Any])
+        #expect(pointJSON["bits"] as? [Int] == [32, 2])
+        #expect(try JSONDecoder().decode(SearchPoint.self, from: try JSONEncoder().encode(point)).bits == [.float, .bits(2)])
+    }
+
     @Test func mismatchesAreNamed() throws {
         let net = try Preset.seed.network(PresetOptions(blocks: 2))
         let doc = SensitivityDocument(network: net, size: 16, convention: .weight, weights: "seed 0", granularity: "per-tensor",
                                       table: Self.table, images: ["a.png"], seconds: 1)
-        func message(size: Int = 16, weights: String = "seed 0", choices: [Int] = [2, 8], images: [String] = ["a.png"]) -> String {
+        func message(size: Int = 16, weights: String = "seed 0", choices: [BitWidth] = [2, 8], images: [String] = ["a.png"]) -> String {
             do {
                 _ = try doc.table(network: net, size: size, convention: .weight, weights: weights, granularity: "per-tensor",
                                   units: ["block0", "block1"], per: .block, choices: choices, images: images)
