@@ -25,7 +25,7 @@ let package = Package(
         // escaping, plain text and Markdown tables. No dependencies.
         .target(name: "Presentation"),
         // The only module that sees YAML: model files, sweep specs, budget profiles (with file:line errors).
-        .target(name: "BitSweepConfig", dependencies: ["BitOpsCore", "StableIO", .product(name: "Yams", package: "Yams")]),
+        .target(name: "BitSweepConfig", dependencies: ["BitOpsCore", "StableIO", "MixedPrecision", .product(name: "Yams", package: "Yams")]),
 
         // System libraries, each named for what it wraps.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL", providers: [.apt(["libdnnl-dev"])]),
@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Results", dependencies: ["BitOpsCore", "StableIO"]),
         // Sweep runner: grid expansion, cache, shards, merge, progress.
         .target(name: "Sweep", dependencies: [
-            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "StableIO",
+            "BitOpsCore", "BitSweepConfig", "Engine", "Results", "StableIO", "MixedPrecision", "MixedPrecisionEngine",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart specifications, scales, ticks, layout, palettes, renderer protocol. Knows nothing of Cairo.

@@ -222,6 +222,9 @@ public struct SweepSpec: Sendable {
     /// The history file resolved against the spec's folder, or nil.
     public var historyPath: String? { history.map { resolve($0.value) } }
 
+    /// `search:`: a mixed-precision search `sweep` runs after the grid (the report's "Mixed-precision search").
+    public var search: SweepSearchSpec? = nil
+
     /// The folder relative paths are resolved against.
     public var baseDirectory: String { (file as NSString).deletingLastPathComponent }
 
@@ -273,7 +276,8 @@ public struct SweepSpec: Sendable {
         // folder the sweep ran in), because `bitsweep report` reads it from run.json without the spec file.
         let budgetsEntry: [(String, PlainValue)] = budgetsPath.map { [("budgets", .string($0))] } ?? []
         let historyEntry: [(String, PlainValue)] = historyPath.map { [("history", .string($0))] } ?? []
-        return PlainValue.map(top + budgetsEntry + historyEntry).sortedJSON()
+        let searchEntry: [(String, PlainValue)] = search.map { [("search", $0.plain)] } ?? []
+        return PlainValue.map(top + budgetsEntry + historyEntry + searchEntry).sortedJSON()
     }
 }
 
@@ -288,7 +292,7 @@ enum ModelJSON {
 /// Reads sweep specifications.
 public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
-                                 "conventions", "exclude", "include", "batch", "budgets", "history"]
+                                 "conventions", "exclude", "include", "batch", "budgets", "history", "search"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
                                      "classes", "seed", "init", "weights", "quantization"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
@@ -369,6 +373,7 @@ public enum SweepSpecReader {
         let batch = nodes.top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
         let budgets = BudgetsSection(nodes)
         let history = HistorySection(nodes)
+        let search = SearchSection(nodes, axes: axes)
         extra += names.issues + network.issues + grid.issues + budgets.issues + history.issues
 
         // Gather problems from the file, from every override, and between values.
@@ -382,7 +387,7 @@ public enum SweepSpecReader {
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
-                         history: history.history)
+                         history: history.history, search: search.search)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

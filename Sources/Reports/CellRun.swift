@@ -66,11 +66,12 @@ public enum CellRun {
         let run = ResultsStore.loadRunInfo(resultsDir)
         let profilesPath = try budgets ?? ReportGenerator.budgetsFile(of: run, in: resultsDir)
         let loadedBudgets = try profilesPath.map(ReportBudgets.load)
-        let executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsDir,
+        var executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsDir,
                                     templateLabel: template ?? "(default template)",
                                     reportCommand: ReportGenerator.command(resultsDir: resultsDir, template: template,
                                                                            budgets: budgets, where: filter),
                                     budgets: loadedBudgets)
+        executor.search = try ReportSearch.load(resultsDir: resultsDir)
         return try executor.executeOne(cell)
     }
 

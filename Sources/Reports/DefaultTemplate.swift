@@ -28,6 +28,9 @@ enum DefaultTemplate {
                         own heading, so without profiles the report has no such section at all)
     table: history      fold: N [20] (the nightly history: only when the sweep spec's `history:` or
                         `bitsweep sweep --history FILE` names a database; its own heading, else nothing)
+    table: search       fold: N [20] (the mixed-precision search of the results folder's search.json — the sweep
+                        spec's `search:` section, or bitsweep search --out: fronts chart, front table, uniform
+                        references, best per budget; its own heading, else nothing)
     table: accuracy     where; title; width; chart: true|false [true] (labelled images only — an images folder
                         in the ImageFolder layout: top-1/top-5 of each quantized network and its float twin
                         with BitOps, and top-1 accuracy against BitOps; brings its own heading, and without
@@ -92,6 +95,10 @@ table: accuracy
 
 ```bitsweep
 table: history
+```
+
+```bitsweep
+table: search
 ```
 
 ## BitOps by block count and precision

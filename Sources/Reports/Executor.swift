@@ -3,6 +3,7 @@ import BitSweepConfig
 import Charts
 import Foundation
 import Results
+import MixedPrecision
 import StableIO
 import Presentation
 
@@ -22,6 +23,8 @@ public struct CellExecutor {
     public var budgets: ReportBudgets?
     /// The nightly history for `table: history` (nil: that cell writes nothing).
     public var history: ReportHistory?
+    /// The results folder's mixed-precision search for `table: search` (nil: that cell writes nothing).
+    public var search: SearchDocument?
     /// The printed width of figures whose cell has no `width:` option (`--figure-width`).
     public var figureWidth: FigureWidth = .single
 
@@ -53,7 +56,7 @@ public struct CellExecutor {
                     blocks = blocks.map { uniquify($0, &usedStems) }
                     // A budget cell without profiles leaves no trace (no empty notebook cell either).
                     // Nor does an accuracy cell on results without labelled images.
-                    if blocks.isEmpty && (cell.kind == .budget || cell.kind == .history || cell.kind == .accuracy) { continue }
+                    if blocks.isEmpty && (cell.kind == .budget || cell.kind == .history || cell.kind == .accuracy || cell.kind == .search) { continue }
                     cells.append(ReportCell(kind: .output(cell), blocks: blocks))
                 } catch let e as TemplateError {
                     throw e
@@ -137,7 +140,7 @@ public struct CellExecutor {
         let selected = results.cases.filter { filter?.matches($0.config) ?? true }
         let whereText = cell.options["where"].map { " matching `where: \($0)`" } ?? ""
         if cell.kind == .accuracy, !results.cases.contains(where: { $0.accuracy != nil }) { return [] }
-        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget, cell.kind != .history {
+        if selected.isEmpty, cell.kind != .parameters, cell.kind != .failures, cell.kind != .budget, cell.kind != .history, cell.kind != .search {
             return [.paragraph([.emphasis("No case\(whereText.isEmpty ? "" : " matches `where: \(cell.options["where"]!)`") — nothing to show.")])]
         }
         return try renderer(for: cell.kind).blocks(cell, selected, p)
@@ -153,6 +156,7 @@ public struct CellExecutor {
         case .failures: return FailuresCell(executor: self)
         case .budget: return BudgetCell(executor: self)
         case .history: return HistoryCell(executor: self)
+        case .search: return SearchCell(executor: self)
         case .accuracy: return AccuracyCell(executor: self)
         case .layerwise: return LayerwiseCell(executor: self)
         case .size: return SizeCell(executor: self)

@@ -83,6 +83,7 @@ public enum ReportGenerator {
         var executor = CellExecutor(results: results, run: run, resultsDirLabel: resultsLabel ?? resultsDir,
                                     templateLabel: template ?? "(default template)", reportCommand: cmd, budgets: loadedBudgets,
                                     history: loadedHistory)
+        executor.search = try ReportSearch.load(resultsDir: resultsDir)
         executor.figureWidth = options.figureWidth
         let document = try executor.execute(tmpl)
         let dir = outDir ?? resultsDir
@@ -177,7 +178,7 @@ public enum ReportGenerator {
     /// Chart kinds whose files the generator names; only such files are ever removed.
     /// (Also the hash-named files of earlier versions: `size-…`, `cost-quality-…`, `storage-…`.)
     static let figurePrefixes = ["layerwise_", "layerwise-shares_", "bitops-vs-size", "heatmap-", "cost-vs-", "weight-storage",
-                                 "layerwise-", "size-", "cost-quality-", "storage-", "budget-", "history-"]
+                                 "layerwise-", "size-", "cost-quality-", "storage-", "budget-", "history-", "search-"]
 
     /// Removes chart files of an earlier report from `dir/figures` that this report no longer links (so a
     /// regenerated report never sits next to charts of cases it dropped). Only `.svg`/`.png` files named

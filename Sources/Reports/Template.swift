@@ -50,6 +50,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case budget = "table: budget"
     case history = "table: history"
     case accuracy = "table: accuracy"
+    case search = "table: search"
     case layerwise = "chart: layerwise"
     case size = "chart: size"
     case heatmap = "chart: heatmap"
@@ -67,6 +68,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .budget: return "hardware budgets (when the sweep spec or --budgets names a profiles file): per profile, the cases that fit, ranked, the binding limit of the rest, and a cost–quality chart; nothing at all without profiles"
         case .history: return "the nightly history (when the sweep spec's `history:` or --history names a database): steps of these cases over the runs and trend charts of time per image and SQNR; nothing at all without one"
         case .accuracy: return "accuracy on labelled images (an ImageFolder-layout images folder): per case top-1/top-5 of the quantized network and its float twin, with BitOps, and a chart of accuracy against BitOps; nothing at all without labels"
+        case .search: return "the mixed-precision search the results folder holds (search.json: a sweep spec's `search:` section, or bitsweep search --out): the predicted and measured fronts, the front's assignments, uniform references and the best per budget; nothing at all without one"
         case .layerwise: return "per case: BitOps per block by layer kind (stem/depthwise/pointwise/classifier), on a log axis or stacked"
         case .size: return "total BitOps against image size, one line per precision (log–log)"
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
@@ -103,6 +105,8 @@ public enum CellKind: String, CaseIterable, Sendable {
                     ("fold", nil, "fold a profile's list of cases that fit or do not fit into <details> when it has more rows than this (default 10)")]
         case .history:
             return [("fold", nil, "fold the list of steps into <details> when it has more rows than this (default 20)")]
+        case .search:
+            return [("fold", nil, "fold the front's table into <details> when it has more rows than this (default 20)")]
         case .accuracy:
             return [whereOpt, title, figSize,
                     ("chart", ["true", "false"], "a chart of top-1 accuracy against BitOps (default true)")]

@@ -4,6 +4,7 @@ import BitSweepConfig
 import CairoRender
 import Foundation
 import MixedPrecision
+import MixedPrecisionEngine
 import Reports
 
 /// `bitsweep search`: the exact Pareto front of per-block bit assignments, predicted from sensitivities and
@@ -64,28 +65,9 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
     static let defaultChoices: [BitWidth] = [2, 4, 8]
     static let defaultVerify = 100
 
-    /// `bitops<=1.5G` → a budget.
+    /// `bitops<=1.5G` → a budget (the grammar a sweep spec's `search: budget:` shares).
     static func parseBudget(_ text: String) throws -> SearchBudget {
-        let kinds = SearchBudget.Kind.allCases.map(\.rawValue).joined(separator: ", ")
-        guard let r = text.range(of: "<=") else {
-            throw InputError("--budget '\(text)': expected KIND<=VALUE with KIND one of \(kinds) (e.g. bitops<=1.5G)")
-        }
-        let name = text[..<r.lowerBound].trimmingCharacters(in: .whitespaces)
-        let value = String(text[r.upperBound...])
-        guard let kind = SearchBudget.Kind(rawValue: name) else {
-            throw InputError("--budget '\(text)': unknown kind '\(name)'; expected one of \(kinds)")
-        }
-        let units: [String: Double], expected: String
-        switch kind {
-        case .bitops: (units, expected) = (BudgetProfiles.bitOpsUnits, "a BitOps count such as 1.5G")
-        case .weights, .actMemory: (units, expected) = (BudgetProfiles.byteUnits, "bytes such as 1MiB or 512KiB")
-        case .time: (units, expected) = (BudgetProfiles.timeUnits, "a time such as 2ms")
-        }
-        switch BudgetProfiles.quantity(value, units: units, expected: expected) {
-        case .success(let v):
-            guard v > 0, v.isFinite else { throw InputError("--budget '\(text)': the limit must be positive") }
-            return SearchBudget(kind: kind, limit: v, text: text)
-        case .failure(let e):
+        do { return try SearchBudgetText.parse(text) } catch let e as SearchBudgetText.Problem {
             throw InputError("--budget '\(text)': \(e.message)")
         }
     }
@@ -110,8 +92,7 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
         if let bruteForce, let n = ParetoProblemSize.assignments(space), n > bruteForce {
             throw InputError("--brute-force \(bruteForce): the space has \(n) assignments; raise the limit or use fewer blocks or choices")
         }
-        let t0 = Date()
-        let table: SensitivityTable
+        var given: SensitivityTable?
         if let sensitivity {
             let data: Data
             do { data = try Data(contentsOf: URL(fileURLWithPath: sensitivity)) } catch {
@@ -122,47 +103,29 @@ struct SearchCommand: ParsableCommand, UsesEngineFlags {
                 throw InputError("--sensitivity \(sensitivity): not a sensitivity table written by bitsweep (\(error))")
             }
             do {
-                table = try document.table(network: setup.spec, size: setup.size, convention: space.convention,
+                given = try document.table(network: setup.spec, size: setup.size, convention: space.convention,
                                            weights: setup.weightsLabel, granularity: engine.granularity.rawValue,
                                            units: space.units, per: space.granularity, choices: space.choices,
                                            images: unitOptions.images)
             } catch let e as SearchError {
                 throw InputError("--sensitivity \(sensitivity): \(e.description)")
             }
-        } else {
-            table = try setup.probe.sensitivity(progress: MixedPrecisionSetup.progress("sensitivity"))
         }
-        let sensitivitySeconds = Date().timeIntervalSince(t0)
-        let runsBefore = setup.probe.runs
-        let t1 = Date()
-        let peak = try space.network.cost(inputSize: space.inputSize, convention: space.convention).totals.peakActivationBytes
-        let progress = MixedPrecisionSetup.progress("verification")
-        var done = 0
-        let outcome = try MixedPrecisionSearch.run(
-            space: space, table: table, budgets: parsed, verify: verifyRule, peakActivationBytes: peak,
-            measure: { bits in
-                defer { done += 1; progress(done, 0) }
-                return try setup.probe.measure(bits: bits)
-            },
-            clock: { Date().timeIntervalSinceReferenceDate })
-        let verifySeconds = Date().timeIntervalSince(t1)
-        let verifyRuns = setup.probe.runs - runsBefore
-        var comparison: BruteForceComparison?
-        var bruteSeconds = 0.0
+        let request = SearchPipeline.Request(
+            network: setup.spec, size: setup.size, convention: space.convention, weights: setup.probe.weights,
+            weightsLabel: setup.weightsLabel, images: setup.probe.images, imageNames: unitOptions.images, per: space.granularity,
+            choices: space.choices, budgets: parsed, verify: verifyRule, options: setup.probe.options)
+        let bars = ["sensitivity": MixedPrecisionSetup.progress("sensitivity"), "verification": MixedPrecisionSetup.progress("verification")]
+        var doc = try SearchPipeline.run(request, space: space, probe: setup.probe, table: given, setupSeconds: setup.setupSeconds,
+                                         progress: { bars[$0]?($1, $2) })
+        let table = doc.sensitivity, outcome = doc.outcome
+        let sensitivitySeconds = doc.timings.sensitivitySeconds
         if bruteForce != nil {
             let t2 = Date()
-            comparison = try Self.bruteForce(space: space, table: table, outcome: outcome, probe: setup)
-            bruteSeconds = Date().timeIntervalSince(t2)
+            doc.bruteForce = try Self.bruteForce(space: space, table: table, outcome: outcome, probe: setup)
+            doc.timings.bruteForceSeconds = Date().timeIntervalSince(t2)
         }
         MixedPrecisionSetup.clearProgress()
-        let doc = SearchDocument(network: setup.spec, size: setup.size, convention: space.convention, weights: setup.weightsLabel,
-                                 granularity: engine.granularity.rawValue, per: space.granularity, choices: space.choices,
-                                 units: space.units, images: unitOptions.images, sensitivity: table, outcome: outcome,
-                                 bruteForce: comparison,
-                                 timings: .init(setupSeconds: setup.setupSeconds, sensitivitySeconds: sensitivitySeconds,
-                                            sensitivityRuns: runsBefore, frontSeconds: outcome.frontSeconds,
-                                            verificationSeconds: verifySeconds, verificationRuns: verifyRuns,
-                                            bruteForceSeconds: comparison == nil ? nil : bruteSeconds))
         let snippet = SearchRendering.sweepSnippet(doc, source: SweepSource(network: network, engine: engine, images: unitOptions.images))
         if let chart {
             try renderChart(try SearchCharts.front(outcome, title: SearchRendering.chartTitle(doc)), to: chart)

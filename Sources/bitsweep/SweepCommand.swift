@@ -2,6 +2,7 @@ import ArgumentParser
 import BitSweepConfig
 import Foundation
 import History
+import MixedPrecision
 import Reports
 import Sweep
 
@@ -103,6 +104,13 @@ struct SweepCommand: ParsableCommand {
             bitsweepVersion: BitSweepVersion.string, cores: cpus, delayPerEvaluationMs: debugDelayMs)
         options.waitForFolder = wait
         let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
+        if spec.search != nil {
+            if parsedShard != nil {
+                FileHandle.standardError.write(Data("search: a shard does not run the spec's search: section; run the sweep unsharded for it\n".utf8))
+            } else {
+                try runSearch(spec, in: summary.outputDirectory, threads: cpus)
+            }
+        }
         let historyFile = history ?? spec.historyPath
         if let historyFile {
             if parsedShard != nil {
@@ -120,6 +128,19 @@ struct SweepCommand: ParsableCommand {
                     + (noReport || parsedShard != nil ? "" : " and the report's failures table"),
             ])
         }
+    }
+
+    /// The spec's `search:` section, run after the grid; search.json and search.csv are written into the
+    /// results folder atomically (a failure leaves the previous ones), where the report reads them.
+    func runSearch(_ spec: SweepSpec, in dir: String, threads: Int) throws {
+        let doc = try SweepSearch.run(spec, threads: threads)
+        let folder = URL(fileURLWithPath: dir)
+        let json = folder.appendingPathComponent(ReportSearch.fileName).path
+        try writeTextAtomically(SearchRendering.csv(doc), to: folder.appendingPathComponent("search.csv").path)
+        try writeTextAtomically(try prettyJSON(doc) + "\n", to: json)
+        let t = doc.timings
+        print(String(format: "search: %@ (%d on the front, %d verified; %.2f s)", json, doc.outcome.front.count, doc.outcome.verified.count,
+                     t.setupSeconds + t.sensitivitySeconds + t.frontSeconds + t.verificationSeconds))
     }
 
     /// Adds the finished run to the history database (a no-op when it is already there).
