@@ -20,14 +20,14 @@ public enum SearchPipeline {
         public var images: [Tensor]
         public var imageNames: [String]
         public var per: SearchGranularity
-        public var choices: [Int]
+        public var choices: [BitWidth]
         public var budgets: [SearchBudget]
         /// Front points to run, given the front's size.
         public var verify: (Int) -> Int
         public var options: EngineOptions
 
         public init(network: NetworkSpec, size: Int, convention: BitOpsConvention, weights: NetworkWeights, weightsLabel: String,
-                    images: [Tensor], imageNames: [String], per: SearchGranularity, choices: [Int], budgets: [SearchBudget],
+                    images: [Tensor], imageNames: [String], per: SearchGranularity, choices: [BitWidth], budgets: [SearchBudget],
                     verify: @escaping (Int) -> Int, options: EngineOptions) {
             self.network = network
             self.size = size

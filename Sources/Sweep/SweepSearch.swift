@@ -41,7 +41,7 @@ public enum SweepSearch {
         }
         let request = SearchPipeline.Request(
             network: network, size: s.size, convention: s.convention, weights: weights, weightsLabel: label,
-            images: tensors, imageNames: names, per: s.per, choices: s.choices.map(\.countedBits), budgets: s.budgets,
+            images: tensors, imageNames: names, per: s.per, choices: s.choices, budgets: s.budgets,
             verify: { s.verifyCount(front: $0) },
             options: EngineOptions(granularity: spec.quantization, threads: max(1, threads), batchSize: min(spec.batch, tensors.count),
                                    fidelity: false, initialization: spec.initialization))

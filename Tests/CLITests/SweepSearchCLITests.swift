@@ -63,7 +63,7 @@ import Testing
         let frontRows = rows.filter { Int($0[0]) != nil }
         #expect(frontRows.count == stored.outcome.front.count)
         for (row, p) in zip(frontRows, stored.outcome.front) {
-            #expect(row[1] == p.bits.map(String.init).joined(separator: " "))
+            #expect(row[1] == p.bits.map(\.description).joined(separator: " "))
             #expect(row[5] == String(format: "%.2f", p.measuredSQNRDB ?? .nan))
         }
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("figures/search-front.svg").path))

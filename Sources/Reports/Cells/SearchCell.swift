@@ -30,7 +30,7 @@ struct SearchCell: CellRenderer {
         guard let d = executor.search else { return [] }
         let o = d.outcome
         let dB = SearchRendering.dB
-        func bits(_ p: SearchPoint) -> String { p.bits.map(String.init).joined(separator: " ") }
+        func bits(_ p: SearchPoint) -> String { p.bits.map(\.description).joined(separator: " ") }
         var blocks: [Block] = [.heading(level: 2, text: "Mixed-precision search")]
         let assignments = o.assignments.map { NumberText.grouped($0) } ?? "more than 2⁶³"
         let others = o.budgets.filter { $0.axis != nil && $0.axis != o.primary }.map(\.text)
