@@ -24,13 +24,18 @@ import Presentation
 ///   another error).
 /// - **Skipped images** that differ between the two sets (the image set itself changed).
 ///
-/// Timings are noisy: the median time per image is compared relatively; a change beyond `timeThreshold`
-/// (default 10%) is reported as slower or faster, and a slower one fails only with `failOnTime`.
+/// Timings are noisy (`TimingVerdict` states the rule): a case's time per image changed when the median of
+/// its samples (`sweep --repeats`) moved by more than `timeThreshold` (default 10%) *and* a two-sided
+/// Mann–Whitney U test of the current samples against the baseline samples gives p < `alpha` (default 0.01).
+/// When a side has too few samples for the test ever to reach `alpha` (one sample: results written before
+/// `--repeats`), the threshold alone decides, and the change says so (`rule: threshold-only`). A change is
+/// reported as slower or faster, and a slower one fails only with `failOnTime`.
 public struct CompareOptions: Hashable, Codable, Sendable {
     public static let defaultSQNRToleranceDB = 0.1
     public static let defaultCosineTolerance = 1e-4
     public static let defaultTop1Tolerance = 0.0
     public static let defaultTimeThreshold = 0.10
+    public static let defaultAlpha = 0.01
 
     /// Absolute tolerance on logit SQNR (mean and min), dB.
     public var sqnrToleranceDB: Double
@@ -40,22 +45,36 @@ public struct CompareOptions: Hashable, Codable, Sendable {
     public var top1Tolerance: Double
     /// Relative threshold on the median time per image (0.10 = 10%).
     public var timeThreshold: Double
-    /// Whether a slowdown beyond `timeThreshold` is a regression.
+    /// Whether a called slowdown is a regression.
     public var failOnTime: Bool
+    /// Significance level of the two-sided Mann–Whitney U test on the timing samples.
+    public var alpha: Double
 
     public init(sqnrToleranceDB: Double = defaultSQNRToleranceDB, cosineTolerance: Double = defaultCosineTolerance,
                 top1Tolerance: Double = defaultTop1Tolerance, timeThreshold: Double = defaultTimeThreshold,
-                failOnTime: Bool = false) {
+                failOnTime: Bool = false, alpha: Double = defaultAlpha) {
         self.sqnrToleranceDB = sqnrToleranceDB
         self.cosineTolerance = cosineTolerance
         self.top1Tolerance = top1Tolerance
         self.timeThreshold = timeThreshold
         self.failOnTime = failOnTime
+        self.alpha = alpha
     }
 
     enum CodingKeys: String, CodingKey {
         case sqnrToleranceDB = "sqnr_tolerance_db", cosineTolerance = "cosine_tolerance"
-        case top1Tolerance = "top1_tolerance", timeThreshold = "time_threshold", failOnTime = "fail_on_time"
+        case top1Tolerance = "top1_tolerance", timeThreshold = "time_threshold", failOnTime = "fail_on_time", alpha
+    }
+
+    /// Reads comparison.json files written before `alpha` existed too.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sqnrToleranceDB = try c.decode(Double.self, forKey: .sqnrToleranceDB)
+        cosineTolerance = try c.decode(Double.self, forKey: .cosineTolerance)
+        top1Tolerance = try c.decode(Double.self, forKey: .top1Tolerance)
+        timeThreshold = try c.decode(Double.self, forKey: .timeThreshold)
+        failOnTime = try c.decode(Bool.self, forKey: .failOnTime)
+        alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? Self.defaultAlpha
     }
 }
 
@@ -189,19 +208,49 @@ public struct ImageChange: Hashable, Codable, Sendable {
     }
 }
 
-/// The median time per image on both sides.
+/// The time per image on both sides: the medians of the samples, and whether the change is called
+/// (`TimingVerdict`: beyond the threshold and Mann–Whitney p < alpha, or the threshold alone when the samples
+/// are too few for the test).
 public struct TimingChange: Hashable, Codable, Sendable {
+    /// Medians of the samples (ms per image).
     public var baselineMs: Double
     public var currentMs: Double
     /// (current − baseline) / baseline.
     public var relative: Double
     /// |relative| > threshold.
     public var beyondThreshold: Bool
+    /// Timing samples on each side (one per `--repeats` round; 1 for results written before `--repeats`).
+    public var baselineSamples: Int
+    public var currentSamples: Int
+    /// The Mann–Whitney p-value (nil under the threshold-only rule).
+    public var p: Double?
+    public var rule: TimingRule
+    /// Called: beyond the threshold and statistically clear (or, under `threshold-only`, beyond the threshold).
+    public var flagged: Bool
     public var slower: Bool { relative > 0 }
+
+    /// nil when a side has no sample or a baseline median of 0.
+    public init?(baselineSamples b: [Double], currentSamples c: [Double], options o: CompareOptions) {
+        guard let v = TimingVerdict.judge(baseline: b, current: c, threshold: o.timeThreshold, alpha: o.alpha) else { return nil }
+        self.init(v)
+    }
+
+    init(_ v: TimingVerdict) {
+        baselineMs = v.baselineMedian
+        currentMs = v.currentMedian
+        relative = v.relative
+        beyondThreshold = v.beyondThreshold
+        baselineSamples = v.baselineSamples
+        currentSamples = v.currentSamples
+        p = v.p
+        rule = v.rule
+        flagged = v.call != .unchanged
+    }
 
     enum CodingKeys: String, CodingKey {
         case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative
-        case beyondThreshold = "beyond_threshold"
+        case beyondThreshold = "beyond_threshold", baselineSamples = "baseline_samples", currentSamples = "current_samples"
+        case p, rule, flagged
     }
 }
 
@@ -219,7 +268,7 @@ public struct CaseDiff: Hashable, Codable, Sendable {
     public var layers: [LayerChange]
     public var fidelity: [FidelityChange]
     public var images: [ImageChange]
-    /// Present whenever both sides have timings (within the threshold or not).
+    /// Present whenever both sides have timings (called or not).
     public var timing: TimingChange?
     /// The errors on both sides, when they differ.
     public var error: FieldChange?
@@ -231,15 +280,16 @@ public struct CaseDiff: Hashable, Codable, Sendable {
     /// agreement flipped, image present on one side only).
     public var fidelityChanged: Bool { !fidelity.isEmpty || !images.isEmpty }
     public var fidelityWorse: Bool { fidelity.contains(where: \.worse) || images.contains(where: \.worse) }
-    public var timeBeyondThreshold: Bool { timing?.beyondThreshold ?? false }
-    public var slowerBeyondThreshold: Bool { (timing?.beyondThreshold ?? false) && (timing?.slower ?? false) }
+    /// A called timing change (see `TimingChange.flagged`).
+    public var timeChanged: Bool { timing?.flagged ?? false }
+    public var slowerChanged: Bool { (timing?.flagged ?? false) && (timing?.slower ?? false) }
     public var errorChanged: Bool { error != nil }
 
-    /// Anything worth listing under "changed cases" (a timing change within the threshold is not).
-    public var hasChanges: Bool { countsChanged || fidelityChanged || timeBeyondThreshold || errorChanged }
+    /// Anything worth listing under "changed cases" (a timing change that is not called is not).
+    public var hasChanges: Bool { countsChanged || fidelityChanged || timeChanged || errorChanged }
 
     public func isRegression(_ o: CompareOptions) -> Bool {
-        countsChanged || fidelityChanged || errorChanged || (o.failOnTime && slowerBeyondThreshold)
+        countsChanged || fidelityChanged || errorChanged || (o.failOnTime && slowerChanged)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -305,6 +355,12 @@ public struct Comparison: Hashable, Codable, Sendable {
     /// Matched cases whose timing moved within the threshold are not listed; this counts the rest of the
     /// timing picture: how many matched cases had timings on both sides.
     public var timed: Int
+    /// Of `timed`, the cases judged by the threshold alone: too few samples on a side for the Mann–Whitney
+    /// test to reach `alpha` (one sample: results written before `sweep --repeats`).
+    public var timedThresholdOnly: Int = 0
+    /// Where the baseline timing samples came from: nil for the baseline results themselves, else a
+    /// description such as `history Reports/history.sqlite: the last 5 runs` (`compare --history`).
+    public var timingReference: String?
     /// Cases only in the baseline (removed tonight) and only in the current set (added), in grid order.
     public var baselineOnly: [CaseSummary]
     public var currentOnly: [CaseSummary]
@@ -319,14 +375,15 @@ public struct Comparison: Hashable, Codable, Sendable {
     public var countChanges: Int { changed.filter(\.countsChanged).count }
     public var fidelityChanges: Int { changed.filter(\.fidelityChanged).count }
     public var fidelityWorse: Int { changed.filter(\.fidelityWorse).count }
-    public var slower: Int { changed.filter(\.slowerBeyondThreshold).count }
-    public var faster: Int { changed.filter { $0.timeBeyondThreshold && !$0.slowerBeyondThreshold }.count }
+    public var slower: Int { changed.filter(\.slowerChanged).count }
+    public var faster: Int { changed.filter { $0.timeChanged && !$0.slowerChanged }.count }
     public var errorChanges: Int { changed.filter(\.errorChanged).count }
 
     enum CodingKeys: String, CodingKey {
         case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name"
         case baselinePath = "baseline_path", currentPath = "current_path", matched
-        case unchanged, changed, timed, baselineOnly = "baseline_only", currentOnly = "current_only"
+        case unchanged, changed, timed, timedThresholdOnly = "timed_threshold_only", timingReference = "timing_reference"
+        case baselineOnly = "baseline_only", currentOnly = "current_only"
         case skippedImages = "skipped_images", provenance
     }
 }
@@ -353,9 +410,26 @@ public struct AnalysisInputError: Error, CustomStringConvertible, Sendable {
     public init(_ description: String) { self.description = description }
 }
 
-/// Compares `current` against `baseline`. See `CompareOptions` for what counts as a change.
+/// Baseline timing samples from elsewhere than the baseline results (`compare --history`: the pooled
+/// samples of a case's recent runs in the history database).
+public struct TimingReference: Sendable {
+    /// Where the samples come from, for the output (e.g. `history H: the last 5 runs before this one`).
+    public var description: String
+    /// The samples of a case, by its configuration; nil when the reference has none for it (then the
+    /// baseline results' own samples are used).
+    public var samples: @Sendable (CaseConfig) -> [Double]?
+
+    public init(description: String, samples: @escaping @Sendable (CaseConfig) -> [Double]?) {
+        self.description = description
+        self.samples = samples
+    }
+}
+
+/// Compares `current` against `baseline`. See `CompareOptions` for what counts as a change. With a
+/// `timingReference`, each case's timing is judged against the reference's samples instead of the baseline's.
 /// Throws `AnalysisInputError` when one set holds two cases with the same configuration.
-public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareOptions = CompareOptions()) throws -> Comparison {
+public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareOptions = CompareOptions(),
+                    timingReference: TimingReference? = nil) throws -> Comparison {
     func checkUnique(_ set: ResultsSet, _ side: String) throws {
         var ids: [CaseKey: String] = [:]
         for c in set.cases {
@@ -370,7 +444,7 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     try checkUnique(current, "current")
 
     var changed: [CaseDiff] = []
-    var matched = 0, unchanged = 0, timed = 0
+    var matched = 0, unchanged = 0, timed = 0, thresholdOnly = 0
     var baselineOnly: [CaseSummary] = [], currentOnly: [CaseSummary] = []
     for m in matchByKey(baseline.cases, current.cases, key: { CaseKey($0.config) }) {
         switch m {
@@ -378,8 +452,11 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
         case let .currentOnly(c): currentOnly.append(CaseSummary(c))
         case let .both(b, c):
             matched += 1
-            let d = diffCase(b, c, options)
-            if d.timing != nil { timed += 1 }
+            let d = diffCase(b, c, options, referenceSamples: timingReference?.samples(b.config))
+            if let t = d.timing {
+                timed += 1
+                if t.rule == .thresholdOnly { thresholdOnly += 1 }
+            }
             if d.hasChanges { changed.append(d) } else { unchanged += 1 }
         }
     }
@@ -406,18 +483,21 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     if !currentOnly.isEmpty { reasons.append("\(plural(currentOnly.count, "case is", "cases are")) new in the current results") }
     if !skipped.isEmpty { reasons.append("\(plural(skipped.count, "image is", "images are")) skipped differently") }
     if options.failOnTime {
-        let slow = changed.filter(\.slowerBeyondThreshold).count
+        let slow = changed.filter(\.slowerChanged).count
         if slow > 0 {
-            reasons.append("\(plural(slow, "case is", "cases are")) slower than the \(NumberText.percent(options.timeThreshold)) threshold (--fail-on-time)")
+            reasons.append("\(plural(slow, "case is", "cases are")) slower beyond the \(NumberText.percent(options.timeThreshold)) threshold and statistically clear (--fail-on-time)")
         }
     }
-    return Comparison(
+    var result = Comparison(
         verdict: reasons.isEmpty ? .noRegression : .regression, reasons: reasons, options: options,
         baselineName: baseline.name, currentName: current.name, baselinePath: nil, currentPath: nil, matched: matched, unchanged: unchanged,
         changed: changed, timed: timed, baselineOnly: baselineOnly, currentOnly: currentOnly, skippedImages: skipped)
+    result.timedThresholdOnly = thresholdOnly
+    result.timingReference = timingReference?.description
+    return result
 }
 
-func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff {
+func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions, referenceSamples: [Double]? = nil) -> CaseDiff {
     let key = CaseKey(b.config)
     func list(_ l: [BitWidth]) -> String { l.map(\.description).joined(separator: ",") }
     let config = [
@@ -448,9 +528,8 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions) -> CaseDiff
     let (fidelity, images) = diffFidelity(b, c, o)
 
     var timing: TimingChange?
-    if let mb = b.timings?.msPerImage, let mc = c.timings?.msPerImage, mb > 0 {
-        let rel = (mc - mb) / mb
-        timing = TimingChange(baselineMs: mb, currentMs: mc, relative: rel, beyondThreshold: abs(rel) > o.timeThreshold)
+    if let tc = c.timings, let base = referenceSamples ?? b.timings?.samples {
+        timing = TimingChange(baselineSamples: base, currentSamples: tc.samples, options: o)
     }
     let error = b.error == c.error ? nil : FieldChange(field: "error", baseline: b.error ?? "(ran)", current: c.error ?? "(ran)")
 

@@ -84,23 +84,53 @@ public enum Statistics {
     }
 }
 
+/// Which rule called a timing change.
+public enum TimingRule: String, Codable, Sendable {
+    /// Beyond the threshold and a two-sided Mann–Whitney U test at `alpha` over the samples.
+    case mannWhitney = "mann-whitney"
+    /// Beyond the threshold alone: the samples are too few for the test ever to reach `alpha` (one sample a
+    /// side — results from before `--repeats`, or `--repeats 1` — or, e.g., 4 against 4 at 0.01).
+    case thresholdOnly = "threshold-only"
+}
+
+extension Statistics {
+    /// The smallest two-sided p-value the exact Mann–Whitney test can give for `n1` against `n2` distinct
+    /// samples: the two most extreme arrangements (no overlap, either way round) of the C(n1+n2, n1), so
+    /// 2 / C(n1+n2, n1), at most 1. 1 against 1: 1; 3 against 3: 0.1; 4 against 4: 0.029; 5 against 5: 0.0079.
+    public static func smallestTwoSidedP(_ n1: Int, _ n2: Int) -> Double {
+        guard n1 > 0, n2 > 0 else { return 1 }
+        var c = 1.0   // C(n1+n2, k) built up k = 1…min(n1, n2)
+        let k = min(n1, n2)
+        for i in 1...k { c = c * Double(n1 + n2 - k + i) / Double(i) }
+        return min(1, 2 / c)
+    }
+
+    /// Whether the samples can decide at `alpha`: the test is used when it can reach p < alpha at all.
+    public static func rule(_ n1: Int, _ n2: Int, alpha: Double) -> TimingRule {
+        smallestTwoSidedP(n1, n2) < alpha ? .mannWhitney : .thresholdOnly
+    }
+}
+
 /// The timing rule of `compare` and `history show`: a change in time per image is called only when it is
 /// both larger than the threshold and statistically clear.
 ///
 /// - size: `relative = median(current) / median(baseline) − 1`, and `|relative| > threshold`;
 /// - clarity: the two-sided Mann–Whitney U test of the current samples against the baseline samples gives
 ///   `p < alpha`.
-/// With one sample a side no p-value can be small (the exact test's smallest two-sided p for 5 against 5
-/// samples is 2/252 ≈ 0.008, for 3 against 3 it is 0.1), so `--repeats` decides how clear a change can be.
+/// When the samples are too few for the test ever to give `p < alpha` (`Statistics.smallestTwoSidedP`; one
+/// sample a side, as in results written before `--repeats`), the size alone decides, and the verdict says so
+/// (`rule` = `threshold-only`). So `--repeats` decides how clear a change can be: at the default alpha 0.01 at
+/// least 5 samples a side are needed (4 against 4 can reach only 0.029).
 public struct TimingVerdict: Hashable, Codable, Sendable {
     public enum Call: String, Codable, Sendable { case slower, faster, unchanged }
     public var baselineMedian: Double
     public var currentMedian: Double
     public var relative: Double
-    /// The Mann–Whitney p-value; nil when a side has no samples.
+    /// The Mann–Whitney p-value; nil under the threshold-only rule.
     public var p: Double?
     public var baselineSamples: Int
     public var currentSamples: Int
+    public var rule: TimingRule
     public var call: Call
 
     /// Beyond the threshold, whether or not statistically clear.
@@ -109,17 +139,18 @@ public struct TimingVerdict: Hashable, Codable, Sendable {
     public static func judge(baseline: [Double], current: [Double], threshold: Double, alpha: Double) -> TimingVerdict? {
         guard let b = Statistics.median(baseline), let c = Statistics.median(current), b > 0 else { return nil }
         let rel = c / b - 1
-        let p = Statistics.mannWhitney(current, baseline)?.p
+        let rule = Statistics.rule(baseline.count, current.count, alpha: alpha)
+        let p = rule == .mannWhitney ? Statistics.mannWhitney(current, baseline)?.p : nil
         let beyond = abs(rel) > threshold
-        let clear = beyond && (p.map { $0 < alpha } ?? false)
+        let clear = beyond && (rule == .thresholdOnly || (p.map { $0 < alpha } ?? false))
         return TimingVerdict(baselineMedian: b, currentMedian: c, relative: rel, p: p, baselineSamples: baseline.count,
-                             currentSamples: current.count, call: clear ? (rel > 0 ? .slower : .faster) : .unchanged,
+                             currentSamples: current.count, rule: rule, call: clear ? (rel > 0 ? .slower : .faster) : .unchanged,
                              beyondThreshold: beyond)
     }
 
     enum CodingKeys: String, CodingKey {
         case baselineMedian = "baseline_median_ms", currentMedian = "current_median_ms", relative, p
-        case baselineSamples = "baseline_samples", currentSamples = "current_samples", call
+        case baselineSamples = "baseline_samples", currentSamples = "current_samples", rule, call
         case beyondThreshold = "beyond_threshold"
     }
 }

@@ -225,6 +225,20 @@ public struct SweepSpec: Sendable {
     /// `search:`: a mixed-precision search `sweep` runs after the grid (the report's "Mixed-precision search").
     public var search: SweepSearchSpec? = nil
 
+    /// Timing rounds as written (`repeats: N`), or nil: each case is timed `N` times, in rounds interleaved
+    /// over the cases (`sweep --repeats` overrides it).
+    public var repeats: Located<Int>? = nil
+
+    /// The default number of timing rounds: 10. The timing verdict (`TimingVerdict`) needs at least 5 samples a
+    /// side for a two-sided Mann–Whitney test to reach p < 0.01 at all (4 against 4 cannot go below 0.029),
+    /// and only with perfect separation; 10 against 10 still calls a change with a dozen of the 100 sample pairs
+    /// out of order (critical U = 16 at 0.01), so a few samples hit by a busy moment do not hide a real 30%
+    /// slow-down. The default sweep's 81 cases take about ten times as long to time (seconds, not minutes).
+    public static let defaultRepeats = 10
+
+    /// The timing rounds this spec asks for: `repeats`, or `defaultRepeats`.
+    public var timingRepeats: Int { repeats?.value ?? Self.defaultRepeats }
+
     /// The folder relative paths are resolved against.
     public var baseDirectory: String { (file as NSString).deletingLastPathComponent }
 
@@ -277,7 +291,8 @@ public struct SweepSpec: Sendable {
         let budgetsEntry: [(String, PlainValue)] = budgetsPath.map { [("budgets", .string($0))] } ?? []
         let historyEntry: [(String, PlainValue)] = historyPath.map { [("history", .string($0))] } ?? []
         let searchEntry: [(String, PlainValue)] = search.map { [("search", $0.plain)] } ?? []
-        return PlainValue.map(top + budgetsEntry + historyEntry + searchEntry).sortedJSON()
+        let repeatsEntry: [(String, PlainValue)] = repeats.map { [("repeats", .int($0.value))] } ?? []
+        return PlainValue.map(top + budgetsEntry + historyEntry + searchEntry + repeatsEntry).sortedJSON()
     }
 }
 
@@ -292,7 +307,7 @@ enum ModelJSON {
 /// Reads sweep specifications.
 public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
-                                 "conventions", "exclude", "include", "batch", "budgets", "history", "search"]
+                                 "conventions", "exclude", "include", "batch", "budgets", "history", "search", "repeats"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
                                      "classes", "seed", "init", "weights", "quantization"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
@@ -371,6 +386,10 @@ public enum SweepSpecReader {
         let axes = AxesSection(nodes, network: network)
         let grid = FiltersSection(nodes, network: network, axes: axes)
         let batch = nodes.top["batch"]?.int("batch", in: 1...4096, expected: "images per batch, 1–4096") ?? 8
+        var repeats: Located<Int>?
+        if let n = nodes.top["repeats"], let r = n.int("repeats", in: 1...1000, expected: "timing rounds per case, 1–1000") {
+            repeats = Located(r, at: nodes.origin(n))
+        }
         let budgets = BudgetsSection(nodes)
         let history = HistorySection(nodes)
         let search = SearchSection(nodes, axes: axes)
@@ -387,7 +406,7 @@ public enum SweepSpecReader {
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
-                         history: history.history, search: search.search)
+                         history: history.history, search: search.search, repeats: repeats)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

@@ -58,7 +58,7 @@ public enum HistoryMetric: String, CaseIterable, Codable, Sendable, Comparable {
             out.append((.top1Agreement, .measured(f.top1Agreement, samples: [])))
         }
         if let tm = c.timings, c.error == nil {
-            out.append((.msPerImage, .measured(tm.msPerImage, samples: tm.samplesMsPerImage ?? [tm.msPerImage])))
+            out.append((.msPerImage, .measured(tm.msPerImage, samples: tm.samples)))
         }
         return out
     }

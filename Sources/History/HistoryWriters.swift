@@ -33,14 +33,14 @@ public enum HistoryWriters {
 
     static func stepText(_ s: HistoryStep, _ m: HistoryMetric) -> String {
         var t = "\(day(s.runDate)): \(number(s.before, m)) → \(number(s.after, m))"
-        if let r = s.relative, m.kind != .count || r != 0 { t += String(format: " (%+.1f%%", r * 100) + (s.p.map { String(format: ", p=%.2g", $0) } ?? "") + ")" }
+        if let r = s.relative, m.kind != .count || r != 0 { t += String(format: " (%+.1f%%", r * 100) + (s.p.map { String(format: ", p=%.2g", $0) } ?? "") + (s.rule == .thresholdOnly ? ", threshold only: too few samples for the test" : "") + ")" }
         if let c = s.gitCommit { t += " at \(c.prefix(10))" }
         return t + (s.worse ? " worse" : " better")
     }
 
     static func verdictText(_ v: TimingVerdict?) -> String {
         guard let v else { return "" }
-        let p = v.p.map { String(format: "p=%.2g", $0) } ?? "p=–"
+        let p = v.rule == .thresholdOnly ? "threshold only: too few samples for the test" : v.p.map { String(format: "Mann–Whitney p=%.2g", $0) } ?? "p=–"
         return String(format: "%@ %+.1f%% (%@, %d vs %d samples)", v.call.rawValue, v.relative * 100, p, v.currentSamples, v.baselineSamples)
     }
 
@@ -55,7 +55,7 @@ public enum HistoryWriters {
         let o = r.options
         var lines = ["history: \(r.database): \(r.runs.count) run\(r.runs.count == 1 ? "" : "s")"
             + (r.runs.first.map { " from \(day($0.date)) to \(day(r.runs.last!.date))" } ?? "")]
-        lines.append(String(format: "rules: counts: any change is a step; fidelity: a change beyond the tolerance (%.2g dB SQNR); time: ±%.0f%% from the level of the last %d runs, held for %d runs, Mann–Whitney p < %.2g",
+        lines.append(String(format: "rules: counts: any change is a step; fidelity: a change beyond the tolerance (%.2g dB SQNR); time: ±%.0f%% from the level of the last %d runs, held for %d runs, Mann–Whitney p < %.2g (threshold alone when the samples are too few for the test: runs timed once)",
                             o.sqnrToleranceDB, o.timeThreshold * 100, o.recent, o.persist, o.alpha))
         return lines
     }

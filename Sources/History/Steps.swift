@@ -39,11 +39,14 @@ public struct HistoryStep: Hashable, Sendable, Codable {
     public var relative: Double?
     /// Whether the new level is worse (more cost or time, less fidelity).
     public var worse: Bool
-    /// Mann–Whitney U p-value of the samples after against before (time only).
+    /// Mann–Whitney U p-value of the samples after against before (time, under the Mann–Whitney rule).
     public var p: Double?
+    /// Time only: the rule that called the step (`threshold-only` when the runs' samples are too few for the
+    /// test to reach alpha, e.g. runs timed once, before `--repeats`).
+    public var rule: TimingRule?
 
     enum CodingKeys: String, CodingKey {
-        case index, runDate = "run_date", gitCommit = "git_commit", before, after, delta, relative, worse, p
+        case index, runDate = "run_date", gitCommit = "git_commit", before, after, delta, relative, worse, p, rule
     }
 }
 
@@ -56,7 +59,8 @@ public struct HistoryStep: Hashable, Sendable, Codable {
 ///   starts a step when its median and the medians of the next `persist − 1` runs all lie beyond
 ///   ±`timeThreshold` of that level on the same side (so one outlier never makes a step), and the timing
 ///   samples of those runs differ from the samples of the reference runs by a two-sided Mann–Whitney U test
-///   at `alpha`. The step's level is then the median of its confirming runs, and the search goes on from
+///   at `alpha` — or, when those samples are too few for the test ever to reach `alpha` (runs timed once,
+///   before `--repeats`), on the threshold and persistence alone (the step says `threshold-only`). The step's level is then the median of its confirming runs, and the search goes on from
 ///   there. A last run beyond the threshold that the following runs have not yet confirmed is *pending*.
 public enum StepDetector {
     public struct Result: Hashable, Sendable {
@@ -68,11 +72,11 @@ public enum StepDetector {
     public static func detect(_ s: HistorySeries, options: HistoryOptions) -> Result {
         let v = s.points.map(\.value.double)
         guard v.count >= 2 else { return Result(steps: [], pending: nil) }
-        func step(_ i: Int, before: Double, after: Double, p: Double? = nil) -> HistoryStep {
+        func step(_ i: Int, before: Double, after: Double, p: Double? = nil, rule: TimingRule? = nil) -> HistoryStep {
             let worse = s.metric.higherIsBetter ? after < before : after > before
             return HistoryStep(index: i, runDate: s.points[i].run.date, gitCommit: s.points[i].run.gitCommit,
                                before: before, after: after, delta: after - before,
-                               relative: before != 0 ? (after - before) / abs(before) : nil, worse: worse, p: p)
+                               relative: before != 0 ? (after - before) / abs(before) : nil, worse: worse, p: p, rule: rule)
         }
         switch s.metric.kind {
         case .count:
@@ -105,10 +109,14 @@ public enum StepDetector {
                 }
                 guard sameSide else { i += 1; continue }
                 if confirming.count < persist { pending = i; break }
-                let mw = Statistics.mannWhitney(confirming.flatMap { s.points[$0].value.samples },
-                                                ref.flatMap { s.points[$0].value.samples })
-                guard let mw, mw.p < options.alpha else { i += 1; continue }
-                steps.append(step(i, before: level, after: Statistics.median(confirming.map { v[$0] })!, p: mw.p))
+                let after = confirming.flatMap { s.points[$0].value.samples }, before = ref.flatMap { s.points[$0].value.samples }
+                let rule = Statistics.rule(after.count, before.count, alpha: options.alpha)
+                var p: Double?
+                if rule == .mannWhitney {
+                    guard let mw = Statistics.mannWhitney(after, before), mw.p < options.alpha else { i += 1; continue }
+                    p = mw.p
+                }
+                steps.append(step(i, before: level, after: Statistics.median(confirming.map { v[$0] })!, p: p, rule: rule))
                 start = i
                 i += persist
             }

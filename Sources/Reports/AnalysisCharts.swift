@@ -73,8 +73,8 @@ extension Comparison {
     /// - `delta-bitops`: relative change of total BitOps (current / baseline − 1);
     /// - `delta-sqnr`: change of the mean logit SQNR in dB, where beyond the tolerance (exact counts as
     ///   `FidelitySummary.exactSQNR`);
-    /// - `delta-time`: the ratio of the median times per image (current / baseline), where beyond the
-    ///   threshold, on a log₂ colour scale: a 2× speed-up and a 2× slow-down are equally far from white
+    /// - `delta-time`: the ratio of the median times per image (current / baseline), where the change
+    ///   is called (beyond the threshold and statistically clear), on a log₂ colour scale: a 2× speed-up and a 2× slow-down are equally far from white
     ///   (a linear scale of relative change runs from −100 % to +∞ and is not symmetric).
     public func deltaCharts(baseline: ResultsSet, current: ResultsSet) throws -> [NamedChart] {
         let base = Dictionary(baseline.cases.map { (CaseKey($0.config), $0) }, uniquingKeysWith: { a, _ in a })
@@ -95,7 +95,7 @@ extension Comparison {
             } else {
                 sqnr[k] = 0
             }
-            if let t = d?.timing, t.beyondThreshold, t.relative > -1 { time[k] = log2(1 + t.relative) } else { time[k] = 0 }
+            if let t = d?.timing, t.flagged, t.relative > -1 { time[k] = log2(1 + t.relative) } else { time[k] = 0 }
         }
         let size = FigureSize.custom(width: max(252, 110 + 62 * Double(grid.columnLabels.count)),
                                      height: max(150, 80 + 20 * Double(grid.rowLabels.count)))

@@ -34,11 +34,13 @@ public enum CompareRun {
     /// every file was made; each is written atomically.
     /// - Throws: `ResultsStore.LoadError` or `AnalysisInputError` for unreadable or inconsistent input
     ///   (exit code 2), `ChartError` when a chart cannot be drawn, `AtomicFile.WriteError` naming the file.
+    /// With `timingReference` (`compare --history`), timings are judged against its samples.
     public static func run(baselinePath: String, currentPath: String, options: CompareOptions = CompareOptions(),
-                           out: String? = nil, format: AnalysisFormat = .table) throws -> Output {
+                           out: String? = nil, format: AnalysisFormat = .table,
+                           timingReference: TimingReference? = nil) throws -> Output {
         let baseline = try ResultsStore.load(baselinePath)
         let current = try ResultsStore.load(currentPath)
-        var c = try compare(baseline: baseline, current: current, options: options)
+        var c = try compare(baseline: baseline, current: current, options: options, timingReference: timingReference)
         c.baselinePath = baselinePath
         c.currentPath = currentPath
         if let a = ResultsStore.loadRunInfo(runFolder(baselinePath)), let b = ResultsStore.loadRunInfo(runFolder(currentPath)) {

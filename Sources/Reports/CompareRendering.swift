@@ -11,7 +11,7 @@ extension Comparison {
         case .noRegression:
             var s = "no regression: \(matched) case\(matched == 1 ? "" : "s") match the baseline"
             if faster + slower > 0 {
-                s += " (\(faster + slower) timing change\(faster + slower == 1 ? "" : "s") beyond ±\(NumberText.percent(options.timeThreshold)) reported, not failing)"
+                s += " (\(faster + slower) timing change\(faster + slower == 1 ? "" : "s") \(timingRuleShort) reported, not failing)"
             }
             return s
         case .regression:
@@ -32,7 +32,7 @@ extension Comparison {
             ["unchanged", String(unchanged)],
             ["counts changed", String(countChanges)],
             ["fidelity changed (worse / better)", "\(fidelityChanges) (\(fidelityWorse) / \(fidelityChanges - fidelityWorse))"],
-            ["timing beyond ±\(NumberText.percent(options.timeThreshold)) (slower / faster)\(options.failOnTime ? "" : ", not failing")", "\(slower + faster) (\(slower) / \(faster))"],
+            ["timing \(timingRuleShort) (slower / faster)\(options.failOnTime ? "" : ", not failing")", "\(slower + faster) (\(slower) / \(faster))"],
             ["only in the baseline (removed)", String(baselineOnly.count)],
             ["only in the current results (added)", String(currentOnly.count)],
         ]
@@ -43,8 +43,25 @@ extension Comparison {
 
     var tolerancesText: String {
         "fidelity tolerance ±\(NumberText.significant(options.sqnrToleranceDB)) dB SQNR, ±\(options.cosineTolerance) cosine, " +
-            "±\(NumberText.percent(options.top1Tolerance)) top-1 agreement; timing threshold ±\(NumberText.percent(options.timeThreshold)) " +
-            "on the median time per image (\(options.failOnTime ? "fails with --fail-on-time" : "reported only; --fail-on-time makes a slowdown fail"))"
+            "±\(NumberText.percent(options.top1Tolerance)) top-1 agreement; \(timingRuleText) " +
+            "(\(options.failOnTime ? "a slower one fails with --fail-on-time" : "reported only; --fail-on-time makes a slowdown fail"))"
+    }
+
+    /// `beyond ±10% and p < 0.01`: the two conditions of a called timing change, short.
+    var timingRuleShort: String {
+        "beyond ±\(NumberText.percent(options.timeThreshold)) and p < \(NumberText.significant(options.alpha))"
+    }
+
+    /// The timing rule in words, with how many cases fell back to the threshold alone.
+    var timingRuleText: String {
+        var s = "a timing change is called when the median time per image moves beyond ±\(NumberText.percent(options.timeThreshold)) " +
+            "and a two-sided Mann–Whitney U test over the timing samples gives p < \(NumberText.significant(options.alpha))"
+        if let r = timingReference { s += " (baseline samples: \(r))" }
+        if timedThresholdOnly > 0 {
+            s += "; \(timedThresholdOnly) of \(timed) timed cases have too few samples on a side for the test " +
+                "(one sample: results from before sweep --repeats), and there the threshold alone decides (threshold-only)"
+        }
+        return s
     }
 
     /// The Markdown comparison. `charts` are relative paths of figures to link (e.g. the delta heatmap).
@@ -92,19 +109,19 @@ extension Comparison {
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\n## Timing changes beyond ±\(NumberText.percent(options.timeThreshold))\n\n"
+            o += "\n## Timing changes (\(timingRuleShort))\n\n"
             o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported. " : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail). "
             o += "Largest relative changes first.\n\n"
             let rows = timed.map { d -> [String] in
                 let t = d.timing!
                 return [Escape.markdown(d.label), NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative),
-                        t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
+                        t.samplesText, t.pText, t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
             }
-            let header = ["case", "baseline", "current", "change", ""]
-            o += PlainTable.markdown(header, Array(rows.prefix(10)), right: [1, 2, 3])
+            let header = ["case", "baseline (median)", "current (median)", "change", "samples", "p", ""]
+            o += PlainTable.markdown(header, Array(rows.prefix(10)), right: [1, 2, 3, 4, 5])
             if rows.count > 10 {
                 o += "\n<details><summary>\(rows.count - 10) more timing changes</summary>\n\n"
-                o += PlainTable.markdown(header, Array(rows.dropFirst(10)), right: [1, 2, 3])
+                o += PlainTable.markdown(header, Array(rows.dropFirst(10)), right: [1, 2, 3, 4, 5])
                 o += "\n</details>\n"
             }
         }
@@ -118,9 +135,9 @@ extension Comparison {
         }, right: [2, 3, 4, 5])
     }
 
-    /// Cases whose timing moved beyond the threshold, the largest relative change first (grid order on ties).
+    /// Cases whose timing change is called, the largest relative change first (grid order on ties).
     var timingChangesLargestFirst: [CaseDiff] {
-        changed.enumerated().filter { $0.element.timeBeyondThreshold }.sorted { a, b in
+        changed.enumerated().filter { $0.element.timeChanged }.sorted { a, b in
             let x = abs(a.element.timing!.relative), y = abs(b.element.timing!.relative)
             return x != y ? x > y : a.offset < b.offset
         }.map(\.element)
@@ -154,15 +171,17 @@ extension Comparison {
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\ntime per image (median) beyond ±\(NumberText.percent(options.timeThreshold))\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
-            o += PlainTable.text(["case", "baseline", "current", "change"], timed.prefix(maxTimingRows).map { d in
+            o += "\ntime per image (median) \(timingRuleShort)\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
+            o += PlainTable.text(["case", "baseline", "current", "change", "samples", "p"], timed.prefix(maxTimingRows).map { d in
                 let t = d.timing!
-                return [d.label, NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative)]
-            }, right: [1, 2, 3])
+                return [d.label, NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative),
+                        t.samplesText, t.pText]
+            }, right: [1, 2, 3, 4, 5])
             if timed.count > maxTimingRows {
                 o += "… and \(timed.count - maxTimingRows) more timing changes (all in comparison.md and the JSON)\n"
             }
         }
+        if self.timed > 0 { o += "\ntiming: \(timingRuleText)\n" }
         o += "\n" + verdictLine + "\n"
         return o
     }
@@ -200,12 +219,18 @@ extension FidelityChange {
 }
 
 extension TimingChange {
+    /// `10 vs 10`: current against baseline samples.
+    var samplesText: String { "\(currentSamples) vs \(baselineSamples)" }
+    /// The p-value, or `threshold only` when the samples are too few for the test.
+    var pText: String { rule == .thresholdOnly ? "threshold only" : p.map { NumberText.significant($0) } ?? "—" }
+
     func text(_ o: CompareOptions) -> String {
-        let verdict = beyondThreshold
-            ? (slower ? (o.failOnTime ? "slower beyond the threshold: fails (--fail-on-time)" : "slower beyond the threshold: reported, not failing")
-                      : "faster beyond the threshold: reported")
-            : "within the threshold"
-        return "time per image (median): \(NumberText.milliseconds(baselineMs)) → \(NumberText.milliseconds(currentMs)) (\(NumberText.signedPercent(relative)); threshold ±\(NumberText.percent(o.timeThreshold)); \(verdict))"
+        let verdict = flagged
+            ? (slower ? (o.failOnTime ? "slower: fails (--fail-on-time)" : "slower: reported, not failing") : "faster: reported")
+            : beyondThreshold ? "beyond the threshold but not statistically clear" : "within the threshold"
+        let test = rule == .thresholdOnly ? "threshold only: \(samplesText) samples are too few for the Mann–Whitney test"
+            : "Mann–Whitney p = \(pText) (α \(NumberText.significant(o.alpha))), \(samplesText) samples"
+        return "time per image (median): \(NumberText.milliseconds(baselineMs)) → \(NumberText.milliseconds(currentMs)) (\(NumberText.signedPercent(relative)); threshold ±\(NumberText.percent(o.timeThreshold)); \(test); \(verdict))"
     }
 }
 
@@ -215,7 +240,7 @@ extension CaseDiff {
         var kinds: [String] = []
         if countsChanged { kinds.append("counts") }
         if fidelityChanged { kinds.append("fidelity (\(fidelityWorse ? "worse" : "better"))") }
-        if timeBeyondThreshold { kinds.append(slowerBeyondThreshold ? "slower" : "faster") }
+        if timeChanged { kinds.append(slowerChanged ? "slower" : "faster") }
         if errorChanged { kinds.append("error") }
         s += "\(isRegression(o) ? "**Regression**" : "Reported, not failing"): \(kinds.joined(separator: ", ")). "
         s += "Case id `\(baselineID.prefix(12))` → `\(currentID.prefix(12))`.\n\n"
@@ -269,7 +294,7 @@ extension CaseDiff {
             }, right: [1, 2])
             s += "\n"
         }
-        if let t = timing, t.beyondThreshold {
+        if let t = timing, t.flagged {
             s += "Timing (also in the timing table): \(t.text(o)).\n\n"
         }
         if let e = error {

@@ -270,6 +270,12 @@ public struct CaseTimings: Hashable, Codable, Sendable {
     /// interleaved rounds over the cases), ms; `msPerImage` is their median. Absent in older files.
     public var samplesMsPerImage: [Double]?
 
+    /// The samples a timing verdict compares: `samplesMsPerImage`, or the one median of an older file.
+    public var samples: [Double] {
+        if let s = samplesMsPerImage, !s.isEmpty { return s }
+        return [msPerImage]
+    }
+
     public init(buildMs: Double, msPerImage: Double, imagesPerSecond: Double, totalMs: Double, samplesMsPerImage: [Double]? = nil) {
         self.buildMs = buildMs
         self.msPerImage = msPerImage

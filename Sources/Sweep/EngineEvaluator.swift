@@ -50,9 +50,20 @@ public struct EngineEvaluator: CaseEvaluator {
         return String(Digest.sha256(text).prefix(16))
     }
 
-    public init() {}
+    /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as long —
+    /// after the batch, the thread busy-waits for (F − 1) × the batch's measured time, and the time that wait
+    /// really took (measured, so a busy machine stretches it as it stretches the batch) is added to the batch's
+    /// time. 1 (the default) does nothing. It exists so that tests and the README's measurement can check that
+    /// a real slow-down is called by `compare`; it changes no count and no fidelity figure.
+    public var debugSlowdown: Double
 
-    public var version: String { Self.engineVersion }
+    public init(debugSlowdown: Double = 1) {
+        self.debugSlowdown = debugSlowdown
+    }
+
+    /// The engine version; with a debug slow-down it says so (so that no cached case is shared with a normal run,
+    /// and run.json shows it).
+    public var version: String { debugSlowdown > 1 ? Self.engineVersion + ", TEST-ONLY debug-slowdown \(debugSlowdown)" : Self.engineVersion }
 
     public func decode(path: String) throws -> RGBImage {
         try ImageFile.load(path: path)
@@ -91,7 +102,7 @@ public struct EngineEvaluator: CaseEvaluator {
         while start < images.count {
             let chunk = Array(images[start..<min(start + batch, images.count)])
             let out = try network.run(chunk)
-            perImage.append(out.timings.quantizedSeconds * 1000 / Double(chunk.count))
+            perImage.append(slowedDown(out.timings.quantizedSeconds) * 1000 / Double(chunk.count))
             for o in out.images {
                 let f = o.fidelity
                 results.append(ImageResult(
@@ -102,7 +113,44 @@ public struct EngineEvaluator: CaseEvaluator {
             }
             start += chunk.count
         }
+        // Fewer batches than `minimumTimedBatches` (a small image set): time more passes over the same batches,
+        // so that the round's sample (the median over its batches) is not one batch hit by a busy moment.
+        var pass = 0
+        while !images.isEmpty && perImage.count < Self.minimumTimedBatches {
+            let lo = (pass * batch) % images.count
+            let chunk = Array(images[lo..<min(lo + batch, images.count)])
+            perImage.append(try timed(network, chunk))
+            pass += 1
+        }
         return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage)
+    }
+
+    /// A timing sample is the median over at least this many timed batches (more passes over a small image set).
+    public static let minimumTimedBatches = 5
+
+    /// One more timed run of `chunk`: the quantized network's time per image, ms.
+    func timed(_ network: Network, _ chunk: [Tensor]) throws -> Double {
+        slowedDown(try network.run(chunk).timings.quantizedSeconds) * 1000 / Double(chunk.count)
+    }
+
+    /// `seconds` of measured work, made `debugSlowdown` times as long (test only; 1: as it is).
+    func slowedDown(_ seconds: Double) -> Double {
+        debugSlowdown > 1 ? seconds + Self.busyWait(seconds * (debugSlowdown - 1)) : seconds
+    }
+
+    /// Spins (no sleep: the CPU is really busy, as slower kernels would keep it) for `seconds` on the monotonic
+    /// clock; returns the time it really took.
+    static func busyWait(_ seconds: Double) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let end = start + UInt64(max(0, seconds) * 1e9)
+        var now = start
+        var sink = 0.0
+        while now < end {
+            for i in 0..<64 { sink += Double(i) * 1e-9 }
+            now = DispatchTime.now().uptimeNanoseconds
+        }
+        if sink < 0 { print(sink) }   // keeps the loop from being optimised away
+        return Double(now - start) / 1e9
     }
 
     /// +∞ (exact) → nil; −∞ → −200 dB; NaN → nil is never expected from the engine and is treated as exact.

@@ -82,7 +82,8 @@ public struct Evaluation: Sendable {
     public var images: [ImageResult]
     /// Building and quantizing the network and its twin, ms.
     public var buildMs: Double
-    /// The quantized network's time per image in each batch, ms.
+    /// The quantized network's time per image in each timed batch, ms (the engine may time more batches than
+    /// it ran images in, e.g. several passes over a small set: `EngineEvaluator.minimumTimedBatches`).
     public var batchMsPerImage: [Double]
 
     public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double]) {

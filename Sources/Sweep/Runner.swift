@@ -50,6 +50,8 @@ public struct SweepOptions: Sendable {
     public var imageMemoryBudget: Int = SweepOptions.defaultImageMemoryBudget
     /// When another run holds the output folder: wait for it (`--wait`) instead of stopping.
     public var waitForFolder = false
+    /// Timing rounds per case (`--repeats`); nil: the spec's `repeats`, else `SweepSpec.defaultRepeats`.
+    public var repeats: Int? = nil
 
     public static var defaultImageMemoryBudget: Int {
         min(2 << 30, (MemoryEstimate.budget(limit: nil) ?? (8 << 30)) / 4)
@@ -142,12 +144,20 @@ public enum SweepRunner {
         var keys: [String: String] = [:]
         var finished: [Int: CaseResult] = [:]
         var rejected: [String] = []
+        let repeats = options.repeats ?? spec.timingRepeats
+        guard (1...1000).contains(repeats) else { throw SweepError("--repeats \(repeats) is out of range; expected timing rounds per case, 1–1000", input: true) }
+        var fewerSamples = 0
         let readableFiles = readable.map(\.file)
         for c in cases {
             let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: evaluator.version)
             keys[c.id] = k
             switch cache.lookup(c, key: k, imageFiles: readableFiles) {
             case .hit(var r):
+                // Timed fewer times than asked now (an earlier run with fewer --repeats): time it again.
+                if let t = r.timings, t.samples.count < repeats {
+                    fewerSamples += 1
+                    continue
+                }
                 r.index = c.index
                 finished[c.index] = r
             case .invalid(let why):
@@ -183,14 +193,29 @@ public enum SweepRunner {
             + (options.shard.map { " (shard \($0) of \(plan.cases.count))" } ?? "")
             + (reused > 0 ? ", \(reused) cached" : "")
             + ", \(readable.count) images" + (skipped.isEmpty ? "" : " (\(skipped.count) skipped)")
-            + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") → \(out)")
+            + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
+            + (repeats > 1 ? ", timed \(repeats)× in interleaved rounds" : "") + " → \(out)")
         for w in plan.warnings { progress.note("warning: \(w)") }
         for r in rejected { progress.note("cache: \(r)") }
+        if fewerSamples > 0 {
+            progress.note("cache: \(fewerSamples) finished case\(fewerSamples == 1 ? " was" : "s were") timed fewer than \(repeats) times; recomputing \(fewerSamples == 1 ? "it" : "them")")
+        }
         for s in skipped { progress.note("skipped \(s.file): \(s.reason)") }
 
-        let state = RunState(groups: groups)
+        // Work items: every round of every group. Rounds are interleaved over the groups of one image size
+        // (round 1 of each, then round 2 of each, …), sizes in grid order: a busy moment of the machine
+        // touches one sample of many cases instead of every sample of one, and the images resized for a size
+        // are held only while that size is being timed.
+        var items: [RunItem] = []
+        var sizeOrder: [Int] = []
+        for g in groups where !sizeOrder.contains(g[0].job.size) { sizeOrder.append(g[0].job.size) }
+        for size in sizeOrder {
+            let ofSize = groups.indices.filter { groups[$0][0].job.size == size }
+            for round in 0..<repeats { for g in ofSize { items.append(RunItem(group: g, round: round)) } }
+        }
+        let state = RunState(items: items, groups: groups.count, repeats: repeats)
         var groupsPerSize: [Int: Int] = [:]
-        for g in groups { groupsPerSize[g[0].job.size, default: 0] += 1 }
+        for g in groups { groupsPerSize[g[0].job.size, default: 0] += repeats }
         let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator, uses: groupsPerSize)
         let files = readable.map(\.file)
         let labels = files.map(imageSet.label(of:))
@@ -198,10 +223,19 @@ public enum SweepRunner {
 
         let caseKeys = keys
         let work: @Sendable () -> Void = {
-            while let group = state.next() {
+            while let item = state.next() {
+                let group = groups[item.group]
                 if options.delayPerEvaluationMs > 0 { Thread.sleep(forTimeInterval: Double(options.delayPerEvaluationMs) / 1000) }
-                let results = evaluate(group, files: files, labels: labels, prepared: prepared, evaluator: evaluator, threads: threads)
+                let outcome: RoundOutcome
+                if item.round > 0 && state.hasFailed(group: item.group) {
+                    outcome = .skipped   // the case could not run in an earlier round: its error stands
+                } else {
+                    outcome = evaluateRound(group, round: item.round, files: files, labels: labels, prepared: prepared,
+                                            evaluator: evaluator, threads: threads)
+                }
                 prepared.release(size: group[0].job.size)
+                guard let rounds = state.record(outcome, group: item.group) else { continue }
+                let results = finish(group, rounds: rounds)
                 for (k, r) in results.enumerated() {
                     // A case that could not run (e.g. refused for memory, which depends on the machine) is
                     // reported but not cached: the next run tries it again.
@@ -301,17 +335,17 @@ public enum SweepRunner {
         return s
     }
 
-    /// Runs one group (cases sharing a network) and returns its case records. `labels` are the images' classes
-    /// (nil for an unlabelled image): a labelled image keeps its label and the twin's top five, an unlabelled
-    /// one neither, and the cases get an accuracy when some image is labelled.
-    static func evaluate<E: CaseEvaluator>(_ group: [SweepCase], files: [String], labels: [Int?], prepared: PreparedImages<E>,
-                                           evaluator: E, threads: Int) -> [CaseResult] {
+    /// One timing round of a group (cases sharing a network): build the network, run every image, and time it.
+    /// `labels` are the images' classes (nil for an unlabelled image): a labelled image keeps its label and the
+    /// twin's top five, an unlabelled one neither, and the cases get an accuracy when some image is labelled. Every round measures the
+    /// same way (the network is built afresh and run with its float twin, as in the first round); the first
+    /// round's images are what the results keep (the engine is deterministic, so later rounds would give the
+    /// same figures).
+    static func evaluateRound<E: CaseEvaluator>(_ group: [SweepCase], round: Int, files: [String], labels: [Int?],
+                                                prepared: PreparedImages<E>, evaluator: E, threads: Int) -> RoundOutcome {
         let t0 = Date()
         var job = group[0].job
         job.threads = threads
-        var images: [ImageResult] = []
-        var timings: CaseTimings?
-        var error: String?
         do {
             try evaluator.checkMemory(job, imageCount: files.count)
             let inputs = try prepared.images(size: job.size)
@@ -319,23 +353,51 @@ public enum SweepRunner {
             guard e.images.count == files.count else {
                 throw SweepError("the engine returned \(e.images.count) results for \(files.count) images")
             }
-            images = zip(zip(files, labels), e.images).map { fl, r in
-                var r = r
-                r.file = fl.0
-                r.label = fl.1
-                if fl.1 == nil { r.floatTop5 = nil }
-                return r
+            var images: [ImageResult] = []
+            if round == 0 {
+                images = zip(zip(files, labels), e.images).map { fl, r in
+                    var r = r
+                    r.file = fl.0
+                    r.label = fl.1
+                    if fl.1 == nil { r.floatTop5 = nil }
+                    return r
+                }
             }
-            let ms = median(e.batchMsPerImage)
-            timings = CaseTimings(buildMs: e.buildMs, msPerImage: ms, imagesPerSecond: ms > 0 ? 1000 / ms : 0,
-                                  totalMs: Date().timeIntervalSince(t0) * 1000)
+            return .ran(RoundResult(round: round, images: images, buildMs: e.buildMs, msPerImage: median(e.batchMsPerImage),
+                                    wallMs: Date().timeIntervalSince(t0) * 1000))
         } catch let e {
-            error = "\(e)"
+            return .failed(round: round, "\(e)")
         }
+    }
+
+    /// The case records of a group from all its rounds: the first round's images and fidelity, one timing
+    /// sample per round (the median over batches of the time per image), their median as `ms_per_image`.
+    /// A round that failed makes the case fail with its error (and it is not cached).
+    static func finish(_ group: [SweepCase], rounds: [RoundOutcome]) -> [CaseResult] {
+        var ran: [RoundResult] = []
+        var error: (round: Int, text: String)?
+        for r in rounds {
+            switch r {
+            case .ran(let x): ran.append(x)
+            case .failed(let round, let text): if error == nil || round < error!.round { error = (round, text) }
+            case .skipped: break
+            }
+        }
+        ran.sort { $0.round < $1.round }
+        var images: [ImageResult] = []
+        var timings: CaseTimings?
+        if error == nil, let first = ran.first {
+            images = first.images
+            let samples = ran.map(\.msPerImage)
+            let ms = median(samples)
+            timings = CaseTimings(buildMs: first.buildMs, msPerImage: ms, imagesPerSecond: ms > 0 ? 1000 / ms : 0,
+                                  totalMs: ran.reduce(0) { $0 + $1.wallMs }, samplesMsPerImage: samples)
+        }
+        let failure = error?.text
         return group.map { c in
             CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
-                       fidelity: error == nil ? FidelitySummary(images: images) : nil, timings: timings, error: error,
-                       accuracy: error == nil ? AccuracySummary(images: images) : nil)
+                       fidelity: failure == nil ? FidelitySummary(images: images) : nil, timings: timings, error: failure,
+                       accuracy: failure == nil ? AccuracySummary(images: images) : nil)
         }
     }
 
@@ -346,18 +408,66 @@ public enum SweepRunner {
     }
 }
 
+/// One timing round of one group.
+struct RunItem: Sendable {
+    var group: Int
+    var round: Int
+}
+
+/// What one round of a group measured.
+struct RoundResult: Sendable {
+    var round: Int
+    /// The images' results (first round only; empty in later rounds).
+    var images: [ImageResult]
+    var buildMs: Double
+    /// The median over batches of the quantized network's time per image: this round's timing sample.
+    var msPerImage: Double
+    /// Wall time of the round.
+    var wallMs: Double
+}
+
+enum RoundOutcome: Sendable {
+    case ran(RoundResult)
+    case failed(round: Int, String)
+    /// Not run: an earlier round of the group failed.
+    case skipped
+}
+
 /// Shared state of the workers.
 final class RunState: @unchecked Sendable {
     private let lock = NSLock()
-    private var queue: [[SweepCase]]
+    private var queue: [RunItem]
     private(set) var results: [CaseResult] = []
     private var failed: String?
+    private var rounds: [[RoundOutcome]]
+    private var groupFailed: [Bool]
+    private let repeats: Int
 
-    init(groups: [[SweepCase]]) { queue = groups.reversed() }
+    init(items: [RunItem], groups: Int, repeats: Int) {
+        queue = items.reversed()
+        rounds = Array(repeating: [], count: groups)
+        groupFailed = Array(repeating: false, count: groups)
+        self.repeats = repeats
+    }
 
-    func next() -> [SweepCase]? {
+    func next() -> RunItem? {
         lock.lock(); defer { lock.unlock() }
         return failed == nil ? queue.popLast() : nil
+    }
+
+    func hasFailed(group: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return groupFailed[group]
+    }
+
+    /// Records a round; returns every round of the group once the last one is in.
+    func record(_ outcome: RoundOutcome, group: Int) -> [RoundOutcome]? {
+        lock.lock(); defer { lock.unlock() }
+        if case .failed = outcome { groupFailed[group] = true }
+        rounds[group].append(outcome)
+        guard rounds[group].count == repeats else { return nil }
+        defer { rounds[group] = [] }
+        return rounds[group]
     }
     func finish(_ r: CaseResult) {
         lock.lock(); defer { lock.unlock() }

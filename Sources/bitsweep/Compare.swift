@@ -2,6 +2,7 @@ import Analysis
 import ArgumentParser
 import BitSweepConfig
 import Foundation
+import History
 import Reports
 
 /// `bitsweep compare BASELINE CURRENT`: the nightly regression gate. Thin over `CompareRun.run`.
@@ -15,8 +16,12 @@ struct Compare: ParsableCommand {
         discussion: """
         BASELINE and CURRENT are results folders (or their results.json). Cases are matched by configuration, \
         not order. Counts (BitOps, MACs, params, weight storage, activation memory) must match exactly; any \
-        difference is reported layer by layer. Fidelity must match within the tolerances; timings are reported \
-        when the median time per image moves beyond --time-threshold and fail only with --fail-on-time. \
+        difference is reported layer by layer. Fidelity must match within the tolerances. A timing change is \
+        called when the median time per image moves beyond --time-threshold AND a two-sided Mann–Whitney U \
+        test over the timing samples (sweep --repeats) gives p < --alpha; results with too few samples for the \
+        test (one: made before --repeats) fall back to the threshold alone, and the output says so. Timing \
+        changes are reported, and a slower one fails only with --fail-on-time. With --history FILE the \
+        current timings are judged against each case's samples of the --recent runs in the history database. \
         Cases on one side only, and images skipped differently, are regressions too. \
         With --out DIR: comparison.md, comparison.json and delta heatmaps (delta-bitops, delta-sqnr, \
         delta-time as .svg and .png). See docs/nightly.md for a nightly CI recipe.
@@ -47,7 +52,16 @@ struct Compare: ParsableCommand {
             help: ArgumentHelp("Relative change of the median time per image that is reported (0.10 or 10%). Default 0.10.", valueName: "x"))
     var timeThreshold: String?
 
-    @Flag(name: .customLong("fail-on-time"), help: "A slowdown beyond --time-threshold is a regression (exit 1).")
+    @Option(help: ArgumentHelp("Significance level of the Mann–Whitney U test on timing samples. Default 0.01.", valueName: "p"))
+    var alpha: String?
+
+    @Option(help: ArgumentHelp("Judge timings against each case's recent runs in this history database (bitsweep history) instead of the baseline's samples.", valueName: "file"))
+    var history: String?
+
+    @Option(help: ArgumentHelp("With --history: recent runs pooled as the timing reference. Default 5.", valueName: "n"))
+    var recent: String?
+
+    @Flag(name: .customLong("fail-on-time"), help: "A called slowdown (beyond --time-threshold and p < --alpha) is a regression (exit 1).")
     var failOnTime = false
 
     @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))
@@ -62,10 +76,23 @@ struct Compare: ParsableCommand {
         if let t = fidelityTolerance { options.sqnrToleranceDB = try cli.number(t, option: "--fidelity-tolerance", units: ["": 1, "dB": 1]) }
         if let t = top1Tolerance { options.top1Tolerance = try cli.number(t, option: "--top1-tolerance", units: ["": 1, "%": 0.01]) }
         if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
+        if let a = alpha { options.alpha = try cli.alpha(a) }
         let fmt = try cli.format(format)
+        if recent != nil && history == nil { throw InputError("--recent needs --history FILE (the runs it counts are in the history database)") }
+        var reference: TimingReference?
+        if let history {
+            let n = try recent.map { try cli.runs($0, option: "--recent") } ?? HistoryOptions().recent
+            do {
+                let db = try HistoryDatabase(path: history, create: false)
+                reference = try db.timingReference(recent: n, current: try? HistoryDatabase.load(current))
+            } catch let e as HistoryError {
+                throw CommandFailure.input(e)
+            }
+        }
 
         // Unreadable or inconsistent results exit 2; a chart or file that cannot be written exits 1.
-        let output = try CompareRun.run(baselinePath: baseline, currentPath: current, options: options, out: out, format: fmt)
+        let output = try CompareRun.run(baselinePath: baseline, currentPath: current, options: options, out: out, format: fmt,
+                                        timingReference: reference)
         print(output.printed, terminator: output.printed.hasSuffix("\n") ? "" : "\n")
         fflush(stdout)
         if !output.written.isEmpty {
@@ -84,6 +111,19 @@ struct AnalysisCLI {
             throw InputError("\(option) '\(text)' is not valid; expected \(expected)")
         }
         return v * m
+    }
+
+    /// A significance level, 0 < p < 1 (`--alpha`).
+    func alpha(_ text: String) throws -> Double {
+        let v = try number(text, option: "--alpha", units: ["": 1])
+        guard v > 0 && v < 1 else { throw InputError("--alpha '\(text)' is not valid; expected a probability between 0 and 1, e.g. 0.01") }
+        return v
+    }
+
+    /// A whole number of runs, 1–100 (`--recent`, `--persist`).
+    func runs(_ text: String, option: String) throws -> Int {
+        guard let n = Int(text), n >= 1, n <= 100 else { throw InputError("\(option) '\(text)' is not valid; expected a whole number of runs, 1–100") }
+        return n
     }
 
     func format(_ text: String) throws -> AnalysisFormat {

@@ -78,7 +78,9 @@ struct HistoryShow: ParsableCommand {
         Steps: counts change at every run whose value differs from the run before; fidelity where it moves \
         beyond the tolerance (0.1 dB SQNR, as compare); time where a run and the next --persist − 1 runs all \
         lie beyond ±--time-threshold of the median of the last --recent runs, on the same side, and their \
-        samples differ from those runs' samples by a Mann–Whitney U test at --alpha. A new regression is a \
+        samples differ from those runs' samples by a Mann–Whitney U test at --alpha (runs timed once, from \
+        before sweep --repeats, are too few for the test: there the threshold and --persist alone decide, and \
+        the output says "threshold only"). A new regression is a \
         step for the worse that the latest run completes (time counts only with --fail-on-time). The latest \
         run's time is also judged against the pooled samples of the --recent runs before it. Without --all, \
         only series with a step, a pending change or a called timing change are listed.
@@ -130,17 +132,9 @@ struct HistoryShow: ParsableCommand {
         var options = HistoryOptions()
         options.failOnTime = failOnTime
         if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
-        if let a = alpha {
-            let v = try cli.number(a, option: "--alpha", units: ["": 1])
-            guard v > 0 && v < 1 else { throw InputError("--alpha '\(a)' is not valid; expected a probability between 0 and 1, e.g. 0.01") }
-            options.alpha = v
-        }
-        func runs(_ text: String, _ option: String) throws -> Int {
-            guard let n = Int(text), n >= 1, n <= 100 else { throw InputError("\(option) '\(text)' is not valid; expected a whole number of runs, 1–100") }
-            return n
-        }
-        if let persist { options.persist = try runs(persist, "--persist") }
-        if let recent { options.recent = try runs(recent, "--recent") }
+        if let a = alpha { options.alpha = try cli.alpha(a) }
+        if let persist { options.persist = try cli.runs(persist, option: "--persist") }
+        if let recent { options.recent = try cli.runs(recent, option: "--recent") }
         let report: HistoryReport
         let series: [HistorySeries]
         do {

@@ -62,8 +62,15 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Add the finished run to this history database (default: the spec's `history:`, if any); the report gets a History section.", valueName: "file"))
     var history: String?
 
+    @Option(parsing: .unconditional, help: ArgumentHelp("Time each case N times, in rounds interleaved over the cases (default: the spec's `repeats:`, else \(SweepSpec.defaultRepeats)); results keep every sample, and compare judges timing changes on them.", valueName: "n"))
+    var repeats: Int?
+
     @Option(name: .customLong("debug-delay-ms"), help: .hidden)
     var debugDelayMs: Int = 0
+
+    /// TEST ONLY, hidden: every timed batch really takes this factor longer (see `EngineEvaluator.debugSlowdown`).
+    @Option(name: .customLong("debug-slowdown"), help: .hidden)
+    var debugSlowdown: Double = 1
 
     enum CacheMode: String, EnumerableFlag {
         case resume, fresh
@@ -81,6 +88,10 @@ struct SweepCommand: ParsableCommand {
         if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs) must be at least 1") }
         if let jobs, jobs > 1024 { throw ValidationError("--jobs \(jobs) is too many (at most 1024)") }
         if maxCases < 1 { throw ValidationError("--max-cases \(maxCases) must be at least 1") }
+        if let repeats, !(1...1000).contains(repeats) { throw ValidationError("--repeats \(repeats) is out of range; expected timing rounds per case, 1–1000") }
+        guard debugSlowdown.isFinite, debugSlowdown >= 1, debugSlowdown <= 100 else {
+            throw ValidationError("--debug-slowdown \(debugSlowdown) is out of range; expected a factor from 1 to 100 (test only)")
+        }
     }
 
     func run() throws {
@@ -103,7 +114,11 @@ struct SweepCommand: ParsableCommand {
             fresh: cacheMode == .fresh, progress: .automatic, commandLine: CommandLine.arguments,
             bitsweepVersion: BitSweepVersion.string, cores: cpus, delayPerEvaluationMs: debugDelayMs)
         options.waitForFolder = wait
-        let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator())
+        options.repeats = repeats
+        if debugSlowdown > 1 {
+            FileHandle.standardError.write(Data("TEST ONLY: --debug-slowdown \(debugSlowdown): every timed batch is made \(debugSlowdown)× slower\n".utf8))
+        }
+        let summary = try SweepRunner.run(plan, options: options, evaluator: EngineEvaluator(debugSlowdown: debugSlowdown))
         if spec.search != nil {
             if parsedShard != nil {
                 FileHandle.standardError.write(Data("search: a shard does not run the spec's search: section; run the sweep unsharded for it\n".utf8))

@@ -39,9 +39,11 @@ import Testing
         let slow = try #require(TimingVerdict.judge(baseline: base, current: base.map { $0 * 1.3 }, threshold: 0.1, alpha: 0.01))
         #expect(slow.call == .slower)
         #expect(abs(slow.relative - 0.3) < 1e-9)
-        // +30% in the median but one sample a side: beyond the threshold, not clear (p = 1).
+        // +30% in the median but one sample a side (results from before --repeats): the test cannot decide
+        // (its smallest p is 1), so the threshold alone calls it, and the verdict says so.
         let one = try #require(TimingVerdict.judge(baseline: [10], current: [13], threshold: 0.1, alpha: 0.01))
-        #expect(one.beyondThreshold && one.call == .unchanged)
+        #expect(one.beyondThreshold && one.call == .slower && one.rule == .thresholdOnly && one.p == nil)
+        #expect(slow.rule == .mannWhitney)
         // +5%, perfectly separated: clear but small.
         let small = try #require(TimingVerdict.judge(baseline: base, current: base.map { $0 * 1.05 + 0.3 }, threshold: 0.1, alpha: 0.01))
         #expect(small.p! < 0.01 && small.call == .unchanged)
@@ -80,6 +82,17 @@ import Testing
         // Only the last run moved: pending until the next run confirms it.
         let pending = StepDetector.detect(Self.timeSeries([10, 10.1, 9.9, 13]), options: o)
         #expect(pending.steps.isEmpty && pending.pending == 3)
+        // Runs timed once (before --repeats): 2 against 5 samples can never reach p < 0.01, so the threshold
+        // and persistence alone make the step, labelled threshold-only; an outlier still makes none.
+        func once(_ medians: [Double]) -> HistorySeries {
+            HistorySeries(caseLabel: "c", caseKey: "k", metric: .msPerImage, points: medians.enumerated().map { i, m in
+                HistoryPoint(run: Self.run(i), value: .measured(m, samples: [m]))
+            })
+        }
+        let old = StepDetector.detect(once([10, 10.2, 9.9, 10.1, 13, 13.1, 12.9]), options: o)
+        #expect(old.steps.map(\.index) == [4] && old.steps.first?.rule == .thresholdOnly && old.steps.first?.p == nil)
+        #expect(StepDetector.detect(once([10, 10.2, 9.9, 15, 10.1, 10, 9.8]), options: o).steps.isEmpty)
+        #expect(step.steps.first?.rule == .mannWhitney)
         // Below the threshold, however persistent: nothing.
         #expect(StepDetector.detect(Self.timeSeries([10, 10, 10, 10.8, 10.8, 10.8]), options: o).steps.isEmpty)
     }

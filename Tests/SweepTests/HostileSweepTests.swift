@@ -127,6 +127,7 @@ import Testing
         // Waiting: the holder lets go a moment later.
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { holder.release() }
         var options = SweepOptions(outputDirectory: out, jobs: 1, fresh: true, progress: .quiet, commandLine: ["test"], cores: 2)
+        options.repeats = 1
         options.waitForFolder = true
         let e = FakeEvaluator()
         let summary = try SweepRunner.run(try SweepPlan.expand(s), options: options, evaluator: e)

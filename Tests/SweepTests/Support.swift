@@ -134,9 +134,13 @@ func spec(_ text: String, dir: TempDir, overrides: [String] = []) throws -> Swee
     return try SweepSpecReader.load(path: path, overrides: overrides)
 }
 
-func run(_ s: SweepSpec, out: String, evaluator: FakeEvaluator, jobs: Int = 1, shard: Shard? = nil,
-         fresh: Bool = false) throws -> SweepSummary {
-    try SweepRunner.run(try SweepPlan.expand(s), options: SweepOptions(
+/// Runs `s` with the fake engine; one timing round per case unless `repeats` says otherwise (nil: the spec's
+/// `repeats`, else the default), so that evaluation counts are one per network.
+func run<E: CaseEvaluator>(_ s: SweepSpec, out: String, evaluator: E, jobs: Int = 1, shard: Shard? = nil,
+                           fresh: Bool = false, repeats: Int? = 1) throws -> SweepSummary {
+    var options = SweepOptions(
         outputDirectory: out, jobs: jobs, shard: shard, fresh: fresh, progress: .quiet, commandLine: ["test"],
-        bitsweepVersion: "test", cores: 2), evaluator: evaluator)
+        bitsweepVersion: "test", cores: 2)
+    options.repeats = repeats
+    return try SweepRunner.run(try SweepPlan.expand(s), options: options, evaluator: evaluator)
 }

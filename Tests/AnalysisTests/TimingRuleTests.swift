@@ -1,0 +1,138 @@
+import Analysis
+import Foundation
+import Results
+import Testing
+import Reports
+
+/// The timing rule of `compare`: beyond the threshold AND a two-sided Mann–Whitney U test at alpha; the
+/// threshold alone when the samples are too few for the test. The test is checked against textbook critical
+/// values and a tie-corrected example worked by hand, not against itself.
+@Suite struct TimingRuleTests {
+    // MARK: the test itself
+
+    /// Standard two-tailed critical values of U for equal samples (e.g. the tables in Siegel & Castellan,
+    /// Nonparametric Statistics, table J): U at or below the value is significant. n = 5: 2 (0.05), 0 (0.01);
+    /// n = 7: 8 and 4; n = 10: 23 and 16. So p(U = critical) < alpha < p(U = critical + 1).
+    @Test func exactPValuesAgreeWithTheCriticalValueTables() throws {
+        for (n, crit05, crit01) in [(5, 2, 0), (7, 8, 4), (10, 23, 16)] {
+            func p(_ u: Int) throws -> Double {
+                // x's values interleaved with y's so that exactly u pairs have x > y: x = the u-th … pattern:
+                // y = 0, 2, 4, … (2n−2); x puts u "wins" by placing values just above the first y values.
+                let y = (0..<n).map { Double(2 * $0) }
+                var x: [Double] = []
+                var wins = u
+                for _ in 0..<n {
+                    let k = min(wins, n)          // this x beats y[0..<k]
+                    x.append(k == 0 ? -1 - Double(x.count) * 0.01 : y[k - 1] + 1 + Double(x.count) * 0.001)
+                    wins -= k
+                }
+                let r = try #require(Statistics.mannWhitney(x, y))
+                #expect(r.u == Double(u) && r.exact)
+                return r.p
+            }
+            #expect(try p(crit05) < 0.05 && p(crit05 + 1) > 0.05, "n = \(n), alpha 0.05")
+            #expect(try p(crit01) < 0.01 && p(crit01 + 1) > 0.01, "n = \(n), alpha 0.01")
+        }
+    }
+
+    /// x = 1, 2, 2 against y = 2, 3, 3, by hand: pooled ranks 1 | 3 3 3 | 5.5 5.5, so R₁ = 1 + 3 + 3 = 7 and
+    /// U = 7 − 3·4/2 = 1. Ties: a group of 3 and one of 2, Σ(t³ − t) = 24 + 6 = 30, so the variance is
+    /// n₁n₂/12 · ((N + 1) − 30/(N(N − 1))) = 9/12 · (7 − 1) = 4.5, the mean 4.5, z = (|1 − 4.5| − ½)/√4.5 = √2,
+    /// and the two-sided p = erfc(z/√2) = erfc(1) = 0.157299207050285.
+    @Test func tieCorrectedNormalApproximationByHand() throws {
+        let r = try #require(Statistics.mannWhitney([1, 2, 2], [2, 3, 3]))
+        #expect(r.u == 1 && !r.exact)
+        #expect(abs(r.p - 0.157299207050285) < 1e-12)
+    }
+
+    @Test func smallestPSaysHowManySamplesTheTestNeeds() {
+        // 2 / C(n1 + n2, n1): 1 against 1 → 1, 3/3 → 2/20, 4/4 → 2/70, 5/5 → 2/252, 10/10 → 2/184756.
+        #expect(Statistics.smallestTwoSidedP(1, 1) == 1)
+        #expect(abs(Statistics.smallestTwoSidedP(3, 3) - 0.1) < 1e-15)
+        #expect(abs(Statistics.smallestTwoSidedP(4, 4) - 2.0 / 70) < 1e-15)
+        #expect(abs(Statistics.smallestTwoSidedP(5, 5) - 2.0 / 252) < 1e-15)
+        #expect(abs(Statistics.smallestTwoSidedP(10, 10) - 2.0 / 184_756) < 1e-15)
+        #expect(abs(Statistics.smallestTwoSidedP(1, 10) - 2.0 / 11) < 1e-15)
+        #expect(Statistics.rule(4, 4, alpha: 0.01) == .thresholdOnly)
+        #expect(Statistics.rule(5, 5, alpha: 0.01) == .mannWhitney)
+        #expect(Statistics.rule(4, 4, alpha: 0.05) == .mannWhitney)
+        // The exact test really reaches that smallest p.
+        #expect(Statistics.mannWhitney([6, 7, 8, 9, 10], [1, 2, 3, 4, 5])?.p == Statistics.smallestTwoSidedP(5, 5))
+    }
+
+    // MARK: compare with samples
+
+    /// The fixture grid with `samples` as every case's timing samples, and `current` for the size-16 4-bit case.
+    static func grid(_ samples: [Double], changed: [Double]? = nil) throws -> ResultsSet {
+        try Fixture.grid { c in
+            var s = samples
+            if let changed, c.config.size == 16 && c.config.weightPrecision.description == "4" { s = changed }
+            c.timings = CaseTimings(buildMs: 3, msPerImage: Statistics.median(s)!, imagesPerSecond: 1, totalMs: 1, samplesMsPerImage: s)
+        }
+    }
+
+    static let base: [Double] = [2.00, 2.31, 1.94, 2.12, 2.60, 1.98, 2.05, 2.44, 2.02, 1.90]   // median 2.035
+
+    @Test func aNoisyShiftBeyondTheThresholdIsNotCalledButAClearOneIs() throws {
+        // +12% in the median, but the samples overlap: beyond the threshold, not statistically clear.
+        let noisy: [Double] = [2.28, 2.05, 2.40, 1.95, 2.20, 2.30, 2.60, 2.15, 2.25, 2.35]  // median 2.265
+        let n = try compare(baseline: try Self.grid(Self.base), current: try Self.grid(Self.base, changed: noisy),
+                            options: CompareOptions(failOnTime: true))
+        #expect(n.verdict == .noRegression && n.changed.isEmpty && n.slower == 0)
+        #expect(n.timed == 6 && n.timedThresholdOnly == 0)
+        // Worked apart (Python, from the formula): the current sample is above in 67 of the 100 pairs and tied
+        // in 2 (2.05 and 2.60 appear on both sides), U = 67 + 2 · ½ = 68; ties Σ(t³ − t) = 12, variance 174.737, z = 1.3239,
+        // two-sided p = 0.185546: far from 0.01.
+        let v = try #require(TimingVerdict.judge(baseline: Self.base, current: noisy, threshold: 0.1, alpha: 0.01))
+        #expect(v.beyondThreshold && v.call == .unchanged)
+        #expect(abs(v.p! - 0.18554575077897678) < 1e-9)
+        #expect(Statistics.mannWhitney(noisy, Self.base)?.u == 68)
+        #expect(abs(v.relative - (2.265 / 2.035 - 1)) < 1e-12)
+
+        // The same samples 30% slower. They still overlap a little (1.3 × 1.90 = 2.47 < 2.60, and 1.3 × 2.00 ties
+        // 2.60): worked apart (Python, from the formula), U = 96.5 of 100, ties Σ(t³ − t) = 6, z = 3.4786,
+        // p = 0.000504: clear.
+        let slow = Self.base.map { $0 * 1.3 }
+        let c = try compare(baseline: try Self.grid(Self.base), current: try Self.grid(Self.base, changed: slow),
+                            options: CompareOptions(failOnTime: true))
+        #expect(c.verdict == .regression && c.slower == 1 && c.changed.count == 1)
+        let t = try #require(c.changed.first?.timing)
+        #expect(t.flagged && t.rule == .mannWhitney && t.baselineSamples == 10 && t.currentSamples == 10)
+        #expect(abs(t.p! - 0.0005040758173417973) < 1e-12)
+        #expect(Statistics.mannWhitney(slow, Self.base)?.u == 96.5)
+        #expect(abs(t.relative - 0.3) < 1e-12)
+        #expect(c.reasons.contains { $0.contains("statistically clear") })
+        // The written forms state the rule and the p-value.
+        #expect(c.table().contains("beyond ±10% and p < 0.01"))
+        #expect(c.markdown().contains("Mann–Whitney"))
+    }
+
+    @Test func oneSampleASideFallsBackToTheThresholdAndSaysSo() throws {
+        // The fixture's timings have no samples (as results written before --repeats): threshold only.
+        let c = try compare(baseline: try Fixture.grid(), current: try CompareTests.withTime(1.25))
+        #expect(c.timed == 6 && c.timedThresholdOnly == 6)
+        let t = try #require(c.changed.first?.timing)
+        #expect(t.flagged && t.rule == .thresholdOnly && t.p == nil && t.baselineSamples == 1)
+        #expect(c.table().contains("threshold alone decides"))
+        #expect(c.table().contains("threshold only"))
+        // Old samples against new ones (1 against 10): still too few for the test, still labelled.
+        let mixed = try compare(baseline: try Fixture.grid(), current: try Self.grid(Array(repeating: 2.0, count: 9) + [2.5]))
+        #expect(mixed.timedThresholdOnly == 6 && mixed.changed.isEmpty)
+    }
+
+    @Test func aTimingReferenceReplacesTheBaselineSamples() throws {
+        // The baseline results say 2 ms (one sample); the reference (e.g. the history's recent runs) holds
+        // 20 samples around 1.5 ms for the 4-bit size-16 case only: that case is judged against them.
+        let ref = (0..<20).map { 1.5 + Double($0) * 0.001 }
+        let reference = TimingReference(description: "test reference") { c in
+            c.size == 16 && c.weightPrecision.description == "4" ? ref : nil
+        }
+        let cur = try Self.grid(Self.base)
+        let c = try compare(baseline: try Fixture.grid(), current: cur, timingReference: reference)
+        #expect(c.timingReference == "test reference")
+        #expect(c.changed.count == 1 && c.slower == 1)
+        let t = try #require(c.changed.first?.timing)
+        #expect(t.baselineSamples == 20 && t.rule == .mannWhitney && abs(t.baselineMs - 1.5095) < 1e-12)
+        #expect(c.timedThresholdOnly == 5)   // the other five against the baseline's single sample
+    }
+}

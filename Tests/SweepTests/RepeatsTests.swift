@@ -1,0 +1,112 @@
+import BitOpsCore
+import BitSweepConfig
+import Foundation
+import Results
+import Testing
+@testable import Sweep
+
+/// `sweep --repeats N` (spec `repeats:`): every case timed N times, in rounds interleaved over the cases of
+/// one image size, every sample kept.
+@Suite struct RepeatsTests {
+    /// The fake engine, recording the order of evaluations; the n-th evaluation (from 1) takes n ms per image,
+    /// so each sample says which evaluation it came from.
+    struct Recorder: CaseEvaluator {
+        final class Log: @unchecked Sendable {
+            private let lock = NSLock()
+            private var items: [String] = []
+            func append(_ s: String) -> Int { lock.lock(); defer { lock.unlock() }; items.append(s); return items.count }
+            var calls: [String] { lock.lock(); defer { lock.unlock() }; return items }
+        }
+        var inner = FakeEvaluator()
+        let log = Log()
+        var version: String { inner.version }
+        func decode(path: String) throws -> [UInt8] { try inner.decode(path: path) }
+        func prepare(_ image: [UInt8], size: Int) throws -> [UInt8] { try inner.prepare(image, size: size) }
+        func checkMemory(_ job: EvaluationJob, imageCount: Int) throws { try inner.checkMemory(job, imageCount: imageCount) }
+        func memoryBytes(_ image: [UInt8]) -> Int { inner.memoryBytes(image) }
+        func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {
+            let n = log.append("\(job.size)/\(job.network.blocks.count)")
+            var e = try inner.evaluate(job, images: images)
+            e.batchMsPerImage = [Double(n)]
+            return e
+        }
+    }
+
+    static let grid = "sizes: [8, 16]\nblocks: [1, 2]\nprecisions: [4]\nconventions: [weight, wa]\n"
+
+    @Test func roundsAreInterleavedOverTheCasesOfEachSizeAndEverySampleIsKept() throws {
+        let d = TempDir()
+        d.fakeImages()
+        let e = Recorder()
+        let r = try run(try spec(Self.grid, dir: d), out: d.sub("out"), evaluator: e, repeats: 3)
+        // Round-robin over the two networks of size 8 (3 rounds), then over those of size 16.
+        #expect(e.log.calls == ["8/1", "8/2", "8/1", "8/2", "8/1", "8/2", "16/1", "16/2", "16/1", "16/2", "16/1", "16/2"])
+        // Evaluation n took n ms: size 8, 1 block was evaluations 1, 3, 5; its median is 3.
+        func timings(size: Int, blocks: Int) throws -> CaseTimings {
+            try #require(r.results.cases.first { $0.config.size == size && $0.config.blocks == blocks }?.timings)
+        }
+        #expect(try timings(size: 8, blocks: 1).samplesMsPerImage == [1, 3, 5])
+        #expect(try timings(size: 8, blocks: 1).msPerImage == 3)
+        #expect(try timings(size: 16, blocks: 2).samplesMsPerImage == [8, 10, 12])
+        #expect(try timings(size: 16, blocks: 2).msPerImage == 10)
+        // Both conventions of a network share its samples; images are those of the first round.
+        #expect(r.results.cases.count == 8)
+        #expect(r.results.cases.allSatisfy { $0.images.count == 3 && $0.timings?.samples.count == 3 })
+        // The samples are in results.json, under samples_ms_per_image.
+        let json = try String(contentsOfFile: d.sub("out/results.json"), encoding: .utf8)
+        #expect(json.contains("\"samples_ms_per_image\""))
+        #expect(try ResultsStore.load(d.sub("out")).cases == r.results.cases)
+    }
+
+    @Test func theSpecKeyIsUsedUnlessTheOptionSaysOtherwise() throws {
+        let d = TempDir()
+        d.fakeImages()
+        let s = try spec(Self.grid + "repeats: 2\n", dir: d)
+        #expect(s.timingRepeats == 2)
+        #expect(s.resolvedJSON.contains("\"repeats\":2"))
+        let e = Recorder()
+        _ = try run(s, out: d.sub("a"), evaluator: e, repeats: nil)
+        #expect(e.log.calls.count == 4 * 2)
+        let f = Recorder()
+        _ = try run(s, out: d.sub("b"), evaluator: f, repeats: 1)
+        #expect(f.log.calls.count == 4)
+        // Without the key: the default, and the resolved spec (and its hash) as before.
+        let plain = try spec(Self.grid, dir: d)
+        #expect(plain.timingRepeats == SweepSpec.defaultRepeats && !plain.resolvedJSON.contains("repeats"))
+        // A bad value names the file and line.
+        #expect(throws: ConfigError.self) { try spec(Self.grid + "repeats: 0\n", dir: d) }
+        do {
+            _ = try spec(Self.grid + "repeats: 0\n", dir: d)
+        } catch let e as ConfigError {
+            #expect("\(e)".contains("spec.yaml:5: repeats 0 is out of range; expected timing rounds per case, 1–1000"), "\(e)")
+        }
+    }
+
+    @Test func cachedCasesTimedFewerTimesAreTimedAgain() throws {
+        let d = TempDir()
+        d.fakeImages()
+        let s = try spec(Self.grid, dir: d)
+        let out = d.sub("out")
+        _ = try run(s, out: out, evaluator: Recorder(), repeats: 1)
+        let more = Recorder()
+        let second = try run(s, out: out, evaluator: more, repeats: 3)
+        #expect(second.reused == 0 && more.log.calls.count == 4 * 3)
+        // Fewer rounds than the cache holds: reused as they are.
+        let fewer = Recorder()
+        let third = try run(s, out: out, evaluator: fewer, repeats: 2)
+        #expect(third.reused == 8 && fewer.log.calls.isEmpty)
+        #expect(third.results.cases.allSatisfy { $0.timings?.samples.count == 3 })
+    }
+
+    @Test func aCaseThatFailsIsNotRunAgainInLaterRounds() throws {
+        let d = TempDir()
+        d.fakeImages()
+        var e = Recorder()
+        e.inner.failAboveBlocks = 1
+        let r = try run(try spec("sizes: [8]\nblocks: [1, 2]\nprecisions: [4]\n", dir: d), out: d.sub("out"), evaluator: e, repeats: 4)
+        // The 2-block network fails in round 1; it is not built again in rounds 2–4 (jobs 1: rounds in order).
+        #expect(e.log.calls == ["8/1", "8/2", "8/1", "8/1", "8/1"])
+        #expect(r.results.cases[1].error?.contains("too large") == true && r.results.cases[1].timings == nil)
+        #expect(r.results.cases[0].timings?.samplesMsPerImage == [1, 3, 4, 5])
+    }
+}
