@@ -193,8 +193,8 @@ public enum SweepRunner {
             + (options.shard.map { " (shard \($0) of \(plan.cases.count))" } ?? "")
             + (reused > 0 ? ", \(reused) cached" : "")
             + ", \(readable.count) images" + (skipped.isEmpty ? "" : " (\(skipped.count) skipped)")
-            + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
-            + (repeats > 1 ? ", timed \(repeats)× in interleaved rounds" : "") + " → \(out)")
+            + (repeats > 1 ? ", timed \(repeats)× in interleaved rounds" : "")
+            + ", \(workers) job\(workers == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s") → \(out)")
         for w in plan.warnings { progress.note("warning: \(w)") }
         for r in rejected { progress.note("cache: \(r)") }
         if fewerSamples > 0 {
