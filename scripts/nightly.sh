@@ -17,7 +17,9 @@ BITSWEEP="$(swift build -c release --show-bin-path)/bitsweep"
 "$BITSWEEP" sweep "$SPEC" --out "$TONIGHT" --fresh --history "$HISTORY"
 
 status=0
-"$BITSWEEP" compare "$BASELINE" "$TONIGHT" --out "$TONIGHT/compare" || status=$?   # prints the verdict
+# --history: tonight's timings are judged against each case's recent nights (pooled samples), not one baseline;
+# counts and fidelity against the baseline, as always.
+"$BITSWEEP" compare "$BASELINE" "$TONIGHT" --history "$HISTORY" --out "$TONIGHT/compare" || status=$?   # prints the verdict
 # Trends over every night kept: a new step for the worse (a change that persists) is a regression too.
 hstatus=0
 "$BITSWEEP" history show --db "$HISTORY" --out "$TONIGHT/history" || hstatus=$?
