@@ -105,6 +105,10 @@ public struct ImageOutput: Hashable, Sendable, Codable {
 public struct RunTimings: Hashable, Sendable, Codable {
     /// The quantized network's primitives (the figure `bench` reports).
     public var quantizedSeconds: Double = 0
+    /// The quantized network's primitives on the calling thread's CPU clock (CLOCK_THREAD_CPUTIME_ID): the
+    /// time that thread really ran, without the time it waited for a CPU on a busy machine. With one engine
+    /// thread it is the wall time on an idle machine; with an OpenMP team it is the calling thread's share.
+    public var quantizedCPUSeconds: Double = 0
     /// The float twin's primitives.
     public var floatSeconds: Double = 0
     /// Copying the images in and computing the fidelity figures.
@@ -116,7 +120,7 @@ public struct RunTimings: Hashable, Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case quantizedSeconds = "quantized_seconds", floatSeconds = "float_seconds"
+        case quantizedSeconds = "quantized_seconds", quantizedCPUSeconds = "quantized_cpu_seconds", floatSeconds = "float_seconds"
         case overheadSeconds = "overhead_seconds", layerSeconds = "layer_seconds"
     }
 }
@@ -578,9 +582,11 @@ public final class Network: @unchecked Sendable {
             while next[l] <= last {
                 let k = next[l]
                 let a = monotonicSeconds()
+                let ca = l == 0 ? threadCPUSeconds() : 0
                 try lane.execute(k, stream: context.stream)
                 let b = monotonicSeconds()
                 if l == 0 {
+                    timings.quantizedCPUSeconds += threadCPUSeconds() - ca
                     timings.quantizedSeconds += b - a
                     if profile { timings.layerSeconds[lane.ops[k].name, default: 0] += b - a }
                 } else {
@@ -762,6 +768,13 @@ final class Mutex: @unchecked Sendable {
         defer { pthread_mutex_unlock(&m) }
         return try body()
     }
+}
+
+/// CPU time of the calling thread, seconds.
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 func monotonicSeconds() -> Double {

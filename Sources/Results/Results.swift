@@ -261,7 +261,9 @@ public struct FidelitySummary: Hashable, Codable, Sendable {
 public struct CaseTimings: Hashable, Codable, Sendable {
     /// Building and quantizing the network (and its float twin), ms.
     public var buildMs: Double
-    /// Median over batches of the quantized network's time per image, ms.
+    /// The quantized network's time per image, ms: the median of `samplesMsPerImage` (one per timing round).
+    /// Measured on the CPU clock of the thread that runs the network (the time it really ran, not the time it
+    /// waited for a CPU on a busy machine); results written before `--repeats` hold wall-clock time here.
     public var msPerImage: Double
     public var imagesPerSecond: Double
     /// Wall time of the whole case, ms.

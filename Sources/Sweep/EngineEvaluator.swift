@@ -51,9 +51,8 @@ public struct EngineEvaluator: CaseEvaluator {
     }
 
     /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as long —
-    /// after the batch, the thread busy-waits for (F − 1) × the batch's measured time, and the time that wait
-    /// really took (measured, so a busy machine stretches it as it stretches the batch) is added to the batch's
-    /// time. 1 (the default) does nothing. It exists so that tests and the README's measurement can check that
+    /// after the batch, the thread busy-waits until it has used (F − 1) × the batch's measured CPU time more, and
+    /// the CPU time that wait really used is added to the batch's time. 1 (the default) does nothing. It exists so that tests and the README's measurement can check that
     /// a real slow-down is called by `compare`; it changes no count and no fidelity figure.
     public var debugSlowdown: Double
 
@@ -102,7 +101,7 @@ public struct EngineEvaluator: CaseEvaluator {
         while start < images.count {
             let chunk = Array(images[start..<min(start + batch, images.count)])
             let out = try network.run(chunk)
-            perImage.append(slowedDown(out.timings.quantizedSeconds) * 1000 / Double(chunk.count))
+            perImage.append(slowedDown(out.timings.quantizedCPUSeconds) * 1000 / Double(chunk.count))
             for o in out.images {
                 let f = o.fidelity
                 results.append(ImageResult(
@@ -126,11 +125,11 @@ public struct EngineEvaluator: CaseEvaluator {
     }
 
     /// A timing sample is the median over at least this many timed batches (more passes over a small image set).
-    public static let minimumTimedBatches = 5
+    public static let minimumTimedBatches = 3
 
     /// One more timed run of `chunk`: the quantized network's time per image, ms.
     func timed(_ network: Network, _ chunk: [Tensor]) throws -> Double {
-        slowedDown(try network.run(chunk).timings.quantizedSeconds) * 1000 / Double(chunk.count)
+        slowedDown(try network.run(chunk).timings.quantizedCPUSeconds) * 1000 / Double(chunk.count)
     }
 
     /// `seconds` of measured work, made `debugSlowdown` times as long (test only; 1: as it is).
@@ -138,19 +137,19 @@ public struct EngineEvaluator: CaseEvaluator {
         debugSlowdown > 1 ? seconds + Self.busyWait(seconds * (debugSlowdown - 1)) : seconds
     }
 
-    /// Spins (no sleep: the CPU is really busy, as slower kernels would keep it) for `seconds` on the monotonic
-    /// clock; returns the time it really took.
+    /// Spins (no sleep: the CPU is really busy, as slower kernels would keep it) until this thread has used
+    /// `seconds` more of CPU time; returns the CPU time it really used.
     static func busyWait(_ seconds: Double) -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let end = start + UInt64(max(0, seconds) * 1e9)
+        let start = threadCPUSeconds()
+        let end = start + max(0, seconds)
         var now = start
         var sink = 0.0
         while now < end {
             for i in 0..<64 { sink += Double(i) * 1e-9 }
-            now = DispatchTime.now().uptimeNanoseconds
+            now = threadCPUSeconds()
         }
         if sink < 0 { print(sink) }   // keeps the loop from being optimised away
-        return Double(now - start) / 1e9
+        return now - start
     }
 
     /// +∞ (exact) → nil; −∞ → −200 dB; NaN → nil is never expected from the engine and is treated as exact.
