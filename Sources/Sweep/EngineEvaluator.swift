@@ -101,7 +101,7 @@ public struct EngineEvaluator: CaseEvaluator {
         while start < images.count {
             let chunk = Array(images[start..<min(start + batch, images.count)])
             let out = try network.run(chunk)
-            perImage.append(slowedDown(out.timings.quantizedCPUSeconds) * 1000 / Double(chunk.count))
+            perImage.append(slowedDown(Self.timedSeconds(out.timings, threads: job.threads)) * 1000 / Double(chunk.count))
             for o in out.images {
                 let f = o.fidelity
                 results.append(ImageResult(
@@ -118,7 +118,7 @@ public struct EngineEvaluator: CaseEvaluator {
         while !images.isEmpty && perImage.count < Self.minimumTimedBatches {
             let lo = (pass * batch) % images.count
             let chunk = Array(images[lo..<min(lo + batch, images.count)])
-            perImage.append(try timed(network, chunk))
+            perImage.append(try timed(network, chunk, threads: job.threads))
             pass += 1
         }
         return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage)
@@ -128,8 +128,16 @@ public struct EngineEvaluator: CaseEvaluator {
     public static let minimumTimedBatches = 3
 
     /// One more timed run of `chunk`: the quantized network's time per image, ms.
-    func timed(_ network: Network, _ chunk: [Tensor]) throws -> Double {
-        slowedDown(try network.run(chunk).timings.quantizedCPUSeconds) * 1000 / Double(chunk.count)
+    func timed(_ network: Network, _ chunk: [Tensor], threads: Int) throws -> Double {
+        slowedDown(Self.timedSeconds(try network.run(chunk).timings, threads: threads)) * 1000 / Double(chunk.count)
+    }
+
+    /// The clock a timing sample is read from. With one engine thread, the calling thread's CPU clock: the time
+    /// the network really ran, without the time it waited for a CPU on a busy machine (on an idle machine it
+    /// equals the wall time). With an OpenMP team the calling thread's CPU clock holds only its own share of
+    /// the work, so the wall clock is used: a time per image is always the whole network's latency.
+    static func timedSeconds(_ t: RunTimings, threads: Int) -> Double {
+        threads == 1 ? t.quantizedCPUSeconds : t.quantizedSeconds
     }
 
     /// `seconds` of measured work, made `debugSlowdown` times as long (test only; 1: as it is).

@@ -1,5 +1,6 @@
 import BitOpsCore
 import BitSweepConfig
+import Engine
 import Foundation
 import Results
 import Testing
@@ -108,5 +109,18 @@ import Testing
         #expect(e.log.calls == ["8/1", "8/2", "8/1", "8/1", "8/1"])
         #expect(r.results.cases[1].error?.contains("too large") == true && r.results.cases[1].timings == nil)
         #expect(r.results.cases[0].timings?.samplesMsPerImage == [1, 3, 4, 5])
+    }
+}
+
+/// Which clock a timing sample is read from: the calling thread's CPU clock only with one engine thread (with
+/// an OpenMP team that clock holds only the calling thread's share of the work, so the wall clock is used).
+@Suite struct TimingClockTests {
+    @Test func oneThreadReadsTheThreadCPUClockATeamReadsTheWallClock() {
+        var t = RunTimings()
+        t.quantizedSeconds = 0.010      // wall
+        t.quantizedCPUSeconds = 0.004   // calling thread's CPU time
+        #expect(EngineEvaluator.timedSeconds(t, threads: 1) == 0.004)
+        #expect(EngineEvaluator.timedSeconds(t, threads: 2) == 0.010)
+        #expect(EngineEvaluator.timedSeconds(t, threads: 8) == 0.010)
     }
 }
