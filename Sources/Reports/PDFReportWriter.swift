@@ -252,7 +252,7 @@ final class PDFTypesetter {
             }
             switch b {
             case .heading, .paragraph:
-                if let next, case .heading = b { ensure(40 + estimate(next)) }
+                if next != nil, case .heading = b { ensure(40 + estimateLead(Array(list[(i + 1)...]))) }
                 else if let next, case .figure = next { ensure(30 + estimate(next)) }
                 // A sentence that introduces a table ("Cases that fit:") stays with its first rows.
                 else if let next, case .table = next { ensure(estimate(b) + 70) }
@@ -274,11 +274,18 @@ final class PDFTypesetter {
         }
     }
 
-    /// What must follow a heading on its page: the heading and the first block after it.
+    /// What must follow a heading on its page: the first block of `list`, and the block after it when
+    /// `blocks(_:)` keeps the two together (a heading with what follows it; a sentence with the figure or the
+    /// table it introduces) — otherwise a template heading could stay alone at the foot of a page while its
+    /// section's first sentence moves on with its chart.
     func estimateLead(_ list: [Block]) -> Double {
         guard let first = list.first else { return 0 }
-        if case .heading = first, list.count > 1 { return estimate(first) + estimate(list[1]) }
-        return estimate(first)
+        guard list.count > 1 else { return estimate(first) }
+        switch (first, list[1]) {
+        case (.heading, _), (.paragraph, .figure): return estimate(first) + estimate(list[1])
+        case (.paragraph, .table): return estimate(first) + 70
+        default: return estimate(first)
+        }
     }
 
     static func length(_ i: Inline) -> Int {
