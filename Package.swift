@@ -68,8 +68,13 @@ let package = Package(
         // ONNX's schema as Swift (generated once by scripts/generate-onnx-proto.sh and committed: no protoc in builds).
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
                 exclude: ["README.md"]),
-        // A configuration as an ONNX model (QDQ) with the engine's quantized weights. The only module that sees ONNXProto.
+        // A configuration as an ONNX model (QDQ) with the engine's quantized weights. With ONNXImport, the only modules that see ONNXProto.
         .target(name: "ONNXExport", dependencies: [
+            "BitOpsCore", "Engine", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
+        // An ONNX model (a trained network) as a GraphNetwork with its float weights (GraphWeights): --model FILE.onnx.
+        .target(name: "ONNXImport", dependencies: [
             "BitOpsCore", "Engine", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
 
@@ -77,7 +82,7 @@ let package = Package(
         .executableTarget(name: "bitsweep", dependencies: [
             "BitOpsCore", "BitSweepConfig", "Engine", "Results", "Sweep", "Charts", "CairoRender", "Reports", "Analysis", "History",
             "Presentation", "StableIO",
-            "MixedPrecision", "MixedPrecisionEngine", "ONNXExport",
+            "MixedPrecision", "MixedPrecisionEngine", "ONNXExport", "ONNXImport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -98,6 +103,10 @@ let package = Package(
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
         .testTarget(name: "ONNXExportTests", dependencies: [
             "ONNXExport", "ONNXProto", "Engine", "BitOpsCore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // Reads the committed models in Tests/Fixtures/onnx (scripts/make-onnx-fixtures.py).
+        .testTarget(name: "ONNXImportTests", dependencies: [
+            "ONNXImport", "ONNXProto", "Engine", "BitOpsCore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Paper outputs: the default report's tables and figures compiled with pdflatex (texlive-latex-recommended).
         .testTarget(name: "PaperTests", dependencies: ["Reports", "Results", "Sweep", "BitSweepConfig", "Charts", "CairoRender"]),

@@ -17,6 +17,7 @@ struct Calc: ParsableCommand {
           bitsweep calc --preset mobilenet-v1 --width 0.5 --format json
           bitsweep calc --preset mobilenet-v2 --width 1.4 --layer-bits 'features.*.conv.0.*=4'
           bitsweep calc --model Inputs/models/seed5-mixed.yaml --format latex
+          bitsweep calc --model Tests/Fixtures/onnx/mnv2-folded.onnx --bits 4
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -31,11 +32,16 @@ struct Calc: ParsableCommand {
     @Flag(help: "In the table, print exact integers with thousands separators instead of SI prefixes (k, M, G).")
     var exact = false
 
-    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern, e.g. 'features.*.conv.0.*=4' (mobilenet-v2) or 'block*.depthwise=8' (seed, mobilenet-v1, model files; counted as a graph). `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
+    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern, e.g. 'features.*.conv.0.*=4' (mobilenet-v2, ONNX models) or 'block*.depthwise=8' (seed, mobilenet-v1, model files; counted as a graph). `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
     var layerBits: [String] = []
 
     func run() throws {
         let rules = try layerBits.map { try LayerBitsRule(parsing: $0) }
+        if let path = network.onnxModel {
+            let (_, graph, size) = try network.resolveONNX(path, layerBits: rules)
+            try write(graph.cost(inputSize: size, convention: network.convention))
+            return
+        }
         if let g = network.graphPreset {
             let (graph, size) = try network.resolveGraph(g, layerBits: rules)
             try write(graph.cost(inputSize: size, convention: network.convention))

@@ -9,7 +9,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Network family: seed (the original demo), mobilenet-v1, or mobilenet-v2 (a graph network: calc only, for now).", valueName: "preset"))
     var preset: String?
 
-    @Option(help: ArgumentHelp("A model file (YAML or JSON) describing the blocks; replaces --preset.", valueName: "file"))
+    @Option(help: ArgumentHelp("A model file: YAML or JSON describing the blocks, or an ONNX model (.onnx: calc only, for now); replaces --preset.", valueName: "file"))
     var model: String?
 
     @Option(parsing: .unconditional, help: "Number of blocks (seed: 1–12, default 5; mobilenet-v1: the first N of its 13).")
@@ -46,6 +46,7 @@ struct NetworkOptions: ParsableArguments {
         let inputBits = try BitWidth.parse(self.inputBits, "input bits")
         let bits = try self.bits.map { try PrecisionPolicy(parsing: $0, what: "bits") }
         let actBits = try self.actBits.map { try PrecisionPolicy(parsing: $0, what: "act-bits") }
+        if let onnx = onnxModel { throw Self.engineCannotRun(onnx: onnx) }
         if let model {
             guard preset == nil else { throw InputError("give either --preset or --model, not both") }
             guard blocks == nil else { throw InputError("--blocks does not apply to --model: the model file lists its blocks") }

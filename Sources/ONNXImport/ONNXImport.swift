@@ -1,0 +1,799 @@
+import BitOpsCore
+import Engine
+import Foundation
+import ONNXProto
+import SwiftProtobuf
+
+/// An ONNX model (a trained network, usually exported from PyTorch) as a `GraphNetwork` with its float
+/// weights (`GraphWeights`, the engine's naming contract) — what `--model FILE.onnx` reads.
+///
+/// ## What is read
+/// One graph input `[N, C, H, W]` (float; N may be symbolic; H = W, fixed or symbolic — then the size comes
+/// from the caller), one graph output, and the nodes in the file's order (ONNX requires a topological order).
+/// Weights come from initializers and `Constant` nodes, float32 in `raw_data` or `float_data` (external
+/// data, other element types and weights computed by the graph are refused). The operators
+/// (`supportedOperators`), each checked attribute by attribute:
+///
+/// - `Conv`: square kernel, equal strides and dilations, `group`, optional bias; `pads` the same on all four
+///   sides; `auto_pad` NOTSET, VALID, or SAME_UPPER / SAME_LOWER resolved to explicit symmetric padding at
+///   the input size (refused when the padding they give is asymmetric).
+/// - `BatchNormalization` (inference form; `epsilon` kept per layer in `GraphWeights.batchNormEpsilon`).
+/// - `Relu`, `Sigmoid`, `HardSwish`; `HardSigmoid` with α = 1/6 and β = 0.5 (PyTorch's, as the engine
+///   computes it); `Clip` with min 0 and max 6 (ReLU6) or no max (ReLU), as attributes (opset < 11) or as
+///   constant inputs (opset ≥ 11).
+/// - `Add` of two feature maps of one shape (residual); `Mul` of two feature maps, one of them possibly
+///   `C×1×1` (squeeze-and-excite).
+/// - `GlobalAveragePool`; `ReduceMean` over exactly H and W (axes as attribute or, from opset 18, input);
+///   `MaxPool` and `AveragePool` (square kernel, symmetric pads, no ceil mode or dilation; `AveragePool` with
+///   padding only with `count_include_pad` = 0, which is what the engine computes).
+/// - `Flatten` (axis 1); `Reshape` of a feature map to `[N, -1]` (first entry 0, 1 or -1; second -1 or C·H·W).
+/// - `Gemm` (transA 0, transB 0 or 1, α and β folded into the weights and bias); `MatMul` by a constant
+///   `[in, out]` matrix, with a following `Add` of a constant `[out]` vector taken as its bias.
+/// - `Identity`, `Dropout` (inference: the identity) and `Constant` make no layers.
+///
+/// Anything else — an operator, an attribute value, a non-4-D input, a weight that is not a constant — is
+/// one line naming the file, the node and its operator, and what is supported. Nothing is guessed.
+///
+/// ## Layer names
+/// From the node names, so that layer patterns (`--layer-bits`) read like the model's own module names:
+/// - a name with `/` is torch.onnx's scope path (`/features/features.1/conv/conv.0/conv.0.0/Conv`): its last
+///   segment is the operator, the others are joined into the module's dotted path, a segment that repeats
+///   the previous one as a prefix adding only its rest (`features` + `features.1` + `conv` + `conv.0` +
+///   `conv.0.0` → `features.1.conv.0.0`, torchvision's own name). When the path is shared by several nodes
+///   that make layers, or is the path of a container (a prefix of another node's path, as for a residual add
+///   in `/features/features.3/Add`), `.` and the lower-cased operator segment are appended
+///   (`features.3.add`, the `mobilenet-v2` preset's name); a node at the root scope is named by its operator
+///   segment (`/GlobalAveragePool` → `globalaveragepool`).
+/// - any other name is kept as it is; an empty one becomes `op_index` (`conv_3`);
+/// - characters other than letters, digits, `_`, `-` and `.` become `_`, and a name taken already (or
+///   `input`) gets `_2`, `_3`, ….
+///
+/// ## Blocks (the units of per-block precision)
+/// A layer's group is the first two segments of its name when the second is a number (`features.3.conv.1.0`
+/// → `features.3`, `layer.1.dw` → `layer.1`); other layers have none. The groups, in order of first
+/// appearance, are the network's blocks — except that the group holding the network's first weight layer
+/// (the stem) and the group holding its last (the classifier) stay outside the blocks when that is their only
+/// weight layer, as the presets keep their stem and classifier outside. A group without a weight layer is not
+/// a block either. An imported torchvision MobileNetV2 thus has the blocks `features.1` … `features.18`,
+/// like the `mobilenet-v2` preset. Every weight is float (the model's own precision) until bits are set.
+public struct ImportedModel: Sendable {
+    public var network: GraphNetwork
+    public var weights: GraphWeights
+    /// The side of the square input the graph was imported at (the model's own when fixed).
+    public var inputSize: Int
+    /// Whether the model fixes its input's height and width (else any size can be imported).
+    public var fixedSize: Bool
+    /// The graph's input and output names.
+    public var inputName: String
+    public var outputName: String
+    /// The default domain's opset the model imports.
+    public var opset: Int
+}
+
+/// A problem with an ONNX file: one line, starting with the file's path.
+public struct ONNXImportError: Error, CustomStringConvertible, Equatable, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum ONNXImport {
+    /// The operators the import understands (see the type's documentation for their attributes).
+    public static let supportedOperators = [
+        "Conv", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Add", "Mul",
+        "GlobalAveragePool", "ReduceMean", "MaxPool", "AveragePool", "Flatten", "Reshape", "Gemm", "MatMul",
+        "Identity", "Dropout", "Constant",
+    ]
+
+    /// Limits against hostile files: more nodes or weights than any published classifier.
+    public enum Limits {
+        public static let nodes = GraphNetwork.Limits.layers
+        public static let fileBytes = 2_000_000_000
+    }
+
+    /// Reads `path`. `size`: the square input side to import at; required when the model's height and width
+    /// are symbolic, and must agree with them when they are fixed.
+    public static func load(path: String, size: Int? = nil) throws -> ImportedModel {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ONNXImportError("\(path): \(exists ? "cannot be read" : "no such file")")
+        }
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        return try read(data, origin: path, name: name, size: size)
+    }
+
+    /// Reads a serialized ModelProto; `origin` (a path) starts every message, `name` names the network.
+    public static func read(_ data: Data, origin: String, name: String, size: Int? = nil) throws -> ImportedModel {
+        guard data.count <= Limits.fileBytes else {
+            throw ONNXImportError("\(origin): \(data.count) bytes is too large for an ONNX model (at most \(Limits.fileBytes))")
+        }
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw ONNXImportError("\(origin): not a readable ONNX model (protobuf decoding failed: \(error)); expected a .onnx file as torch.onnx.export writes it")
+        }
+        guard model.hasGraph, !model.graph.node.isEmpty else {
+            throw ONNXImportError("\(origin): not an ONNX model: no graph with nodes (ir_version \(model.irVersion))")
+        }
+        var importer = try Importer(model: model, origin: origin, name: name, size: size)
+        return try importer.run()
+    }
+}
+
+/// A value of the graph: a feature map made by a layer (or the network's input), or a constant.
+private enum Value {
+    /// `rank` 4 (`N×C×H×W`) or 2 (`N×C`, then `shape` is `C×1×1`).
+    case activation(layer: String, shape: Shape, rank: Int)
+    case constant(Constant)
+}
+
+/// A constant tensor: float32 values or int64 values.
+private struct Constant {
+    var dims: [Int]
+    var floats: [Float]?
+    var ints: [Int64]?
+    var count: Int { dims.reduce(1, *) }
+}
+
+private struct Importer {
+    let model: Onnx_ModelProto
+    let origin: String
+    let name: String
+    let opset: Int
+    var values: [String: Value] = [:]
+    var layers: [GraphLayer] = []
+    var tensors: [String: Tensor] = [:]
+    var epsilons: [String: Float] = [:]
+    var usedNames: Set<String> = [GraphNetwork.inputName]
+    /// How many nodes read each value (for fusing MatMul + Add).
+    var consumers: [String: Int] = [:]
+    /// How many layer-making nodes share each torch scope path.
+    var pathCounts: [String: Int] = [:]
+    /// Scope paths that contain other nodes' paths (container modules).
+    var containers: Set<String> = []
+    var inputName = ""
+    var channels = 0
+    var size = 0
+    var fixedSize = false
+    /// Gemm layers made from a MatMul that may still take an `Add` as bias: value name → layer index.
+    var openMatMul: [String: Int] = [:]
+
+    init(model: Onnx_ModelProto, origin: String, name: String, size requested: Int?) throws {
+        self.model = model
+        self.origin = origin
+        self.name = name
+        guard let op = model.opsetImport.first(where: { $0.domain.isEmpty || $0.domain == "ai.onnx" }) else {
+            throw ONNXImportError("\(origin): the model imports no opset of the default ONNX domain")
+        }
+        opset = Int(op.version)
+        let graph = model.graph
+        guard graph.node.count <= ONNXImport.Limits.nodes else {
+            throw ONNXImportError("\(origin): \(graph.node.count) nodes is too many (at most \(ONNXImport.Limits.nodes))")
+        }
+
+        for t in graph.initializer {
+            values[t.name] = .constant(try Self.constant(t, origin: origin, what: "initializer '\(t.name)'"))
+        }
+        let inputs = graph.input.filter { values[$0.name] == nil }
+        guard inputs.count == 1 else {
+            throw ONNXImportError("\(origin): the graph has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))); expected one image input N×C×H×W")
+        }
+        let input = inputs[0]
+        inputName = input.name
+        guard input.type.tensorType.elemType == Int32(Onnx_TensorProto.DataType.float.rawValue) else {
+            throw ONNXImportError("\(origin): input '\(input.name)' is not float32; expected a float image input N×C×H×W")
+        }
+        let dims = input.type.tensorType.shape.dim.map { d -> Int? in
+            if case .dimValue(let v)? = d.value { return Int(v) }
+            return nil
+        }
+        let shown = input.type.tensorType.shape.dim.map { d -> String in
+            switch d.value {
+            case .dimValue(let v)?: return String(v)
+            case .dimParam(let p)?: return p.isEmpty ? "?" : p
+            case nil: return "?"
+            }
+        }.joined(separator: "×")
+        guard dims.count == 4 else {
+            throw ONNXImportError("\(origin): input '\(input.name)' has shape \(shown.isEmpty ? "(none)" : shown); expected 4 dimensions N×C×H×W")
+        }
+        guard let c = dims[1], (1...NetworkSpec.Limits.channels).contains(c) else {
+            throw ONNXImportError("\(origin): input '\(input.name)' \(shown): the channel count must be a fixed number from 1 to \(NetworkSpec.Limits.channels)")
+        }
+        channels = c
+        switch (dims[2], dims[3]) {
+        case let (h?, w?):
+            guard h == w else {
+                throw ONNXImportError("\(origin): input '\(input.name)' is \(shown); BitSweep's networks take square images (H = W)")
+            }
+            guard (1...16384).contains(h) else { throw ONNXImportError("\(origin): input '\(input.name)' \(shown): H and W must be 1–16384") }
+            if let requested, requested != h {
+                throw ONNXImportError("\(origin): the model's input is fixed at \(h)×\(h); size \(requested) differs (leave --size out, or give \(h))")
+            }
+            size = h
+            fixedSize = true
+        case (nil, nil):
+            guard let requested else {
+                throw ONNXImportError("\(origin): input '\(input.name)' \(shown) has a symbolic height and width: give the image size (--size)")
+            }
+            guard (1...16384).contains(requested) else { throw ONNXImportError("\(origin): size \(requested) is out of range: expected 1–16384") }
+            size = requested
+        default:
+            throw ONNXImportError("\(origin): input '\(input.name)' is \(shown): height and width must both be fixed or both symbolic")
+        }
+        values[input.name] = .activation(layer: GraphNetwork.inputName, shape: Shape(channels: c, height: size, width: size), rank: 4)
+
+        for n in graph.node {
+            for i in n.input where !i.isEmpty { consumers[i, default: 0] += 1 }
+            if !["Constant", "Identity", "Dropout"].contains(n.opType), let (path, _) = Self.torchScope(n.name), !path.isEmpty {
+                pathCounts[path, default: 0] += 1
+            }
+        }
+        for o in graph.output { consumers[o.name, default: 0] += 1 }
+        for path in pathCounts.keys {
+            var p = Substring(path)
+            while let dot = p.lastIndex(of: ".") {
+                p = p[..<dot]
+                containers.insert(String(p))
+            }
+        }
+    }
+
+    mutating func run() throws -> ImportedModel {
+        let graph = model.graph
+        for (index, node) in graph.node.enumerated() {
+            try importNode(node, index: index)
+        }
+        guard graph.output.count == 1 else {
+            throw ONNXImportError("\(origin): the graph has \(graph.output.count) outputs; expected one (the logits)")
+        }
+        let out = graph.output[0].name
+        guard case .activation(let last, _, _)? = values[out], last == layers.last?.name else {
+            throw ONNXImportError("\(origin): output '\(out)' is not made by the graph's last layer\(layers.last.map { " ('\($0.name)')" } ?? ""); expected the logits to come last")
+        }
+        let (blocks, blockOf) = Self.blocks(layers)
+        for i in layers.indices { layers[i].block = blockOf[i] }
+        let network = GraphNetwork(name: name, inputChannels: channels, inputBits: .bits(8), layers: layers, blocks: blocks)
+        do {
+            try network.validate()
+            _ = try network.cost(inputSize: size)
+        } catch {
+            throw ONNXImportError("\(origin): \(error)")
+        }
+        return ImportedModel(network: network, weights: GraphWeights(tensors: tensors, batchNormEpsilon: epsilons, origin: origin),
+                             inputSize: size, fixedSize: fixedSize, inputName: inputName, outputName: out, opset: opset)
+    }
+
+    // MARK: - Nodes
+
+    mutating func importNode(_ n: Onnx_NodeProto, index: Int) throws {
+        let at = "\(origin): node '\(n.name.isEmpty ? "#\(index)" : n.name)' (\(n.opType))"
+        func fail(_ message: String) -> ONNXImportError { ONNXImportError("\(at): \(message)") }
+        guard n.domain.isEmpty || n.domain == "ai.onnx" else {
+            throw fail("operator domain '\(n.domain)' is not supported; expected the default ONNX domain")
+        }
+        guard ONNXImport.supportedOperators.contains(n.opType) else {
+            throw fail("operator not supported; supported: \(ONNXImport.supportedOperators.joined(separator: ", "))")
+        }
+        let attrs = Attributes(node: n, fail: fail)
+        let known = Self.knownAttributes[n.opType] ?? []
+        for a in n.attribute where !known.contains(a.name) {
+            throw fail(known.isEmpty ? "attribute '\(a.name)' is not supported; \(n.opType) takes none"
+                                     : "attribute '\(a.name)' is not supported; supported: \(known.sorted().joined(separator: ", "))")
+        }
+        guard let output = n.output.first, !output.isEmpty else { throw fail("has no output") }
+        let extraOutputs = n.output.dropFirst().filter { !$0.isEmpty }
+        if !extraOutputs.isEmpty {
+            throw fail("has \(n.output.count) outputs (\(n.output.joined(separator: ", "))); only the inference form with one output is supported")
+        }
+
+        func activation(_ i: Int) throws -> (layer: String, shape: Shape, rank: Int) {
+            guard i < n.input.count, !n.input[i].isEmpty else { throw fail("input \(i) is missing") }
+            switch values[n.input[i]] {
+            case .activation(let l, let s, let r)?: return (l, s, r)
+            case .constant?: throw fail("input '\(n.input[i])' is a constant; expected a feature map")
+            case nil: throw fail("input '\(n.input[i])' is not the graph's input or the output of an earlier node")
+            }
+        }
+        func constant(_ i: Int, _ what: String) throws -> Constant? {
+            guard i < n.input.count, !n.input[i].isEmpty else { return nil }
+            switch values[n.input[i]] {
+            case .constant(let c)?: return c
+            case .activation?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
+            case nil: throw fail("input '\(n.input[i])' is not an initializer or the output of an earlier node")
+            }
+        }
+        func floats(_ i: Int, _ what: String, shape: [Int]) throws -> Tensor {
+            guard let c = try constant(i, what) else { throw fail("\(what) (input \(i)) is missing") }
+            guard let f = c.floats else { throw fail("\(what) '\(n.input[i])' is not float32") }
+            guard c.dims == shape else {
+                throw fail("\(what) '\(n.input[i])' has shape \(Tensor.describe(c.dims)); expected \(Tensor.describe(shape))")
+            }
+            return Tensor(shape: shape, data: f)
+        }
+        func alias(_ source: Int = 0) throws {
+            guard source < n.input.count, let v = values[n.input[source]] else {
+                throw fail("input '\(source < n.input.count ? n.input[source] : "")' is not the graph's input or the output of an earlier node")
+            }
+            values[output] = v
+        }
+        @discardableResult
+        func add(_ op: GraphOp, inputs: [String], shape: Shape, rank: Int = 4) -> String {
+            let layer = layerName(n, index: index)
+            let actBits: BitWidth? = {
+                switch op {
+                case .globalAveragePool, .maxPool, .averagePool, .flatten: return nil
+                default: return .float
+                }
+            }()
+            let prev = layers.last?.name ?? GraphNetwork.inputName
+            // Inputs listed only when they are not simply the layer before (the graph's implicit chain).
+            let explicit = inputs.count == 1 && inputs[0] == prev ? [] : inputs
+            layers.append(GraphLayer(layer, op, inputs: explicit, block: nil, bits: .float, actBits: actBits))
+            values[output] = .activation(layer: layer, shape: shape, rank: rank)
+            return layer
+        }
+
+        switch n.opType {
+        case "Constant":
+            values[output] = .constant(try constantNode(n, attrs: attrs, fail: fail))
+        case "Identity":
+            try alias()
+        case "Dropout":
+            if n.input.count > 1, let ratio = try constant(1, "ratio"), ratio.floats == nil { throw fail("ratio is not float32") }
+            if n.input.count > 2, let mode = try constant(2, "training_mode"), (mode.ints ?? []).contains(where: { $0 != 0 }) {
+                throw fail("training_mode is true; only inference (the identity) is supported")
+            }
+            try alias()
+
+        case "Conv":
+            let x = try activation(0)
+            guard x.rank == 4 else { throw fail("input is \(x.shape.channels) features, not a feature map") }
+            guard let wc = try constant(1, "weight"), wc.dims.count == 4 else {
+                throw fail("weight '\(n.input.count > 1 ? n.input[1] : "")' must be a constant 4-D tensor [C_out, C_in/group, kH, kW]")
+            }
+            let (cout, cinPerGroup, kh, kw) = (wc.dims[0], wc.dims[1], wc.dims[2], wc.dims[3])
+            guard kh == kw else { throw fail("kernel \(kh)×\(kw) is not square; supported: square kernels") }
+            if let ks = try attrs.ints("kernel_shape"), ks != [kh, kw] {
+                throw fail("kernel_shape \(ks) disagrees with the weight's \(kh)×\(kw)")
+            }
+            let group = try attrs.int("group") ?? 1
+            guard group >= 1, x.shape.channels % group == 0, cout % group == 0, cinPerGroup * group == x.shape.channels else {
+                throw fail("group \(group) with weight \(Tensor.describe(wc.dims)) does not fit \(x.shape.channels) input channels")
+            }
+            let stride = try attrs.square("strides", default: 1)
+            let dilation = try attrs.square("dilations", default: 1)
+            let pad = try padding(attrs, kernel: kh, stride: stride, dilation: dilation, input: x.shape.height, fail: fail)
+            let w = try floats(1, "weight", shape: wc.dims)
+            let bias = try constant(2, "bias") != nil ? try floats(2, "bias", shape: [cout]) : nil
+            let span = dilation * (kh - 1) + 1
+            let h = x.shape.height + 2 * pad - span
+            guard h >= 0 else { throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(span)×\(span) window") }
+            let out = Shape(channels: cout, height: h / stride + 1, width: h / stride + 1)
+            let c = ConvAttributes(outChannels: cout, kernel: kh, stride: stride, padding: pad, dilation: dilation,
+                                   groups: group, bias: bias != nil)
+            let layer = add(.conv(c), inputs: [x.layer], shape: out)
+            tensors[layer + ".weight"] = w
+            if let bias { tensors[layer + ".bias"] = bias }
+
+        case "BatchNormalization":
+            let x = try activation(0)
+            if let mode = try attrs.int("training_mode"), mode != 0 { throw fail("training_mode \(mode); only inference is supported") }
+            if let spatial = try attrs.int("spatial"), spatial != 1 { throw fail("spatial \(spatial); only spatial = 1 is supported") }
+            let c = x.shape.channels
+            let parts = try ["weight", "bias", "running_mean", "running_var"].enumerated().map {
+                try floats($0.offset + 1, ["scale", "B", "input_mean", "input_var"][$0.offset], shape: [c])
+            }
+            let eps = try attrs.float("epsilon") ?? 1e-5
+            guard eps > 0, eps.isFinite else { throw fail("epsilon \(eps) must be positive") }
+            let layer = add(.batchNorm, inputs: [x.layer], shape: x.shape, rank: x.rank)
+            for (suffix, t) in zip(["weight", "bias", "running_mean", "running_var"], parts) { tensors[layer + "." + suffix] = t }
+            epsilons[layer] = eps
+
+        case "Relu", "Sigmoid", "HardSwish", "HardSigmoid", "Clip":
+            let x = try activation(0)
+            let a: Activation
+            switch n.opType {
+            case "Relu": a = .relu
+            case "Sigmoid": a = .sigmoid
+            case "HardSwish": a = .hardSwish
+            case "HardSigmoid":
+                let alpha = try attrs.float("alpha") ?? 0.2, beta = try attrs.float("beta") ?? 0.5
+                guard abs(alpha - 1 / 6) < 1e-6, beta == 0.5 else {
+                    throw fail("alpha \(alpha), beta \(beta); supported: alpha 1/6 and beta 0.5 (PyTorch's Hardsigmoid)")
+                }
+                a = .hardSigmoid
+            default:
+                let (lo, hi) = try clipRange(n, attrs: attrs, constant: constant, fail: fail)
+                switch (lo, hi) {
+                case (0?, 6?): a = .relu6
+                case (0?, nil): a = .relu
+                default:
+                    throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: 0…6 (ReLU6) and 0…∞ (ReLU)")
+                }
+            }
+            add(.activation(a), inputs: [x.layer], shape: x.shape, rank: x.rank)
+
+        case "Add":
+            guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
+            if case .constant? = values[n.input[1]] {
+                try matMulBias(n, biasIndex: 1, output: output, fail: fail)
+            } else if case .constant? = values[n.input[0]] {
+                try matMulBias(n, biasIndex: 0, output: output, fail: fail)
+            } else {
+                let a = try activation(0), b = try activation(1)
+                guard a.shape == b.shape, a.rank == b.rank else {
+                    throw fail("adds \(a.shape) and \(b.shape); supported: two feature maps of the same shape (a residual)")
+                }
+                add(.add, inputs: [a.layer, b.layer], shape: a.shape, rank: a.rank)
+            }
+
+        case "Mul":
+            guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
+            var a = try activation(0), b = try activation(1)
+            let gate = { (s: Shape) in Shape(channels: s.channels, height: 1, width: 1) }
+            if a.shape != b.shape, a.shape == gate(b.shape) { swap(&a, &b) }
+            guard a.rank == 4, b.rank == 4, b.shape == a.shape || b.shape == gate(a.shape) else {
+                throw fail("multiplies \(a.shape) by \(b.shape); supported: two feature maps of one shape, or a map by a C×1×1 gate")
+            }
+            add(.mul, inputs: [a.layer, b.layer], shape: a.shape)
+
+        case "GlobalAveragePool":
+            let x = try activation(0)
+            guard x.rank == 4 else { throw fail("input is not a feature map") }
+            add(.globalAveragePool, inputs: [x.layer], shape: Shape(channels: x.shape.channels, height: 1, width: 1))
+
+        case "ReduceMean":
+            let x = try activation(0)
+            guard x.rank == 4 else { throw fail("input is not a feature map") }
+            var axes = try attrs.ints("axes")
+            if axes == nil, let c = try constant(1, "axes") {
+                guard let ints = c.ints else { throw fail("axes are not int64") }
+                axes = ints.map(Int.init)
+            }
+            let normalized = Set((axes ?? []).map { $0 < 0 ? $0 + 4 : $0 })
+            guard normalized == [2, 3], axes?.count == 2 else {
+                throw fail("axes \(axes.map { "\($0)" } ?? "(all)"); supported: the mean over H and W (axes 2, 3)")
+            }
+            let keep = try attrs.int("keepdims") ?? 1
+            add(.globalAveragePool, inputs: [x.layer], shape: Shape(channels: x.shape.channels, height: 1, width: 1),
+                rank: keep == 0 ? 2 : 4)
+
+        case "MaxPool", "AveragePool":
+            let x = try activation(0)
+            guard x.rank == 4 else { throw fail("input is not a feature map") }
+            guard let ks = try attrs.ints("kernel_shape"), ks.count == 2, ks[0] == ks[1], ks[0] >= 1 else {
+                throw fail("kernel_shape must be two equal sizes (a square window)")
+            }
+            let k = ks[0]
+            if let ceil = try attrs.int("ceil_mode"), ceil != 0 { throw fail("ceil_mode 1 is not supported; supported: ceil_mode 0") }
+            if try attrs.square("dilations", default: 1) != 1 { throw fail("dilated pooling is not supported") }
+            if let order = try attrs.int("storage_order"), order != 0 { throw fail("storage_order \(order) is not supported") }
+            let stride = try attrs.square("strides", default: 1)
+            let pad = try padding(attrs, kernel: k, stride: stride, dilation: 1, input: x.shape.height, fail: fail)
+            if n.opType == "AveragePool", pad > 0, (try attrs.int("count_include_pad") ?? 0) != 0 {
+                throw fail("count_include_pad 1 with padding is not supported; supported: count_include_pad 0 (the padding is not averaged)")
+            }
+            guard pad <= k / 2 else { throw fail("padding \(pad) is more than half the \(k)×\(k) window") }
+            let h = x.shape.height + 2 * pad - k
+            guard h >= 0 else { throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(k)×\(k) window") }
+            let out = Shape(channels: x.shape.channels, height: h / stride + 1, width: h / stride + 1)
+            add(n.opType == "MaxPool" ? .maxPool(kernel: k, stride: stride, padding: pad)
+                                      : .averagePool(kernel: k, stride: stride, padding: pad),
+                inputs: [x.layer], shape: out)
+
+        case "Flatten":
+            let x = try activation(0)
+            let axis = try attrs.int("axis") ?? 1
+            guard axis == 1 || axis == 1 - 4 && x.rank == 4 || axis == -1 && x.rank == 2 else {
+                throw fail("axis \(axis); supported: axis 1 (keep the batch, flatten the rest)")
+            }
+            if x.rank == 2 { try alias(); return }
+            add(.flatten, inputs: [x.layer], shape: Shape(channels: x.shape.elements, height: 1, width: 1), rank: 2)
+
+        case "Reshape":
+            let x = try activation(0)
+            guard let s = try constant(1, "shape"), let target = s.ints else { throw fail("shape must be a constant int64 tensor") }
+            let features = x.shape.elements
+            let ok = target.count == 2 && [0, 1, -1].contains(target[0])
+                && (target[1] == Int64(features) || (target[1] == -1 && target[0] != -1))
+            guard ok else {
+                throw fail("target shape \(target) of a \(x.shape) input; supported: [N, -1] (flatten: [0, -1], [1, -1] or [-1, \(features)])")
+            }
+            if x.rank == 2 { try alias(); return }
+            add(.flatten, inputs: [x.layer], shape: Shape(channels: features, height: 1, width: 1), rank: 2)
+
+        case "Gemm", "MatMul":
+            let x = try activation(0)
+            guard x.rank == 2 else {
+                throw fail("input is a \(x.shape) feature map; supported: a flattened N×features input (after Flatten or Reshape)")
+            }
+            guard let wc = try constant(1, "weight"), wc.dims.count == 2 else {
+                throw fail("weight '\(n.input.count > 1 ? n.input[1] : "")' must be a constant 2-D matrix")
+            }
+            var w = try floats(1, "weight", shape: wc.dims)
+            var transposed = n.opType == "MatMul"
+            var bias: Tensor?
+            if n.opType == "Gemm" {
+                if let t = try attrs.int("transA"), t != 0 { throw fail("transA \(t) is not supported; supported: transA 0") }
+                transposed = (try attrs.int("transB") ?? 0) == 0
+                let alpha = try attrs.float("alpha") ?? 1, beta = try attrs.float("beta") ?? 1
+                if alpha != 1 { w.data = w.data.map { $0 * alpha } }
+                let outFeatures = transposed ? wc.dims[1] : wc.dims[0]
+                if let c = try constant(2, "bias") {
+                    guard let f = c.floats, c.dims == [outFeatures] || c.dims == [1, outFeatures] || c.count == 1 else {
+                        throw fail("bias '\(n.input[2])' has shape \(Tensor.describe(c.dims)); expected \(outFeatures) float32 values")
+                    }
+                    let values = c.count == 1 ? [Float](repeating: f[0], count: outFeatures) : f
+                    bias = Tensor(shape: [outFeatures], data: values.map { $0 * beta })
+                }
+            }
+            if transposed { w = Self.transpose(w) }
+            let (outFeatures, inFeatures) = (w.shape[0], w.shape[1])
+            guard inFeatures == x.shape.channels else {
+                throw fail("weight \(Tensor.describe(wc.dims)) takes \(inFeatures) features; the input has \(x.shape.channels)")
+            }
+            let layer = add(.gemm(outFeatures: outFeatures, bias: bias != nil), inputs: [x.layer],
+                            shape: Shape(channels: outFeatures, height: 1, width: 1), rank: 2)
+            tensors[layer + ".weight"] = w
+            if let bias { tensors[layer + ".bias"] = bias }
+            if n.opType == "MatMul" && consumers[output] == 1 { openMatMul[output] = layers.count - 1 }
+
+        default:
+            throw fail("operator not supported; supported: \(ONNXImport.supportedOperators.joined(separator: ", "))")
+        }
+    }
+
+    /// `Add(MatMul(x, W), b)`: the constant `b` becomes the bias of the gemm layer the MatMul made.
+    mutating func matMulBias(_ n: Onnx_NodeProto, biasIndex: Int, output: String,
+                             fail: (String) -> ONNXImportError) throws {
+        let other = n.input[1 - biasIndex]
+        guard let li = openMatMul[other], case .gemm(let outFeatures, false) = layers[li].op else {
+            throw fail("adds a constant to '\(other)'; supported: Add of two feature maps, or a constant bias right after a MatMul")
+        }
+        guard case .constant(let c)? = values[n.input[biasIndex]], let f = c.floats,
+              c.dims == [outFeatures] || c.dims == [1, outFeatures] else {
+            throw fail("bias '\(n.input[biasIndex])' must be \(outFeatures) float32 values ([\(outFeatures)] or [1, \(outFeatures)])")
+        }
+        openMatMul[other] = nil
+        let layer = layers[li].name
+        layers[li].op = .gemm(outFeatures: outFeatures, bias: true)
+        tensors[layer + ".bias"] = Tensor(shape: [outFeatures], data: f)
+        values[output] = values[other]
+    }
+
+    /// Clip's bounds (nil: unbounded): attributes before opset 11, optional constant inputs from 11 on.
+    func clipRange(_ n: Onnx_NodeProto, attrs: Attributes, constant: (Int, String) throws -> Constant?,
+                   fail: (String) -> ONNXImportError) throws -> (Float?, Float?) {
+        func bound(_ v: Float?) -> Float? { v.flatMap { abs($0) >= Float.greatestFiniteMagnitude ? nil : $0 } }
+        if opset < 11 {
+            return (bound(try attrs.float("min")), bound(try attrs.float("max")))
+        }
+        func scalar(_ i: Int, _ what: String) throws -> Float? {
+            guard let c = try constant(i, what) else { return nil }
+            guard let f = c.floats, f.count == 1 else { throw fail("\(what) must be one float32 value") }
+            return f[0]
+        }
+        return (bound(try scalar(1, "min")), bound(try scalar(2, "max")))
+    }
+
+    /// Symmetric padding from `pads` / `auto_pad`, the same on all four sides.
+    func padding(_ attrs: Attributes, kernel: Int, stride: Int, dilation: Int, input: Int,
+                 fail: (String) -> ONNXImportError) throws -> Int {
+        let auto = try attrs.string("auto_pad") ?? "NOTSET"
+        switch auto {
+        case "NOTSET", "":
+            let pads = try attrs.ints("pads") ?? [0, 0, 0, 0]
+            guard pads.count == 4, Set(pads).count == 1, pads[0] >= 0 else {
+                throw fail("pads \(pads) are not the same on all four sides; supported: symmetric padding")
+            }
+            return pads[0]
+        case "VALID":
+            return 0
+        case "SAME_UPPER", "SAME_LOWER":
+            let span = dilation * (kernel - 1) + 1
+            let out = (input + stride - 1) / stride
+            let total = max(0, (out - 1) * stride + span - input)
+            guard total % 2 == 0 else {
+                throw fail("auto_pad \(auto) pads a \(input)×\(input) input by \(total) in each direction, which is asymmetric; supported: symmetric padding")
+            }
+            return total / 2
+        default:
+            throw fail("auto_pad '\(auto)' is not supported; supported: NOTSET, VALID, SAME_UPPER, SAME_LOWER (when symmetric)")
+        }
+    }
+
+    func constantNode(_ n: Onnx_NodeProto, attrs: Attributes, fail: (String) -> ONNXImportError) throws -> Constant {
+        guard let a = n.attribute.first else { throw fail("has no value") }
+        switch a.name {
+        case "value": return try Self.constant(a.t, origin: origin, what: "node '\(n.name)' (Constant) value")
+        case "value_float": return Constant(dims: [], floats: [a.f], ints: nil)
+        case "value_floats": return Constant(dims: [a.floats.count], floats: a.floats, ints: nil)
+        case "value_int": return Constant(dims: [], floats: nil, ints: [a.i])
+        case "value_ints": return Constant(dims: [a.ints.count], floats: nil, ints: a.ints)
+        default: throw fail("attribute '\(a.name)' is not supported; supported: value, value_float(s), value_int(s)")
+        }
+    }
+
+    // MARK: - Names and blocks
+
+    /// The layer name of node `n` (see the type's documentation), unique among the layers so far.
+    mutating func layerName(_ n: Onnx_NodeProto, index: Int) -> String {
+        var base: String
+        if let (path, op) = Self.torchScope(n.name) {
+            let opName = Self.sanitize(op).lowercased()
+            base = path.isEmpty ? opName
+                : ((pathCounts[path] ?? 0) > 1 || containers.contains(path) ? path + "." + opName : path)
+        } else {
+            base = Self.sanitize(n.name)
+        }
+        if base.isEmpty { base = n.opType.lowercased() + "_\(index)" }
+        var name = base, k = 2
+        while usedNames.contains(name) { name = base + "_\(k)"; k += 1 }
+        usedNames.insert(name)
+        return name
+    }
+
+    /// A torch.onnx scope path (`/features/features.1/conv/conv.0/conv.0.0/Conv`) as the module's dotted path
+    /// and the operator segment (`features.1.conv.0.0`, `Conv`); nil for a name without `/`.
+    static func torchScope(_ name: String) -> (path: String, op: String)? {
+        guard name.contains("/") else { return nil }
+        let segments = name.split(separator: "/").map { sanitize(String($0)) }.filter { !$0.isEmpty }
+        guard let op = segments.last else { return ("", "") }
+        var path = "", previous = ""
+        for s in segments.dropLast() {
+            if !previous.isEmpty, s.hasPrefix(previous + ".") {
+                path += String(s.dropFirst(previous.count))
+            } else {
+                path += (path.isEmpty ? "" : ".") + s
+            }
+            previous = s
+        }
+        return (path, op)
+    }
+
+    static func sanitize(_ s: String) -> String {
+        var out = String(s.map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || "_-.".contains($0) ? $0 : "_" })
+        while out.hasPrefix(".") { out.removeFirst() }
+        while out.hasSuffix(".") { out.removeLast() }
+        return out
+    }
+
+    /// The blocks and each layer's block (see the type's documentation).
+    static func blocks(_ layers: [GraphLayer]) -> (names: [String], blockOf: [Int?]) {
+        func group(_ name: String) -> String? {
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count >= 2, !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) else { return nil }
+            return parts[0] + "." + parts[1]
+        }
+        let groups = layers.map { group($0.name) }
+        let weighted = layers.indices.filter { layers[$0].op.hasWeights }
+        var weightCount: [String: Int] = [:]
+        for i in weighted { if let g = groups[i] { weightCount[g, default: 0] += 1 } }
+        var excluded: Set<String> = []
+        for end in [weighted.first, weighted.last].compactMap({ $0 }) {
+            if let g = groups[end], weightCount[g] == 1 { excluded.insert(g) }
+        }
+        var names: [String] = []
+        var index: [String: Int] = [:]
+        let blockOf: [Int?] = groups.map { g in
+            guard let g, !excluded.contains(g), weightCount[g] != nil else { return nil }
+            if let i = index[g] { return i }
+            index[g] = names.count
+            names.append(g)
+            return names.count - 1
+        }
+        return (names, blockOf)
+    }
+
+    // MARK: - Tensors
+
+    static func transpose(_ t: Tensor) -> Tensor {
+        let (r, c) = (t.shape[0], t.shape[1])
+        var out = [Float](repeating: 0, count: r * c)
+        for i in 0..<r { for j in 0..<c { out[j * r + i] = t.data[i * c + j] } }
+        return Tensor(shape: [c, r], data: out)
+    }
+
+    /// A float32 or int64 TensorProto's values (raw little-endian bytes or the typed field).
+    static func constant(_ t: Onnx_TensorProto, origin: String, what: String) throws -> Constant {
+        func fail(_ m: String) -> ONNXImportError { ONNXImportError("\(origin): \(what): \(m)") }
+        if t.dataLocation == .external || !t.externalData.isEmpty {
+            throw fail("weights in an external data file are not supported; save the model with its weights inside")
+        }
+        guard t.dims.allSatisfy({ $0 >= 0 && $0 <= Int64(Int32.max) }) else { throw fail("dimensions \(t.dims) are out of range") }
+        let dims = t.dims.map(Int.init)
+        var count = 1
+        for d in dims {
+            let (m, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, m <= 1 << 31 else { throw fail("shape \(dims) is too large") }
+            count = m
+        }
+        let raw = t.rawData
+        switch Onnx_TensorProto.DataType(rawValue: Int(t.dataType)) {
+        case .float?:
+            if t.hasRawData {
+                guard raw.count == count * 4 else { throw fail("raw_data holds \(raw.count) bytes; shape \(dims) needs \(count * 4)") }
+                let values = raw.withUnsafeBytes { p in
+                    (0..<count).map { Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+                }
+                return Constant(dims: dims, floats: values, ints: nil)
+            }
+            guard t.floatData.count == count else { throw fail("float_data holds \(t.floatData.count) values; shape \(dims) needs \(count)") }
+            return Constant(dims: dims, floats: t.floatData, ints: nil)
+        case .int64?:
+            if t.hasRawData {
+                guard raw.count == count * 8 else { throw fail("raw_data holds \(raw.count) bytes; shape \(dims) needs \(count * 8)") }
+                let values = raw.withUnsafeBytes { p in
+                    (0..<count).map { Int64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
+                }
+                return Constant(dims: dims, floats: nil, ints: values)
+            }
+            guard t.int64Data.count == count else { throw fail("int64_data holds \(t.int64Data.count) values; shape \(dims) needs \(count)") }
+            return Constant(dims: dims, floats: nil, ints: t.int64Data)
+        default:
+            let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)).map { "\($0)" } ?? "type \(t.dataType)"
+            throw fail("element type \(type) is not supported; supported: float32 (weights) and int64 (shapes, axes)")
+        }
+    }
+
+    /// The attributes each operator may carry (any other is refused, so that nothing is silently ignored).
+    static let knownAttributes: [String: Set<String>] = [
+        "Conv": ["kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"],
+        "BatchNormalization": ["epsilon", "momentum", "training_mode", "spatial"],
+        "Relu": [], "Sigmoid": [], "HardSwish": [], "HardSigmoid": ["alpha", "beta"], "Clip": ["min", "max"],
+        "Add": [], "Mul": [], "GlobalAveragePool": [], "ReduceMean": ["axes", "keepdims"],
+        "MaxPool": ["kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode", "storage_order"],
+        "AveragePool": ["kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode", "count_include_pad"],
+        "Flatten": ["axis"], "Reshape": ["allowzero"], "Gemm": ["alpha", "beta", "transA", "transB"], "MatMul": [],
+        "Identity": [], "Dropout": ["seed", "ratio"],
+        "Constant": ["value", "value_float", "value_floats", "value_int", "value_ints"],
+    ]
+}
+
+/// A node's attributes by name, typed.
+private struct Attributes {
+    let node: Onnx_NodeProto
+    let fail: (String) -> ONNXImportError
+
+    func find(_ name: String) -> Onnx_AttributeProto? { node.attribute.first { $0.name == name } }
+
+    func int(_ name: String) throws -> Int? {
+        guard let a = find(name) else { return nil }
+        guard a.type == .int || a.hasI else { throw fail("attribute '\(name)' must be an integer") }
+        guard let v = Int(exactly: a.i), abs(v) <= 1 << 30 else { throw fail("attribute '\(name)' \(a.i) is out of range") }
+        return v
+    }
+
+    func ints(_ name: String) throws -> [Int]? {
+        guard let a = find(name) else { return nil }
+        guard a.type == .ints || !a.ints.isEmpty else { throw fail("attribute '\(name)' must be a list of integers") }
+        return try a.ints.map { v in
+            guard abs(v) <= 1 << 30 else { throw fail("attribute '\(name)' value \(v) is out of range") }
+            return Int(v)
+        }
+    }
+
+    func float(_ name: String) throws -> Float? {
+        guard let a = find(name) else { return nil }
+        guard a.type == .float || a.hasF else { throw fail("attribute '\(name)' must be a float") }
+        return a.f
+    }
+
+    func string(_ name: String) throws -> String? {
+        guard let a = find(name) else { return nil }
+        return String(decoding: a.s, as: UTF8.self)
+    }
+
+    /// A two-entry attribute with both entries equal (strides, dilations), or `default`.
+    func square(_ name: String, default d: Int) throws -> Int {
+        guard let v = try ints(name) else { return d }
+        guard v.count == 2, v[0] == v[1], v[0] >= 1 else {
+            throw fail("\(name) \(v) must be two equal positive values (the same along H and W)")
+        }
+        return v[0]
+    }
+}
