@@ -1,0 +1,479 @@
+import BitOpsCore
+import CDNNL
+
+/// Builds a `GraphExecutor`'s steps from its network and weights: groups each layer with the batch norm and
+/// activation it can absorb, creates the primitives (quantized network and twin), prepares the weights, and
+/// inserts layout conversions where a step reads a tensor in another layout than it was written in.
+struct GraphBuilder {
+    unowned let x: GraphExecutor
+    let weights: GraphWeights
+    var network: GraphNetwork { x.network }
+    /// Each layer's inputs by name (an empty list resolved to the layer before it).
+    let inputs: [[String]]
+    /// Each layer's index by name.
+    let indexOf: [String: Int]
+    /// How many layers read each layer's output.
+    let readers: [String: Int]
+    /// Each layer's output shape (from the accounting).
+    let shapes: [String: Shape]
+    /// The tensor holding each layer's output.
+    var valueOf: [String: Int] = [GraphNetwork.inputName: 0]
+    /// What is known of each tensor's values (how its activations are quantized); the input image is in [0, 1].
+    var ranges: [ActivationRange] = [.zeroToSix]
+    /// The step that wrote each tensor.
+    var writer: [Int: Int] = [:]
+
+    init(executor: GraphExecutor, weights: GraphWeights) {
+        x = executor
+        self.weights = weights
+        var previous = GraphNetwork.inputName
+        var inputs: [[String]] = []
+        var readers: [String: Int] = [:]
+        for l in executor.network.layers {
+            let i = l.inputs.isEmpty ? [previous] : l.inputs
+            inputs.append(i)
+            for name in i { readers[name, default: 0] += 1 }
+            previous = l.name
+        }
+        self.inputs = inputs
+        self.readers = readers
+        indexOf = Dictionary(uniqueKeysWithValues: executor.network.layers.enumerated().map { ($1.name, $0) })
+        var shapes: [String: Shape] = [GraphNetwork.inputName: Shape(channels: executor.network.inputChannels,
+                                                                      height: executor.inputSize, width: executor.inputSize)]
+        for l in executor.cost.layers { shapes[l.name] = l.outputShape }
+        for o in executor.cost.operations { shapes[o.name] = o.outputShape }
+        self.shapes = shapes
+    }
+
+    var n: Int { x.options.batchSize }
+
+    mutating func build() throws {
+        let layers = network.layers
+        var i = 0
+        while i < layers.count {
+            let l = layers[i]
+            // The layers this one absorbs: a batch norm (after a convolution), then an activation.
+            var chain = [l]
+            func absorb(_ accept: (GraphOp) -> Bool) {
+                let j = i + chain.count, last = chain.last!
+                guard j < layers.count, accept(layers[j].op), inputs[j] == [last.name], readers[last.name] == 1,
+                      layers[j].block == l.block else { return }
+                chain.append(layers[j])
+            }
+            let isActivation = { (op: GraphOp) -> Bool in if case .activation = op { return true } else { return false } }
+            switch l.op {
+            case .conv:
+                absorb { $0 == .batchNorm }
+                absorb(isActivation)
+            case .batchNorm, .add, .mul, .gemm:
+                absorb(isActivation)
+            default:
+                break
+            }
+            var activation: Activation? = nil
+            if case .activation(let a)? = chain.last?.op, chain.count > 1 { activation = a }
+            let bits = chain.last!.actBits
+            let ins = inputs[i].map { valueOf[$0]! }
+            let output: Int
+            switch l.op {
+            case .conv(let c):
+                let bn = chain.count > 1 && chain[1].op == .batchNorm ? chain[1] : nil
+                output = try convolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: ins[0])
+            case .batchNorm:
+                output = try scaleShift(l, activation: activation, bits: bits, input: ins[0])
+            case .activation(let a):
+                output = try eltwise(l, a, bits: bits, input: ins[0])
+            case .add, .mul:
+                output = try binary(l, activation: activation, bits: bits, inputs: ins)
+            case .globalAveragePool, .maxPool, .averagePool:
+                output = try pool(l, bits: bits, input: ins[0])
+            case .flatten:
+                output = try flatten(l, bits: bits, input: ins[0])
+            case .gemm(let features, let hasBias):
+                output = try gemm(l, features: features, hasBias: hasBias, activation: activation, bits: bits, input: ins[0])
+            }
+            for c in chain { valueOf[c.name] = output }
+            i += chain.count
+        }
+        x.layerValues = valueOf
+        // The logits: the last layer's output, in plain layout.
+        let last = shapes[layers.last!.name]!
+        let plain = try MemoryDesc.make([n, last.channels, last.height, last.width], tag: dnnl_nchw)
+        x.finalValue = try conform(valueOf[layers.last!.name]!, to: plain, layer: layers.last!.name)
+        x.outputCount = last.elements
+        x.blockEnds = network.blocks.indices.map { b in
+            let lastLayer = layers.last(where: { $0.block == b })!
+            return writer[valueOf[lastLayer.name]!]!
+        }
+    }
+
+    // MARK: Tensors and steps
+
+    /// A new tensor with layout `md`.
+    mutating func newValue(_ md: dnnl_memory_desc_t, range: ActivationRange) -> Int {
+        x.values.append(md)
+        ranges.append(range)
+        return x.values.count - 1
+    }
+
+    mutating func append(_ step: GraphStep) {
+        writer[step.output] = x.steps.count
+        x.steps.append(step)
+    }
+
+    /// A primitive attribute with a user scratchpad and `tail` as post-ops. The caller destroys it.
+    func attribute(_ tail: EltwiseTail = EltwiseTail(activation: nil, grid: nil)) throws -> dnnl_primitive_attr_t {
+        var a: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
+        try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
+        try tail.append(to: a!)
+        return a!
+    }
+
+    func descriptor<D>(_ desc: inout D, tail: EltwiseTail, name: String) throws -> DNNLPrimitiveDesc {
+        let a = try attribute(tail)
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try withUnsafePointer(to: &desc) {
+            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: x.context.engine, what: "\(name) primitive descriptor")
+        }
+        x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+        return pd
+    }
+
+    /// Tensor `v` in layout `md`: itself, or a new tensor written by a reorder step named `layer`.
+    mutating func conform(_ v: Int, to md: dnnl_memory_desc_t, layer: String) throws -> Int {
+        guard !MemoryDesc.equal(x.values[v], md) else { return v }
+        let a = try attribute()
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try DNNLPrimitiveDesc(reorderFrom: x.values[v], to: md, engine: x.context.engine, attr: a)
+        x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+        let prim = try DNNLPrimitive(pd.handle)
+        let out = newValue(md, range: ranges[v])
+        let scratch = pd.md(dnnl_query_scratchpad_md)
+        let step = GraphStep(name: layer, inputs: [(DNNLArg.src, v)], output: out, outputMD: md, quantized: prim, float: prim,
+                             scratchQ: scratch, scratchF: scratch)
+        step.isReorder = true
+        append(step)
+        return out
+    }
+
+    /// In-place eltwise primitives for `tail` on layout `md`.
+    func tailPrimitives(_ tail: EltwiseTail, md: dnnl_memory_desc_t, name: String) throws -> [DNNLPrimitive] {
+        try tail.primitiveOperations.map { op in
+            var data = md
+            var desc = dnnl_eltwise_desc_t()
+            try dnnlCheck(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_inference, op.algorithm, &data, op.alpha, op.beta),
+                          "\(name) eltwise descriptor")
+            let pd = try withUnsafePointer(to: &desc) {
+                try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: nil, engine: x.context.engine, what: "\(name) eltwise")
+            }
+            return try DNNLPrimitive(pd.handle)
+        }
+    }
+
+    /// Places plain values into a new weight buffer in layout `target`.
+    func place(_ values: [Float], plain: dnnl_memory_desc_t, target: dnnl_memory_desc_t) throws -> DNNLMemory {
+        let buffer = try values.withUnsafeBytes { raw in
+            try x.context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: plain, to: target)
+        }
+        x.weightBuffers.append(buffer)
+        return try DNNLMemory(target, engine: x.context.engine, pointer: buffer.pointer)
+    }
+
+    func tensor(_ name: String) throws -> [Float] {
+        guard let t = weights.tensors[name] else { throw EngineError("\(weights.origin): missing tensor '\(name)'") }
+        return t.data
+    }
+
+    /// The quantized and twin tails of a step whose values before `activation` have range `input`, the
+    /// output's range, and its quantization after the step when the range is not the fixed [0, 6].
+    func tails(activation: Activation?, bits: BitWidth?, input: ActivationRange = .signed)
+        -> (q: EltwiseTail, f: EltwiseTail, range: ActivationRange, dynamic: DynamicQuantization?) {
+        let range = activation.map(ActivationRange.after) ?? input
+        let fixed = range == .zeroToSix
+        return (EltwiseTail(activation: activation, grid: fixed ? bits : nil), EltwiseTail(activation: activation, grid: nil),
+                range, fixed ? nil : bits.flatMap { DynamicQuantization(bits: $0, unsigned: range == .nonNegative) })
+    }
+
+    // MARK: Layers
+
+    /// A convolution with the batch norm after it folded in and the activation and quantization as post-ops.
+    mutating func convolution(_ l: GraphLayer, _ c: ConvAttributes, batchNorm bn: GraphLayer?, activation: Activation?,
+                              bits: BitWidth?, input: Int) throws -> Int {
+        let inShape = shapes[inputs[indexOf[l.name]!][0]]!
+        let out = shapes[l.name]!
+        let oc = c.outChannels, ic = inShape.channels, k = c.kernel, g = c.groups
+        let plain = k == 1 && g == 1 && out.height * out.width <= x.options.plainLayoutMaxPositions
+        let tag = plain ? dnnl_nhwc : dnnl_format_tag_any
+        let srcAny = try MemoryDesc.make([n, ic, inShape.height, inShape.width], tag: tag)
+        let dstAny = try MemoryDesc.make([n, oc, out.height, out.width], tag: tag)
+        let wDims = g > 1 ? [g, oc / g, ic / g, k, k] : [oc, ic, k, k]
+        let wAny = try MemoryDesc.make(wDims, tag: dnnl_format_tag_any)
+        let wPlain = try MemoryDesc.make(wDims, tag: g > 1 ? dnnl_goihw : dnnl_oihw)
+        var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
+        let strides = [Int64(c.stride), Int64(c.stride)], dilates = [Int64(c.dilation - 1), Int64(c.dilation - 1)]
+        let pad = [Int64(c.padding), Int64(c.padding)]
+        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+
+        func pd(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
+            var s = src, w = weights, d = dst
+            var desc = dnnl_convolution_desc_t()
+            try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                     &s, &w, &biasMD, &d, strides, dilates, pad, pad),
+                          "\(l.name) descriptor")
+            return try descriptor(&desc, tail: tail, name: l.name)
+        }
+        let qpd = try pd(src: srcAny, weights: wAny, dst: dstAny, tail: tailQ)
+        let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
+        x.implementations.append((l.name, qpd.implementation))
+        let src = try conform(input, to: srcMD, layer: l.name)
+        let qprim = try DNNLPrimitive(qpd.handle)
+        var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
+        if x.buildsTwin && tailQ != tailF {
+            let fpd = try pd(src: srcMD, weights: wMD, dst: dstMD, tail: tailF)
+            fprim = try DNNLPrimitive(fpd.handle)
+            scratchF = fpd.md(dnnl_query_scratchpad_md)
+        }
+
+        // Weights: quantize, then fold the batch norm (a convolution bias enters as a shift of the mean).
+        let raw = try tensor("\(l.name).weight")
+        let convBias = c.bias ? try tensor("\(l.name).bias") : nil
+        func fold(_ w: inout [Float]) throws -> [Float] {
+            guard let bn = bn else { return convBias ?? [Float](repeating: 0, count: oc) }
+            let p = try ["weight", "bias", "running_mean", "running_var"].map { try tensor("\(bn.name).\($0)") }
+            var mean = p[2]
+            if let convBias { for o in 0..<oc { mean[o] -= convBias[o] } }
+            return foldBatchNormInPlace(&w, outChannels: oc, gamma: p[0], beta: p[1], mean: mean, variance: p[3],
+                                        epsilon: weights.epsilon(bn.name))
+        }
+        var q = raw
+        Quantizer.quantizeWeightsInPlace(&q, bits: l.bits, channels: oc, granularity: x.options.granularity)
+        let bias = try fold(&q)
+        let output = newValue(dstMD, range: range)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: dstMD, quantized: qprim,
+                             float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
+        step.dynamic = dynamic
+        step.weightsQ = try place(q, plain: wPlain, target: wMD)
+        step.weightsF = step.weightsQ
+        if x.buildsTwin && l.bits != .float {
+            var f = raw
+            _ = try fold(&f)
+            step.weightsF = try place(f, plain: wPlain, target: wMD)
+        }
+        step.bias = try place(bias, plain: biasMD, target: biasMD)
+        append(step)
+        return output
+    }
+
+    /// A batch norm on its own: `x·s + (β − μ·s)` per channel, s = γ/√(σ²+ε), as a 1×1 depthwise convolution.
+    mutating func scaleShift(_ l: GraphLayer, activation: Activation?, bits: BitWidth?, input: Int) throws -> Int {
+        let s = shapes[l.name]!
+        let c = s.channels
+        var srcMD = x.values[input]
+        var wMD = try MemoryDesc.make([c, 1, 1, 1, 1], tag: dnnl_format_tag_any)
+        let wPlain = try MemoryDesc.make([c, 1, 1, 1, 1], tag: dnnl_goihw)
+        var biasMD = try MemoryDesc.make([c], tag: dnnl_x)
+        var dst = try MemoryDesc.make([n, c, s.height, s.width], tag: dnnl_format_tag_any)
+        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+        let one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
+        func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
+            var desc = dnnl_convolution_desc_t()
+            try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                             &srcMD, &wMD, &biasMD, &dst, one, zero, zero), "\(l.name) descriptor")
+            return try descriptor(&desc, tail: tail, name: l.name)
+        }
+        let qpd = try pd(tailQ)
+        x.implementations.append((l.name, qpd.implementation))
+        let src = try conform(input, to: qpd.md(dnnl_query_src_md), layer: l.name)
+        let dstMD = qpd.md(dnnl_query_dst_md)
+        let qprim = try DNNLPrimitive(qpd.handle)
+        var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
+        if x.buildsTwin && tailQ != tailF {
+            srcMD = qpd.md(dnnl_query_src_md)
+            dst = dstMD
+            wMD = qpd.md(dnnl_query_weights_md)
+            let fpd = try pd(tailF)
+            fprim = try DNNLPrimitive(fpd.handle)
+            scratchF = fpd.md(dnnl_query_scratchpad_md)
+        }
+        let p = try ["weight", "bias", "running_mean", "running_var"].map { try tensor("\(l.name).\($0)") }
+        var w = [Float](repeating: 1, count: c)
+        let bias = foldBatchNormInPlace(&w, outChannels: c, gamma: p[0], beta: p[1], mean: p[2], variance: p[3],
+                                        epsilon: weights.epsilon(l.name))
+        let output = newValue(dstMD, range: range)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: dstMD, quantized: qprim,
+                             float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
+        step.dynamic = dynamic
+        step.weightsQ = try place(w, plain: wPlain, target: qpd.md(dnnl_query_weights_md))
+        step.weightsF = step.weightsQ
+        step.bias = try place(bias, plain: biasMD, target: biasMD)
+        append(step)
+        return output
+    }
+
+    /// An activation that could not be fused: eltwise primitives on its input's layout.
+    mutating func eltwise(_ l: GraphLayer, _ a: Activation, bits: BitWidth?, input: Int) throws -> Int {
+        let md = x.values[input]
+        let (tailQ, tailF, range, dynamic) = tails(activation: a, bits: bits)
+        let q = try tailPrimitives(tailQ, md: md, name: l.name)
+        let f = tailQ == tailF ? q : try tailPrimitives(tailF, md: md, name: l.name)
+        let output = newValue(md, range: range)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: md, quantized: q[0],
+                             float: f[0], scratchQ: dnnl_memory_desc_t(), scratchF: dnnl_memory_desc_t())
+        step.tailQ = Array(q.dropFirst())
+        step.tailF = Array(f.dropFirst())
+        step.dynamic = dynamic
+        x.implementations.append((l.name, "eltwise"))
+        append(step)
+        return output
+    }
+
+    /// add or mul (a second input of C×1×1 is broadcast), with the activation and quantization as post-ops.
+    mutating func binary(_ l: GraphLayer, activation: Activation?, bits: BitWidth?, inputs ins: [Int]) throws -> Int {
+        let a = ins[0]
+        let first = x.values[a]
+        let s = shapes[l.name]!
+        let index = indexOf[l.name]!
+        let second = shapes[inputs[index][1]]!
+        let b: Int
+        if second == s {
+            b = try conform(ins[1], to: first, layer: l.name)
+        } else {
+            b = try conform(ins[1], to: try MemoryDesc.make([n, second.channels, 1, 1], tag: dnnl_nchw), layer: l.name)
+        }
+        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits,
+                                                   input: ActivationRange.combining(ranges[a], ranges[ins[1]]))
+        let algorithm = l.op == .add ? dnnl_binary_add : dnnl_binary_mul
+        func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
+            var s0 = first, s1 = x.values[b], d = first
+            var desc = dnnl_binary_desc_t()
+            try dnnlCheck(dnnl_binary_desc_init(&desc, algorithm, &s0, &s1, &d), "\(l.name) descriptor")
+            return try descriptor(&desc, tail: tail, name: l.name)
+        }
+        let qpd = try pd(tailQ)
+        x.implementations.append((l.name, qpd.implementation))
+        let qprim = try DNNLPrimitive(qpd.handle)
+        var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
+        if x.buildsTwin && tailQ != tailF {
+            let fpd = try pd(tailF)
+            fprim = try DNNLPrimitive(fpd.handle)
+            scratchF = fpd.md(dnnl_query_scratchpad_md)
+        }
+        let output = newValue(first, range: range)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, a), (DNNLArg.src1, b)], output: output, outputMD: first,
+                             quantized: qprim, float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
+        step.dynamic = dynamic
+        append(step)
+        return output
+    }
+
+    /// Global average, max or average pooling; then, in place, the quantization of its `actBits` if it has its own.
+    mutating func pool(_ l: GraphLayer, bits: BitWidth?, input: Int) throws -> Int {
+        let inShape = shapes[inputs[indexOf[l.name]!][0]]!
+        let out = shapes[l.name]!
+        var src = x.values[input]
+        var dst = try MemoryDesc.make([n, out.channels, out.height, out.width], tag: dnnl_format_tag_any)
+        let algorithm: dnnl_alg_kind_t, kernel: [Int64], strides: [Int64], pad: [Int64]
+        switch l.op {
+        case .globalAveragePool:
+            (algorithm, kernel, strides, pad) = (dnnl_pooling_avg_exclude_padding, [Int64(inShape.height), Int64(inShape.width)], [1, 1], [0, 0])
+        case .maxPool(let k, let s, let p):
+            (algorithm, kernel, strides, pad) = (dnnl_pooling_max, [Int64(k), Int64(k)], [Int64(s), Int64(s)], [Int64(p), Int64(p)])
+        case .averagePool(let k, let s, let p):
+            (algorithm, kernel, strides, pad) = (dnnl_pooling_avg_exclude_padding, [Int64(k), Int64(k)], [Int64(s), Int64(s)], [Int64(p), Int64(p)])
+        default:
+            throw EngineError("internal: \(l.name) is not a pooling layer")
+        }
+        var desc = dnnl_pooling_v2_desc_t()
+        let dilation: [Int64] = [0, 0]
+        try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, algorithm, &src, &dst, strides, kernel,
+                                                        dilation, pad, pad), "\(l.name) descriptor")
+        let pd = try descriptor(&desc, tail: EltwiseTail(activation: nil, grid: nil), name: l.name)
+        x.implementations.append((l.name, pd.implementation))
+        let prim = try DNNLPrimitive(pd.handle)
+        let dstMD = pd.md(dnnl_query_dst_md)
+        let (tail, _, range, dynamic) = tails(activation: nil, bits: bits, input: ranges[input])
+        let output = newValue(dstMD, range: range)
+        let scratch = pd.md(dnnl_query_scratchpad_md)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: dstMD, quantized: prim,
+                             float: prim, scratchQ: scratch, scratchF: scratch)
+        step.tailQ = try tailPrimitives(tail, md: dstMD, name: l.name)
+        step.dynamic = dynamic
+        append(step)
+        return output
+    }
+
+    /// Flatten: the input reordered to plain NCHW, read as `(C·H·W)×1×1`.
+    mutating func flatten(_ l: GraphLayer, bits: BitWidth?, input: Int) throws -> Int {
+        let inShape = shapes[inputs[indexOf[l.name]!][0]]!
+        let plain = try MemoryDesc.make([n, inShape.channels, inShape.height, inShape.width], tag: dnnl_nchw)
+        let a = try attribute()
+        defer { dnnl_primitive_attr_destroy(a) }
+        let pd = try DNNLPrimitiveDesc(reorderFrom: x.values[input], to: plain, engine: x.context.engine, attr: a)
+        x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
+        let prim = try DNNLPrimitive(pd.handle)
+        let (tail, _, range, dynamic) = tails(activation: nil, bits: bits, input: ranges[input])
+        let output = newValue(try MemoryDesc.make([n, inShape.elements, 1, 1], tag: dnnl_nchw), range: range)
+        let scratch = pd.md(dnnl_query_scratchpad_md)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: plain, quantized: prim,
+                             float: prim, scratchQ: scratch, scratchF: scratch)
+        step.tailQ = try tailPrimitives(tail, md: plain, name: l.name)
+        step.dynamic = dynamic
+        x.implementations.append((l.name, "reorder"))
+        append(step)
+        return output
+    }
+
+    /// A linear layer on `C×1×1` features, image by image (batch-1 inner products, as the block form's classifier).
+    mutating func gemm(_ l: GraphLayer, features: Int, hasBias: Bool, activation: Activation?, bits: BitWidth?,
+                       input: Int) throws -> Int {
+        let c = shapes[inputs[indexOf[l.name]!][0]]!.channels
+        let pooled = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_nchw)
+        let src = try conform(input, to: pooled, layer: l.name)
+        var one = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw)
+        var wAny = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_format_tag_any)
+        let wPlain = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_oihw)
+        var biasMD = try MemoryDesc.make([features], tag: dnnl_x)
+        var dst = try MemoryDesc.make([1, features], tag: dnnl_nc)
+        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+        func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
+            var desc = dnnl_inner_product_desc_t()
+            try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &one, &wAny, &biasMD, &dst),
+                          "\(l.name) descriptor")
+            return try descriptor(&desc, tail: tail, name: l.name)
+        }
+        let qpd = try pd(tailQ)
+        x.implementations.append((l.name, qpd.implementation))
+        guard MemoryDesc.equal(qpd.md(dnnl_query_src_md), one) else {
+            throw EngineError("internal: the \(l.name) primitive wants another input layout")
+        }
+        let wMD = qpd.md(dnnl_query_weights_md)
+        let qprim = try DNNLPrimitive(qpd.handle)
+        var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
+        if x.buildsTwin && tailQ != tailF {
+            wAny = wMD
+            let fpd = try pd(tailF)
+            fprim = try DNNLPrimitive(fpd.handle)
+            scratchF = fpd.md(dnnl_query_scratchpad_md)
+        }
+        let raw = try tensor("\(l.name).weight")
+        let q = Quantizer.quantizeWeights(raw, bits: l.bits, channels: features, granularity: x.options.granularity)
+        let out = try MemoryDesc.make([n, features, 1, 1], tag: dnnl_nchw)
+        let output = newValue(out, range: range)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: out, quantized: qprim,
+                             float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
+        step.perImage = (src: one, dst: dst)
+        step.dynamic = dynamic
+        step.weightsQ = try place(q, plain: wPlain, target: wMD)
+        step.weightsF = x.buildsTwin && l.bits != .float ? try place(raw, plain: wPlain, target: wMD) : step.weightsQ
+        step.bias = try place(hasBias ? try tensor("\(l.name).bias") : [Float](repeating: 0, count: features),
+                              plain: biasMD, target: biasMD)
+        append(step)
+        return output
+    }
+}
+
+extension DNNLArg {
+    /// `DNNL_ARG_SRC_1`: a binary primitive's second input.
+    static let src1: Int32 = 2
+}

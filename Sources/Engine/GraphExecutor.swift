@@ -1,0 +1,462 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BitOpsCore
+import CDNNL
+
+/// A graph network (BitOpsCore/Graph.swift) built into oneDNN primitives for one input size and batch, with
+/// its float twin — the graph form of `Network`, with the same numerics:
+///
+/// - **Convolutions** (any kernel, stride, padding, dilation, groups; bias) have their weights fake-quantized at
+///   the layer's `bits` (per tensor, or per output channel with `EngineOptions.granularity`; `Quantizer`), then a
+///   batch norm reading only that convolution is folded in (`w·γ/√(σ²+ε)`, bias `(b − μ)·γ/√(σ²+ε) + β`), as the
+///   block form does. A batch norm after anything else is a per-channel scale and shift (a 1×1 depthwise
+///   convolution with those as weights and bias, never quantized).
+/// - **Activations** are fused into the convolution, batch norm, add, mul or gemm before them when that layer
+///   is their only reader (and in the same block); otherwise they run as eltwise primitives.
+/// - **Activation quantization**: the output of each fused chain (conv → BN → activation, add → activation, …)
+///   is quantized at the `actBits` of the chain's last layer, on the fixed grids of `EltwiseTail`
+///   (GraphPostOps.swift): the block form's unsigned [0, 6] grid for non-negative values, a signed [−6, 6]
+///   grid otherwise. Pooling and flatten pass their input's precision on (`actBits` nil).
+/// - **add** and **mul** are oneDNN binary primitives; mul's second input may be C×1×1 (squeeze-and-excite),
+///   broadcast over the first's map. **Pooling** uses pooling primitives (average pooling excludes padding, as
+///   ONNX's AveragePool by default). **flatten** reorders to plain NCHW. **gemm** is an inner product run image
+///   by image, as the block form's classifier, so results do not depend on how images are batched.
+/// - The float twin is the same graph with float weights (BN folded) and no activation quantization; it is
+///   built only when it differs. Fidelity's per-block SQNR compares each block's output (its last layer's) in
+///   block order.
+///
+/// Memory: every tensor gets a buffer slot; a slot is reused once the tensor in it has been read for the last
+/// time, so a chain of layers needs a few buffers, a residual block one more.
+///
+/// Integer kernels are not available for graph networks: `kernels: .auto` runs float kernels, `.integer` is
+/// an error. Not for concurrent use: `run` takes a lock.
+public final class GraphExecutor: @unchecked Sendable {
+    public let network: GraphNetwork
+    public let inputSize: Int
+    public let options: EngineOptions
+    public let cost: GraphCostReport
+    public let estimate: MemoryEstimate
+    /// All weights and activations float: the twin would compute the same thing and is not built.
+    public let twinIsIdentical: Bool
+    /// oneDNN's implementation per primitive, by layer name.
+    public internal(set) var implementations: [(layer: String, implementation: String)] = []
+    /// Layers before which a layout conversion of their input was needed.
+    public var layoutConversions: [String] { steps.filter(\.isReorder).map(\.name) }
+    public private(set) var buildSeconds: Double = 0
+    /// Every step's kernel (always float here).
+    public var layerKernels: [(layer: String, kernel: LayerKernel)] { steps.filter { !$0.isReorder }.map { ($0.name, .float) } }
+    public var runsInteger: Bool { false }
+    /// Output values per image (the logits): the elements of the last layer's output.
+    public internal(set) var outputCount = 0
+
+    let context: DNNLContext
+    var steps: [GraphStep] = []
+    /// Each tensor's memory descriptor; tensor 0 is the input batch.
+    var values: [dnnl_memory_desc_t] = []
+    var lanes: [GraphLane] = []
+    let inputBuffer: AlignedBuffer
+    var scratch: AlignedBuffer
+    var weightBuffers: [AlignedBuffer] = []
+    let lock = Mutex()
+    var scratchBytes = 0
+    var finalValue = 0
+    /// The tensor holding each layer's output (a fused chain's layers share one).
+    var layerValues: [String: Int] = [:]
+
+    /// The dimensions (N, C, H, W) of the tensor holding layer `layer`'s output, as built.
+    func builtDimensions(_ layer: String) -> [Int]? {
+        guard let v = layerValues[layer] else { return nil }
+        var md = values[v]
+        return withUnsafeBytes(of: &md.dims) { raw in (0..<Int(md.ndims)).map { Int(raw.load(fromByteOffset: $0 * 8, as: Int64.self)) } }
+    }
+
+    /// Builds with seeded weights (`GraphWeights.seeded`, rule `options.initialization`); the memory estimate is
+    /// checked before the weights are generated.
+    public convenience init(network: GraphNetwork, inputSize: Int, seed: UInt64, options: EngineOptions = EngineOptions()) throws {
+        let (cost, estimate) = try Self.plan(network, inputSize: inputSize, options: options)
+        let weights = try GraphWeights.seeded(seed, network: network, inputSize: inputSize, initialization: options.initialization)
+        try self.init(network: network, inputSize: inputSize, weights: weights, cost: cost, estimate: estimate, options: options)
+    }
+
+    /// Builds from weights in memory, checked against the network first (`GraphWeights.validate`).
+    public convenience init(network: GraphNetwork, inputSize: Int, weights: GraphWeights,
+                            options: EngineOptions = EngineOptions()) throws {
+        let (cost, estimate) = try Self.plan(network, inputSize: inputSize, options: options)
+        try weights.validate(for: network, inputSize: inputSize)
+        try self.init(network: network, inputSize: inputSize, weights: weights, cost: cost, estimate: estimate, options: options)
+    }
+
+    static func plan(_ network: GraphNetwork, inputSize: Int, options: EngineOptions) throws -> (GraphCostReport, MemoryEstimate) {
+        guard (1...EngineOptions.maxThreads).contains(options.threads) else {
+            throw EngineError("threads \(options.threads) is out of range: expected 1–\(EngineOptions.maxThreads)")
+        }
+        guard options.batchSize >= 1 else { throw EngineError("batch size \(options.batchSize) must be at least 1") }
+        if options.kernels == .integer {
+            throw EngineError("kernels integer: integer kernels are not available for graph networks (\(network.name)) yet; use --kernels float or auto")
+        }
+        let cost: GraphCostReport
+        do { cost = try network.cost(inputSize: inputSize) } catch let e as SpecError { throw EngineError("\(e)") }
+        let estimate = MemoryEstimate(graph: cost, batch: options.batchSize, twin: options.fidelity)
+        try estimate.check(limit: options.memoryLimit, what: "\(network.name) (\(network.layers.count) layers) at \(inputSize)×\(inputSize)")
+        return (cost, estimate)
+    }
+
+    init(network: GraphNetwork, inputSize: Int, weights: GraphWeights, cost: GraphCostReport, estimate: MemoryEstimate,
+         options: EngineOptions) throws {
+        let start = monotonicSeconds()
+        self.network = network
+        self.inputSize = inputSize
+        self.options = options
+        self.cost = cost
+        self.estimate = estimate
+        twinIsIdentical = network.layers.allSatisfy {
+            (!$0.op.hasWeights || $0.bits == .float) && ($0.actBits == nil || $0.actBits == .float)
+        }
+        setThreads(options.threads)
+        context = try DNNLContext()
+        let input = try MemoryDesc.make([options.batchSize, network.inputChannels, inputSize, inputSize], tag: dnnl_nchw)
+        inputBuffer = try AlignedBuffer(bytes: MemoryDesc.bytes(input))
+        scratch = try AlignedBuffer(bytes: 64)
+        values = [input]
+        var builder = GraphBuilder(executor: self, weights: weights)
+        try builder.build()
+        scratch = try AlignedBuffer(bytes: scratchBytes)
+        let slots = GraphSlots(steps: steps, values: values, finalValue: finalValue)
+        lanes = [try GraphLane(executor: self, slots: slots, twin: false)]
+        if buildsTwin { lanes.append(try GraphLane(executor: self, slots: slots, twin: true)) }
+        buildSeconds = monotonicSeconds() - start
+    }
+
+    /// Whether the float twin is built beside the quantized network.
+    var buildsTwin: Bool { options.fidelity && !twinIsIdentical }
+
+    // MARK: Running
+
+    /// Runs up to `options.batchSize` images, each a `[channels, size, size]` tensor (CHW), as one batch; per
+    /// image the last layer's output as logits, its top-5 and (with fidelity) the figures against the twin.
+    public func run(_ images: [Tensor]) throws -> BatchOutput {
+        try lock.locked { try runLocked(images, profile: false) }
+    }
+
+    /// As `run`, and also times every layer of the quantized network (`timings.layerSeconds`).
+    public func runProfiled(_ images: [Tensor]) throws -> BatchOutput {
+        try lock.locked { try runLocked(images, profile: true) }
+    }
+
+    func runLocked(_ images: [Tensor], profile: Bool) throws -> BatchOutput {
+        let n = options.batchSize
+        guard !images.isEmpty else { return BatchOutput(images: [], timings: RunTimings()) }
+        guard images.count <= n else {
+            throw EngineError("\(images.count) images given; this network was built for batches of at most \(n)")
+        }
+        let c = network.inputChannels
+        let per = c * inputSize * inputSize
+        let t0 = monotonicSeconds()
+        for (i, img) in images.enumerated() {
+            guard img.shape == [c, inputSize, inputSize] else {
+                throw EngineError("image \(i) has shape \(img.shapeDescription); expected \(c)×\(inputSize)×\(inputSize)")
+            }
+            img.data.withUnsafeBufferPointer { (inputBuffer.floats + i * per).update(from: $0.baseAddress!, count: per) }
+        }
+        if images.count < n { (inputBuffer.floats + images.count * per).update(repeating: 0, count: (n - images.count) * per) }
+        setThreads(options.threads)
+        var timings = RunTimings()
+        let twin = lanes.count == 2
+        var blockSQNR = [[Double]](repeating: [], count: images.count)
+        var overhead = monotonicSeconds() - t0
+        var next = [0, 0]
+
+        func advance(_ l: Int, through last: Int) throws {
+            let lane = lanes[l]
+            while next[l] <= last {
+                let k = next[l]
+                let a = monotonicSeconds()
+                let ca = l == 0 ? threadCPUSeconds() : 0
+                try lane.execute(k, stream: context.stream)
+                let b = monotonicSeconds()
+                if l == 0 {
+                    timings.quantizedCPUSeconds += threadCPUSeconds() - ca
+                    timings.quantizedSeconds += b - a
+                    if profile { timings.layerSeconds[steps[k].name, default: 0] += b - a }
+                } else {
+                    timings.floatSeconds += b - a
+                }
+                next[l] += 1
+            }
+        }
+
+        if twin {
+            for k in blockEnds {
+                try advance(0, through: k)
+                try advance(1, through: k)
+                let t = monotonicSeconds()
+                let v = steps[k].output
+                guard let stride = MemoryDesc.perImageFloats(values[v], batch: n) else {
+                    throw EngineError("internal: block output layout is not batch-outermost")
+                }
+                let q = lanes[0].pointer(v), f = lanes[1].pointer(v)
+                for i in 0..<images.count {
+                    blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f + i * stride, count: stride),
+                                                     test: UnsafeBufferPointer(start: q + i * stride, count: stride)))
+                }
+                overhead += monotonicSeconds() - t
+            }
+        }
+        for l in lanes.indices { try advance(l, through: steps.count - 1) }
+        let t1 = monotonicSeconds()
+        let k = outputCount
+        let lastQ = lanes[0].pointer(finalValue)
+        let lastF = twin ? lanes[1].pointer(finalValue) : lastQ
+        if !allFinite(lastQ, images.count * k) || !allFinite(lastF, images.count * k) {
+            throw nonFiniteError(imageCount: images.count)
+        }
+        var outputs: [ImageOutput] = []
+        for i in 0..<images.count {
+            let q = Array(UnsafeBufferPointer(start: lastQ + i * k, count: k))
+            var fidelity: Fidelity? = nil
+            if options.fidelity {
+                let f = Array(UnsafeBufferPointer(start: lastF + i * k, count: k))
+                let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: network.blocks.count)
+                fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
+            }
+            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity))
+        }
+        timings.overheadSeconds = overhead + monotonicSeconds() - t1
+        return BatchOutput(images: outputs, timings: timings)
+    }
+
+    /// Per block, in block order, the step that writes the block's output (its last layer's).
+    var blockEnds: [Int] = []
+
+    func allFinite(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Bool {
+        for i in 0..<count where !p[i].isFinite { return false }
+        return true
+    }
+
+    /// Runs the batch again step by step and names the first layer whose output went non-finite.
+    func nonFiniteError(imageCount: Int) -> EngineError {
+        var culprits: [(index: Int, layer: String, network: String)] = []
+        for (l, lane) in lanes.enumerated() {
+            for k in steps.indices {
+                do { try lane.execute(k, stream: context.stream) } catch {
+                    return EngineError("non-finite values (NaN or ±∞) in the network's output; re-running to find their layer failed: \(error)")
+                }
+                let md = values[steps[k].output]
+                let total = MemoryDesc.bytes(md) / MemoryLayout<Float>.size
+                let count = MemoryDesc.perImageFloats(md, batch: options.batchSize).map { $0 * imageCount } ?? total
+                if !allFinite(lane.pointer(steps[k].output), min(count, total)) {
+                    culprits.append((k, steps[k].name, l == 0 ? "quantized network" : "float twin"))
+                    break
+                }
+            }
+        }
+        culprits.sort { $0.index < $1.index }
+        guard let first = culprits.first else { return EngineError("non-finite values (NaN or ±∞) in the network's output") }
+        let who = culprits.count == 2 && culprits[1].index == first.index ? "quantized network and the float twin" : first.network
+        return EngineError("non-finite values (NaN or ±∞): the output of layer '\(first.layer)' of the \(who) went non-finite first (weights or activations overflow float32)")
+    }
+}
+
+/// One step of a graph network: a primitive reading tensors and writing one, with its weights; then, in place
+/// on its output, the eltwise primitives of a tail that could not be fused (quantized network / twin).
+final class GraphStep {
+    let name: String
+    /// Argument index, tensor, and the layout the primitive reads it in (the tensor's own).
+    var inputs: [(arg: Int32, value: Int)]
+    let output: Int
+    /// The layout the primitive writes (the tensor's, except for flatten's reinterpretation).
+    let outputMD: dnnl_memory_desc_t
+    let quantized: DNNLPrimitive
+    let float: DNNLPrimitive
+    let scratchQ: dnnl_memory_desc_t
+    let scratchF: dnnl_memory_desc_t
+    var tailQ: [DNNLPrimitive] = []
+    var tailF: [DNNLPrimitive] = []
+    var weightsQ: DNNLMemory?
+    var weightsF: DNNLMemory?
+    var bias: DNNLMemory?
+    /// Run once per image with these batch-1 layouts (gemm).
+    var perImage: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t)?
+    var isReorder = false
+    /// Activation quantization with a per-image range, after the primitives (quantized network only).
+    var dynamic: DynamicQuantization?
+
+    init(name: String, inputs: [(arg: Int32, value: Int)], output: Int, outputMD: dnnl_memory_desc_t,
+         quantized: DNNLPrimitive, float: DNNLPrimitive, scratchQ: dnnl_memory_desc_t, scratchF: dnnl_memory_desc_t) {
+        self.name = name
+        self.inputs = inputs
+        self.output = output
+        self.outputMD = outputMD
+        self.quantized = quantized
+        self.float = float
+        self.scratchQ = scratchQ
+        self.scratchF = scratchF
+    }
+}
+
+/// Which buffer slot holds each tensor: a tensor's slot is free again after the last step that reads it (the
+/// final output's never). Slot sizes are the largest tensor they hold.
+struct GraphSlots {
+    var slotOf: [Int]
+    var bytes: [Int]
+
+    init(steps: [GraphStep], values: [dnnl_memory_desc_t], finalValue: Int) {
+        var lastUse = Array(0..<values.count).map { _ in -1 }
+        for (k, s) in steps.enumerated() {
+            lastUse[s.output] = max(lastUse[s.output], k)
+            for i in s.inputs { lastUse[i.value] = max(lastUse[i.value], k) }
+        }
+        lastUse[finalValue] = steps.count
+        slotOf = Array(repeating: -1, count: values.count)
+        bytes = []
+        var free: [Int] = []
+        for (k, s) in steps.enumerated() {
+            let need = max(MemoryDesc.bytes(values[s.output]), MemoryDesc.bytes(s.outputMD))
+            // The smallest free slot that is large enough, else the largest free one (grown), else a new one.
+            let fits = free.filter { bytes[$0] >= need }.min { bytes[$0] < bytes[$1] }
+            let chosen = fits ?? free.max { bytes[$0] < bytes[$1] }
+            if let chosen {
+                free.removeAll { $0 == chosen }
+                bytes[chosen] = max(bytes[chosen], need)
+                slotOf[s.output] = chosen
+            } else {
+                slotOf[s.output] = bytes.count
+                bytes.append(need)
+            }
+            var released = Set<Int>()
+            for v in s.inputs.map(\.value) + [s.output] where v != 0 && lastUse[v] == k && !released.contains(v) {
+                released.insert(v)
+                free.append(slotOf[v])
+            }
+        }
+    }
+}
+
+/// One network's buffers (quantized network or twin) and the bound arguments of every step.
+final class GraphLane {
+    let slots: [AlignedBuffer]
+    let slotOf: [Int]
+    let input: AlignedBuffer
+    var memories: [DNNLMemory] = []
+    /// Per step, the primitive invocations in order (several for per-image steps and in-place tails).
+    var invocations: [[(primitive: dnnl_primitive_t, args: [dnnl_exec_arg_t])]] = []
+    let names: [String]
+    let slotOutput: [Int]
+    /// Per step, the dynamic quantization of its output: per image, `stride` floats from the output's start.
+    var dynamic: [(quantization: DynamicQuantization, stride: Int, images: Int)?] = []
+
+    init(executor x: GraphExecutor, slots s: GraphSlots, twin: Bool) throws {
+        slots = try s.bytes.map { try AlignedBuffer(bytes: $0) }
+        slotOf = s.slotOf
+        input = x.inputBuffer
+        names = x.steps.map(\.name)
+        slotOutput = x.steps.map(\.output)
+        let engine = x.context.engine
+        for step in x.steps {
+            var calls: [(primitive: dnnl_primitive_t, args: [dnnl_exec_arg_t])] = []
+            let dst = raw(step.output)
+            let images = step.perImage == nil ? 1 : x.options.batchSize
+            for i in 0..<images {
+                var args: [dnnl_exec_arg_t] = []
+                for input in step.inputs {
+                    let md = step.perImage?.src ?? x.values[input.value]
+                    let m = try DNNLMemory(md, engine: engine, pointer: raw(input.value) + i * MemoryDesc.bytes(md))
+                    memories.append(m)
+                    args.append(dnnl_exec_arg_t(arg: input.arg, memory: m.handle))
+                }
+                let dmd = step.perImage?.dst ?? step.outputMD
+                let d = try DNNLMemory(dmd, engine: engine, pointer: dst + i * MemoryDesc.bytes(dmd))
+                memories.append(d)
+                args.append(dnnl_exec_arg_t(arg: DNNLArg.dst, memory: d.handle))
+                if let w = twin ? step.weightsF : step.weightsQ { args.append(dnnl_exec_arg_t(arg: DNNLArg.weights, memory: w.handle)) }
+                if let b = step.bias { args.append(dnnl_exec_arg_t(arg: DNNLArg.bias, memory: b.handle)) }
+                let smd = twin ? step.scratchF : step.scratchQ
+                if MemoryDesc.bytes(smd) > 0 {
+                    let m = try DNNLMemory(smd, engine: engine, pointer: x.scratch.pointer)
+                    memories.append(m)
+                    args.append(dnnl_exec_arg_t(arg: DNNLArg.scratchpad, memory: m.handle))
+                }
+                calls.append(((twin ? step.float : step.quantized).handle, args))
+            }
+            let tail = twin ? step.tailF : step.tailQ
+            if !tail.isEmpty {
+                let m = try DNNLMemory(step.outputMD, engine: engine, pointer: dst)
+                memories.append(m)
+                for p in tail {
+                    calls.append((p.handle, [dnnl_exec_arg_t(arg: DNNLArg.src, memory: m.handle),
+                                             dnnl_exec_arg_t(arg: DNNLArg.dst, memory: m.handle)]))
+                }
+            }
+            invocations.append(calls)
+            if !twin, let q = step.dynamic {
+                guard let stride = MemoryDesc.perImageFloats(step.outputMD, batch: x.options.batchSize) else {
+                    throw EngineError("internal: \(step.name) output layout is not batch-outermost")
+                }
+                dynamic.append((q, stride, x.options.batchSize))
+            } else {
+                dynamic.append(nil)
+            }
+        }
+    }
+
+    func raw(_ v: Int) -> UnsafeMutableRawPointer { v == 0 ? input.pointer : slots[slotOf[v]].pointer }
+
+    func pointer(_ v: Int) -> UnsafeMutablePointer<Float> { raw(v).assumingMemoryBound(to: Float.self) }
+
+    func execute(_ k: Int, stream: dnnl_stream_t) throws {
+        for call in invocations[k] {
+            try call.args.withUnsafeBufferPointer { a in
+                try dnnlCheck(dnnl_primitive_execute(call.primitive, stream, Int32(a.count), a.baseAddress), "\(names[k]) execution")
+            }
+        }
+        if let d = dynamic[k] {
+            let p = raw(slotOutput[k]).assumingMemoryBound(to: Float.self)
+            for i in 0..<d.images { d.quantization.apply(p + i * d.stride, count: d.stride) }
+        }
+    }
+}
+
+extension MemoryEstimate {
+    /// What a graph network needs: its weights (twice where the twin's differ), the tensors alive at once at
+    /// the worst layer (every layer's output padded to 16 channels, kept from its layer to its last reader), per
+    /// network and image, and the input batch; the build holds one layer's plain weights on top.
+    public init(graph cost: GraphCostReport, batch: Int, twin: Bool) {
+        func pad(_ c: Int) -> Int { (c + 15) / 16 * 16 }
+        let g = cost.network
+        let allFloat = g.layers.allSatisfy { (!$0.op.hasWeights || $0.bits == .float) && ($0.actBits == nil || $0.actBits == .float) }
+        let lanes = twin && !allFloat ? 2 : 1
+        var weights = 0, largest = 0
+        for l in cost.layers {
+            let copies = lanes == 2 && l.weightBits != .float ? 2 : 1
+            weights = saturatingSum(weights, saturatingProduct(l.params, 4, copies), pad(l.outputShape.channels) * 4)
+            largest = max(largest, l.params * 4)
+        }
+        var shapes: [String: Shape] = [:]
+        for l in cost.layers { shapes[l.name] = l.outputShape }
+        for o in cost.operations { shapes[o.name] = o.outputShape }
+        var lastUse: [String: Int] = [:]
+        var previous = GraphNetwork.inputName
+        for (i, l) in g.layers.enumerated() {
+            for input in l.inputs.isEmpty ? [previous] : l.inputs { lastUse[input] = i }
+            previous = l.name
+        }
+        // Live bytes at each layer: a layer's output counts from its layer to its last reader.
+        var delta = [Int](repeating: 0, count: g.layers.count + 2)
+        for (j, l) in g.layers.enumerated() {
+            let s = shapes[l.name]!
+            let bytes = saturatingProduct(pad(s.channels), s.height, s.width, 4)
+            delta[j] = saturatingSum(delta[j], bytes)
+            delta[(lastUse[l.name] ?? g.layers.count) + 1] -= bytes
+        }
+        var peak = 0, live = 0
+        for i in g.layers.indices {
+            live = saturatingSum(live, delta[i])
+            peak = max(peak, live)
+        }
+        let input = saturatingProduct(g.inputChannels, cost.inputSize, cost.inputSize, 4, batch)
+        weightBytes = weights
+        activationBytes = saturatingSum(saturatingProduct(lanes, batch, peak), input)
+        transientBytes = largest
+    }
+}

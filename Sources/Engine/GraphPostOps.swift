@@ -1,0 +1,138 @@
+import BitOpsCore
+import CDNNL
+
+/// The element-wise tail of a graph step: the activation fused into it and the quantization of its output,
+/// as a list of oneDNN eltwise operations (applied as post-ops of a convolution, binary or inner product, or
+/// as in-place eltwise primitives after a layer that takes no post-ops).
+///
+/// Activations (oneDNN 2.6 algorithms):
+///
+///     relu          max(x, 0)                    eltwise_relu
+///     relu6         clip(x, 0, 6)                eltwise_clip 0, 6
+///     sigmoid       1 / (1 + e^−x)               eltwise_logistic
+///     hard-sigmoid  clip(x/6 + 1/2, 0, 1)        eltwise_linear 1/6, 1/2 → eltwise_clip 0, 1
+///                   (PyTorch's hardsigmoid; ONNX HardSigmoid with alpha 1/6)
+///     hard-swish    x · clip(x + 3, 0, 6) / 6    eltwise_hardswish
+///
+/// Activation quantization at `a` bits (see `ActivationRange`): values known to lie in [0, 6] — after relu6,
+/// sigmoid or hard-sigmoid, or pooling and flatten of such values — use the block form's fixed grid
+/// `round(clip(x, 0, 6)·(L/6))·(6/L)`, L = 2^a − 1 (`Quantizer.quantizeActivation`), fused as the block form's
+/// post-op chain (a clip to [0, 6] already is relu6, so relu6 is not repeated before it). Rounding is half to
+/// even (oneDNN's eltwise_round). Other values (a linear bottleneck, a residual sum, relu, hard-swish) have
+/// no fixed range and are quantized after the step with a per-image range (`DynamicQuantization`).
+struct EltwiseTail: Equatable {
+    struct Step: Equatable {
+        var algorithm: dnnl_alg_kind_t
+        /// The post-op's output scale (eltwise primitives: a following eltwise_linear when not 1).
+        var scale: Float
+        var alpha: Float
+        var beta: Float
+    }
+    var steps: [Step] = []
+
+    var isEmpty: Bool { steps.isEmpty }
+
+    /// The tail for `activation` (nil: none) then, when given, quantization on the fixed grid of `grid` bits
+    /// (for values within [0, 6] only).
+    init(activation: Activation?, grid bits: BitWidth?) {
+        let grid = bits.flatMap(Quantizer.activationFactors)
+        switch activation {
+        case .relu?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_relu, scale: 1, alpha: 0, beta: 0)) }
+        case .relu6?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 6)) }
+        case .sigmoid?: steps.append(Step(algorithm: dnnl_eltwise_logistic, scale: 1, alpha: 0, beta: 0))
+        case .hardSigmoid?:
+            steps.append(Step(algorithm: dnnl_eltwise_linear, scale: 1, alpha: 1.0 / 6, beta: 0.5))
+            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 1))
+        case .hardSwish?: steps.append(Step(algorithm: dnnl_eltwise_hardswish, scale: 1, alpha: 0, beta: 0))
+        case nil: break
+        }
+        if let grid {
+            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: grid.up, alpha: 0, beta: 6))
+            steps.append(Step(algorithm: dnnl_eltwise_round, scale: grid.down, alpha: 0, beta: 0))
+        }
+    }
+
+    /// The tail as post-ops on `attr`.
+    func append(to attr: dnnl_primitive_attr_t) throws {
+        guard !steps.isEmpty else { return }
+        var po: dnnl_post_ops_t?
+        try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
+        defer { dnnl_post_ops_destroy(po) }
+        for s in steps {
+            try dnnlCheck(dnnl_post_ops_append_eltwise(po, s.scale, s.algorithm, s.alpha, s.beta), "eltwise post-op")
+        }
+        try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops")
+    }
+
+    /// The tail as a list of plain eltwise operations `(algorithm, alpha, beta)` for in-place primitives: a
+    /// step with a scale other than 1 becomes the operation then `eltwise_linear(scale, 0)` — the same float
+    /// product as the post-op's scale.
+    var primitiveOperations: [(algorithm: dnnl_alg_kind_t, alpha: Float, beta: Float)] {
+        steps.flatMap { s -> [(algorithm: dnnl_alg_kind_t, alpha: Float, beta: Float)] in
+            var ops = [(s.algorithm, s.alpha, s.beta)]
+            if s.scale != 1 { ops.append((dnnl_eltwise_linear, s.scale, 0)) }
+            return ops
+        }
+    }
+}
+
+/// What is known of a tensor's values, which decides how its activations are quantized.
+enum ActivationRange: Equatable {
+    /// Within [0, 6]: the fixed grid, fused.
+    case zeroToSix
+    /// Never negative, unbounded: per-image unsigned range.
+    case nonNegative
+    /// Either sign: per-image symmetric range.
+    case signed
+
+    /// The range after `activation`; nil: a layer without activation keeps `input`'s range only when it
+    /// cannot leave it (pooling, flatten).
+    static func after(_ activation: Activation) -> ActivationRange {
+        switch activation {
+        case .relu6, .sigmoid, .hardSigmoid: return .zeroToSix
+        case .relu: return .nonNegative
+        case .hardSwish: return .signed
+        }
+    }
+
+    /// The range of a sum or product of two tensors.
+    static func combining(_ a: ActivationRange, _ b: ActivationRange) -> ActivationRange {
+        a == .signed || b == .signed ? .signed : .nonNegative
+    }
+}
+
+/// Activation quantization of values without a fixed range, done in place after a step, image by image:
+///
+///     unsigned (values ≥ 0):  s = max x / (2^a − 1),          q = round(x / s) · s
+///     signed:                 s = max |x| / max(1, 2^(a−1) − 1), q = round(x / s) · s
+///
+/// with `max` over the image's whole tensor (dynamic, per-tensor quantization), rounding half to even; an
+/// all-zero tensor stays zero. Symmetric, so 1 and 2 signed bits both give {−s, 0, s}.
+public struct DynamicQuantization: Equatable, Sendable {
+    public var bits: Int
+    public var unsigned: Bool
+
+    public init?(bits: BitWidth, unsigned: Bool) {
+        guard case .bits(let a) = bits else { return nil }
+        self.bits = a
+        self.unsigned = unsigned
+    }
+
+    var levels: Float { unsigned ? Float((1 << bits) - 1) : Float(max(1, (1 << (bits - 1)) - 1)) }
+
+    /// Quantizes `count` floats at `p` with their own range.
+    public func apply(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        var m: Float = 0
+        for i in 0..<count { m = max(m, abs(p[i])) }
+        let scale = m / levels
+        guard scale > 0, scale.isFinite else { return }
+        for i in 0..<count { p[i] = (p[i] / scale).rounded(.toNearestOrEven) * scale }
+    }
+
+    /// The reference of `apply` on an array.
+    public func quantize(_ x: [Float]) -> [Float] {
+        var y = x
+        y.withUnsafeMutableBufferPointer { apply($0.baseAddress!, count: $0.count) }
+        return y
+    }
+}
