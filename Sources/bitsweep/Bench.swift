@@ -25,6 +25,8 @@ struct Bench: ParsableCommand, UsesEngineFlags {
 
     @OptionGroup var engine: EngineFlags
 
+    @OptionGroup var layerBitsOptions: LayerBitsOptions
+
     @Option(parsing: .unconditional, help: "Images per batch.")
     var batch: Int = 1
 
@@ -51,35 +53,35 @@ struct Bench: ParsableCommand, UsesEngineFlags {
         guard batch >= 1 else { throw InputError("--batch \(batch) must be at least 1") }
         guard runs >= 1 else { throw InputError("--runs \(runs) must be at least 1") }
         guard warmup >= 0 else { throw InputError("--warmup \(warmup) must be at least 0") }
-        let (spec, size) = try network.resolve()
+        let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
+        let size = target.size, channels = target.inputChannels, classes = try target.classes()
         let source = engine.source
         if let saveWeights {
-            guard case .seed(let s) = source else { throw InputError("--save-weights writes seeded weights; drop --weights") }
-            try NetworkWeights.seeded(s, spec: spec, initialization: initialization).write(safetensors: saveWeights)
+            guard case .seed(let s) = source, network.onnxModel == nil else {
+                throw InputError("--save-weights writes seeded weights; drop --weights")
+            }
+            let w = try target.seededWeights(s, initialization: initialization)
+            try Safetensors.write(w.tensors, to: saveWeights, metadata: ["format": "pt", "origin": w.origin])
         }
-        let net = try engine.build {
-            try Network(spec: spec, inputSize: size, weights: source,
-                        options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch, fidelity: false,
-                                               initialization: initialization, kernels: kernels))
-        }
+        let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch,
+                                                                  fidelity: false, initialization: initialization, kernels: kernels))
         var images: [Tensor]
         if let input {
             let t = try CommandFailure.asInput {
-                try Safetensors.read(path: input).tensor("input", shape: [batch, spec.inputChannels, size, size])
+                try Safetensors.read(path: input).tensor("input", shape: [batch, channels, size, size])
             }
-            let per = spec.inputChannels * size * size
-            images = (0..<batch).map { Tensor(shape: [spec.inputChannels, size, size], data: Array(t.data[($0 * per)..<(($0 + 1) * per)])) }
+            let per = channels * size * size
+            images = (0..<batch).map { Tensor(shape: [channels, size, size], data: Array(t.data[($0 * per)..<(($0 + 1) * per)])) }
         } else {
             var rng = SplitMix64(seed: 1)
             images = (0..<batch).map { _ in
-                Tensor(shape: [spec.inputChannels, size, size],
-                       data: (0..<(spec.inputChannels * size * size)).map { _ in rng.nextUnitFloat() })
+                Tensor(shape: [channels, size, size], data: (0..<(channels * size * size)).map { _ in rng.nextUnitFloat() })
             }
         }
         let first = try net.run(images)
         if let saveLogits {
             let logits = first.images.flatMap(\.logits)
-            try Safetensors.write(["logits": Tensor(shape: [batch, spec.classes], data: logits)], to: saveLogits)
+            try Safetensors.write(["logits": Tensor(shape: [batch, classes], data: logits)], to: saveLogits)
         }
         for _ in 0..<warmup { _ = try net.run(images) }
         var times: [Double] = []
@@ -97,14 +99,14 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             for (k, v) in try net.runProfiled(images).timings.layerSeconds { layers[k, default: 0] += v }
         }
         let layerTotal = layers.values.reduce(0, +)
-        let order = net.cost.layers.map(\.name).filter { $0 != "classifier" } + ["pool", "classifier"]
+        let order = try target.layerOrder()
         let shares = order.compactMap { name in layers[name].map { BenchJSON.Share(layer: name, share: $0 / layerTotal) } }
         let msPerImage = median * 1000 / Double(batch)
         let doc = BenchJSON(
-            network: spec.name, blocks: spec.blocks.count, size: size, batch: batch, threads: threads,
-            weights: source.description, runs: runs, msPerImageMedian: msPerImage,
+            network: target.name, blocks: target.blockNames.count, size: size, batch: batch, threads: threads,
+            weights: network.onnxModel ?? source.description, runs: runs, msPerImageMedian: msPerImage,
             msPerImageMin: times[0] * 1000 / Double(batch), imagesPerSecond: 1000 / msPerImage,
-            gmacPerSecond: Double(net.cost.totals.macs) / (msPerImage / 1000) / 1e9, macsPerImage: net.cost.totals.macs,
+            gmacPerSecond: Double(try target.macs()) / (msPerImage / 1000) / 1e9, macsPerImage: try target.macs(),
             peakMemoryBytes: ProcessMemory.peakResidentBytes() ?? 0, estimatedBytes: net.estimate.totalBytes,
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,

@@ -82,10 +82,10 @@ extension UsesEngineFlags {
 
 /// What ran, in one line: `int8 kernels on 27 of 29 layers (float: stem, classifier)`, or `float kernels,
 /// simulated quantization` (with a note that sub-8-bit weights execute as int8).
-func kernelSummary(_ net: Network) -> String {
+func kernelSummary(_ net: any InferenceNetwork) -> String {
     guard net.runsInteger else { return "float kernels, simulated quantization" }
     let float = net.layerKernels.filter { $0.kernel == .float }.map(\.layer)
-    let narrow = net.cost.layers.contains { $0.weightBits < 8 }
+    let narrow = (net as? Network)?.cost.layers.contains { $0.weightBits < 8 } ?? false
     return "int8 kernels on \(net.layerKernels.count - float.count) of \(net.layerKernels.count) layers"
         + (float.isEmpty ? "" : " (float: \(float.joined(separator: ", ")))")
         + (narrow ? "; sub-8-bit weights execute as int8" : "")

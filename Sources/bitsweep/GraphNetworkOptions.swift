@@ -1,7 +1,8 @@
 import BitOpsCore
 
-/// Graph presets (`mobilenet-v2`) from the shared network options: `calc` counts them; the engine cannot run
-/// graph networks yet, so every other command stops with one line saying so (`NetworkOptions.resolve`).
+/// Graph presets (`mobilenet-v2`) from the shared network options: `calc` counts them, `infer` and `bench` run
+/// them on the graph executor (EngineTarget.swift); the commands that run only block-form networks (export,
+/// sensitivity, search) stop with one line saying so (`NetworkOptions.resolve`).
 extension NetworkOptions {
     /// The graph preset these options name, or nil for the block-form presets and model files.
     var graphPreset: GraphPreset? {
@@ -9,9 +10,9 @@ extension NetworkOptions {
         return GraphPreset(rawValue: preset)
     }
 
-    /// The error every command that runs the engine gives for a graph preset.
+    /// The error the commands that run only block-form networks give for a graph preset.
     static func engineCannotRun(_ p: GraphPreset) -> InputError {
-        InputError("preset '\(p.rawValue)' is a graph network, which the engine cannot run yet; count it with 'bitsweep calc --preset \(p.rawValue)'")
+        InputError("preset '\(p.rawValue)' is a graph network, which this command cannot take yet; count it with 'bitsweep calc --preset \(p.rawValue)', run it with 'bitsweep infer' or 'bitsweep bench'")
     }
 
     /// The graph network and square input size these options describe (`--layer-bits` rules applied last).

@@ -35,6 +35,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
 
     @OptionGroup var engine: EngineFlags
 
+    @OptionGroup var layerBitsOptions: LayerBitsOptions
+
     @Option(parsing: .unconditional, help: "Images per batch (default: all images, at most 16).")
     var batch: Int?
 
@@ -82,10 +84,12 @@ struct Infer: ParsableCommand, UsesEngineFlags {
     func run() throws {
         guard !arguments.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files or folders") }
         OpenMPWaitPolicy.preferPassive(threads: threads)
-        let (spec, size) = try network.resolve()
+        let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
+        let size = target.size
+        let classCount = try target.classes()
         var (inputs, classes, skipped) = try expand()
-        if let classes, classes.count > spec.classes {
-            throw InputError("the labelled images have \(classes.count) classes, more than the \(spec.classes) classes of \(spec.name); expected at most \(spec.classes)")
+        if let classes, classes.count > classCount {
+            throw InputError("the labelled images have \(classes.count) classes, more than the \(classCount) classes of \(target.name); expected at most \(classCount)")
         }
         // Images named on the command line must be readable (an input error); images found in a folder that
         // cannot be decoded are skipped with the reason, as a sweep does.
@@ -116,35 +120,32 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("--batch \(batchSize) must be at least 1") }
         // Refuse before any image is decoded, resized or allocated: the network and the resized images.
-        try MemoryEstimate(cost: try spec.cost(inputSize: size), batch: batchSize, twin: true).check(
-            limit: nil, what: "\(spec.name) with \(spec.blocks.count) blocks at \(size)×\(size), batch \(batchSize)",
-            imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: spec.inputChannels, size: size))
+        try target.estimate(batch: batchSize, twin: true).check(
+            limit: nil, what: "\(target.describe), batch \(batchSize)",
+            imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: target.inputChannels, size: size))
         // A missing or unreadable image, or a --weights file that does not fit the network, is an input error.
         let tensors = decoded.map { $0.resized(to: size).tensor() }
         decoded = []
-        let source = engine.source
-        let label = weights ?? "seed \(seed) (\(initialization.rawValue))"
-        let net = try engine.build {
-            try Network(spec: spec, inputSize: size, weights: source,
-                        options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
-                                               initialization: initialization, kernels: kernels))
-        }
-        var outputs: [ImageOutput] = []
+        let label = network.onnxModel ?? weights ?? "seed \(seed) (\(initialization.rawValue))"
+        let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
+                                                                  initialization: initialization, kernels: kernels))
+        var results: [ImageOutput] = []
         var timings = RunTimings()
         for start in stride(from: 0, to: tensors.count, by: batchSize) {
             let out = try net.run(Array(tensors[start..<min(start + batchSize, tensors.count)]))
-            outputs += out.images
+            results += out.images
             timings.quantizedSeconds += out.timings.quantizedSeconds
             timings.floatSeconds += out.timings.floatSeconds
             timings.overheadSeconds += out.timings.overheadSeconds
         }
+        let outputs = results
         let accuracy = AccuracySummary(labelled: zip(inputs, outputs).compactMap { i, o in
             i.label.map { (label: $0, top5: o.top5, floatTop5: o.fidelity?.floatTop5) }
         })
         switch format {
         case .json:
             let doc = InferJSON(
-                network: spec, size: size, weights: label, granularity: granularity.rawValue,
+                network: InferNetworkJSON(target.form), size: size, weights: label, granularity: granularity.rawValue,
                 threads: threads, batch: batchSize, buildSeconds: net.buildSeconds, timings: timings,
                 images: zip(inputs, outputs).map {
                     InferJSON.Image(file: $0.file, label: $0.label, className: $0.label.flatMap { classes?[$0] },
@@ -158,7 +159,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
             print(String(decoding: try e.encode(doc), as: UTF8.self))
         case .table:
             let classNames = classes.map { c in inputs.map { $0.label.map { "\(c[$0]) (\($0))" } ?? "–" } }
-            print(table(spec: spec, size: size, source: label, net: net, images: images, classNames: classNames,
+            print(table(target: target, classes: classCount, source: label, net: net, images: images, classNames: classNames,
                         outputs: outputs, timings: timings), terminator: "")
             if let accuracy, let classes {
                 print("\n" + Self.accuracyTable(accuracy, classes: classes.count), terminator: "")
@@ -181,15 +182,16 @@ struct Infer: ParsableCommand, UsesEngineFlags {
     }
 
     /// `classNames`: each image's class (labelled folders), shown as a column with its index; nil: no column.
-    func table(spec: NetworkSpec, size: Int, source: String, net: Network, images: [String], classNames: [String]?,
+    func table(target: EngineTarget, classes: Int, source: String, net: any InferenceNetwork, images: [String], classNames: [String]?,
                outputs: [ImageOutput], timings: RunTimings) -> String {
-        var s = "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
+        let blocks = target.blockNames, size = target.size
+        var s = "\(target.name), \(blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity
             return [file, o.top5.map(String.init).joined(separator: " "), f.map { NumberText.fixed($0.sqnrDB, 2) } ?? "–",
                     f.map { NumberText.fixed($0.cosine, 5) } ?? "–", f.map { $0.top1Agree ? "yes" : "no" } ?? "–",
-                    f.map { "\($0.top5Overlap)/\(min(5, spec.classes))" } ?? "–"]
+                    f.map { "\($0.top5Overlap)/\(min(5, classes))" } ?? "–"]
         }
         if let classNames {
             let rows = zip(fidelityRows, classNames).map { r, c in [r[0], c] + r.dropFirst() }
@@ -201,7 +203,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         }
         s += "\nper-block output SQNR vs the float twin (dB):\n"
         let blockRows = zip(images, outputs).map { file, o in [file] + (o.fidelity?.blockSQNR ?? []).map { NumberText.fixed($0, 2) } }
-        s += PlainTable.text(["image"] + spec.blocks.indices.map { "block\($0)" }, blockRows, right: Set(1..<(spec.blocks.count + 1)))
+        s += PlainTable.text(["image"] + blocks, blockRows, right: Set(1..<(blocks.count + 1)))
         if net.runsInteger {
             s += "\ninteger run vs the simulated run (float kernels, same quantization), logits SQNR dB: "
             s += outputs.map { $0.simulatedSQNR.map { NumberText.fixed($0, 2) } ?? "–" }.joined(separator: " ") + "\n"
@@ -232,7 +234,7 @@ struct InferJSON: Encodable {
         }
     }
     struct Kernel: Encodable { var layer: String; var kernel: String }
-    var network: NetworkSpec
+    var network: InferNetworkJSON
     var size: Int
     var weights: String
     var granularity: String
@@ -251,5 +253,39 @@ struct InferJSON: Encodable {
     enum CodingKeys: String, CodingKey {
         case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
         case kernels, layerKernels = "layer_kernels", classes, accuracy
+    }
+}
+
+/// `network` in `infer --format json`: the block form's spec as it always was; a graph network by its name,
+/// blocks and layers (name, op, weight bits, output bits).
+struct InferNetworkJSON: Encodable {
+    var form: EngineTarget.Form
+    init(_ form: EngineTarget.Form) { self.form = form }
+
+    struct Layer: Encodable {
+        var name: String
+        var op: String
+        var block: String?
+        var bits: BitWidth?
+        var actBits: BitWidth?
+        enum CodingKeys: String, CodingKey { case name, op, block, bits, actBits = "act_bits" }
+    }
+    struct Graph: Encodable {
+        var name: String
+        var inputChannels: Int
+        var blocks: [String]
+        var layers: [Layer]
+        enum CodingKeys: String, CodingKey { case name, inputChannels = "input_channels", blocks, layers }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        switch form {
+        case .block(let spec): try spec.encode(to: encoder)
+        case .graph(let g, _):
+            try Graph(name: g.name, inputChannels: g.inputChannels, blocks: g.blocks, layers: g.layers.map {
+                Layer(name: $0.name, op: $0.op.label, block: $0.block.map { g.blocks[$0] }, bits: $0.op.hasWeights ? $0.bits : nil,
+                      actBits: $0.actBits)
+            }).encode(to: encoder)
+        }
     }
 }

@@ -12,9 +12,10 @@ extension NetworkOptions {
         return model
     }
 
-    /// The error every command that runs the engine gives for an ONNX model, until the engine runs graphs.
+    /// The error the commands that take only block-form networks give for an ONNX model (`infer` and `bench`
+    /// run it on the graph executor).
     static func engineCannotRun(onnx path: String) -> InputError {
-        InputError("\(path) is an ONNX model (a graph network), which the engine cannot run yet; count it with 'bitsweep calc --model \(path)'")
+        InputError("\(path) is an ONNX model (a graph network), which this command cannot take yet; count it with 'bitsweep calc --model \(path)', run it with 'bitsweep infer' or 'bitsweep bench'")
     }
 
     /// The imported model, its network with the precision options applied, and the input size.

@@ -2,8 +2,7 @@ import Foundation
 import Testing
 
 /// `bitsweep calc --preset mobilenet-v2`: counts against values derived apart from the code (the reference
-/// implementation's table, see BitOpsCoreTests/GraphTests.swift), and the one-line errors of the commands that
-/// cannot run a graph network yet.
+/// implementation's table, see BitOpsCoreTests/GraphTests.swift), and one-line errors for bad graph options.
 @Suite struct GraphCalcCLITests {
     static func json(_ arguments: [String]) throws -> [String: Any] {
         let r = try CLI.run(["calc", "--preset", "mobilenet-v2", "--format", "json"] + arguments)
@@ -90,8 +89,9 @@ import Testing
         (["calc", "--preset", "mobilenet-v2", "--bits", "8,4"], "bits list 8,4 has 2 entries; expected 18, one per block"),
         (["calc", "--preset", "mobilenet-v2", "--width", "0"], "width 0.0 is out of range"),
         (["calc", "--layer-bits", "block9.depthwise=4"], "layer bits pattern 'block9.depthwise' matches no convolution or gemm layer of seed (names look like 'block0.depthwise')"),
-        (["infer", "--preset", "mobilenet-v2", "Inputs/images/chelsea.jpg"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
-        (["bench", "--preset", "mobilenet-v2"], "preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
+        (["infer", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4", "Inputs/images/chelsea.jpg"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
+        (["infer", "--layer-bits", "block0.depthwise=4", "Inputs/images/chelsea.jpg"], "--layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench"),
+        (["bench", "--preset", "mobilenet-v2", "--kernels", "integer"], "kernels integer: integer kernels are not available for graph networks (mobilenet-v2) yet"),
         (["sweep", "Inputs/sweep.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "network preset 'mobilenet-v2' is a graph network, which the engine cannot run yet"),
     ])
     func badInput(_ c: ([String], String)) throws {

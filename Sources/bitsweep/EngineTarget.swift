@@ -1,0 +1,143 @@
+import ArgumentParser
+import BitOpsCore
+import Engine
+import ONNXImport
+
+/// What `infer` and `bench` run: a block-form network (`Network`) or a graph network (`GraphExecutor`: the
+/// mobilenet-v2 preset or an ONNX model), with what the commands print about it.
+struct EngineTarget {
+    enum Form {
+        case block(NetworkSpec)
+        /// A graph and, for an ONNX model, the weights it carries.
+        case graph(GraphNetwork, carried: GraphWeights?)
+    }
+    var form: Form
+    var size: Int
+
+    var name: String {
+        switch form {
+        case .block(let s): return s.name
+        case .graph(let g, _): return g.name
+        }
+    }
+
+    var inputChannels: Int {
+        switch form {
+        case .block(let s): return s.inputChannels
+        case .graph(let g, _): return g.inputChannels
+        }
+    }
+
+    /// Block names in block order (`block0`, … for the block form; `features.1`, … for mobilenet-v2).
+    var blockNames: [String] {
+        switch form {
+        case .block(let s): return s.blocks.indices.map { "block\($0)" }
+        case .graph(let g, _): return g.blocks
+        }
+    }
+
+    /// Logits per image.
+    func classes() throws -> Int {
+        switch form {
+        case .block(let s): return s.classes
+        case .graph(let g, _):
+            let c = try g.cost(inputSize: size)
+            let last = g.layers.last!.name
+            let shape = c.layers.last { $0.name == last }?.outputShape ?? c.operations.last { $0.name == last }!.outputShape
+            return shape.elements
+        }
+    }
+
+    /// The exact MACs per image.
+    func macs() throws -> Int {
+        switch form {
+        case .block(let s): return try s.cost(inputSize: size).totals.macs
+        case .graph(let g, _): return try g.cost(inputSize: size).totals.macs
+        }
+    }
+
+    /// Every layer's name in order, for per-layer time shares.
+    func layerOrder() throws -> [String] {
+        switch form {
+        case .block(let s): return try s.cost(inputSize: size).layers.map(\.name).filter { $0 != "classifier" } + ["pool", "classifier"]
+        case .graph(let g, _): return g.layers.map(\.name)
+        }
+    }
+
+    /// The memory estimate for `batch` images (refused before anything is decoded or allocated).
+    func estimate(batch: Int, twin: Bool) throws -> MemoryEstimate {
+        switch form {
+        case .block(let s): return MemoryEstimate(cost: try s.cost(inputSize: size), batch: batch, twin: twin)
+        case .graph(let g, _): return MemoryEstimate(graph: try g.cost(inputSize: size), batch: batch, twin: twin)
+        }
+    }
+
+    var describe: String {
+        switch form {
+        case .block(let s): return "\(s.name) with \(s.blocks.count) blocks at \(size)×\(size)"
+        case .graph(let g, _): return "\(g.name) (\(g.layers.count) layers, \(g.blocks.count) blocks) at \(size)×\(size)"
+        }
+    }
+
+    /// Builds the network; a graph's weights are its ONNX model's, the `--weights` file's (the graph's parameter
+    /// names, GraphWeights.swift) or seeded.
+    func build(_ engine: EngineFlags, options: EngineOptions) throws -> any InferenceNetwork {
+        switch form {
+        case .block(let spec):
+            return try engine.build { try Network(spec: spec, inputSize: size, weights: engine.source, options: options) }
+        case .graph(let g, let carried):
+            if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
+            return try engine.build {
+                switch engine.source {
+                case .seed(let s): return try GraphExecutor(network: g, inputSize: size, seed: s, options: options)
+                case .safetensors(let path):
+                    let w = try GraphWeights.load(safetensors: path, network: g, inputSize: size)
+                    return try GraphExecutor(network: g, inputSize: size, weights: w, options: options)
+                }
+            }
+        }
+    }
+
+    /// The unquantized weights `--save-weights` writes (seeded only).
+    func seededWeights(_ seed: UInt64, initialization: WeightInit) throws -> (tensors: [String: Tensor], origin: String) {
+        switch form {
+        case .block(let s):
+            let w = NetworkWeights.seeded(seed, spec: s, initialization: initialization)
+            return (w.tensors, w.origin)
+        case .graph(let g, _):
+            let w = try GraphWeights.seeded(seed, network: g, inputSize: size, initialization: initialization)
+            return (w.tensors, w.origin)
+        }
+    }
+}
+
+extension NetworkOptions {
+    /// The network `infer` and `bench` run: a graph for the mobilenet-v2 preset and for ONNX models (with
+    /// `layerBits` applied), the block form otherwise (where `--layer-bits` does not apply).
+    func resolveTarget(layerBits: [LayerBitsRule], engine: EngineFlags) throws -> EngineTarget {
+        if let path = onnxModel {
+            if let w = engine.weights {
+                throw InputError("--weights \(w) does not apply to \(path): an ONNX model carries its weights")
+            }
+            let (model, g, size) = try resolveONNX(path, layerBits: layerBits)
+            return EngineTarget(form: .graph(g, carried: model.weights), size: size)
+        }
+        if let p = graphPreset {
+            let (g, size) = try resolveGraph(p, layerBits: layerBits)
+            return EngineTarget(form: .graph(g, carried: nil), size: size)
+        }
+        guard layerBits.isEmpty else {
+            throw InputError("--layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits")
+        }
+        let (spec, size) = try resolve()
+        return EngineTarget(form: .block(spec), size: size)
+    }
+}
+
+/// `--layer-bits PATTERN=BITS`, shared by the commands that take a network's precision per layer.
+struct LayerBitsOptions: ParsableArguments {
+    @Option(name: .customLong("layer-bits"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Weight bits of the layers whose names match a pattern, e.g. 'features.*.conv.0.*=4' (mobilenet-v2, ONNX models). `*` stays within a dot-separated segment, `**` crosses them; the most specific pattern wins. Repeatable.", valueName: "pattern=bits"))
+    var layerBits: [String] = []
+
+    func rules() throws -> [LayerBitsRule] { try layerBits.map { try LayerBitsRule(parsing: $0) } }
+}
