@@ -20,6 +20,7 @@ import StableIO
 ///   - [8, 4, 2, 4, 8]             # one per block: pairs only with blocks = 5
 /// act_bits: [32, 8]               # same grammar as precisions
 /// conventions: [weight, wa]
+/// kernels: [float, auto]          # float | integer | auto (default auto); or one value as network.kernels
 /// exclude:
 ///   - {size: 32, blocks: 2}
 /// include:
@@ -151,9 +152,11 @@ public struct GridEntry: Hashable, Sendable {
     public var precision: PrecisionPolicy?
     public var actBits: PrecisionPolicy?
     public var convention: BitOpsConvention?
+    public var kernels: Kernels?
 
     public init(origin: SpecOrigin, size: Int? = nil, blocks: Int? = nil, precision: PrecisionPolicy? = nil,
-                actBits: PrecisionPolicy? = nil, convention: BitOpsConvention? = nil) {
+                actBits: PrecisionPolicy? = nil, convention: BitOpsConvention? = nil, kernels: Kernels? = nil) {
+        self.kernels = kernels
         self.origin = origin
         self.size = size
         self.blocks = blocks
@@ -169,6 +172,7 @@ public struct GridEntry: Hashable, Sendable {
         if let precision { m.append(("precision", precision.plain)) }
         if let actBits { m.append(("act_bits", actBits.plain)) }
         if let convention { m.append(("convention", .string(convention.rawValue))) }
+        if let kernels { m.append(("kernels", .string(kernels.rawValue))) }
         return .map(m)
     }
 }
@@ -228,6 +232,10 @@ public struct SweepSpec: Sendable {
     /// Timing rounds as written (`repeats: N`), or nil: each case is timed `N` times, in rounds interleaved
     /// over the cases (`sweep --repeats` overrides it).
     public var repeats: Located<Int>? = nil
+
+    /// The kernels the engine runs each case on (`kernels:` as an axis, or one value as `network.kernels`);
+    /// default `[auto]`. A case's label and id name its kernels only when this axis has more than one value.
+    public var kernels: [Located<Kernels>] = []
 
     /// The default number of timing rounds: 10. The timing verdict (`TimingVerdict`) needs at least 5 samples a
     /// side for a two-sided Mann–Whitney test to reach p < 0.01 at all (4 against 4 cannot go below 0.029),
@@ -292,7 +300,10 @@ public struct SweepSpec: Sendable {
         let historyEntry: [(String, PlainValue)] = historyPath.map { [("history", .string($0))] } ?? []
         let searchEntry: [(String, PlainValue)] = search.map { [("search", $0.plain)] } ?? []
         let repeatsEntry: [(String, PlainValue)] = repeats.map { [("repeats", .int($0.value))] } ?? []
-        return PlainValue.map(top + budgetsEntry + historyEntry + searchEntry + repeatsEntry).sortedJSON()
+        // Only when not the default (auto), so that specs without it keep their hash.
+        let kernelsEntry: [(String, PlainValue)] = kernels.map(\.value) == [.auto] || kernels.isEmpty ? []
+            : [("kernels", .list(kernels.map { .string($0.value.rawValue) }))]
+        return PlainValue.map(top + budgetsEntry + historyEntry + searchEntry + repeatsEntry + kernelsEntry).sortedJSON()
     }
 }
 
@@ -307,10 +318,10 @@ enum ModelJSON {
 /// Reads sweep specifications.
 public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
-                                 "conventions", "exclude", "include", "batch", "budgets", "history", "search", "repeats"]
+                                 "conventions", "kernels", "exclude", "include", "batch", "budgets", "history", "search", "repeats"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
-                                     "classes", "seed", "init", "weights", "quantization"]
-    static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention"]
+                                     "classes", "seed", "init", "weights", "quantization", "kernels"]
+    static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention", "kernels"]
 
     /// Reads `path`, applies `overrides` (`key=value`, value parsed as YAML), and validates everything.
     /// Throws a `ConfigError` listing every problem.
@@ -406,7 +417,7 @@ public enum SweepSpecReader {
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
-                         history: history.history, search: search.search, repeats: repeats)
+                         history: history.history, search: search.search, repeats: repeats, kernels: axes.kernels)
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).
@@ -493,6 +504,16 @@ public enum SweepSpecReader {
         return c
     }
 
+    /// A kernel choice: `float`, `integer` or `auto`.
+    static func kernels(_ n: ConfigNode, _ what: String) -> Kernels? {
+        guard let t = n.string(what) else { return nil }
+        guard let k = Kernels(rawValue: t) else {
+            n.diagnostics.error("\(what) '\(t)' is unknown; expected one of \(Kernels.spellings)", at: n)
+            return nil
+        }
+        return k
+    }
+
     static func filters(_ node: ConfigNode?, _ what: String, origin: (ConfigNode) -> SpecOrigin, modelFamily: Bool) -> [GridEntry] {
         guard let node else { return [] }
         // `exclude:` with nothing after it (YAML null) is an empty list.
@@ -513,6 +534,7 @@ public enum SweepSpecReader {
             if let n = m["precision"] { f.precision = take(policy(n, "\(what) precision", modelFamily: modelFamily)) }
             if let n = m["act_bits"] { f.actBits = take(policy(n, "\(what) act_bits", modelFamily: modelFamily)) }
             if let n = m["convention"] { f.convention = take(convention(n, "\(what) convention")) }
+            if let n = m["kernels"] { f.kernels = take(kernels(n, "\(what) kernels")) }
             if case .perBlock(let l) = f.precision, let b = f.blocks, l.count != b {
                 item.diagnostics.error("\(what) entry \(i + 1): precision list has \(l.count) entries but blocks is \(b)", at: item)
                 ok = false

@@ -26,6 +26,13 @@ extension SweepSpecReader {
                 }
             }
             for o in overrides {
+                // `kernels` is one setting written in either place: an override of one replaces the file's other.
+                if o.path == ["kernels"], !overrides.contains(where: { $0.path == ["network", "kernels"] }) {
+                    networkNodes["kernels"] = nil
+                }
+                if o.path == ["network", "kernels"], !overrides.contains(where: { $0.path == ["kernels"] }) {
+                    top["kernels"] = nil
+                }
                 if o.path.count == 1 {
                     top[o.path[0]] = o.node
                     if o.path[0] == "network" {
@@ -202,8 +209,9 @@ extension SweepSpecReader {
         }
     }
 
-    /// The axes of the grid: `sizes`, `blocks`, `precisions`, `act_bits`, `conventions` (each defaults to the
-    /// network family's value). Their problems are all in the nodes' diagnostics.
+    /// The axes of the grid: `sizes`, `blocks`, `precisions`, `act_bits`, `conventions`, `kernels` (each defaults
+    /// to the network family's value; `kernels` to auto, and it may instead be given once as `network.kernels`).
+    /// Their problems are all in the nodes' diagnostics.
     struct AxesSection {
         var sizes: [Located<Int>]
         /// The block counts this network allows, and how a problem with one names them.
@@ -213,6 +221,7 @@ extension SweepSpecReader {
         var precisions: [Located<PrecisionPolicy>]
         var actBits: [Located<PrecisionPolicy>]
         var conventions: [Located<BitOpsConvention>]
+        var kernels: [Located<Kernels>]
 
         init(_ s: SpecNodes, network: NetworkSection) {
             let file = s.file, top = s.top, origin = s.origin
@@ -239,6 +248,15 @@ extension SweepSpecReader {
                 ?? [Located(modelSpec != nil ? .model : .uniform(.float), at: SpecOrigin(file: file, line: nil))]
             let conventions = axis(top["conventions"], "conventions", origin: origin) { convention($0, "convention") }
                 ?? [Located(BitOpsConvention.weight, at: SpecOrigin(file: file, line: nil))]
+            var kernels = axis(top["kernels"], "kernels", origin: origin) { SweepSpecReader.kernels($0, "kernels") }
+            if let n = s.networkNodes["kernels"] {
+                if let axisNode = top["kernels"] {
+                    n.diagnostics.error("network kernels: kernels is also given as an axis (at \(origin(axisNode))); give it once, as network.kernels (one value) or as kernels: (a list)", at: n)
+                } else if let k = SweepSpecReader.kernels(n, "network kernels") {
+                    kernels = [Located(k, at: origin(n))]
+                }
+            }
+            self.kernels = kernels ?? [Located(Kernels.auto, at: SpecOrigin(file: file, line: nil))]
             self.sizes = sizes
             self.blockRange = blockRange
             self.blocksWhat = blocksWhat

@@ -382,3 +382,71 @@ public enum ChartKinds {
         return spec
     }
 }
+
+/// One configuration in a predicted-against-measured speed-up chart.
+public struct SpeedupPoint: Sendable, Hashable {
+    /// The case identity.
+    public var label: String
+    /// Predicted speed-up: the float reference's BitOps ÷ this configuration's (x, log scale), > 0.
+    public var predicted: Double
+    /// Measured speed-up: the float reference's time per image ÷ this configuration's (y, log scale), > 0.
+    public var measured: Double
+    /// Colour group, usually the weight precision label (coloured with `PrecisionColors`).
+    public var group: String?
+    /// True when some layer ran on int8 kernels; false: float kernels, simulated quantization.
+    public var integer: Bool
+    public init(label: String, predicted: Double, measured: Double, group: String? = nil, integer: Bool) {
+        self.label = label; self.predicted = predicted; self.measured = measured; self.group = group; self.integer = integer
+    }
+}
+
+extension ChartKinds {
+    /// The legend's names of the two kinds of run, as every time chart words them.
+    public static let integerKernelsLabel = "int8 kernels"
+    public static let floatKernelsLabel = "float kernels, simulated quantization"
+
+    /// 7. Predicted against measured speed-up, one point per configuration, both on log axes: x the speed-up
+    /// BitOps predict, y the one measured. A dashed line marks y = x (the hardware delivers what BitOps
+    /// promise) and a dotted one y = 1 (no faster than float). Points are coloured by `group` (precision) and
+    /// shaped by the kernels that ran: diamonds for int8 kernels, circles for float kernels with simulated
+    /// quantization; the legend names both.
+    public static func speedup(title: String?, points: [SpeedupPoint],
+                               xTitle: String = "predicted speed-up (BitOps ratio to float)",
+                               yTitle: String = "measured speed-up (time ratio, float ÷ quantized)",
+                               colors: PrecisionColors = .standard, size: FigureSize = .oneColumn) throws -> ChartSpec {
+        guard !points.isEmpty else { throw ChartError.empty("speed-up chart has no points") }
+        for p in points {
+            if !(p.predicted > 0) || !p.predicted.isFinite { throw ChartError.nonPositiveOnLogScale(axis: "x axis (\(xTitle))", value: p.predicted) }
+            if !(p.measured > 0) || !p.measured.isFinite { throw ChartError.nonPositiveOnLogScale(axis: "y axis (\(yTitle))", value: p.measured) }
+        }
+        var values: [Double] = [1]
+        for p in points { values += [p.predicted, p.measured] }
+        let lo = values.min() ?? 1, hi = values.max() ?? 1
+        let identityColor = Color.grey(0.35)
+        var marks: [Mark] = [
+            .line(LineMark(name: "y = x", points: [DataPoint(lo, lo), DataPoint(hi, hi)], color: identityColor, width: 0.9, dash: [4, 2], marker: nil)),
+            .rule(RuleMark(orientation: .horizontal, value: 1, color: .grey(0.5), width: 0.6, dash: [1.5, 1.5])),
+        ]
+        marks.append(.points(PointMark(points: points.map { p in
+            ScatterPoint(x: p.predicted, y: p.measured, color: p.group.map { colors.color(for: $0) } ?? OkabeIto.blue,
+                         marker: p.integer ? .diamond : .circle, radius: p.integer ? 3.0 : 2.5)
+        })))
+        var entries: [LegendEntry] = []
+        let groupOrder = points.compactMap(\.group).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for g in groupOrder { entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .swatch)) }
+        if points.contains(where: \.integer) {
+            entries.append(LegendEntry(label: integerKernelsLabel, color: .grey(0.3), symbol: .marker(.diamond)))
+        }
+        if points.contains(where: { !$0.integer }) {
+            entries.append(LegendEntry(label: floatKernelsLabel, color: .grey(0.3), symbol: .marker(.circle)))
+        }
+        entries.append(LegendEntry(label: "y = x (as BitOps predict)", color: identityColor, symbol: .line(marker: nil, dash: [4, 2])))
+        let spec = ChartSpec(
+            title: title,
+            x: Axis(title: xTitle, scale: .log, format: .plain, grid: true),
+            y: Axis(title: yTitle, scale: .log, format: .plain, grid: true),
+            marks: marks, legend: Legend(entries: entries), preferredSize: size)
+        try ChartLayout.validate(spec)
+        return spec
+    }
+}

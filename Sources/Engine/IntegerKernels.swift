@@ -27,26 +27,8 @@ import CDNNL
 // Sub-8-bit weights execute as int8 (their codes use a narrower range of it): the hardware does not get
 // faster below 8 bits here, whatever BitOps predicts.
 
-/// Which kernels run the quantized network.
-public enum Kernels: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
-    /// Every layer on float kernels with fake-quantized (simulated) weights and activations.
-    case float
-    /// Integer kernels for every layer that can run them; an error when none can.
-    case integer
-    /// Integer kernels where the configuration allows it, float elsewhere (float when no layer can).
-    case auto
-
-    public var description: String { rawValue }
-}
-
-/// The kernel one layer ran on.
-public enum LayerKernel: String, Codable, Sendable, CustomStringConvertible {
-    case float
-    /// oneDNN int8: u8 activations × s8 weights, s32 accumulation.
-    case int8
-
-    public var description: String { rawValue }
-}
+// `Kernels` (the choice) and `LayerKernel` (what one layer ran on) are vocabulary in BitOpsCore (Kernels.swift),
+// shared with the sweep spec and the results.
 
 extension BitWidth {
     /// A quantized width of at most 8 bits: its codes fit int8 (weights) and uint8 (activations).

@@ -159,6 +159,12 @@ public final class Network: @unchecked Sendable {
     public private(set) var layerKernels: [(layer: String, kernel: LayerKernel)] = []
     /// True when at least one layer runs on int8 kernels.
     public var runsInteger: Bool { layerKernels.contains { $0.kernel == .int8 } }
+    /// Which kernels ran, layer by layer, with the choice made (what `infer`, `bench` and a sweep record).
+    public var kernelUse: KernelUse {
+        let int8 = Set(layerKernels.filter { $0.kernel == .int8 }.map(\.layer))
+        return KernelUse(requested: options.kernels, layers: layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
+                         narrowWeights: cost.layers.contains { int8.contains($0.name) && $0.weightBits < 8 })
+    }
 
     let context: DNNLContext
     var ops: [Op] = []

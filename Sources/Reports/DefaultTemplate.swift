@@ -44,10 +44,13 @@ enum DefaultTemplate {
     chart: cost-quality where; title; width; fidelity: sqnr|top1|cosine|top1-accuracy|top5-accuracy [sqnr];
                         budget: BitOps (2e9 or 2G)
     chart: storage      where; title; width
+    chart: speedup      where; title; width (predicted speed-up — BitOps ratio to the float case of the same
+                        settings — against measured speed-up — time ratio — one point per configuration,
+                        marked int8 kernels or float kernels, simulated quantization; one chart per convention)
   Shared options:
     cases: all | first | last | case ids or id prefixes separated by spaces [all]
     where: key=value pairs separated by spaces; a value may list alternatives a|b.
-           keys: family size blocks precision act convention width quantization
+           keys: family size blocks precision act convention width quantization kernels
     title: chart title [generated]; width: one-column|two-column [bitsweep report --figure-width, single]
   Charts with more than one group of fixed settings (say two families) draw one chart per group.
   An unknown cell, option or placeholder is an error naming this file and the line.
@@ -127,6 +130,17 @@ BitOps grow with the number of pixels: one line per weight precision.
 
 ```bitsweep
 chart: size
+```
+
+## Predicted and measured speed-up
+
+What BitOps promise against what this CPU delivers: for each configuration, the BitOps of the float case of
+the same size and blocks divided by its own (predicted), and the float case's time per image divided by its
+own (measured). Only int8 kernels can be faster than float; float kernels simulate quantization.
+
+```bitsweep
+chart: speedup
+where: convention=weight
 ```
 
 ## Weight storage

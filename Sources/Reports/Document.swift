@@ -140,7 +140,8 @@ public struct Parameters: Sendable, Hashable {
 /// `where: key=value key=value` — keeps cases whose configuration matches every pair. A value may list
 /// alternatives separated by `|` (`size=32|64`).
 public struct CaseSelector: Sendable, Hashable {
-    public static let keys = ["family", "size", "blocks", "precision", "act", "convention", "width", "quantization"]
+    /// `kernels` is the kernel choice of a sweep whose cases differ in it (`k=float` in the label); empty otherwise.
+    public static let keys = ["family", "size", "blocks", "precision", "act", "convention", "width", "quantization", "kernels"]
     public struct ParseError: Error { public var message: String }
 
     public var conditions: [(key: String, values: [String])]
@@ -174,6 +175,7 @@ public struct CaseSelector: Sendable, Hashable {
         case "convention": return c.convention.rawValue
         case "width": return widthText(c.width)
         case "quantization": return c.quantization.rawValue
+        case "kernels": return c.kernels?.rawValue ?? ""
         default: return ""
         }
     }

@@ -163,6 +163,7 @@ public struct CellExecutor {
         case .heatmap: return HeatmapCell(executor: self)
         case .costQuality: return CostQualityCell(executor: self)
         case .storage: return StorageCell(executor: self)
+        case .speedup: return SpeedupCell(executor: self)
         }
     }
 

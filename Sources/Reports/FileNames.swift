@@ -13,7 +13,7 @@ import Results
 /// count or a convention to the grid never renames the files of the other cases.
 public enum FileNames {
     /// The settings in the order names write them.
-    static let order = ["size", "blocks", "precision", "act", "convention", "family", "width", "quantization"]
+    static let order = ["size", "blocks", "precision", "act", "convention", "family", "width", "quantization", "kernels"]
 
     /// A precision as a file-name word: `8` → `8`, float → `32` (its counted bits, as spec files may write
     /// it), first-last(8,2) → `fl8-2`, the list 8,4,2,4,8 → `8-4-2-4-8`, `model`.
@@ -43,6 +43,7 @@ public enum FileNames {
         case "family": return c.family == "seed" ? nil : Escape.fileComponent(c.family)
         case "width": return c.width == 1 ? nil : "width" + CaseSelector.widthText(c.width)
         case "quantization": return c.quantization == .perTensor ? nil : Escape.fileComponent(c.quantization.rawValue)
+        case "kernels": return c.kernels.map { "k" + $0.rawValue }
         default: return nil
         }
     }

@@ -56,6 +56,7 @@ public enum CellKind: String, CaseIterable, Sendable {
     case heatmap = "chart: heatmap"
     case costQuality = "chart: cost-quality"
     case storage = "chart: storage"
+    case speedup = "chart: speedup"
 
     /// What the cell produces (for documentation and `--help`).
     public var summary: String {
@@ -74,6 +75,7 @@ public enum CellKind: String, CaseIterable, Sendable {
         case .heatmap: return "blocks (or size) × precision, cells coloured by a value"
         case .costQuality: return "total BitOps against fidelity, one point per case, one step-line Pareto front per network shape"
         case .storage: return "weight storage per block count, one bar per precision"
+        case .speedup: return "predicted speed-up (BitOps ratio to the float case) against measured speed-up (time ratio), one point per configuration, marked by the kernels that ran (int8, or float with simulated quantization)"
         }
     }
 
@@ -124,7 +126,7 @@ public enum CellKind: String, CaseIterable, Sendable {
             return [whereOpt, title, figSize,
                     ("fidelity", FidelityMeasure.allCases.map(\.rawValue), "the y axis (default sqnr)"),
                     ("budget", nil, "a BitOps budget: draw it and shade the feasible side (a number, SI suffix allowed: 2G)")]
-        case .storage:
+        case .storage, .speedup:
             return [whereOpt, title, figSize]
         }
     }

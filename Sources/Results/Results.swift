@@ -33,10 +33,16 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     /// Where the weights come from: `seed:N` (He-normal from seed N, the engine's default),
     /// `seed:N/pytorch-default`, or `safetensors:<sha256>`.
     public var weights: String
+    /// The kernel choice, when the sweep's cases differ in it (`kernels:` with several values): then part of
+    /// the id and the label (`k=float`). Nil otherwise (and in older files): the kernels that ran are in
+    /// `CaseResult.kernels` either way.
+    public var kernels: Kernels?
 
     public init(family: String, size: Int, blocks: Int, weightPrecision: ResolvedPrecision, actPrecision: ResolvedPrecision,
                 width: Double = 1.0, stemBits: BitWidth? = nil, classifierBits: BitWidth,
-                convention: BitOpsConvention, quantization: QuantGranularity = .perTensor, weights: String = "seed:0") {
+                convention: BitOpsConvention, quantization: QuantGranularity = .perTensor, weights: String = "seed:0",
+                kernels: Kernels? = nil) {
+        self.kernels = kernels
         self.family = family
         self.size = size
         self.blocks = blocks
@@ -52,7 +58,7 @@ public struct CaseConfig: Hashable, Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case family, size, blocks, weightPrecision = "weight_precision", actPrecision = "act_precision", width
-        case stemBits = "stem_bits", classifierBits = "classifier_bits", convention, quantization, weights
+        case stemBits = "stem_bits", classifierBits = "classifier_bits", convention, quantization, weights, kernels
     }
 
     /// Schema 1 wrote the precision as a label (`precision`, `act_precision`) and the resolved widths as
@@ -87,22 +93,26 @@ public struct CaseConfig: Hashable, Codable, Sendable {
         convention = try c.decode(BitOpsConvention.self, forKey: .convention)
         quantization = try c.decode(QuantGranularity.self, forKey: .quantization)
         weights = try c.decode(String.self, forKey: .weights)
+        kernels = try c.decodeIfPresent(Kernels.self, forKey: .kernels)
     }
 
     /// The one-line label of a case (see `CaseConfig.label(…)`), e.g. `seed n=5 s=32 w=4 a=float`.
     public var label: String {
         Self.label(family: family, blocks: blocks, size: size, weights: weightPrecision.policy, activations: actPrecision.policy,
-                   width: width, convention: convention, quantization: quantization)
+                   width: width, convention: convention, quantization: quantization, kernels: kernels)
     }
 
     /// The one-line label of a case: family, blocks, size, weight and activation precision, then whatever
-    /// differs from the defaults (width multiplier, convention, granularity). Every view labels cases so.
+    /// differs from the defaults (width multiplier, convention, granularity), and the kernel choice when the
+    /// sweep's cases differ in it (`k=float`). Every view labels cases so.
     public static func label(family: String, blocks: Int, size: Int, weights: PrecisionPolicy, activations: PrecisionPolicy,
-                             width: Double, convention: BitOpsConvention, quantization: QuantGranularity) -> String {
+                             width: Double, convention: BitOpsConvention, quantization: QuantGranularity,
+                             kernels: Kernels? = nil) -> String {
         var s = "\(family) n=\(blocks) s=\(size) w=\(weights) a=\(activations)"
         if width != 1.0 { s += " α=\(width)" }
         if convention != .weight { s += " \(convention.rawValue)" }
         if quantization != .perTensor { s += " \(quantization.rawValue)" }
+        if let kernels { s += " k=\(kernels.rawValue)" }
         return s
     }
 }
@@ -145,9 +155,15 @@ public struct ImageResult: Hashable, Codable, Sendable {
     /// The float twin's five best classes (largest first). Kept only for labelled images, where the twin's
     /// accuracy needs it; absent otherwise (and in files written before accuracy existed).
     public var floatTop5: [Int]?
+    /// On integer kernels: the SQNR (dB) of the logits against the simulated run (float kernels, the same
+    /// fake quantization) — a check of the integer path, which differs from it only by requantization
+    /// rounding. Absent when no layer ran int8 (and in older files); `FidelitySummary.exactSQNR` when the two
+    /// agree exactly.
+    public var simulatedSQNR: Double?
 
     public init(file: String, top1: Int, top5: [Int], logits: [Double], sqnrDB: Double?, cosine: Double,
-                top1Agree: Bool, blockSQNR: [Double?], label: Int? = nil, floatTop5: [Int]? = nil) {
+                top1Agree: Bool, blockSQNR: [Double?], label: Int? = nil, floatTop5: [Int]? = nil, simulatedSQNR: Double? = nil) {
+        self.simulatedSQNR = simulatedSQNR
         self.file = file
         self.top1 = top1
         self.top5 = top5
@@ -162,7 +178,7 @@ public struct ImageResult: Hashable, Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case file, top1, top5, logits, sqnrDB = "sqnr_db", cosine, top1Agree = "top1_agree", blockSQNR = "block_sqnr_db"
-        case label, floatTop5 = "float_top5"
+        case label, floatTop5 = "float_top5", simulatedSQNR = "simulated_sqnr_db"
     }
 }
 
@@ -230,6 +246,10 @@ public struct FidelitySummary: Hashable, Codable, Sendable {
     public var cosineMin: Double
     /// Fraction of images whose top-1 class equals the float twin's, 0…1.
     public var top1Agreement: Double
+    /// On integer kernels: mean and minimum over the images of `ImageResult.simulatedSQNR` (the integer run
+    /// against the simulated run of the same configuration); absent when no layer ran int8.
+    public var simulatedSQNRMean: Double?
+    public var simulatedSQNRMin: Double?
 
     /// The SQNR an exact image contributes to a mean (a ceiling, so that means stay finite).
     public static let exactSQNR = 200.0
@@ -249,11 +269,17 @@ public struct FidelitySummary: Hashable, Codable, Sendable {
         cosineMean = images.reduce(0.0) { $0 + $1.cosine } / n
         cosineMin = images.map(\.cosine).min() ?? 1
         top1Agreement = Double(images.filter(\.top1Agree).count) / n
+        let simulated = images.compactMap(\.simulatedSQNR)
+        if !simulated.isEmpty && simulated.count == images.count {
+            simulatedSQNRMean = simulated.reduce(0, +) / Double(simulated.count)
+            simulatedSQNRMin = simulated.min()
+        }
     }
 
     enum CodingKeys: String, CodingKey {
         case images, sqnrDBMean = "sqnr_db_mean", sqnrDBMin = "sqnr_db_min", cosineMean = "cosine_mean"
         case cosineMin = "cosine_min", top1Agreement = "top1_agreement"
+        case simulatedSQNRMean = "simulated_sqnr_db_mean", simulatedSQNRMin = "simulated_sqnr_db_min"
     }
 }
 
@@ -309,9 +335,14 @@ public struct CaseResult: Hashable, Codable, Sendable {
     public var timings: CaseTimings?
     /// Set when the case could not run (e.g. too large for memory); counts are still present.
     public var error: String?
+    /// Which kernels ran, layer by layer (`kernels.summary`: `int8 kernels on 10 of 12 layers (float: …)`);
+    /// absent when the case did not run (and in files written before integer kernels: those ran float).
+    public var kernels: KernelUse?
 
     public init(id: String, index: Int, config: CaseConfig, cost: CostReport, images: [ImageResult],
-                fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil) {
+                fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil,
+                kernels: KernelUse? = nil) {
+        self.kernels = kernels
         self.id = id
         self.index = index
         self.config = config

@@ -108,12 +108,18 @@ extension ResultsSet {
     /// top-5 accuracy (0…1) of the quantized network and of its float twin. An unlabelled set's CSV has none.
     public static let accuracyColumns = ["top1_accuracy", "top5_accuracy", "float_top1_accuracy", "float_top5_accuracy"]
 
+    /// Columns appended last, always: which kernels ran (`kernels`: the summary; `int8_layers` of `layers`;
+    /// `layer_kernels`: `stem:float block0.depthwise:int8 …`), and on integer kernels the SQNR of the integer run
+    /// against the simulated run of the same configuration (mean and minimum over the images). Empty for a case
+    /// that did not run, or read from a file written before integer kernels.
+    public static let kernelColumns = ["kernels", "int8_layers", "layers", "layer_kernels", "simulated_sqnr_db_mean", "simulated_sqnr_db_min"]
+
     /// `results.csv`: RFC 4180 quoting where a field needs it.
     public func csv() -> String {
         let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         let labelled = cases.contains { $0.accuracy != nil }
-        var lines = [(Self.csvColumns + (labelled ? Self.accuracyColumns : [])).joined(separator: ",")]
+        var lines = [(Self.csvColumns + (labelled ? Self.accuracyColumns : []) + Self.kernelColumns).joined(separator: ",")]
         for c in cases {
             let t = c.cost.totals
             let f = c.fidelity
@@ -129,7 +135,10 @@ extension ResultsSet {
             ]
             let a = c.accuracy
             let accuracy = labelled ? [d(a?.top1), d(a?.top5), d(a?.floatTop1), d(a?.floatTop5)] : []
-            lines.append((row + accuracy).map(q).joined(separator: ","))
+            let k = c.kernels
+            let kernels = [k?.summary ?? "", k.map { String($0.int8Layers) } ?? "", k.map { String($0.layers.count) } ?? "",
+                           k?.perLayerText ?? "", d(f?.simulatedSQNRMean), d(f?.simulatedSQNRMin)]
+            lines.append((row + accuracy + kernels).map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

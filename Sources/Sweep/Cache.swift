@@ -47,10 +47,11 @@ public struct CaseCache: Sendable {
         return Digest.sha256(Canonical.json(r))
     }
 
-    /// The cache key of a case.
+    /// The cache key of a case. The kernels are in it always (a case's configuration names them only when
+    /// the spec asks for several), so that a result timed on other kernels is never reused.
     public static func key(for c: SweepCase, imageSetDigest: String, engineVersion: String) -> String {
         Digest.sha256("bitsweep-case-v1\n" + Canonical.json(c.config) + "\n" + Canonical.json(c.network)
-            + "\nbatch \(c.job.batch)\nengine \(engineVersion)\nimages \(imageSetDigest)\n")
+            + "\nbatch \(c.job.batch)\nkernels \(c.job.kernels.rawValue)\nengine \(engineVersion)\nimages \(imageSetDigest)\n")
     }
 
     func path(_ id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }

@@ -94,7 +94,7 @@ public struct EngineEvaluator: CaseEvaluator {
         let batch = max(1, min(job.batch, images.count))
         let network = try Network(spec: job.network, inputSize: job.size, weights: weights,
                                   options: EngineOptions(granularity: granularity, threads: job.threads, batchSize: batch,
-                                                         initialization: initialization))
+                                                         initialization: initialization, kernels: job.kernels))
         var results: [ImageResult] = []
         var perImage: [Double] = []
         var start = 0
@@ -108,7 +108,8 @@ public struct EngineEvaluator: CaseEvaluator {
                     file: "", top1: o.top5.first ?? 0, top5: o.top5, logits: o.logits.map(Double.init),
                     sqnrDB: f.flatMap { Self.finite($0.sqnrDB) } ?? nil, cosine: f?.cosine ?? 1,
                     top1Agree: f?.top1Agree ?? true, blockSQNR: f?.blockSQNR.map(Self.finite) ?? [],
-                    floatTop5: f?.floatTop5))
+                    floatTop5: f?.floatTop5,
+                    simulatedSQNR: o.simulatedSQNR.map { Self.finite($0) ?? FidelitySummary.exactSQNR }))
             }
             start += chunk.count
         }
@@ -121,7 +122,7 @@ public struct EngineEvaluator: CaseEvaluator {
             perImage.append(try timed(network, chunk, threads: job.threads))
             pass += 1
         }
-        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage)
+        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: network.kernelUse)
     }
 
     /// A timing sample is the median over at least this many timed batches (more passes over a small image set).

@@ -49,6 +49,8 @@ public struct EvaluationJob: Hashable, Sendable {
     public var batch: Int
     /// Threads the engine may use for this job.
     public var threads: Int
+    /// The kernels the quantized network runs on (the engine decides per layer what the choice allows).
+    public var kernels: Kernels
 
     public enum Weights: Hashable, Sendable {
         /// Drawn from a seed with an initialisation (`he-normal`, the engine's default, or `pytorch-default`).
@@ -66,7 +68,9 @@ public struct EvaluationJob: Hashable, Sendable {
         }
     }
 
-    public init(network: NetworkSpec, size: Int, quantization: QuantGranularity, weights: Weights, batch: Int, threads: Int) {
+    public init(network: NetworkSpec, size: Int, quantization: QuantGranularity, weights: Weights, batch: Int, threads: Int,
+                kernels: Kernels = .auto) {
+        self.kernels = kernels
         self.network = network
         self.size = size
         self.quantization = quantization
@@ -85,8 +89,11 @@ public struct Evaluation: Sendable {
     /// The quantized network's time per image in each timed batch, ms (the engine may time more batches than
     /// it ran images in, e.g. several passes over a small set: `EngineEvaluator.minimumTimedBatches`).
     public var batchMsPerImage: [Double]
+    /// Which kernels ran, layer by layer (nil from an evaluator that does not say).
+    public var kernels: KernelUse?
 
-    public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double]) {
+    public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double], kernels: KernelUse? = nil) {
+        self.kernels = kernels
         self.images = images
         self.buildMs = buildMs
         self.batchMsPerImage = batchMsPerImage

@@ -31,14 +31,17 @@ public struct SweepPlan: Sendable {
     /// The number of engine evaluations (distinct groups).
     public var groupCount: Int { Set(cases.map(\.group)).count }
 
-    /// The grid is the product sizes × blocks × precisions × act_bits × conventions, in that nesting order
-    /// (conventions innermost). A per-block list pairs only with its own block count. `exclude` entries then
+    /// The grid is the product sizes × blocks × precisions × act_bits × kernels × conventions, in that nesting
+    /// order (conventions innermost). A case's configuration names its kernels only when the cases ask for more
+    /// than one kernel choice (so that a spec without a kernels axis keeps its case ids and labels); its engine
+    /// job always carries the choice. A per-block list pairs only with its own block count. `exclude` entries then
     /// remove the cases they match; `include` entries add theirs (an entry's missing keys take every value of
     /// that axis). Cases with equal ids are kept once, at their first position.
     public static func expand(_ spec: SweepSpec, maxCases: Int = defaultMaxCases) throws -> SweepPlan {
         let bound = countBound(spec)
         guard bound <= maxCases else {
             let axes = "\(spec.sizes.count) sizes × \(spec.blocks.count) blocks × \(spec.precisions.count) precisions × \(spec.actBits.count) act_bits × \(spec.conventions.count) conventions"
+                + (spec.kernels.count > 1 ? " × \(spec.kernels.count) kernels" : "")
             throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the grid has \(bound == Int.max ? "more than \(Int.max)" : String(bound)) cases (\(axes)\(spec.include.isEmpty ? "" : ", with include entries"), before exclusions), more than the limit of \(maxCases); narrow an axis, or raise the limit with --max-cases \(bound == Int.max ? "N" : String(bound))")])
         }
         var issues: [ConfigIssue] = []
@@ -61,11 +64,12 @@ public struct SweepPlan: Sendable {
             var precision: Located<PrecisionPolicy>
             var act: Located<PrecisionPolicy>
             var convention: Located<BitOpsConvention>
+            var kernels: Located<Kernels>
         }
         func matches(_ p: Point, _ f: GridEntry) -> Bool {
             (f.size == nil || f.size == p.size.value) && (f.blocks == nil || f.blocks == p.blocks.value)
                 && (f.precision == nil || f.precision == p.precision.value) && (f.actBits == nil || f.actBits == p.act.value)
-                && (f.convention == nil || f.convention == p.convention.value)
+                && (f.convention == nil || f.convention == p.convention.value) && (f.kernels == nil || f.kernels == p.kernels.value)
         }
         let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
             if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
@@ -76,14 +80,15 @@ public struct SweepPlan: Sendable {
                 && p.act.value.resolve(blocks: p.blocks.value, modelBits: modelBits?.act) != nil
         }
         func product(sizes: [Located<Int>], blocks: [Located<Int>], precisions: [Located<PrecisionPolicy>],
-                     acts: [Located<PrecisionPolicy>], conventions: [Located<BitOpsConvention>]) -> [Point] {
+                     acts: [Located<PrecisionPolicy>], kernels: [Located<Kernels>], conventions: [Located<BitOpsConvention>]) -> [Point] {
             var out: [Point] = []
-            for s in sizes { for b in blocks { for p in precisions { for a in acts { for c in conventions {
-                let pt = Point(size: s, blocks: b, precision: p, act: a, convention: c)
+            for s in sizes { for b in blocks { for p in precisions { for a in acts { for k in kernels { for c in conventions {
+                let pt = Point(size: s, blocks: b, precision: p, act: a, convention: c, kernels: k)
                 if pairs(pt) { out.append(pt) }
-            } } } } }
+            } } } } } }
             return out
         }
+        let kernelAxis = spec.kernels.isEmpty ? [Located(Kernels.auto, at: SpecOrigin(file: spec.file, line: nil))] : spec.kernels
 
         // A per-block list that pairs with no block count adds no case (say so: often a `--set blocks=…`).
         let blockValues = Set(spec.blocks.map(\.value))
@@ -95,7 +100,7 @@ public struct SweepPlan: Sendable {
             }
         }
         var points = product(sizes: spec.sizes, blocks: spec.blocks, precisions: spec.precisions,
-                             acts: spec.actBits, conventions: spec.conventions)
+                             acts: spec.actBits, kernels: kernelAxis, conventions: spec.conventions)
         for f in spec.exclude {
             let before = points.count
             points.removeAll { matches($0, f) }
@@ -110,6 +115,7 @@ public struct SweepPlan: Sendable {
                 blocks: f.blocks.map { [Located($0, at: o)] } ?? spec.blocks,
                 precisions: f.precision.map { [Located($0, at: o)] } ?? spec.precisions,
                 acts: f.actBits.map { [Located($0, at: o)] } ?? spec.actBits,
+                kernels: f.kernels.map { [Located($0, at: o)] } ?? kernelAxis,
                 conventions: f.convention.map { [Located($0, at: o)] } ?? spec.conventions)
             if added.isEmpty {
                 issues.append(ConfigIssue(file: o.file, line: o.line, message: "include entry \(f.plain.json()) adds no case (a per-block list must have one entry per block)"))
@@ -120,6 +126,8 @@ public struct SweepPlan: Sendable {
             throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the spec selects no case (every combination was excluded, or no per-block list matches a block count)")])
         }
 
+        // The kernels are part of a case's configuration (its id and label) only when the cases differ in them.
+        let namesKernels = Set(points.map(\.kernels.value)).count > 1
         var cases: [SweepCase] = []
         var seen = Set<String>()
         for p in points {
@@ -138,7 +146,8 @@ public struct SweepPlan: Sendable {
             let config = CaseConfig(
                 family: spec.network.value.name, size: p.size.value, blocks: n, weightPrecision: bits,
                 actPrecision: act, width: spec.width, stemBits: network.stem?.bits, classifierBits: network.classifierBits,
-                convention: p.convention.value, quantization: spec.quantization, weights: weights.label)
+                convention: p.convention.value, quantization: spec.quantization, weights: weights.label,
+                kernels: namesKernels ? p.kernels.value : nil)
             let id = caseID(config: config, network: network)
             if !seen.insert(id).inserted { continue }
             let cost: CostReport
@@ -150,7 +159,7 @@ public struct SweepPlan: Sendable {
                 continue
             }
             let job = EvaluationJob(network: network, size: p.size.value, quantization: spec.quantization,
-                                    weights: weights, batch: spec.batch, threads: 1)
+                                    weights: weights, batch: spec.batch, threads: 1, kernels: p.kernels.value)
             cases.append(SweepCase(index: cases.count, id: id, config: config, network: network, cost: cost, job: job,
                                    group: groupKey(job)))
         }
@@ -170,24 +179,25 @@ public struct SweepPlan: Sendable {
             if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
             return nil
         }()
-        func count(sizes: Int, blocks: [Int], precisions: [PrecisionPolicy], acts: [PrecisionPolicy], conventions: Int) -> Int {
+        func count(sizes: Int, blocks: [Int], precisions: [PrecisionPolicy], acts: [PrecisionPolicy], conventions: Int, kernels: Int) -> Int {
             var perSizeAndConvention = 0
             for b in blocks {
                 let p = precisions.filter { $0.resolve(blocks: b, modelBits: modelBits?.bits) != nil }.count
                 let a = acts.filter { $0.resolve(blocks: b, modelBits: modelBits?.act) != nil }.count
                 perSizeAndConvention = saturatingSum(perSizeAndConvention, saturatingProduct(p, a))
             }
-            return saturatingProduct(sizes, conventions, perSizeAndConvention)
+            return saturatingProduct(saturatingProduct(sizes, conventions, perSizeAndConvention), max(kernels, 1))
         }
         var total = count(sizes: spec.sizes.count, blocks: spec.blocks.map(\.value), precisions: spec.precisions.map(\.value),
-                          acts: spec.actBits.map(\.value), conventions: spec.conventions.count)
+                          acts: spec.actBits.map(\.value), conventions: spec.conventions.count, kernels: spec.kernels.count)
         for f in spec.include {
             total = saturatingSum(total, count(
                 sizes: f.size == nil ? spec.sizes.count : 1,
                 blocks: f.blocks.map { [$0] } ?? spec.blocks.map(\.value),
                 precisions: f.precision.map { [$0] } ?? spec.precisions.map(\.value),
                 acts: f.actBits.map { [$0] } ?? spec.actBits.map(\.value),
-                conventions: f.convention == nil ? spec.conventions.count : 1))
+                conventions: f.convention == nil ? spec.conventions.count : 1,
+                kernels: f.kernels == nil ? spec.kernels.count : 1))
         }
         return total
     }
@@ -204,6 +214,8 @@ public struct SweepPlan: Sendable {
             if overridden.contains("precisions"), let v = f.precision, !spec.precisions.contains(where: { $0.value == v }) { outside.append("precision \(v)") }
             if overridden.contains("act_bits"), let v = f.actBits, !spec.actBits.contains(where: { $0.value == v }) { outside.append("act_bits \(v)") }
             if overridden.contains("conventions"), let v = f.convention, !spec.conventions.contains(where: { $0.value == v }) { outside.append("convention \(v.rawValue)") }
+            if overridden.contains("kernels") || overridden.contains("network.kernels"), let v = f.kernels,
+               !spec.kernels.contains(where: { $0.value == v }) { outside.append("kernels \(v.rawValue)") }
             if outside.isEmpty { return true }
             warnings.append("\(f.origin): include entry \(f.plain.json()) dropped: \(outside.joined(separator: ", ")) is outside the grid narrowed by --set")
             return false
@@ -248,7 +260,7 @@ public struct SweepPlan: Sendable {
     static func groupKey(_ job: EvaluationJob) -> String {
         var j = job
         j.threads = 0
-        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)"
+        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)\nkernels \(j.kernels.rawValue)"
         return Digest.sha256(Data(text.utf8))
     }
 

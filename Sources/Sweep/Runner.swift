@@ -364,7 +364,7 @@ public enum SweepRunner {
                 }
             }
             return .ran(RoundResult(round: round, images: images, buildMs: e.buildMs, msPerImage: median(e.batchMsPerImage),
-                                    wallMs: Date().timeIntervalSince(t0) * 1000))
+                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: e.kernels))
         } catch let e {
             return .failed(round: round, "\(e)")
         }
@@ -394,10 +394,11 @@ public enum SweepRunner {
                                   totalMs: ran.reduce(0) { $0 + $1.wallMs }, samplesMsPerImage: samples)
         }
         let failure = error?.text
+        let kernels = failure == nil ? ran.first?.kernels : nil
         return group.map { c in
             CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
                        fidelity: failure == nil ? FidelitySummary(images: images) : nil, timings: timings, error: failure,
-                       accuracy: failure == nil ? AccuracySummary(images: images) : nil)
+                       accuracy: failure == nil ? AccuracySummary(images: images) : nil, kernels: kernels)
         }
     }
 
@@ -424,6 +425,8 @@ struct RoundResult: Sendable {
     var msPerImage: Double
     /// Wall time of the round.
     var wallMs: Double
+    /// Which kernels ran (the same in every round).
+    var kernels: KernelUse? = nil
 }
 
 enum RoundOutcome: Sendable {

@@ -80,13 +80,11 @@ extension UsesEngineFlags {
     var kernels: Kernels { engine.kernels }
 }
 
-/// What ran, in one line: `int8 kernels on 27 of 29 layers (float: stem, classifier)`, or `float kernels,
-/// simulated quantization` (with a note that sub-8-bit weights execute as int8).
+/// What ran, in one line: `int8 kernels on 10 of 12 layers (float: stem, pool, classifier)`, or `float kernels,
+/// simulated quantization` (with a note that sub-8-bit weights execute as int8); for a block network, the text
+/// a sweep records (`KernelUse.summary`).
 func kernelSummary(_ net: any InferenceNetwork) -> String {
-    guard net.runsInteger else { return "float kernels, simulated quantization" }
-    let float = net.layerKernels.filter { $0.kernel == .float }.map(\.layer)
-    let narrow = (net as? Network)?.cost.layers.contains { $0.weightBits < 8 } ?? false
-    return "int8 kernels on \(net.layerKernels.count - float.count) of \(net.layerKernels.count) layers"
-        + (float.isEmpty ? "" : " (float: \(float.joined(separator: ", ")))")
-        + (narrow ? "; sub-8-bit weights execute as int8" : "")
+    if let n = net as? Network { return n.kernelUse.summary }
+    return KernelUse(requested: .auto, layers: net.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
+                     narrowWeights: false).summary
 }

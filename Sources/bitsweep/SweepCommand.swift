@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitOpsCore
 import BitSweepConfig
 import Foundation
 import History
@@ -50,6 +51,9 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override one spec key, value parsed as YAML: sizes=[32,64], network.preset=mobilenet-v1. Repeatable.", valueName: "key=value"))
     var overrides: [String] = []
 
+    @Option(help: ArgumentHelp("Kernels for every case, as --set kernels=K: float (simulated quantization), integer (oneDNN int8 where weights and input activations have ≤ 8 bits; a case where no layer can fails), or auto (integer where possible). Default: the spec's kernels (auto).", valueName: "float|integer|auto"))
+    var kernels: Kernels?
+
     @Flag(name: .customLong("no-report"), help: "Do not write the report after the sweep.")
     var noReport = false
 
@@ -97,7 +101,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let parsedShard = try shard.map { try Shard(parsing: $0) }
         // Spec and plan problems are ConfigErrors (file:line, exit 2); see ErrorReport for the rest.
-        let spec = try SweepSpecReader.load(path: self.spec, overrides: overrides)
+        let spec = try SweepSpecReader.load(path: self.spec, overrides: allOverrides)
         // Counted by arithmetic before anything is expanded; a big grid says so before the wait.
         let count = SweepPlan.countBound(spec)
         if count > 1000 && count <= maxCases {
@@ -168,6 +172,9 @@ struct SweepCommand: ParsableCommand {
             }
         }
     }
+
+    /// The `--set` overrides, then `--kernels` as the override it stands for.
+    var allOverrides: [String] { overrides + (kernels.map { ["kernels=\($0.rawValue)"] } ?? []) }
 
     /// The folder name the spec itself gives (its `name:`, or the file's base name), for the note above.
     func specOwnName(_ spec: SweepSpec) -> String {

@@ -20,6 +20,8 @@ struct FakeEvaluator: CaseEvaluator {
     var failAboveBlocks = Int.max
     /// Sizes above this "do not fit in memory": `checkMemory` refuses them (before anything is resized).
     var memoryRefusedAboveSize = Int.max
+    /// Report which kernels ran (per block) and, where some block ran int8, a simulated-run SQNR per image.
+    var reportsKernels = false
 
     func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {
         if job.size > memoryRefusedAboveSize { throw SweepError("size \(job.size) needs more memory than the fake machine has") }
@@ -54,7 +56,20 @@ struct FakeEvaluator: CaseEvaluator {
                                cosine: minBits == 32 ? 1 : 1 - 1 / Double(1 << minBits), top1Agree: minBits >= 4,
                                blockSQNR: job.network.blocks.map { b -> Double? in b.bits.quantized.map { 6.02 * Double($0) } })
         }
-        return Evaluation(images: results, buildMs: 1, batchMsPerImage: [Double(images.count)])
+        guard reportsKernels else { return Evaluation(images: results, buildMs: 1, batchMsPerImage: [Double(images.count)]) }
+        // Kernels as the engine decides them for blocks without a stem: block i runs int8 when the choice allows
+        // it, its weights have at most 8 bits and the block before it quantizes its output to at most 8 bits.
+        let blocks = job.network.blocks
+        let layers = blocks.indices.map { i -> KernelUse.Layer in
+            let fits = i > 0 && (blocks[i - 1].actBits.quantized ?? 99) <= 8 && (blocks[i].bits.quantized ?? 99) <= 8
+            return KernelUse.Layer(layer: "block\(i)", kernel: job.kernels != .float && fits ? .int8 : .float)
+        }
+        let int8 = layers.contains { $0.kernel == .int8 }
+        return Evaluation(images: results.map { r in
+            var r = r
+            r.simulatedSQNR = int8 ? 40 + Double(r.top1) : nil
+            return r
+        }, buildMs: 1, batchMsPerImage: [Double(images.count)], kernels: KernelUse(requested: job.kernels, layers: layers, narrowWeights: false))
     }
 }
 

@@ -46,6 +46,9 @@ struct SummaryCell: CellRenderer {
         if showAccuracy {
             columns += [.init("top-1 acc.", unit: "%", numeric: true), .init("top-5 acc.", unit: "%", numeric: true)]
         }
+        // Which kernels ran, when the cases differ in it: the time column means different things on each.
+        let showKernels = Set(cases.map { $0.kernels?.runsInteger }).count > 1
+        if showKernels { columns.append(.init("kernels")) }
         columns.append(.init("time", unit: "ms/image", numeric: true))
         var rows: [[String]] = []
         for c in cases {
@@ -62,6 +65,7 @@ struct SummaryCell: CellRenderer {
             if showAccuracy {
                 row += [c.accuracy.map { NumberText.percentValue($0.top1) } ?? "—", c.accuracy.map { NumberText.percentValue($0.top5) } ?? "—"]
             }
+            if showKernels { row.append(c.kernels.map { $0.runsInteger ? "int8" : "float" } ?? "—") }
             row.append(c.timings.map { NumberText.fixed($0.msPerImage, 3, minus: .typographic) } ?? "—")
             rows.append(row)
         }
@@ -75,8 +79,21 @@ struct SummaryCell: CellRenderer {
         intro.append(.text(". BitOps, MACs and parameters are exact; SQNR and top-1 agreement compare the quantized network with its float twin over the images; “∞” means bit-exact, “—” means not run. Sortable raw numbers: "))
         intro.append(.code("summary.csv"))
         intro.append(.text("."))
+        if let note = Self.kernelNote(cases) { intro.append(.text(" " + note)) }
         return [.paragraph(intro),
                 .table(Table(caption: "Summary of all cases", label: "summary", columns: columns, rows: rows, keyColumns: 2))]
+    }
+
+    /// Which kernels the times were measured on: `Times per image: 15 cases on int8 kernels (…), 60 on float
+    /// kernels, simulated quantization.` Nil when no case ran.
+    static func kernelNote(_ cases: [CaseResult]) -> String? {
+        let ran = cases.filter { $0.error == nil && $0.timings != nil }
+        guard !ran.isEmpty else { return nil }
+        let int8 = ran.filter { $0.kernels?.runsInteger ?? false }.count, float = ran.count - int8
+        var parts: [String] = []
+        if int8 > 0 { parts.append("\(int8) case\(int8 == 1 ? "" : "s") on int8 kernels (oneDNN, where weights and input activations have at most 8 bits; sub-8-bit weights execute as int8)") }
+        if float > 0 { parts.append("\(float) case\(float == 1 ? "" : "s") on float kernels, simulated quantization (float arithmetic on fake-quantized values: no faster at fewer bits)") }
+        return "Times per image: " + parts.joined(separator: ", ") + "."
     }
 
     func fidelityCells(_ c: CaseResult) -> [String] {
