@@ -411,8 +411,8 @@ extension ChartKinds {
     /// shaped by the kernels that ran: diamonds for int8 kernels, circles for float kernels with simulated
     /// quantization; the legend names both.
     public static func speedup(title: String?, points: [SpeedupPoint],
-                               xTitle: String = "predicted speed-up (BitOps ratio to float)",
-                               yTitle: String = "measured speed-up (time ratio, float ÷ quantized)",
+                               xTitle: String = "predicted speed-up (BitOps ratio)",
+                               yTitle: String = "measured speed-up (time ratio)",
                                colors: PrecisionColors = .standard, size: FigureSize = .oneColumn) throws -> ChartSpec {
         guard !points.isEmpty else { throw ChartError.empty("speed-up chart has no points") }
         for p in points {

@@ -82,7 +82,7 @@ import Testing
             (["--cell", "chart: heatmap; valu: sqnr"], "bitsweep report: --cell:2: unknown option 'valu' for chart: heatmap (expected one of: where, title, width, rows, value)"),
             (["--cell", "chart: layerwise", "--format", "png"], "bitsweep report: --format png: this cell draws 8 charts; narrow it with `where:` (or use --format html or ipynb)"),
             (["--cell", "table: summary", "--format", "docx"], "bitsweep report: --format: unknown format 'docx' for --cell (expected one of: ipynb, markdown, html, svg, png)"),
-            (["--cell", "table: summary", "--where", "colour=red"], "bitsweep report: --where: unknown key 'colour' (expected one of: family, size, blocks, precision, act, convention, width, quantization)"),
+            (["--cell", "table: summary", "--where", "colour=red"], "bitsweep report: --where: unknown key 'colour' (expected one of: family, size, blocks, precision, act, convention, width, quantization, kernels)"),
         ] {
             let r = try CLI.run(["report", "Reports/example"] + args)
             #expect(r.status == 2 && r.stdout.isEmpty && r.stderr == message + "\n", "\(args): \(r.status) \(r.stderr)")

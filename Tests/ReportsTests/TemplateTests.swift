@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func unknownCellKind() {
-        #expect(issues("x\n\n```bitsweep\nchart: pie\n```\n") == ["t.md:4: unknown cell kind 'chart: pie' (expected chart: one of layerwise, size, heatmap, cost-quality, storage)"])
+        #expect(issues("x\n\n```bitsweep\nchart: pie\n```\n") == ["t.md:4: unknown cell kind 'chart: pie' (expected chart: one of layerwise, size, heatmap, cost-quality, storage, speedup)"])
     }
 
     @Test func cellMustStartWithTableOrChart() {
@@ -77,7 +77,7 @@ import Testing
         #expect(issues("```bitsweep\ntable: summary\nsort: colour\n```").first?.hasPrefix("t.md:3: option 'sort' must be one of index, size") == true)
         #expect(issues("```bitsweep\ntable: layers\nfold: -2\n```") == ["t.md:3: option 'fold' must be a whole number ≥ 0, got '-2'"])
         #expect(issues("```bitsweep\nchart: cost-quality\nbudget: lots\n```") == ["t.md:3: option 'budget' must be a positive number of BitOps (e.g. 2e9 or 2G), got 'lots'"])
-        #expect(issues("```bitsweep\ntable: summary\nwhere: colour=red\n```") == ["t.md:3: option 'where': unknown key 'colour' (expected one of: family, size, blocks, precision, act, convention, width, quantization)"])
+        #expect(issues("```bitsweep\ntable: summary\nwhere: colour=red\n```") == ["t.md:3: option 'where': unknown key 'colour' (expected one of: family, size, blocks, precision, act, convention, width, quantization, kernels)"])
         #expect(issues("```bitsweep\ntable: summary\nwhere: size\n```") == ["t.md:3: option 'where' expects key=value pairs separated by spaces, got 'size'"])
     }
 
