@@ -70,6 +70,7 @@ final class ProgressReporter: @unchecked Sendable {
         imagesRun += images
         let line = "[\(done)/\(total)] \(r.config.label): " + (r.error.map { "error: \($0)" } ?? "\(r.images.count) images"
             + (r.timings.map { String(format: ", %.2f ms/image", $0.msPerImage) } ?? "")
+            + (r.kernels.map { $0.runsInteger ? " on int8 kernels" : "" } ?? "")
             + String(format: " (%.1f s)", Date().timeIntervalSince(start)))
         // Written under the lock that numbered it, so that lines come out in order.
         if style == .lines { write(line + "\n") }
