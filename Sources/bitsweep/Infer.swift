@@ -14,7 +14,9 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         abstract: "Run images through the quantized network and report logits, top-5 and fidelity vs the float twin.",
         discussion: """
         Images (PNG or JPEG) are converted to RGB, resized to the network's size as torchvision's \
-        Resize((s, s)) does on PIL images (Pillow's antialiased bilinear), and scaled to [0, 1]. Weights are \
+        Resize((s, s)) does on PIL images (Pillow's antialiased bilinear), and scaled to [0, 1] — unless \
+        --resize/--crop/--mean/--std/--channel-order, or a sidecar next to the model file (m.onnx → \
+        m.preprocess.yaml), say otherwise (resize the shorter side, centre-crop, normalise). Weights are \
         deterministic from --seed (He-normal, or PyTorch's default with --init pytorch-default) unless --weights gives a safetensors file \
         with the demo's state_dict names.
 
@@ -36,6 +38,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
     @OptionGroup var engine: EngineFlags
 
     @OptionGroup var layerBitsOptions: LayerBitsOptions
+
+    @OptionGroup(title: "Preprocessing") var preprocess: PreprocessOptions
 
     @Option(parsing: .unconditional, help: "Images per batch (default: all images, at most 16).")
     var batch: Int?
@@ -87,6 +91,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
         let size = target.size
         let classCount = try target.classes()
+        let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: size)
         var (inputs, classes, skipped) = try expand()
         if let classes, classes.count > classCount {
             throw InputError("the labelled images have \(classes.count) classes, more than the \(classCount) classes of \(target.name); expected at most \(classCount)")
@@ -124,7 +129,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
             limit: nil, what: "\(target.describe), batch \(batchSize)",
             imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: target.inputChannels, size: size))
         // A missing or unreadable image, or a --weights file that does not fit the network, is an input error.
-        let tensors = decoded.map { $0.resized(to: size).tensor() }
+        let tensors = try decoded.map { try preprocessing.tensor($0, size: size) }
         decoded = []
         let label = network.onnxModel ?? weights ?? "seed \(seed) (\(initialization.rawValue))"
         let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
@@ -153,12 +158,13 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                                     simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init))
                 },
                 kernels: kernelSummary(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
-                classes: classes, accuracy: accuracy)
+                classes: classes, accuracy: accuracy, preprocessing: preprocessing)
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(doc), as: UTF8.self))
         case .table:
             let classNames = classes.map { c in inputs.map { $0.label.map { "\(c[$0]) (\($0))" } ?? "–" } }
+            if preprocessing != .seedDefault { print("preprocessing: \(preprocessing)") }
             print(table(target: target, classes: classCount, source: label, net: net, images: images, classNames: classNames,
                         outputs: outputs, timings: timings), terminator: "")
             if let accuracy, let classes {
@@ -249,10 +255,12 @@ struct InferJSON: Encodable {
     var classes: [String]?
     /// Top-1/top-5 accuracy over the labelled images (absent without labels), as `results.json` writes it.
     var accuracy: AccuracySummary?
+    /// How the images became input tensors (resize, crop, mean, std, channel order).
+    var preprocessing: Preprocessing
 
     enum CodingKeys: String, CodingKey {
         case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
-        case kernels, layerKernels = "layer_kernels", classes, accuracy
+        case kernels, layerKernels = "layer_kernels", classes, accuracy, preprocessing
     }
 }
 
