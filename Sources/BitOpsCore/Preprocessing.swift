@@ -49,10 +49,11 @@ public struct Preprocessing: Hashable, Sendable, Codable, CustomStringConvertibl
         try c.encode(channelOrder, forKey: .channelOrder)
     }
 
-    /// `resize 256 · crop 224 · mean 0.485,0.456,0.406 · std 0.229,0.224,0.225 · rgb`, or `resize to S×S · [0, 1] · rgb`.
+    /// `resize 256 · centre crop · mean 0.485,0.456,0.406 · std 0.229,0.224,0.225 · rgb`, or
+    /// `resize to the input size · [0, 1] · rgb`.
     public var description: String {
         var parts: [String] = []
-        if let resize { parts.append("resize \(resize) · crop \(crop.map(String.init) ?? "S")") } else { parts.append("resize to S×S") }
+        if let resize { parts.append("resize \(resize) · centre crop") } else { parts.append("resize to the input size") }
         if mean == [0, 0, 0] && std == [1, 1, 1] {
             parts.append("[0, 1]")
         } else {

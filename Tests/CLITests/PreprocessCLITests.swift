@@ -67,6 +67,25 @@ import Testing
         #expect(bad.stdout.isEmpty)
     }
 
+    /// An ONNX model's sidecar (`m.onnx` → `m.preprocess.yaml`), printed above infer's table.
+    @Test func onnxSidecar() throws {
+        let dir = NSTemporaryDirectory() + "bitsweep-preprocess-onnx-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.copyItem(atPath: CLI.packageRoot.appendingPathComponent("Tests/Fixtures/onnx/mnv2-folded.onnx").path,
+                                         toPath: dir + "/m.onnx")
+        let image = "Inputs/images/chelsea.jpg"
+        let without = try CLI.run(["infer", "--model", dir + "/m.onnx", "--format", "json", image])
+        #expect(without.status == 0, "\(without.stderr)")
+        try "resize: 40\nchannel_order: bgr\n".write(toFile: dir + "/m.preprocess.yaml", atomically: true, encoding: .utf8)
+        let with = try CLI.run(["infer", "--model", dir + "/m.onnx", "--format", "json", image])
+        let doc = try JSONSerialization.jsonObject(with: Data(with.stdout.utf8)) as! [String: Any]
+        #expect(Self.preprocessing(doc)["resize"] as? Int == 40 && Self.preprocessing(doc)["channel_order"] as? String == "bgr")
+        #expect(Self.logits(doc) != Self.logits(try JSONSerialization.jsonObject(with: Data(without.stdout.utf8)) as! [String: Any]))
+        let table = try CLI.run(["infer", "--model", dir + "/m.onnx", image])
+        #expect(table.stdout.hasPrefix("preprocessing: resize 40 · centre crop · [0, 1] · bgr\nm, 4 blocks, 32×32"), "\(table.stdout)")
+    }
+
     @Test func refusedFlags() throws {
         for (arguments, message) in [
             (["--crop", "20"], "bitsweep infer: preprocessing: crop 20 differs from the network's input size 16; expected crop = size (or no crop)\n"),
