@@ -70,10 +70,16 @@ public struct ImportedModel: Sendable {
     public var opset: Int
 }
 
-/// A problem with an ONNX file: one line, starting with the file's path.
+/// A problem with an ONNX file: one line, starting with the file's path. Names from the file are quoted as they
+/// are, except that control characters (a newline in a damaged name) are written as escapes (`\n`, `\u{7}`),
+/// so the message stays one line.
 public struct ONNXImportError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String) {
+        self.description = description.unicodeScalars.map { c in
+            c.properties.generalCategory == .control ? c.escaped(asASCII: true) : String(c)
+        }.joined()
+    }
 }
 
 public enum ONNXImport {

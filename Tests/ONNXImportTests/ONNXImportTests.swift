@@ -256,3 +256,42 @@ enum Fixtures {
                 == "bn-explicit.onnx+edited: the model's input is fixed at 24×24; size 32 differs (leave --size out, or give 24)")
     }
 }
+
+/// Damaged files never trap: every prefix length and many single-byte changes of the fixtures either import or
+/// give one line naming the file (a prefix ending on a field boundary is a valid, smaller protobuf message).
+@Suite struct DamagedONNXTests {
+    @Test(arguments: ["mnv2-folded.onnx", "bn-explicit.onnx"])
+    func truncatedAndFlipped(_ name: String) throws {
+        let data = try Data(contentsOf: Fixtures.folder.appendingPathComponent(name))
+        var outcomes: [String: Int] = [:]
+        func attempt(_ bytes: Data) {
+            do {
+                let m = try ONNXImport.read(bytes, origin: "damaged.onnx", name: "d")
+                _ = try m.network.cost(inputSize: m.inputSize)
+                outcomes["imported", default: 0] += 1
+            } catch let e as ONNXImportError {
+                #expect(e.description.hasPrefix("damaged.onnx: ") && !e.description.contains("\n"), "\(e)")
+                outcomes["refused", default: 0] += 1
+            } catch {
+                Issue.record("unexpected error type: \(error)")
+            }
+        }
+        for cut in stride(from: 0, to: data.count, by: max(1, data.count / 150)) { attempt(data.prefix(cut)) }
+        // Positions and masks from a fixed SplitMix64 sequence, so a failure repeats.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for _ in 0..<150 {
+            var d = data
+            let i = Int(next() % UInt64(d.count))
+            d[d.startIndex + i] ^= UInt8(1 + next() % 255)
+            attempt(d)
+        }
+        #expect(outcomes["refused", default: 0] > 0)
+    }
+}
