@@ -133,6 +133,8 @@ extension SweepSpecReader {
                 } else {
                     presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.spellings)", at: presetNode)
                 }
+            } else if let modelNode, let t = modelNode.string("network model"), t.lowercased().hasSuffix(".onnx") {
+                modelNode.diagnostics.error("network model '\(t)' is an ONNX model (a graph network), which a sweep cannot take yet; count it with 'bitsweep calc --model \(t)', run it with 'bitsweep infer' or 'bitsweep bench'", at: modelNode)
             } else if let modelNode, let t = modelNode.string("network model") {
                 let path = s.resolve(t)
                 do {
