@@ -427,7 +427,9 @@ extension ChartKinds {
             .line(LineMark(name: "y = x", points: [DataPoint(lo, lo), DataPoint(hi, hi)], color: identityColor, width: 0.9, dash: [4, 2], marker: nil)),
             .rule(RuleMark(orientation: .horizontal, value: 1, color: .grey(0.5), width: 0.6, dash: [1.5, 1.5])),
         ]
-        marks.append(.points(PointMark(points: points.map { p in
+        // Int8 points drawn last, so that a diamond among circles at the same place stays visible.
+        let drawOrder = points.filter { !$0.integer } + points.filter(\.integer)
+        marks.append(.points(PointMark(points: drawOrder.map { p in
             ScatterPoint(x: p.predicted, y: p.measured, color: p.group.map { colors.color(for: $0) } ?? OkabeIto.blue,
                          marker: p.integer ? .diamond : .circle, radius: p.integer ? 3.0 : 2.5)
         })))

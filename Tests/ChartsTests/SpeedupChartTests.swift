@@ -39,6 +39,13 @@ struct SpeedupChartTests {
         #expect(spec.legend.entries.contains { $0.label == "float kernels, simulated quantization" })
     }
 
+    @Test func int8PointsAreDrawnOverFloatOnes() throws {
+        let spec = try ChartKinds.speedup(title: nil, points: [points[2], points[0], points[3], points[1]])
+        let scatter = spec.marks.compactMap { m -> PointMark? in if case .points(let p) = m { return p } else { return nil } }.first
+        #expect(scatter?.points.map(\.marker) == [.circle, .circle, .diamond, .diamond])
+        #expect(scatter?.points.map(\.y) == [0.98, 1.02, 2.6, 2.5])
+    }
+
     @Test func badInputIsRefused() {
         #expect(throws: ChartError.empty("speed-up chart has no points")) { try ChartKinds.speedup(title: nil, points: []) }
         #expect(throws: ChartError.self) {
