@@ -281,6 +281,20 @@ import Foundation
         }
     }
 
+    /// Per-image quantization of values without a fixed range, by hand: max |x| = 3 gives s = 1 at 3 signed bits
+    /// (M = 3) and at 2 unsigned bits (L = 3), so the codes are x itself rounded half to even; nine values cover
+    /// the eight-wide loop and its tail.
+    @Test func dynamicQuantizationRoundsHalfToEven() {
+        let signed = DynamicQuantization(bits: .bits(3), unsigned: false)!
+        #expect(signed.quantize([3, 1.5, 0.5, -0.5, -2.5, 2.5, -3, 0.25, 1]) == [3, 2, 0, 0, -2, 2, -3, 0, 1])
+        let unsigned = DynamicQuantization(bits: .bits(2), unsigned: true)!
+        #expect(unsigned.quantize([3, 1.5, 0.5, 2.5, 0, 1.4, 0.6, 2, 2.9]) == [3, 2, 0, 2, 0, 1, 1, 2, 3])
+        // s = 6/3 = 2: 5 → 2.5 → 2 → 4; −1 → −0.5 → −0 → 0; an all-zero tensor stays zero; float is no quantization.
+        #expect(signed.quantize([6, 5, -1, 0, 0, 0, 0, 0, 0, 0.9]) == [6, 4, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(signed.quantize([0, 0, 0]) == [0, 0, 0])
+        #expect(DynamicQuantization(bits: .float, unsigned: false) == nil)
+    }
+
     // MARK: mobilenet-v2
 
     @Test func mobileNetV2RunsWithTheShapesOfItsAccounting() throws {
