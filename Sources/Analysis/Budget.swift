@@ -10,7 +10,9 @@ import Presentation
 /// - `max_bitops` against `CostTotals.bitops` (per image). A profile judges only the cases counted under its
 ///   `convention` (default `weight`): the others are left out and counted as `excluded`;
 /// - `max_weight_storage` against `weightStorageBytes`, `max_activation_memory` against `peakActivationBytes`;
-/// - `max_time_per_image` against the median `msPerImage` (a case without timings does not fit: unmeasured);
+/// - `max_time_per_image` against `msPerImage`, the median of the case's timing samples — the same samples, on
+///   the same clock, that `compare` judges changes on (a limit is a level, so the level of the samples, not
+///   compare's shift between two runs); a case without timings does not fit: unmeasured;
 /// - `min_sqnr_db` against the mean logit SQNR (exact = ∞ dB), `min_top1_agreement` against top-1 agreement
 ///   (a case without fidelity does not fit these: unmeasured).
 /// Cases that failed to run (`error`) are left out (`excluded`).

@@ -24,12 +24,13 @@ import Presentation
 ///   another error).
 /// - **Skipped images** that differ between the two sets (the image set itself changed).
 ///
-/// Timings are noisy (`TimingVerdict` states the rule): a case's time per image changed when the median of
-/// its samples (`sweep --repeats`) moved by more than `timeThreshold` (default 10%) *and* a two-sided
-/// Mann–Whitney U test of the current samples against the baseline samples gives p < `alpha` (default 0.01).
-/// When a side has too few samples for the test ever to reach `alpha` (one sample: results written before
-/// `--repeats`), the threshold alone decides, and the change says so (`rule: threshold-only`). A change is
-/// reported as slower or faster, and a slower one fails only with `failOnTime`.
+/// Timings are noisy (`TimingVerdict` states the rule): a case's time per image changed when the whole
+/// 1 − `alpha` confidence interval (default 99%) of its Hodges–Lehmann shift — current against baseline
+/// samples (`sweep --repeats`), as a ratio — lies beyond ±`timeThreshold` (default 10%): larger than the
+/// threshold and statistically clear in one condition. When a side has too few samples for an interval (one
+/// sample: results written before `--repeats`), the estimate against the threshold alone decides, and the
+/// change says so (`rule: threshold-only`). A change is reported as slower or faster, and a slower one fails
+/// only with `failOnTime`.
 public struct CompareOptions: Hashable, Codable, Sendable {
     public static let defaultSQNRToleranceDB = 0.1
     public static let defaultCosineTolerance = 1e-4
@@ -47,7 +48,8 @@ public struct CompareOptions: Hashable, Codable, Sendable {
     public var timeThreshold: Double
     /// Whether a called slowdown is a regression.
     public var failOnTime: Bool
-    /// Significance level of the two-sided Mann–Whitney U test on the timing samples.
+    /// 1 − the confidence of the timing shift's interval (0.01: a 99% interval; the interval inverts the
+    /// two-sided Mann–Whitney U test at this level).
     public var alpha: Double
 
     public init(sqnrToleranceDB: Double = defaultSQNRToleranceDB, cosineTolerance: Double = defaultCosineTolerance,
@@ -208,28 +210,33 @@ public struct ImageChange: Hashable, Codable, Sendable {
     }
 }
 
-/// The time per image on both sides: the medians of the samples, and whether the change is called
-/// (`TimingVerdict`: beyond the threshold and Mann–Whitney p < alpha, or the threshold alone when the samples
-/// are too few for the test).
+/// The time per image on both sides: the medians of the samples, the Hodges–Lehmann shift with its
+/// confidence interval, and whether the change is called (`TimingVerdict`: the whole interval beyond the
+/// threshold, or the estimate alone when the samples are too few for an interval).
 public struct TimingChange: Hashable, Codable, Sendable {
     /// Medians of the samples (ms per image).
     public var baselineMs: Double
     public var currentMs: Double
-    /// (current − baseline) / baseline.
+    /// currentMs / baselineMs − 1.
     public var relative: Double
-    /// |relative| > threshold.
+    /// The Hodges–Lehmann shift of current against baseline, as a ratio − 1 (+0.3: 30% slower).
+    public var shift: Double
+    /// Its 1 − alpha confidence interval, as ratios − 1 (nil under the threshold-only rule).
+    public var shiftLow: Double?
+    public var shiftHigh: Double?
+    /// |shift| > threshold.
     public var beyondThreshold: Bool
     /// Timing samples on each side (one per `--repeats` round; 1 for results written before `--repeats`).
     public var baselineSamples: Int
     public var currentSamples: Int
-    /// The Mann–Whitney p-value (nil under the threshold-only rule).
+    /// The two-sided Mann–Whitney p-value (nil under the threshold-only rule): for context; the interval decides.
     public var p: Double?
     public var rule: TimingRule
-    /// Called: beyond the threshold and statistically clear (or, under `threshold-only`, beyond the threshold).
+    /// Called: the whole interval beyond the threshold (or, under `threshold-only`, the estimate).
     public var flagged: Bool
-    public var slower: Bool { relative > 0 }
+    public var slower: Bool { shift > 0 }
 
-    /// nil when a side has no sample or a baseline median of 0.
+    /// nil when a side has no sample or a sample that is not positive.
     public init?(baselineSamples b: [Double], currentSamples c: [Double], options o: CompareOptions) {
         guard let v = TimingVerdict.judge(baseline: b, current: c, threshold: o.timeThreshold, alpha: o.alpha) else { return nil }
         self.init(v)
@@ -239,6 +246,9 @@ public struct TimingChange: Hashable, Codable, Sendable {
         baselineMs = v.baselineMedian
         currentMs = v.currentMedian
         relative = v.relative
+        shift = v.shift
+        shiftLow = v.shiftLow
+        shiftHigh = v.shiftHigh
         beyondThreshold = v.beyondThreshold
         baselineSamples = v.baselineSamples
         currentSamples = v.currentSamples
@@ -248,7 +258,8 @@ public struct TimingChange: Hashable, Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative
+        case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative, shift
+        case shiftLow = "shift_low", shiftHigh = "shift_high"
         case beyondThreshold = "beyond_threshold", baselineSamples = "baseline_samples", currentSamples = "current_samples"
         case p, rule, flagged
     }
@@ -355,8 +366,8 @@ public struct Comparison: Hashable, Codable, Sendable {
     /// Matched cases whose timing moved within the threshold are not listed; this counts the rest of the
     /// timing picture: how many matched cases had timings on both sides.
     public var timed: Int
-    /// Of `timed`, the cases judged by the threshold alone: too few samples on a side for the Mann–Whitney
-    /// test to reach `alpha` (one sample: results written before `sweep --repeats`).
+    /// Of `timed`, the cases judged by the threshold alone: too few samples on a side for a confidence interval
+    /// at `alpha` (one sample: results written before `sweep --repeats`).
     public var timedThresholdOnly: Int = 0
     /// Where the baseline timing samples came from: nil for the baseline results themselves, else a
     /// description such as `history Reports/history.sqlite: the last 5 runs` (`compare --history`).
@@ -485,7 +496,7 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     if options.failOnTime {
         let slow = changed.filter(\.slowerChanged).count
         if slow > 0 {
-            reasons.append("\(plural(slow, "case is", "cases are")) slower beyond the \(NumberText.percent(options.timeThreshold)) threshold and statistically clear (--fail-on-time)")
+            reasons.append("\(plural(slow, "case is", "cases are")) slower, the whole \(NumberText.percent(1 - options.alpha)) confidence interval beyond the \(NumberText.percent(options.timeThreshold)) threshold (--fail-on-time)")
         }
     }
     var result = Comparison(

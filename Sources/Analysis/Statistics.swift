@@ -1,6 +1,8 @@
 import Foundation
 
-/// The statistics behind timing verdicts: medians and the Mann–Whitney U test (Wilcoxon rank-sum).
+/// The statistics behind timing verdicts: medians, the Mann–Whitney U test (Wilcoxon rank-sum), and the
+/// Hodges–Lehmann shift estimate with its distribution-free confidence interval (the interval that inverts
+/// the same test).
 ///
 /// Why this test: timing samples are skewed (a busy machine only ever adds time) and few (one per repeat),
 /// so a test on ranks, which assumes no distribution, is the honest choice. Two-sided.
@@ -86,9 +88,10 @@ public enum Statistics {
 
 /// Which rule called a timing change.
 public enum TimingRule: String, Codable, Sendable {
-    /// Beyond the threshold and a two-sided Mann–Whitney U test at `alpha` over the samples.
-    case mannWhitney = "mann-whitney"
-    /// Beyond the threshold alone: the samples are too few for the test ever to reach `alpha` (one sample a
+    /// The whole confidence interval (1 − alpha) of the Hodges–Lehmann shift of the log-times lies beyond the
+    /// threshold: larger than the threshold and statistically clear in one condition.
+    case shiftInterval = "shift-ci"
+    /// Beyond the threshold alone: the samples are too few for any finite interval at `alpha` (one sample a
     /// side — results from before `--repeats`, or `--repeats 1` — or, e.g., 4 against 4 at 0.01).
     case thresholdOnly = "threshold-only"
 }
@@ -105,51 +108,137 @@ extension Statistics {
         return min(1, 2 / c)
     }
 
-    /// Whether the samples can decide at `alpha`: the test is used when it can reach p < alpha at all.
+    /// Whether the samples can decide at `alpha`: the interval rule is used when a finite interval exists
+    /// (`shiftIntervalRank` ≥ 1), which for samples without ties is when the test can reach p < alpha at all.
     public static func rule(_ n1: Int, _ n2: Int, alpha: Double) -> TimingRule {
-        smallestTwoSidedP(n1, n2) < alpha ? .mannWhitney : .thresholdOnly
+        shiftIntervalRank(n1, n2, alpha: alpha) >= 1 ? .shiftInterval : .thresholdOnly
+    }
+
+    /// The upper `p` quantile of the standard normal distribution: z with P(Z > z) = p (0 < p < 1), by
+    /// bisection on `erfc` (to about 1e-12).
+    public static func normalUpperQuantile(_ p: Double) -> Double {
+        precondition(p > 0 && p < 1, "a probability strictly between 0 and 1")
+        var lo = -40.0, hi = 40.0
+        for _ in 0..<200 {
+            let mid = (lo + hi) / 2
+            if erfc(mid / 2.squareRoot()) / 2 > p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+
+    /// The rank k of the lower end of the distribution-free confidence interval for a shift (Moses 1953;
+    /// Hollander & Wolfe, Nonparametric Statistical Methods, §4.3): with the n1·n2 differences xi − yj sorted,
+    /// the interval [D(k), D(n1·n2 + 1 − k)] covers the true shift with probability at least 1 − alpha, where k
+    /// is the largest integer with P(U ≤ k − 1) ≤ alpha/2 under no shift. U's distribution is exact (`uDistribution`)
+    /// when both samples have at most 25 values, else normal with a continuity correction:
+    /// k = ⌊n1·n2/2 − z(alpha/2)·√(n1·n2·(n1 + n2 + 1)/12) + ½⌋. 0 means no finite interval (too few samples).
+    /// 10 against 10 at 0.01: 17 (the tables' critical U is 16).
+    public static func shiftIntervalRank(_ n1: Int, _ n2: Int, alpha: Double) -> Int {
+        guard n1 > 0, n2 > 0, alpha > 0, alpha < 1 else { return 0 }
+        let mn = n1 * n2
+        var k = 0
+        if n1 <= 25 && n2 <= 25 {
+            let counts = uDistribution(n1, n2)
+            let total = counts.reduce(0, +)
+            var cumulative = 0.0
+            // Largest k with P(U ≤ k − 1) ≤ alpha/2: add P(U = k) while the sum stays within alpha/2.
+            while k < counts.count {
+                cumulative += counts[k]
+                if cumulative / total > alpha / 2 { break }
+                k += 1
+            }
+        } else {
+            let z = normalUpperQuantile(alpha / 2)
+            let sd = (Double(mn) * Double(n1 + n2 + 1) / 12).squareRoot()
+            k = max(0, Int((Double(mn) / 2 - z * sd + 0.5).rounded(.down)))
+        }
+        // The interval must keep D(k) ≤ D(mn + 1 − k).
+        return min(k, (mn + 1) / 2)
+    }
+
+    /// The Hodges–Lehmann estimate of the shift of `x` against `y` and its confidence interval.
+    public struct Shift: Hashable, Sendable, Codable {
+        /// The median of the n1·n2 differences xi − yj.
+        public var estimate: Double
+        /// The interval [D(k), D(n1·n2 + 1 − k)] (`shiftIntervalRank`); nil when the samples are too few for one.
+        public var low: Double?
+        public var high: Double?
+    }
+
+    /// Hodges–Lehmann shift of `x` against `y` with its 1 − `alpha` distribution-free interval; nil when a
+    /// sample is empty.
+    public static func shift(_ x: [Double], _ y: [Double], alpha: Double) -> Shift? {
+        guard !x.isEmpty, !y.isEmpty else { return nil }
+        var d: [Double] = []
+        d.reserveCapacity(x.count * y.count)
+        for a in x { for b in y { d.append(a - b) } }
+        d.sort()
+        let k = shiftIntervalRank(x.count, y.count, alpha: alpha)
+        return Shift(estimate: median(d)!, low: k >= 1 ? d[k - 1] : nil, high: k >= 1 ? d[d.count - k] : nil)
     }
 }
 
 /// The timing rule of `compare` and `history show`: a change in time per image is called only when it is
-/// both larger than the threshold and statistically clear.
+/// both larger than the threshold and statistically clear, stated as one condition on a confidence interval.
 ///
-/// - size: `relative = median(current) / median(baseline) − 1`, and `|relative| > threshold`;
-/// - clarity: the two-sided Mann–Whitney U test of the current samples against the baseline samples gives
-///   `p < alpha`.
-/// When the samples are too few for the test ever to give `p < alpha` (`Statistics.smallestTwoSidedP`; one
-/// sample a side, as in results written before `--repeats`), the size alone decides, and the verdict says so
-/// (`rule` = `threshold-only`). So `--repeats` decides how clear a change can be: at the default alpha 0.01 at
-/// least 5 samples a side are needed (4 against 4 can reach only 0.029).
+/// Times are compared as ratios (a slow-down multiplies every kernel's time), so on their logarithms:
+/// - the shift: the Hodges–Lehmann estimate of log(current) − log(baseline), the median of the n1·n2 pairwise
+///   differences, reported as a ratio − 1 (`shift`);
+/// - its distribution-free 1 − alpha confidence interval (`Statistics.shiftIntervalRank`: the interval that
+///   inverts the two-sided Mann–Whitney test, so it excludes "no change" exactly when p < alpha);
+/// - called slower when the whole interval lies above 1 + threshold (`shiftLow > threshold`), faster when it
+///   lies below 1 − threshold (`shiftHigh < −threshold`). A shift whose interval reaches inside ±threshold is
+///   not called, however small its p: a real drift of the machine's load smaller than the threshold, seen
+///   clearly, is still smaller than the threshold.
+/// When the samples are too few for any finite interval at `alpha` (one sample a side, as in results written
+/// before `--repeats`; at the default alpha 0.01 at least 5 against 5 are needed), the estimate alone against
+/// the threshold decides, and the verdict says so (`rule` = `threshold-only`).
 public struct TimingVerdict: Hashable, Codable, Sendable {
     public enum Call: String, Codable, Sendable { case slower, faster, unchanged }
     public var baselineMedian: Double
     public var currentMedian: Double
+    /// currentMedian / baselineMedian − 1.
     public var relative: Double
-    /// The Mann–Whitney p-value; nil under the threshold-only rule.
+    /// The Hodges–Lehmann shift as a ratio − 1 (exp of the log-time shift − 1).
+    public var shift: Double
+    /// Its 1 − alpha confidence interval as ratios − 1; nil under the threshold-only rule.
+    public var shiftLow: Double?
+    public var shiftHigh: Double?
+    /// The two-sided Mann–Whitney p-value of the same samples (the interval excludes 0 when p < alpha); nil
+    /// under the threshold-only rule.
     public var p: Double?
     public var baselineSamples: Int
     public var currentSamples: Int
     public var rule: TimingRule
     public var call: Call
 
-    /// Beyond the threshold, whether or not statistically clear.
+    /// The estimate is beyond the threshold, whether or not its interval is.
     public var beyondThreshold: Bool
 
+    /// nil when a side has no sample or a sample that is not positive.
     public static func judge(baseline: [Double], current: [Double], threshold: Double, alpha: Double) -> TimingVerdict? {
-        guard let b = Statistics.median(baseline), let c = Statistics.median(current), b > 0 else { return nil }
-        let rel = c / b - 1
-        let rule = Statistics.rule(baseline.count, current.count, alpha: alpha)
-        let p = rule == .mannWhitney ? Statistics.mannWhitney(current, baseline)?.p : nil
-        let beyond = abs(rel) > threshold
-        let clear = beyond && (rule == .thresholdOnly || (p.map { $0 < alpha } ?? false))
-        return TimingVerdict(baselineMedian: b, currentMedian: c, relative: rel, p: p, baselineSamples: baseline.count,
-                             currentSamples: current.count, rule: rule, call: clear ? (rel > 0 ? .slower : .faster) : .unchanged,
-                             beyondThreshold: beyond)
+        guard let b = Statistics.median(baseline), let c = Statistics.median(current), b > 0,
+              baseline.allSatisfy({ $0 > 0 }), current.allSatisfy({ $0 > 0 }),
+              let s = Statistics.shift(current.map(log), baseline.map(log), alpha: alpha) else { return nil }
+        let rule: TimingRule = s.low == nil ? .thresholdOnly : .shiftInterval
+        let est = exp(s.estimate) - 1
+        let low = s.low.map { exp($0) - 1 }, high = s.high.map { exp($0) - 1 }
+        let call: Call
+        switch rule {
+        case .shiftInterval:
+            call = low! > threshold ? .slower : high! < -threshold ? .faster : .unchanged
+        case .thresholdOnly:
+            call = est > threshold ? .slower : est < -threshold ? .faster : .unchanged
+        }
+        return TimingVerdict(baselineMedian: b, currentMedian: c, relative: c / b - 1, shift: est, shiftLow: low, shiftHigh: high,
+                             p: rule == .shiftInterval ? Statistics.mannWhitney(current, baseline)?.p : nil,
+                             baselineSamples: baseline.count, currentSamples: current.count, rule: rule, call: call,
+                             beyondThreshold: abs(est) > threshold)
     }
 
     enum CodingKeys: String, CodingKey {
-        case baselineMedian = "baseline_median_ms", currentMedian = "current_median_ms", relative, p
+        case baselineMedian = "baseline_median_ms", currentMedian = "current_median_ms", relative, shift
+        case shiftLow = "shift_low", shiftHigh = "shift_high", p
         case baselineSamples = "baseline_samples", currentSamples = "current_samples", rule, call
         case beyondThreshold = "beyond_threshold"
     }

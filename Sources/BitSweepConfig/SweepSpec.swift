@@ -238,10 +238,10 @@ public struct SweepSpec: Sendable {
     public var kernels: [Located<Kernels>] = []
 
     /// The default number of timing rounds: 10. The timing verdict (`TimingVerdict`) needs at least 5 samples a
-    /// side for a two-sided Mann–Whitney test to reach p < 0.01 at all (4 against 4 cannot go below 0.029),
-    /// and only with perfect separation; 10 against 10 still calls a change with a dozen of the 100 sample pairs
-    /// out of order (critical U = 16 at 0.01), so a few samples hit by a busy moment do not hide a real 30%
-    /// slow-down. The default sweep's 81 cases take about ten times as long to time (seconds, not minutes).
+    /// side for any finite 99% interval of the shift (4 against 4 has none), and then the interval spans every
+    /// one of the 25 sample ratios; 10 against 10 gives the interval from the 17th to the 84th of the 100 ratios
+    /// (critical U = 16 at 0.01), so a few samples hit by a busy moment neither hide a real 30% slow-down nor
+    /// make one. The default sweep's 81 cases take about ten times as long to time (seconds, not minutes).
     public static let defaultRepeats = 10
 
     /// The timing rounds this spec asks for: `repeats`, or `defaultRepeats`.

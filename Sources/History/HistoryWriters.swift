@@ -33,15 +33,26 @@ public enum HistoryWriters {
 
     static func stepText(_ s: HistoryStep, _ m: HistoryMetric) -> String {
         var t = "\(day(s.runDate)): \(number(s.before, m)) → \(number(s.after, m))"
-        if let r = s.relative, m.kind != .count || r != 0 { t += String(format: " (%+.1f%%", r * 100) + (s.p.map { String(format: ", p=%.2g", $0) } ?? "") + (s.rule == .thresholdOnly ? ", threshold only: too few samples for the test" : "") + ")" }
+        if let r = s.relative, m.kind != .count || r != 0 {
+            t += String(format: " (%+.1f%%", r * 100)
+            if let lo = s.shiftLow, let hi = s.shiftHigh, let e = s.shift {
+                t += String(format: "; shift %+.1f%% in [%+.1f%%, %+.1f%%]", e * 100, lo * 100, hi * 100)
+            }
+            t += (s.rule == .thresholdOnly ? ", threshold only: too few samples for an interval" : "") + ")"
+        }
         if let c = s.gitCommit { t += " at \(c.prefix(10))" }
         return t + (s.worse ? " worse" : " better")
     }
 
     static func verdictText(_ v: TimingVerdict?) -> String {
         guard let v else { return "" }
-        let p = v.rule == .thresholdOnly ? "threshold only: too few samples for the test" : v.p.map { String(format: "Mann–Whitney p=%.2g", $0) } ?? "p=–"
-        return String(format: "%@ %+.1f%% (%@, %d vs %d samples)", v.call.rawValue, v.relative * 100, p, v.currentSamples, v.baselineSamples)
+        let ci: String
+        if v.rule == .shiftInterval, let lo = v.shiftLow, let hi = v.shiftHigh {
+            ci = String(format: "interval [%+.1f%%, %+.1f%%]", lo * 100, hi * 100)
+        } else {
+            ci = "threshold only: too few samples for an interval"
+        }
+        return String(format: "%@ %+.1f%% (%@, %d vs %d samples)", v.call.rawValue, v.shift * 100, ci, v.currentSamples, v.baselineSamples)
     }
 
     /// Rows worth showing: every series with a step, a pending change, a called timing change, or a new
@@ -55,8 +66,8 @@ public enum HistoryWriters {
         let o = r.options
         var lines = ["history: \(r.database): \(r.runs.count) run\(r.runs.count == 1 ? "" : "s")"
             + (r.runs.first.map { " from \(day($0.date)) to \(day(r.runs.last!.date))" } ?? "")]
-        lines.append(String(format: "rules: counts: any change is a step; fidelity: a change beyond the tolerance (%.2g dB SQNR); time: ±%.0f%% from the level of the last %d runs, held for %d runs, Mann–Whitney p < %.2g (threshold alone when the samples are too few for the test: runs timed once)",
-                            o.sqnrToleranceDB, o.timeThreshold * 100, o.recent, o.persist, o.alpha))
+        lines.append(String(format: "rules: counts: any change is a step; fidelity: a change beyond the tolerance (%.2g dB SQNR); time: ±%.0f%% from the level of the last %d runs, held for %d runs, and the whole %.0f%% interval of the Hodges–Lehmann shift of their samples beyond ±%.0f%% (the threshold alone when the samples are too few for an interval: runs timed once)",
+                            o.sqnrToleranceDB, o.timeThreshold * 100, o.recent, o.persist, (1 - o.alpha) * 100, o.timeThreshold * 100))
         return lines
     }
 

@@ -5,7 +5,7 @@ import Foundation
 public struct HistoryOptions: Hashable, Sendable, Codable {
     /// Relative change of time that matters (0.10 = 10%), as `compare --time-threshold`.
     public var timeThreshold: Double = 0.10
-    /// Significance level of the Mann–Whitney U test on timing samples.
+    /// 1 − the confidence of the timing shift's interval (0.01: 99%), as `compare --alpha`.
     public var alpha: Double = 0.01
     /// Runs a timing change must hold for to be a step (an outlier lasts one run).
     public var persist: Int = 2
@@ -39,14 +39,20 @@ public struct HistoryStep: Hashable, Sendable, Codable {
     public var relative: Double?
     /// Whether the new level is worse (more cost or time, less fidelity).
     public var worse: Bool
-    /// Mann–Whitney U p-value of the samples after against before (time, under the Mann–Whitney rule).
+    /// Time: the two-sided Mann–Whitney p-value of the samples after against before (for context).
     public var p: Double?
     /// Time only: the rule that called the step (`threshold-only` when the runs' samples are too few for the
     /// test to reach alpha, e.g. runs timed once, before `--repeats`).
     public var rule: TimingRule?
+    /// Time: the Hodges–Lehmann shift of the samples after against before, with its 1 − alpha interval, as
+    /// ratios − 1 (`TimingVerdict`; the interval is nil under the threshold-only rule).
+    public var shift: Double?
+    public var shiftLow: Double?
+    public var shiftHigh: Double?
 
     enum CodingKeys: String, CodingKey {
         case index, runDate = "run_date", gitCommit = "git_commit", before, after, delta, relative, worse, p, rule
+        case shift, shiftLow = "shift_low", shiftHigh = "shift_high"
     }
 }
 
@@ -58,10 +64,11 @@ public struct HistoryStep: Hashable, Sendable, Codable {
 /// - **Time** is noisy. The level is the median of the last `recent` runs since the previous step. A run
 ///   starts a step when its median and the medians of the next `persist − 1` runs all lie beyond
 ///   ±`timeThreshold` of that level on the same side (so one outlier never makes a step), and the timing
-///   samples of those runs differ from the samples of the reference runs by a two-sided Mann–Whitney U test
-///   at `alpha` — or, when those samples are too few for the test ever to reach `alpha` (runs timed once,
-///   before `--repeats`), on the threshold and persistence alone (the step says `threshold-only`). The step's level is then the median of its confirming runs, and the search goes on from
-///   there. A last run beyond the threshold that the following runs have not yet confirmed is *pending*.
+///   samples of those runs against the samples of the reference runs pass `compare`'s rule (`TimingVerdict`:
+///   the whole 1 − `alpha` interval of the Hodges–Lehmann shift beyond ±`timeThreshold`, on that side) — or,
+///   when those samples are too few for an interval (runs timed once, before `--repeats`), the threshold and
+///   persistence alone (the step says `threshold-only`). The step's level is then the median of its
+///   confirming runs, and the search goes on from there. A last run beyond the threshold that the following runs have not yet confirmed is *pending*.
 public enum StepDetector {
     public struct Result: Hashable, Sendable {
         public var steps: [HistoryStep]
@@ -72,11 +79,12 @@ public enum StepDetector {
     public static func detect(_ s: HistorySeries, options: HistoryOptions) -> Result {
         let v = s.points.map(\.value.double)
         guard v.count >= 2 else { return Result(steps: [], pending: nil) }
-        func step(_ i: Int, before: Double, after: Double, p: Double? = nil, rule: TimingRule? = nil) -> HistoryStep {
+        func step(_ i: Int, before: Double, after: Double, verdict: TimingVerdict? = nil) -> HistoryStep {
             let worse = s.metric.higherIsBetter ? after < before : after > before
             return HistoryStep(index: i, runDate: s.points[i].run.date, gitCommit: s.points[i].run.gitCommit,
                                before: before, after: after, delta: after - before,
-                               relative: before != 0 ? (after - before) / abs(before) : nil, worse: worse, p: p, rule: rule)
+                               relative: before != 0 ? (after - before) / abs(before) : nil, worse: worse, p: verdict?.p,
+                               rule: verdict?.rule, shift: verdict?.shift, shiftLow: verdict?.shiftLow, shiftHigh: verdict?.shiftHigh)
         }
         switch s.metric.kind {
         case .count:
@@ -110,13 +118,11 @@ public enum StepDetector {
                 guard sameSide else { i += 1; continue }
                 if confirming.count < persist { pending = i; break }
                 let after = confirming.flatMap { s.points[$0].value.samples }, before = ref.flatMap { s.points[$0].value.samples }
-                let rule = Statistics.rule(after.count, before.count, alpha: options.alpha)
-                var p: Double?
-                if rule == .mannWhitney {
-                    guard let mw = Statistics.mannWhitney(after, before), mw.p < options.alpha else { i += 1; continue }
-                    p = mw.p
-                }
-                steps.append(step(i, before: level, after: Statistics.median(confirming.map { v[$0] })!, p: p, rule: rule))
+                // The rule of `compare` on the pooled samples, called on the same side as the medians.
+                guard let verdict = TimingVerdict.judge(baseline: before, current: after, threshold: options.timeThreshold,
+                                                        alpha: options.alpha),
+                      verdict.call == (rel > 0 ? .slower : .faster) else { i += 1; continue }
+                steps.append(step(i, before: level, after: Statistics.median(confirming.map { v[$0] })!, verdict: verdict))
                 start = i
                 i += persist
             }

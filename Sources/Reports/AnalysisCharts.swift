@@ -95,7 +95,7 @@ extension Comparison {
             } else {
                 sqnr[k] = 0
             }
-            if let t = d?.timing, t.flagged, t.relative > -1 { time[k] = log2(1 + t.relative) } else { time[k] = 0 }
+            if let t = d?.timing, t.flagged, t.shift > -1 { time[k] = log2(1 + t.shift) } else { time[k] = 0 }
         }
         let size = FigureSize.custom(width: max(252, 110 + 62 * Double(grid.columnLabels.count)),
                                      height: max(150, 80 + 20 * Double(grid.rowLabels.count)))

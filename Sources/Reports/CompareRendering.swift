@@ -47,19 +47,20 @@ extension Comparison {
             "(\(options.failOnTime ? "a slower one fails with --fail-on-time" : "reported only; --fail-on-time makes a slowdown fail"))"
     }
 
-    /// `beyond ±10% and p < 0.01`: the two conditions of a called timing change, short.
+    /// `99% CI beyond ±10%`: the condition of a called timing change, short.
     var timingRuleShort: String {
-        "beyond ±\(NumberText.percent(options.timeThreshold)) and p < \(NumberText.significant(options.alpha))"
+        "\(NumberText.percent(1 - options.alpha)) CI beyond ±\(NumberText.percent(options.timeThreshold))"
     }
 
     /// The timing rule in words, with how many cases fell back to the threshold alone.
     var timingRuleText: String {
-        var s = "a timing change is called when the median time per image moves beyond ±\(NumberText.percent(options.timeThreshold)) " +
-            "and a two-sided Mann–Whitney U test over the timing samples gives p < \(NumberText.significant(options.alpha))"
+        var s = "a timing change is called when the whole \(NumberText.percent(1 - options.alpha)) confidence interval of the shift " +
+            "in time per image (Hodges–Lehmann estimate of the current/baseline ratio over the timing samples, distribution-free " +
+            "interval from the Mann–Whitney ranks) lies beyond ±\(NumberText.percent(options.timeThreshold))"
         if let r = timingReference { s += " (baseline samples: \(r))" }
         if timedThresholdOnly > 0 {
-            s += "; \(timedThresholdOnly) of \(timed) timed cases have too few samples on a side for the test " +
-                "(one sample: results from before sweep --repeats), and there the threshold alone decides (threshold-only)"
+            s += "; \(timedThresholdOnly) of \(timed) timed cases have too few samples on a side for an interval " +
+                "(one sample: results from before sweep --repeats), and there the estimate against the threshold alone decides (threshold-only)"
         }
         return s
     }
@@ -111,13 +112,13 @@ extension Comparison {
         if !timed.isEmpty {
             o += "\n## Timing changes (\(timingRuleShort))\n\n"
             o += options.failOnTime ? "Slower cases fail (--fail-on-time); faster ones are reported. " : "Reported, not failing (timings are noisy; --fail-on-time makes a slowdown fail). "
-            o += "Largest relative changes first.\n\n"
+            o += "Largest shifts first.\n\n"
             let rows = timed.map { d -> [String] in
                 let t = d.timing!
-                return [Escape.markdown(d.label), NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative),
-                        t.samplesText, t.pText, t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
+                return [Escape.markdown(d.label), NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.shift),
+                        t.intervalText, t.samplesText, t.slower ? (options.failOnTime ? "**slower: fails**" : "slower") : "faster"]
             }
-            let header = ["case", "baseline (median)", "current (median)", "change", "samples", "p", ""]
+            let header = ["case", "baseline (median)", "current (median)", "shift", "\(NumberText.percent(1 - options.alpha)) CI", "samples", ""]
             o += PlainTable.markdown(header, Array(rows.prefix(10)), right: [1, 2, 3, 4, 5])
             if rows.count > 10 {
                 o += "\n<details><summary>\(rows.count - 10) more timing changes</summary>\n\n"
@@ -135,10 +136,10 @@ extension Comparison {
         }, right: [2, 3, 4, 5])
     }
 
-    /// Cases whose timing change is called, the largest relative change first (grid order on ties).
+    /// Cases whose timing change is called, the largest shift first (grid order on ties).
     var timingChangesLargestFirst: [CaseDiff] {
         changed.enumerated().filter { $0.element.timeChanged }.sorted { a, b in
-            let x = abs(a.element.timing!.relative), y = abs(b.element.timing!.relative)
+            let x = abs(a.element.timing!.shift), y = abs(b.element.timing!.shift)
             return x != y ? x > y : a.offset < b.offset
         }.map(\.element)
     }
@@ -171,11 +172,11 @@ extension Comparison {
         }
         let timed = timingChangesLargestFirst
         if !timed.isEmpty {
-            o += "\ntime per image (median) \(timingRuleShort)\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
-            o += PlainTable.text(["case", "baseline", "current", "change", "samples", "p"], timed.prefix(maxTimingRows).map { d in
+            o += "\ntime per image, shift \(timingRuleShort)\(options.failOnTime ? "; slower fails" : ", reported, not failing"); largest first:\n"
+            o += PlainTable.text(["case", "baseline", "current", "shift", "\(NumberText.percent(1 - options.alpha)) CI", "samples"], timed.prefix(maxTimingRows).map { d in
                 let t = d.timing!
-                return [d.label, NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.relative),
-                        t.samplesText, t.pText]
+                return [d.label, NumberText.milliseconds(t.baselineMs), NumberText.milliseconds(t.currentMs), NumberText.signedPercent(t.shift),
+                        t.intervalText, t.samplesText]
             }, right: [1, 2, 3, 4, 5])
             if timed.count > maxTimingRows {
                 o += "… and \(timed.count - maxTimingRows) more timing changes (all in comparison.md and the JSON)\n"
@@ -221,16 +222,19 @@ extension FidelityChange {
 extension TimingChange {
     /// `10 vs 10`: current against baseline samples.
     var samplesText: String { "\(currentSamples) vs \(baselineSamples)" }
-    /// The p-value, or `threshold only` when the samples are too few for the test.
-    var pText: String { rule == .thresholdOnly ? "threshold only" : p.map { NumberText.significant($0) } ?? "—" }
+    /// The shift's interval, `[+27%, +35%]`, or `threshold only` when the samples are too few for one.
+    var intervalText: String {
+        guard rule == .shiftInterval, let shiftLow, let shiftHigh else { return "threshold only" }
+        return "[\(NumberText.signedPercent(shiftLow)), \(NumberText.signedPercent(shiftHigh))]"
+    }
 
     func text(_ o: CompareOptions) -> String {
         let verdict = flagged
             ? (slower ? (o.failOnTime ? "slower: fails (--fail-on-time)" : "slower: reported, not failing") : "faster: reported")
-            : beyondThreshold ? "beyond the threshold but not statistically clear" : "within the threshold"
-        let test = rule == .thresholdOnly ? "threshold only: \(samplesText) samples are too few for the Mann–Whitney test"
-            : "Mann–Whitney p = \(pText) (α \(NumberText.significant(o.alpha))), \(samplesText) samples"
-        return "time per image (median): \(NumberText.milliseconds(baselineMs)) → \(NumberText.milliseconds(currentMs)) (\(NumberText.signedPercent(relative)); threshold ±\(NumberText.percent(o.timeThreshold)); \(test); \(verdict))"
+            : beyondThreshold ? "the estimate is beyond the threshold but its interval is not" : "within the threshold"
+        let test = rule == .thresholdOnly ? "threshold only: \(samplesText) samples are too few for a confidence interval"
+            : "\(NumberText.percent(1 - o.alpha)) CI \(intervalText), \(samplesText) samples"
+        return "time per image (median): \(NumberText.milliseconds(baselineMs)) → \(NumberText.milliseconds(currentMs)) (shift \(NumberText.signedPercent(shift)); \(test); threshold ±\(NumberText.percent(o.timeThreshold)); \(verdict))"
     }
 }
 

@@ -114,12 +114,17 @@ extension ResultsSet {
     /// that did not run, or read from a file written before integer kernels.
     public static let kernelColumns = ["kernels", "int8_layers", "layers", "layer_kernels", "simulated_sqnr_db_mean", "simulated_sqnr_db_min"]
 
+    /// The last column, after the kernel columns: the timing samples `ms_per_image` is the median of (one per
+    /// `--repeats` round, in ms, space-separated like `weight_bits`; their count is the number of rounds, and
+    /// `compare` judges timing changes on them). Empty for a case without timings.
+    public static let timingSampleColumns = ["samples_ms_per_image"]
+
     /// `results.csv`: RFC 4180 quoting where a field needs it.
     public func csv() -> String {
         let q = CSVText.field
         func d(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         let labelled = cases.contains { $0.accuracy != nil }
-        var lines = [(Self.csvColumns + (labelled ? Self.accuracyColumns : []) + Self.kernelColumns).joined(separator: ",")]
+        var lines = [(Self.csvColumns + (labelled ? Self.accuracyColumns : []) + Self.kernelColumns + Self.timingSampleColumns).joined(separator: ",")]
         for c in cases {
             let t = c.cost.totals
             let f = c.fidelity
@@ -138,7 +143,8 @@ extension ResultsSet {
             let k = c.kernels
             let kernels = [k?.summary ?? "", k.map { String($0.int8Layers) } ?? "", k.map { String($0.layers.count) } ?? "",
                            k?.perLayerText ?? "", d(f?.simulatedSQNRMean), d(f?.simulatedSQNRMin)]
-            lines.append((row + accuracy + kernels).map(q).joined(separator: ","))
+            let samples = [c.timings.map { $0.samples.map { d($0) }.joined(separator: " ") } ?? ""]
+            lines.append((row + accuracy + kernels + samples).map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -17,9 +17,12 @@ struct Compare: ParsableCommand {
         BASELINE and CURRENT are results folders (or their results.json). Cases are matched by configuration, \
         not order. Counts (BitOps, MACs, params, weight storage, activation memory) must match exactly; any \
         difference is reported layer by layer. Fidelity must match within the tolerances. A timing change is \
-        called when the median time per image moves beyond --time-threshold AND a two-sided Mann–Whitney U \
-        test over the timing samples (sweep --repeats) gives p < --alpha; results with too few samples for the \
-        test (one: made before --repeats) fall back to the threshold alone, and the output says so. Timing \
+        called when the whole 1 − --alpha confidence interval (99% by default) of the shift in time per image \
+        lies beyond ±--time-threshold: the Hodges–Lehmann estimate of the current/baseline ratio over the \
+        timing samples (sweep --repeats), with the distribution-free interval from the Mann–Whitney ranks, so \
+        larger than the threshold and statistically clear in one condition. Results with too few samples for \
+        an interval (one: made before --repeats) fall back to the estimate against the threshold alone, and \
+        the output says so. Timing \
         changes are reported, and a slower one fails only with --fail-on-time. With --history FILE the \
         current timings are judged against each case's samples of the --recent runs in the history database. \
         Cases on one side only, and images skipped differently, are regressions too. \
@@ -49,10 +52,10 @@ struct Compare: ParsableCommand {
     var top1Tolerance: String?
 
     @Option(name: .customLong("time-threshold"),
-            help: ArgumentHelp("Relative change of the median time per image that is reported (0.10 or 10%). Default 0.10.", valueName: "x"))
+            help: ArgumentHelp("Relative change of the time per image that matters (0.10 or 10%): the shift's whole interval must lie beyond it. Default 0.10.", valueName: "x"))
     var timeThreshold: String?
 
-    @Option(help: ArgumentHelp("Significance level of the Mann–Whitney U test on timing samples. Default 0.01.", valueName: "p"))
+    @Option(help: ArgumentHelp("1 − the confidence of the timing shift's interval (0.01: a 99% interval). Default 0.01.", valueName: "p"))
     var alpha: String?
 
     @Option(help: ArgumentHelp("Judge timings against each case's recent runs in this history database (bitsweep history) instead of the baseline's samples.", valueName: "file"))

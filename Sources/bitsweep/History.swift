@@ -77,10 +77,11 @@ struct HistoryShow: ParsableCommand {
         discussion: """
         Steps: counts change at every run whose value differs from the run before; fidelity where it moves \
         beyond the tolerance (0.1 dB SQNR, as compare); time where a run and the next --persist − 1 runs all \
-        lie beyond ±--time-threshold of the median of the last --recent runs, on the same side, and their \
-        samples differ from those runs' samples by a Mann–Whitney U test at --alpha (runs timed once, from \
-        before sweep --repeats, are too few for the test: there the threshold and --persist alone decide, and \
-        the output says "threshold only"). A new regression is a \
+        lie beyond ±--time-threshold of the median of the last --recent runs, on the same side, and the \
+        whole 1 − --alpha confidence interval of the Hodges–Lehmann shift of their samples against those runs' \
+        samples lies beyond ±--time-threshold too, as compare judges (runs timed once, from before sweep \
+        --repeats, are too few for an interval: there the threshold and --persist alone decide, and the \
+        output says "threshold only"). A new regression is a \
         step for the worse that the latest run completes (time counts only with --fail-on-time). The latest \
         run's time is also judged against the pooled samples of the --recent runs before it. Without --all, \
         only series with a step, a pending change or a called timing change are listed.
@@ -107,7 +108,7 @@ struct HistoryShow: ParsableCommand {
     @Option(name: .customLong("time-threshold"), help: ArgumentHelp("Relative change of time that matters (0.10 or 10%). Default 0.10.", valueName: "x"))
     var timeThreshold: String?
 
-    @Option(help: ArgumentHelp("Significance level of the Mann–Whitney U test on timing samples. Default 0.01.", valueName: "p"))
+    @Option(help: ArgumentHelp("1 − the confidence of the timing shift's interval (0.01: 99%). Default 0.01.", valueName: "p"))
     var alpha: String?
 
     @Option(help: ArgumentHelp("Runs a timing change must hold for to be a step. Default 2.", valueName: "n"))

@@ -4,9 +4,10 @@ import Results
 import Testing
 import Reports
 
-/// The timing rule of `compare`: beyond the threshold AND a two-sided Mann–Whitney U test at alpha; the
-/// threshold alone when the samples are too few for the test. The test is checked against textbook critical
-/// values and a tie-corrected example worked by hand, not against itself.
+/// The timing rule of `compare`: the whole 1 − alpha interval of the Hodges–Lehmann shift of the log-times
+/// beyond ±threshold; the estimate against the threshold alone when the samples are too few for an interval.
+/// The test and the interval's rank are checked against textbook critical values, and the estimates against
+/// examples worked by hand, not against themselves.
 @Suite struct TimingRuleTests {
     // MARK: the test itself
 
@@ -54,10 +55,65 @@ import Reports
         #expect(abs(Statistics.smallestTwoSidedP(10, 10) - 2.0 / 184_756) < 1e-15)
         #expect(abs(Statistics.smallestTwoSidedP(1, 10) - 2.0 / 11) < 1e-15)
         #expect(Statistics.rule(4, 4, alpha: 0.01) == .thresholdOnly)
-        #expect(Statistics.rule(5, 5, alpha: 0.01) == .mannWhitney)
-        #expect(Statistics.rule(4, 4, alpha: 0.05) == .mannWhitney)
+        #expect(Statistics.rule(5, 5, alpha: 0.01) == .shiftInterval)
+        #expect(Statistics.rule(4, 4, alpha: 0.05) == .shiftInterval)
         // The exact test really reaches that smallest p.
         #expect(Statistics.mannWhitney([6, 7, 8, 9, 10], [1, 2, 3, 4, 5])?.p == Statistics.smallestTwoSidedP(5, 5))
+    }
+
+    // MARK: the shift and its interval
+
+    /// The interval's rank k is the tables' critical U + 1 (U ≤ critical is significant, so P(U ≤ k − 1) ≤ α/2):
+    /// n = 5: 0 and 2 (α 0.01, 0.05); n = 7: 4 and 8; n = 10: 16 and 23 (Siegel & Castellan, table J). 4 against 4
+    /// at 0.01 has none (no finite interval). Past 25 a side, the normal approximation: 30 against 30 at 0.05,
+    /// 900/2 − 1.959964 · √(900 · 61/12) + ½ = 317.93 → 317; 50 against 10 at 0.01, 250 − 2.575829 · √(500 · 61/12)
+    /// + ½ = 120.6 → 120.
+    @Test func intervalRankIsTheCriticalValuePlusOne() {
+        for (n, crit05, crit01) in [(5, 2, 0), (7, 8, 4), (10, 23, 16)] {
+            #expect(Statistics.shiftIntervalRank(n, n, alpha: 0.05) == crit05 + 1, "n = \(n)")
+            #expect(Statistics.shiftIntervalRank(n, n, alpha: 0.01) == crit01 + 1, "n = \(n)")
+        }
+        #expect(Statistics.shiftIntervalRank(4, 4, alpha: 0.01) == 0)
+        #expect(Statistics.shiftIntervalRank(1, 1, alpha: 0.01) == 0)
+        #expect(Statistics.shiftIntervalRank(30, 30, alpha: 0.05) == 317)
+        #expect(Statistics.shiftIntervalRank(50, 10, alpha: 0.01) == 120)
+        #expect(abs(Statistics.normalUpperQuantile(0.025) - 1.959963984540054) < 1e-9)
+        #expect(abs(Statistics.normalUpperQuantile(0.005) - 2.5758293035489) < 1e-9)
+    }
+
+    /// x = 10…14 against y = 0…4: the 25 differences are 10 + (i − j), so 6 once, 7 twice, 8 three times, 9 four,
+    /// 10 five, 11 four, 12 three, 13 twice, 14 once. The median (13th) is 10; at 0.05 (k = 3) the interval is
+    /// [D(3), D(23)] = [7, 13]; at 0.01 (k = 1) the whole range [6, 14]. 3 against 2 has no interval.
+    @Test func hodgesLehmannShiftAndIntervalByHand() throws {
+        let x: [Double] = [10, 11, 12, 13, 14], y: [Double] = [0, 1, 2, 3, 4]
+        let s05 = try #require(Statistics.shift(x, y, alpha: 0.05))
+        #expect(s05.estimate == 10 && s05.low == 7 && s05.high == 13)
+        let s01 = try #require(Statistics.shift(x, y, alpha: 0.01))
+        #expect(s01.estimate == 10 && s01.low == 6 && s01.high == 14)
+        let few = try #require(Statistics.shift([1, 2, 3], [0, 0.5], alpha: 0.05))
+        // Differences 0.5, 1, 1.5, 2, 2.5, 3: median 1.75.
+        #expect(few.estimate == 1.75 && few.low == nil && few.high == nil)
+        #expect(Statistics.shift([], [1], alpha: 0.05) == nil)
+    }
+
+    /// Clear is not enough: y = 1.00, 1.01, …, 1.09 and x = 1.12 · y are perfectly separated (p = 0.00018, so
+    /// the old "median beyond 10% and p < 0.01" rule called it), but of the 100 ratios xi/yj the 17th smallest
+    /// is 1.12 · 1.01/1.05 = 1.07733 and the 84th 1.12 · 1.05/1.01 = 1.16436: the 99% interval [+7.7%, +16.4%]
+    /// reaches inside ±10%, so it is not called. The estimate is the median ratio, 1.12.
+    @Test func aClearShiftWhoseIntervalReachesInsideTheThresholdIsNotCalled() throws {
+        let y = (0..<10).map { 1 + Double($0) / 100 }
+        let v = try #require(TimingVerdict.judge(baseline: y, current: y.map { $0 * 1.12 }, threshold: 0.1, alpha: 0.01))
+        #expect(v.call == .unchanged && v.rule == .shiftInterval && v.beyondThreshold)
+        #expect(v.p! < 0.001)
+        #expect(abs(v.shift - 0.12) < 1e-12)
+        #expect(abs(v.shiftLow! - (1.12 * 1.01 / 1.05 - 1)) < 1e-12)
+        #expect(abs(v.shiftHigh! - (1.12 * 1.05 / 1.01 - 1)) < 1e-12)
+        // 1.3 × y: the interval [1.3 · 1.01/1.05, 1.3 · 1.05/1.01] − 1 = [+25.0%, +35.1%] is beyond: slower.
+        let slow = try #require(TimingVerdict.judge(baseline: y, current: y.map { $0 * 1.3 }, threshold: 0.1, alpha: 0.01))
+        #expect(slow.call == .slower && abs(slow.shiftLow! - (1.3 * 1.01 / 1.05 - 1)) < 1e-12)
+        // And 1/1.3 × y: faster, the interval's upper end 1.05/(1.3 · 1.01) − 1 = −20.0% below −10%.
+        let fast = try #require(TimingVerdict.judge(baseline: y, current: y.map { $0 / 1.3 }, threshold: 0.1, alpha: 0.01))
+        #expect(fast.call == .faster && abs(fast.shiftHigh! - (1.05 / (1.3 * 1.01) - 1)) < 1e-12)
     }
 
     // MARK: compare with samples
@@ -74,7 +130,7 @@ import Reports
     static let base: [Double] = [2.00, 2.31, 1.94, 2.12, 2.60, 1.98, 2.05, 2.44, 2.02, 1.90]   // median 2.035
 
     @Test func aNoisyShiftBeyondTheThresholdIsNotCalledButAClearOneIs() throws {
-        // +12% in the median, but the samples overlap: beyond the threshold, not statistically clear.
+        // +11.3% in the medians, but the samples overlap: not called.
         let noisy: [Double] = [2.28, 2.05, 2.40, 1.95, 2.20, 2.30, 2.60, 2.15, 2.25, 2.35]  // median 2.265
         let n = try compare(baseline: try Self.grid(Self.base), current: try Self.grid(Self.base, changed: noisy),
                             options: CompareOptions(failOnTime: true))
@@ -84,27 +140,34 @@ import Reports
         // in 2 (2.05 and 2.60 appear on both sides), U = 67 + 2 · ½ = 68; ties Σ(t³ − t) = 12, variance 174.737, z = 1.3239,
         // two-sided p = 0.185546: far from 0.01.
         let v = try #require(TimingVerdict.judge(baseline: Self.base, current: noisy, threshold: 0.1, alpha: 0.01))
-        #expect(v.beyondThreshold && v.call == .unchanged)
+        #expect(!v.beyondThreshold && v.call == .unchanged)
+        // The Hodges–Lehmann estimate (median of the 100 log-ratios) is +7.7%, its 99% interval −7.7% … +18.7%
+        // (worked apart in Python from the formula: 0.0772081, −0.0769231 = 2.40/2.60 − 1, 0.1868687 = 2.35/1.98 − 1).
+        #expect(abs(v.shift - 0.07720813146325911) < 1e-9)
+        #expect(abs(v.shiftLow! - (2.40 / 2.60 - 1)) < 1e-12 && abs(v.shiftHigh! - (2.35 / 1.98 - 1)) < 1e-12)
         #expect(abs(v.p! - 0.18554575077897678) < 1e-9)
         #expect(Statistics.mannWhitney(noisy, Self.base)?.u == 68)
         #expect(abs(v.relative - (2.265 / 2.035 - 1)) < 1e-12)
 
         // The same samples 30% slower. They still overlap a little (1.3 × 1.90 = 2.47 < 2.60, and 1.3 × 2.00 ties
         // 2.60): worked apart (Python, from the formula), U = 96.5 of 100, ties Σ(t³ − t) = 6, z = 3.4786,
-        // p = 0.000504: clear.
+        // p = 0.000504. The ratios are 1.3 · bi/bj: the 17th smallest of the 100 is 1.3 · 2.00/2.31 = 2.6/2.31,
+        // the 84th 1.3 · 2.31/2.00, so the 99% interval is [+12.55%, +50.15%]: wholly beyond +10%, called.
         let slow = Self.base.map { $0 * 1.3 }
         let c = try compare(baseline: try Self.grid(Self.base), current: try Self.grid(Self.base, changed: slow),
                             options: CompareOptions(failOnTime: true))
         #expect(c.verdict == .regression && c.slower == 1 && c.changed.count == 1)
         let t = try #require(c.changed.first?.timing)
-        #expect(t.flagged && t.rule == .mannWhitney && t.baselineSamples == 10 && t.currentSamples == 10)
+        #expect(t.flagged && t.rule == .shiftInterval && t.baselineSamples == 10 && t.currentSamples == 10)
         #expect(abs(t.p! - 0.0005040758173417973) < 1e-12)
+        #expect(abs(t.shift - 0.3) < 1e-12 && abs(t.shiftLow! - (2.6 / 2.31 - 1)) < 1e-12 && abs(t.shiftHigh! - (1.3 * 2.31 / 2 - 1)) < 1e-12)
         #expect(Statistics.mannWhitney(slow, Self.base)?.u == 96.5)
         #expect(abs(t.relative - 0.3) < 1e-12)
-        #expect(c.reasons.contains { $0.contains("statistically clear") })
-        // The written forms state the rule and the p-value.
-        #expect(c.table().contains("beyond ±10% and p < 0.01"))
-        #expect(c.markdown().contains("Mann–Whitney"))
+        #expect(c.reasons.contains { $0.contains("the whole 99% confidence interval beyond the 10% threshold") })
+        // The written forms state the rule and the interval.
+        #expect(c.table().contains("99% CI beyond ±10%"))
+        #expect(c.table().contains("[+12.6%, +50.1%]"))
+        #expect(c.markdown().contains("Hodges–Lehmann"))
     }
 
     @Test func oneSampleASideFallsBackToTheThresholdAndSaysSo() throws {
@@ -132,7 +195,7 @@ import Reports
         #expect(c.timingReference == "test reference")
         #expect(c.changed.count == 1 && c.slower == 1)
         let t = try #require(c.changed.first?.timing)
-        #expect(t.baselineSamples == 20 && t.rule == .mannWhitney && abs(t.baselineMs - 1.5095) < 1e-12)
+        #expect(t.baselineSamples == 20 && t.rule == .shiftInterval && abs(t.baselineMs - 1.5095) < 1e-12)
         #expect(c.timedThresholdOnly == 5)   // the other five against the baseline's single sample
     }
 }

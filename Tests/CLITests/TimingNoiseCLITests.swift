@@ -64,20 +64,20 @@ import Testing
         #expect(s.timed == 2 && s.thresholdOnly == 0)
         #expect(s.changed.isEmpty, "called in identical runs: \(s.changed)")
 
-        // 1.3× slower: both cases called slower, by the Mann–Whitney rule, and it fails with --fail-on-time.
+        // 1.3× slower: both cases called slower, by the interval rule, and it fails with --fail-on-time.
         let slow = try CLI.run(["compare", dir.appendingPathComponent("a").path, dir.appendingPathComponent("slow").path,
                                 "--format", "json", "--fail-on-time"])
         #expect(slow.status == 1, "\(slow.stdout)\(slow.stderr)")
         let t = try Self.timings(slow.stdout)
         #expect(t.changed.count == 2, "\(slow.stdout)")
         for c in t.changed {
-            #expect(c["rule"] as? String == "mann-whitney")
+            #expect(c["rule"] as? String == "shift-ci")
             #expect(c["current_samples"] as? Int == 15 && c["baseline_samples"] as? Int == 15)
             #expect((c["relative"] as? Double ?? 0) > 0.1)
         }
         // The table says which rule called it.
         let table = try CLI.run(["compare", dir.appendingPathComponent("a").path, dir.appendingPathComponent("slow").path])
-        #expect(table.stdout.contains("beyond ±10% and p < 0.01"), "\(table.stdout)")
+        #expect(table.stdout.contains("99% CI beyond ±10%"), "\(table.stdout)")
     }
 
     /// The first CPU this process may run on (`Cpus_allowed_list` in /proc/self/status, e.g. `0-1` or `3,5`).

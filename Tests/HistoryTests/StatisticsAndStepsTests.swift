@@ -43,7 +43,7 @@ import Testing
         // (its smallest p is 1), so the threshold alone calls it, and the verdict says so.
         let one = try #require(TimingVerdict.judge(baseline: [10], current: [13], threshold: 0.1, alpha: 0.01))
         #expect(one.beyondThreshold && one.call == .slower && one.rule == .thresholdOnly && one.p == nil)
-        #expect(slow.rule == .mannWhitney)
+        #expect(slow.rule == .shiftInterval)
         // +5%, perfectly separated: clear but small.
         let small = try #require(TimingVerdict.judge(baseline: base, current: base.map { $0 * 1.05 + 0.3 }, threshold: 0.1, alpha: 0.01))
         #expect(small.p! < 0.01 && small.call == .unchanged)
@@ -92,7 +92,7 @@ import Testing
         let old = StepDetector.detect(once([10, 10.2, 9.9, 10.1, 13, 13.1, 12.9]), options: o)
         #expect(old.steps.map(\.index) == [4] && old.steps.first?.rule == .thresholdOnly && old.steps.first?.p == nil)
         #expect(StepDetector.detect(once([10, 10.2, 9.9, 15, 10.1, 10, 9.8]), options: o).steps.isEmpty)
-        #expect(step.steps.first?.rule == .mannWhitney)
+        #expect(step.steps.first?.rule == .shiftInterval)
         // Below the threshold, however persistent: nothing.
         #expect(StepDetector.detect(Self.timeSeries([10, 10, 10, 10.8, 10.8, 10.8]), options: o).steps.isEmpty)
     }

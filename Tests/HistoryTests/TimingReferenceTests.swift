@@ -34,7 +34,7 @@ import Testing
         #expect(c.timingReference == ref.description)
         #expect(c.slower == 2 && c.timedThresholdOnly == 0)
         let timing = try #require(c.changed.first { $0.key.precision == four.config.weightPrecision.policy }?.timing)
-        #expect(timing.baselineSamples == 10 && timing.currentSamples == 5 && timing.rule == .mannWhitney)
+        #expect(timing.baselineSamples == 10 && timing.currentSamples == 5 && timing.rule == .shiftInterval)
         #expect(abs(timing.baselineMs - Statistics.median(base.map { $0 * 1.1 } + base.map { $0 * 1.2 })!) < 1e-12)
     }
 }

@@ -157,7 +157,7 @@ import Testing
         // What was written reads back the same, and the CSV carries the accuracy columns.
         #expect(try ResultsStore.load(d.sub("out")) == summary.results)
         let csv = try String(contentsOfFile: d.sub("out/results.csv"), encoding: .utf8)
-        #expect(csv.hasPrefix((ResultsSet.csvColumns + ResultsSet.accuracyColumns + ResultsSet.kernelColumns).joined(separator: ",") + "\n"))
+        #expect(csv.hasPrefix((ResultsSet.csvColumns + ResultsSet.accuracyColumns + ResultsSet.kernelColumns + ResultsSet.timingSampleColumns).joined(separator: ",") + "\n"))
         // A second run reuses every case (its accuracy checks against its images).
         let again = try SweepRunner.run(try SweepPlan.expand(s), options: SweepOptions(
             outputDirectory: d.sub("out"), jobs: 1, progress: .quiet, commandLine: ["test"], bitsweepVersion: "test", cores: 1),
@@ -180,7 +180,7 @@ import Testing
         let json = try String(contentsOfFile: d.sub("out/results.json"), encoding: .utf8)
         #expect(!json.contains("accuracy") && !json.contains("\"label\"") && !json.contains("float_top5"))
         let csv = try String(contentsOfFile: d.sub("out/results.csv"), encoding: .utf8)
-        #expect(csv.hasPrefix((ResultsSet.csvColumns + ResultsSet.kernelColumns).joined(separator: ",") + "\n"))
+        #expect(csv.hasPrefix((ResultsSet.csvColumns + ResultsSet.kernelColumns + ResultsSet.timingSampleColumns).joined(separator: ",") + "\n"))
     }
 
     @Test func moreClassFoldersThanTheNetworkHasClassesIsAnInputError() throws {

@@ -57,6 +57,14 @@ import Testing
         let json = try String(contentsOfFile: d.sub("out/results.json"), encoding: .utf8)
         #expect(json.contains("\"samples_ms_per_image\""))
         #expect(try ResultsStore.load(d.sub("out")).cases == r.results.cases)
+        // And in results.csv, as its last column: one value per round, space-separated.
+        let csv = try String(contentsOfFile: d.sub("out/results.csv"), encoding: .utf8).split(separator: "\n").map { csvFields(String($0)) }
+        #expect(csv[0].last == "samples_ms_per_image")
+        let size = try #require(csv[0].firstIndex(of: "size")), blocks = try #require(csv[0].firstIndex(of: "blocks"))
+        func samples(_ s: String, _ b: String) -> [String] { csv.dropFirst().filter { $0[size] == s && $0[blocks] == b }.compactMap(\.last) }
+        #expect(samples("8", "1") == ["1 3 5", "1 3 5"])   // both conventions
+        #expect(samples("16", "2") == ["8 10 12", "8 10 12"])
+        #expect(csv.allSatisfy { $0.count == csv[0].count })
     }
 
     @Test func theSpecKeyIsUsedUnlessTheOptionSaysOtherwise() throws {

@@ -119,11 +119,11 @@ func rawMaskedResults(_ dir: String) throws -> String {
     return masked
 }
 
-/// `results.csv` with the two timing columns blanked.
+/// `results.csv` with the timing columns (as named by its header line) blanked.
 func maskedCSV(_ dir: String) throws -> String {
     let text = try String(contentsOfFile: (dir as NSString).appendingPathComponent("results.csv"), encoding: .utf8)
-    let cols = ResultsSet.csvColumns
-    let drop = Set(["ms_per_image", "images_per_second"].compactMap { cols.firstIndex(of: $0) })
+    let cols = text.split(separator: "\n").first.map { csvFields(String($0)) } ?? []
+    let drop = Set(["ms_per_image", "images_per_second", "samples_ms_per_image"].compactMap { cols.firstIndex(of: $0) })
     return text.split(separator: "\n").map { line in
         var cells = csvFields(String(line))
         for i in drop where i < cells.count { cells[i] = "" }

@@ -46,9 +46,9 @@ struct HistoryCell: CellRenderer {
         let o = history.options
         blocks.append(.paragraph([
             .text("\(runs.count) runs in "), .code(history.file),
-            .text(String(format: ", from %@ to %@. A step is a change that persists: counts at any change, fidelity beyond the compare tolerance (%.2g dB), time when a run and the next %d − 1 runs all lie beyond ±%.0f%% of the median of the last %d runs and their samples differ by a Mann–Whitney U test (p < %.2g). Cases are numbered as in the summary.",
+            .text(String(format: ", from %@ to %@. A step is a change that persists: counts at any change, fidelity beyond the compare tolerance (%.2g dB), time when a run and the next %d − 1 runs all lie beyond ±%.0f%% of the median of the last %d runs and the whole %.0f%% confidence interval of the Hodges–Lehmann shift of their timing samples against those runs' lies beyond the threshold too. Cases are numbered as in the summary.",
                           HistoryWriters.dayText(runs.first!.date), HistoryWriters.dayText(runs.last!.date), o.sqnrToleranceDB,
-                          o.persist, o.timeThreshold * 100, o.recent, o.alpha)),
+                          o.persist, o.timeThreshold * 100, o.recent, (1 - o.alpha) * 100)),
         ]))
         var rows: [(date: String, row: [String])] = []
         for s in report.series {
