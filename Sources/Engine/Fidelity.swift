@@ -110,8 +110,21 @@ public enum Metrics {
         return ab / (aa.squareRoot() * bb.squareRoot())
     }
 
-    /// Indices of the `k` largest values, largest first; ties go to the lower index.
+    /// Indices of the `k` largest values, largest first; ties go to the lower index. One pass that keeps the
+    /// best `k` so far in order (O(n·k)): sorting all 1000 logits of every image took about 4% of a
+    /// MobileNetV1 int8 run.
     public static func topK(_ x: [Float], _ k: Int) -> [Int] {
-        Array(x.indices.sorted { x[$0] != x[$1] ? x[$0] > x[$1] : $0 < $1 }.prefix(k))
+        guard k > 0 else { return [] }
+        var best: [Int] = []
+        best.reserveCapacity(min(k, x.count) + 1)
+        for i in x.indices {
+            // Indices come in increasing order, so among equal values the earlier ones stay ahead.
+            if best.count == k, let last = best.last, !(x[i] > x[last]) { continue }
+            var j = best.count
+            while j > 0 && x[i] > x[best[j - 1]] { j -= 1 }
+            best.insert(i, at: j)
+            if best.count > k { best.removeLast() }
+        }
+        return best
     }
 }

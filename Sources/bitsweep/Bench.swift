@@ -49,7 +49,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
     var saveLogits: String?
 
     func run() throws {
-        OpenMPWaitPolicy.preferPassive(threads: threads)
+        OpenMPWaitPolicy.apply(threads: threads)
         guard batch >= 1 else { throw InputError("--batch \(batch) must be at least 1") }
         guard runs >= 1 else { throw InputError("--runs \(runs) must be at least 1") }
         guard warmup >= 0 else { throw InputError("--warmup \(warmup) must be at least 0") }
@@ -112,7 +112,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             layoutConversions: net.layoutConversions, layerShares: shares,
             implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
             kernels: kernelSummary(net), layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
-            ompWaitPolicy: ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"] ?? "default",
+            ompWaitPolicy: OpenMPWaitPolicy.current,
             loadAverage: LoadAverage.current())
         switch format {
         case .json:
@@ -165,7 +165,7 @@ struct BenchJSON: Encodable {
     func table() -> String {
         var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n"
         s += "\(kernels)\n"
-        s += "OMP_WAIT_POLICY \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
+        s += "OpenMP waiting: \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)
         s += String(format: "  GMAC/s                      %10.1f   (%.3f GMAC per image)\n", gmacPerSecond, Double(macsPerImage) / 1e9)
@@ -181,21 +181,6 @@ struct BenchJSON: Encodable {
             s += "  " + (impl[sh.layer] ?? "") + "\n"
         }
         return s
-    }
-}
-
-/// oneDNN threads with GNU OpenMP, which reads `OMP_WAIT_POLICY` once, when the process starts. Its default
-/// (spin at barriers) is fastest on an idle machine but collapses when the cores are shared — measured here
-/// with two compilers running: MobileNetV1-224 on 2 threads took 240 ms instead of 14 ms. So `infer` and
-/// `bench` with more than one thread re-execute themselves once with `OMP_WAIT_POLICY=PASSIVE` unless the
-/// variable is already set (set `OMP_WAIT_POLICY=ACTIVE` to keep spinning).
-enum OpenMPWaitPolicy {
-    static func preferPassive(threads: Int) {
-        guard threads > 1, getenv("OMP_WAIT_POLICY") == nil else { return }
-        setenv("OMP_WAIT_POLICY", "PASSIVE", 1)
-        var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", &argv)
-        // Only reached when exec failed: carry on with the default policy.
     }
 }
 

@@ -87,7 +87,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
 
     func run() throws {
         guard !arguments.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files or folders") }
-        OpenMPWaitPolicy.preferPassive(threads: threads)
+        OpenMPWaitPolicy.apply(threads: threads)
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
         let size = target.size
         let classCount = try target.classes()

@@ -50,7 +50,7 @@ struct MixedPrecisionSetup {
 
     init(network: NetworkOptions, engine: EngineFlags, options: MixedPrecisionOptions, defaultChoices: [BitWidth]) throws {
         guard !options.images.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files") }
-        OpenMPWaitPolicy.preferPassive(threads: engine.threads)
+        OpenMPWaitPolicy.apply(threads: engine.threads)
         let start = Date()
         let resolved = try network.resolve()
         spec = resolved.network
