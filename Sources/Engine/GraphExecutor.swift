@@ -220,7 +220,7 @@ public final class GraphExecutor: @unchecked Sendable {
                 let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: network.blocks.count)
                 fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
             }
-            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity))
+            outputs.append(ImageOutput(logits: q, top5: fidelity?.top5 ?? Metrics.topK(q, 5), fidelity: fidelity))
         }
         timings.overheadSeconds = overhead + monotonicSeconds() - t1
         return BatchOutput(images: outputs, timings: timings)

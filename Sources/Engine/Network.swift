@@ -650,7 +650,7 @@ public final class Network: @unchecked Sendable {
                 Metrics.sqnr(reference: UnsafeBufferPointer(start: s + i * classes, count: classes),
                              test: UnsafeBufferPointer(start: lastQ + i * classes, count: classes))
             }
-            outputs.append(ImageOutput(logits: q, top5: Metrics.topK(q, 5), fidelity: fidelity, simulatedSQNR: simulatedSQNR))
+            outputs.append(ImageOutput(logits: q, top5: fidelity?.top5 ?? Metrics.topK(q, 5), fidelity: fidelity, simulatedSQNR: simulatedSQNR))
         }
         timings.overheadSeconds = overhead + monotonicSeconds() - t1
         return BatchOutput(images: outputs, timings: timings)

@@ -64,7 +64,7 @@ struct Compare: ParsableCommand {
     @Option(help: ArgumentHelp("With --history: recent runs pooled as the timing reference. Default 5.", valueName: "n"))
     var recent: String?
 
-    @Flag(name: .customLong("fail-on-time"), help: "A called slowdown (beyond --time-threshold and p < --alpha) is a regression (exit 1).")
+    @Flag(name: .customLong("fail-on-time"), help: "A called slowdown (the whole 1 − --alpha confidence interval of the shift beyond --time-threshold) is a regression (exit 1).")
     var failOnTime = false
 
     @Option(help: ArgumentHelp("What to print: table, json or markdown.", valueName: "format"))

@@ -86,8 +86,8 @@ struct EngineTarget {
         case .block(let spec):
             return try engine.build { try Network(spec: spec, inputSize: size, weights: engine.source, options: options) }
         case .graph(let g, let carried):
-            if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
             return try engine.build {
+                if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
                 switch engine.source {
                 case .seed(let s): return try GraphExecutor(network: g, inputSize: size, seed: s, options: options)
                 case .safetensors(let path):

@@ -29,7 +29,7 @@ import Testing
         #expect(ref.samples(other) == nil)
 
         // Through compare: night 5 against the recent runs (10 samples around 1.15) is called slower (+39%),
-        // while against night 4 alone, as the baseline folder, it is +33%, and both by the Mann–Whitney rule.
+        // while against night 4 alone, as the baseline folder, it is +33%, and both by the interval rule.
         let c = try compare(baseline: try ResultsStore.load(t.sub("n4")), current: current.results, timingReference: ref)
         #expect(c.timingReference == ref.description)
         #expect(c.slower == 2 && c.timedThresholdOnly == 0)

@@ -8,7 +8,9 @@ import Presentation
 /// case's) against the one measured (the float reference's time per image ÷ the case's), one chart per BitOps
 /// convention. The float reference of a case is the case of the results with float weights and float
 /// activations in every block and otherwise the same settings (family, size, blocks, width, convention,
-/// quantization, weights, kernel choice); cases without one are left out, and the caption says how many.
+/// quantization, weights — not the kernel choice: a float case runs on float kernels whatever was chosen, and
+/// with `kernels: [float, integer]` it exists only under `float`, since `integer` cannot run it); cases without
+/// one are left out, and the caption says how many.
 /// Both ratios come from numbers the results hold (BitOps and the median time per image); nothing is re-run.
 struct SpeedupCell: CellRenderer {
     let executor: CellExecutor
@@ -56,7 +58,7 @@ struct SpeedupCell: CellRenderer {
         -> [(c: CaseResult, predicted: Double, measured: Double, integer: Bool)] {
         func key(_ c: CaseConfig) -> [String] {
             [c.family, String(c.size), String(c.blocks), String(c.width), c.convention.rawValue, c.quantization.rawValue,
-             c.weights, c.kernels?.rawValue ?? ""]
+             c.weights]
         }
         var refs: [[String]: CaseResult] = [:]
         for r in references where isFloat(r.config) && r.error == nil && (r.timings?.msPerImage ?? 0) > 0 && r.cost.totals.bitops > 0 {
