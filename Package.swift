@@ -101,8 +101,9 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reports", "Results", "BitSweepConfig", "BitOpsCore", "Charts"], exclude: ["Fixtures"]),
         .testTarget(name: "MixedPrecisionTests", dependencies: ["MixedPrecision", "MixedPrecisionEngine", "Engine", "BitOpsCore"]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "Analysis", "Results", "BitOpsCore", "Charts"]),
+        // Graph exports are read back with ONNXImport (round trips of the committed Tests/Fixtures/onnx models).
         .testTarget(name: "ONNXExportTests", dependencies: [
-            "ONNXExport", "ONNXProto", "Engine", "BitOpsCore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "ONNXExport", "ONNXImport", "ONNXProto", "Engine", "BitOpsCore", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Reads the committed models in Tests/Fixtures/onnx (scripts/make-onnx-fixtures.py).
         .testTarget(name: "ONNXImportTests", dependencies: [

@@ -29,3 +29,23 @@ public struct GraphWeights: Sendable {
     /// ε of batch-norm layer `layer`.
     public func epsilon(_ layer: String) -> Float { batchNormEpsilon[layer] ?? NetworkWeights.batchNormEpsilon }
 }
+
+extension GraphWeights {
+    /// The tensors `network` needs on `inputSize`×`inputSize` images, read from a safetensors file with the
+    /// graph's parameter names (other tensors in the file are ignored); a missing tensor or a wrong shape or dtype
+    /// is an error naming the file and the tensor. The values are checked once, by whoever takes the weights
+    /// (`GraphExecutor` and `ONNXExport` call `validate(for:inputSize:)`: a non-finite value or a negative
+    /// variance is then an error naming the file and the tensor).
+    public static func load(safetensors path: String, network: GraphNetwork, inputSize: Int) throws -> GraphWeights {
+        let file = try Safetensors.read(path: path)
+        var tensors: [String: Tensor] = [:]
+        for (name, shape) in try expectedShapes(network, inputSize: inputSize) {
+            tensors[name] = try file.tensor(name, shape: shape)
+        }
+        return GraphWeights(tensors: tensors, origin: path)
+    }
+
+    public func write(safetensors path: String) throws {
+        try Safetensors.write(tensors, to: path, metadata: ["format": "pt", "origin": origin])
+    }
+}

@@ -88,22 +88,16 @@ extension GraphWeights {
                 continue
             }
             let fanIn = weightShapes[layer + ".weight"]!.dropFirst().reduce(1, *)
-            var data = [Float](repeating: 0, count: count)
-            let stream = seed ^ StableHash.fnv1a(name)
-            switch initialization {
-            case .pytorchDefault:
-                let bound = 1 / Float(fanIn).squareRoot()
-                var rng = SplitMix64(seed: stream)
-                for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
-            case .heNormal:
-                guard parameter == "weight" else { break }
-                if case .gemm = op {
-                    fillNormal(&data, std: 0.01, stream: stream)
-                } else {
-                    fillNormal(&data, std: (2 / Double(fanIn)).squareRoot(), stream: stream)
-                }
+            let role: SeededParameter
+            if parameter != "weight" {
+                role = .bias
+            } else if case .gemm = op {
+                role = .linearWeight
+            } else {
+                role = .convolutionWeight
             }
-            tensors[name] = Tensor(shape: shape, data: data)
+            tensors[name] = Tensor(shape: shape, data: role.values(seed ^ StableHash.fnv1a(name), count: count, fanIn: fanIn,
+                                                                   initialization: initialization))
         }
         return GraphWeights(tensors: tensors, origin: "seed \(seed) (\(initialization.rawValue))")
     }

@@ -23,23 +23,3 @@ public protocol InferenceNetwork: AnyObject, Sendable {
 
 extension Network: InferenceNetwork {}
 extension GraphExecutor: InferenceNetwork {}
-
-extension GraphWeights {
-    /// The tensors `network` needs on `inputSize`×`inputSize` images, read from a safetensors file with the
-    /// graph's parameter names (other tensors in the file are ignored); a missing tensor, a wrong shape or dtype,
-    /// a non-finite value or a negative variance is an error naming the file and the tensor.
-    public static func load(safetensors path: String, network: GraphNetwork, inputSize: Int) throws -> GraphWeights {
-        let file = try Safetensors.read(path: path)
-        var tensors: [String: Tensor] = [:]
-        for (name, shape) in try expectedShapes(network, inputSize: inputSize) {
-            tensors[name] = try file.tensor(name, shape: shape)
-        }
-        let w = GraphWeights(tensors: tensors, origin: path)
-        try w.validate(for: network, inputSize: inputSize)
-        return w
-    }
-
-    public func write(safetensors path: String) throws {
-        try Safetensors.write(tensors, to: path, metadata: ["format": "pt", "origin": origin])
-    }
-}

@@ -131,19 +131,8 @@ public struct NetworkWeights: Sendable {
         let fanIn = name == "classifier.bias"
             ? expectedShape("classifier.weight", spec: spec)![1]
             : perRow
-        var data = [Float](repeating: 0, count: count)
-        let stream = seed ^ StableHash.fnv1a(name)
-        switch initialization {
-        case .pytorchDefault:
-            let bound = 1 / Float(fanIn).squareRoot()
-            var rng = SplitMix64(seed: stream, skip: UInt64(first))
-            for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
-        case .heNormal:
-            if name == "classifier.bias" { break }
-            let std = name == "classifier.weight" ? 0.01 : (2 / Double(fanIn)).squareRoot()
-            fillNormal(&data, std: std, stream: stream, first: first)
-        }
-        return data
+        let role: SeededParameter = name == "classifier.bias" ? .bias : (name == "classifier.weight" ? .linearWeight : .convolutionWeight)
+        return role.values(seed ^ StableHash.fnv1a(name), count: count, first: first, fanIn: fanIn, initialization: initialization)
     }
 
     /// Loads the weights a network needs from a safetensors file (extra tensors, such as BatchNorm's
@@ -176,6 +165,32 @@ public struct NetworkWeights: Sendable {
 
     public func write(safetensors path: String) throws {
         try Safetensors.write(tensors, to: path, metadata: ["format": "pt", "origin": origin])
+    }
+}
+
+/// What a seeded weight or bias tensor is, which decides its rule (`NetworkWeights.seeded`, `GraphWeights.seeded`).
+enum SeededParameter {
+    case convolutionWeight, linearWeight, bias
+
+    /// Values `first ..< first + count` of the tensor whose SplitMix64 stream is `stream` (`seed ⊕ FNV-1a(name)`):
+    ///
+    /// - `heNormal`: a convolution weight ~ N(0, 2/fan_in), a linear weight ~ N(0, 0.01²), a bias 0;
+    /// - `pytorchDefault`: every weight and bias ~ U(−1/√fan_in, 1/√fan_in), value j from draw j.
+    func values(_ stream: UInt64, count: Int, first: Int = 0, fanIn: Int, initialization: WeightInit) -> [Float] {
+        var data = [Float](repeating: 0, count: count)
+        switch initialization {
+        case .pytorchDefault:
+            let bound = 1 / Float(fanIn).squareRoot()
+            var rng = SplitMix64(seed: stream, skip: UInt64(first))
+            for i in 0..<count { data[i] = bound * (2 * rng.nextUnitFloat() - 1) }
+        case .heNormal:
+            switch self {
+            case .bias: break
+            case .linearWeight: fillNormal(&data, std: 0.01, stream: stream, first: first)
+            case .convolutionWeight: fillNormal(&data, std: (2 / Double(fanIn)).squareRoot(), stream: stream, first: first)
+            }
+        }
+        return data
     }
 }
 

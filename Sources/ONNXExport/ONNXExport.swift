@@ -221,7 +221,7 @@ public struct ONNXExport {
 }
 
 /// An export that cannot be made (a weight missing from the weights given).
-public struct ExportError: Error, CustomStringConvertible, Sendable {
+public struct ExportError: Error, CustomStringConvertible, Equatable, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }

@@ -11,7 +11,8 @@ import SwiftProtobuf
 /// One graph input `[N, C, H, W]` (float; N may be symbolic; H = W, fixed or symbolic — then the size comes
 /// from the caller), one graph output, and the nodes in the file's order (ONNX requires a topological order).
 /// Weights come from initializers and `Constant` nodes, float32 in `raw_data` or `float_data` (external
-/// data, other element types and weights computed by the graph are refused). The operators
+/// data, other element types and weights computed by the graph are refused; quantized codes through
+/// `DequantizeLinear`, below). The operators
 /// (`supportedOperators`), each checked attribute by attribute:
 ///
 /// - `Conv`: square kernel, equal strides and dilations, `group`, optional bias; `pads` the same on all four
@@ -30,6 +31,14 @@ import SwiftProtobuf
 /// - `Gemm` (transA 0, transB 0 or 1, α and β folded into the weights and bias); `MatMul` by a constant
 ///   `[in, out]` matrix, with a following `Add` of a constant `[out]` vector taken as its bias.
 /// - `Identity`, `Dropout` (inference: the identity) and `Constant` make no layers.
+/// - `DequantizeLinear` of constant int8/uint8/int16/uint16/int32 codes (per tensor or per slice along `axis`)
+///   is folded into the float tensor it stands for, as ONNX Runtime computes it; a convolution or gemm whose
+///   weight is int8/int16 codes with zero point 0 takes as its weight bits the narrowest width that holds its
+///   codes (what BitSweep's symmetric quantizer used; 1-bit codes {−1, 0, 1} read as 2 bits, the same values).
+///   `QuantizeLinear → DequantizeLinear` on a feature map is read as BitSweep's fixed activation grid (scale
+///   6/(2^a − 1), zero point 0, uint8 or uint16) right after ReLU6, Sigmoid or HardSigmoid, and sets that
+///   layer's activation bits to `a`. This reads back what `bitsweep export` writes (except its per-image
+///   activation quantization, Abs → ReduceMax → … → Round, which is not among the operators).
 ///
 /// Anything else — an operator, an attribute value, a non-4-D input, a weight that is not a constant — is
 /// one line naming the file, the node and its operator, and what is supported. Nothing is guessed.
@@ -84,11 +93,7 @@ public struct ONNXImportError: Error, CustomStringConvertible, Equatable, Sendab
 
 public enum ONNXImport {
     /// The operators the import understands (see the type's documentation for their attributes).
-    public static let supportedOperators = [
-        "Conv", "BatchNormalization", "Relu", "Clip", "HardSwish", "HardSigmoid", "Sigmoid", "Add", "Mul",
-        "GlobalAveragePool", "ReduceMean", "MaxPool", "AveragePool", "Flatten", "Reshape", "Gemm", "MatMul",
-        "Identity", "Dropout", "Constant",
-    ]
+    public static let supportedOperators = Operator.allCases.map(\.rawValue)
 
     /// Limits against hostile files: more nodes or weights than any published classifier.
     public enum Limits {
@@ -129,18 +134,38 @@ public enum ONNXImport {
     }
 }
 
-/// A value of the graph: a feature map made by a layer (or the network's input), or a constant.
+/// The operators the import understands, in the order its messages list them.
+private enum Operator: String, CaseIterable {
+    case conv = "Conv", batchNormalization = "BatchNormalization", relu = "Relu", clip = "Clip"
+    case hardSwish = "HardSwish", hardSigmoid = "HardSigmoid", sigmoid = "Sigmoid", add = "Add", mul = "Mul"
+    case globalAveragePool = "GlobalAveragePool", reduceMean = "ReduceMean", maxPool = "MaxPool"
+    case averagePool = "AveragePool", flatten = "Flatten", reshape = "Reshape", gemm = "Gemm", matMul = "MatMul"
+    case quantizeLinear = "QuantizeLinear", dequantizeLinear = "DequantizeLinear"
+    case identity = "Identity", dropout = "Dropout", constant = "Constant"
+}
+
+/// A value of the graph: a feature map made by a layer (or the network's input), a constant, or a feature map
+/// quantized by a `QuantizeLinear` (valid only as the input of the `DequantizeLinear` that undoes it).
 private enum Value {
     /// `rank` 4 (`N×C×H×W`) or 2 (`N×C`, then `shape` is `C×1×1`).
     case activation(layer: String, shape: Shape, rank: Int)
     case constant(Constant)
+    /// Layer `layer`'s output on the grid `k · scale`, stored as `type` (uint8 or uint16), zero point 0.
+    case quantized(layer: String, shape: Shape, rank: Int, scale: Float, type: Onnx_TensorProto.DataType)
 }
 
-/// A constant tensor: float32 values or int64 values.
+/// A constant tensor: float32 values, or integer values (int64 shapes and axes; int8/uint8/int16/uint16/int32
+/// tensors for `DequantizeLinear`).
 private struct Constant {
     var dims: [Int]
     var floats: [Float]?
     var ints: [Int64]?
+    /// The element type of integer values.
+    var type: Onnx_TensorProto.DataType = .float
+    /// For float values made by `DequantizeLinear` of int8/int16 codes with zero point 0: the narrowest
+    /// two's-complement width (at least 2) that holds every code — the bits BitSweep's symmetric quantizer
+    /// used for them.
+    var codeBits: Int?
     var count: Int { dims.reduce(1, *) }
 }
 
@@ -281,7 +306,7 @@ private struct Importer {
         guard n.domain.isEmpty || n.domain == "ai.onnx" else {
             throw fail("operator domain '\(n.domain)' is not supported; expected the default ONNX domain")
         }
-        guard ONNXImport.supportedOperators.contains(n.opType) else {
+        guard let op = Operator(rawValue: n.opType) else {
             throw fail("operator not supported; supported: \(ONNXImport.supportedOperators.joined(separator: ", "))")
         }
         let attrs = Attributes(node: n, fail: fail)
@@ -301,6 +326,7 @@ private struct Importer {
             switch values[n.input[i]] {
             case .activation(let l, let s, let r)?: return (l, s, r)
             case .constant?: throw fail("input '\(n.input[i])' is a constant; expected a feature map")
+            case .quantized?: throw fail("input '\(n.input[i])' is quantized (QuantizeLinear) and not dequantized; supported: QuantizeLinear → DequantizeLinear pairs")
             case nil: throw fail("input '\(n.input[i])' is not the graph's input or the output of an earlier node")
             }
         }
@@ -308,7 +334,7 @@ private struct Importer {
             guard i < n.input.count, !n.input[i].isEmpty else { return nil }
             switch values[n.input[i]] {
             case .constant(let c)?: return c
-            case .activation?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
+            case .activation?, .quantized?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
             case nil: throw fail("input '\(n.input[i])' is not an initializer or the output of an earlier node")
             }
         }
@@ -343,19 +369,25 @@ private struct Importer {
             return layer
         }
 
-        switch n.opType {
-        case "Constant":
+        /// An activation layer reading input 0.
+        func activationLayer(_ a: Activation) throws {
+            let x = try activation(0)
+            add(.activation(a), inputs: [x.layer], shape: x.shape, rank: x.rank)
+        }
+
+        switch op {
+        case .constant:
             values[output] = .constant(try constantNode(n, attrs: attrs, fail: fail))
-        case "Identity":
+        case .identity:
             try alias()
-        case "Dropout":
+        case .dropout:
             if n.input.count > 1, let ratio = try constant(1, "ratio"), ratio.floats == nil { throw fail("ratio is not float32") }
             if n.input.count > 2, let mode = try constant(2, "training_mode"), (mode.ints ?? []).contains(where: { $0 != 0 }) {
                 throw fail("training_mode is true; only inference (the identity) is supported")
             }
             try alias()
 
-        case "Conv":
+        case .conv:
             let x = try activation(0)
             guard x.rank == 4 else { throw fail("input is \(x.shape.channels) features, not a feature map") }
             guard let wc = try constant(1, "weight"), wc.dims.count == 4 else {
@@ -376,16 +408,18 @@ private struct Importer {
             let w = try floats(1, "weight", shape: wc.dims)
             let bias = try constant(2, "bias") != nil ? try floats(2, "bias", shape: [cout]) : nil
             let span = dilation * (kh - 1) + 1
-            let h = x.shape.height + 2 * pad - span
-            guard h >= 0 else { throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(span)×\(span) window") }
-            let out = Shape(channels: cout, height: h / stride + 1, width: h / stride + 1)
+            guard let h = convOutputSize(input: x.shape.height, kernel: span, stride: stride, padding: pad) else {
+                throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(span)×\(span) window")
+            }
+            let out = Shape(channels: cout, height: h, width: h)
             let c = ConvAttributes(outChannels: cout, kernel: kh, stride: stride, padding: pad, dilation: dilation,
                                    groups: group, bias: bias != nil)
             let layer = add(.conv(c), inputs: [x.layer], shape: out)
             tensors[layer + ".weight"] = w
+            if let b = wc.codeBits { layers[layers.count - 1].bits = .bits(b) }
             if let bias { tensors[layer + ".bias"] = bias }
 
-        case "BatchNormalization":
+        case .batchNormalization:
             let x = try activation(0)
             if let mode = try attrs.int("training_mode"), mode != 0 { throw fail("training_mode \(mode); only inference is supported") }
             if let spatial = try attrs.int("spatial"), spatial != 1 { throw fail("spatial \(spatial); only spatial = 1 is supported") }
@@ -399,31 +433,25 @@ private struct Importer {
             for (suffix, t) in zip(["weight", "bias", "running_mean", "running_var"], parts) { tensors[layer + "." + suffix] = t }
             epsilons[layer] = eps
 
-        case "Relu", "Sigmoid", "HardSwish", "HardSigmoid", "Clip":
-            let x = try activation(0)
-            let a: Activation
-            switch n.opType {
-            case "Relu": a = .relu
-            case "Sigmoid": a = .sigmoid
-            case "HardSwish": a = .hardSwish
-            case "HardSigmoid":
-                let alpha = try attrs.float("alpha") ?? 0.2, beta = try attrs.float("beta") ?? 0.5
-                guard abs(alpha - 1 / 6) < 1e-6, beta == 0.5 else {
-                    throw fail("alpha \(alpha), beta \(beta); supported: alpha 1/6 and beta 0.5 (PyTorch's Hardsigmoid)")
-                }
-                a = .hardSigmoid
-            default:
-                let (lo, hi) = try clipRange(n, attrs: attrs, constant: constant, fail: fail)
-                switch (lo, hi) {
-                case (0?, 6?): a = .relu6
-                case (0?, nil): a = .relu
-                default:
-                    throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: 0…6 (ReLU6) and 0…∞ (ReLU)")
-                }
+        case .relu: try activationLayer(.relu)
+        case .sigmoid: try activationLayer(.sigmoid)
+        case .hardSwish: try activationLayer(.hardSwish)
+        case .hardSigmoid:
+            let alpha = try attrs.float("alpha") ?? 0.2, beta = try attrs.float("beta") ?? 0.5
+            guard abs(alpha - 1 / 6) < 1e-6, beta == 0.5 else {
+                throw fail("alpha \(alpha), beta \(beta); supported: alpha 1/6 and beta 0.5 (PyTorch's Hardsigmoid)")
             }
-            add(.activation(a), inputs: [x.layer], shape: x.shape, rank: x.rank)
+            try activationLayer(.hardSigmoid)
+        case .clip:
+            let (lo, hi) = try clipRange(n, attrs: attrs, constant: constant, fail: fail)
+            switch (lo, hi) {
+            case (0?, 6?): try activationLayer(.relu6)
+            case (0?, nil): try activationLayer(.relu)
+            default:
+                throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: 0…6 (ReLU6) and 0…∞ (ReLU)")
+            }
 
-        case "Add":
+        case .add:
             guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
             if case .constant? = values[n.input[1]] {
                 try matMulBias(n, biasIndex: 1, output: output, fail: fail)
@@ -437,7 +465,7 @@ private struct Importer {
                 add(.add, inputs: [a.layer, b.layer], shape: a.shape, rank: a.rank)
             }
 
-        case "Mul":
+        case .mul:
             guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
             var a = try activation(0), b = try activation(1)
             let gate = { (s: Shape) in Shape(channels: s.channels, height: 1, width: 1) }
@@ -447,12 +475,12 @@ private struct Importer {
             }
             add(.mul, inputs: [a.layer, b.layer], shape: a.shape)
 
-        case "GlobalAveragePool":
+        case .globalAveragePool:
             let x = try activation(0)
             guard x.rank == 4 else { throw fail("input is not a feature map") }
             add(.globalAveragePool, inputs: [x.layer], shape: Shape(channels: x.shape.channels, height: 1, width: 1))
 
-        case "ReduceMean":
+        case .reduceMean:
             let x = try activation(0)
             guard x.rank == 4 else { throw fail("input is not a feature map") }
             var axes = try attrs.ints("axes")
@@ -468,7 +496,7 @@ private struct Importer {
             add(.globalAveragePool, inputs: [x.layer], shape: Shape(channels: x.shape.channels, height: 1, width: 1),
                 rank: keep == 0 ? 2 : 4)
 
-        case "MaxPool", "AveragePool":
+        case .maxPool, .averagePool:
             let x = try activation(0)
             guard x.rank == 4 else { throw fail("input is not a feature map") }
             guard let ks = try attrs.ints("kernel_shape"), ks.count == 2, ks[0] == ks[1], ks[0] >= 1 else {
@@ -480,18 +508,19 @@ private struct Importer {
             if let order = try attrs.int("storage_order"), order != 0 { throw fail("storage_order \(order) is not supported") }
             let stride = try attrs.square("strides", default: 1)
             let pad = try padding(attrs, kernel: k, stride: stride, dilation: 1, input: x.shape.height, fail: fail)
-            if n.opType == "AveragePool", pad > 0, (try attrs.int("count_include_pad") ?? 0) != 0 {
+            if op == .averagePool, pad > 0, (try attrs.int("count_include_pad") ?? 0) != 0 {
                 throw fail("count_include_pad 1 with padding is not supported; supported: count_include_pad 0 (the padding is not averaged)")
             }
             guard pad <= k / 2 else { throw fail("padding \(pad) is more than half the \(k)×\(k) window") }
-            let h = x.shape.height + 2 * pad - k
-            guard h >= 0 else { throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(k)×\(k) window") }
-            let out = Shape(channels: x.shape.channels, height: h / stride + 1, width: h / stride + 1)
-            add(n.opType == "MaxPool" ? .maxPool(kernel: k, stride: stride, padding: pad)
+            guard let h = convOutputSize(input: x.shape.height, kernel: k, stride: stride, padding: pad) else {
+                throw fail("the \(x.shape.height)×\(x.shape.width) input is smaller than the \(k)×\(k) window")
+            }
+            let out = Shape(channels: x.shape.channels, height: h, width: h)
+            add(op == .maxPool ? .maxPool(kernel: k, stride: stride, padding: pad)
                                       : .averagePool(kernel: k, stride: stride, padding: pad),
                 inputs: [x.layer], shape: out)
 
-        case "Flatten":
+        case .flatten:
             let x = try activation(0)
             let axis = try attrs.int("axis") ?? 1
             guard axis == 1 || axis == 1 - 4 && x.rank == 4 || axis == -1 && x.rank == 2 else {
@@ -500,7 +529,7 @@ private struct Importer {
             if x.rank == 2 { try alias(); return }
             add(.flatten, inputs: [x.layer], shape: Shape(channels: x.shape.elements, height: 1, width: 1), rank: 2)
 
-        case "Reshape":
+        case .reshape:
             let x = try activation(0)
             guard let s = try constant(1, "shape"), let target = s.ints else { throw fail("shape must be a constant int64 tensor") }
             let features = x.shape.elements
@@ -512,7 +541,7 @@ private struct Importer {
             if x.rank == 2 { try alias(); return }
             add(.flatten, inputs: [x.layer], shape: Shape(channels: features, height: 1, width: 1), rank: 2)
 
-        case "Gemm", "MatMul":
+        case .gemm, .matMul:
             let x = try activation(0)
             guard x.rank == 2 else {
                 throw fail("input is a \(x.shape) feature map; supported: a flattened N×features input (after Flatten or Reshape)")
@@ -521,9 +550,9 @@ private struct Importer {
                 throw fail("weight '\(n.input.count > 1 ? n.input[1] : "")' must be a constant 2-D matrix")
             }
             var w = try floats(1, "weight", shape: wc.dims)
-            var transposed = n.opType == "MatMul"
+            var transposed = op == .matMul
             var bias: Tensor?
-            if n.opType == "Gemm" {
+            if op == .gemm {
                 if let t = try attrs.int("transA"), t != 0 { throw fail("transA \(t) is not supported; supported: transA 0") }
                 transposed = (try attrs.int("transB") ?? 0) == 0
                 let alpha = try attrs.float("alpha") ?? 1, beta = try attrs.float("beta") ?? 1
@@ -545,12 +574,129 @@ private struct Importer {
             let layer = add(.gemm(outFeatures: outFeatures, bias: bias != nil), inputs: [x.layer],
                             shape: Shape(channels: outFeatures, height: 1, width: 1), rank: 2)
             tensors[layer + ".weight"] = w
+            if let b = wc.codeBits { layers[layers.count - 1].bits = .bits(b) }
             if let bias { tensors[layer + ".bias"] = bias }
-            if n.opType == "MatMul" && consumers[output] == 1 { openMatMul[output] = layers.count - 1 }
+            if op == .matMul && consumers[output] == 1 { openMatMul[output] = layers.count - 1 }
 
-        default:
-            throw fail("operator not supported; supported: \(ONNXImport.supportedOperators.joined(separator: ", "))")
+        case .quantizeLinear, .dequantizeLinear:
+            guard n.input.count >= 2 else { throw fail("has \(n.input.count) input\(n.input.count == 1 ? "" : "s"); expected x, scale and an optional zero point") }
+            let scale = try constant(1, "scale"), zero = try constant(2, "zero point")
+            let axis = try attrs.int("axis")
+            if op == .quantizeLinear {
+                try quantizeLinear(n, output: output, scale: scale, zero: zero, fail: fail)
+            } else {
+                try dequantizeLinear(n, output: output, scale: scale, zero: zero, axis: axis, fail: fail)
+            }
         }
+    }
+
+    // MARK: - Quantization (QDQ)
+
+    /// `QuantizeLinear` of a feature map (see `activationGrid`): valid only as the input of the `DequantizeLinear`
+    /// that undoes it.
+    mutating func quantizeLinear(_ n: Onnx_NodeProto, output: String, scale: Constant?, zero: Constant?,
+                                 fail: (String) -> ONNXImportError) throws {
+        guard case .activation(let layer, let shape, let rank)? = values[n.input.first ?? ""] else {
+            throw fail("quantizes '\(n.input.first ?? "")', which is not a feature map; supported: QuantizeLinear → DequantizeLinear of a feature map, and DequantizeLinear of constant codes (weights)")
+        }
+        let grid = try Self.activationGrid(scale: scale, zero: zero, fail: fail)
+        values[output] = .quantized(layer: layer, shape: shape, rank: rank, scale: grid.scale, type: grid.type)
+    }
+
+    /// The grid of a feature map's `QuantizeLinear` / `DequantizeLinear`: one float32 scale, and a zero point 0
+    /// of type uint8 or uint16 (absent: uint8, as ONNX defaults).
+    static func activationGrid(scale s: Constant?, zero z: Constant?,
+                               fail: (String) -> ONNXImportError) throws -> (scale: Float, type: Onnx_TensorProto.DataType) {
+        guard let s, let f = s.floats, f.count == 1 else {
+            throw fail("scale must be one float32 value (per-tensor quantization of a feature map)")
+        }
+        guard let z else { return (f[0], .uint8) }
+        guard let zi = z.ints, zi.count == 1, z.type == .uint8 || z.type == .uint16 else {
+            throw fail("zero point must be one uint8 or uint16 value; supported: BitSweep's unsigned activation grids")
+        }
+        guard zi[0] == 0 else { throw fail("zero point \(zi[0]); supported: 0 (the activation grid starts at 0)") }
+        return (f[0], z.type)
+    }
+
+    /// `DequantizeLinear`: of constant codes, the float tensor they stand for (weights); of a `QuantizeLinear`'s
+    /// output, the feature map again, with the grid's bits as the quantized layer's activation bits.
+    ///
+    /// A feature map's pair must be BitSweep's fixed grid — scale 6/(2^a − 1) (`Quantizer.activationFactors`),
+    /// zero point 0, uint8 for a ≤ 8 or uint16 — right after ReLU6, Sigmoid or HardSigmoid, whose values lie in
+    /// [0, 6]: that is where the engine quantizes on that grid. (Elsewhere the engine quantizes each image with
+    /// its own range, which no fixed scale describes; such a pair is refused.)
+    mutating func dequantizeLinear(_ n: Onnx_NodeProto, output: String, scale: Constant?, zero: Constant?, axis: Int?,
+                                   fail: (String) -> ONNXImportError) throws {
+        switch values[n.input.first ?? ""] {
+        case .quantized(let layer, let shape, let rank, let qScale, let type)?:
+            let grid = try Self.activationGrid(scale: scale, zero: zero, fail: fail)
+            let scale = qScale
+            guard grid.scale == scale, grid.type == type else {
+                throw fail("scale \(grid.scale) (\(grid.type)) differs from its QuantizeLinear's \(scale) (\(type)); supported: a DequantizeLinear that undoes its QuantizeLinear")
+            }
+            let top = type == .uint8 ? 8 : 16
+            guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0))?.down == scale }) else {
+                throw fail("scale \(scale) is not on BitSweep's activation grid 6/(2^a − 1), a = 1…\(top); supported: the fixed [0, 6] grid")
+            }
+            let fixedRange: [Activation] = [.relu6, .sigmoid, .hardSigmoid]
+            guard let i = layers.lastIndex(where: { $0.name == layer }), case .activation(let act) = layers[i].op,
+                  fixedRange.contains(act) else {
+                throw fail("quantizes the output of '\(layer)' on the fixed [0, 6] grid; supported: right after ReLU6 (Clip 0…6), Sigmoid or HardSigmoid, whose values lie in [0, 6]")
+            }
+            layers[i].actBits = .bits(a)
+            values[output] = .activation(layer: layer, shape: shape, rank: rank)
+        case .constant(let c)?:
+            values[output] = .constant(try Self.dequantized(c, n, scale: scale, zero: zero, axis: axis, fail: fail))
+        case .activation?:
+            throw fail("dequantizes the feature map '\(n.input[0])', which no QuantizeLinear made; supported: DequantizeLinear of constant codes or of a QuantizeLinear's output")
+        case nil:
+            throw fail("input '\(n.input.first ?? "")' is not an initializer or the output of an earlier node")
+        }
+    }
+
+    /// Constant codes as floats, `(x − zero point) · scale` in float32 as ONNX Runtime computes it: per tensor
+    /// (one scale) or per slice along `axis` (default 1). For int8/int16 codes with zero point 0 the result
+    /// carries `codeBits` (see `Constant`); a layer that reads it as its weight gets those weight bits. All-zero
+    /// codes carry their storage width.
+    static func dequantized(_ c: Constant, _ n: Onnx_NodeProto, scale: Constant?, zero: Constant?, axis: Int?,
+                            fail: (String) -> ONNXImportError) throws -> Constant {
+        guard let codes = c.ints, c.type != .int64 else {
+            throw fail("'\(n.input[0])' must be int8, uint8, int16, uint16 or int32 codes")
+        }
+        guard let s = scale, let scales = s.floats, !scales.isEmpty else { throw fail("scale must be float32 values") }
+        var zeros = [Int64](repeating: 0, count: scales.count)
+        if let z = zero {
+            guard let zi = z.ints, z.type == c.type, zi.count == scales.count else {
+                throw fail("zero point must be \(scales.count) value\(scales.count == 1 ? "" : "s") of x's type (\(c.type))")
+            }
+            zeros = zi
+        }
+        let rank = c.dims.count
+        var axis = axis ?? 1
+        if axis < 0 { axis += rank }
+        var channels = 1, inner = 1
+        if scales.count > 1 || s.dims.count > 1 {
+            guard (0..<rank).contains(axis), s.dims == [c.dims[axis]] else {
+                throw fail("scale \(Tensor.describe(s.dims)) fits neither one scale nor one per slice along axis \(axis) of \(Tensor.describe(c.dims))")
+            }
+            channels = c.dims[axis]
+            inner = c.dims[(axis + 1)...].reduce(1, *)
+        }
+        var floats = [Float](repeating: 0, count: codes.count)
+        for i in codes.indices {
+            let k = (i / inner) % channels
+            floats[i] = Float(codes[i] - zeros[k]) * scales[k]
+        }
+        var out = Constant(dims: c.dims, floats: floats, ints: nil)
+        if (c.type == .int8 || c.type == .int16), zeros.allSatisfy({ $0 == 0 }) {
+            let lo = codes.min() ?? 0, hi = codes.max() ?? 0
+            if lo == 0 && hi == 0 {
+                out.codeBits = c.type == .int8 ? 8 : 16
+            } else {
+                out.codeBits = (2...16).first { b in -(Int64(1) << (b - 1)) <= lo && hi <= (Int64(1) << (b - 1)) - 1 }
+            }
+        }
+        return out
     }
 
     /// `Add(MatMul(x, W), b)`: the constant `b` becomes the bias of the gemm layer the MatMul made.
@@ -618,8 +764,8 @@ private struct Importer {
         case "value": return try Self.constant(a.t, origin: origin, what: "node '\(n.name)' (Constant) value")
         case "value_float": return Constant(dims: [], floats: [a.f], ints: nil)
         case "value_floats": return Constant(dims: [a.floats.count], floats: a.floats, ints: nil)
-        case "value_int": return Constant(dims: [], floats: nil, ints: [a.i])
-        case "value_ints": return Constant(dims: [a.ints.count], floats: nil, ints: a.ints)
+        case "value_int": return Constant(dims: [], floats: nil, ints: [a.i], type: .int64)
+        case "value_ints": return Constant(dims: [a.ints.count], floats: nil, ints: a.ints, type: .int64)
         default: throw fail("attribute '\(a.name)' is not supported; supported: value, value_float(s), value_int(s)")
         }
     }
@@ -736,15 +882,37 @@ private struct Importer {
                 let values = raw.withUnsafeBytes { p in
                     (0..<count).map { Int64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
                 }
-                return Constant(dims: dims, floats: nil, ints: values)
+                return Constant(dims: dims, floats: nil, ints: values, type: .int64)
             }
             guard t.int64Data.count == count else { throw fail("int64_data holds \(t.int64Data.count) values; shape \(dims) needs \(count)") }
-            return Constant(dims: dims, floats: nil, ints: t.int64Data)
+            return Constant(dims: dims, floats: nil, ints: t.int64Data, type: .int64)
+        case let type? where integerWidth[type] != nil:
+            // Quantized tensors for DequantizeLinear: little-endian raw bytes, or one int32_data entry per value.
+            let (bytes, signed) = integerWidth[type]!
+            if t.hasRawData {
+                guard raw.count == count * bytes else { throw fail("raw_data holds \(raw.count) bytes; shape \(dims) needs \(count * bytes)") }
+                let values = raw.withUnsafeBytes { p -> [Int64] in
+                    (0..<count).map { i in
+                        var u: UInt64 = 0
+                        for b in 0..<bytes { u |= UInt64(p[i * bytes + b]) << (8 * UInt64(b)) }
+                        let shift = UInt64(64 - 8 * bytes)
+                        return signed ? Int64(bitPattern: u << shift) >> Int64(shift) : Int64(u)
+                    }
+                }
+                return Constant(dims: dims, floats: nil, ints: values, type: type)
+            }
+            guard t.int32Data.count == count else { throw fail("int32_data holds \(t.int32Data.count) values; shape \(dims) needs \(count)") }
+            return Constant(dims: dims, floats: nil, ints: t.int32Data.map(Int64.init), type: type)
         default:
             let type = Onnx_TensorProto.DataType(rawValue: Int(t.dataType)).map { "\($0)" } ?? "type \(t.dataType)"
-            throw fail("element type \(type) is not supported; supported: float32 (weights) and int64 (shapes, axes)")
+            throw fail("element type \(type) is not supported; supported: float32 (weights), int64 (shapes, axes), and int8, uint8, int16, uint16, int32 (DequantizeLinear inputs)")
         }
     }
+
+    /// The integer element types a `DequantizeLinear` may read: bytes per value and signedness.
+    static let integerWidth: [Onnx_TensorProto.DataType: (bytes: Int, signed: Bool)] = [
+        .int8: (1, true), .uint8: (1, false), .int16: (2, true), .uint16: (2, false), .int32: (4, true),
+    ]
 
     /// The attributes each operator may carry (any other is refused, so that nothing is silently ignored).
     static let knownAttributes: [String: Set<String>] = [
@@ -755,7 +923,7 @@ private struct Importer {
         "MaxPool": ["kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode", "storage_order"],
         "AveragePool": ["kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode", "count_include_pad"],
         "Flatten": ["axis"], "Reshape": ["allowzero"], "Gemm": ["alpha", "beta", "transA", "transB"], "MatMul": [],
-        "Identity": [], "Dropout": ["seed", "ratio"],
+        "Identity": [], "Dropout": ["seed", "ratio"], "QuantizeLinear": ["axis"], "DequantizeLinear": ["axis"],
         "Constant": ["value", "value_float", "value_floats", "value_int", "value_ints"],
     ]
 }

@@ -24,15 +24,28 @@ struct Export: ParsableCommand {
         needs int16/uint16 storage. The input `input` is [batch, 3, size, size] RGB in [0, 1] (batch symbolic); \
         the output is `logits`. The file is written whole or not at all.
 
+        Graph networks (--preset mobilenet-v2, --model FILE.onnx; precision also by --layer-bits) are written \
+        one node per layer, named after the layer: Conv (any groups, stride, padding, dilation), \
+        BatchNormalization, Relu, Clip(0, 6), HardSwish, HardSigmoid, Sigmoid, Add, Mul, GlobalAveragePool or \
+        ReduceMean, MaxPool, AveragePool, Flatten, Gemm — the float kernels with simulated quantization, as infer \
+        runs them (--kernels integer is refused: graphs run on float kernels). Quantized weights as above; \
+        quantized activations where infer quantizes them: QDQ on the fixed [0, 6] grid after ReLU6, Sigmoid and \
+        HardSigmoid, and the engine's per-image range elsewhere (ReduceMax(|x|) → Div → Round → Mul). An ONNX \
+        model keeps its own weights (--weights does not apply).
+
         Examples:
           bitsweep export --blocks 5 --bits 4 --act-bits 8 --out seed-w4a8.onnx
           bitsweep export --preset mobilenet-v1 --bits 8 --act-bits 8 --out mobilenet-w8a8.onnx
           bitsweep export --bits 4 --weights trained.safetensors --granularity per-channel --out model.onnx
+          bitsweep export --preset mobilenet-v2 --bits 4 --out mobilenet-v2-w4.onnx
+          bitsweep export --model trained.onnx --layer-bits 'features.*.conv.*.0=4' --out trained-w4.onnx
         """)
 
     @OptionGroup var network: NetworkOptions
 
     @OptionGroup var weightFlags: WeightFlags
+
+    @OptionGroup var layerBitsOptions: LayerBitsOptions
 
     @Option(help: "Kernels whose arithmetic the model describes: float (every convolution as Conv → BatchNormalization, simulated quantization), integer (the layers infer runs on int8 kernels in the BatchNorm-folded form those kernels compute — per-channel weight scales, int32 bias — which ONNX Runtime runs as QLinearConv; an error if no layer can), or auto (integer where possible, as infer).")
     var kernels: Kernels = .auto
@@ -41,17 +54,71 @@ struct Export: ParsableCommand {
     var out: String
 
     func run() throws {
-        let (spec, size) = try network.resolve()
-        // Refuse before anything large is made: the weights are held in plain form, as the model and as its bytes
-        // (about 3 × 4 bytes per value), and protobuf cannot write a message of 2 GiB or more.
-        let values = NetworkWeights.expectedShapes(spec).reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
-        let what = "\(spec.name) with \(spec.blocks.count) blocks"
+        // The network as infer resolves it: a block-form network, or a graph (mobilenet-v2, an ONNX model).
+        var engine = EngineFlags()
+        engine.weightFlags = weightFlags
+        let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
+        switch target.form {
+        case .block(let spec): try exportBlocks(spec, size: target.size)
+        case .graph(let g, let carried): try exportGraph(g, size: target.size, carried: carried)
+        }
+    }
+
+    /// Refuses, before anything large is made, a network whose weights protobuf cannot hold (a message of 2 GiB or
+    /// more) or whose export does not fit the memory budget (weights held in plain form, as the model and as its
+    /// bytes: about 3 × 4 bytes per value).
+    func checkSize(values: Int, what: String, advice: String) throws {
         guard saturatingProduct(values, 4) < Int(Int32.max) else {
-            throw InputError("\(what) has \(NumberText.grouped(values)) weights (\(NumberText.bytes(saturatingProduct(values, 4))) as float); an ONNX file holds less than 2 GiB; choose fewer blocks or a smaller width")
+            throw InputError("\(what) has \(NumberText.grouped(values)) weights (\(NumberText.bytes(saturatingProduct(values, 4))) as float); an ONNX file holds less than 2 GiB; \(advice)")
         }
         if let budget = MemoryEstimate.budget(limit: nil), saturatingProduct(values, 12) > budget {
-            throw InputError("\(what) needs about \(NumberText.bytes(saturatingProduct(values, 12))) to export but only \(NumberText.bytes(budget)) may be used; choose fewer blocks or a smaller width")
+            throw InputError("\(what) needs about \(NumberText.bytes(saturatingProduct(values, 12))) to export but only \(NumberText.bytes(budget)) may be used; \(advice)")
         }
+    }
+
+    /// Writes `export` atomically and prints its summary after `heading`.
+    func write(_ export: ONNXExport, heading: String) throws {
+        let data = try export.serializedData()
+        try AtomicFile.write(data, to: out)
+        let graph = export.model.graph
+        print(heading)
+        print("wrote \(out): \(NumberText.bytes(data.count)), ONNX opset \(export.opset) (IR \(export.model.irVersion)), "
+              + "\(graph.node.count) nodes, \(graph.initializer.count) initializers\n")
+        print(PlainTable.text(["layer", "op", "weights", "activations"],
+                              export.layers.map { [$0.name, $0.op, $0.weights, $0.activations] }), terminator: "")
+    }
+
+    /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
+    func exportGraph(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws {
+        if kernels == .integer {
+            throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
+        }
+        let shapes = try CommandFailure.asInput { try GraphWeights.expectedShapes(g, inputSize: size) }
+        let values = shapes.reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
+        try checkSize(values: values, what: "\(g.name) (\(g.layers.count) layers)", advice: "choose a smaller width")
+        let weights: GraphWeights
+        if let carried {
+            weights = carried
+        } else {
+            switch weightFlags.source {
+            case .seed(let s):
+                weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: weightFlags.initialization)
+            case .safetensors(let path):
+                weights = try CommandFailure.asInput { try GraphWeights.load(safetensors: path, network: g, inputSize: size) }
+            }
+        }
+        let source = carried != nil ? "\(weights.origin) (the model's own)" : weightFlags.label
+        // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
+        let export = try CommandFailure.asInput {
+            try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: weightFlags.granularity,
+                           kernels: kernels, source: source)
+        }
+        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(weightFlags.granularity.rawValue)), float kernels, simulated quantization")
+    }
+
+    func exportBlocks(_ spec: NetworkSpec, size: Int) throws {
+        let values = NetworkWeights.expectedShapes(spec).reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
+        try checkSize(values: values, what: "\(spec.name) with \(spec.blocks.count) blocks", advice: "choose fewer blocks or a smaller width")
         // The weights must fit the network: a missing, malformed or mis-shaped --weights file is an input error.
         let weights: NetworkWeights
         switch weightFlags.source {
@@ -68,13 +135,6 @@ struct Export: ParsableCommand {
             try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
                            kernels: kernels, source: weightFlags.label)
         }
-        let data = try export.serializedData()
-        try AtomicFile.write(data, to: out)
-        let graph = export.model.graph
-        print("\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)")
-        print("wrote \(out): \(NumberText.bytes(data.count)), ONNX opset \(export.opset) (IR \(export.model.irVersion)), "
-              + "\(graph.node.count) nodes, \(graph.initializer.count) initializers\n")
-        print(PlainTable.text(["layer", "op", "weights", "activations"],
-                              export.layers.map { [$0.name, $0.op, $0.weights, $0.activations] }), terminator: "")
+        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)")
     }
 }

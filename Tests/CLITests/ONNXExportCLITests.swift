@@ -19,6 +19,48 @@ import Testing
         print(r.output)
     }
 
+    /// Graph networks (ONNX models, the mobilenet-v2 preset): the exported models in ONNX Runtime against
+    /// `bitsweep infer` on the same images, re-imported counts against `calc`, and `--kernels integer` refused
+    /// (Tests/Python/check_graph_onnx_export.py).
+    @Test func exportedGraphsRunInONNXRuntimeAsInferRunsThem() throws {
+        let py = try NotebookAndBrowserTests.python.get()
+        let dir = NSTemporaryDirectory() + "bitsweep-graph-onnx-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = CLI.packageRoot.path
+        let r = NotebookAndBrowserTests.run(py, [root + "/Tests/Python/check_graph_onnx_export.py", CLI.binary.path,
+                                                 root + "/Tests/Fixtures/onnx", dir])
+        #expect(r.status == 0, "\(r.output)")
+        // 6 configurations: checker, opset, agreement as written and its top-1, agreement with every ORT
+        // optimisation (30); re-imported counts for the 4 without quantized activations (4); --kernels integer
+        // refused (1).
+        #expect(r.output.contains("35 passed, 0 failed"), "\(r.output)")
+        print(r.output)
+    }
+
+    /// A graph export's bad input: one line, exit 2, the previous model left as it was.
+    @Test func graphBadInputIsOneLineAndLeavesThePreviousModel() throws {
+        let dir = NSTemporaryDirectory() + "bitsweep-graph-onnx-err-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/model.onnx"
+        let fixture = CLI.packageRoot.path + "/Tests/Fixtures/onnx/mnv2-folded.onnx"
+        let first = try CLI.run(["export", "--model", fixture, "--bits", "4", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.hasPrefix("mnv2-folded, 22 layers, 4 blocks, 32×32, weights \(fixture) (the model's own) (per-tensor), float kernels, simulated quantization\nwrote \(out): "), "\(first.stdout)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        for (args, message) in [
+            (["--model", dir + "/missing.onnx"], "bitsweep export: \(dir)/missing.onnx: no such file"),
+            (["--model", fixture, "--weights", dir + "/w.safetensors"], "bitsweep export: --weights \(dir)/w.safetensors does not apply to \(fixture): an ONNX model carries its weights"),
+            (["--preset", "mobilenet-v2", "--width", "0.35", "--kernels", "integer"], "bitsweep export: kernels integer: integer kernels are not available for graph networks (mobilenet-v2); export with --kernels float or auto (float kernels, simulated quantization)"),
+            (["--blocks", "2", "--layer-bits", "*=4"], "bitsweep export: --layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits"),
+        ] {
+            let r = try CLI.run(["export", "--out", out] + args)
+            #expect(r.status == 2 && r.stdout.isEmpty && r.stderr == message + "\n", "\(args): \(r.status) \(r.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before, "\(args) changed the model")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["model.onnx"])
+    }
+
     /// Bad input: one line, exit 2, and the previous model is left as it was.
     @Test func badInputIsOneLineAndLeavesThePreviousModel() throws {
         let dir = NSTemporaryDirectory() + "bitsweep-onnx-err-\(UUID().uuidString)"

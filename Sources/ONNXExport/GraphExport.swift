@@ -1,0 +1,409 @@
+import BitOpsCore
+import Engine
+import Foundation
+import ONNXProto
+import SwiftProtobuf
+
+/// A graph network (BitOpsCore/Graph.swift: the `mobilenet-v2` preset, an imported ONNX model) as an ONNX
+/// model with the engine's quantized weights — the graph form of `ONNXExport.init(spec:…)`, describing what the
+/// graph executor computes on float kernels with simulated quantization.
+///
+/// ## The graph
+/// Input `input` `[batch, C_in, S, S]` (float, NCHW, as `infer` feeds it; `batch` symbolic), output `logits`
+/// (the last layer's output: `[batch, classes]` after a gemm). One node per layer, **named after the layer**
+/// (`features.3.conv.1.0`; the import keeps such names as they are, so an exported model re-imports with the
+/// same layer names), its output value named after the layer too:
+///
+///     conv          [DequantizeLinear(codes, scale, 0) → L.weight]  Conv(x, L.weight[, L.bias]; group, kernel,
+///                   stride, dilation, symmetric pads)
+///     batch-norm    BatchNormalization(L.weight, L.bias, L.running_mean, L.running_var; ε of the weights)
+///     relu, relu6   Relu; Clip(0, 6)
+///     sigmoid       Sigmoid
+///     hard-sigmoid  HardSigmoid(α = 1/6, β = 0.5)    (PyTorch's, as the engine computes it)
+///     hard-swish    HardSwish                          (opset 14)
+///     add, mul      Add, Mul (a C×1×1 second input broadcasts)
+///     global pool   GlobalAveragePool; ReduceMean(axes 2, 3, keepdims 0) when every reader is a gemm
+///                   (ONNX's Gemm takes a matrix)
+///     max/avg pool  MaxPool, AveragePool (count_include_pad 0: padding is not averaged, as the engine)
+///     flatten       Flatten(axis 1)
+///     gemm          [DequantizeLinear → L.weight]  Gemm(x, L.weight[, L.bias]; transB 1)
+///
+/// A batch norm stays its own node, as the block exporter writes its float-kernel form: the engine quantizes a
+/// convolution's weights and then folds the batch norm into them, which is `BatchNormalization(Conv(x, Ŵ))`.
+/// A rank mismatch ONNX needs spelled out (a gemm reading a feature map that is not flattened; a layer reading
+/// a gemm's `N×C` output as a map) gets a `Flatten` / `Reshape` node named `L/Flatten` / `L/Reshape`.
+///
+/// - **Weights** of `b` quantized bits: the quantizer's integer codes (`Quantizer.weightCodes`; int8 up to 8
+///   bits in the narrowed range, int16 above), zero point 0, one scale per tensor or per output channel
+///   (`axis 0`), then `DequantizeLinear`, which gives back exactly the engine's fake-quantized weights. Float
+///   weights and every bias and batch-norm tensor are plain float initializers under the GraphWeights names.
+/// - **Activations** are quantized where the engine quantizes them: at the end of each step the executor
+///   builds (a convolution with the batch norm and activation it absorbs, an add or mul with its activation, …;
+///   GraphBuilder's rule: the next layer absorbs only when it reads this one alone, in the same block), at the
+///   `actBits` of the step's last layer, on the engine's grids (GraphPostOps.swift):
+///   - values known to lie in [0, 6] (after ReLU6, Sigmoid, HardSigmoid; pooling and flatten of such values;
+///     the input image): `QuantizeLinear → DequantizeLinear` with scale 6/L, zero point 0 (uint8 up to 8
+///     bits, uint16 above), L = 2^a − 1: `L/QuantizeLinear`, `L/DequantizeLinear`;
+///   - any other values (a linear bottleneck, a residual sum, ReLU, HardSwish) the engine quantizes per image
+///     with the image's own range (`DynamicQuantization`), which QDQ with a fixed scale cannot express: it is
+///     written as the same arithmetic, `s = max(ReduceMax(|x|) / levels, tiny)`, `Round(x / s) · s`, with
+///     levels 2^a − 1 (values ≥ 0) or 2^(a−1) − 1 (either sign; at least 1), nodes named `L/dynamic_quant/…`.
+///     (`tiny`, the least normal float, only keeps an all-zero image at zero, as the engine leaves it.)
+/// - **Opset 13** (IR 7); **14** (IR 7) when a HardSwish is present; **21** (IR 10) when a width above 8 bits
+///   needs int16/uint16 storage (then ReduceMax and ReduceMean take their axes as an input).
+///
+/// Integer kernels are not available for graph networks (GraphExecutor): `kernels` `integer` is refused, as the
+/// engine refuses it; `float` and `auto` describe the float kernels.
+extension ONNXExport {
+    public init(graph network: GraphNetwork, inputSize: Int, weights: GraphWeights, granularity: QuantGranularity,
+                kernels: Kernels = .float, source: String) throws {
+        if kernels == .integer {
+            throw ExportError("kernels integer: integer kernels are not available for graph networks (\(network.name)); export with --kernels float or auto (float kernels, simulated quantization)")
+        }
+        do {
+            try network.validate()
+            try weights.validate(for: network, inputSize: inputSize)
+        } catch {
+            throw ExportError("\(error)")
+        }
+        let cost = try network.cost(inputSize: inputSize)
+        var writer = GraphWriter(network: network, cost: cost, inputSize: inputSize, weights: weights, granularity: granularity)
+        try writer.write()
+        layers = writer.summary
+        opset = writer.opset
+        let last = network.layers.last!.name
+        let outShape = writer.shapes[last]!
+
+        var graph = Onnx_GraphProto()
+        graph.name = network.name
+        graph.docString = "BitSweep \(network.name), \(network.layers.count) layers, \(network.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); float kernels, simulated quantization"
+        graph.node = writer.g.nodes
+        graph.initializer = writer.g.initializers
+        graph.input = [Self.valueInfo("input", dims: [.param("batch"), .value(network.inputChannels), .value(inputSize), .value(inputSize)])]
+        let outDims: [Dim] = writer.rank[last] == 2 ? [.param("batch"), .value(outShape.channels)]
+            : [.param("batch"), .value(outShape.channels), .value(outShape.height), .value(outShape.width)]
+        graph.output = [Self.valueInfo("logits", dims: outDims)]
+
+        var model = Onnx_ModelProto()
+        model.irVersion = opset >= 21 ? 10 : 7
+        model.producerName = "bitsweep"
+        model.producerVersion = ONNXExport.producerVersion
+        model.domain = "bitsweep"
+        model.docString = graph.docString
+        var opsetID = Onnx_OperatorSetIdProto()
+        opsetID.domain = ""
+        opsetID.version = Int64(opset)
+        model.opsetImport = [opsetID]
+        model.graph = graph
+        let weighted = network.layers.filter(\.op.hasWeights)
+        model.metadataProps = [
+            ("bitsweep.network", network.name), ("bitsweep.size", "\(inputSize)"),
+            ("bitsweep.blocks", network.blocks.joined(separator: ", ")),
+            ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
+            ("bitsweep.kernels", Kernels.float.rawValue),
+            ("bitsweep.weight_bits", weighted.map { "\($0.name) \($0.bits)" }.joined(separator: ", ")),
+            ("bitsweep.act_bits", writer.quantizedOutputs.map { "\($0.layer) \($0.bits)" }.joined(separator: ", ")),
+        ].map { key, value in
+            var e = Onnx_StringStringEntryProto()
+            e.key = key
+            e.value = value
+            return e
+        }
+        self.model = model
+    }
+}
+
+/// What the engine knows of a tensor's values (GraphPostOps.swift's `ActivationRange`), which decides how its
+/// activations are quantized.
+private enum ValueRange {
+    case zeroToSix, nonNegative, signed
+
+    static func after(_ a: Activation) -> ValueRange {
+        switch a {
+        case .relu6, .sigmoid, .hardSigmoid: return .zeroToSix
+        case .relu: return .nonNegative
+        case .hardSwish: return .signed
+        }
+    }
+
+    static func combining(_ a: ValueRange, _ b: ValueRange) -> ValueRange {
+        a == .signed || b == .signed ? .signed : .nonNegative
+    }
+}
+
+/// Writes the nodes of one graph network (see `ONNXExport.init(graph:…)`).
+private struct GraphWriter {
+    let network: GraphNetwork
+    let inputSize: Int
+    let weights: GraphWeights
+    let granularity: QuantGranularity
+    let opset: Int
+    var g = GraphBuilder()
+    var summary: [ONNXExport.Layer] = []
+    /// Each layer's output shape (from the accounting), and the input's.
+    var shapes: [String: Shape] = [:]
+    /// Each layer's inputs (an empty list resolved to the layer before it).
+    let inputs: [[String]]
+    /// How many layers read each layer's output.
+    let readers: [String: Int]
+    /// Per layer (and `input`): the ONNX value holding its output, its rank (4: N×C×H×W; 2: N×C) and range.
+    var value: [String: String] = [GraphNetwork.inputName: "input"]
+    var rank: [String: Int] = [GraphNetwork.inputName: 4]
+    var range: [String: ValueRange] = [GraphNetwork.inputName: .zeroToSix]
+    /// The layers whose output is quantized, in order, with the bits.
+    var quantizedOutputs: [(layer: String, bits: BitWidth)] = []
+
+    init(network: GraphNetwork, cost: GraphCostReport, inputSize: Int, weights: GraphWeights, granularity: QuantGranularity) {
+        self.network = network
+        self.inputSize = inputSize
+        self.weights = weights
+        self.granularity = granularity
+        shapes[GraphNetwork.inputName] = Shape(channels: network.inputChannels, height: inputSize, width: inputSize)
+        for l in cost.layers { shapes[l.name] = l.outputShape }
+        for o in cost.operations { shapes[o.name] = o.outputShape }
+        var previous = GraphNetwork.inputName
+        var inputs: [[String]] = []
+        var readers: [String: Int] = [:]
+        for l in network.layers {
+            let i = l.inputs.isEmpty ? [previous] : l.inputs
+            inputs.append(i)
+            for name in i { readers[name, default: 0] += 1 }
+            previous = l.name
+        }
+        self.inputs = inputs
+        self.readers = readers
+        let wide = network.layers.contains { l in
+            (l.op.hasWeights && (l.bits.quantized ?? 0) > 8) || (l.actBits?.quantized ?? 0) > 8
+        }
+        let hardSwish = network.layers.contains { $0.op == .activation(.hardSwish) }
+        opset = wide ? 21 : (hardSwish ? 14 : 13)
+    }
+
+    func tensor(_ name: String) throws -> Tensor {
+        guard let t = weights.tensors[name] else { throw ExportError("\(weights.origin): missing tensor '\(name)'") }
+        return t
+    }
+
+    /// The graph executor's steps (GraphBuilder.swift): layer `i` and the layers it absorbs — a convolution a
+    /// batch norm then an activation; a batch norm, add, mul or gemm an activation — each absorbed layer reading
+    /// only the one before it, being its only reader, and in the same block.
+    func chainEnd(from i: Int) -> Int {
+        let layers = network.layers
+        var end = i
+        func absorb(_ accept: (GraphOp) -> Bool) {
+            let j = end + 1
+            guard j < layers.count, accept(layers[j].op), inputs[j] == [layers[end].name], readers[layers[end].name] == 1,
+                  layers[j].block == layers[i].block else { return }
+            end = j
+        }
+        let isActivation = { (op: GraphOp) -> Bool in if case .activation = op { return true } else { return false } }
+        switch layers[i].op {
+        case .conv:
+            absorb { $0 == .batchNorm }
+            absorb(isActivation)
+        case .batchNorm, .add, .mul, .gemm:
+            absorb(isActivation)
+        default:
+            break
+        }
+        return end
+    }
+
+    mutating func write() throws {
+        g.floatScalar("relu6.min", 0)
+        g.floatScalar("relu6.max", 6)
+        let layers = network.layers
+        var i = 0
+        while i < layers.count {
+            let end = chainEnd(from: i)
+            for k in i...end { try layer(k) }
+            // The step's output range: its activation's, else what its first layer makes of its inputs.
+            let bits = layers[end].actBits
+            if let bits, bits.quantized != nil {
+                try quantize(layers[end].name, bits: bits)
+            }
+            i = end + 1
+        }
+        // The graph's output is `logits`.
+        let last = layers.last!.name
+        g.node("Identity", [value[last]!], "logits", name: "logits/Identity")
+    }
+
+    /// The ONNX value of layer input `name` at rank `wanted` (a Flatten or Reshape node when it differs).
+    mutating func input(_ name: String, rank wanted: Int, for layer: String) -> String {
+        let v = value[name]!
+        guard rank[name] != wanted else { return v }
+        if wanted == 2 {
+            g.node("Flatten", [v], "\(layer).flattened_input", name: "\(layer)/Flatten", attributes: [.int("axis", 1)])
+            return "\(layer).flattened_input"
+        }
+        if !g.initializers.contains(where: { $0.name == "map_shape" }) {
+            g.int64Tensor("map_shape", [0, -1, 1, 1])
+        }
+        g.node("Reshape", [v, "map_shape"], "\(layer).map_input", name: "\(layer)/Reshape")
+        return "\(layer).map_input"
+    }
+
+    /// A weight: plain float, or codes + DequantizeLinear (the block exporter's `GraphBuilder.weight`).
+    mutating func weight(_ l: GraphLayer) throws -> String {
+        let w = try tensor("\(l.name).weight")
+        return try g.weight("\(l.name).weight", w, bits: l.bits, granularity: granularity, layer: l.name)
+    }
+
+    mutating func layer(_ k: Int) throws {
+        let l = network.layers[k]
+        let ins = inputs[k]
+        // The layer's output value is named after it (`logits` is the graph's output, written last).
+        let out = l.name == "logits" ? "logits.layer" : l.name
+        var op = "", weightText = "–"
+        var outRank = 4
+        switch l.op {
+        case .conv(let c):
+            let x = input(ins[0], rank: 4, for: l.name)
+            weightText = try weight(l)
+            var args = [x, "\(l.name).weight"]
+            if c.bias {
+                g.floatTensor("\(l.name).bias", dims: [c.outChannels], try tensor("\(l.name).bias").data)
+                args.append("\(l.name).bias")
+            }
+            let kk = Int64(c.kernel), s = Int64(c.stride), p = Int64(c.padding), d = Int64(c.dilation)
+            g.node("Conv", args, out, name: l.name, attributes: [
+                .ints("dilations", [d, d]), .int("group", Int64(c.groups)), .ints("kernel_shape", [kk, kk]),
+                .ints("pads", [p, p, p, p]), .ints("strides", [s, s]),
+            ])
+            op = c.groups > 1 ? "Conv (group \(c.groups))" : "Conv"
+            range[l.name] = .signed
+        case .batchNorm:
+            let x = value[ins[0]]!
+            outRank = rank[ins[0]]!
+            let channels = shapes[l.name]!.channels
+            var args = [x]
+            for part in ["weight", "bias", "running_mean", "running_var"] {
+                g.floatTensor("\(l.name).\(part)", dims: [channels], try tensor("\(l.name).\(part)").data)
+                args.append("\(l.name).\(part)")
+            }
+            g.node("BatchNormalization", args, out, name: l.name, attributes: [.float("epsilon", weights.epsilon(l.name))])
+            op = "BatchNormalization"
+            range[l.name] = .signed
+        case .activation(let a):
+            let x = value[ins[0]]!
+            outRank = rank[ins[0]]!
+            switch a {
+            case .relu: g.node("Relu", [x], out, name: l.name); op = "Relu"
+            case .relu6: g.node("Clip", [x, "relu6.min", "relu6.max"], out, name: l.name); op = "Clip(0, 6)"
+            case .sigmoid: g.node("Sigmoid", [x], out, name: l.name); op = "Sigmoid"
+            case .hardSigmoid:
+                g.node("HardSigmoid", [x], out, name: l.name, attributes: [.float("alpha", 1.0 / 6), .float("beta", 0.5)])
+                op = "HardSigmoid"
+            case .hardSwish: g.node("HardSwish", [x], out, name: l.name); op = "HardSwish"
+            }
+            range[l.name] = ValueRange.after(a)
+        case .add, .mul:
+            let a = input(ins[0], rank: 4, for: l.name), b = input(ins[1], rank: 4, for: l.name)
+            op = l.op == .add ? "Add" : "Mul"
+            g.node(op, [a, b], out, name: l.name)
+            range[l.name] = ValueRange.combining(range[ins[0]]!, range[ins[1]]!)
+        case .globalAveragePool:
+            let x = input(ins[0], rank: 4, for: l.name)
+            let readBy = network.layers.indices.filter { inputs[$0].contains(l.name) }
+            if !readBy.isEmpty, readBy.allSatisfy({ if case .gemm = network.layers[$0].op { return true } else { return false } }) {
+                // A matrix for the gemm: the mean over H and W without the 1×1 dimensions.
+                if opset >= 18 {
+                    g.int64Tensor("\(l.name).axes", [2, 3])
+                    g.node("ReduceMean", [x, "\(l.name).axes"], out, name: l.name, attributes: [.int("keepdims", 0)])
+                } else {
+                    g.node("ReduceMean", [x], out, name: l.name, attributes: [.ints("axes", [2, 3]), .int("keepdims", 0)])
+                }
+                op = "ReduceMean(H, W)"
+                outRank = 2
+            } else {
+                g.node("GlobalAveragePool", [x], out, name: l.name)
+                op = "GlobalAveragePool"
+            }
+            range[l.name] = range[ins[0]]!
+        case .maxPool(let kk, let s, let p), .averagePool(let kk, let s, let p):
+            let x = input(ins[0], rank: 4, for: l.name)
+            var attributes: [GraphBuilder.Attribute] = [
+                .ints("kernel_shape", [Int64(kk), Int64(kk)]), .ints("pads", [Int64(p), Int64(p), Int64(p), Int64(p)]),
+                .ints("strides", [Int64(s), Int64(s)]),
+            ]
+            if case .averagePool = l.op { attributes.append(.int("count_include_pad", 0)) }
+            op = l.op.label == "max-pool" ? "MaxPool" : "AveragePool"
+            g.node(op, [x], out, name: l.name, attributes: attributes)
+            range[l.name] = range[ins[0]]!
+        case .flatten:
+            let x = value[ins[0]]!
+            g.node("Flatten", [x], out, name: l.name, attributes: [.int("axis", 1)])
+            op = "Flatten"
+            outRank = 2
+            range[l.name] = range[ins[0]]!
+        case .gemm(let features, let hasBias):
+            let x = input(ins[0], rank: 2, for: l.name)
+            weightText = try weight(l)
+            var args = [x, "\(l.name).weight"]
+            if hasBias {
+                g.floatTensor("\(l.name).bias", dims: [features], try tensor("\(l.name).bias").data)
+                args.append("\(l.name).bias")
+            }
+            g.node("Gemm", args, out, name: l.name, attributes: [.int("transB", 1)])
+            op = "Gemm"
+            outRank = 2
+            range[l.name] = .signed
+        }
+        value[l.name] = out
+        rank[l.name] = outRank
+        summary.append(ONNXExport.Layer(name: l.name, op: op, weights: weightText, activations: "float"))
+    }
+
+    /// Quantizes layer `name`'s output at `bits` (quantized) on the engine's grid for its range.
+    mutating func quantize(_ name: String, bits: BitWidth) throws {
+        guard case .bits(let a) = bits else { return }
+        let x = value[name]!
+        let out = "\(name).output"
+        let text: String
+        if range[name] == .zeroToSix, let f = Quantizer.activationFactors(bits: bits) {
+            let type: Onnx_TensorProto.DataType = a <= 8 ? .uint8 : .uint16
+            g.floatScalar("\(name).output_scale", f.down)
+            g.zeroPoint("\(name).output_zero_point", type: type, dims: [])
+            let q = ["\(name).output_scale", "\(name).output_zero_point"]
+            g.node("QuantizeLinear", [x] + q, "\(name).output_quantized", name: "\(name)/QuantizeLinear")
+            g.node("DequantizeLinear", ["\(name).output_quantized"] + q, out, name: "\(name)/DequantizeLinear")
+            text = "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(a)-bit"
+        } else {
+            let unsigned = range[name] == .nonNegative
+            let levels = unsigned ? Float((1 << a) - 1) : Float(max(1, (1 << (a - 1)) - 1))
+            let p = "\(name)/dynamic_quant"
+            let axes = Array(1..<Int64(rank[name]!))
+            g.floatScalar("\(name).output_levels", levels)
+            if !g.initializers.contains(where: { $0.name == "dynamic_quant.tiny" }) {
+                g.floatScalar("dynamic_quant.tiny", Float.leastNormalMagnitude)
+            }
+            g.node("Abs", [x], "\(name).output_abs", name: "\(p)/Abs")
+            if opset >= 18 {
+                g.int64Tensor("\(name).output_axes", axes)
+                g.node("ReduceMax", ["\(name).output_abs", "\(name).output_axes"], "\(name).output_max", name: "\(p)/ReduceMax",
+                       attributes: [.int("keepdims", 1)])
+            } else {
+                g.node("ReduceMax", ["\(name).output_abs"], "\(name).output_max", name: "\(p)/ReduceMax",
+                       attributes: [.ints("axes", axes), .int("keepdims", 1)])
+            }
+            g.node("Div", ["\(name).output_max", "\(name).output_levels"], "\(name).output_step", name: "\(p)/Div_scale")
+            g.node("Max", ["\(name).output_step", "dynamic_quant.tiny"], "\(name).output_scale", name: "\(p)/Max")
+            g.node("Div", [x, "\(name).output_scale"], "\(name).output_scaled", name: "\(p)/Div")
+            g.node("Round", ["\(name).output_scaled"], "\(name).output_rounded", name: "\(p)/Round")
+            g.node("Mul", ["\(name).output_rounded", "\(name).output_scale"], out, name: "\(p)/Mul")
+            text = "per image \(unsigned ? "unsigned" : "signed"), \(a)-bit"
+        }
+        value[name] = out
+        quantizedOutputs.append((name, bits))
+        if let i = summary.lastIndex(where: { $0.name == name }) { summary[i].activations = text }
+    }
+}
+
+extension GraphBuilder {
+    mutating func int64Tensor(_ name: String, _ values: [Int64]) {
+        var raw = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { raw.append(contentsOf: $0) } }
+        add(name, type: .int64, dims: [values.count], raw: raw)
+    }
+}
