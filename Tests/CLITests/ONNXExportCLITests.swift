@@ -49,7 +49,7 @@ import Testing
         #expect(first.stdout.hasPrefix("mnv2-folded, 22 layers, 4 blocks, 32×32, weights \(fixture) (the model's own) (per-tensor), float kernels, simulated quantization\nwrote \(out): "), "\(first.stdout)")
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
         for (args, message) in [
-            (["--model", dir + "/missing.onnx"], "bitsweep export: \(dir)/missing.onnx: no such file"),
+            (["--model", dir + "/missing.onnx"], "\(dir)/missing.onnx: no such file"),
             (["--model", fixture, "--weights", dir + "/w.safetensors"], "bitsweep export: --weights \(dir)/w.safetensors does not apply to \(fixture): an ONNX model carries its weights"),
             (["--preset", "mobilenet-v2", "--width", "0.35", "--kernels", "integer"], "bitsweep export: kernels integer: integer kernels are not available for graph networks (mobilenet-v2); export with --kernels float or auto (float kernels, simulated quantization)"),
             (["--blocks", "2", "--layer-bits", "*=4"], "bitsweep export: --layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits"),
