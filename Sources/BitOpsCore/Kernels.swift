@@ -54,15 +54,16 @@ public struct KernelUse: Hashable, Codable, Sendable {
     /// `int8 kernels on 10 of 12 layers (float: stem, pool, classifier)` (with `; sub-8-bit weights execute as
     /// int8` when some weights are narrower), or `float kernels, simulated quantization`.
     public var summary: String {
-        guard runsInteger else { return "float kernels, simulated quantization" }
+        guard runsInteger else { return Self.floatLabel }
         let float = layers.filter { $0.kernel == .float }.map(\.layer)
         return "int8 kernels on \(int8Layers) of \(layers.count) layers"
             + (float.isEmpty ? "" : " (float: \(float.joined(separator: ", ")))")
             + (narrowWeights ? "; sub-8-bit weights execute as int8" : "")
     }
 
-    /// Short, for chart legends and captions: `int8 kernels` or `float kernels, simulated quantization`.
-    public var shortLabel: String { runsInteger ? "int8 kernels" : "float kernels, simulated quantization" }
+    /// How charts name the two kinds of run.
+    public static let int8Label = "int8 kernels"
+    public static let floatLabel = "float kernels, simulated quantization"
 
     /// `stem:float block0.depthwise:int8 …` (one CSV field).
     public var perLayerText: String { layers.map { "\($0.layer):\($0.kernel.rawValue)" }.joined(separator: " ") }

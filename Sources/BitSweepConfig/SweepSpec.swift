@@ -11,6 +11,7 @@ import StableIO
 /// network:
 ///   preset: seed                  # seed | mobilenet-v1   — or   model: models/seed5-mixed.yaml
 ///   seed: 0                       # weight-initialisation seed
+///   calibrate: minmax             # activation ranges: fixed (default) | minmax | percentile:P (on the case's images)
 /// sizes: [16, 32]
 /// blocks: [2, 3, 4, 5]
 /// precisions:                     # weight bits per case
@@ -237,6 +238,11 @@ public struct SweepSpec: Sendable {
     /// default `[auto]`. A case's label and id name its kernels only when this axis has more than one value.
     public var kernels: [Located<Kernels>] = []
 
+    /// How the quantized activations' ranges are chosen (`network.calibrate`: fixed, the default, minmax or
+    /// percentile:P), measured per case on the case's images. A case's label and id name it only when it is
+    /// not fixed.
+    public var calibration: Calibration = .fixed
+
     /// The default number of timing rounds: 10. The timing verdict (`TimingVerdict`) needs at least 5 samples a
     /// side for any finite 99% interval of the shift (4 against 4 has none), and then the interval spans every
     /// one of the 25 sample ratios; 10 against 10 gives the interval from the 17th to the 84th of the 100 ratios
@@ -281,6 +287,8 @@ public struct SweepSpec: Sendable {
         net.append(("init", .string(initialization.rawValue)))
         net.append(("weights", weights.map { .string($0.value) } ?? .null))
         net.append(("quantization", .string(quantization.rawValue)))
+        // Only when not the default (fixed), so that specs without it keep their hash.
+        if calibration != .fixed { net.append(("calibrate", .string(calibration.description))) }
         let top: [(String, PlainValue)] = [
             ("name", .string(name.value)),
             ("images", .string(images.value)),
@@ -320,7 +328,7 @@ public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
                                  "conventions", "kernels", "exclude", "include", "batch", "budgets", "history", "search", "repeats"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
-                                     "classes", "seed", "init", "weights", "quantization", "kernels"]
+                                     "classes", "seed", "init", "weights", "quantization", "kernels", "calibrate"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention", "kernels"]
 
     /// Reads `path`, applies `overrides` (`key=value`, value parsed as YAML), and validates everything.
@@ -411,13 +419,15 @@ public enum SweepSpecReader {
         for o in overrides { issues += o.diagnostics.issues.map { ConfigIssue(file: $0.file, line: nil, message: $0.message) } }
         issues += extra
         if !issues.isEmpty { throw ConfigError(issues) }
-        return SweepSpec(file: file, name: names.name, images: names.images, network: network.family, width: network.width, stemBits: network.stemBits,
+        var spec = SweepSpec(file: file, name: names.name, images: names.images, network: network.family, width: network.width, stemBits: network.stemBits,
                          classifierBits: network.classifierBits, inputBits: network.inputBits, classes: network.classes, seed: network.seed,
                          initialization: network.initialization, weights: network.weights, quantization: network.quantization,
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
                          history: history.history, search: search.search, repeats: repeats, kernels: axes.kernels)
+        spec.calibration = network.calibration
+        return spec
     }
 
     /// An axis: a non-empty list of distinct values (a single value is accepted as a list of one).

@@ -115,6 +115,8 @@ extension SweepSpecReader {
         var initialization: WeightInit
         var weights: Located<String>?
         var quantization: QuantGranularity
+        /// `network.calibrate` (default fixed).
+        var calibration: Calibration
         /// Problems between values (the nodes' diagnostics hold the rest).
         var issues: [ConfigIssue]
 
@@ -207,6 +209,13 @@ extension SweepSpecReader {
             self.initialization = initialization
             self.weights = weights
             self.quantization = quantization
+            var calibration = Calibration.fixed
+            if let n = networkNodes["calibrate"], let t = n.string("network calibrate") {
+                if let c = Calibration(t) { calibration = c } else {
+                    n.diagnostics.error("network calibrate '\(t)': expected \(Calibration.expected)", at: n)
+                }
+            }
+            self.calibration = calibration
             issues = extra
         }
     }

@@ -35,7 +35,7 @@ struct EltwiseTail: Equatable {
     /// The tail for `activation` (nil: none) then, when given, quantization on the fixed grid of `grid` bits
     /// (for values within [0, 6] only).
     init(activation: Activation?, grid bits: BitWidth?) {
-        let grid = bits.flatMap(Quantizer.activationFactors)
+        let grid = bits.flatMap { Quantizer.activationFactors(bits: $0) }
         switch activation {
         case .relu?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_relu, scale: 1, alpha: 0, beta: 0)) }
         case .relu6?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 6)) }

@@ -8,18 +8,19 @@ import CDNNL
 // quantized to at most 8 bits.
 //
 // ## What an integer layer computes
-// Input activations are the codes `k ∈ [0, L_in]` (u8) of the previous layer's grid `k · 6/L_in`; weights are
+// Input activations are the codes `k ∈ [0, L_in]` (u8) of the previous layer's grid `k · R_in/L_in` (R = 6, the
+// fixed range, unless calibrated: Calibration.swift); weights are
 // the codes `c ∈ [−2^(b−1), 2^(b−1) − 1]` (s8; 1 bit: {−1, 0, 1}) of the weight quantizer (`Quantizer`), whose
 // scale is `s_w` (per tensor or per output channel). BatchNorm folds into a per-output-channel factor `g` and
 // bias `β` exactly as on the float path, so with
 //
-//     eff[o]  = (6/L_in) · s_w[o] · g[o]                           (Float, multiplied in this order)
+//     eff[o]  = (R_in/L_in) · s_w[o] · g[o]                        (Float, multiplied in this order)
 //     bias[o] = roundHalfToEven(β[o] / eff[o])                      (s32, in accumulator units)
 //     acc     = Σ k · c                                              (s32, exact)
 //     y       = eff[o] · (Float(acc) + Float(bias[o]))               (oneDNN's output scales, mask 2)
 //
-// the layer's output is `roundHalfToEven(L_out/6 · clamp(y, 0, 6))` as a u8 code when the next layer also runs
-// integer (ReLU6 is the `eltwise_clip` post-op whose own scale is `L_out/6`; the conversion to u8 rounds half
+// the layer's output is `roundHalfToEven(L_out/R_out · clamp(y, 0, R_out))` as a u8 code when the next layer also
+// runs integer (ReLU6 is the `eltwise_clip` post-op whose own scale is `L_out/R_out`; the conversion to u8 rounds half
 // to even and saturates), or the float path's post-op chain applied to `y` (f32) when the next layer runs
 // float. A weight code times its scale is exactly the fake-quantized weight, so the integer and the simulated
 // (fake-quantized float) runs differ only by the rounding of the bias and of the float sums.
@@ -101,8 +102,9 @@ struct IntegerLayerParameters {
 
     /// From integer weights, the input grid's bits and the folded BatchNorm (factor `g`, bias `β`); nil when a
     /// channel's factor is zero or not finite, or its bias does not fit s32 (the layer then runs float).
-    init?(weights: IntegerWeights, inputBits: BitWidth, bnScale: [Float], bnBias: [Float]) {
-        guard let f = Quantizer.activationFactors(bits: inputBits) else { return nil }
+    init?(weights: IntegerWeights, inputBits: BitWidth, inputRange: Float = Quantizer.fixedActivationRange,
+          bnScale: [Float], bnBias: [Float]) {
+        guard let f = Quantizer.activationFactors(bits: inputBits, range: inputRange) else { return nil }
         var scales = [Float](), bias = [Int32]()
         for o in 0..<weights.scales.count {
             let eff = f.down * weights.scales[o] * bnScale[o]
@@ -139,8 +141,8 @@ final class IntegerConvolution {
     var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
 
     /// - outputCodes: u8 destination (`outputBits` ≤ 8) or f32 (any `outputBits`, 32 = ReLU6 only).
-    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth, outputCodes: Bool,
-         context: DNNLContext, name: String) throws {
+    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth,
+         outputRange: Float = Quantizer.fixedActivationRange, outputCodes: Bool, context: DNNLContext, name: String) throws {
         precondition(p.codes.count == g.outChannels * g.perChannel && p.scales.count == g.outChannels && p.bias.count == g.outChannels)
         precondition(!outputCodes || outputBits.fitsInt8)
         geometry = g
@@ -160,7 +162,7 @@ final class IntegerConvolution {
         let uniform = p.scales.allSatisfy { $0 == p.scales[0] }
         try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, uniform ? 1 : Int64(g.outChannels), uniform ? 0 : 1 << 1,
                                                             uniform ? [p.scales[0]] : p.scales), "\(name) output scales")
-        try appendActivationPostOps(a!, bits: outputBits, codes: outputCodes)
+        try appendActivationPostOps(a!, bits: outputBits, range: outputRange, codes: outputCodes)
         let pd = try withUnsafePointer(to: &desc) {
             try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(name) int8 primitive descriptor")
         }
@@ -210,17 +212,19 @@ final class IntegerConvolution {
     }
 }
 
-/// ReLU6 and activation quantization as post-ops. Codes: `clip(x, 0, 6)` scaled by `L/6` (the u8 conversion
-/// rounds). Float: the float path's chain (`L/6 · clip`, then `6/L · round`; ReLU6 alone for 32 bits).
-func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: BitWidth?, codes: Bool = false) throws {
+/// ReLU6 and activation quantization as post-ops on the grid [0, R] (R = `range`, 6 unless calibrated). Codes:
+/// `clip(x, 0, R)` scaled by `L/R` (the u8 conversion rounds). Float: the float path's chain (`L/R · clip`,
+/// then `R/L · round`; ReLU6 alone for 32 bits).
+func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: BitWidth?, range: Float = Quantizer.fixedActivationRange,
+                             codes: Bool = false) throws {
     guard let bits else { return }
     var po: dnnl_post_ops_t?
     try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
     defer { dnnl_post_ops_destroy(po) }
     // Two eltwise_linear post-ops in one chain were miscomputed by oneDNN 2.6's AVX2 kernels (the second
     // reused the first's alpha): the factors ride on the post-ops' own `scale` argument instead.
-    let f = Quantizer.activationFactors(bits: bits)
-    try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
+    let f = Quantizer.activationFactors(bits: bits, range: range)
+    try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, f == nil ? 6 : range), "ReLU6 post-op")
     if let f, !codes {
         try dnnlCheck(dnnl_post_ops_append_eltwise(po, f.down, dnnl_eltwise_round, 0, 0), "activation round post-op")
     }
@@ -228,8 +232,9 @@ func appendActivationPostOps(_ attr: dnnl_primitive_attr_t, bits: BitWidth?, cod
 }
 
 /// The requantization of one accumulator, as documented at the top of this file (for references and tests).
-func requantize(accumulator: Int32, bias: Int32, scale: Float, outputBits: BitWidth) -> UInt8 {
+func requantize(accumulator: Int32, bias: Int32, scale: Float, outputBits: BitWidth,
+                outputRange: Float = Quantizer.fixedActivationRange) -> UInt8 {
     let y = scale * (Float(accumulator) + Float(bias))
-    let f = Quantizer.activationFactors(bits: outputBits)!
-    return UInt8((f.up * min(max(y, 0), 6)).rounded(.toNearestOrEven))
+    let f = Quantizer.activationFactors(bits: outputBits, range: outputRange)!
+    return UInt8((f.up * min(max(y, 0), outputRange)).rounded(.toNearestOrEven))
 }

@@ -11,7 +11,8 @@ import CDNNL
 //   whose activations are quantized to at most 8 bits (the first layer sees the float image: it runs float),
 //   and its requantization factors are usable (non-zero, finite; the bias fits s32);
 // - an int8 layer writes u8 codes when the next layer also runs int8, else f32 through the float path's
-//   activation chain; a float layer followed by an int8 layer is followed by a reorder f32 → u8 (scale L/6),
+//   activation chain; a float layer followed by an int8 layer is followed by a reorder f32 → u8 (scale L/R,
+//   R = 6 unless calibrated),
 //   which is timed with the layer that needed it;
 // - pooling and the classifier run float, as on the float path.
 
@@ -36,7 +37,8 @@ extension Network {
             guard let w = IntegerWeights(raw, bits: layer.weightBits, channels: oc, granularity: options.granularity) else {
                 out.append(nil); continue
             }
-            out.append(IntegerLayerParameters(weights: w, inputBits: inputBits, bnScale: bnScale, bnBias: bnBias))
+            out.append(IntegerLayerParameters(weights: w, inputBits: inputBits, inputRange: activationRange(convs[i - 1].name),
+                                              bnScale: bnScale, bnBias: bnBias))
         }
         return out
     }
@@ -57,6 +59,7 @@ extension Network {
         var kernels: [(layer: String, kernel: LayerKernel)] = []
         var current = inputMD
         var gridBits: BitWidth? = nil   // bits of the grid the running activation is on (for f32 → u8 reorders)
+        var gridRange = Quantizer.fixedActivationRange   // and its range
 
         func conform(to md: dnnl_memory_desc_t, layer: String) throws {
             guard !MemoryDesc.equal(current, md) else { return }
@@ -65,7 +68,7 @@ extension Network {
             defer { dnnl_primitive_attr_destroy(a) }
             try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
             if current.data_type == dnnl_f32 && md.data_type == dnnl_u8 {
-                guard let bits = gridBits, let f = Quantizer.activationFactors(bits: bits) else {
+                guard let bits = gridBits, let f = Quantizer.activationFactors(bits: bits, range: gridRange) else {
                     throw EngineError("internal: \(layer) wants u8 codes of a float activation")
                 }
                 try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, 1, 0, [f.up]), "f32 → u8 scale")
@@ -88,14 +91,15 @@ extension Network {
                 kernels.append((layer.name, .float))
                 current = floatOp.dstMD
                 gridBits = layer.outputBits
+                gridRange = activationRange(layer.name)
                 continue
             }
             let g = ConvGeometry(batch: n, inChannels: layer.inputShape.channels, outChannels: layer.outputShape.channels,
                                  groups: layer.groups, kernel: layer.kernel, stride: layer.stride, padding: layer.padding,
                                  height: layer.inputShape.height, width: layer.inputShape.width)
             let codes = i + 1 < convs.count && params[i + 1] != nil
-            let conv = try IntegerConvolution(g, parameters: p, outputBits: layer.outputBits, outputCodes: codes,
-                                              context: context, name: layer.name)
+            let conv = try IntegerConvolution(g, parameters: p, outputBits: layer.outputBits, outputRange: activationRange(layer.name),
+                                              outputCodes: codes, context: context, name: layer.name)
             try conform(to: conv.srcMD, layer: layer.name)
             weightBuffers += [conv.weights, conv.bias]
             let op = Op(name: layer.name, srcMD: conv.srcMD, dstMD: conv.dstMD, scratchMD: conv.scratchMD,
@@ -109,7 +113,7 @@ extension Network {
                 var a: dnnl_primitive_attr_t?
                 try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
                 defer { dnnl_primitive_attr_destroy(a) }
-                if codes, let f = Quantizer.activationFactors(bits: layer.outputBits) {
+                if codes, let f = Quantizer.activationFactors(bits: layer.outputBits, range: activationRange(layer.name)) {
                     try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, 1, 0, [f.down]), "probe scale")
                 }
                 let pd = try DNNLPrimitiveDesc(reorderFrom: conv.dstMD, to: floatOp.dstMD, engine: context.engine, attr: a)
@@ -122,6 +126,7 @@ extension Network {
             kernels.append((layer.name, .int8))
             current = conv.dstMD
             gridBits = layer.outputBits
+            gridRange = activationRange(layer.name)
         }
         let pool = ops.firstIndex { $0.name == "pool" }!
         try conform(to: ops[pool].srcMD, layer: "pool")

@@ -47,10 +47,18 @@ public struct EngineOptions: Hashable, Sendable {
     /// Float kernels with simulated quantization (the default here), or oneDNN's int8 kernels where the
     /// configuration allows (see IntegerNetwork.swift).
     public var kernels: Kernels
+    /// How the activation ranges were chosen (recorded in `activationCalibration`; `fixed` by default).
+    public var calibration: Calibration
+    /// The range R of each quantized activation by layer name (`stem`, `block0.depthwise`, …): its grid is
+    /// `k · R/L` on [0, R]. A layer not named here uses the fixed range 6 (so the default, empty, is the seed's
+    /// rule bit for bit). Measured by `Network.calibratedRanges` (Calibration.swift).
+    public var activationRanges: [String: Float]
 
     public init(granularity: QuantGranularity = .perTensor, threads: Int = 1, batchSize: Int = 1,
                 fidelity: Bool = true, memoryLimit: Int? = nil, initialization: WeightInit = .heNormal,
-                kernels: Kernels = .float) {
+                kernels: Kernels = .float, calibration: Calibration = .fixed, activationRanges: [String: Float] = [:]) {
+        self.calibration = calibration
+        self.activationRanges = activationRanges
         self.kernels = kernels
         self.initialization = initialization
         self.granularity = granularity
@@ -288,7 +296,7 @@ public final class Network: @unchecked Sendable {
 
     /// A primitive attribute with a user scratchpad and, for a convolution, the ReLU6 (and activation
     /// quantization) post-ops. The caller destroys it.
-    func primitiveAttr(actBits: BitWidth?) throws -> dnnl_primitive_attr_t {
+    func primitiveAttr(actBits: BitWidth?, range: Float = Quantizer.fixedActivationRange) throws -> dnnl_primitive_attr_t {
         var a: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
         try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
@@ -296,11 +304,11 @@ public final class Network: @unchecked Sendable {
             var po: dnnl_post_ops_t?
             try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
             defer { dnnl_post_ops_destroy(po) }
-            // ReLU6, then for quantized activations: up·clip(x, 0, 6) → down·round(·). The factors ride on the
-            // post-ops' own `scale` argument (two eltwise_linear post-ops in one chain were miscomputed by
-            // oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
-            let f = Quantizer.activationFactors(bits: actBits)
-            try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, 6), "ReLU6 post-op")
+            // ReLU6, then for quantized activations: up·clip(x, 0, R) → down·round(·) (R = 6 unless calibrated).
+            // The factors ride on the post-ops' own `scale` argument (two eltwise_linear post-ops in one chain
+            // were miscomputed by oneDNN 2.6's AVX2 kernels: the second reused the first's alpha).
+            let f = Quantizer.activationFactors(bits: actBits, range: range)
+            try dnnlCheck(dnnl_post_ops_append_eltwise(po, f?.up ?? 1, dnnl_eltwise_clip, 0, f == nil ? 6 : range), "ReLU6 post-op")
             if let f {
                 try dnnlCheck(dnnl_post_ops_append_eltwise(po, f.down, dnnl_eltwise_round, 0, 0), "activation round post-op")
             }
@@ -311,8 +319,9 @@ public final class Network: @unchecked Sendable {
 
     /// The primitive descriptor of the op descriptor `desc` (a oneDNN `dnnl_*_desc_t`) for layer `name`, with
     /// `primitiveAttr(actBits:)`.
-    func primitiveDesc<Descriptor>(_ desc: inout Descriptor, actBits: BitWidth?, name: String) throws -> DNNLPrimitiveDesc {
-        let a = try primitiveAttr(actBits: actBits)
+    func primitiveDesc<Descriptor>(_ desc: inout Descriptor, actBits: BitWidth?, range: Float = Quantizer.fixedActivationRange,
+                                   name: String) throws -> DNNLPrimitiveDesc {
+        let a = try primitiveAttr(actBits: actBits, range: range)
         defer { dnnl_primitive_attr_destroy(a) }
         return try withUnsafePointer(to: &desc) {
             try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(name) primitive descriptor")
@@ -355,7 +364,7 @@ public final class Network: @unchecked Sendable {
             var desc = dnnl_convolution_desc_t()
             try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
                                                              &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
-            return try primitiveDesc(&desc, actBits: actBits, name: layer.name)
+            return try primitiveDesc(&desc, actBits: actBits, range: activationRange(layer.name), name: layer.name)
         }
 
         let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)

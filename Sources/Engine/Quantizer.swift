@@ -20,12 +20,13 @@ import BitOpsCore
 /// channel (dimension 0 of the weight tensor; for 1 bit, one mean|w| per output channel).
 ///
 /// ## Activations
-/// For a quantized width of `a` bits, unsigned on the fixed range [0, 6] after ReLU6, with `L = 2^a − 1` steps:
+/// For a quantized width of `a` bits, unsigned on the range [0, R] after ReLU6, with `L = 2^a − 1` steps:
 ///
-///     q = roundHalfToEven(clamp(x, 0, 6) · (L / 6)) · (6 / L)
+///     q = roundHalfToEven(clamp(x, 0, R) · (L / R)) · (R / L)
 ///
-/// computed in `Float` with the two factors `L/6` and `6/L` rounded to `Float` first (exactly what the
-/// fused oneDNN post-op chain computes: `up·clip(x, 0, 6)`, then `down·round(·)`). `a = 1` gives {0, 6}.
+/// computed in `Float` with the two factors `L/R` and `R/L` rounded to `Float` first (exactly what the
+/// fused oneDNN post-op chain computes: `up·clip(x, 0, R)`, then `down·round(·)`). `a = 1` gives {0, R}.
+/// R is 6 (the seed's fixed range, the default) or a calibrated range ≤ 6 per layer (`Calibration`).
 public enum Quantizer {
     /// Quantizes a weight tensor whose dimension 0 is the output channel (`channels` slices of equal size).
     public static func quantizeWeights(_ w: [Float], bits: BitWidth, channels: Int,
@@ -131,18 +132,24 @@ public enum Quantizer {
         return WeightCodes(codes: codes, scales: scales)
     }
 
-    /// The activation grid's two factors for `bits` (nil for float).
-    public static func activationFactors(bits: BitWidth) -> (up: Float, down: Float)? {
+    /// The activation grid's two factors for `bits` on [0, `range`] (nil for float): `L/range` and `range/L`.
+    /// With the default range 6 these are exactly the fixed grid's factors.
+    public static func activationFactors(bits: BitWidth, range: Float = fixedActivationRange) -> (up: Float, down: Float)? {
         guard case .bits(let bits) = bits else { return nil }
         let levels = Float((1 << bits) - 1)
-        return (levels / 6, 6 / levels)
+        return (levels / range, range / levels)
     }
 
+    /// The seed's range of every ReLU6 output, [0, 6] (`--calibrate fixed`).
+    public static let fixedActivationRange: Float = 6
+
     /// Reference activation quantizer (ReLU6 included); the network fuses the same arithmetic into oneDNN.
+    /// With a calibrated `range` R < 6 the values are clipped to [0, R] and quantized on `k · R/L`; float
+    /// activations are ReLU6 alone (the range does not apply).
     @inline(__always)
-    public static func quantizeActivation(_ x: Float, bits: BitWidth) -> Float {
-        let clipped = min(max(x, 0), 6)
-        guard let f = activationFactors(bits: bits) else { return clipped }
+    public static func quantizeActivation(_ x: Float, bits: BitWidth, range: Float = fixedActivationRange) -> Float {
+        guard let f = activationFactors(bits: bits, range: range) else { return min(max(x, 0), 6) }
+        let clipped = min(max(x, 0), range)
         return (clipped * f.up).rounded(.toNearestOrEven) * f.down
     }
 }

@@ -34,7 +34,9 @@ import SwiftProtobuf
 ///   `BatchNormalization(Conv(x, dequantized weights))` (up to Float rounding).
 /// - **Activations** of `a` bits after ReLU6 are on the fixed grid `k · 6/L`: `QuantizeLinear` (scale `6/L`,
 ///   zero point 0, uint8 for `a` ≤ 8, uint16 above) then `DequantizeLinear`. ONNX rounds half to even, as the
-///   engine does.
+///   engine does. With calibrated ranges (`activationRanges`, `--calibrate`) a layer's grid is `k · R/L`: its
+///   Clip is `Clip(0, R)` (a scalar `<layer>.clip_max`) and its QDQ scale `R/L`, exactly the engine's Float
+///   factors; the integer form's input step is `R_in/L_in`.
 /// - **Opset 13** (IR version 7) when every quantized tensor fits 8 bits; **opset 21** (IR version 10) when a
 ///   width above 8 bits needs int16/uint16 storage.
 public struct ONNXExport {
@@ -69,8 +71,13 @@ public struct ONNXExport {
     ///
     /// (`s_in` = the input grid's step 6/L_in). This is the shape ONNX Runtime fuses into its int8 QLinearConv.
     /// `integer` is refused when no layer can run int8, as the engine refuses it.
+    ///
+    /// `activationRanges` (by layer name; 6 when absent) are the calibrated ranges of `calibration`
+    /// (`Network.calibratedRanges`), recorded in the metadata as `bitsweep.calibrate` when not fixed.
     public init(spec: NetworkSpec, inputSize: Int, weights: NetworkWeights, granularity: QuantGranularity,
-                kernels: Kernels = .float, source: String) throws {
+                kernels: Kernels = .float, source: String, calibration: Calibration = .fixed,
+                activationRanges: [String: Float] = [:]) throws {
+        func range(_ layer: String) -> Float { activationRanges[layer] ?? Quantizer.fixedActivationRange }
         try weights.validate(for: spec)
         let cost = try spec.cost(inputSize: inputSize)
         let convs = cost.layers.filter { $0.kind != .linear }
@@ -106,7 +113,8 @@ public struct ONNXExport {
             let weightText: String
             var folded = false
             if kernels != .float, int8Capable[i],
-               let f = Quantizer.activationFactors(bits: convs[i - 1].outputBits), let b = layer.weightBits.quantized,
+               let f = Quantizer.activationFactors(bits: convs[i - 1].outputBits, range: range(convs[i - 1].name)),
+               let b = layer.weightBits.quantized,
                let text = g.foldedConvolution(names.weight, w, bits: b, granularity: granularity, batchNorm: bn,
                                               inputStep: f.down, layer: layer.name) {
                 weightText = text
@@ -125,11 +133,17 @@ public struct ONNXExport {
                 g.node("BatchNormalization", bnInputs, "\(layer.name).bn", name: "\(layer.name)/BatchNormalization",
                        attributes: [.float("epsilon", NetworkWeights.batchNormEpsilon)])
             }
-            g.node("Clip", [folded ? "\(layer.name).conv" : "\(layer.name).bn", "relu6.min", "relu6.max"], "\(layer.name).relu6",
+            // ReLU6, or Clip(0, R) for an activation quantized on a calibrated range R < 6.
+            var clipMax = "relu6.max"
+            if layer.outputBits.quantized != nil && range(layer.name) != Quantizer.fixedActivationRange {
+                clipMax = "\(layer.name).clip_max"
+                g.floatScalar(clipMax, range(layer.name))
+            }
+            g.node("Clip", [folded ? "\(layer.name).conv" : "\(layer.name).bn", "relu6.min", clipMax], "\(layer.name).relu6",
                    name: "\(layer.name)/Clip")
             x = "\(layer.name).relu6"
             var actText = "float"
-            if let a = layer.outputBits.quantized, let f = Quantizer.activationFactors(bits: layer.outputBits) {
+            if let a = layer.outputBits.quantized, let f = Quantizer.activationFactors(bits: layer.outputBits, range: range(layer.name)) {
                 let type: Onnx_TensorProto.DataType = a <= 8 ? .uint8 : .uint16
                 g.floatScalar("\(layer.name).output_scale", f.down)
                 g.zeroPoint("\(layer.name).output_zero_point", type: type, dims: [])
@@ -139,6 +153,7 @@ public struct ONNXExport {
                        name: "\(layer.name)/DequantizeLinear")
                 x = "\(layer.name).output"
                 actText = "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(a)-bit"
+                    + (range(layer.name) == Quantizer.fixedActivationRange ? "" : ", [0, \(range(layer.name))]")
             }
             layers.append(Layer(name: layer.name, op: (layer.groups > 1 ? "Conv (group \(layer.groups))" : "Conv") + (folded ? ", BN folded" : ""),
                                 weights: weightText, activations: actText))
@@ -173,13 +188,16 @@ public struct ONNXExport {
         opsetID.version = Int64(opset)
         model.opsetImport = [opsetID]
         model.graph = graph
-        model.metadataProps = [
+        model.metadataProps = ([
             ("bitsweep.network", spec.name), ("bitsweep.size", "\(inputSize)"), ("bitsweep.blocks", "\(spec.blocks.count)"),
             ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
             ("bitsweep.kernels", kernels.rawValue),
             ("bitsweep.weight_bits", cost.layers.map { "\($0.name) \($0.weightBits)" }.joined(separator: ", ")),
             ("bitsweep.act_bits", cost.layers.filter { $0.kind != .linear }.map { "\($0.name) \($0.outputBits)" }.joined(separator: ", ")),
-        ].map { key, value in
+        ] + (calibration == .fixed ? [] : [
+            ("bitsweep.calibrate", calibration.description),
+            ("bitsweep.activation_ranges", convs.filter { $0.outputBits.quantized != nil }.map { "\($0.name) \(range($0.name))" }.joined(separator: ", ")),
+        ])).map { key, value in
             var e = Onnx_StringStringEntryProto()
             e.key = key
             e.value = value

@@ -107,10 +107,26 @@ extension Comparison {
         charts.append(NamedChart(name: "delta-sqnr", title: "Change of mean logit SQNR beyond ±\(NumberText.significant(options.sqnrToleranceDB)) dB\(note)", spec: try ChartKinds.deltaHeatmap(
             title: "Mean SQNR (dB): current − baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(sqnr), xTitle: "Weight bits", colorBarTitle: "dB", format: .fixed(2), size: size)))
-        charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(NumberText.percent(options.timeThreshold))\(note)", spec: try ChartKinds.deltaHeatmap(
-            title: "Time per image: current / baseline", rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
+        // Which kernels the timings came from, on each side (in the chart's title and in its caption).
+        let kb = Self.timingKernels(baseline), kc = Self.timingKernels(current)
+        let kernelsTitle = kb == kc ? "Time per image: current / baseline, \(kb.short)"
+            : "Time per image: current (\(kc.short)) / baseline (\(kb.short))"
+        let kernelsCaption = kb == kc ? "timings on \(kb.long)" : "timings: current on \(kc.long), baseline on \(kb.long)"
+        charts.append(NamedChart(name: "delta-time", title: "Change of median time per image beyond ±\(NumberText.percent(options.timeThreshold))\(note) (\(kernelsCaption))", spec: try ChartKinds.deltaHeatmap(
+            title: kernelsTitle, rowLabels: grid.rowLabels, columnLabels: grid.columnLabels,
             deltas: grid.matrix(time), xTitle: "Weight bits", colorBarTitle: "time ratio (log scale)", format: .log2Ratio, size: size)))
         return charts
+    }
+
+    /// Which kernels a results set's timings came from: `int8 kernels`, `float kernels` (long: `…, simulated
+    /// quantization`) or, when its timed cases differ, `int8 + float kernels`. A case without a kernel record (a
+    /// file written before integer kernels) ran float.
+    static func timingKernels(_ set: ResultsSet) -> (short: String, long: String) {
+        let timed = set.cases.filter { $0.timings != nil }
+        let integer = Set(timed.map { $0.kernels?.runsInteger ?? false })
+        if integer == [true] { return ("int8 kernels", KernelUse.int8Label) }
+        if integer.count == 2 { return ("int8 + float kernels", "int8 kernels for some cases, float for the others") }
+        return ("float kernels", KernelUse.floatLabel)
     }
 }
 

@@ -37,11 +37,15 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     /// the id and the label (`k=float`). Nil otherwise (and in older files): the kernels that ran are in
     /// `CaseResult.kernels` either way.
     public var kernels: Kernels?
+    /// How the activation ranges are chosen, when not the default `fixed` (then part of the id and the label,
+    /// `cal=minmax`); nil for fixed, so that cases without calibration keep their ids.
+    public var calibration: Calibration?
 
     public init(family: String, size: Int, blocks: Int, weightPrecision: ResolvedPrecision, actPrecision: ResolvedPrecision,
                 width: Double = 1.0, stemBits: BitWidth? = nil, classifierBits: BitWidth,
                 convention: BitOpsConvention, quantization: QuantGranularity = .perTensor, weights: String = "seed:0",
-                kernels: Kernels? = nil) {
+                kernels: Kernels? = nil, calibration: Calibration? = nil) {
+        self.calibration = calibration == .fixed ? nil : calibration
         self.kernels = kernels
         self.family = family
         self.size = size
@@ -59,6 +63,7 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case family, size, blocks, weightPrecision = "weight_precision", actPrecision = "act_precision", width
         case stemBits = "stem_bits", classifierBits = "classifier_bits", convention, quantization, weights, kernels
+        case calibration = "calibrate"
     }
 
     /// Schema 1 wrote the precision as a label (`precision`, `act_precision`) and the resolved widths as
@@ -94,12 +99,14 @@ public struct CaseConfig: Hashable, Codable, Sendable {
         quantization = try c.decode(QuantGranularity.self, forKey: .quantization)
         weights = try c.decode(String.self, forKey: .weights)
         kernels = try c.decodeIfPresent(Kernels.self, forKey: .kernels)
+        calibration = try c.decodeIfPresent(Calibration.self, forKey: .calibration)
     }
 
     /// The one-line label of a case (see `CaseConfig.label(…)`), e.g. `seed n=5 s=32 w=4 a=float`.
     public var label: String {
         Self.label(family: family, blocks: blocks, size: size, weights: weightPrecision.policy, activations: actPrecision.policy,
-                   width: width, convention: convention, quantization: quantization, kernels: kernels)
+                   width: width, convention: convention, quantization: quantization, kernels: kernels,
+                   calibration: calibration)
     }
 
     /// The one-line label of a case: family, blocks, size, weight and activation precision, then whatever
@@ -107,12 +114,13 @@ public struct CaseConfig: Hashable, Codable, Sendable {
     /// sweep's cases differ in it (`k=float`). Every view labels cases so.
     public static func label(family: String, blocks: Int, size: Int, weights: PrecisionPolicy, activations: PrecisionPolicy,
                              width: Double, convention: BitOpsConvention, quantization: QuantGranularity,
-                             kernels: Kernels? = nil) -> String {
+                             kernels: Kernels? = nil, calibration: Calibration? = nil) -> String {
         var s = "\(family) n=\(blocks) s=\(size) w=\(weights) a=\(activations)"
         if width != 1.0 { s += " α=\(width)" }
         if convention != .weight { s += " \(convention.rawValue)" }
         if quantization != .perTensor { s += " \(quantization.rawValue)" }
         if let kernels { s += " k=\(kernels.rawValue)" }
+        if let calibration, calibration != .fixed { s += " cal=\(calibration)" }
         return s
     }
 }
@@ -338,10 +346,15 @@ public struct CaseResult: Hashable, Codable, Sendable {
     /// Which kernels ran, layer by layer (`kernels.summary`: `int8 kernels on 10 of 12 layers (float: …)`);
     /// absent when the case did not run (and in files written before integer kernels: those ran float).
     public var kernels: KernelUse?
+    /// The activation ranges the case ran with: the method (`fixed`, `minmax`, `percentile:P`) and, per quantized
+    /// activation, its range and scale; absent when the case did not run (and in files written before calibration:
+    /// those ran on the fixed [0, 6] ranges).
+    public var calibration: ActivationCalibration?
 
     public init(id: String, index: Int, config: CaseConfig, cost: CostReport, images: [ImageResult],
                 fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil,
-                kernels: KernelUse? = nil) {
+                kernels: KernelUse? = nil, calibration: ActivationCalibration? = nil) {
+        self.calibration = calibration
         self.kernels = kernels
         self.id = id
         self.index = index

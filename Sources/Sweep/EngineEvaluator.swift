@@ -92,9 +92,12 @@ public struct EngineEvaluator: CaseEvaluator {
         }
         let granularity = job.quantization
         let batch = max(1, min(job.batch, images.count))
-        let network = try Network(spec: job.network, inputSize: job.size, weights: weights,
-                                  options: EngineOptions(granularity: granularity, threads: job.threads, batchSize: batch,
-                                                         initialization: initialization, kernels: job.kernels))
+        var options = EngineOptions(granularity: granularity, threads: job.threads, batchSize: batch,
+                                    initialization: initialization, kernels: job.kernels, calibration: job.calibration)
+        // Calibration (not timed): the float network on the case's images sets the activation ranges.
+        options.activationRanges = try Network.calibratedRanges(spec: job.network, inputSize: job.size, weights: weights,
+                                                                images: images, method: job.calibration, options: options)
+        let network = try Network(spec: job.network, inputSize: job.size, weights: weights, options: options)
         var results: [ImageResult] = []
         var perImage: [Double] = []
         var start = 0
@@ -122,7 +125,8 @@ public struct EngineEvaluator: CaseEvaluator {
             perImage.append(try timed(network, chunk, threads: job.threads))
             pass += 1
         }
-        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: network.kernelUse)
+        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: network.kernelUse,
+                          calibration: network.activationCalibration)
     }
 
     /// A timing sample is the median over at least this many timed batches (more passes over a small image set).

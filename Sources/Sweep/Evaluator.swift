@@ -51,6 +51,8 @@ public struct EvaluationJob: Hashable, Sendable {
     public var threads: Int
     /// The kernels the quantized network runs on (the engine decides per layer what the choice allows).
     public var kernels: Kernels
+    /// How the quantized activations' ranges are chosen; the engine measures them on the job's images.
+    public var calibration: Calibration = .fixed
 
     public enum Weights: Hashable, Sendable {
         /// Drawn from a seed with an initialisation (`he-normal`, the engine's default, or `pytorch-default`).
@@ -91,8 +93,12 @@ public struct Evaluation: Sendable {
     public var batchMsPerImage: [Double]
     /// Which kernels ran, layer by layer (nil from an evaluator that does not say).
     public var kernels: KernelUse?
+    /// The activation ranges the network ran with (nil from an evaluator that does not say).
+    public var calibration: ActivationCalibration?
 
-    public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double], kernels: KernelUse? = nil) {
+    public init(images: [ImageResult], buildMs: Double, batchMsPerImage: [Double], kernels: KernelUse? = nil,
+                calibration: ActivationCalibration? = nil) {
+        self.calibration = calibration
         self.kernels = kernels
         self.images = images
         self.buildMs = buildMs

@@ -147,7 +147,7 @@ public struct SweepPlan: Sendable {
                 family: spec.network.value.name, size: p.size.value, blocks: n, weightPrecision: bits,
                 actPrecision: act, width: spec.width, stemBits: network.stem?.bits, classifierBits: network.classifierBits,
                 convention: p.convention.value, quantization: spec.quantization, weights: weights.label,
-                kernels: namesKernels ? p.kernels.value : nil)
+                kernels: namesKernels ? p.kernels.value : nil, calibration: spec.calibration)
             let id = caseID(config: config, network: network)
             if !seen.insert(id).inserted { continue }
             let cost: CostReport
@@ -158,8 +158,9 @@ public struct SweepPlan: Sendable {
                 issues.append(ConfigIssue(file: o.file, line: o.line, message: "size \(p.size.value) with \(config.label): \(error)"))
                 continue
             }
-            let job = EvaluationJob(network: network, size: p.size.value, quantization: spec.quantization,
+            var job = EvaluationJob(network: network, size: p.size.value, quantization: spec.quantization,
                                     weights: weights, batch: spec.batch, threads: 1, kernels: p.kernels.value)
+            job.calibration = spec.calibration
             cases.append(SweepCase(index: cases.count, id: id, config: config, network: network, cost: cost, job: job,
                                    group: groupKey(job)))
         }
@@ -261,6 +262,7 @@ public struct SweepPlan: Sendable {
         var j = job
         j.threads = 0
         let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)\nkernels \(j.kernels.rawValue)"
+            + (j.calibration == .fixed ? "" : "\ncalibrate \(j.calibration)")
         return Digest.sha256(Data(text.utf8))
     }
 

@@ -364,7 +364,7 @@ public enum SweepRunner {
                 }
             }
             return .ran(RoundResult(round: round, images: images, buildMs: e.buildMs, msPerImage: median(e.batchMsPerImage),
-                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: e.kernels))
+                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: e.kernels, calibration: e.calibration))
         } catch let e {
             return .failed(round: round, "\(e)")
         }
@@ -395,10 +395,11 @@ public enum SweepRunner {
         }
         let failure = error?.text
         let kernels = failure == nil ? ran.first?.kernels : nil
+        let calibration = failure == nil ? ran.first?.calibration : nil
         return group.map { c in
             CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
                        fidelity: failure == nil ? FidelitySummary(images: images) : nil, timings: timings, error: failure,
-                       accuracy: failure == nil ? AccuracySummary(images: images) : nil, kernels: kernels)
+                       accuracy: failure == nil ? AccuracySummary(images: images) : nil, kernels: kernels, calibration: calibration)
         }
     }
 
@@ -427,6 +428,8 @@ struct RoundResult: Sendable {
     var wallMs: Double
     /// Which kernels ran (the same in every round).
     var kernels: KernelUse? = nil
+    /// The activation ranges (the same in every round: calibration is deterministic).
+    var calibration: ActivationCalibration? = nil
 }
 
 enum RoundOutcome: Sendable {

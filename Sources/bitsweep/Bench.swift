@@ -63,8 +63,6 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             let w = try target.seededWeights(s, initialization: initialization)
             try Safetensors.write(w.tensors, to: saveWeights, metadata: ["format": "pt", "origin": w.origin])
         }
-        let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch,
-                                                                  fidelity: false, initialization: initialization, kernels: kernels))
         var images: [Tensor]
         if let input {
             let t = try CommandFailure.asInput {
@@ -78,6 +76,10 @@ struct Bench: ParsableCommand, UsesEngineFlags {
                 Tensor(shape: [channels, size, size], data: (0..<(channels * size * size)).map { _ in rng.nextUnitFloat() })
             }
         }
+        // With --calibrate minmax|percentile:P the activation ranges are measured on this batch.
+        let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batch,
+                                                                  fidelity: false, initialization: initialization, kernels: kernels),
+                                   calibrationImages: images)
         let first = try net.run(images)
         if let saveLogits {
             let logits = first.images.flatMap(\.logits)
@@ -111,7 +113,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,
             implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
-            kernels: kernelSummary(net), layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+            kernels: kernelSummary(net), calibration: calibrationSummary(net), layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
             ompWaitPolicy: OpenMPWaitPolicy.current,
             loadAverage: LoadAverage.current())
         switch format {
@@ -149,6 +151,8 @@ struct BenchJSON: Encodable {
     var layerShares: [Share]
     var implementations: [Impl]
     var kernels: String
+    /// The calibrated activation ranges in one line (absent for the fixed ranges).
+    var calibration: String?
     var layerKernels: [Kernel]
     var ompWaitPolicy: String
     var loadAverage: Double?
@@ -159,12 +163,13 @@ struct BenchJSON: Encodable {
         case imagesPerSecond = "images_per_second", gmacPerSecond = "gmac_per_second", macsPerImage = "macs_per_image"
         case peakMemoryBytes = "peak_memory_bytes", estimatedBytes = "estimated_bytes", buildSeconds = "build_seconds"
         case oneDNN = "onednn", layoutConversions = "layout_conversions", layerShares = "layer_shares", implementations
-        case kernels, layerKernels = "layer_kernels", ompWaitPolicy = "omp_wait_policy", loadAverage = "load_average"
+        case kernels, calibration, layerKernels = "layer_kernels", ompWaitPolicy = "omp_wait_policy", loadAverage = "load_average"
     }
 
     func table() -> String {
         var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n"
         s += "\(kernels)\n"
+        if let calibration { s += "activation ranges: \(calibration) (calibrated on the input batch)\n" }
         s += "OpenMP waiting: \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)

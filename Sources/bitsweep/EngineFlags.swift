@@ -28,6 +28,21 @@ struct WeightFlags: ParsableArguments {
     var label: String { weights ?? "seed \(seed) (\(initialization.rawValue))" }
 }
 
+/// `--calibrate`: how the quantized activations' ranges are chosen (shared by `infer`, `bench` and `export`).
+struct CalibrationFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Activation ranges: fixed (every ReLU6 output on [0, 6], the default), minmax (the largest value each layer's output reaches in the float network on the calibration images) or percentile:P (the P-th percentile of those values, nearest rank, 0 < P ≤ 100). infer calibrates on its images, bench on its input batch, export on --calibration-images.", valueName: "fixed|minmax|percentile:P"))
+    var calibrate: String = "fixed"
+
+    /// The parsed value (checked by `validate`).
+    var calibration: Calibration { Calibration(calibrate) ?? .fixed }
+
+    func validate() throws {
+        guard Calibration(calibrate) != nil else {
+            throw ValidationError("--calibrate '\(calibrate)': expected \(Calibration.expected)")
+        }
+    }
+}
+
 /// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
 /// and how many threads the convolutions use.
 struct EngineFlags: ParsableArguments {
@@ -43,6 +58,10 @@ struct EngineFlags: ParsableArguments {
 
     @Option(help: "Kernels: float (simulated quantization), integer (oneDNN int8 where weights and input activations have ≤ 8 bits; an error if no layer can), or auto (integer where possible).")
     var kernels: Kernels = .auto
+
+    @OptionGroup var calibrationFlags: CalibrationFlags
+
+    var calibration: Calibration { calibrationFlags.calibration }
 
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads \(threads) must be at least 1") }
@@ -78,6 +97,14 @@ extension UsesEngineFlags {
     var granularity: QuantGranularity { engine.granularity }
     var threads: Int { engine.threads }
     var kernels: Kernels { engine.kernels }
+    var calibration: Calibration { engine.calibration }
+}
+
+/// The calibrated activation ranges a network runs with, in one line (`minmax: stem 4.2, …`); nil for the
+/// fixed ranges (and for a graph network, which always has them), so that default output stays as it was.
+func calibrationSummary(_ net: any InferenceNetwork) -> String? {
+    guard let c = (net as? Network)?.activationCalibration, c.method != .fixed else { return nil }
+    return c.summary
 }
 
 /// What ran, in one line: `int8 kernels on 10 of 12 layers (float: stem, pool, classifier)`, or `float kernels,

@@ -81,11 +81,25 @@ struct EngineTarget {
 
     /// Builds the network; a graph's weights are its ONNX model's, the `--weights` file's (the graph's parameter
     /// names, GraphWeights.swift) or seeded.
-    func build(_ engine: EngineFlags, options: EngineOptions) throws -> any InferenceNetwork {
+    ///
+    /// With `--calibrate minmax|percentile:P` (block form only) the activation ranges are first measured on
+    /// `calibrationImages` with the float network (Engine/Calibration.swift).
+    func build(_ engine: EngineFlags, options: EngineOptions, calibrationImages: [Tensor] = []) throws -> any InferenceNetwork {
         switch form {
         case .block(let spec):
-            return try engine.build { try Network(spec: spec, inputSize: size, weights: engine.source, options: options) }
+            return try engine.build {
+                var o = options
+                if engine.calibration != .fixed {
+                    o.calibration = engine.calibration
+                    o.activationRanges = try Network.calibratedRanges(spec: spec, inputSize: size, weights: engine.source,
+                                                                      images: calibrationImages, method: engine.calibration, options: o)
+                }
+                return try Network(spec: spec, inputSize: size, weights: engine.source, options: o)
+            }
         case .graph(let g, let carried):
+            if engine.calibration != .fixed {
+                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(g.name) runs with the fixed [0, 6] activation ranges")
+            }
             return try engine.build {
                 if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
                 switch engine.source {

@@ -1,10 +1,12 @@
 import ArgumentParser
 import BitOpsCore
+import BitSweepConfig
 import Engine
 import Foundation
 import ONNXExport
 import Presentation
 import StableIO
+import Sweep
 
 /// `bitsweep export`: one configuration as an ONNX model (QDQ), with the engine's quantized weights.
 struct Export: ParsableCommand {
@@ -20,7 +22,8 @@ struct Export: ParsableCommand {
         them instead: BatchNorm folded into per-channel weight scales and an int32 bias, Conv → Clip (ONNX \
         Runtime runs this form as QLinearConv). \
         Quantized activations (--act-bits) are QuantizeLinear → DequantizeLinear on the fixed ReLU6 grid \
-        (scale 6/(2^a − 1), zero point 0, uint8). Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
+        (scale 6/(2^a − 1), zero point 0, uint8), or with --calibrate minmax|percentile:P on the ranges R measured \
+        with the float network on --calibration-images (Clip(0, R), scale R/(2^a − 1)), as infer would run them. Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
         needs int16/uint16 storage. The input `input` is [batch, 3, size, size] RGB in [0, 1] (batch symbolic); \
         the output is `logits`. The file is written whole or not at all.
 
@@ -39,6 +42,7 @@ struct Export: ParsableCommand {
           bitsweep export --bits 4 --weights trained.safetensors --granularity per-channel --out model.onnx
           bitsweep export --preset mobilenet-v2 --bits 4 --out mobilenet-v2-w4.onnx
           bitsweep export --model trained.onnx --layer-bits 'features.*.conv.*.0=4' --out trained-w4.onnx
+          bitsweep export --bits 8 --act-bits 4 --calibrate percentile:99.99 --calibration-images Inputs/images --out w8a4.onnx
         """)
 
     @OptionGroup var network: NetworkOptions
@@ -50,8 +54,33 @@ struct Export: ParsableCommand {
     @Option(help: "Kernels whose arithmetic the model describes: float (every convolution as Conv → BatchNormalization, simulated quantization), integer (the layers infer runs on int8 kernels in the BatchNorm-folded form those kernels compute — per-channel weight scales, int32 bias — which ONNX Runtime runs as QLinearConv; an error if no layer can), or auto (integer where possible, as infer).")
     var kernels: Kernels = .auto
 
+    @OptionGroup var calibrationFlags: CalibrationFlags
+
+    @Option(name: .customLong("calibration-images"), parsing: .upToNextOption,
+            help: ArgumentHelp("Images (PNG or JPEG files, or folders of them) to calibrate on with --calibrate minmax|percentile:P, resized as infer resizes them by default.", valueName: "path"))
+    var calibrationImages: [String] = []
+
     @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
     var out: String
+
+    /// The calibration images as input tensors at `size` (the default preprocessing); an unreadable one is an
+    /// input error.
+    func calibrationTensors(size: Int) throws -> [Tensor] {
+        var paths: [String] = []
+        for arg in calibrationImages {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), isDir.boolValue {
+                let set = try ImageSet.scan(folder: arg, origin: SpecOrigin(file: arg, line: nil))
+                paths += set.files.map { set.path($0) }
+            } else {
+                paths.append(arg)
+            }
+        }
+        guard !paths.isEmpty else {
+            throw InputError("--calibrate \(calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
+        }
+        return try paths.map { p in try CommandFailure.asInput { try Preprocessing.seedDefault.tensor(try ImageFile.load(path: p), size: size) } }
+    }
 
     func run() throws {
         // The network as infer resolves it: a block-form network, or a graph (mobilenet-v2, an ONNX model).
@@ -90,6 +119,9 @@ struct Export: ParsableCommand {
 
     /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
     func exportGraph(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws {
+        if calibrationFlags.calibration != .fixed {
+            throw InputError("--calibrate \(calibrationFlags.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(g.name) is exported with the fixed [0, 6] activation ranges")
+        }
         if kernels == .integer {
             throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
         }
@@ -130,11 +162,21 @@ struct Export: ParsableCommand {
                 return w
             }
         }
+        let calibration = calibrationFlags.calibration
+        var ranges: [String: Float] = [:]
+        if calibration != .fixed {
+            let images = try calibrationTensors(size: size)
+            ranges = try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration,
+                                                  options: EngineOptions(batchSize: min(images.count, 16), fidelity: false))
+        } else if !calibrationImages.isEmpty {
+            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
+        }
         // An export the configuration cannot make (--kernels integer with no int8 layer) is a usage error.
         let export = try CommandFailure.asInput {
             try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
-                           kernels: kernels, source: weightFlags.label)
+                           kernels: kernels, source: weightFlags.label, calibration: calibration, activationRanges: ranges)
         }
-        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)")
+        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)"
+                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"))
     }
 }

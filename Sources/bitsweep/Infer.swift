@@ -133,7 +133,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         decoded = []
         let label = network.onnxModel ?? weights ?? "seed \(seed) (\(initialization.rawValue))"
         let net = try target.build(engine, options: EngineOptions(granularity: granularity, threads: threads, batchSize: batchSize,
-                                                                  initialization: initialization, kernels: kernels))
+                                                                  initialization: initialization, kernels: kernels),
+                                   calibrationImages: tensors)
         var results: [ImageOutput] = []
         var timings = RunTimings()
         for start in stride(from: 0, to: tensors.count, by: batchSize) {
@@ -157,7 +158,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                                     logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
                                     simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init))
                 },
-                kernels: kernelSummary(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+                kernels: kernelSummary(net), calibration: (net as? Network)?.activationCalibration, layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
                 classes: classes, accuracy: accuracy, preprocessing: preprocessing)
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -192,7 +193,9 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                outputs: [ImageOutput], timings: RunTimings) -> String {
         let blocks = target.blockNames, size = target.size
         var s = "\(target.name), \(blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
-        s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n\n"
+        s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n"
+        if let c = calibrationSummary(net) { s += "activation ranges: \(c)\n" }
+        s += "\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity
             return [file, o.top5.map(String.init).joined(separator: " "), f.map { NumberText.fixed($0.sqnrDB, 2) } ?? "–",
@@ -250,6 +253,8 @@ struct InferJSON: Encodable {
     var timings: RunTimings
     var images: [Image]
     var kernels: String
+    /// The activation ranges (method, and per quantized activation its range and scale); absent for a graph network.
+    var calibration: ActivationCalibration?
     var layerKernels: [Kernel]
     /// The class names of the labelled folders, in class-index order (absent without labels).
     var classes: [String]?
@@ -260,7 +265,7 @@ struct InferJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case network, size, weights, granularity, threads, batch, buildSeconds = "build_seconds", timings, images
-        case kernels, layerKernels = "layer_kernels", classes, accuracy, preprocessing
+        case kernels, calibration, layerKernels = "layer_kernels", classes, accuracy, preprocessing
     }
 }
 

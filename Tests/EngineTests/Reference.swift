@@ -37,21 +37,25 @@ enum Reference {
     }
 
     static func batchNormReLU6(_ y: inout [Float], channels: Int, plane: Int, weights: NetworkWeights, prefix: String,
-                               actBits: BitWidth) {
+                               actBits: BitWidth, range: Float = 6) {
         let g = weights.tensors["\(prefix).weight"]!.data, b = weights.tensors["\(prefix).bias"]!.data
         let m = weights.tensors["\(prefix).running_mean"]!.data, v = weights.tensors["\(prefix).running_var"]!.data
         for c in 0..<channels {
             for i in 0..<plane {
                 let x = Double(y[c * plane + i])
                 let n = (x - Double(m[c])) / (Double(v[c]) + 1e-5).squareRoot() * Double(g[c]) + Double(b[c])
-                y[c * plane + i] = Quantizer.quantizeActivation(Float(n), bits: actBits)
+                y[c * plane + i] = Quantizer.quantizeActivation(Float(n), bits: actBits, range: range)
             }
         }
     }
 
     /// Logits and block outputs of one image; `quantize: false` evaluates the float twin.
+    /// `ranges`: calibrated activation ranges by layer name (6 when absent); `observe` sees every convolution's
+    /// output after ReLU6 (and quantization), by layer name.
     static func run(_ spec: NetworkSpec, weights: NetworkWeights, image: [Float], size: Int, quantize: Bool,
-                    granularity: QuantGranularity = .perTensor) -> (logits: [Float], blocks: [[Float]]) {
+                    granularity: QuantGranularity = .perTensor, ranges: [String: Float] = [:],
+                    observe: (String, [Float]) -> Void = { _, _ in }) -> (logits: [Float], blocks: [[Float]]) {
+        func rangeOf(_ name: String) -> Float { ranges[name] ?? 6 }
         func wq(_ name: String, _ bits: BitWidth, _ oc: Int) -> [Float] {
             let w = weights.tensors[name]!.data
             return quantize ? Quantizer.quantizeWeights(w, bits: bits, channels: oc, granularity: granularity) : w
@@ -62,18 +66,23 @@ enum Reference {
             let r = conv(x, c: c, h: h, w: w, weight: wq("stem.conv.weight", stem.bits, stem.outChannels),
                          out: stem.outChannels, kernel: stem.kernel, stride: stem.stride, groups: 1)
             x = r.y; c = stem.outChannels; h = r.h; w = r.w
-            batchNormReLU6(&x, channels: c, plane: h * w, weights: weights, prefix: "stem.bn", actBits: act(stem.actBits))
+            batchNormReLU6(&x, channels: c, plane: h * w, weights: weights, prefix: "stem.bn", actBits: act(stem.actBits), range: rangeOf("stem"))
+            observe("stem", x)
         }
         var blocks: [[Float]] = []
         for (i, b) in spec.blocks.enumerated() {
             var r = conv(x, c: c, h: h, w: w, weight: wq("blocks.\(i).depthwise.weight", b.bits, c), out: c,
                          kernel: b.kernel, stride: b.stride, groups: c)
-            batchNormReLU6(&r.y, channels: c, plane: r.h * r.w, weights: weights, prefix: "blocks.\(i).bn1", actBits: act(b.actBits))
+            batchNormReLU6(&r.y, channels: c, plane: r.h * r.w, weights: weights, prefix: "blocks.\(i).bn1", actBits: act(b.actBits),
+                           range: rangeOf("block\(i).depthwise"))
+            observe("block\(i).depthwise", r.y)
             h = r.h; w = r.w
             var p = conv(r.y, c: c, h: h, w: w, weight: wq("blocks.\(i).pointwise.weight", b.bits, b.outChannels),
                          out: b.outChannels, kernel: 1, stride: 1, groups: 1)
             c = b.outChannels
-            batchNormReLU6(&p.y, channels: c, plane: h * w, weights: weights, prefix: "blocks.\(i).bn2", actBits: act(b.actBits))
+            batchNormReLU6(&p.y, channels: c, plane: h * w, weights: weights, prefix: "blocks.\(i).bn2", actBits: act(b.actBits),
+                           range: rangeOf("block\(i).pointwise"))
+            observe("block\(i).pointwise", p.y)
             x = p.y
             blocks.append(x)
         }

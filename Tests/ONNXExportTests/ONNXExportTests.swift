@@ -228,6 +228,40 @@ import Testing
         }
     }
 
+    /// Calibrated ranges travel into the model: each quantized activation's QDQ scale is the engine's R/L and
+    /// its Clip is Clip(0, R); the folded integer form's bias scale uses the input grid's step R_in/L_in; the
+    /// metadata names the method. (Ranges measured by the engine on two images, minmax.)
+    @Test func calibratedRangesBecomeTheQDQScales() throws {
+        let spec = Self.spec(bits: .bits(8), actBits: .bits(4))
+        let w = Self.weights(spec)
+        var rng = SplitMix64(seed: 3)
+        let images = (0..<2).map { _ in Tensor(shape: [3, 12, 12], data: (0..<(3 * 144)).map { _ in rng.nextUnitFloat() }) }
+        let ranges = try Network.calibratedRanges(spec: spec, inputSize: 12, weights: w, images: images, method: .minmax,
+                                                  options: EngineOptions(batchSize: 2, fidelity: false))
+        #expect(ranges.count == 5 && ranges.values.contains { $0 < 6 })
+        let m = try Self.roundTrip(try ONNXExport(spec: spec, inputSize: 12, weights: w, granularity: .perTensor, kernels: .integer,
+                                                  source: "test", calibration: .minmax, activationRanges: ranges))
+        for name in ["stem", "block0.depthwise", "block0.pointwise", "block1.depthwise", "block1.pointwise"] {
+            let r = try #require(ranges[name])
+            #expect(Self.floats(try Self.initializer(m, "\(name).output_scale")) == [r / 15], "\(name)")
+            let clip = try #require(m.graph.node.first { $0.name == "\(name)/Clip" })
+            if r < 6 {
+                #expect(clip.input.last == "\(name).clip_max")
+                #expect(Self.floats(try Self.initializer(m, "\(name).clip_max")) == [r])
+            }
+        }
+        // block0.pointwise runs int8 on block0.depthwise's 4-bit codes: bias scale = (R_in/15) · weight scale.
+        let weightScales = Self.floats(try Self.initializer(m, "blocks.0.pointwise.weight_scale"))
+        let biasScales = Self.floats(try Self.initializer(m, "blocks.0.pointwise.bias_scale"))
+        let step = ranges["block0.depthwise"]! / 15
+        #expect(zip(weightScales, biasScales).allSatisfy { $1 == step * $0 })
+        #expect(m.metadataProps.first { $0.key == "bitsweep.calibrate" }?.value == "minmax")
+        // The default (fixed) writes no calibration metadata and the ReLU6 grid.
+        let fixed = try Self.roundTrip(try ONNXExport(spec: spec, inputSize: 12, weights: w, granularity: .perTensor, source: "test"))
+        #expect(!fixed.metadataProps.contains { $0.key == "bitsweep.calibrate" })
+        #expect(Self.floats(try Self.initializer(fixed, "stem.output_scale")) == [Float(6) / 15])
+    }
+
     @Test func quantizerCodesReproduceFakeQuantizationAtEveryWidth() {
         var rng = SplitMix64(seed: 5)
         var w = (0..<6 * 20).map { _ in rng.nextUnitFloat() * 2 - 1 }

@@ -1,3 +1,4 @@
+import BitOpsCore
 import Foundation
 import Results
 import Testing
@@ -132,5 +133,16 @@ import Testing
         let bitops = try #require(header.firstIndex(of: "bitops"))
         let first = lines[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         #expect(first[bitops] == "5812224")   // worked out by hand in GoldenTests
+    }
+
+    /// The last column says which kernels each case's timing came from (empty without the record).
+    @Test func summaryCSVSaysWhichKernelsRan() throws {
+        var set = try Fixture.results()
+        set.cases[1].kernels = KernelUse(requested: .auto, layers: [.init(layer: "block0.depthwise", kernel: .int8),
+                                                                    .init(layer: "pool", kernel: .float)], narrowWeights: true)
+        let lines = SummaryCSV.csv(set).split(separator: "\n").map(String.init)
+        #expect(lines[0].hasSuffix(",error,kernels"))
+        #expect(lines[1].hasSuffix(","))   // case 0: no record
+        #expect(lines[2].hasSuffix(",int8 kernels on 1 of 2 layers (float: pool); sub-8-bit weights execute as int8"))
     }
 }

@@ -66,7 +66,6 @@ import Testing
         ], narrowWeights: true)
         #expect(use.int8Layers == 2)
         #expect(use.summary == "int8 kernels on 2 of 5 layers (float: stem, pool, classifier); sub-8-bit weights execute as int8")
-        #expect(use.shortLabel == "int8 kernels")
         let data = try JSONEncoder().encode(use)
         let object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         #expect(object["int8_layers"] as? Int == 2)

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// `--calibrate` on infer, bench, export and in a sweep spec, as a user runs it.
+@Suite struct CalibrationCLITests {
+    typealias Scratch = ErrorPolicyCLITests.Scratch
+
+    static let expected = "expected fixed, minmax or percentile:P with 0 < P ≤ 100 (e.g. percentile:99.99)"
+
+    @Test func badValuesAreOneLineAndExit2() throws {
+        let e = ErrorPolicyCLITests()
+        for value in ["percentile:101", "percentile:abc", "minmax2"] {
+            try e.expectOneLine(["infer", "--calibrate", value, "Inputs/images"], status: 2,
+                                "bitsweep infer: --calibrate '\(value)': \(Self.expected)")
+            try e.expectOneLine(["bench", "--calibrate", value], status: 2, "bitsweep bench: --calibrate '\(value)': \(Self.expected)")
+            try e.expectOneLine(["export", "--calibrate", value, "--out", "/tmp/never.onnx"], status: 2,
+                                "bitsweep export: --calibrate '\(value)': \(Self.expected)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never.onnx"))
+        try e.expectOneLine(["export", "--calibrate", "minmax", "--out", "/tmp/never.onnx"], status: 2,
+                            "bitsweep export: --calibrate minmax needs --calibration-images: expected PNG or JPEG files or folders of them")
+        try e.expectOneLine(["infer", "--preset", "mobilenet-v2", "--calibrate", "minmax", "Inputs/images"], status: 2,
+                            "bitsweep infer: --calibrate minmax applies to block-form networks (seed, mobilenet-v1, model files); mobilenet-v2 runs with the fixed [0, 6] activation ranges",
+                            prefix: true)
+        let s = try Scratch()
+        let spec = try s.spec(extra: "act_bits: [4]\nnetwork: {preset: seed, calibrate: 'percentile:101'}\n")
+        try e.expectOneLine(["sweep", spec, "--no-report"], status: 2,
+                            "\(spec):7: network calibrate 'percentile:101': \(Self.expected)")
+    }
+
+    /// infer records the method and per-layer ranges (JSON); calibrated ranges are below 6 and change the
+    /// fidelity; percentile:100 equals minmax.
+    @Test func inferRecordsTheCalibration() throws {
+        func run(_ method: String) throws -> [String: Any] {
+            let r = try CLI.run(["infer", "--blocks", "3", "--bits", "8", "--act-bits", "4", "--size", "16", "--calibrate", method,
+                                 "--format", "json", "Inputs/images"])
+            #expect(r.status == 0, "\(r.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        func layers(_ doc: [String: Any]) throws -> [[String: Any]] {
+            let c = try #require(doc["calibration"] as? [String: Any])
+            return try #require(c["layers"] as? [[String: Any]])
+        }
+        let fixed = try run("fixed"), minmax = try run("minmax"), p100 = try run("percentile:100")
+        #expect((fixed["calibration"] as? [String: Any])?["method"] as? String == "fixed")
+        #expect((minmax["calibration"] as? [String: Any])?["method"] as? String == "minmax")
+        let fl = try layers(fixed), ml = try layers(minmax)
+        #expect(fl.count == 6 && ml.count == 6)   // 3 blocks × (depthwise, pointwise); the seed preset has no stem
+        #expect(fl.allSatisfy { ($0["range"] as? Double) == 6 })
+        for l in ml {
+            let r = try #require(l["range"] as? Double), scale = try #require(l["scale"] as? Double)
+            #expect(r > 0 && r <= 6)
+            #expect(abs(scale - r / 15) < 1e-6 * r)
+        }
+        #expect(ml.contains { ($0["range"] as? Double ?? 6) < 6 })
+        #expect(try layers(p100).map { $0["range"] as? Double } == ml.map { $0["range"] as? Double })
+        func sqnr(_ doc: [String: Any]) -> [Double] {
+            (doc["images"] as? [[String: Any]] ?? []).compactMap { ($0["fidelity"] as? [String: Any])?["sqnr_db"] as? Double }
+        }
+        #expect(sqnr(fixed).count == 5 && sqnr(fixed) != sqnr(minmax))
+    }
+
+    /// A sweep with network.calibrate: the case is labelled and keyed by it (the fixed case keeps its id), and
+    /// results.json records the method and ranges.
+    @Test func sweepRecordsTheCalibrationPerCase() throws {
+        let s = try Scratch()
+        let spec = try s.spec(extra: "act_bits: [4]\nrepeats: 1\n")
+        func results(_ extra: [String], _ out: String) throws -> [[String: Any]] {
+            let r = try CLI.run(["sweep", spec, "--no-report", "--jobs", "1", "--out", s.sub(out)] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let data = try Data(contentsOf: URL(fileURLWithPath: s.sub(out + "/results.json")))
+            let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            return try #require(doc["cases"] as? [[String: Any]])
+        }
+        let fixed = try results([], "fixed"), minmax = try results(["--set", "network.calibrate=minmax"], "minmax")
+        #expect(fixed.count == 1 && minmax.count == 1)
+        #expect((fixed[0]["config"] as? [String: Any])?["calibrate"] == nil)
+        #expect((minmax[0]["config"] as? [String: Any])?["calibrate"] as? String == "minmax")
+        #expect(fixed[0]["id"] as? String != minmax[0]["id"] as? String)
+        let c = try #require(minmax[0]["calibration"] as? [String: Any])
+        #expect(c["method"] as? String == "minmax")
+        let layers = try #require(c["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["layer"] as? String } == ["block0.depthwise", "block0.pointwise"])
+        #expect((fixed[0]["calibration"] as? [String: Any])?["method"] as? String == "fixed")
+    }
+}
