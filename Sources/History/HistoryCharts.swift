@@ -59,14 +59,26 @@ public enum HistoryCharts {
             yTitle = "\(metric.rawValue) relative to each case's median"
         }
         let xs = Array(Set(runIndex.values)).sorted().map(Double.init)
+        let kernels = metric.kind == .time ? kernelsText(chosen).map { ", \($0)" } ?? "" : ""
         let spec = ChartSpec(
-            title: "\(metric.rawValue) over \(runs) run\(runs == 1 ? "" : "s")",
+            title: "\(metric.rawValue) over \(runs) run\(runs == 1 ? "" : "s")\(kernels)",
             x: Axis(title: "run (oldest = 1)", scale: .linear, domain: xs.count == 1 ? (xs[0] - 1)...(xs[0] + 1) : nil,
                     format: .plain, ticks: xs.count <= 12 ? .values(xs) : .automatic),
             y: Axis(title: yTitle, scale: .linear, format: metric.kind == .count ? .si : .plain, grid: true),
             marks: marks, legend: Legend(entries: entries, placement: .top), preferredSize: size)
         try ChartLayout.validate(spec)
         return spec
+    }
+
+    /// Which kernels the timings of `series` came from, for a time chart's title: `int8 kernels`, `float kernels`
+    /// or `int8 and float kernels`, with `(not recorded for older runs)` when some points have no record; nil
+    /// when none has.
+    static func kernelsText(_ series: [HistorySeries]) -> String? {
+        let all = series.flatMap(\.points).map(\.kernels)
+        let known = Set(all.compactMap { $0 })
+        guard !known.isEmpty else { return nil }
+        let text = known == ["int8"] ? "int8 kernels" : known == ["float"] ? "float kernels" : "int8 and float kernels"
+        return all.contains(nil) ? text + " (not recorded for older runs)" : text
     }
 
     /// Run id → 1-based position among the runs the series cover, oldest first.

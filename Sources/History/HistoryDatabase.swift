@@ -40,6 +40,9 @@ public struct HistoryRun: Hashable, Codable, Sendable {
 public struct HistoryPoint: Hashable, Sendable {
     public var run: HistoryRun
     public var value: HistoryValue
+    /// Which kernels the case ran on in that run (`int8` or `float`; nil when not recorded: runs added before
+    /// schema v2, or a case that did not run).
+    public var kernels: String? = nil
 }
 
 /// One case × metric over the runs, oldest first.
@@ -54,12 +57,13 @@ public struct HistorySeries: Hashable, Sendable {
 
 /// The nightly history: a SQLite database (through GRDB) holding every run added to it.
 ///
-/// Tables (schema `v1`, created by GRDB's migrator; a database migrated by a newer bitsweep is refused):
+/// Tables (schema `v1` and `v2`, created by GRDB's migrator; a database migrated by a newer bitsweep is refused):
 /// - `run`: one row per run — fingerprint (unique), sweep name, date, git commit, bitsweep and engine
 ///   versions, machine, spec hash, source folder, case count.
 /// - `measurement`: one row per run × case × metric — `case_key` (hash of the configuration as named by the
 ///   spec), `case_label`, `metric`, `exact` (counts, as integers) or `value` (measured), `samples` (JSON array
-///   of the timing samples).
+///   of the timing samples); `v2` adds `kernels` (`int8` when some layer of the case ran on int8 kernels, else
+///   `float`; NULL for rows added before v2), so that time charts can say which kernels the timings came from.
 /// The file carries SQLite's `application_id` 0x42535748 ("BSWH") so that another program's database is
 /// recognised and refused. Every `add` is one transaction: killed at any point, the database is as before.
 public final class HistoryDatabase: @unchecked Sendable {
@@ -98,6 +102,9 @@ public final class HistoryDatabase: @unchecked Sendable {
             }
             try db.create(index: "measurement_by_case", on: "measurement", columns: ["case_key", "metric"])
         }
+        m.registerMigration("v2") { db in
+            try db.alter(table: "measurement") { t in t.add(column: "kernels", .text) }
+        }
         return m
     }
 
@@ -130,7 +137,7 @@ public final class HistoryDatabase: @unchecked Sendable {
                 }
                 if try migrator.hasBeenSuperseded(db) {
                     let known = try migrator.appliedIdentifiers(db).sorted().joined(separator: ", ")
-                    throw HistoryError("\(path): this history database was written by a newer bitsweep (schema \(known); this bitsweep knows v1 only); use that bitsweep or a newer one")
+                    throw HistoryError("\(path): this history database was written by a newer bitsweep (schema \(known); this bitsweep knows v1 and v2 only); use that bitsweep or a newer one")
                 }
             }
             try migrator.migrate(queue)
@@ -214,6 +221,8 @@ public final class HistoryDatabase: @unchecked Sendable {
                     var rows = 0
                     for c in r.results.cases {
                         let key = Self.caseKey(c.config), label = CaseKey(c.config).label
+                        // A case that ran without a kernel record (written before integer kernels) ran float.
+                        let kernels: String? = c.timings == nil ? nil : ((c.kernels?.runsInteger ?? false) ? "int8" : "float")
                         for (metric, value) in HistoryMetric.values(of: c) {
                             var exact: Int?, measured: Double?, samples: String?
                             switch value {
@@ -225,9 +234,9 @@ public final class HistoryDatabase: @unchecked Sendable {
                                 }
                             }
                             try db.execute(sql: """
-                                INSERT INTO measurement (run_id, case_key, case_label, metric, exact, value, samples)
-                                VALUES (?, ?, ?, ?, ?, ?, ?)
-                                """, arguments: [runID, key, label, metric.rawValue, exact, measured, samples])
+                                INSERT INTO measurement (run_id, case_key, case_label, metric, exact, value, samples, kernels)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                                """, arguments: [runID, key, label, metric.rawValue, exact, measured, samples, kernels])
                             rows += 1
                             try afterEachMeasurement?()
                         }
@@ -270,7 +279,7 @@ public final class HistoryDatabase: @unchecked Sendable {
         let byID = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0) })
         let order = Dictionary(uniqueKeysWithValues: runs.enumerated().map { ($1.id, $0) })
         let rows = try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT run_id, case_key, case_label, metric, exact, value, samples FROM measurement")
+            try Row.fetchAll(db, sql: "SELECT run_id, case_key, case_label, metric, exact, value, samples, kernels FROM measurement")
         }
         struct Key: Hashable { var caseKey: String; var metric: HistoryMetric }
         var grouped: [Key: (label: String, points: [HistoryPoint])] = [:]
@@ -286,7 +295,8 @@ public final class HistoryDatabase: @unchecked Sendable {
                 let samples = s.flatMap { try? JSONDecoder().decode([Double].self, from: Data($0.utf8)) } ?? []
                 value = .measured(row["value"], samples: samples)
             }
-            grouped[Key(caseKey: key, metric: metric), default: (label, [])].points.append(HistoryPoint(run: run, value: value))
+            grouped[Key(caseKey: key, metric: metric), default: (label, [])].points.append(
+                HistoryPoint(run: run, value: value, kernels: row["kernels"]))
         }
         return grouped.map { k, v in
             HistorySeries(caseLabel: v.label, caseKey: k.caseKey, metric: k.metric,
