@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Calibrated activation ranges through `bitsweep export` and ONNX Runtime.
+
+For minmax and percentile:99 (seed preset, 4 blocks, 32×32, w8, 8- and 4-bit activations) and for float and
+integer kernels: four random RGB PNGs at the network's size (pixels / 255 are exactly the network's input) go
+through `bitsweep infer --calibrate C --format json` (which calibrates on them) and through the model
+`bitsweep export --calibrate C --calibration-images <the same files>` writes, run in onnxruntime (CPU). The model
+is checked by onnx.checker, and its metadata must name the method. The logits must agree: max |bitsweep − ORT| /
+max |ORT| ≤ 1e-4 and top-1 equal on every image — which holds only if the export carries the very ranges the
+engine calibrated (with the fixed [0, 6] grid instead they differ by far more: checked as well, so that the
+agreement cannot come from ranges that change nothing).
+
+Usage: check_calibrated_export.py BITSWEEP_BINARY WORK_DIR
+Prints one line per check and a summary `N passed, M failed`; exits 1 when any check failed.
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import zlib
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+BINARY, WORK = sys.argv[1], sys.argv[2]
+os.makedirs(WORK, exist_ok=True)
+passed, failed = 0, 0
+
+
+def check(ok, what):
+    global passed, failed
+    print(("ok   " if ok else "FAIL ") + what)
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+
+
+def write_png(path, rgb):
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def run(args):
+    r = subprocess.run([BINARY, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+def ort_logits(model, x):
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = 1
+    return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"]).run(["logits"], {"input": x})[0]
+
+
+def main():
+    print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}")
+    rng = np.random.default_rng(5)
+    images, pixels = [], []
+    for i in range(4):
+        rgb = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        path = os.path.join(WORK, f"image{i}.png")
+        write_png(path, rgb)
+        images.append(path)
+        pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+    x = np.stack(pixels)
+    for act in ["8", "4"]:
+        for method in ["minmax", "percentile:99"]:
+            for kernels in ["float", "integer"]:
+                title = f"w8a{act} {method} {kernels}"
+                options = ["--blocks", "4", "--bits", "8", "--act-bits", act, "--size", "32", "--calibrate", method,
+                           "--kernels", kernels]
+                ours = np.array([i["logits"] for i in json.loads(run(["infer", *options, "--format", "json", *images]))["images"]],
+                                dtype=np.float32)
+                model = os.path.join(WORK, f"a{act}-{method.replace(':', '')}-{kernels}.onnx")
+                run(["export", *options, "--calibration-images", *images, "--out", model])
+                try:
+                    onnx.checker.check_model(model, full_check=True)
+                    check(True, f"{title}: onnx.checker.check_model(full_check=True)")
+                except Exception as e:  # noqa: BLE001 — any checker complaint is a failure
+                    check(False, f"{title}: onnx.checker.check_model: {e}")
+                meta = {p.key: p.value for p in onnx.load(model).metadata_props}
+                check(meta.get("bitsweep.calibrate") == method, f"{title}: metadata bitsweep.calibrate = {meta.get('bitsweep.calibrate')}")
+                theirs = ort_logits(model, x)
+                rel = float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)))
+                top1 = int(np.sum(ours.argmax(1) == theirs.argmax(1)))
+                check(rel <= 1e-4 and top1 == len(images), f"{title}: max rel diff {rel:.2e}, top-1 {top1}/{len(images)}")
+                if kernels == "float":
+                    fixed = os.path.join(WORK, f"a{act}-fixed.onnx")
+                    run(["export", *options[:-4], "--kernels", "float", "--out", fixed])
+                    far = float(np.max(np.abs(ours - ort_logits(fixed, x))) / np.max(np.abs(theirs)))
+                    check(far > 1e-3, f"{title}: the fixed-range model differs (max rel diff {far:.2e})")
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+main()
