@@ -173,10 +173,7 @@ struct GraphBuilder {
 
     /// Places plain values into a new weight buffer in layout `target`.
     func place(_ values: [Float], plain: dnnl_memory_desc_t, target: dnnl_memory_desc_t) throws -> DNNLMemory {
-        let buffer = try values.withUnsafeBytes { raw in
-            try x.context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: plain, to: target)
-        }
-        x.weightBuffers.append(buffer)
+        let buffer = try x.placeWeights(values, plain: plain, target: target)
         return try DNNLMemory(target, engine: x.context.engine, pointer: buffer.pointer)
     }
 

@@ -136,126 +136,24 @@ public final class GraphExecutor: @unchecked Sendable {
     /// Runs up to `options.batchSize` images, each a `[channels, size, size]` tensor (CHW), as one batch; per
     /// image the last layer's output as logits, its top-5 and (with fidelity) the figures against the twin.
     public func run(_ images: [Tensor]) throws -> BatchOutput {
-        try lock.locked { try runLocked(images, profile: false) }
+        try lock.locked { try runBatch(images, profile: false) }
     }
 
     /// As `run`, and also times every layer of the quantized network (`timings.layerSeconds`).
     public func runProfiled(_ images: [Tensor]) throws -> BatchOutput {
-        try lock.locked { try runLocked(images, profile: true) }
-    }
-
-    func runLocked(_ images: [Tensor], profile: Bool) throws -> BatchOutput {
-        let n = options.batchSize
-        guard !images.isEmpty else { return BatchOutput(images: [], timings: RunTimings()) }
-        guard images.count <= n else {
-            throw EngineError("\(images.count) images given; this network was built for batches of at most \(n)")
-        }
-        let c = network.inputChannels
-        let per = c * inputSize * inputSize
-        let t0 = monotonicSeconds()
-        for (i, img) in images.enumerated() {
-            guard img.shape == [c, inputSize, inputSize] else {
-                throw EngineError("image \(i) has shape \(img.shapeDescription); expected \(c)×\(inputSize)×\(inputSize)")
-            }
-            img.data.withUnsafeBufferPointer { (inputBuffer.floats + i * per).update(from: $0.baseAddress!, count: per) }
-        }
-        if images.count < n { (inputBuffer.floats + images.count * per).update(repeating: 0, count: (n - images.count) * per) }
-        setThreads(options.threads)
-        var timings = RunTimings()
-        let twin = lanes.count == 2
-        var blockSQNR = [[Double]](repeating: [], count: images.count)
-        var overhead = monotonicSeconds() - t0
-        var next = [0, 0]
-
-        func advance(_ l: Int, through last: Int) throws {
-            let lane = lanes[l]
-            while next[l] <= last {
-                let k = next[l]
-                let a = monotonicSeconds()
-                let ca = l == 0 ? threadCPUSeconds() : 0
-                try lane.execute(k, stream: context.stream)
-                let b = monotonicSeconds()
-                if l == 0 {
-                    timings.quantizedCPUSeconds += threadCPUSeconds() - ca
-                    timings.quantizedSeconds += b - a
-                    if profile { timings.layerSeconds[steps[k].name, default: 0] += b - a }
-                } else {
-                    timings.floatSeconds += b - a
-                }
-                next[l] += 1
-            }
-        }
-
-        if twin {
-            for k in blockEnds {
-                try advance(0, through: k)
-                try advance(1, through: k)
-                let t = monotonicSeconds()
-                let v = steps[k].output
-                guard let stride = MemoryDesc.perImageFloats(values[v], batch: n) else {
-                    throw EngineError("internal: block output layout is not batch-outermost")
-                }
-                let q = lanes[0].pointer(v), f = lanes[1].pointer(v)
-                for i in 0..<images.count {
-                    blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f + i * stride, count: stride),
-                                                     test: UnsafeBufferPointer(start: q + i * stride, count: stride)))
-                }
-                overhead += monotonicSeconds() - t
-            }
-        }
-        for l in lanes.indices { try advance(l, through: steps.count - 1) }
-        let t1 = monotonicSeconds()
-        let k = outputCount
-        let lastQ = lanes[0].pointer(finalValue)
-        let lastF = twin ? lanes[1].pointer(finalValue) : lastQ
-        if !allFinite(lastQ, images.count * k) || !allFinite(lastF, images.count * k) {
-            throw nonFiniteError(imageCount: images.count)
-        }
-        var outputs: [ImageOutput] = []
-        for i in 0..<images.count {
-            let q = Array(UnsafeBufferPointer(start: lastQ + i * k, count: k))
-            var fidelity: Fidelity? = nil
-            if options.fidelity {
-                let f = Array(UnsafeBufferPointer(start: lastF + i * k, count: k))
-                let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: network.blocks.count)
-                fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
-            }
-            outputs.append(ImageOutput(logits: q, top5: fidelity?.top5 ?? Metrics.topK(q, 5), fidelity: fidelity))
-        }
-        timings.overheadSeconds = overhead + monotonicSeconds() - t1
-        return BatchOutput(images: outputs, timings: timings)
+        try lock.locked { try runBatch(images, profile: true) }
     }
 
     /// Per block, in block order, the step that writes the block's output (its last layer's).
     var blockEnds: [Int] = []
+}
 
-    func allFinite(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Bool {
-        for i in 0..<count where !p[i].isFinite { return false }
-        return true
-    }
-
-    /// Runs the batch again step by step and names the first layer whose output went non-finite.
-    func nonFiniteError(imageCount: Int) -> EngineError {
-        var culprits: [(index: Int, layer: String, network: String)] = []
-        for (l, lane) in lanes.enumerated() {
-            for k in steps.indices {
-                do { try lane.execute(k, stream: context.stream) } catch {
-                    return EngineError("non-finite values (NaN or ±∞) in the network's output; re-running to find their layer failed: \(error)")
-                }
-                let md = values[steps[k].output]
-                let total = MemoryDesc.bytes(md) / MemoryLayout<Float>.size
-                let count = MemoryDesc.perImageFloats(md, batch: options.batchSize).map { $0 * imageCount } ?? total
-                if !allFinite(lane.pointer(steps[k].output), min(count, total)) {
-                    culprits.append((k, steps[k].name, l == 0 ? "quantized network" : "float twin"))
-                    break
-                }
-            }
-        }
-        culprits.sort { $0.index < $1.index }
-        guard let first = culprits.first else { return EngineError("non-finite values (NaN or ±∞) in the network's output") }
-        let who = culprits.count == 2 && culprits[1].index == first.index ? "quantized network and the float twin" : first.network
-        return EngineError("non-finite values (NaN or ±∞): the output of layer '\(first.layer)' of the \(who) went non-finite first (weights or activations overflow float32)")
-    }
+extension GraphExecutor: LaneNetwork {
+    var inputChannels: Int { network.inputChannels }
+    var runLanes: [any RunLane] { lanes }
+    var simulatedLane: (any RunLane)? { nil }
+    var logitCount: Int { outputCount }
+    var blockCount: Int { network.blocks.count }
 }
 
 /// One step of a graph network: a primitive reading tensors and writing one, with its weights; then, in place
@@ -343,6 +241,10 @@ final class GraphLane {
     var invocations: [[(primitive: dnnl_primitive_t, args: [dnnl_exec_arg_t])]] = []
     let names: [String]
     let slotOutput: [Int]
+    /// The layout of each step's output tensor.
+    let outputMDs: [dnnl_memory_desc_t]
+    let blockEnds: [Int]
+    let finalValue: Int
     /// Per step, the dynamic quantization of its output: per image, `stride` floats from the output's start.
     var dynamic: [(quantization: DynamicQuantization, stride: Int, images: Int)?] = []
 
@@ -352,6 +254,9 @@ final class GraphLane {
         input = x.inputBuffer
         names = x.steps.map(\.name)
         slotOutput = x.steps.map(\.output)
+        outputMDs = x.steps.map { x.values[$0.output] }
+        blockEnds = x.blockEnds
+        finalValue = x.finalValue
         let engine = x.context.engine
         for step in x.steps {
             var calls: [(primitive: dnnl_primitive_t, args: [dnnl_exec_arg_t])] = []
@@ -415,6 +320,15 @@ final class GraphLane {
             for i in 0..<d.images { d.quantization.apply(p + i * d.stride, count: d.stride) }
         }
     }
+}
+
+extension GraphLane: RunLane {
+    var stepCount: Int { names.count }
+    func stepName(_ k: Int) -> String { names[k] }
+    func blockOutput(_ k: Int, stream: dnnl_stream_t) throws -> UnsafeMutablePointer<Float> { pointer(slotOutput[k]) }
+    func outputMD(_ k: Int) -> dnnl_memory_desc_t { outputMDs[k] }
+    func f32Output(_ k: Int) -> UnsafeMutablePointer<Float>? { pointer(slotOutput[k]) }
+    var logits: UnsafeMutablePointer<Float> { pointer(finalValue) }
 }
 
 extension MemoryEstimate {

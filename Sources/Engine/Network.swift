@@ -532,16 +532,6 @@ public final class Network: @unchecked Sendable {
         return out
     }
 
-    /// Copies plain-layout values into a new buffer in the layout `target`.
-    func placeWeights(_ values: [Float], plain: dnnl_memory_desc_t, target: dnnl_memory_desc_t) throws -> AlignedBuffer {
-        // oneDNN only reads the source of a reorder; no copy of `values` is made.
-        let buffer = try values.withUnsafeBytes { raw in
-            try context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: plain, to: target)
-        }
-        weightBuffers.append(buffer)
-        return buffer
-    }
-
     public static func tensorNames(_ layer: LayerCost) -> (weight: String, bn: String) {
         switch layer.kind {
         case .conv: return ("stem.conv.weight", "stem.bn")
@@ -556,114 +546,21 @@ public final class Network: @unchecked Sendable {
     /// Runs up to `options.batchSize` images, each a `[channels, size, size]` tensor (CHW, values in [0, 1]),
     /// as one batch. Returns per-image logits, top-5 and (when built with fidelity) the fidelity figures.
     public func run(_ images: [Tensor]) throws -> BatchOutput {
-        try lock.locked { try runLocked(images, profile: false) }
+        try lock.locked { try runBatch(images, profile: false) }
     }
 
     /// As `run`, and also times every layer of the quantized network (`timings.layerSeconds`).
     public func runProfiled(_ images: [Tensor]) throws -> BatchOutput {
-        try lock.locked { try runLocked(images, profile: true) }
+        try lock.locked { try runBatch(images, profile: true) }
     }
+}
 
-    func runLocked(_ images: [Tensor], profile: Bool) throws -> BatchOutput {
-        let n = options.batchSize
-        guard !images.isEmpty else { return BatchOutput(images: [], timings: RunTimings()) }
-        guard images.count <= n else {
-            throw EngineError("\(images.count) images given; this network was built for batches of at most \(n)")
-        }
-        let per = spec.inputChannels * inputSize * inputSize
-        let t0 = monotonicSeconds()
-        for (i, img) in images.enumerated() {
-            guard img.shape == [spec.inputChannels, inputSize, inputSize] else {
-                throw EngineError("image \(i) has shape \(img.shapeDescription); expected \(spec.inputChannels)×\(inputSize)×\(inputSize)")
-            }
-            img.data.withUnsafeBufferPointer { src in
-                (inputBuffer.floats + i * per).update(from: src.baseAddress!, count: per)
-            }
-        }
-        if images.count < n {
-            (inputBuffer.floats + images.count * per).update(repeating: 0, count: (n - images.count) * per)
-        }
-        setThreads(options.threads)
-        var timings = RunTimings()
-        let twin = lanes.count == 2
-        var blockSQNR = [[Double]](repeating: [], count: images.count)
-        var overhead = monotonicSeconds() - t0
-        let quantized = lanes[0]
-        var next = [0, 0]   // the next op of each lane
-
-        /// Runs lane `l`'s ops up to and including `last`, timing them.
-        func advance(_ l: Int, through last: Int) throws {
-            let lane = lanes[l]
-            while next[l] <= last {
-                let k = next[l]
-                let a = monotonicSeconds()
-                let ca = l == 0 ? threadCPUSeconds() : 0
-                try lane.execute(k, stream: context.stream)
-                let b = monotonicSeconds()
-                if l == 0 {
-                    timings.quantizedCPUSeconds += threadCPUSeconds() - ca
-                    timings.quantizedSeconds += b - a
-                    if profile { timings.layerSeconds[lane.ops[k].name, default: 0] += b - a }
-                } else {
-                    timings.floatSeconds += b - a
-                }
-                next[l] += 1
-            }
-        }
-
-        // Block by block, the quantized network then the twin, so that each block's output can be compared
-        // while it is live.
-        if twin {
-            for (kq, kt) in zip(quantized.blockEnds, lanes[1].blockEnds) {
-                try advance(0, through: kq)
-                try advance(1, through: kt)
-                let c = monotonicSeconds()
-                let md = lanes[1].ops[kt].dstMD
-                guard let stride = MemoryDesc.perImageFloats(md, batch: n) else {
-                    throw EngineError("internal: block output layout is not batch-outermost")
-                }
-                let q = try quantized.floatOutput(kq, stream: context.stream)
-                for i in 0..<images.count {
-                    let f = lanes[1].output(kt) + i * stride
-                    blockSQNR[i].append(Metrics.sqnr(reference: UnsafeBufferPointer(start: f, count: stride),
-                                                     test: UnsafeBufferPointer(start: q + i * stride, count: stride)))
-                }
-                overhead += monotonicSeconds() - c
-            }
-        }
-        for l in lanes.indices { try advance(l, through: lanes[l].ops.count - 1) }
-        if let simulated {
-            let c = monotonicSeconds()
-            for k in simulated.ops.indices { try simulated.execute(k, stream: context.stream) }
-            overhead += monotonicSeconds() - c
-        }
-        let t1 = monotonicSeconds()
-        let classes = spec.classes
-        let lastQ = quantized.output(quantized.ops.count - 1)
-        let lastF = twin ? lanes[1].output(ops.count - 1) : lastQ
-        let lastS = simulated.map { $0.output($0.ops.count - 1) }
-        // Non-finite logits are an error that names the layer where they started (see NonFinite.swift).
-        if !allFinite(lastQ, images.count * classes) || !allFinite(lastF, images.count * classes) {
-            throw nonFiniteError(imageCount: images.count)
-        }
-        var outputs: [ImageOutput] = []
-        for i in 0..<images.count {
-            let q = Array(UnsafeBufferPointer(start: lastQ + i * classes, count: classes))
-            var fidelity: Fidelity? = nil
-            if options.fidelity {
-                let f = Array(UnsafeBufferPointer(start: lastF + i * classes, count: classes))
-                let blocks = twin ? blockSQNR[i] : [Double](repeating: .infinity, count: spec.blocks.count)
-                fidelity = Fidelity(quantized: q, float: f, blockSQNR: blocks)
-            }
-            let simulatedSQNR = lastS.map { s in
-                Metrics.sqnr(reference: UnsafeBufferPointer(start: s + i * classes, count: classes),
-                             test: UnsafeBufferPointer(start: lastQ + i * classes, count: classes))
-            }
-            outputs.append(ImageOutput(logits: q, top5: fidelity?.top5 ?? Metrics.topK(q, 5), fidelity: fidelity, simulatedSQNR: simulatedSQNR))
-        }
-        timings.overheadSeconds = overhead + monotonicSeconds() - t1
-        return BatchOutput(images: outputs, timings: timings)
-    }
+extension Network: LaneNetwork {
+    var inputChannels: Int { spec.inputChannels }
+    var runLanes: [any RunLane] { lanes }
+    var simulatedLane: (any RunLane)? { simulated }
+    var logitCount: Int { spec.classes }
+    var blockCount: Int { spec.blocks.count }
 }
 
 /// One step of the network: a primitive with its source/destination layouts and (for conv and classifier)
@@ -771,6 +668,15 @@ final class Lane {
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
         return probeBuffer.floats
     }
+}
+
+extension Lane: RunLane {
+    var stepCount: Int { ops.count }
+    func stepName(_ k: Int) -> String { ops[k].name }
+    func blockOutput(_ k: Int, stream: dnnl_stream_t) throws -> UnsafeMutablePointer<Float> { try floatOutput(k, stream: stream) }
+    func outputMD(_ k: Int) -> dnnl_memory_desc_t { ops[k].dstMD }
+    func f32Output(_ k: Int) -> UnsafeMutablePointer<Float>? { ops[k].dstMD.data_type == dnnl_f32 ? output(k) : nil }
+    var logits: UnsafeMutablePointer<Float> { output(ops.count - 1) }
 }
 
 /// A pthread mutex (Engine does not depend on Foundation).

@@ -2,8 +2,9 @@ import CDNNL
 
 /// Non-finite outputs (NaN or ±∞): weights or activations that overflow float32. They are an error of the
 /// run, never a result (an SQNR of NaN must not read as "exact"), and the error names the first layer whose
-/// output went non-finite, found by running the batch again one layer at a time.
-extension Network {
+/// output went non-finite, found by running the batch again one layer at a time. Shared by both network forms
+/// (`Network` and `GraphExecutor`, through `LaneNetwork`).
+extension LaneNetwork {
     /// True when the first `count` floats at `p` are all finite.
     func allFinite(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Bool {
         var i = 0
@@ -19,21 +20,21 @@ extension Network {
     /// Called with the lock held, after a run whose logits were not finite.
     func nonFiniteError(imageCount: Int) -> EngineError {
         let n = options.batchSize
-        // Each lane runs its own ops (the integer run has its own list); the first layer of each lane whose
+        // Each lane runs its own steps (the integer run has its own list); the first step of each lane whose
         // f32 output is not finite is named (u8 codes are always finite).
         var culprits: [(index: Int, layer: String, network: String)] = []
-        for (l, lane) in lanes.enumerated() {
-            for k in lane.ops.indices {
+        for (l, lane) in runLanes.enumerated() {
+            for k in 0..<lane.stepCount {
                 do { try lane.execute(k, stream: context.stream) } catch {
                     return EngineError("non-finite values (NaN or ±∞) in the network's output; re-running to find their layer failed: \(error)")
                 }
-                let md = lane.ops[k].dstMD
-                guard md.data_type == dnnl_f32 else { continue }
+                guard let output = lane.f32Output(k) else { continue }
+                let md = lane.outputMD(k)
                 let total = MemoryDesc.bytes(md) / MemoryLayout<Float>.size
                 // Only the real images of the batch (the padding images are zeros).
                 let count = MemoryDesc.perImageFloats(md, batch: n).map { $0 * imageCount } ?? total
-                if !allFinite(lane.output(k), min(count, total)) {
-                    culprits.append((k, lane.ops[k].name, l == 0 ? "quantized network" : "float twin"))
+                if !allFinite(output, min(count, total)) {
+                    culprits.append((k, lane.stepName(k), l == 0 ? "quantized network" : "float twin"))
                     break
                 }
             }

@@ -42,6 +42,27 @@ import Testing
         }
     }
 
+    /// With a busy loop on every CPU, no CPU is free for two engine threads whatever else runs: the choice must
+    /// be to sleep, and the count of other runnable tasks it gives must include the loops (a rule that did not
+    /// read the machine's load, or read it wrong, would spin here).
+    @Test func busyCPUsMakeTheThreadsSleep() throws {
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        var loops: [Process] = []
+        // SIGKILL: the loops, started by Foundation's Process, did not end on SIGTERM.
+        defer { for p in loops { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        for _ in 0..<cpus {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "while :; do :; done"]
+            try p.run()
+            loops.append(p)
+        }
+        let chosen = try Self.policy(threads: 2)
+        let sleep = try Regex(#"^OMP_WAIT_POLICY=PASSIVE \(chosen: sleep at once: (\d+) other runnable tasks, (\d+) CPUs, 2 threads\)$"#)
+        let m = try #require(chosen.wholeMatch(of: sleep), "\(chosen)")
+        #expect(Int(m.output[1].substring!)! >= cpus, "\(chosen)")
+    }
+
     @Test func theEnvironmentWinsAndOneThreadChoosesNothing() throws {
         #expect(try Self.policy(threads: 2, ["OMP_WAIT_POLICY": "ACTIVE"]) == "OMP_WAIT_POLICY=ACTIVE (from the environment)")
         #expect(try Self.policy(threads: 2, ["GOMP_SPINCOUNT": "500"]) == "GOMP_SPINCOUNT=500 (from the environment)")

@@ -33,4 +33,21 @@ import Testing
                                options: EngineOptions(batchSize: 2))
         for o in try sane.run(images).images { #expect(o.logits.allSatisfy { $0.isFinite }) }
     }
+
+    /// The graph form goes through the same search (NonFinite.swift, shared by both forms): the same network as
+    /// a graph names the same layer, and which networks overflowed.
+    @Test(arguments: [BitWidth.float, .bits(4)])
+    func graphFormNamesTheSameLayer(bits: BitWidth) throws {
+        let spec = NetworkTests.oddSpec(bits: bits)
+        let weights = GraphExecutorTests.graphWeights(Self.weights(spec, fill: "classifier.weight", with: 3e38))
+        let net = try GraphExecutor(network: try spec.graph(), inputSize: 13, weights: weights, options: EngineOptions(batchSize: 2))
+        let images = [Reference.randomImage(channels: 3, size: 13, seed: 1), Reference.randomImage(channels: 3, size: 13, seed: 2)]
+        do {
+            _ = try net.run(images)
+            Issue.record("a graph run with overflowing classifier weights returned results")
+        } catch let e as EngineError {
+            #expect(e.message.hasPrefix("non-finite values (NaN or ±∞): the output of layer 'classifier' of the "), "\(e.message)")
+            #expect(e.message.contains(bits == 32 ? "of the quantized network went" : "quantized network and the float twin"), "\(e.message)")
+        }
+    }
 }
