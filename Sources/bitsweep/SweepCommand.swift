@@ -54,6 +54,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Kernels for every case, as --set kernels=K: float (simulated quantization), integer (oneDNN int8 where weights and input activations have ≤ 8 bits; a case where no layer can fails), or auto (integer where possible). Default: the spec's kernels (auto).", valueName: "float|integer|auto"))
     var kernels: Kernels?
 
+    @Option(help: ArgumentHelp("Activation ranges for every case, as --set network.calibrate=C: fixed ([0, 6], the default), minmax or percentile:P, measured on each case's images.", valueName: "fixed|minmax|percentile:P"))
+    var calibrate: String?
+
     @Flag(name: .customLong("no-report"), help: "Do not write the report after the sweep.")
     var noReport = false
 
@@ -173,8 +176,10 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
-    /// The `--set` overrides, then `--kernels` as the override it stands for.
-    var allOverrides: [String] { overrides + (kernels.map { ["kernels=\($0.rawValue)"] } ?? []) }
+    /// The `--set` overrides, then `--kernels` and `--calibrate` as the overrides they stand for.
+    var allOverrides: [String] {
+        overrides + (kernels.map { ["kernels=\($0.rawValue)"] } ?? []) + (calibrate.map { ["network.calibrate=\($0)"] } ?? [])
+    }
 
     /// The folder name the spec itself gives (its `name:`, or the file's base name), for the note above.
     func specOwnName(_ spec: SweepSpec) -> String {

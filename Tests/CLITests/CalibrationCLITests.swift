@@ -84,7 +84,7 @@ import Testing
             let doc = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             return try #require(doc["cases"] as? [[String: Any]])
         }
-        let fixed = try results([], "fixed"), minmax = try results(["--set", "network.calibrate=minmax"], "minmax")
+        let fixed = try results([], "fixed"), minmax = try results(["--calibrate", "minmax"], "minmax")
         #expect(fixed.count == 1 && minmax.count == 1)
         #expect((fixed[0]["config"] as? [String: Any])?["calibrate"] == nil)
         #expect((minmax[0]["config"] as? [String: Any])?["calibrate"] as? String == "minmax")

@@ -135,6 +135,18 @@ import Testing
         #expect(first[bitops] == "5812224")   // worked out by hand in GoldenTests
     }
 
+    /// The summary says how activation ranges were chosen when some case was calibrated, and nothing by default.
+    @Test func summaryNamesTheCalibrationOnlyWhenNotFixed() throws {
+        var set = try Fixture.results()
+        #expect(SummaryCell.calibrationNote(set.cases) == nil)
+        set.cases[0].calibration = ActivationCalibration(method: .fixed, layers: [])
+        #expect(SummaryCell.calibrationNote(set.cases) == nil)
+        set.cases[1].calibration = ActivationCalibration(method: .percentile(99.99), layers: [])
+        set.cases[2].calibration = ActivationCalibration(method: .percentile(99.99), layers: [])
+        #expect(SummaryCell.calibrationNote(set.cases)
+                == "Activation ranges: percentile:99.99, measured per case by the float network on its images (per layer in results.json), instead of the fixed [0, 6].")
+    }
+
     /// The last column says which kernels each case's timing came from (empty without the record).
     @Test func summaryCSVSaysWhichKernelsRan() throws {
         var set = try Fixture.results()

@@ -80,6 +80,7 @@ struct SummaryCell: CellRenderer {
         intro.append(.code("summary.csv"))
         intro.append(.text("."))
         if let note = Self.kernelNote(cases) { intro.append(.text(" " + note)) }
+        if let note = Self.calibrationNote(cases) { intro.append(.text(" " + note)) }
         return [.paragraph(intro),
                 .table(Table(caption: "Summary of all cases", label: "summary", columns: columns, rows: rows, keyColumns: 2))]
     }
@@ -94,6 +95,16 @@ struct SummaryCell: CellRenderer {
         if int8 > 0 { parts.append("\(int8) case\(int8 == 1 ? "" : "s") on int8 kernels (oneDNN, where weights and input activations have at most 8 bits; sub-8-bit weights execute as int8)") }
         if float > 0 { parts.append("\(float) case\(float == 1 ? "" : "s") on float kernels, simulated quantization (float arithmetic on fake-quantized values: no faster at fewer bits)") }
         return "Times per image: " + parts.joined(separator: ", ") + "."
+    }
+
+    /// How the activation ranges were chosen, when some case did not use the fixed [0, 6]: `Activation ranges:
+    /// minmax, measured per case on its images (per layer in results.json).` Nil otherwise (the default).
+    static func calibrationNote(_ cases: [CaseResult]) -> String? {
+        let methods = cases.compactMap(\.calibration?.method).filter { $0 != .fixed }
+        guard !methods.isEmpty else { return nil }
+        let names = methods.map(\.description).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return "Activation ranges: " + names.joined(separator: ", ")
+            + ", measured per case by the float network on its images (per layer in results.json), instead of the fixed [0, 6]."
     }
 
     func fidelityCells(_ c: CaseResult) -> [String] {
