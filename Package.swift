@@ -39,7 +39,7 @@ let package = Package(
         // Sweep runner: grid expansion, cache, shards, merge, progress.
         .target(name: "Sweep", dependencies: [
             "BitOpsCore", "BitSweepConfig", "Engine", "Results", "StableIO", "MixedPrecision", "MixedPrecisionEngine",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "ONNXImport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Chart specifications, scales, ticks, layout, palettes, renderer protocol. Knows nothing of Cairo.
         .target(name: "Charts", dependencies: ["BitOpsCore", "Presentation", "StableIO"]),

@@ -167,6 +167,11 @@ public struct CostTotals: Hashable, Codable, Sendable {
 public struct BlockCost: Hashable, Codable, Sendable {
     public var block: Int
     public var totals: CostTotals
+
+    public init(block: Int, totals: CostTotals) {
+        self.block = block
+        self.totals = totals
+    }
 }
 
 /// The whole accounting of one network at one input size under one convention.

@@ -44,33 +44,40 @@ public enum PreprocessFile {
     static func read(_ root: ConfigNode, diagnostics d: Diagnostics) throws -> Preprocessing {
         guard let m = root.mapping("preprocessing", allowed: keys) else { try d.check(); throw ConfigError(d.issues) }
         var p = Preprocessing()
-        p.resize = m["resize"]?.int("resize", in: 1...16384, expected: "a side in pixels, 1–16384")
-        p.crop = m["crop"]?.int("crop", in: 1...16384, expected: "a side in pixels, 1–16384")
+        apply(m, to: &p)
+        try d.check()
+        return p
+    }
+
+    /// Sets the values `m` gives (each key replaces only its own value); problems go to the mapping's
+    /// diagnostics, each message starting with `what` (`network preprocess ` in a sweep spec).
+    static func apply(_ m: ConfigMap, to p: inout Preprocessing, what: String = "") {
+        let d = m.node.diagnostics
+        if let n = m["resize"] { p.resize = n.int(what + "resize", in: 1...16384, expected: "a side in pixels, 1–16384") }
+        if let n = m["crop"] { p.crop = n.int(what + "crop", in: 1...16384, expected: "a side in pixels, 1–16384") }
         func triple(_ key: String, positive: Bool) -> [Double]? {
             guard let node = m[key] else { return nil }
-            guard let items = node.list(key) else { return nil }
+            guard let items = node.list(what + key) else { return nil }
             guard items.count == 3 else {
-                d.error("\(key) has \(items.count) values; expected 3 (one per channel)", at: node)
+                d.error("\(what)\(key) has \(items.count) values; expected 3 (one per channel)", at: node)
                 return nil
             }
-            let values = items.compactMap { $0.double(key) }
+            let values = items.compactMap { $0.double(what + key) }
             guard values.count == 3 else { return nil }
             if positive, let bad = values.first(where: { $0 <= 0 }) {
-                d.error("\(key) \(bad) must be positive", at: node)
+                d.error("\(what)\(key) \(bad) must be positive", at: node)
                 return nil
             }
             return values
         }
         if let mean = triple("mean", positive: false) { p.mean = mean }
         if let std = triple("std", positive: true) { p.std = std }
-        if let node = m["channel_order"], let t = node.string("channel_order") {
+        if let node = m["channel_order"], let t = node.string(what + "channel_order") {
             if let o = Preprocessing.ChannelOrder(rawValue: t.lowercased()) {
                 p.channelOrder = o
             } else {
-                d.error("channel_order '\(t)' is not rgb or bgr", at: node)
+                d.error("\(what)channel_order '\(t)' is not rgb or bgr", at: node)
             }
         }
-        try d.check()
-        return p
     }
 }

@@ -9,9 +9,27 @@ import StableIO
 /// name: demo                      # default: the file's base name
 /// images: images                  # folder, relative to this file (default: images)
 /// network:
-///   preset: seed                  # seed | mobilenet-v1   — or   model: models/seed5-mixed.yaml
+///   preset: seed                  # seed | mobilenet-v1 | mobilenet-v2   — or   model: models/seed5-mixed.yaml
 ///   seed: 0                       # weight-initialisation seed
 ///   calibrate: minmax             # activation ranges: fixed (default) | minmax | percentile:P (on the case's images)
+/// ```
+///
+/// Graph networks — the `mobilenet-v2` preset, or `model: path/to/model.onnx` (an imported ONNX model with
+/// its own weights) — take the same axes except `blocks` (their blocks are fixed by the network), and three
+/// keys of their own in `network:`:
+///
+/// ```yaml
+/// network:
+///   model: ../models/mnv2.onnx    # an ONNX model (its sidecar mnv2.preprocess.yaml is read when present)
+///   layer_bits:                   # weight bits by layer-name pattern, over the precision (as --layer-bits)
+///     "features.*.conv.0.*": 4
+///   preprocess: {resize: 36, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]}   # over the sidecar
+/// ```
+///
+/// A per-block precision list has one entry per named block of the graph (`features.1`, …); `kernels:
+/// integer` is refused (the graph executor runs float kernels).
+///
+/// ```yaml
 /// sizes: [16, 32]
 /// blocks: [2, 3, 4, 5]
 /// precisions:                     # weight bits per case
@@ -134,11 +152,25 @@ public enum NetworkFamily: Hashable, Sendable {
     case preset(Preset)
     /// A model file: its path as written, and the network it describes.
     case model(path: String, spec: NetworkSpec)
+    /// A preset that is a graph network (`mobilenet-v2`).
+    case graphPreset(GraphPreset)
+    /// An ONNX model: its path as written (imported when the plan is expanded).
+    case onnx(path: String)
 
     public var name: String {
         switch self {
         case .preset(let p): return p.rawValue
         case .model(_, let s): return s.name
+        case .graphPreset(let p): return p.rawValue
+        case .onnx(let path): return URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        }
+    }
+
+    /// Whether the cases are graph networks (`GraphNetwork`) rather than block lists (`NetworkSpec`).
+    public var isGraph: Bool {
+        switch self {
+        case .preset, .model: return false
+        case .graphPreset, .onnx: return true
         }
     }
 }
@@ -186,7 +218,7 @@ public struct SweepSpec: Sendable {
     /// The images folder as written (relative paths are relative to the spec file's folder).
     public var images: Located<String>
     public var network: Located<NetworkFamily>
-    /// mobilenet-v1 width multiplier α.
+    /// mobilenet-v1 (and mobilenet-v2) width multiplier α.
     public var width: Double
     /// Stem weight bits (mobilenet-v1, or a model file with a stem); nil = the family's default.
     public var stemBits: BitWidth?
@@ -242,6 +274,16 @@ public struct SweepSpec: Sendable {
     /// percentile:P), measured per case on the case's images. A case's label and id name it only when it is
     /// not fixed.
     public var calibration: Calibration = .fixed
+    /// `network.layer_bits` (graph networks): weight bits by layer-name pattern, each rule where it was written.
+    public var layerBits: [Located<LayerBitsRule>] = []
+
+    /// The preprocessing of a graph network's images: an ONNX model's sidecar (`m.preprocess.yaml`), with
+    /// `network.preprocess` keys over it; nil for block-form networks (the seed's pipeline) and for a graph
+    /// network without either (the seed's default). The origin is the key's line, or the sidecar file.
+    public var preprocess: Located<Preprocessing>? = nil
+
+    /// The preprocessing every case's images go through.
+    public var preprocessing: Preprocessing { preprocess?.value ?? .seedDefault }
 
     /// The default number of timing rounds: 10. The timing verdict (`TimingVerdict`) needs at least 5 samples a
     /// side for any finite 99% interval of the shift (4 against 4 has none), and then the interval spans every
@@ -277,6 +319,17 @@ public struct SweepSpec: Sendable {
             let data = (try? ModelJSON.encoder.encode(spec)) ?? Data()
             let object = (try? JSONSerialization.jsonObject(with: data)) ?? NSNull()
             net.append(("model_network", PlainValue(jsonObject: object)))
+        case .graphPreset(let p): net.append(("preset", .string(p.rawValue)))
+        case .onnx(let path): net.append(("model", .string(path)))
+        }
+        // Graph networks only (block-form specs keep their hash).
+        if network.value.isGraph {
+            net.append(("layer_bits", .map(layerBits.map { ($0.value.pattern, $0.value.bits.plain) })))
+            let p = preprocessing
+            net.append(("preprocess", .map([
+                ("resize", p.resize.map { .int($0) } ?? .null), ("crop", p.crop.map { .int($0) } ?? .null),
+                ("mean", .list(p.mean.map { .double($0) })), ("std", .list(p.std.map { .double($0) })),
+                ("channel_order", .string(p.channelOrder.rawValue))])))
         }
         net.append(("width", .double(width)))
         net.append(("stem_bits", stemBits?.plain ?? .null))
@@ -328,7 +381,8 @@ public enum SweepSpecReader {
     public static let topKeys = ["name", "images", "network", "sizes", "blocks", "precisions", "act_bits",
                                  "conventions", "kernels", "exclude", "include", "batch", "budgets", "history", "search", "repeats"]
     public static let networkKeys = ["preset", "model", "width", "stem_bits", "classifier_bits", "input_bits",
-                                     "classes", "seed", "init", "weights", "quantization", "kernels", "calibrate"]
+                                     "classes", "seed", "init", "weights", "quantization", "kernels", "calibrate", "layer_bits",
+                                     "preprocess"]
     static let filterKeys = ["size", "blocks", "precision", "act_bits", "convention", "kernels"]
 
     /// Reads `path`, applies `overrides` (`key=value`, value parsed as YAML), and validates everything.
@@ -412,7 +466,10 @@ public enum SweepSpecReader {
         let budgets = BudgetsSection(nodes)
         let history = HistorySection(nodes)
         let search = SearchSection(nodes, axes: axes)
-        extra += names.issues + network.issues + grid.issues + budgets.issues + history.issues
+        extra += names.issues + network.issues + axes.issues + grid.issues + budgets.issues + history.issues
+        if network.family.value.isGraph, let n = nodes.top["search"] {
+            extra.append(nodes.origin(n).issue("search: the mixed-precision search takes block-form networks; \(network.family.value.name) is a graph network"))
+        }
 
         // Gather problems from the file, from every override, and between values.
         var issues = d.issues
@@ -425,7 +482,8 @@ public enum SweepSpecReader {
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
-                         history: history.history, search: search.search, repeats: repeats, kernels: axes.kernels)
+                         history: history.history, search: search.search, repeats: repeats, kernels: axes.kernels,
+                         layerBits: network.layerBits, preprocess: network.preprocess)
         spec.calibration = network.calibration
         return spec
     }

@@ -117,6 +117,8 @@ extension SweepSpecReader {
         var quantization: QuantGranularity
         /// `network.calibrate` (default fixed).
         var calibration: Calibration
+        var layerBits: [Located<LayerBitsRule>]
+        var preprocess: Located<Preprocessing>?
         /// Problems between values (the nodes' diagnostics hold the rest).
         var issues: [ConfigIssue]
 
@@ -130,13 +132,22 @@ extension SweepSpecReader {
             } else if let presetNode, let t = presetNode.string("network preset") {
                 if let p = Preset(rawValue: t) {
                     family = Located(.preset(p), at: origin(presetNode))
-                } else if GraphPreset(rawValue: t) != nil {
-                    presetNode.diagnostics.error("network preset '\(t)' is a graph network, which the engine cannot run yet; count it with 'bitsweep calc --preset \(t)'", at: presetNode)
+                } else if let g = GraphPreset(rawValue: t) {
+                    family = Located(.graphPreset(g), at: origin(presetNode))
                 } else {
-                    presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(Preset.spellings)", at: presetNode)
+                    let all = Preset.allCases.map(\.rawValue) + GraphPreset.allCases.map(\.rawValue)
+                    presetNode.diagnostics.error("network preset '\(t)' is unknown; expected one of \(all.joined(separator: ", "))", at: presetNode)
                 }
             } else if let modelNode, let t = modelNode.string("network model"), t.lowercased().hasSuffix(".onnx") {
-                modelNode.diagnostics.error("network model '\(t)' is an ONNX model (a graph network), which a sweep cannot take yet; count it with 'bitsweep calc --model \(t)', run it with 'bitsweep infer' or 'bitsweep bench'", at: modelNode)
+                // Imported when the plan is expanded (the import is the Sweep module's); here only its presence.
+                let path = s.resolve(t)
+                var isDir: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: path, isDirectory: &isDir) || isDir.boolValue
+                    || !FileManager.default.isReadableFile(atPath: path) {
+                    extra.append(origin(modelNode).issue("network model '\(t)' does not exist or cannot be read (looked for \(path)); expected an ONNX model file"))
+                } else {
+                    family = Located(.onnx(path: t), at: origin(modelNode))
+                }
             } else if let modelNode, let t = modelNode.string("network model") {
                 let path = s.resolve(t)
                 do {
@@ -153,11 +164,13 @@ extension SweepSpecReader {
             }
             let preset: Preset? = { if case .preset(let p) = family.value { return p } else { return nil } }()
             let modelSpec: NetworkSpec? = { if case .model(_, let s) = family.value { return s } else { return nil } }()
+            let onnx: Bool = { if case .onnx = family.value { return true } else { return false } }()
+            let graph = family.value.isGraph
 
             var width = 1.0
             if let n = networkNodes["width"], let w = n.double("network width") {
-                if preset != .mobilenetV1 {
-                    extra.append(origin(n).issue("network width applies to the mobilenet-v1 preset only"))
+                if preset != .mobilenetV1 && family.value != .graphPreset(.mobilenetV2) {
+                    extra.append(origin(n).issue("network width applies to the mobilenet-v1 and mobilenet-v2 presets only"))
                 } else if !(w > 0 && w <= 4) {
                     extra.append(origin(n).issue("network width \(w) is out of range; expected a multiplier in (0, 4], e.g. 1.0, 0.75, 0.5, 0.25"))
                 } else {
@@ -174,7 +187,11 @@ extension SweepSpecReader {
             }
             let classifierBits = networkNodes["classifier_bits"]?.bits("network classifier_bits")
             let inputBits = networkNodes["input_bits"]?.bits("network input_bits") ?? .bits(8)
-            let classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
+            var classes = networkNodes["classes"]?.int("network classes", in: 1...1_000_000, expected: "a positive integer")
+            if onnx, let n = networkNodes["classes"], classes != nil {
+                extra.append(origin(n).issue("network classes does not apply to an ONNX model: its classifier fixes the classes"))
+                classes = nil
+            }
             let seed = networkNodes["seed"]?.int("network seed", in: 0...Int(Int32.max), expected: "an integer 0–\(Int32.max)") ?? 0
             var initialization = WeightInit.heNormal
             if let n = networkNodes["init"], let t = n.string("network init") {
@@ -185,7 +202,9 @@ extension SweepSpecReader {
             var weights: Located<String>?
             if let n = networkNodes["weights"], let t = n.string("network weights") {
                 let path = s.resolve(t)
-                if !FileManager.default.isReadableFile(atPath: path) {
+                if onnx {
+                    extra.append(origin(n).issue("network weights '\(t)' does not apply to an ONNX model: it carries its weights"))
+                } else if !FileManager.default.isReadableFile(atPath: path) {
                     extra.append(origin(n).issue("network weights '\(t)' does not exist or cannot be read (looked for \(path))"))
                 } else {
                     weights = Located(t, at: origin(n))
@@ -197,6 +216,52 @@ extension SweepSpecReader {
                     n.diagnostics.error("network quantization '\(t)' is unknown; expected one of \(QuantGranularity.spellings)", at: n)
                 }
             }
+            // layer_bits: pattern → bits (graph networks).
+            var layerBits: [Located<LayerBitsRule>] = []
+            if let n = networkNodes["layer_bits"] {
+                if !graph {
+                    extra.append(origin(n).issue("network layer_bits applies to graph networks (mobilenet-v2, ONNX models); set a block-form network's precision with precisions, stem_bits and classifier_bits"))
+                } else if case .mapping(let m) = n.node {
+                    for (k, v) in m {
+                        let kn = n.child(k), vn = n.child(v)
+                        guard let pattern = kn.string("network layer_bits pattern") else { continue }
+                        if pattern.isEmpty {
+                            kn.diagnostics.error("network layer_bits: an empty pattern matches no layer", at: kn)
+                            continue
+                        }
+                        if let b = vn.bits("network layer_bits for '\(pattern)'") {
+                            layerBits.append(Located(LayerBitsRule(pattern: pattern, bits: b), at: origin(kn)))
+                        }
+                    }
+                } else {
+                    n.diagnostics.error("network layer_bits must be a mapping of layer-name patterns to bits, e.g. {\"features.*.conv.0.*\": 4}", at: n)
+                }
+            }
+            // preprocess: the model's sidecar, with the spec's keys over it (graph networks).
+            var preprocess: Located<Preprocessing>?
+            if case .onnx(let t) = family.value {
+                let sidecar = PreprocessFile.sidecar(of: s.resolve(t))
+                do {
+                    if let p = try PreprocessFile.loadSidecar(of: s.resolve(t)) {
+                        preprocess = Located(p, at: SpecOrigin(file: sidecar, line: nil))
+                    }
+                } catch let e as ConfigError {
+                    extra.append(contentsOf: e.issues)
+                } catch {
+                    extra.append(SpecOrigin(file: sidecar, line: nil).issue("\(error)"))
+                }
+            }
+            if let n = networkNodes["preprocess"] {
+                if !graph {
+                    extra.append(origin(n).issue("network preprocess applies to graph networks (mobilenet-v2, ONNX models); block-form networks take the seed's pipeline (resize to the size, [0, 1])"))
+                } else if let m = n.mapping("network preprocess", allowed: PreprocessFile.keys) {
+                    var p = preprocess?.value ?? .seedDefault
+                    PreprocessFile.apply(m, to: &p, what: "network preprocess ")
+                    preprocess = Located(p, at: origin(n))
+                }
+            }
+            self.layerBits = layerBits
+            self.preprocess = preprocess
             self.family = family
             self.preset = preset
             self.modelSpec = modelSpec
@@ -213,6 +278,10 @@ extension SweepSpecReader {
             if let n = networkNodes["calibrate"], let t = n.string("network calibrate") {
                 if let c = Calibration(t) { calibration = c } else {
                     n.diagnostics.error("network calibrate '\(t)': expected \(Calibration.expected)", at: n)
+                }
+                if graph && calibration != .fixed {
+                    extra.append(origin(n).issue("network calibrate \(calibration): calibration applies to block-form networks (seed, mobilenet-v1, model files); \(family.value.name) runs with the fixed [0, 6] activation ranges"))
+                    calibration = .fixed
                 }
             }
             self.calibration = calibration
@@ -233,17 +302,30 @@ extension SweepSpecReader {
         var actBits: [Located<PrecisionPolicy>]
         var conventions: [Located<BitOpsConvention>]
         var kernels: [Located<Kernels>]
+        /// Problems between values (the nodes' diagnostics hold the rest).
+        var issues: [ConfigIssue] = []
 
         init(_ s: SpecNodes, network: NetworkSection) {
             let file = s.file, top = s.top, origin = s.origin
             let preset = network.preset, modelSpec = network.modelSpec
+            let family = network.family.value
+            // An ONNX model's default size is its own (known once it is imported, when the plan is expanded).
+            let defaultSizes: [Located<Int>]
+            switch family {
+            case .onnx: defaultSizes = []
+            case .graphPreset(let g): defaultSizes = [Located(g.defaultSize, at: SpecOrigin(file: file, line: nil))]
+            default: defaultSizes = [Located(preset?.defaultSize ?? 32, at: SpecOrigin(file: file, line: nil))]
+            }
             let sizes = axis(top["sizes"], "sizes", origin: origin) { n in
                 n.int("size", in: 1...16384, expected: "a size in pixels, 1–16384")
-            } ?? [Located(preset?.defaultSize ?? 32, at: SpecOrigin(file: file, line: nil))]
+            } ?? defaultSizes
 
             let blockRange: ClosedRange<Int> = preset?.blockRange ?? 1...(modelSpec?.blocks.count ?? 1)
             let blocksWhat = preset.map { "blocks for the \($0.rawValue) preset" } ?? "blocks for this model (its first N blocks)"
-            let blocks = axis(top["blocks"], "blocks", origin: origin) { n -> Int? in
+            if family.isGraph, let n = top["blocks"] {
+                n.diagnostics.error("blocks does not apply to \(family.name): a graph network's blocks are fixed by the network; remove the key (set their precision with precisions and network.layer_bits)", at: n)
+            }
+            let blocks = family.isGraph ? [] : axis(top["blocks"], "blocks", origin: origin) { n -> Int? in
                 guard let v = n.int("blocks", expected: "a block count") else { return nil }
                 if preset != nil || modelSpec != nil, !blockRange.contains(v) {
                     n.diagnostics.error("\(blocksWhat): \(v) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)", at: n)
@@ -252,7 +334,7 @@ extension SweepSpecReader {
                 return v
             } ?? [Located(preset?.defaultBlocks ?? modelSpec?.blocks.count ?? 5, at: SpecOrigin(file: file, line: nil))]
 
-            let defaultPolicy: PrecisionPolicy = modelSpec != nil ? .model : .uniform(preset?.defaultBits ?? 4)
+            let defaultPolicy: PrecisionPolicy = modelSpec != nil ? .model : .uniform(family.isGraph ? .bits(8) : preset?.defaultBits ?? 4)
             let precisions = axis(top["precisions"], "precisions", origin: origin) { policy($0, "precision", modelFamily: modelSpec != nil) }
                 ?? [Located(defaultPolicy, at: SpecOrigin(file: file, line: nil))]
             let actBits = axis(top["act_bits"], "act_bits", origin: origin) { policy($0, "act_bits", modelFamily: modelSpec != nil) }
@@ -265,6 +347,11 @@ extension SweepSpecReader {
                     n.diagnostics.error("network kernels: kernels is also given as an axis (at \(origin(axisNode))); give it once, as network.kernels (one value) or as kernels: (a list)", at: n)
                 } else if let k = SweepSpecReader.kernels(n, "network kernels") {
                     kernels = [Located(k, at: origin(n))]
+                }
+            }
+            if family.isGraph {
+                for k in kernels ?? [] where k.value == .integer {
+                    issues.append(k.origin.issue("kernels integer: the graph executor runs \(family.name) on float kernels only (integer kernels exist for block-form networks); use float or auto"))
                 }
             }
             self.kernels = kernels ?? [Located(Kernels.auto, at: SpecOrigin(file: file, line: nil))]
@@ -292,6 +379,11 @@ extension SweepSpecReader {
             var extra: [ConfigIssue] = []
             let exclude = filters(top["exclude"], "exclude", origin: origin, modelFamily: modelSpec != nil)
             let include = filters(top["include"], "include", origin: origin, modelFamily: modelSpec != nil)
+            if network.family.value.isGraph {
+                for f in exclude + include where f.blocks != nil {
+                    extra.append(f.origin.issue("blocks does not apply to \(network.family.value.name): a graph network's blocks are fixed by the network; remove blocks from this entry"))
+                }
+            }
             for f in include {
                 if let b = f.blocks, preset != nil || modelSpec != nil, !blockRange.contains(b) {
                     extra.append(f.origin.issue("include: \(blocksWhat): \(b) is out of range; expected \(blockRange.lowerBound)–\(blockRange.upperBound)"))

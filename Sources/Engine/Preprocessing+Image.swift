@@ -15,8 +15,9 @@ extension Preprocessing {
         } else {
             square = image.resized(to: size)
         }
+        // Every preprocessing, the default included, goes through the same normalization: with mean 0, std 1
+        // and rgb it gives the scaled bytes exactly ((x − 0) / 1 = x), so the default is the seed's pipeline.
         var t = square.tensor()
-        if self == .seedDefault { return t }
         let plane = size * size
         let order = channelOrder == .rgb ? [0, 1, 2] : [2, 1, 0]
         var out = [Float](repeating: 0, count: 3 * plane)

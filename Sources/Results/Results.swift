@@ -333,8 +333,9 @@ public struct CaseResult: Hashable, Codable, Sendable {
     /// The case's position in the expanded grid (results are written in this order).
     public var index: Int
     public var config: CaseConfig
-    /// Per-layer counts, block subtotals and totals, exactly as `bitsweep calc` computes them.
-    public var cost: CostReport
+    /// Per-layer counts, block subtotals and totals, exactly as `bitsweep calc` computes them (a block-form
+    /// network's report, or a graph network's: `CaseCost`).
+    public var cost: CaseCost
     public var images: [ImageResult]
     /// Aggregate over `images`; nil when no image ran (a cost-only case).
     public var fidelity: FidelitySummary?
@@ -350,11 +351,22 @@ public struct CaseResult: Hashable, Codable, Sendable {
     /// activation, its range and scale; absent when the case did not run (and in files written before calibration:
     /// those ran on the fixed [0, 6] ranges).
     public var calibration: ActivationCalibration?
+    /// How images became the network's input, for graph networks (the model's preprocessing: resize, crop,
+    /// mean, std, channel order); absent for block-form networks, which always take the seed's pipeline.
+    public var preprocessing: Preprocessing?
 
     public init(id: String, index: Int, config: CaseConfig, cost: CostReport, images: [ImageResult],
                 fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil,
                 kernels: KernelUse? = nil, calibration: ActivationCalibration? = nil) {
+        self.init(id: id, index: index, config: config, cost: .block(cost), images: images, fidelity: fidelity,
+                  timings: timings, error: error, accuracy: accuracy, kernels: kernels, calibration: calibration)
+    }
+
+    public init(id: String, index: Int, config: CaseConfig, cost: CaseCost, images: [ImageResult],
+                fidelity: FidelitySummary?, timings: CaseTimings?, error: String? = nil, accuracy: AccuracySummary? = nil,
+                kernels: KernelUse? = nil, calibration: ActivationCalibration? = nil, preprocessing: Preprocessing? = nil) {
         self.calibration = calibration
+        self.preprocessing = preprocessing
         self.kernels = kernels
         self.id = id
         self.index = index

@@ -50,7 +50,7 @@ public struct CaseCache: Sendable {
     /// The cache key of a case. The kernels are in it always (a case's configuration names them only when
     /// the spec asks for several), so that a result timed on other kernels is never reused.
     public static func key(for c: SweepCase, imageSetDigest: String, engineVersion: String) -> String {
-        Digest.sha256("bitsweep-case-v1\n" + Canonical.json(c.config) + "\n" + Canonical.json(c.network)
+        Digest.sha256("bitsweep-case-v1\n" + Canonical.json(c.config) + "\n" + c.network.canonical
             + "\nbatch \(c.job.batch)\nkernels \(c.job.kernels.rawValue)\nengine \(engineVersion)\nimages \(imageSetDigest)\n")
     }
 

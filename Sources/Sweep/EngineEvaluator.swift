@@ -50,6 +50,39 @@ public struct EngineEvaluator: CaseEvaluator {
         return String(Digest.sha256(text).prefix(16))
     }
 
+    /// Part of graph cases' cache keys: a fingerprint of the graph executor's numerics and of preprocessing —
+    /// the probe network above as a graph (`NetworkSpec.graph()`), seeded, run on the two synthetic images
+    /// preprocessed with a resize, a centre crop, mean and std and the bgr order, hashed to the last bit.
+    public static let graphEngineVersion: String = {
+        do { return "graph numerics " + (try graphProbeFingerprint()) } catch { return "graph numerics unavailable (\(error))" }
+    }()
+
+    static func graphProbeFingerprint() throws -> String {
+        var text = ""
+        func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
+        let pre = Preprocessing(resize: 11, crop: 9, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3], channelOrder: .bgr)
+        let images = try [RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }),
+                          RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) })]
+            .map { try pre.tensor($0, size: 9) }
+        text += images.flatMap(\.data).map(bits).joined(separator: ",") + "\n"
+        let spec = NetworkSpec(
+            name: "probe", inputChannels: 3, inputBits: 8,
+            stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
+            blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
+                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5)],
+            classes: 4, classifierBits: 6)
+        for granularity in QuantGranularity.allCases {
+            let net = try GraphExecutor(network: try spec.graph(), inputSize: 9, seed: 1,
+                                        options: EngineOptions(granularity: granularity, threads: 1, batchSize: 2))
+            for o in try net.run(images).images {
+                text += o.logits.map(bits).joined(separator: ",") + ";" + o.top5.map(String.init).joined(separator: ",") + "\n"
+            }
+        }
+        return String(Digest.sha256(text).prefix(16))
+    }
+
+    public var graphVersion: String { Self.graphEngineVersion }
+
     /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as long —
     /// after the batch, the thread busy-waits until it has used (F − 1) × the batch's measured CPU time more, and
     /// the CPU time that wait really used is added to the batch's time. 1 (the default) does nothing. It exists so that tests and the README's measurement can check that
@@ -72,32 +105,74 @@ public struct EngineEvaluator: CaseEvaluator {
 
     public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {
         let batch = max(1, min(job.batch, imageCount))
-        try MemoryEstimate(cost: try job.network.cost(inputSize: job.size), batch: batch, twin: true).check(
-            limit: nil, what: "\(job.network.name) with \(job.network.blocks.count) blocks at \(job.size)×\(job.size)",
-            imageBytes: MemoryEstimate.inputTensorBytes(count: imageCount, channels: job.network.inputChannels, size: job.size))
+        let estimate: MemoryEstimate, what: String
+        switch job.network {
+        case .block(let spec):
+            estimate = MemoryEstimate(cost: try spec.cost(inputSize: job.size), batch: batch, twin: true)
+            what = "\(spec.name) with \(spec.blocks.count) blocks at \(job.size)×\(job.size)"
+        case .graph(let g):
+            estimate = MemoryEstimate(graph: try g.network.cost(inputSize: job.size), batch: batch, twin: true)
+            what = "\(g.network.name) (\(g.network.layers.count) layers) at \(job.size)×\(job.size)"
+        }
+        try estimate.check(limit: nil, what: what,
+                           imageBytes: MemoryEstimate.inputTensorBytes(count: imageCount, channels: job.network.inputChannels, size: job.size))
     }
 
     public func prepare(_ image: RGBImage, size: Int) throws -> Tensor {
         image.resized(to: size).tensor()
     }
 
+    /// The image through the model's preprocessing (Engine/Preprocessing+Image.swift); the seed's default is
+    /// `prepare(image, size:)`, as before preprocessing existed.
+    public func prepare(_ image: RGBImage, size: Int, preprocessing: Preprocessing) throws -> Tensor {
+        if preprocessing == .seedDefault { return try prepare(image, size: size) }
+        return try preprocessing.tensor(image, size: size)
+    }
+
     public func evaluate(_ job: EvaluationJob, images: [Tensor]) throws -> Evaluation {
-        let weights: WeightSource
         var initialization = WeightInit.heNormal
-        switch job.weights {
-        case .seed(let s, let i):
-            weights = .seed(UInt64(s))
-            initialization = i
-        case .safetensors(let path, _): weights = .safetensors(path)
-        }
-        let granularity = job.quantization
+        if case .seed(_, let i) = job.weights { initialization = i }
         let batch = max(1, min(job.batch, images.count))
-        var options = EngineOptions(granularity: granularity, threads: job.threads, batchSize: batch,
+        var options = EngineOptions(granularity: job.quantization, threads: job.threads, batchSize: batch,
                                     initialization: initialization, kernels: job.kernels, calibration: job.calibration)
-        // Calibration (not timed): the float network on the case's images sets the activation ranges.
-        options.activationRanges = try Network.calibratedRanges(spec: job.network, inputSize: job.size, weights: weights,
-                                                                images: images, method: job.calibration, options: options)
-        let network = try Network(spec: job.network, inputSize: job.size, weights: weights, options: options)
+        let network: any InferenceNetwork
+        let kernelUse: KernelUse
+        let calibration: ActivationCalibration?
+        switch job.network {
+        case .block(let spec):
+            let weights: WeightSource
+            switch job.weights {
+            case .seed(let s, _): weights = .seed(UInt64(s))
+            case .safetensors(let path, _): weights = .safetensors(path)
+            case .onnx(let path, _): throw SweepError("\(path): an ONNX model's weights do not fit the block-form network \(spec.name)")
+            }
+            // Calibration (not timed): the float network on the case's images sets the activation ranges.
+            options.activationRanges = try Network.calibratedRanges(spec: spec, inputSize: job.size, weights: weights,
+                                                                    images: images, method: job.calibration, options: options)
+            let n = try Network(spec: spec, inputSize: job.size, weights: weights, options: options)
+            network = n
+            kernelUse = n.kernelUse
+            calibration = n.activationCalibration
+        case .graph(let g):
+            guard job.calibration == .fixed else {
+                throw SweepError("calibrate \(job.calibration): calibration applies to block-form networks; \(g.network.name) runs with the fixed [0, 6] activation ranges")
+            }
+            let executor: GraphExecutor
+            switch job.weights {
+            case .seed(let s, _):
+                executor = try GraphExecutor(network: g.network, inputSize: job.size, seed: UInt64(s), options: options)
+            case .safetensors(let path, _):
+                let w = try GraphWeights.load(safetensors: path, network: g.network, inputSize: job.size)
+                executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: w, options: options)
+            case .onnx(let path, _):
+                let model = try GraphNetworks.importONNX(path: path, size: job.size)
+                executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: model.weights, options: options)
+            }
+            network = executor
+            kernelUse = KernelUse(requested: job.kernels, layers: executor.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
+                                  narrowWeights: false)
+            calibration = nil
+        }
         var results: [ImageResult] = []
         var perImage: [Double] = []
         var start = 0
@@ -125,15 +200,15 @@ public struct EngineEvaluator: CaseEvaluator {
             perImage.append(try timed(network, chunk, threads: job.threads))
             pass += 1
         }
-        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: network.kernelUse,
-                          calibration: network.activationCalibration)
+        return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: kernelUse,
+                          calibration: calibration)
     }
 
     /// A timing sample is the median over at least this many timed batches (more passes over a small image set).
     public static let minimumTimedBatches = 3
 
     /// One more timed run of `chunk`: the quantized network's time per image, ms.
-    func timed(_ network: Network, _ chunk: [Tensor], threads: Int) throws -> Double {
+    func timed(_ network: any InferenceNetwork, _ chunk: [Tensor], threads: Int) throws -> Double {
         slowedDown(Self.timedSeconds(try network.run(chunk).timings, threads: threads)) * 1000 / Double(chunk.count)
     }
 

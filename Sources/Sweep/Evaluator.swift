@@ -22,6 +22,13 @@ public protocol CaseEvaluator: Sendable {
     /// Resizes a decoded image to `size`×`size` (the identity when it is already that size).
     func prepare(_ image: Decoded, size: Int) throws -> Prepared
 
+    /// A decoded image as the input of a network at `size` with `preprocessing` (the seed's default:
+    /// `prepare(image, size:)`). An evaluator that cannot apply other preprocessing throws.
+    func prepare(_ image: Decoded, size: Int, preprocessing: Preprocessing) throws -> Prepared
+
+    /// Part of the cache key of graph cases (the graph executor's numerics), beside `version`; "" by default.
+    var graphVersion: String { get }
+
     /// Builds and quantizes the network of `job` once, runs every image through it in batches of
     /// `job.batch`, and returns one outcome per image, in order. An error means the case could not run (for
     /// example it would not fit in memory); it is recorded on the case, and the sweep goes on.
@@ -36,13 +43,90 @@ public protocol CaseEvaluator: Sendable {
 }
 
 extension CaseEvaluator {
+    public func prepare(_ image: Decoded, size: Int, preprocessing: Preprocessing) throws -> Prepared {
+        guard preprocessing == .seedDefault else {
+            throw SweepError("this evaluator cannot apply the preprocessing \(preprocessing)")
+        }
+        return try prepare(image, size: size)
+    }
+
+    /// Part of the cache key of graph cases (their executor's numerics), beside `version`.
+    public var graphVersion: String { "" }
+
     public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {}
     public func memoryBytes(_ image: Decoded) -> Int { 0 }
 }
 
+/// The network of a case: a block-form `NetworkSpec`, or a graph network (the mobilenet-v2 preset, an imported
+/// ONNX model) with what running it needs.
+public enum CaseNetwork: Hashable, Sendable {
+    case block(NetworkSpec)
+    case graph(GraphCase)
+
+    public var name: String {
+        switch self {
+        case .block(let s): return s.name
+        case .graph(let g): return g.network.name
+        }
+    }
+
+    /// Values per image of the output (the classes).
+    public var classes: Int {
+        switch self {
+        case .block(let s): return s.classes
+        case .graph(let g): return g.classes
+        }
+    }
+
+    public var inputChannels: Int {
+        switch self {
+        case .block(let s): return s.inputChannels
+        case .graph(let g): return g.network.inputChannels
+        }
+    }
+
+    /// The block-form network, or nil for a graph.
+    public var block: NetworkSpec? {
+        if case .block(let s) = self { return s }
+        return nil
+    }
+
+    /// The graph case, or nil for a block-form network.
+    public var graph: GraphCase? {
+        if case .graph(let g) = self { return g }
+        return nil
+    }
+
+    /// The text hashed into case ids, cache keys and groups: a block-form network's canonical JSON (as before
+    /// graph networks existed, so that block sweeps keep their ids), a graph's canonical text with its
+    /// preprocessing.
+    var canonical: String {
+        switch self {
+        case .block(let s): return Canonical.json(s)
+        case .graph(let g): return GraphNetworks.canonicalText(g.network) + "\npreprocess " + Canonical.json(g.preprocessing)
+        }
+    }
+}
+
+/// A graph network as a case runs it.
+public struct GraphCase: Hashable, Sendable {
+    /// The network with the case's precision set.
+    public var network: GraphNetwork
+    /// Its output's values per image.
+    public var classes: Int
+    /// How images become its input (the model's preprocessing).
+    public var preprocessing: Preprocessing
+
+    public init(network: GraphNetwork, classes: Int, preprocessing: Preprocessing) {
+        self.network = network
+        self.classes = classes
+        self.preprocessing = preprocessing
+    }
+}
+
 /// One network to build and run: everything an engine needs, and nothing about BitOps conventions.
 public struct EvaluationJob: Hashable, Sendable {
-    public var network: NetworkSpec
+    public var network: CaseNetwork
     public var size: Int
     public var quantization: QuantGranularity
     public var weights: Weights
@@ -59,6 +143,8 @@ public struct EvaluationJob: Hashable, Sendable {
         case seed(Int, initialization: WeightInit)
         /// A safetensors file: its path and its SHA-256 (the path may differ between machines; the digest not).
         case safetensors(path: String, sha256: String)
+        /// The float weights an ONNX model carries: its path and its SHA-256.
+        case onnx(path: String, sha256: String)
 
         /// How `CaseConfig.weights` spells it: `seed:N` (he-normal), `seed:N/pytorch-default`, or
         /// `safetensors:<sha256>`.
@@ -66,11 +152,18 @@ public struct EvaluationJob: Hashable, Sendable {
             switch self {
             case .seed(let s, let i): return i == .heNormal ? "seed:\(s)" : "seed:\(s)/\(i.rawValue)"
             case .safetensors(_, let d): return "safetensors:\(d)"
+            case .onnx(_, let d): return "onnx:\(d)"
             }
         }
     }
 
     public init(network: NetworkSpec, size: Int, quantization: QuantGranularity, weights: Weights, batch: Int, threads: Int,
+                kernels: Kernels = .auto) {
+        self.init(network: .block(network), size: size, quantization: quantization, weights: weights, batch: batch,
+                  threads: threads, kernels: kernels)
+    }
+
+    public init(network: CaseNetwork, size: Int, quantization: QuantGranularity, weights: Weights, batch: Int, threads: Int,
                 kernels: Kernels = .auto) {
         self.kernels = kernels
         self.network = network

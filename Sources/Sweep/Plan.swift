@@ -12,9 +12,10 @@ public struct SweepCase: Sendable {
     /// A stable hash of the configuration and the network (16 hex digits).
     public var id: String
     public var config: CaseConfig
-    public var network: NetworkSpec
+    /// A block-form network, or a graph network (the mobilenet-v2 preset, an ONNX model).
+    public var network: CaseNetwork
     /// Computed once, here: counts do not depend on images.
-    public var cost: CostReport
+    public var cost: CaseCost
     /// The engine's work for this case (threads are set by the runner).
     public var job: EvaluationJob
     /// Cases with the same `group` share one engine evaluation (they differ only in the BitOps convention).
@@ -38,6 +39,7 @@ public struct SweepPlan: Sendable {
     /// remove the cases they match; `include` entries add theirs (an entry's missing keys take every value of
     /// that axis). Cases with equal ids are kept once, at their first position.
     public static func expand(_ spec: SweepSpec, maxCases: Int = defaultMaxCases) throws -> SweepPlan {
+        if spec.network.value.isGraph { return try expandGraph(spec, maxCases: maxCases) }
         let bound = countBound(spec)
         guard bound <= maxCases else {
             let axes = "\(spec.sizes.count) sizes × \(spec.blocks.count) blocks × \(spec.precisions.count) precisions × \(spec.actBits.count) act_bits × \(spec.conventions.count) conventions"
@@ -161,8 +163,8 @@ public struct SweepPlan: Sendable {
             var job = EvaluationJob(network: network, size: p.size.value, quantization: spec.quantization,
                                     weights: weights, batch: spec.batch, threads: 1, kernels: p.kernels.value)
             job.calibration = spec.calibration
-            cases.append(SweepCase(index: cases.count, id: id, config: config, network: network, cost: cost, job: job,
-                                   group: groupKey(job)))
+            cases.append(SweepCase(index: cases.count, id: id, config: config, network: .block(network), cost: .block(cost),
+                                   job: job, group: groupKey(job)))
         }
         if !issues.isEmpty { throw ConfigError(issues) }
         return SweepPlan(spec: spec, cases: cases, warnings: warnings)
@@ -176,6 +178,7 @@ public struct SweepPlan: Sendable {
     /// Exclusions and duplicates are not subtracted, so it is an upper bound, exact for a spec without
     /// `exclude` and `include`. Saturates at `Int.max`.
     public static func countBound(_ spec: SweepSpec) -> Int {
+        if spec.network.value.isGraph { return graphCountBound(spec) }
         let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
             if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
             return nil
@@ -233,6 +236,8 @@ public struct SweepPlan: Sendable {
                 blocks: n, bits: .perBlock(bits), actBits: .perBlock(actBits), width: spec.width,
                 stemBits: spec.stemBits, classifierBits: spec.classifierBits, inputBits: spec.inputBits,
                 classes: spec.classes))
+        case .graphPreset, .onnx:
+            throw SpecError("\(spec.network.value.name) is a graph network, not a list of blocks")
         case .model(_, var net):
             net.blocks = Array(net.blocks.prefix(n))
             for i in net.blocks.indices {
@@ -254,14 +259,19 @@ public struct SweepPlan: Sendable {
 
     /// The case id: SHA-256 of the canonical JSON of the configuration and the network, 16 hex digits.
     public static func caseID(config: CaseConfig, network: NetworkSpec) -> String {
-        let text = Canonical.json(config) + "\n" + Canonical.json(network)
+        caseID(config: config, network: .block(network))
+    }
+
+    /// The case id of either form (a block-form network's text is its canonical JSON, as it always was).
+    public static func caseID(config: CaseConfig, network: CaseNetwork) -> String {
+        let text = Canonical.json(config) + "\n" + network.canonical
         return String(Digest.sha256(Data(text.utf8)).prefix(16))
     }
 
     static func groupKey(_ job: EvaluationJob) -> String {
         var j = job
         j.threads = 0
-        let text = Canonical.json(j.network) + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)\nkernels \(j.kernels.rawValue)"
+        let text = j.network.canonical + "\n\(j.size)\n\(j.quantization.rawValue)\n\(j.weights.label)\n\(j.batch)\nkernels \(j.kernels.rawValue)"
             + (j.calibration == .fixed ? "" : "\ncalibrate \(j.calibration)")
         return Digest.sha256(Data(text.utf8))
     }

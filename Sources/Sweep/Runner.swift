@@ -149,7 +149,9 @@ public enum SweepRunner {
         var fewerSamples = 0
         let readableFiles = readable.map(\.file)
         for c in cases {
-            let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: evaluator.version)
+            // A graph case's results depend on the graph executor's numerics too.
+            let engine = c.network.graph == nil ? evaluator.version : evaluator.version + ", " + evaluator.graphVersion
+            let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: engine)
             keys[c.id] = k
             switch cache.lookup(c, key: k, imageFiles: readableFiles) {
             case .hit(var r):
@@ -216,7 +218,8 @@ public enum SweepRunner {
         let state = RunState(items: items, groups: groups.count, repeats: repeats)
         var groupsPerSize: [Int: Int] = [:]
         for g in groups { groupsPerSize[g[0].job.size, default: 0] += repeats }
-        let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator, uses: groupsPerSize)
+        let prepared = PreparedImages(readable.map(\.image), evaluator: evaluator, uses: groupsPerSize,
+                                      preprocessing: spec.preprocessing)
         let files = readable.map(\.file)
         let labels = files.map(imageSet.label(of:))
         progress.begin(total: cases.count, cached: reused)
@@ -399,7 +402,8 @@ public enum SweepRunner {
         return group.map { c in
             CaseResult(id: c.id, index: c.index, config: c.config, cost: c.cost, images: images,
                        fidelity: failure == nil ? FidelitySummary(images: images) : nil, timings: timings, error: failure,
-                       accuracy: failure == nil ? AccuracySummary(images: images) : nil, kernels: kernels, calibration: calibration)
+                       accuracy: failure == nil ? AccuracySummary(images: images) : nil, kernels: kernels, calibration: calibration,
+                       preprocessing: c.network.graph?.preprocessing)
         }
     }
 
@@ -494,12 +498,15 @@ final class PreparedImages<E: CaseEvaluator>: @unchecked Sendable {
     private let evaluator: E
     private var bySize: [Int: Result<[E.Prepared], SweepError>] = [:]
     private var uses: [Int: Int]
+    private let preprocessing: Preprocessing
 
-    /// `uses`: how many evaluations will ask for each size.
-    init(_ decoded: [E.Decoded], evaluator: E, uses: [Int: Int]) {
+    /// `uses`: how many evaluations will ask for each size; `preprocessing`: how every image becomes an input
+    /// (one network family per sweep, so one preprocessing).
+    init(_ decoded: [E.Decoded], evaluator: E, uses: [Int: Int], preprocessing: Preprocessing = .seedDefault) {
         self.decoded = decoded
         self.evaluator = evaluator
         self.uses = uses
+        self.preprocessing = preprocessing
     }
 
     /// One evaluation of `size` is done with its images.
@@ -513,7 +520,7 @@ final class PreparedImages<E: CaseEvaluator>: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let r = bySize[size] { return try r.get() }
         let r: Result<[E.Prepared], SweepError>
-        do { r = .success(try decoded.map { try evaluator.prepare($0, size: size) }) } catch {
+        do { r = .success(try decoded.map { try evaluator.prepare($0, size: size, preprocessing: preprocessing) }) } catch {
             r = .failure(SweepError("resizing to \(size)×\(size): \(error)"))
         }
         bySize[size] = r

@@ -2,6 +2,7 @@ import ArgumentParser
 import BitOpsCore
 import Engine
 import ONNXImport
+import Sweep
 
 /// What `infer` and `bench` run: a block-form network (`Network`) or a graph network (`GraphExecutor`: the
 /// mobilenet-v2 preset or an ONNX model), with what the commands print about it.
@@ -13,6 +14,14 @@ struct EngineTarget {
     }
     var form: Form
     var size: Int
+    /// A graph's accounting at `size` (weight convention), computed once when the target is resolved.
+    private(set) var graphCost: GraphCostReport?
+
+    init(form: Form, size: Int) throws {
+        self.form = form
+        self.size = size
+        if case .graph(let g, _) = form { graphCost = try g.cost(inputSize: size) }
+    }
 
     var name: String {
         switch form {
@@ -40,11 +49,7 @@ struct EngineTarget {
     func classes() throws -> Int {
         switch form {
         case .block(let s): return s.classes
-        case .graph(let g, _):
-            let c = try g.cost(inputSize: size)
-            let last = g.layers.last!.name
-            let shape = c.layers.last { $0.name == last }?.outputShape ?? c.operations.last { $0.name == last }!.outputShape
-            return shape.elements
+        case .graph: return GraphNetworks.classes(graphCost!)
         }
     }
 
@@ -52,7 +57,7 @@ struct EngineTarget {
     func macs() throws -> Int {
         switch form {
         case .block(let s): return try s.cost(inputSize: size).totals.macs
-        case .graph(let g, _): return try g.cost(inputSize: size).totals.macs
+        case .graph: return graphCost!.totals.macs
         }
     }
 
@@ -68,7 +73,7 @@ struct EngineTarget {
     func estimate(batch: Int, twin: Bool) throws -> MemoryEstimate {
         switch form {
         case .block(let s): return MemoryEstimate(cost: try s.cost(inputSize: size), batch: batch, twin: twin)
-        case .graph(let g, _): return MemoryEstimate(graph: try g.cost(inputSize: size), batch: batch, twin: twin)
+        case .graph: return MemoryEstimate(graph: graphCost!, batch: batch, twin: twin)
         }
     }
 
@@ -134,17 +139,17 @@ extension NetworkOptions {
                 throw InputError("--weights \(w) does not apply to \(path): an ONNX model carries its weights")
             }
             let (model, g, size) = try resolveONNX(path, layerBits: layerBits)
-            return EngineTarget(form: .graph(g, carried: model.weights), size: size)
+            return try EngineTarget(form: .graph(g, carried: model.weights), size: size)
         }
         if let p = graphPreset {
             let (g, size) = try resolveGraph(p, layerBits: layerBits)
-            return EngineTarget(form: .graph(g, carried: nil), size: size)
+            return try EngineTarget(form: .graph(g, carried: nil), size: size)
         }
         guard layerBits.isEmpty else {
             throw InputError("--layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits")
         }
         let (spec, size) = try resolve()
-        return EngineTarget(form: .block(spec), size: size)
+        return try EngineTarget(form: .block(spec), size: size)
     }
 }
 

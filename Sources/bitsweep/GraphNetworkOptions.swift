@@ -1,4 +1,5 @@
 import BitOpsCore
+import Sweep
 
 /// Graph presets (`mobilenet-v2`) from the shared network options: `calc` counts them, `infer` and `bench` run
 /// them on the graph executor (EngineTarget.swift); the commands that run only block-form networks (export,
@@ -20,16 +21,21 @@ extension NetworkOptions {
         guard blocks == nil else {
             throw InputError("--blocks does not apply to \(p.rawValue): its \(MobileNetV2.blockCount) blocks are fixed (features.1 … features.\(MobileNetV2.blockCount))")
         }
-        let options = MobileNetV2.Options(
-            width: width ?? 1.0,
+        let precision = try graphPrecision(layerBits: layerBits)
+        let s = size ?? p.defaultSize
+        guard (1...16384).contains(s) else { throw InputError("size \(s) is out of range: expected 1–16384 pixels") }
+        return (try GraphNetworks.mobileNetV2(width: width ?? 1.0, precision: precision), s)
+    }
+
+    /// The precision flags (`--bits`, `--act-bits`, `--stem-bits`, `--classifier-bits`, `--input-bits`) and the
+    /// `--layer-bits` rules, as a graph network's settings (Sweep/GraphNetworks.swift applies them).
+    func graphPrecision(layerBits: [LayerBitsRule]) throws -> GraphPrecision {
+        GraphPrecision(
             bits: try bits.map { try PrecisionPolicy(parsing: $0, what: "bits") },
             actBits: try actBits.map { try PrecisionPolicy(parsing: $0, what: "act-bits") },
             stemBits: try stemBits.map { try BitWidth.parse($0, "stem bits") },
             classifierBits: try classifierBits.map { try BitWidth.parse($0, "classifier bits") },
             inputBits: try BitWidth.parse(inputBits, "input bits"),
             layerBits: layerBits)
-        let s = size ?? p.defaultSize
-        guard (1...16384).contains(s) else { throw InputError("size \(s) is out of range: expected 1–16384 pixels") }
-        return (try MobileNetV2.network(options), s)
     }
 }

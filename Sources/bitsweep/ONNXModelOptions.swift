@@ -1,5 +1,6 @@
 import BitOpsCore
 import ONNXImport
+import Sweep
 
 /// `--model FILE.onnx`: an ONNX model imported as a graph network (ONNXImport), with the shared network options
 /// applied to it. The imported weights are float; `--bits` and `--act-bits` set its blocks (the `features.N`
@@ -23,33 +24,9 @@ extension NetworkOptions {
         guard preset == nil else { throw InputError("give either --preset or --model, not both") }
         guard blocks == nil else { throw InputError("--blocks does not apply to --model: the model file has its blocks") }
         guard width == nil else { throw InputError("--width does not apply to --model: the model file has its channel counts") }
-        let imported: ImportedModel
-        do {
-            imported = try ONNXImport.load(path: path, size: size)
-        } catch let e as ONNXImportError {
-            throw InputError(e.description)
-        }
-        var g = imported.network
-        let blockCount = g.blocks.count
-        func perBlock(_ text: String?, _ what: String) throws -> [BitWidth]? {
-            guard let text else { return nil }
-            guard blockCount > 0 else {
-                throw InputError("--\(what) \(text): \(path) has no blocks (no layer names of the form NAME.N.…); set layers with --layer-bits")
-            }
-            return try PrecisionPolicy(parsing: text, what: what).resolved(blocks: blockCount, what: what)
-        }
-        g = try g.settingBlockPrecision(bits: try perBlock(bits, "bits"), actBits: try perBlock(actBits, "act-bits"))
-        let weighted = g.layers.indices.filter { g.layers[$0].op.hasWeights }
-        for (text, what, index) in [(stemBits, "stem-bits", weighted.first), (classifierBits, "classifier-bits", weighted.last)] {
-            guard let text else { continue }
-            let b = try BitWidth.parse(text, what.replacingOccurrences(of: "-", with: " "))
-            guard let i = index, g.layers[i].block == nil else {
-                throw InputError("--\(what) \(text): \(path)'s \(what == "stem-bits" ? "first" : "last") weight layer is inside a block; set it with --bits or --layer-bits")
-            }
-            g.layers[i].bits = b
-        }
-        g.inputBits = try BitWidth.parse(inputBits, "input bits")
-        g = try g.settingLayerBits(layerBits)
+        let imported = try GraphNetworks.importONNX(path: path, size: size)
+        let precision = try graphPrecision(layerBits: layerBits)
+        let g = try GraphNetworks.applying(precision, to: imported.network, model: path)
         return (imported, g, imported.inputSize)
     }
 }

@@ -14,19 +14,6 @@ import Testing
             max_activation_memory: 32 KiB
         """
 
-    func issues(_ text: String, files: [String: String] = [:], overrides: [String] = []) -> [ConfigIssue] {
-        let d = TempDir()
-        for (name, body) in files { d.write(name, body) }
-        do {
-            _ = try spec(text, dir: d, overrides: overrides)
-            return []
-        } catch let e as ConfigError {
-            return e.issues
-        } catch {
-            return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
-        }
-    }
-
     @Test func aValidProfilesFileIsResolvedAgainstTheSpecFolderAndRecorded() throws {
         let d = TempDir()
         d.write("limits/b.yaml", Self.profiles)
@@ -48,7 +35,7 @@ import Testing
     }
 
     @Test func aMissingFileIsAnErrorOnTheKeysLine() {
-        let found = issues("sizes: [16]\nblocks: [2]\n\nbudgets: nowhere.yaml\n")
+        let found = specIssues("sizes: [16]\nblocks: [2]\n\nbudgets: nowhere.yaml\n")
         #expect(found.count == 1, "\(found)")
         #expect(found.first?.line == 4)
         #expect(found.first?.file.hasSuffix("spec.yaml") == true)
@@ -56,11 +43,11 @@ import Testing
     }
 
     @Test func aFolderOrAnEmptyNameIsAnError() {
-        let dirIssues = issues("budgets: sub\n", files: ["sub/x.txt": "x"])
+        let dirIssues = specIssues("budgets: sub\n", files: ["sub/x.txt": "x"])
         #expect(dirIssues.contains { $0.line == 1 && $0.message.contains("does not exist or cannot be read") }, "\(dirIssues)")
-        let empty = issues("sizes: [16]\nbudgets: ''\n")
+        let empty = specIssues("sizes: [16]\nbudgets: ''\n")
         #expect(empty.contains { $0.line == 2 && $0.message.contains("the file name is empty") }, "\(empty)")
-        let notText = issues("budgets: [a, b]\n")
+        let notText = specIssues("budgets: [a, b]\n")
         #expect(notText.contains { $0.line == 1 }, "\(notText)")
     }
 
@@ -73,7 +60,7 @@ import Testing
                 max_activation_memory: 256 KiB
                 max_flash: 2 MiB
             """
-        let found = issues("name: x\nsizes: [16]\nbudgets: b.yaml\n", files: ["b.yaml": bad])
+        let found = specIssues("name: x\nsizes: [16]\nbudgets: b.yaml\n", files: ["b.yaml": bad])
         // The profiles file's own problems, each with its line there …
         #expect(found.contains { $0.file.hasSuffix("b.yaml") && $0.line == 3 }, "\(found)")
         #expect(found.contains { $0.file.hasSuffix("b.yaml") && $0.line == 6 && $0.message.contains("max_flash") }, "\(found)")
@@ -82,7 +69,7 @@ import Testing
     }
 
     @Test func budgetsProblemsComeWithEveryOtherProblemAtOnce() {
-        let found = issues("sizes: [0]\nbudgets: missing.yaml\nbatch: 0\n")
+        let found = specIssues("sizes: [0]\nbudgets: missing.yaml\nbatch: 0\n")
         #expect(Set(found.compactMap(\.line)) == [1, 2, 3], "\(found)")
     }
 
@@ -91,7 +78,7 @@ import Testing
         d.write("p.yaml", Self.profiles)
         let s = try spec("sizes: [16]\nblocks: [2]\n", dir: d, overrides: ["budgets=p.yaml"])
         #expect(s.budgetsPath == d.sub("p.yaml"))
-        let found = issues("sizes: [16]\n", overrides: ["budgets=gone.yaml"])
+        let found = specIssues("sizes: [16]\n", overrides: ["budgets=gone.yaml"])
         #expect(found.contains { $0.file == "--set budgets=gone.yaml" && $0.line == nil && $0.message.contains("does not exist") }, "\(found)")
     }
 

@@ -8,18 +8,6 @@ import Testing
 /// `kernels:` in the sweep spec: an axis or one `network.kernels` value, in case labels and ids only when the
 /// cases differ in it, always in the engine job, the group and the cache key.
 @Suite struct KernelsSpecTests {
-    func issues(_ text: String, overrides: [String] = []) -> [ConfigIssue] {
-        let d = TempDir()
-        do {
-            _ = try spec(text, dir: d, overrides: overrides)
-            return []
-        } catch let e as ConfigError {
-            return e.issues
-        } catch {
-            return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
-        }
-    }
-
     @Test func withoutTheKeyEveryCaseRunsAutoAndKeepsItsIdAndLabel() throws {
         let d = TempDir()
         let s = try spec("sizes: [16]\nblocks: [2]\nprecisions: [8, 4]\nact_bits: [8]\n", dir: d)
@@ -102,17 +90,17 @@ import Testing
     }
 
     @Test func problemsNameTheirLineOrOverride() {
-        let unknown = issues("blocks: [2]\nkernels: [float, int8]\n")
+        let unknown = specIssues("blocks: [2]\nkernels: [float, int8]\n")
         #expect(unknown.count == 1)
         #expect(unknown.first?.line == 2)
         #expect(unknown.first?.message == "kernels 'int8' is unknown; expected one of float, integer, auto")
-        let twice = issues("kernels: [auto, auto]\n")
+        let twice = specIssues("kernels: [auto, auto]\n")
         #expect(twice.count == 1 && twice[0].line == 1 && twice[0].message.contains("listed twice"))
-        let both = issues("kernels: [float]\nnetwork:\n  preset: seed\n  kernels: auto\n")
+        let both = specIssues("kernels: [float]\nnetwork:\n  preset: seed\n  kernels: auto\n")
         #expect(both.count == 1 && both[0].line == 4 && both[0].message.contains("kernels is also given as an axis"), "\(both)")
-        let filter = issues("exclude:\n  - {kernels: fast}\n")
+        let filter = specIssues("exclude:\n  - {kernels: fast}\n")
         #expect(filter.count == 1 && filter[0].line == 2 && filter[0].message.contains("exclude kernels 'fast' is unknown"), "\(filter)")
-        let set = issues("blocks: [2]\n", overrides: ["kernels=gpu"])
+        let set = specIssues("blocks: [2]\n", overrides: ["kernels=gpu"])
         #expect(set.count == 1 && set[0].file == "--set kernels=gpu" && set[0].line == nil
             && set[0].message.contains("kernels 'gpu' is unknown"), "\(set)")
     }

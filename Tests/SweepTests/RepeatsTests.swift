@@ -26,7 +26,7 @@ import Testing
         func checkMemory(_ job: EvaluationJob, imageCount: Int) throws { try inner.checkMemory(job, imageCount: imageCount) }
         func memoryBytes(_ image: [UInt8]) -> Int { inner.memoryBytes(image) }
         func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {
-            let n = log.append("\(job.size)/\(job.network.blocks.count)")
+            let n = log.append("\(job.size)/\(job.network.block!.blocks.count)")
             var e = try inner.evaluate(job, images: images)
             e.batchMsPerImage = [Double(n)]
             return e

@@ -8,17 +8,6 @@ import Testing
 /// The sweep spec's optional `search:` section: every value checked with the spec (file:line, all problems at
 /// once), defaults taken from the grid's axes, and recorded in the resolved spec only when given.
 @Suite struct SearchKeyTests {
-    func issues(_ text: String) -> [ConfigIssue] {
-        do {
-            _ = try spec(text, dir: TempDir())
-            return []
-        } catch let e as ConfigError {
-            return e.issues
-        } catch {
-            return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
-        }
-    }
-
     @Test func everyKeyIsReadWithTheCommandLinesNames() throws {
         let s = try spec("""
             sizes: [16, 32]
@@ -61,7 +50,7 @@ import Testing
     }
 
     @Test func everyBadValueIsListedOnItsLine() {
-        let found = issues("""
+        let found = specIssues("""
             blocks: [2]
             search:
               size: 0
@@ -90,7 +79,7 @@ import Testing
     }
 
     @Test func aSearchThatIsNotAMappingIsAnError() {
-        let found = issues("search: [2, 4]\n")
+        let found = specIssues("search: [2, 4]\n")
         #expect(found.count == 1 && found.first?.line == 1 && found.first?.message.contains("search must be a mapping") == true, "\(found)")
     }
 }

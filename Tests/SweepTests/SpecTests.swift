@@ -74,7 +74,7 @@ import Testing
         let plan = try SweepPlan.expand(s)
         #expect(plan.cases.count == 4)
         #expect(plan.cases.map(\.config.actPrecision.blocks) == [[32, 32, 32, 32], [32, 32, 32, 32], [8, 4, 4, 8], [8, 4, 4, 8]])
-        #expect(plan.cases.map(\.network.blocks[1].actBits) == [32, 32, 4, 4])
+        #expect(plan.cases.map { $0.network.block!.blocks[1].actBits } == [32, 32, 4, 4])
         #expect(plan.cases.map(\.config.convention) == [.weight, .wa, .weight, .wa])
         // The two conventions of one network share one evaluation: 2 groups for 4 cases.
         #expect(plan.groupCount == 2)
@@ -100,7 +100,7 @@ import Testing
         #expect(mb.cases[0].config.family == "mobilenet-v1")
         #expect(mb.cases[0].config.weightPrecision.blocks == [8, 8, 8])
         #expect(mb.cases[0].config.stemBits == 8)
-        #expect(mb.cases[0].network.blocks.map(\.outChannels) == [16, 32, 32])
+        #expect(mb.cases[0].network.block!.blocks.map(\.outChannels) == [16, 32, 32])
     }
 
     @Test func modelFileFamilyTakesItsFirstBlocksAndItsOwnBits() throws {
@@ -132,7 +132,7 @@ import Testing
               - {out_channels: 16, stride: 2, bits: 4}
             """)
         let plan = try SweepPlan.expand(try spec("network: {model: m.yaml}\nsizes: [16]\nblocks: [2]\nprecisions: [model, 4]\n", dir: d))
-        #expect(plan.cases.map { $0.network.blocks[0].pointwiseBits } == [2, nil])
+        #expect(plan.cases.map { $0.network.block!.blocks[0].pointwiseBits } == [2, nil])
         #expect(plan.cases.map { $0.cost.layers.first { $0.name == "block0.pointwise" }!.weightBits } == [2, 4])
         #expect(plan.cases.map { $0.cost.layers.first { $0.name == "block0.depthwise" }!.weightBits } == [8, 4])
     }
@@ -203,25 +203,12 @@ import Testing
 }
 
 @Suite struct ValidationTests {
-    /// Every problem of the file, as (line, message).
-    func issues(_ text: String, overrides: [String] = []) -> [ConfigIssue] {
-        let d = TempDir()
-        do {
-            _ = try spec(text, dir: d, overrides: overrides)
-            return []
-        } catch let e as ConfigError {
-            return e.issues
-        } catch {
-            return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
-        }
-    }
-
     func has(_ issues: [ConfigIssue], line: Int?, _ fragment: String) -> Bool {
         issues.contains { $0.line == line && $0.message.contains(fragment) }
     }
 
     @Test func everyProblemIsReportedAtOnceWithItsLine() {
-        let found = issues("""
+        let found = specIssues("""
             name: bad
             sizes: [32, 0]
             blocks: [2, 13]
@@ -239,7 +226,7 @@ import Testing
         #expect(has(found, line: 5, "'zero' is not a precision"))
         #expect(has(found, line: 6, "convention 'bitops' is unknown"))
         #expect(has(found, line: 7, "unknown key 'colour'"))
-        #expect(has(found, line: 8, "width applies to the mobilenet-v1 preset only"))
+        #expect(has(found, line: 8, "width applies to the mobilenet-v1 and mobilenet-v2 presets only"))
         #expect(has(found, line: 9, "batch 0 is out of range"))
         #expect(found.count == 9, "\(found)")
         #expect(found.allSatisfy { $0.file.hasSuffix("spec.yaml") })
@@ -279,20 +266,20 @@ import Testing
     }
 
     @Test func axisProblems() {
-        #expect(has(issues("sizes: [32, 32]\n"), line: 1, "listed twice"))
-        #expect(has(issues("sizes: []\n"), line: 1, "the list is empty"))
-        #expect(has(issues("precisions: [{uniform: 4, first-last: {edge: 8, inner: 4}}]\n"), line: 1, "one policy per entry"))
-        #expect(has(issues("precisions: [{ramp: 4}]\n"), line: 1, "unknown key 'ramp'"))
-        #expect(has(issues("precisions: [model]\n"), line: 1, "only to a network given as a model file"))
-        #expect(has(issues("network: {preset: resnet}\n"), line: 1, "preset 'resnet' is unknown"))
-        #expect(has(issues("network: {preset: seed, stem_bits: 8}\n"), line: 1, "has no stem"))
-        #expect(has(issues("network:\n  model: nowhere.yaml\n"), line: 2, "could not be read"))
-        #expect(has(issues("include:\n  - {size: 16, blocks: 2, precision: [8, 4, 8]}\n"), line: 2, "list has 3 entries but blocks is 2"))
-        #expect(has(issues("exclude:\n  - {}\n"), line: 2, "is empty"))
-        #expect(has(issues("exclude:\n  - {sise: 16}\n"), line: 2, "unknown key 'sise' (did you mean 'size'?)"))
-        #expect(has(issues("network: {quantization: per-row}\n"), line: 1, "quantization 'per-row' is unknown"))
-        #expect(has(issues("network:\n  init: xavier\n"), line: 2, "init 'xavier' is unknown"))
-        #expect(has(issues("network: {weights: missing.safetensors}\n"), line: 1, "does not exist"))
+        #expect(has(specIssues("sizes: [32, 32]\n"), line: 1, "listed twice"))
+        #expect(has(specIssues("sizes: []\n"), line: 1, "the list is empty"))
+        #expect(has(specIssues("precisions: [{uniform: 4, first-last: {edge: 8, inner: 4}}]\n"), line: 1, "one policy per entry"))
+        #expect(has(specIssues("precisions: [{ramp: 4}]\n"), line: 1, "unknown key 'ramp'"))
+        #expect(has(specIssues("precisions: [model]\n"), line: 1, "only to a network given as a model file"))
+        #expect(has(specIssues("network: {preset: resnet}\n"), line: 1, "preset 'resnet' is unknown"))
+        #expect(has(specIssues("network: {preset: seed, stem_bits: 8}\n"), line: 1, "has no stem"))
+        #expect(has(specIssues("network:\n  model: nowhere.yaml\n"), line: 2, "could not be read"))
+        #expect(has(specIssues("include:\n  - {size: 16, blocks: 2, precision: [8, 4, 8]}\n"), line: 2, "list has 3 entries but blocks is 2"))
+        #expect(has(specIssues("exclude:\n  - {}\n"), line: 2, "is empty"))
+        #expect(has(specIssues("exclude:\n  - {sise: 16}\n"), line: 2, "unknown key 'sise' (did you mean 'size'?)"))
+        #expect(has(specIssues("network: {quantization: per-row}\n"), line: 1, "quantization 'per-row' is unknown"))
+        #expect(has(specIssues("network:\n  init: xavier\n"), line: 2, "init 'xavier' is unknown"))
+        #expect(has(specIssues("network: {weights: missing.safetensors}\n"), line: 1, "does not exist"))
     }
 
     @Test func overridesReplaceKeysAndNameThemselvesInErrors() throws {
@@ -305,7 +292,7 @@ import Testing
         #expect(s.sizes[0].origin.file == "--set sizes=[64]")
         #expect(s.resolvedJSON.contains("\"sizes\":[64]"))
 
-        let bad = issues("sizes: [16]\n", overrides: ["sizes=[0]", "sizez=3", "blocks", "network.preset=lenet"])
+        let bad = specIssues("sizes: [16]\n", overrides: ["sizes=[0]", "sizez=3", "blocks", "network.preset=lenet"])
         #expect(bad.contains { $0.file == "--set sizes=[0]" && $0.line == nil && $0.message.contains("size 0 is out of range") })
         #expect(bad.contains { $0.file == "--set sizez=3" && $0.message.contains("did you mean 'sizes'") })
         #expect(bad.contains { $0.file == "--set blocks" && $0.message.contains("expected key=value") })

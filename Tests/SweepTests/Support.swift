@@ -44,9 +44,10 @@ struct FakeEvaluator: CaseEvaluator {
 
     func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {
         counters.bump("evaluate")
-        if job.network.blocks.count > failAboveBlocks { throw SweepError("too large for the fake engine") }
-        let net = Digest.sha256(Canonical.json(job.network) + "|\(job.size)|\(job.quantization.rawValue)|\(job.weights.label)")
-        let minBits: Int = job.network.blocks.map { min($0.bits, $0.actBits).countedBits }.min() ?? BitWidth.float.countedBits
+        let blocks = job.network.block?.blocks ?? []
+        if blocks.count > failAboveBlocks { throw SweepError("too large for the fake engine") }
+        let net = Digest.sha256(job.network.canonical + "|\(job.size)|\(job.quantization.rawValue)|\(job.weights.label)")
+        let minBits: Int = blocks.map { min($0.bits, $0.actBits).countedBits }.min() ?? BitWidth.float.countedBits
         let results = images.map { img -> ImageResult in
             let h = Array(Digest.sha256(Data(Array(net.utf8) + img)).utf8)
             let logits = (0..<10).map { Double(h[$0 * 3 % h.count]) / 16 - 3 }
@@ -54,12 +55,11 @@ struct FakeEvaluator: CaseEvaluator {
             let sqnr: Double? = minBits == 32 ? nil : 6.02 * Double(minBits) + Double(h[1] % 7)
             return ImageResult(file: "", top1: order[0], top5: Array(order.prefix(5)), logits: logits, sqnrDB: sqnr,
                                cosine: minBits == 32 ? 1 : 1 - 1 / Double(1 << minBits), top1Agree: minBits >= 4,
-                               blockSQNR: job.network.blocks.map { b -> Double? in b.bits.quantized.map { 6.02 * Double($0) } })
+                               blockSQNR: blocks.map { b -> Double? in b.bits.quantized.map { 6.02 * Double($0) } })
         }
         guard reportsKernels else { return Evaluation(images: results, buildMs: 1, batchMsPerImage: [Double(images.count)]) }
         // Kernels as the engine decides them for blocks without a stem: block i runs int8 when the choice allows
         // it, its weights have at most 8 bits and the block before it quantizes its output to at most 8 bits.
-        let blocks = job.network.blocks
         let layers = blocks.indices.map { i -> KernelUse.Layer in
             let fits = i > 0 && (blocks[i - 1].actBits.quantized ?? 99) <= 8 && (blocks[i].bits.quantized ?? 99) <= 8
             return KernelUse.Layer(layer: "block\(i)", kernel: job.kernels != .float && fits ? .int8 : .float)
@@ -147,6 +147,21 @@ func csvFields(_ line: String) -> [String] {
 func spec(_ text: String, dir: TempDir, overrides: [String] = []) throws -> SweepSpec {
     let path = dir.write("spec.yaml", text)
     return try SweepSpecReader.load(path: path, overrides: overrides)
+}
+
+/// Every problem reading `text` as a spec reports (with `files` written beside it first), or [] when it reads:
+/// the spec-error helper of the spec suites.
+func specIssues(_ text: String, files: [String: String] = [:], overrides: [String] = []) -> [ConfigIssue] {
+    let d = TempDir()
+    for (name, body) in files { d.write(name, body) }
+    do {
+        _ = try spec(text, dir: d, overrides: overrides)
+        return []
+    } catch let e as ConfigError {
+        return e.issues
+    } catch {
+        return [ConfigIssue(file: "?", line: nil, message: "\(error)")]
+    }
 }
 
 /// Runs `s` with the fake engine; one timing round per case unless `repeats` says otherwise (nil: the spec's
