@@ -134,7 +134,7 @@ public enum MobileNetV2 {
     }
 }
 
-/// The presets that are graph networks (the engine cannot run them yet; `calc` counts them).
+/// The presets that are graph networks (counted by `calc`, run by `infer`, `bench` and sweeps on the graph executor).
 public enum GraphPreset: String, CaseIterable, Sendable {
     case mobilenetV2 = "mobilenet-v2"
 

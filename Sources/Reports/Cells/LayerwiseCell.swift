@@ -22,7 +22,10 @@ struct LayerwiseCell: CellRenderer {
         let scale = cell.options["scale"].flatMap(LayerwiseScale.init(rawValue:)) ?? old ?? .log
         let mixed = c.config.weightPrecision.policy.uniformWidth == nil
         var layers: [LayerBitOpsBar] = []
-        for l in c.cost.layers where l.name == "stem" { layers.append(LayerBitOpsBar(label: "stem", stem: Double(l.bitops))) }
+        // The stem: a first weight layer outside the blocks (`stem` in a block network, `features.0.0` in a graph).
+        for l in c.cost.layers.prefix(1) where l.block == nil && l.kind != .linear {
+            layers.append(LayerBitOpsBar(label: "stem", stem: Double(l.bitops)))
+        }
         for b in c.cost.blocks {
             let ls = c.cost.layers.filter { $0.block == b.block }
             // Mixed precision: the block's weight bits with its name ("B2 4b"), as the results record them.
