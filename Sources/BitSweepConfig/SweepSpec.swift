@@ -465,7 +465,8 @@ public enum SweepSpecReader {
         }
         let budgets = BudgetsSection(nodes)
         let history = HistorySection(nodes)
-        let search = SearchSection(nodes, axes: axes)
+        // A graph network takes no search (one line below); its section is not read, so it adds no other problem.
+        let search = network.family.value.isGraph ? nil : SearchSection(nodes, axes: axes).search
         extra += names.issues + network.issues + axes.issues + grid.issues + budgets.issues + history.issues
         if network.family.value.isGraph, let n = nodes.top["search"] {
             extra.append(nodes.origin(n).issue("search: the mixed-precision search takes block-form networks; \(network.family.value.name) is a graph network"))
@@ -482,7 +483,7 @@ public enum SweepSpecReader {
                          sizes: axes.sizes, blocks: axes.blocks,
                          precisions: axes.precisions, actBits: axes.actBits, conventions: axes.conventions, exclude: grid.exclude,
                          include: grid.include, batch: batch, overrides: overrideTexts, budgets: budgets.budgets,
-                         history: history.history, search: search.search, repeats: repeats, kernels: axes.kernels,
+                         history: history.history, search: search, repeats: repeats, kernels: axes.kernels,
                          layerBits: network.layerBits, preprocess: network.preprocess)
         spec.calibration = network.calibration
         return spec

@@ -274,7 +274,8 @@ public enum SweepRunner {
 
         let results = ResultsSet(name: spec.name.value, cases: cases.map { finished[$0.index]! }, skippedImages: skipped)
         let run = RunInfo(
-            bitsweepVersion: options.bitsweepVersion, engineVersion: evaluator.version,
+            bitsweepVersion: options.bitsweepVersion,
+            engineVersion: plan.cases.contains { $0.network.graph != nil } ? evaluator.version + ", " + evaluator.graphVersion : evaluator.version,
             gitCommit: Provenance.gitCommit(in: spec.baseDirectory), spec: spec.resolvedJSON,
             specHash: Digest.sha256(spec.resolvedJSON), images: imageSet.digests, machine: Provenance.machine(),
             date: Provenance.now(), commandLine: options.commandLine, shard: options.shard?.description,

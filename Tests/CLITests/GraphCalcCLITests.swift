@@ -92,7 +92,7 @@ import Testing
         (["infer", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4", "Inputs/images/chelsea.jpg"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
         (["infer", "--layer-bits", "block0.depthwise=4", "Inputs/images/chelsea.jpg"], "--layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench"),
         (["bench", "--preset", "mobilenet-v2", "--kernels", "integer"], "kernels integer: integer kernels are not available for graph networks (mobilenet-v2) yet"),
-        (["sweep", "Inputs/sweep.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "blocks does not apply to mobilenet-v2: a graph network's blocks are fixed by the network"),
+        (["sweep", "Inputs/sweeps/mobilenet-v1.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "blocks does not apply to mobilenet-v2: a graph network's blocks are fixed by the network"),
     ])
     func badInput(_ c: ([String], String)) throws {
         let r = try CLI.run(c.0)
