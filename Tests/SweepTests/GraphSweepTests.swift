@@ -72,6 +72,7 @@ enum ONNXFixture {
         ("network:\n  model: m.onnx\n  layer_bits: {stem: 40}\n", 3, "network layer_bits for 'stem' 40 is out of range"),
         ("network:\n  model: m.onnx\n  preprocess: {std: [1, 0, 1]}\n", 3, "network preprocess std 0.0 must be positive"),
         ("network:\n  model: m.onnx\n  width: 0.5\n", 3, "network width applies to the mobilenet-v1 and mobilenet-v2 presets only"),
+        ("network:\n  model: m.onnx\n  calibrate: minmax\n", 3, "network calibrate minmax: calibration applies to block-form networks"),
     ])
     func aProblemIsOneLineAtItsKey(text: String, line: Int, fragment: String) throws {
         let found = issues(text, in: ONNXFixture.folder())
