@@ -147,6 +147,18 @@ import Testing
                 == "Activation ranges: percentile:99.99, measured per case by the float network on its images (per layer in results.json), instead of the fixed [0, 6].")
     }
 
+    /// The summary says how a graph network's images were preprocessed when the cases record it, and nothing for
+    /// block networks.
+    @Test func summaryNamesThePreprocessingOnlyWhenRecorded() throws {
+        var set = try Fixture.results()
+        #expect(SummaryCell.preprocessingNote(set.cases) == nil)
+        let p = Preprocessing(resize: 36, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+        set.cases[0].preprocessing = p
+        set.cases[1].preprocessing = p
+        #expect(SummaryCell.preprocessingNote(set.cases)
+                == "Images preprocessed as resize 36 · centre crop · mean 0.485,0.456,0.406 · std 0.229,0.224,0.225 · rgb (results.json: preprocessing).")
+    }
+
     /// The last column says which kernels each case's timing came from (empty without the record).
     @Test func summaryCSVSaysWhichKernelsRan() throws {
         var set = try Fixture.results()

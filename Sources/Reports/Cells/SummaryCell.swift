@@ -81,6 +81,7 @@ struct SummaryCell: CellRenderer {
         intro.append(.text("."))
         if let note = Self.kernelNote(cases) { intro.append(.text(" " + note)) }
         if let note = Self.calibrationNote(cases) { intro.append(.text(" " + note)) }
+        if let note = Self.preprocessingNote(cases) { intro.append(.text(" " + note)) }
         return [.paragraph(intro),
                 .table(Table(caption: "Summary of all cases", label: "summary", columns: columns, rows: rows, keyColumns: 2))]
     }
@@ -105,6 +106,15 @@ struct SummaryCell: CellRenderer {
         let names = methods.map(\.description).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         return "Activation ranges: " + names.joined(separator: ", ")
             + ", measured per case by the float network on its images (per layer in results.json), instead of the fixed [0, 6]."
+    }
+
+    /// How images became the input of the graph networks' cases (their model's preprocessing, as results.json
+    /// records it): `Images preprocessed as resize 36 · centre crop · mean … · rgb.` Nil when no case records one
+    /// (block-form networks take the seed's pipeline).
+    static func preprocessingNote(_ cases: [CaseResult]) -> String? {
+        let seen = cases.compactMap(\.preprocessing).reduce(into: [Preprocessing]()) { if !$0.contains($1) { $0.append($1) } }
+        guard !seen.isEmpty else { return nil }
+        return "Images preprocessed as " + seen.map(\.description).joined(separator: "; ") + " (results.json: preprocessing)."
     }
 
     func fidelityCells(_ c: CaseResult) -> [String] {
