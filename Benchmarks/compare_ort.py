@@ -4,6 +4,7 @@
 Cases (numbered as --cases takes them):
   1. mobilenet-v1 224, batch 1, fp32        2. seed-5 224, batch 1, fp32        3. seed-10 32, batch 8, fp32
   4. mobilenet-v1 224, batch 1, w8/a8 on integer kernels against ORT's int8 path
+  5. mobilenet-v2 224, batch 1, fp32, imported from ONNX (`bitsweep bench --model`)
 
 Float cases (1–3), for each thread count:
   1. `bitsweep bench` writes the network's seeded weights to a safetensors file, runs the engine on a random
@@ -12,6 +13,10 @@ Float cases (1–3), for each thread count:
      average pooling, Gemm) from that safetensors file, using the layer table of `bitsweep calc --format json`
      for strides, kernels and padding;
   3. agreement: max |bitsweep − ort| / max |ort| ≤ 1e-4.
+Imported model (5): the script writes a MobileNetV2-224 in ONNX as torch.onnx.export writes torchvision's
+  (BatchNorm folded into the convolutions' biases, Clip(0, 6), residual Add; scripts/ort_common.py, seeded random
+  weights), `bitsweep bench --model` imports and runs it on the random input and writes its logits, ORT runs the
+  file as it is; agreement: max |bitsweep − ort| / max |ort| ≤ 1e-4 and top-1 equal.
 Integer case (4):
   1. `bitsweep export --kernels integer` writes the configuration as ONNX: the int8 layers in the form the
      integer kernels compute (BatchNorm folded into per-channel weight scales, int32 bias, activations as
@@ -41,7 +46,6 @@ import argparse
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -49,6 +53,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from ort_common import median, mobilenet_v2, ort_session, read_safetensors, relative_error, sqnr_db, write_safetensors  # noqa: E402
 VENV = os.path.join(HERE, ".venv")
 PACKAGES = ["numpy", "onnx", "onnxruntime"]
 
@@ -80,38 +86,12 @@ CASES = [
     ("seed-10 32, batch 8, fp32", ["--preset", "seed", "--blocks", "10", "--size", "32", *FLOAT], 8, "float"),
     ("mobilenet-v1 224, batch 1, w8/a8 int8", ["--preset", "mobilenet-v1", "--size", "224", "--bits", "8",
                                                "--act-bits", "8"], 1, "integer"),
+    # "model": an ONNX file this script writes (ort_common.mobilenet_v2, seeded random weights), imported by
+    # `bitsweep bench --model` (its weights float: no --bits) and run by ORT as it is.
+    ("mobilenet-v2 224 (imported ONNX), batch 1, fp32", ["--model", "MODEL", "--size", "224"], 1, "model"),
 ]
 
 
-def read_safetensors(path):
-    import numpy as np
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
-    base = 8 + n
-    dtypes = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8"}
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        b, end = e["data_offsets"]
-        out[name] = np.frombuffer(data[base + b:base + end], dtype=dtypes[e["dtype"]]).reshape(e["shape"]).copy()
-    return out
-
-
-def write_safetensors(path, tensors):
-    import numpy as np
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        blobs.append(a.tobytes())
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def build_onnx(layers, weights, batch, size, path):
@@ -161,18 +141,6 @@ def build_onnx(layers, weights, batch, size, path):
     onnx.save(model, path)
 
 
-def ort_session(path, threads, optimized=None):
-    import onnxruntime as ort
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3
-    if optimized:
-        so.optimized_model_filepath = optimized
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-
 
 def ort_time(session, feed, warmup, runs):
     """The median and the fastest of `runs` timed runs, seconds."""
@@ -186,17 +154,6 @@ def ort_time(session, feed, warmup, runs):
     return median(times), min(times)
 
 
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
-
-def sqnr_db(ref, x):
-    import numpy as np
-    ref = np.asarray(ref, dtype=np.float64)
-    noise = float(np.sum((ref - x) ** 2))
-    return math.inf if noise == 0 else 10 * math.log10(float(np.sum(ref ** 2)) / noise)
 
 
 def load1():
@@ -238,7 +195,7 @@ def main():
     ap.add_argument("--reps", type=int, default=5, help="alternating rounds per case and thread count (default 5)")
     ap.add_argument("--runs", type=int, default=50, help="timed runs per round (default 50)")
     ap.add_argument("--warmup", type=int, default=10, help="untimed runs before each round (default 10)")
-    ap.add_argument("--cases", default="all", help="comma-separated case numbers (1–4) or 'all' (default)")
+    ap.add_argument("--cases", default="all", help="comma-separated case numbers (1–5) or 'all' (default)")
     ap.add_argument("--agree-images", type=int, default=8, help="images of the integer case's agreement check (default 8)")
     ap.add_argument("--omp-wait-policy", choices=["default", "passive", "active"], default="default",
                     help="OMP_WAIT_POLICY for bitsweep's OpenMP threads (default: bitsweep's own choice)")
@@ -319,14 +276,18 @@ def measure(args, env, binary, threads, chosen, tuned, run, bench):
     rows, ok, notes = [], True, []
     with tempfile.TemporaryDirectory() as tmp:
         for ci in chosen:
-            title, options, batch, kernels = CASES[ci]
+            title, options, batch, kind = CASES[ci]
+            kernels = "integer" if kind == "integer" else "float"
             size = int(options[options.index("--size") + 1])
             path = lambda s: os.path.join(tmp, f"{ci}.{s}")  # noqa: E731
             rng = np.random.default_rng(ci)
             x = rng.random((batch, 3, size, size), dtype=np.float32)
             write_safetensors(path("input.safetensors"), {"input": x})
             feed = {"input": x}
-            if kernels == "integer":
+            if kind == "model":
+                onnx.save(mobilenet_v2(size=size, batch=batch, seed=ci), path("onnx"))
+                options = [path("onnx") if o == "MODEL" else o for o in options]
+            if kind == "integer":
                 run([binary, "export", *options, "--kernels", "integer", "--out", path("onnx")])
                 xs = rng.random((args.agree_images, 3, size, size), dtype=np.float32)
                 write_safetensors(path("agree.safetensors"), {"input": xs})
@@ -334,10 +295,10 @@ def measure(args, env, binary, threads, chosen, tuned, run, bench):
                 fused = sum(n.op_type == "QLinearConv" for n in onnx.load(path("optimized.onnx")).graph.node)
                 theirs = session.run(None, {"input": xs})[0]
                 reference = None
-            else:
+            elif kind == "float":
                 calc = json.loads(run([binary, "calc", *options, "--format", "json"]))
             for t in threads:
-                if kernels == "integer":
+                if kind == "integer":
                     doc = bench(options, "integer", args.agree_images, t, path("agree.safetensors"), 1, 0,
                                 ["--save-logits", path("logits.safetensors")])
                     ours = read_safetensors(path("logits.safetensors"))["logits"]
@@ -348,6 +309,15 @@ def measure(args, env, binary, threads, chosen, tuned, run, bench):
                     good = db >= 30 and top1 == len(xs) and identical
                     agreement = f"SQNR {db:.1f} dB, top-1 {top1}/{len(xs)}" + ("" if identical else ", NOT bit-identical to 1st thread count")
                     notes.append(f"{title}, {t} thread(s): {doc['kernels']}; ORT QLinearConv nodes: {fused}")
+                elif kind == "model":
+                    doc = bench(options, "float", batch, t, path("input.safetensors"), 1, 0,
+                                ["--save-logits", path("logits.safetensors")])
+                    ours = read_safetensors(path("logits.safetensors"))["logits"]
+                    theirs1 = ort_session(path("onnx"), t).run(None, feed)[0]
+                    err = relative_error(ours, theirs1)
+                    top1 = int(np.sum(np.argmax(ours, axis=1) == np.argmax(theirs1, axis=1)))
+                    good = err <= 1e-4 and top1 == batch
+                    agreement = f"max rel. error {err:.1e}, top-1 {top1}/{batch}"
                 else:
                     doc = bench(options, "float", batch, t, path("input.safetensors"), 1, 0,
                                 ["--save-weights", path("weights.safetensors"), "--save-logits", path("logits.safetensors")])
@@ -355,7 +325,7 @@ def measure(args, env, binary, threads, chosen, tuned, run, bench):
                     build_onnx(calc["layers"], weights, batch, size, path("onnx"))
                     ours = read_safetensors(path("logits.safetensors"))["logits"]
                     theirs1 = ort_session(path("onnx"), t).run(None, feed)[0]
-                    err = float(np.max(np.abs(ours - theirs1)) / np.max(np.abs(theirs1)))
+                    err = relative_error(ours, theirs1)
                     good = err <= 1e-4
                     agreement = f"max rel. error {err:.1e}"
                 ok &= good

@@ -30,14 +30,15 @@ Prints one line per check and a summary `N passed, M failed`; exits 1 when any c
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
-import zlib
 
 import numpy as np
 import onnx
 import onnxruntime as ort
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
+from ort_common import sqnr_db, write_png, write_safetensors  # noqa: E402
 
 BINARY, WORK = sys.argv[1], sys.argv[2]
 os.makedirs(WORK, exist_ok=True)
@@ -53,30 +54,6 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
 
 
-def write_png(path, rgb):
-    """An 8-bit RGB PNG (filter 0 on every row), written by hand: no imaging library needed."""
-    h, w, _ = rgb.shape
-    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def write_safetensors(path, tensors):
-    header, offset, blobs = {}, 0, []
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name], dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        blobs.append(a.tobytes())
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def trained_like_weights(calc, rng):
@@ -110,11 +87,6 @@ def run(args):
         raise RuntimeError(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
     return r.stdout
 
-
-def sqnr_db(ref, x):
-    noise = float(np.sum((ref.astype(np.float64) - x) ** 2))
-    signal = float(np.sum(ref.astype(np.float64) ** 2))
-    return math.inf if noise == 0 else 10 * math.log10(signal / noise)
 
 
 # name, network options, weights ("seed": --seed 3; "trained": random BatchNorm from a safetensors file),

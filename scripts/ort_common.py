@@ -1,0 +1,159 @@
+"""Helpers shared by the scripts that run bitsweep next to ONNX Runtime.
+
+Used by Benchmarks/compare_ort.py (the timing comparison) and Tests/Python/check_onnx_export.py and
+check_graph_onnx_export.py (the export agreement checks): safetensors files and PNGs written by hand, the SQNR, ORT sessions set up the same way in
+both, a median, and an ONNX MobileNetV2 (torchvision's layout, as `torch.onnx.export` writes it in eval mode)
+with seeded random weights. Needs numpy (and onnx, onnxruntime for the functions that use them), imported
+inside the functions so that a script can import this module before it has made its environment.
+"""
+import json
+import math
+import struct
+import zlib
+
+
+def read_safetensors(path):
+    """The tensors of a safetensors file, as numpy arrays (F32, F64, F16 and I64)."""
+    import numpy as np
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + n])
+    base = 8 + n
+    dtypes = {"F32": "<f4", "F64": "<f8", "F16": "<f2", "I64": "<i8"}
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        b, end = e["data_offsets"]
+        out[name] = np.frombuffer(data[base + b:base + end], dtype=dtypes[e["dtype"]]).reshape(e["shape"]).copy()
+    return out
+
+
+def write_safetensors(path, tensors):
+    """Writes `{name: array}` as F32 tensors, names sorted, header padded to 8 bytes."""
+    import numpy as np
+    header, offset, blobs = {}, 0, []
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name], dtype="<f4")
+        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        offset += a.nbytes
+        blobs.append(a.tobytes())
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def write_png(path, rgb):
+    """An 8-bit RGB PNG (filter 0 on every row) of an [h, w, 3] uint8 array, written by hand: no imaging library."""
+    h, w, _ = rgb.shape
+    raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def sqnr_db(ref, x):
+    """10·log10(Σ ref² / Σ (ref − x)²) in float64; +∞ when they are equal."""
+    import numpy as np
+    ref = np.asarray(ref, dtype=np.float64)
+    noise = float(np.sum((ref - np.asarray(x, dtype=np.float64)) ** 2))
+    return math.inf if noise == 0 else 10 * math.log10(float(np.sum(ref ** 2)) / noise)
+
+
+def relative_error(ours, theirs):
+    """max |ours − theirs| / max |theirs| (the agreement figure of the float checks)."""
+    import numpy as np
+    return float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)))
+
+
+def ort_session(path, threads=1, optimized=None):
+    """An ONNX Runtime session: CPU provider, ORT_ENABLE_ALL, `threads` intra-op threads, sequential, warnings off
+    (not the one about saving an optimised model); `optimized`, when given, is where ORT writes the graph it ran."""
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    if optimized:
+        so.optimized_model_filepath = optimized
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+# torchvision's MobileNetV2 inverted-residual settings: expansion t, output channels c, repeats n, first stride s.
+MOBILENET_V2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                         (6, 320, 1, 1)]
+
+
+def mobilenet_v2(size=224, batch=1, classes=1000, seed=0):
+    """MobileNetV2 (Sandler et al. 2018, width 1.0) as `torch.onnx.export` writes torchvision's model in eval mode:
+    BatchNorm folded into every convolution's bias, ReLU6 as Clip(0, 6) with min/max initializers, residual Add,
+    GlobalAveragePool → Flatten → Gemm(transB=1), torchvision's node names (`/features/features.1/conv/conv.0/
+    conv.0.0/Conv`), opset 13. Weights are He-normal from numpy's default_rng(seed), biases N(0, 0.1²): random,
+    not trained. Returns the onnx ModelProto (input 'input' [batch, 3, size, size], output 'logits')."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+    rng = np.random.default_rng(seed)
+    nodes, inits = [], []
+
+    def tensor(name, array):
+        inits.append(numpy_helper.from_array(np.asarray(array, dtype=np.float32), name))
+        return name
+
+    def node(op, inputs, scope, outputs=None, **attrs):
+        name = "/" + "/".join(scope + [op])
+        outputs = outputs or [name + "_output_0"]
+        nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+        return outputs[0]
+
+    zero, six = tensor("clip_min_0", np.array(0.0)), tensor("clip_max_6", np.array(6.0))
+
+    def conv(x, scope, cin, cout, k, stride=1, groups=1):
+        fan_in = (cin // groups) * k * k
+        w = tensor(".".join(scope[1:]) + ".weight", rng.standard_normal((cout, cin // groups, k, k)) * np.sqrt(2.0 / fan_in))
+        b = tensor(".".join(scope[1:]) + ".bias", 0.1 * rng.standard_normal(cout))
+        p = (k - 1) // 2
+        return node("Conv", [x, w, b], scope, kernel_shape=[k, k], strides=[stride, stride], pads=[p, p, p, p],
+                    dilations=[1, 1], group=groups)
+
+    def relu6(x, scope):
+        return node("Clip", [x, zero, six], scope)
+
+    x = relu6(conv("input", ["features", "features.0", "features.0.0"], 3, 32, 3, 2), ["features", "features.0", "features.0.2"])
+    cin, i = 32, 1
+    for t, c, n, s in MOBILENET_V2_SETTINGS:
+        for r in range(n):
+            stride = s if r == 0 else 1
+            scope = ["features", f"features.{i}", "conv"]
+            hidden, y, j = cin * t, x, 0
+            if t != 1:
+                y = relu6(conv(y, scope + [f"conv.{j}", f"conv.{j}.0"], cin, hidden, 1), scope + [f"conv.{j}", f"conv.{j}.2"])
+                j += 1
+            y = conv(y, scope + [f"conv.{j}", f"conv.{j}.0"], hidden, hidden, 3, stride, groups=hidden)
+            y = relu6(y, scope + [f"conv.{j}", f"conv.{j}.2"])
+            y = conv(y, scope + [f"conv.{j + 1}"], hidden, c, 1)
+            x = node("Add", [x, y], ["features", f"features.{i}"]) if stride == 1 and cin == c else y
+            cin, i = c, i + 1
+    x = relu6(conv(x, ["features", f"features.{i}", f"features.{i}.0"], cin, 1280, 1), ["features", f"features.{i}", f"features.{i}.2"])
+    x = node("GlobalAveragePool", [x], [])
+    x = node("Flatten", [x], [], axis=1)
+    w = tensor("classifier.1.weight", rng.standard_normal((classes, 1280)) * np.sqrt(1.0 / 1280))
+    b = tensor("classifier.1.bias", 0.1 * rng.standard_normal(classes))
+    node("Gemm", [x, w, b], ["classifier", "classifier.1"], outputs=["logits"], alpha=1.0, beta=1.0, transB=1)
+    graph = helper.make_graph(nodes, "mobilenet-v2",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, size, size])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, classes])], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
