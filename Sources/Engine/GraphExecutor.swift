@@ -334,17 +334,19 @@ extension GraphLane: RunLane {
 extension MemoryEstimate {
     /// What a graph network needs: its weights (twice where the twin's differ), the tensors alive at once at
     /// the worst layer (every layer's output padded to 16 channels, kept from its layer to its last reader), per
-    /// network and image, and the input batch; the build holds one layer's plain weights on top.
+    /// network and image, and the input batch; the build holds every layer's plain weights on top (the graph's
+    /// weights, `GraphWeights`, are all in memory while they are placed: seeded ones are generated first, imported
+    /// ones come with the model).
     public init(graph cost: GraphCostReport, batch: Int, twin: Bool) {
         func pad(_ c: Int) -> Int { (c + 15) / 16 * 16 }
         let g = cost.network
         let allFloat = g.layers.allSatisfy { (!$0.op.hasWeights || $0.bits == .float) && ($0.actBits == nil || $0.actBits == .float) }
         let lanes = twin && !allFloat ? 2 : 1
-        var weights = 0, largest = 0
+        var weights = 0, plain = 0
         for l in cost.layers {
             let copies = lanes == 2 && l.weightBits != .float ? 2 : 1
             weights = saturatingSum(weights, saturatingProduct(l.params, 4, copies), pad(l.outputShape.channels) * 4)
-            largest = max(largest, l.params * 4)
+            plain = saturatingSum(plain, saturatingProduct(l.params, 4))
         }
         var shapes: [String: Shape] = [:]
         for l in cost.layers { shapes[l.name] = l.outputShape }
@@ -371,6 +373,6 @@ extension MemoryEstimate {
         let input = saturatingProduct(g.inputChannels, cost.inputSize, cost.inputSize, 4, batch)
         weightBytes = weights
         activationBytes = saturatingSum(saturatingProduct(lanes, batch, peak), input)
-        transientBytes = largest
+        transientBytes = plain
     }
 }
