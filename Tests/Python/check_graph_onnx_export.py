@@ -18,9 +18,12 @@ For each configuration:
   4. with every ORT optimisation on (it rewrites HardSwish, fuses QDQ pairs into int8 kernels, …; ulp-level
      changes, which quantized activations turn into code flips as above): ≤ 1e-4 where only weights are
      quantized, ≤ 1e-2 with quantized activations.
-Then: `calc --model exported.onnx` counts exactly what `calc` counts for the configuration it was exported from
-(the import reads the weight bits back from the int8 codes), and `export --kernels integer` of a graph is
-refused with one line, exit 2, nothing written.
+Then, for the configurations without quantized activations (whose per-image quantization nodes the import does
+not read): `calc --model exported.onnx` counts exactly what `calc` counts for the configuration it was exported
+from (the import reads the weight bits back from the int8 codes), and `infer --model exported.onnx` (same
+granularity) gives the logits of `infer` on that configuration (≤ 1e-6 relative: quantizing the dequantized
+codes again at their bits gives them back). And `export --kernels integer` of a graph is refused with one line,
+exit 2, nothing written.
 
 Usage: check_graph_onnx_export.py BITSWEEP_BINARY FIXTURES_DIR WORK_DIR
 Prints one line per check and a summary `N passed, M failed`; exits 1 when any check failed.
@@ -129,6 +132,11 @@ def main():
             same = original["totals"] == again["totals"] and original["layers"] == again["layers"]
             check(same, f"{title}: calc --model exported.onnx counts what calc counts for the configuration "
                         f"(BitOps {original['totals'].get('bitops')} / {again['totals'].get('bitops')})")
+            granularity = options[options.index("--granularity"):options.index("--granularity") + 2] if "--granularity" in options else []
+            rerun = json.loads(run(["infer", "--model", model, *size_options, *granularity, "--format", "json", *images]))
+            back = np.array([img["logits"] for img in rerun["images"]], dtype=np.float32)
+            rel = float(np.max(np.abs(back - ours)) / np.max(np.abs(ours)))
+            check(rel <= 1e-6, f"{title}: infer --model exported.onnx gives infer's logits for the configuration (relative {rel:.1e}, ≤ 1e-6)")
 
     r = subprocess.run([BINARY, "export", *V2, "--kernels", "integer", "--out", os.path.join(WORK, "refused.onnx")],
                        capture_output=True, text=True)
