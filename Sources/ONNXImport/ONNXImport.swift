@@ -37,8 +37,11 @@ import SwiftProtobuf
 ///   codes (what BitSweep's symmetric quantizer used; 1-bit codes {−1, 0, 1} read as 2 bits, the same values).
 ///   `QuantizeLinear → DequantizeLinear` on a feature map is read as BitSweep's fixed activation grid (scale
 ///   6/(2^a − 1), zero point 0, uint8 or uint16) right after ReLU6, Sigmoid or HardSigmoid, and sets that
-///   layer's activation bits to `a`. This reads back what `bitsweep export` writes (except its per-image
-///   activation quantization, Abs → ReduceMax → … → Round, which is not among the operators).
+///   layer's activation bits to `a`. `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
+///   export writes for the engine's per-image quantization (`Importer.perImage`) set the quantized layer's bits
+///   from the number of levels and the values' sign (as the engine decides it), and nowhere else. The bits read
+///   back spread over the engine step whose output they quantize (`Importer.spreadActivationBits`). So an
+///   exported model reads back as the configuration it was written from.
 ///
 /// Anything else — an operator, an attribute value, a non-4-D input, a weight that is not a constant — is
 /// one line naming the file, the node and its operator, and what is supported. Nothing is guessed.
@@ -134,6 +137,9 @@ public enum ONNXImport {
     }
 }
 
+/// A layer's values as the engine sees them, which decides how it quantizes them (`Importer.valueRange`).
+private enum ValueRange { case zeroToSix, nonNegative, signed }
+
 /// The operators the import understands, in the order its messages list them.
 private enum Operator: String, CaseIterable {
     case conv = "Conv", batchNormalization = "BatchNormalization", relu = "Relu", clip = "Clip"
@@ -141,6 +147,7 @@ private enum Operator: String, CaseIterable {
     case globalAveragePool = "GlobalAveragePool", reduceMean = "ReduceMean", maxPool = "MaxPool"
     case averagePool = "AveragePool", flatten = "Flatten", reshape = "Reshape", gemm = "Gemm", matMul = "MatMul"
     case quantizeLinear = "QuantizeLinear", dequantizeLinear = "DequantizeLinear"
+    case abs = "Abs", reduceMax = "ReduceMax", div = "Div", max = "Max", round = "Round"
     case identity = "Identity", dropout = "Dropout", constant = "Constant"
 }
 
@@ -152,6 +159,15 @@ private enum Value {
     case constant(Constant)
     /// Layer `layer`'s output on the grid `k · scale`, stored as `type` (uint8 or uint16), zero point 0.
     case quantized(layer: String, shape: Shape, rank: Int, scale: Float, type: Onnx_TensorProto.DataType)
+    /// A step of the per-image quantization of layer `layer`'s output (see `PerImageStep`).
+    case perImage(PerImageStep, layer: String, shape: Shape, rank: Int)
+}
+
+/// The steps of per-image activation quantization as `bitsweep export` writes it (the engine's
+/// `DynamicQuantization`): `|x|` → its maximum over the image → `/ levels` → `max(·, tiny)` (the scale `s`) →
+/// `x / s` → rounded → `· s`, the last giving the quantized feature map back.
+private enum PerImageStep: Equatable {
+    case abs, maxAbs, step(levels: Float), scale(levels: Float), scaled(levels: Float), rounded(levels: Float)
 }
 
 /// A constant tensor: float32 values, or integer values (int64 shapes and axes; int8/uint8/int16/uint16/int32
@@ -287,6 +303,7 @@ private struct Importer {
         }
         let (blocks, blockOf) = Self.blocks(layers)
         for i in layers.indices { layers[i].block = blockOf[i] }
+        Self.spreadActivationBits(&layers)
         let network = GraphNetwork(name: name, inputChannels: channels, inputBits: .bits(8), layers: layers, blocks: blocks)
         do {
             try network.validate()
@@ -327,6 +344,7 @@ private struct Importer {
             case .activation(let l, let s, let r)?: return (l, s, r)
             case .constant?: throw fail("input '\(n.input[i])' is a constant; expected a feature map")
             case .quantized?: throw fail("input '\(n.input[i])' is quantized (QuantizeLinear) and not dequantized; supported: QuantizeLinear → DequantizeLinear pairs")
+            case .perImage?: throw fail("input '\(n.input[i])' is an unfinished per-image quantization; supported: \(Self.perImagePattern)")
             case nil: throw fail("input '\(n.input[i])' is not the graph's input or the output of an earlier node")
             }
         }
@@ -334,7 +352,7 @@ private struct Importer {
             guard i < n.input.count, !n.input[i].isEmpty else { return nil }
             switch values[n.input[i]] {
             case .constant(let c)?: return c
-            case .activation?, .quantized?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
+            case .activation?, .quantized?, .perImage?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
             case nil: throw fail("input '\(n.input[i])' is not an initializer or the output of an earlier node")
             }
         }
@@ -465,8 +483,18 @@ private struct Importer {
                 add(.add, inputs: [a.layer, b.layer], shape: a.shape, rank: a.rank)
             }
 
+        case .abs, .reduceMax, .div, .max, .round:
+            try perImage(n, op: op, output: output, attrs: attrs, fail: fail)
         case .mul:
             guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
+            if case .perImage? = values[n.input[0]] {
+                try perImage(n, op: op, output: output, attrs: attrs, fail: fail)
+                return
+            }
+            if case .perImage? = values[n.input[1]] {
+                try perImage(n, op: op, output: output, attrs: attrs, fail: fail)
+                return
+            }
             var a = try activation(0), b = try activation(1)
             let gate = { (s: Shape) in Shape(channels: s.channels, height: 1, width: 1) }
             if a.shape != b.shape, a.shape == gate(b.shape) { swap(&a, &b) }
@@ -647,7 +675,7 @@ private struct Importer {
             values[output] = .activation(layer: layer, shape: shape, rank: rank)
         case .constant(let c)?:
             values[output] = .constant(try Self.dequantized(c, n, scale: scale, zero: zero, axis: axis, fail: fail))
-        case .activation?:
+        case .activation?, .perImage?:
             throw fail("dequantizes the feature map '\(n.input[0])', which no QuantizeLinear made; supported: DequantizeLinear of constant codes or of a QuantizeLinear's output")
         case nil:
             throw fail("input '\(n.input.first ?? "")' is not an initializer or the output of an earlier node")
@@ -697,6 +725,105 @@ private struct Importer {
             }
         }
         return out
+    }
+
+    static let perImagePattern = "per-image quantization as bitsweep export writes it: s = Max(Div(ReduceMax(Abs(x), all but the batch axis, keepdims 1), levels), tiny), then Mul(Round(Div(x, s)), s)"
+
+    /// One node of the per-image activation quantization `bitsweep export` writes for values without a fixed
+    /// range (the engine's `DynamicQuantization`: `s = max|x| / levels` per image, `round(x / s) · s`). The
+    /// final `Mul` gives the feature map back and sets its layer's activation bits: `levels` is `2^a − 1` where
+    /// the engine quantizes the values as unsigned (after ReLU, or a sum or product of such values) and
+    /// `2^(a−1) − 1` where they have either sign (1 and 2 signed bits are the same grid: read as 2). Any other
+    /// use of these operators is refused.
+    mutating func perImage(_ n: Onnx_NodeProto, op: Operator, output: String, attrs: Attributes,
+                           fail: (String) -> ONNXImportError) throws {
+        func unsupported() -> ONNXImportError { fail("supported only as part of \(Self.perImagePattern)") }
+        func value(_ i: Int) -> Value? { i < n.input.count ? values[n.input[i]] : nil }
+        func scalar(_ i: Int) -> Float? {
+            guard case .constant(let c)? = value(i), let f = c.floats, f.count == 1 else { return nil }
+            return f[0]
+        }
+        func set(_ step: PerImageStep, _ layer: String, _ shape: Shape, _ rank: Int) {
+            values[output] = .perImage(step, layer: layer, shape: shape, rank: rank)
+        }
+        switch op {
+        case .abs:
+            guard case .activation(let l, let shape, let rank)? = value(0) else { throw unsupported() }
+            set(.abs, l, shape, rank)
+        case .reduceMax:
+            guard case .perImage(.abs, let l, let shape, let rank)? = value(0) else { throw unsupported() }
+            var axes = try attrs.ints("axes")
+            if axes == nil, n.input.count > 1, case .constant(let c)? = value(1) { axes = c.ints.map { $0.map(Int.init) } }
+            let all = Set(1..<rank)
+            guard let axes, Set(axes.map { $0 < 0 ? $0 + rank : $0 }) == all, axes.count == all.count,
+                  (try attrs.int("keepdims") ?? 1) == 1 else {
+                throw fail("axes \(axes.map { "\($0)" } ?? "(all)"); supported: the maximum over every axis but the batch (\(all.sorted())), keepdims 1, in \(Self.perImagePattern)")
+            }
+            set(.maxAbs, l, shape, rank)
+        case .div:
+            if case .perImage(.maxAbs, let l, let shape, let rank)? = value(0), let levels = scalar(1) {
+                guard levels >= 1, levels <= 65_535, levels == levels.rounded() else {
+                    throw fail("levels \(levels); supported: a whole number of levels 1…65535 in \(Self.perImagePattern)")
+                }
+                set(.step(levels: levels), l, shape, rank)
+            } else if case .activation(let l, let shape, let rank)? = value(0),
+                      case .perImage(.scale(let levels), l, _, _)? = value(1) {
+                set(.scaled(levels: levels), l, shape, rank)
+            } else {
+                throw unsupported()
+            }
+        case .max:
+            let pair = [value(0), value(1)]
+            guard let i = pair.firstIndex(where: { if case .perImage(.step, _, _, _)? = $0 { return true } else { return false } }),
+                  case .perImage(.step(let levels), let l, let shape, let rank)? = pair[i],
+                  let tiny = scalar(1 - i), tiny > 0, tiny <= Float.leastNormalMagnitude else {
+                throw unsupported()
+            }
+            set(.scale(levels: levels), l, shape, rank)
+        case .round:
+            guard case .perImage(.scaled(let levels), let l, let shape, let rank)? = value(0) else { throw unsupported() }
+            set(.rounded(levels: levels), l, shape, rank)
+        case .mul:
+            let pair = [value(0), value(1)]
+            guard let i = pair.firstIndex(where: { if case .perImage(.rounded, _, _, _)? = $0 { return true } else { return false } }),
+                  case .perImage(.rounded(let levels), let l, let shape, let rank)? = pair[i],
+                  case .perImage(.scale(levels), l, _, _)? = pair[1 - i] else {
+                throw unsupported()
+            }
+            let range = valueRange(of: l)
+            guard range != .zeroToSix, let index = layers.lastIndex(where: { $0.name == l }) else {
+                throw fail("quantizes the output of '\(l)' per image; its values lie in [0, 6], which the engine quantizes on the fixed grid (QuantizeLinear → DequantizeLinear)")
+            }
+            let k = Int(levels + 1).trailingZeroBitCount
+            guard 1 << k == Int(levels) + 1 else {
+                throw fail("levels \(Int(levels)) is not 2^k − 1; supported: the engine's per-image grids in \(Self.perImagePattern)")
+            }
+            let bits = range == .nonNegative ? k : max(2, k + 1)
+            guard bits <= 16 else { throw fail("\(Int(levels)) levels of signed values need \(bits) bits; supported: at most 16") }
+            layers[index].actBits = .bits(bits)
+            values[output] = .activation(layer: l, shape: shape, rank: rank)
+        default:
+            throw unsupported()
+        }
+    }
+
+    /// What the engine knows of a layer's values (GraphPostOps.swift's `ActivationRange`): in [0, 6] after
+    /// ReLU6, Sigmoid or HardSigmoid and for the input image; never negative after ReLU; either sign after
+    /// HardSwish, a convolution, batch norm or gemm; a sum or product signed if either input is, else
+    /// non-negative; pooling and flatten keep their input's.
+    func valueRange(of name: String) -> ValueRange {
+        guard let i = layers.lastIndex(where: { $0.name == name }) else { return .zeroToSix }   // the input image
+        let l = layers[i]
+        let inputs = l.inputs.isEmpty ? [i > 0 ? layers[i - 1].name : GraphNetwork.inputName] : l.inputs
+        switch l.op {
+        case .activation(.relu6), .activation(.sigmoid), .activation(.hardSigmoid): return .zeroToSix
+        case .activation(.relu): return .nonNegative
+        case .activation(.hardSwish), .conv, .batchNorm, .gemm: return .signed
+        case .add, .mul:
+            return inputs.map(valueRange).contains(.signed) ? .signed : .nonNegative
+        case .globalAveragePool, .maxPool, .averagePool, .flatten:
+            return valueRange(of: inputs[0])
+        }
     }
 
     /// `Add(MatMul(x, W), b)`: the constant `b` becomes the bias of the gemm layer the MatMul made.
@@ -767,6 +894,47 @@ private struct Importer {
         case "value_int": return Constant(dims: [], floats: nil, ints: [a.i], type: .int64)
         case "value_ints": return Constant(dims: [a.ints.count], floats: nil, ints: a.ints, type: .int64)
         default: throw fail("attribute '\(a.name)' is not supported; supported: value, value_float(s), value_int(s)")
+        }
+    }
+
+    /// A quantized output read back (QDQ or per-image) belongs to the last layer of an engine step — a
+    /// convolution with the batch norm and activation it absorbs, a batch norm, add, mul or gemm with its
+    /// activation (GraphBuilder.swift: each absorbed layer reads only the one before, is its only reader, and
+    /// is in the same block). The step's other layers take the same activation bits, as a block's layers have
+    /// them in the presets: the engine quantizes the step's output once either way, and the accounting counts
+    /// each layer's output at its own bits.
+    static func spreadActivationBits(_ layers: inout [GraphLayer]) {
+        var readers: [String: Int] = [:]
+        for (i, l) in layers.enumerated() {
+            for name in l.inputs.isEmpty ? [i > 0 ? layers[i - 1].name : GraphNetwork.inputName] : l.inputs {
+                readers[name, default: 0] += 1
+            }
+        }
+        func absorbs(_ j: Int) -> Bool {
+            let l = layers[j], previous = layers[j - 1]
+            guard l.inputs.isEmpty || l.inputs == [previous.name], readers[previous.name] == 1, l.block == previous.block else { return false }
+            switch (previous.op, l.op) {
+            case (.conv, .batchNorm): return true
+            case (.conv, .activation), (.batchNorm, .activation), (.add, .activation), (.mul, .activation), (.gemm, .activation):
+                return true
+            default: return false
+            }
+        }
+        var i = 0
+        while i < layers.count {
+            var end = i
+            // conv → batch norm → activation, or one layer and its activation.
+            if end + 1 < layers.count, absorbs(end + 1) {
+                end += 1
+                if case .batchNorm = layers[end].op, case .conv = layers[i].op, end + 1 < layers.count,
+                   case .activation = layers[end + 1].op, absorbs(end + 1) {
+                    end += 1
+                }
+            }
+            if case .bits? = layers[end].actBits {
+                for k in i..<end where layers[k].actBits != nil { layers[k].actBits = layers[end].actBits }
+            }
+            i = end + 1
         }
     }
 
@@ -924,6 +1092,7 @@ private struct Importer {
         "AveragePool": ["kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode", "count_include_pad"],
         "Flatten": ["axis"], "Reshape": ["allowzero"], "Gemm": ["alpha", "beta", "transA", "transB"], "MatMul": [],
         "Identity": [], "Dropout": ["seed", "ratio"], "QuantizeLinear": ["axis"], "DequantizeLinear": ["axis"],
+        "Abs": [], "ReduceMax": ["axes", "keepdims"], "Div": [], "Max": [], "Round": [],
         "Constant": ["value", "value_float", "value_floats", "value_int", "value_ints"],
     ]
 }

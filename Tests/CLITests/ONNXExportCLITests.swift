@@ -31,9 +31,8 @@ import Testing
                                                  root + "/Tests/Fixtures/onnx", dir])
         #expect(r.status == 0, "\(r.output)")
         // 6 configurations: checker, opset, agreement as written and its top-1, agreement with every ORT
-        // optimisation (30); for the 4 without quantized activations, re-imported counts and re-imported logits
-        // (8); --kernels integer refused (1).
-        #expect(r.output.contains("39 passed, 0 failed"), "\(r.output)")
+        // optimisation (30); re-imported counts and re-imported logits (12); --kernels integer refused (1).
+        #expect(r.output.contains("43 passed, 0 failed"), "\(r.output)")
         print(r.output)
     }
 

@@ -23,8 +23,8 @@ import Testing
         try ONNXImport.read(try e.serializedData(), origin: "exported.onnx", name: "exported", size: size)
     }
 
-    /// Weight bits on the weight layers, cycling through `widths`; `act` on the layers whose values lie in
-    /// [0, 6] (ReLU6, Sigmoid, HardSigmoid), where the export writes QDQ the import reads back.
+    /// Weight bits on the weight layers, cycling through `widths`; `act` on every layer with activation bits of
+    /// its own (QDQ after ReLU6, Sigmoid and HardSigmoid, per-image quantization elsewhere).
     static func configured(_ g: GraphNetwork, widths: [BitWidth], act: BitWidth) -> GraphNetwork {
         var g = g
         var k = 0
@@ -33,10 +33,7 @@ import Testing
                 g.layers[i].bits = widths[k % widths.count]
                 k += 1
             }
-            switch g.layers[i].op {
-            case .activation(.relu6), .activation(.sigmoid), .activation(.hardSigmoid): g.layers[i].actBits = act
-            default: break
-            }
+            if g.layers[i].actBits != nil { g.layers[i].actBits = act }
         }
         return g
     }
@@ -59,7 +56,7 @@ import Testing
         #expect(r.layers.map(\.op) == g.layers.map(\.op))
         #expect(r.layers.map(\.inputs) == g.layers.map(\.inputs))
         #expect(r.blocks == g.blocks && r.layers.map(\.block) == g.layers.map(\.block))
-        // Weight bits read back from the codes; activation bits from the QDQ pairs after ReLU6/Sigmoid/HardSigmoid.
+        // Weight bits read back from the codes; activation bits from the QDQ pairs and the per-image quantization.
         #expect(r.layers.map(\.bits) == g.layers.map { $0.op.hasWeights ? $0.bits : .float })
         #expect(r.layers.map(\.actBits) == g.layers.map(\.actBits))
         // The dequantized codes are the engine's quantized weights, to the bit; everything else as it was.
@@ -84,7 +81,7 @@ import Testing
     func fixturesRoundTrip(_ name: String, _ widths: [BitWidth], _ act: BitWidth, _ granularity: QuantGranularity) throws {
         let m = try Self.fixture(name)
         let g = Self.configured(m.network, widths: widths, act: act)
-        #expect(g.layers.contains { $0.actBits == act }, "the fixture has layers with fixed-range activations")
+        #expect(g.layers.contains { if case .activation(.relu6) = $0.op { return true } else { return false } }, "QDQ after ReLU6")
         let e = try ONNXExport(graph: g, inputSize: m.inputSize, weights: m.weights, granularity: granularity, source: name)
         // 12-bit weights need int16 codes: opset 21 (IR 10); HardSwish (mnv2-folded) opset 14.
         #expect(e.opset == (name == "bn-explicit.onnx" ? 21 : 14))
@@ -112,16 +109,16 @@ import Testing
     @Test func activationQuantizationWhereTheEngineQuantizes() throws {
         func conv(_ out: Int, _ k: Int) -> GraphOp { .conv(ConvAttributes(outChannels: out, kernel: k)) }
         let g = GraphNetwork(name: "steps", layers: [
-            GraphLayer("c1", conv(8, 3), block: 0, bits: .bits(4), actBits: .bits(4)),
-            GraphLayer("c1.bn", .batchNorm, block: 0, actBits: .bits(4)),
-            GraphLayer("c1.relu6", .activation(.relu6), block: 0, actBits: .bits(4)),
-            GraphLayer("c2", conv(8, 1), block: 0, bits: .bits(8), actBits: .bits(8)),
-            GraphLayer("c2.bn", .batchNorm, block: 0, actBits: .bits(8)),
-            GraphLayer("add", .add, inputs: ["c1.relu6", "c2.bn"], block: 0, actBits: .bits(6)),
-            GraphLayer("relu", .activation(.relu), block: 0, actBits: .bits(6)),
+            GraphLayer("s.0.c1", conv(8, 3), block: 0, bits: .bits(4), actBits: .bits(4)),
+            GraphLayer("s.0.c1.bn", .batchNorm, block: 0, actBits: .bits(4)),
+            GraphLayer("s.0.c1.relu6", .activation(.relu6), block: 0, actBits: .bits(4)),
+            GraphLayer("s.0.c2", conv(8, 1), block: 0, bits: .bits(8), actBits: .bits(8)),
+            GraphLayer("s.0.c2.bn", .batchNorm, block: 0, actBits: .bits(8)),
+            GraphLayer("s.0.add", .add, inputs: ["s.0.c1.relu6", "s.0.c2.bn"], block: 0, actBits: .bits(6)),
+            GraphLayer("s.0.relu", .activation(.relu), block: 0, actBits: .bits(6)),
             GraphLayer("pool", .globalAveragePool, actBits: nil),
             GraphLayer("fc", .gemm(outFeatures: 5, bias: true), bits: .bits(8), actBits: .float),
-        ], blocks: ["b0"])
+        ], blocks: ["s.0"])
         let w = try GraphWeights.seeded(1, network: g, inputSize: 6, initialization: .pytorchDefault)
         let e = try ONNXExport(graph: g, inputSize: 6, weights: w, granularity: .perTensor, source: "seed 1")
         let nodes = e.model.graph.node
@@ -131,25 +128,51 @@ import Testing
             return t.rawData.withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
         }
         // c1's step: Conv, BatchNormalization, Clip read each other's outputs directly, then one QDQ pair on 6/15.
-        #expect(producer("c1.bn")?.input.first == "c1" && producer("c1.relu6")?.input.first == "c1.bn")
-        #expect(nodes.filter { $0.opType == "QuantizeLinear" }.map(\.input.first) == ["c1.relu6"])
-        #expect(try scalar("c1.relu6.output_scale") == Float(6) / 15)
+        #expect(producer("s.0.c1.bn")?.input.first == "s.0.c1" && producer("s.0.c1.relu6")?.input.first == "s.0.c1.bn")
+        #expect(nodes.filter { $0.opType == "QuantizeLinear" }.map(\.input.first) == ["s.0.c1.relu6"])
+        #expect(try scalar("s.0.c1.relu6.output_scale") == Float(6) / 15)
         // c2's step (linear bottleneck) and the add → relu step: per-image quantization, on 2^7 − 1 signed and
         // 2^6 − 1 unsigned levels; nothing between c2 and c2.bn, nor between add and relu.
-        #expect(nodes.filter { $0.opType == "Abs" }.map(\.input.first) == ["c2.bn", "relu"])
-        #expect(try scalar("c2.bn.output_levels") == 127 && scalar("relu.output_levels") == 63)
-        #expect(producer("c2.bn")?.input.first == "c2" && producer("relu")?.input.first == "add")
-        #expect(producer("add")?.input == ["c1.relu6.output", "c2.bn.output"])
+        #expect(nodes.filter { $0.opType == "Abs" }.map(\.input.first) == ["s.0.c2.bn", "s.0.relu"])
+        #expect(try scalar("s.0.c2.bn.output_levels") == 127 && scalar("s.0.relu.output_levels") == 63)
+        #expect(producer("s.0.c2.bn")?.input.first == "s.0.c2" && producer("s.0.relu")?.input.first == "s.0.add")
+        #expect(producer("s.0.add")?.input == ["s.0.c1.relu6.output", "s.0.c2.bn.output"])
         // The pool reads the quantized relu output and is a matrix for the gemm; the gemm's output is the logits.
-        #expect(producer("pool")?.opType == "ReduceMean" && producer("pool")?.input == ["relu.output"])
+        #expect(producer("pool")?.opType == "ReduceMean" && producer("pool")?.input == ["s.0.relu.output"])
         #expect(producer("fc")?.input == ["pool", "fc.weight", "fc.bias"])
         #expect(producer("logits")?.input == ["fc"] && e.model.graph.output.map(\.name) == ["logits"])
         #expect(e.layers.map(\.activations) == ["float", "float", "uint8 QDQ, 4-bit", "float", "per image signed, 8-bit",
                                                 "float", "per image unsigned, 6-bit", "float", "float"])
-        // The import reads QDQ pairs back, but not the per-image quantization: one line naming the node.
-        #expect(throws: ONNXImportError("exported.onnx: node 'c2.bn/dynamic_quant/Abs' (Abs): operator not supported; supported: \(ONNXImport.supportedOperators.joined(separator: ", "))")) {
-            try Self.reimport(e, size: 6)
+        // The import reads both forms back: each step's output bits (4 after ReLU6, 8 signed = 127 levels, 6
+        // unsigned = 63 levels), spread over the step's layers as the graph had them.
+        try Self.expectSame(try Self.reimport(e, size: 6), g, w, size: 6, granularity: .perTensor)
+        // Nothing guessed: levels that are no engine grid, or a pattern cut short, are one line naming the node.
+        var model = e.model
+        let levels = try #require(model.graph.initializer.firstIndex { $0.name == "s.0.c2.bn.output_levels" })
+        withUnsafeBytes(of: Float(100).bitPattern.littleEndian) { model.graph.initializer[levels].rawData = Data($0) }
+        #expect(throws: ONNXImportError("edited.onnx: node 's.0.c2.bn/dynamic_quant/Mul' (Mul): levels 100 is not 2^k − 1; supported: the engine's per-image grids in \(Self.perImagePattern)")) {
+            try ONNXImport.read(try model.serializedData(), origin: "edited.onnx", name: "edited")
         }
+        model = e.model
+        model.graph.node.removeAll { $0.name == "s.0.relu/dynamic_quant/Max" }
+        #expect(throws: ONNXImportError("edited.onnx: node 's.0.relu/dynamic_quant/Div' (Div): supported only as part of \(Self.perImagePattern)")) {
+            try ONNXImport.read(try model.serializedData(), origin: "edited.onnx", name: "edited")
+        }
+    }
+
+    static let perImagePattern = "per-image quantization as bitsweep export writes it: s = Max(Div(ReduceMax(Abs(x), all but the batch axis, keepdims 1), levels), tiny), then Mul(Round(Div(x, s)), s)"
+
+    /// The mobilenet-v2 preset with quantized activations (QDQ after ReLU6, per image after the linear
+    /// bottlenecks and residual sums) reads back with every layer's activation bits.
+    @Test func mobileNetV2WithQuantizedActivationsRoundTrip() throws {
+        let g = try MobileNetV2.network(MobileNetV2.Options(width: 0.35, bits: .uniform(.bits(4)), actBits: .uniform(.bits(8)), classes: 10))
+        let w = try GraphWeights.seeded(4, network: g, inputSize: 32)
+        let e = try ONNXExport(graph: g, inputSize: 32, weights: w, granularity: .perChannel, source: "seed 4")
+        let ops = e.model.graph.node.map(\.opType)
+        // QDQ after the stem's, the 17 expansions' (not block 1's) and the 17 depthwise convolutions' ReLU6 and
+        // features.18's: 1 + 16 + 17 + 1; per image after the 17 linear bottlenecks and the 10 residual sums.
+        #expect(ops.filter { $0 == "QuantizeLinear" }.count == 35 && ops.filter { $0 == "Round" }.count == 27)
+        try Self.expectSame(try Self.reimport(e, size: 32), g, w, size: 32, granularity: .perChannel)
     }
 
     /// 1-bit weights (codes {−1, 0, 1}, scale mean|w|) read back as 2 bits: the same values, which 2-bit

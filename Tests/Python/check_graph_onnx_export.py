@@ -18,8 +18,7 @@ For each configuration:
   4. with every ORT optimisation on (it rewrites HardSwish, fuses QDQ pairs into int8 kernels, …; ulp-level
      changes, which quantized activations turn into code flips as above): ≤ 1e-4 where only weights are
      quantized, ≤ 1e-2 with quantized activations.
-Then, for the configurations without quantized activations (whose per-image quantization nodes the import does
-not read): `calc --model exported.onnx` counts exactly what `calc` counts for the configuration it was exported
+Then the exported model read back with --model: `calc --model exported.onnx` counts exactly what `calc` counts for the configuration it was exported
 from (the import reads the weight bits back from the int8 codes), and `infer --model exported.onnx` (same
 granularity) gives the logits of `infer` on that configuration (≤ 1e-6 relative: quantizing the dequantized
 codes again at their bits gives them back). And `export --kernels integer` of a graph is refused with one line,
@@ -124,19 +123,19 @@ def main():
                 bar = 1e-2 if acts else 1e-4
                 check(worst <= bar, f"{title}: infer vs ORT (all optimisations): relative per image {shown} (each ≤ {bar:g})")
 
-        if not acts:
-            # The exported model re-imports with the same counts (weight bits read back from the codes).
-            size_options = [] if "--model" in options else ["--size", str(size)]
-            original = json.loads(run(["calc", *[o for o in options if o not in ("--granularity", "per-channel")], "--format", "json"]))
-            again = json.loads(run(["calc", "--model", model, *size_options, "--format", "json"]))
-            same = original["totals"] == again["totals"] and original["layers"] == again["layers"]
-            check(same, f"{title}: calc --model exported.onnx counts what calc counts for the configuration "
-                        f"(BitOps {original['totals'].get('bitops')} / {again['totals'].get('bitops')})")
-            granularity = options[options.index("--granularity"):options.index("--granularity") + 2] if "--granularity" in options else []
-            rerun = json.loads(run(["infer", "--model", model, *size_options, *granularity, "--format", "json", *images]))
-            back = np.array([img["logits"] for img in rerun["images"]], dtype=np.float32)
-            rel = float(np.max(np.abs(back - ours)) / np.max(np.abs(ours)))
-            check(rel <= 1e-6, f"{title}: infer --model exported.onnx gives infer's logits for the configuration (relative {rel:.1e}, ≤ 1e-6)")
+        # The exported model re-imports with the same counts (weight bits read back from the codes, activation
+        # bits from the QDQ pairs and the per-image quantization) and runs as the configuration ran.
+        size_options = [] if "--model" in options else ["--size", str(size)]
+        original = json.loads(run(["calc", *[o for o in options if o not in ("--granularity", "per-channel")], "--format", "json"]))
+        again = json.loads(run(["calc", "--model", model, *size_options, "--format", "json"]))
+        same = original["totals"] == again["totals"] and original["layers"] == again["layers"]
+        check(same, f"{title}: calc --model exported.onnx counts what calc counts for the configuration "
+                    f"(BitOps {original['totals'].get('bitops')} / {again['totals'].get('bitops')})")
+        granularity = options[options.index("--granularity"):options.index("--granularity") + 2] if "--granularity" in options else []
+        rerun = json.loads(run(["infer", "--model", model, *size_options, *granularity, "--format", "json", *images]))
+        back = np.array([img["logits"] for img in rerun["images"]], dtype=np.float32)
+        rel = float(np.max(np.abs(back - ours)) / np.max(np.abs(ours)))
+        check(rel <= 1e-6, f"{title}: infer --model exported.onnx gives infer's logits for the configuration (relative {rel:.1e}, ≤ 1e-6)")
 
     r = subprocess.run([BINARY, "export", *V2, "--kernels", "integer", "--out", os.path.join(WORK, "refused.onnx")],
                        capture_output=True, text=True)
