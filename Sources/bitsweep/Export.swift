@@ -122,6 +122,9 @@ struct Export: ParsableCommand {
         if calibrationFlags.calibration != .fixed {
             throw InputError("--calibrate \(calibrationFlags.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(g.name) is exported with the fixed [0, 6] activation ranges")
         }
+        if !calibrationImages.isEmpty {
+            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P (block-form networks)")
+        }
         if kernels == .integer {
             throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
         }
