@@ -210,61 +210,6 @@ public struct ImageChange: Hashable, Codable, Sendable {
     }
 }
 
-/// The time per image on both sides: the medians of the samples, the Hodges–Lehmann shift with its
-/// confidence interval, and whether the change is called (`TimingVerdict`: the whole interval beyond the
-/// threshold, or the estimate alone when the samples are too few for an interval).
-public struct TimingChange: Hashable, Codable, Sendable {
-    /// Medians of the samples (ms per image).
-    public var baselineMs: Double
-    public var currentMs: Double
-    /// currentMs / baselineMs − 1.
-    public var relative: Double
-    /// The Hodges–Lehmann shift of current against baseline, as a ratio − 1 (+0.3: 30% slower).
-    public var shift: Double
-    /// Its 1 − alpha confidence interval, as ratios − 1 (nil under the threshold-only rule).
-    public var shiftLow: Double?
-    public var shiftHigh: Double?
-    /// |shift| > threshold.
-    public var beyondThreshold: Bool
-    /// Timing samples on each side (one per `--repeats` round; 1 for results written before `--repeats`).
-    public var baselineSamples: Int
-    public var currentSamples: Int
-    /// The two-sided Mann–Whitney p-value (nil under the threshold-only rule): for context; the interval decides.
-    public var p: Double?
-    public var rule: TimingRule
-    /// Called: the whole interval beyond the threshold (or, under `threshold-only`, the estimate).
-    public var flagged: Bool
-    public var slower: Bool { shift > 0 }
-
-    /// nil when a side has no sample or a sample that is not positive.
-    public init?(baselineSamples b: [Double], currentSamples c: [Double], options o: CompareOptions) {
-        guard let v = TimingVerdict.judge(baseline: b, current: c, threshold: o.timeThreshold, alpha: o.alpha) else { return nil }
-        self.init(v)
-    }
-
-    init(_ v: TimingVerdict) {
-        baselineMs = v.baselineMedian
-        currentMs = v.currentMedian
-        relative = v.relative
-        shift = v.shift
-        shiftLow = v.shiftLow
-        shiftHigh = v.shiftHigh
-        beyondThreshold = v.beyondThreshold
-        baselineSamples = v.baselineSamples
-        currentSamples = v.currentSamples
-        p = v.p
-        rule = v.rule
-        flagged = v.call != .unchanged
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative, shift
-        case shiftLow = "shift_low", shiftHigh = "shift_high"
-        case beyondThreshold = "beyond_threshold", baselineSamples = "baseline_samples", currentSamples = "current_samples"
-        case p, rule, flagged
-    }
-}
-
 /// How one matched case differs.
 public struct CaseDiff: Hashable, Codable, Sendable {
     public var key: CaseKey
@@ -280,7 +225,7 @@ public struct CaseDiff: Hashable, Codable, Sendable {
     public var fidelity: [FidelityChange]
     public var images: [ImageChange]
     /// Present whenever both sides have timings (called or not).
-    public var timing: TimingChange?
+    public var timing: TimingVerdict?
     /// The errors on both sides, when they differ.
     public var error: FieldChange?
     /// Whether this case makes the verdict a regression (under the options it was compared with).
@@ -291,9 +236,9 @@ public struct CaseDiff: Hashable, Codable, Sendable {
     /// agreement flipped, image present on one side only).
     public var fidelityChanged: Bool { !fidelity.isEmpty || !images.isEmpty }
     public var fidelityWorse: Bool { fidelity.contains(where: \.worse) || images.contains(where: \.worse) }
-    /// A called timing change (see `TimingChange.flagged`).
+    /// A called timing change (see `TimingVerdict.flagged`).
     public var timeChanged: Bool { timing?.flagged ?? false }
-    public var slowerChanged: Bool { (timing?.flagged ?? false) && (timing?.slower ?? false) }
+    public var slowerChanged: Bool { timing?.call == .slower }
     public var errorChanged: Bool { error != nil }
 
     /// Anything worth listing under "changed cases" (a timing change that is not called is not).
@@ -538,9 +483,9 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions, referenceSa
 
     let (fidelity, images) = diffFidelity(b, c, o)
 
-    var timing: TimingChange?
+    var timing: TimingVerdict?
     if let tc = c.timings, let base = referenceSamples ?? b.timings?.samples {
-        timing = TimingChange(baselineSamples: base, currentSamples: tc.samples, options: o)
+        timing = TimingVerdict.judge(baseline: base, current: tc.samples, threshold: o.timeThreshold, alpha: o.alpha)
     }
     let error = b.error == c.error ? nil : FieldChange(field: "error", baseline: b.error ?? "(ran)", current: c.error ?? "(ran)")
 

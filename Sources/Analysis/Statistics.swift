@@ -97,23 +97,6 @@ public enum TimingRule: String, Codable, Sendable {
 }
 
 extension Statistics {
-    /// The smallest two-sided p-value the exact Mann–Whitney test can give for `n1` against `n2` distinct
-    /// samples: the two most extreme arrangements (no overlap, either way round) of the C(n1+n2, n1), so
-    /// 2 / C(n1+n2, n1), at most 1. 1 against 1: 1; 3 against 3: 0.1; 4 against 4: 0.029; 5 against 5: 0.0079.
-    public static func smallestTwoSidedP(_ n1: Int, _ n2: Int) -> Double {
-        guard n1 > 0, n2 > 0 else { return 1 }
-        var c = 1.0   // C(n1+n2, k) built up k = 1…min(n1, n2)
-        let k = min(n1, n2)
-        for i in 1...k { c = c * Double(n1 + n2 - k + i) / Double(i) }
-        return min(1, 2 / c)
-    }
-
-    /// Whether the samples can decide at `alpha`: the interval rule is used when a finite interval exists
-    /// (`shiftIntervalRank` ≥ 1), which for samples without ties is when the test can reach p < alpha at all.
-    public static func rule(_ n1: Int, _ n2: Int, alpha: Double) -> TimingRule {
-        shiftIntervalRank(n1, n2, alpha: alpha) >= 1 ? .shiftInterval : .thresholdOnly
-    }
-
     /// The upper `p` quantile of the standard normal distribution: z with P(Z > z) = p (0 < p < 1), by
     /// bisection on `erfc` (to about 1e-12).
     public static func normalUpperQuantile(_ p: Double) -> Double {
@@ -193,20 +176,25 @@ extension Statistics {
 /// When the samples are too few for any finite interval at `alpha` (one sample a side, as in results written
 /// before `--repeats`; at the default alpha 0.01 at least 5 against 5 are needed), the estimate alone against
 /// the threshold decides, and the verdict says so (`rule` = `threshold-only`).
+///
+/// `compare` keeps one per matched case with timings on both sides (`CaseDiff.timing`, in comparison.json),
+/// `history show` one for the latest run against its recent runs, and `history`'s step detection one per step.
 public struct TimingVerdict: Hashable, Codable, Sendable {
     public enum Call: String, Codable, Sendable { case slower, faster, unchanged }
-    public var baselineMedian: Double
-    public var currentMedian: Double
-    /// currentMedian / baselineMedian − 1.
+    /// Medians of the samples (ms per image).
+    public var baselineMs: Double
+    public var currentMs: Double
+    /// currentMs / baselineMs − 1.
     public var relative: Double
-    /// The Hodges–Lehmann shift as a ratio − 1 (exp of the log-time shift − 1).
+    /// The Hodges–Lehmann shift as a ratio − 1 (exp of the log-time shift − 1; +0.3: 30% slower).
     public var shift: Double
     /// Its 1 − alpha confidence interval as ratios − 1; nil under the threshold-only rule.
     public var shiftLow: Double?
     public var shiftHigh: Double?
-    /// The two-sided Mann–Whitney p-value of the same samples (the interval excludes 0 when p < alpha); nil
-    /// under the threshold-only rule.
+    /// The two-sided Mann–Whitney p-value of the same samples (the interval excludes 0 when p < alpha), for
+    /// context: the interval decides. nil under the threshold-only rule.
     public var p: Double?
+    /// Timing samples on each side (one per `sweep --repeats` round; 1 for results written before `--repeats`).
     public var baselineSamples: Int
     public var currentSamples: Int
     public var rule: TimingRule
@@ -214,6 +202,11 @@ public struct TimingVerdict: Hashable, Codable, Sendable {
 
     /// The estimate is beyond the threshold, whether or not its interval is.
     public var beyondThreshold: Bool
+
+    /// Called: the whole interval beyond the threshold (or, under `threshold-only`, the estimate).
+    public var flagged: Bool { call != .unchanged }
+    /// The estimate says slower (called or not).
+    public var slower: Bool { shift > 0 }
 
     /// nil when a side has no sample or a sample that is not positive.
     public static func judge(baseline: [Double], current: [Double], threshold: Double, alpha: Double) -> TimingVerdict? {
@@ -230,16 +223,69 @@ public struct TimingVerdict: Hashable, Codable, Sendable {
         case .thresholdOnly:
             call = est > threshold ? .slower : est < -threshold ? .faster : .unchanged
         }
-        return TimingVerdict(baselineMedian: b, currentMedian: c, relative: c / b - 1, shift: est, shiftLow: low, shiftHigh: high,
+        return TimingVerdict(baselineMs: b, currentMs: c, relative: c / b - 1, shift: est, shiftLow: low, shiftHigh: high,
                              p: rule == .shiftInterval ? Statistics.mannWhitney(current, baseline)?.p : nil,
                              baselineSamples: baseline.count, currentSamples: current.count, rule: rule, call: call,
                              beyondThreshold: abs(est) > threshold)
     }
 
     enum CodingKeys: String, CodingKey {
-        case baselineMedian = "baseline_median_ms", currentMedian = "current_median_ms", relative, shift
+        case baselineMs = "baseline_ms_per_image", currentMs = "current_ms_per_image", relative, shift
         case shiftLow = "shift_low", shiftHigh = "shift_high", p
         case baselineSamples = "baseline_samples", currentSamples = "current_samples", rule, call
-        case beyondThreshold = "beyond_threshold"
+        case beyondThreshold = "beyond_threshold", flagged
+    }
+
+    public init(baselineMs: Double, currentMs: Double, relative: Double, shift: Double, shiftLow: Double?, shiftHigh: Double?,
+                p: Double?, baselineSamples: Int, currentSamples: Int, rule: TimingRule, call: Call, beyondThreshold: Bool) {
+        self.baselineMs = baselineMs
+        self.currentMs = currentMs
+        self.relative = relative
+        self.shift = shift
+        self.shiftLow = shiftLow
+        self.shiftHigh = shiftHigh
+        self.p = p
+        self.baselineSamples = baselineSamples
+        self.currentSamples = currentSamples
+        self.rule = rule
+        self.call = call
+        self.beyondThreshold = beyondThreshold
+    }
+
+    /// Reads what `encode` writes, and comparison.json files written before `call` existed (`flagged` and the
+    /// sign of `shift` say the call).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        baselineMs = try c.decode(Double.self, forKey: .baselineMs)
+        currentMs = try c.decode(Double.self, forKey: .currentMs)
+        relative = try c.decode(Double.self, forKey: .relative)
+        shift = try c.decode(Double.self, forKey: .shift)
+        shiftLow = try c.decodeIfPresent(Double.self, forKey: .shiftLow)
+        shiftHigh = try c.decodeIfPresent(Double.self, forKey: .shiftHigh)
+        p = try c.decodeIfPresent(Double.self, forKey: .p)
+        baselineSamples = try c.decode(Int.self, forKey: .baselineSamples)
+        currentSamples = try c.decode(Int.self, forKey: .currentSamples)
+        rule = try c.decode(TimingRule.self, forKey: .rule)
+        beyondThreshold = try c.decode(Bool.self, forKey: .beyondThreshold)
+        if let call = try c.decodeIfPresent(Call.self, forKey: .call) { self.call = call } else {
+            call = try c.decode(Bool.self, forKey: .flagged) ? (shift > 0 ? .slower : .faster) : .unchanged
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(baselineMs, forKey: .baselineMs)
+        try c.encode(currentMs, forKey: .currentMs)
+        try c.encode(relative, forKey: .relative)
+        try c.encode(shift, forKey: .shift)
+        try c.encodeIfPresent(shiftLow, forKey: .shiftLow)
+        try c.encodeIfPresent(shiftHigh, forKey: .shiftHigh)
+        try c.encodeIfPresent(p, forKey: .p)
+        try c.encode(baselineSamples, forKey: .baselineSamples)
+        try c.encode(currentSamples, forKey: .currentSamples)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(call, forKey: .call)
+        try c.encode(flagged, forKey: .flagged)
+        try c.encode(beyondThreshold, forKey: .beyondThreshold)
     }
 }

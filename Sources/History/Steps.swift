@@ -4,9 +4,9 @@ import Foundation
 /// Settings of step detection and of the latest run's timing verdict.
 public struct HistoryOptions: Hashable, Sendable, Codable {
     /// Relative change of time that matters (0.10 = 10%), as `compare --time-threshold`.
-    public var timeThreshold: Double = 0.10
-    /// 1 − the confidence of the timing shift's interval (0.01: 99%), as `compare --alpha`.
-    public var alpha: Double = 0.01
+    public var timeThreshold: Double = CompareOptions.defaultTimeThreshold
+    /// 1 − the confidence of the timing shift's interval, as `compare --alpha` (and its default).
+    public var alpha: Double = CompareOptions.defaultAlpha
     /// Runs a timing change must hold for to be a step (an outlier lasts one run).
     public var persist: Int = 2
     /// Recent runs pooled as the reference for the latest run's timing verdict.

@@ -219,7 +219,7 @@ extension FidelityChange {
     }
 }
 
-extension TimingChange {
+extension TimingVerdict {
     /// `10 vs 10`: current against baseline samples.
     var samplesText: String { "\(currentSamples) vs \(baselineSamples)" }
     /// The shift's interval, `[+27%, +35%]`, or `threshold only` when the samples are too few for one.

@@ -3,6 +3,7 @@ import ArgumentParser
 import BitSweepConfig
 import Foundation
 import History
+import Presentation
 import Reports
 
 /// `bitsweep compare BASELINE CURRENT`: the nightly regression gate. Thin over `CompareRun.run`.
@@ -51,18 +52,11 @@ struct Compare: ParsableCommand {
             help: ArgumentHelp("Allowed change of top-1 agreement, a fraction or a percentage (0.25, 25%). Default 0: any image changing fails.", valueName: "x"))
     var top1Tolerance: String?
 
-    @Option(name: .customLong("time-threshold"),
-            help: ArgumentHelp("Relative change of the time per image that matters (0.10 or 10%): the shift's whole interval must lie beyond it. Default 0.10.", valueName: "x"))
-    var timeThreshold: String?
+    @OptionGroup(title: "Timing rule")
+    var timing: TimingRuleOptions
 
-    @Option(help: ArgumentHelp("1 − the confidence of the timing shift's interval (0.01: a 99% interval). Default 0.01.", valueName: "p"))
-    var alpha: String?
-
-    @Option(help: ArgumentHelp("Judge timings against each case's recent runs in this history database (bitsweep history) instead of the baseline's samples.", valueName: "file"))
+    @Option(help: ArgumentHelp("Judge timings against each case's --recent runs in this history database (bitsweep history) instead of the baseline's samples.", valueName: "file"))
     var history: String?
-
-    @Option(help: ArgumentHelp("With --history: recent runs pooled as the timing reference. Default 5.", valueName: "n"))
-    var recent: String?
 
     @Flag(name: .customLong("fail-on-time"), help: "A called slowdown (the whole 1 − --alpha confidence interval of the shift beyond --time-threshold) is a regression (exit 1).")
     var failOnTime = false
@@ -78,13 +72,13 @@ struct Compare: ParsableCommand {
         var options = CompareOptions(failOnTime: failOnTime)
         if let t = fidelityTolerance { options.sqnrToleranceDB = try cli.number(t, option: "--fidelity-tolerance", units: ["": 1, "dB": 1]) }
         if let t = top1Tolerance { options.top1Tolerance = try cli.number(t, option: "--top1-tolerance", units: ["": 1, "%": 0.01]) }
-        if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
-        if let a = alpha { options.alpha = try cli.alpha(a) }
+        try timing.apply(threshold: &options.timeThreshold, alpha: &options.alpha)
         let fmt = try cli.format(format)
+        let recent = try timing.recentRuns()
         if recent != nil && history == nil { throw InputError("--recent needs --history FILE (the runs it counts are in the history database)") }
         var reference: TimingReference?
         if let history {
-            let n = try recent.map { try cli.runs($0, option: "--recent") } ?? HistoryOptions().recent
+            let n = recent ?? HistoryOptions().recent
             do {
                 let db = try HistoryDatabase(path: history, create: false)
                 reference = try db.timingReference(recent: n, current: try? HistoryDatabase.load(current))
@@ -102,6 +96,32 @@ struct Compare: ParsableCommand {
             FileHandle.standardError.write(Data("wrote \(output.written.count) files to \(out ?? "")\n".utf8))
         }
         if output.comparison.verdict == .regression { throw ExitCode(1) }
+    }
+}
+
+/// The timing rule's options, shared by `compare` and `history show` (the same names and meaning in both; see
+/// `TimingVerdict`). Taken as text, like `compare`'s other numbers, because they may carry a unit (`10%`).
+struct TimingRuleOptions: ParsableArguments {
+    @Option(name: .customLong("time-threshold"),
+            help: ArgumentHelp("Relative change of the time per image that matters (0.10 or 10%): a change is called only when the shift's whole confidence interval lies beyond it. Default \(NumberText.percent(CompareOptions.defaultTimeThreshold)).", valueName: "x"))
+    var timeThreshold: String?
+
+    @Option(help: ArgumentHelp("1 − the confidence of the timing shift's interval (0.01: a 99% interval). Default \(CompareOptions.defaultAlpha) (a \(NumberText.percent(1 - CompareOptions.defaultAlpha)) interval).", valueName: "p"))
+    var alpha: String?
+
+    @Option(help: ArgumentHelp("Recent runs pooled as the timing reference (compare: with --history; history show: the level that steps are measured from, and the reference of the latest run). Default \(HistoryOptions().recent).", valueName: "n"))
+    var recent: String?
+
+    /// Sets the threshold and alpha that were given; an invalid value is an `InputError` (exit 2).
+    func apply(threshold: inout Double, alpha: inout Double) throws {
+        let cli = AnalysisCLI()
+        if let t = timeThreshold { threshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
+        if let a = self.alpha { alpha = try cli.alpha(a) }
+    }
+
+    /// `--recent`, checked (1–100), or nil when not given.
+    func recentRuns() throws -> Int? {
+        try recent.map { try AnalysisCLI().runs($0, option: "--recent") }
     }
 }
 

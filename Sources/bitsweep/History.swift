@@ -105,17 +105,11 @@ struct HistoryShow: ParsableCommand {
     @Option(help: ArgumentHelp("Write history.md, history.json and trend charts (trend-<metric>.svg/.png) into this folder.", valueName: "dir"))
     var out: String?
 
-    @Option(name: .customLong("time-threshold"), help: ArgumentHelp("Relative change of time that matters (0.10 or 10%). Default 0.10.", valueName: "x"))
-    var timeThreshold: String?
+    @OptionGroup(title: "Timing rule")
+    var timing: TimingRuleOptions
 
-    @Option(help: ArgumentHelp("1 − the confidence of the timing shift's interval (0.01: 99%). Default 0.01.", valueName: "p"))
-    var alpha: String?
-
-    @Option(help: ArgumentHelp("Runs a timing change must hold for to be a step. Default 2.", valueName: "n"))
+    @Option(help: ArgumentHelp("Runs a timing change must hold for to be a step. Default \(HistoryOptions().persist).", valueName: "n"))
     var persist: String?
-
-    @Option(help: ArgumentHelp("Recent runs that make the reference level. Default 5.", valueName: "n"))
-    var recent: String?
 
     @Flag(name: .customLong("fail-on-time"), help: "A new timing step for the worse is a regression (exit 1).")
     var failOnTime = false
@@ -132,10 +126,9 @@ struct HistoryShow: ParsableCommand {
         }
         var options = HistoryOptions()
         options.failOnTime = failOnTime
-        if let t = timeThreshold { options.timeThreshold = try cli.number(t, option: "--time-threshold", units: ["": 1, "%": 0.01]) }
-        if let a = alpha { options.alpha = try cli.alpha(a) }
+        try timing.apply(threshold: &options.timeThreshold, alpha: &options.alpha)
         if let persist { options.persist = try cli.runs(persist, option: "--persist") }
-        if let recent { options.recent = try cli.runs(recent, option: "--recent") }
+        if let recent = try timing.recentRuns() { options.recent = recent }
         let report: HistoryReport
         let series: [HistorySeries]
         do {

@@ -46,19 +46,36 @@ import Reports
         #expect(abs(r.p - 0.157299207050285) < 1e-12)
     }
 
-    @Test func smallestPSaysHowManySamplesTheTestNeeds() {
-        // 2 / C(n1 + n2, n1): 1 against 1 → 1, 3/3 → 2/20, 4/4 → 2/70, 5/5 → 2/252, 10/10 → 2/184756.
-        #expect(Statistics.smallestTwoSidedP(1, 1) == 1)
-        #expect(abs(Statistics.smallestTwoSidedP(3, 3) - 0.1) < 1e-15)
-        #expect(abs(Statistics.smallestTwoSidedP(4, 4) - 2.0 / 70) < 1e-15)
-        #expect(abs(Statistics.smallestTwoSidedP(5, 5) - 2.0 / 252) < 1e-15)
-        #expect(abs(Statistics.smallestTwoSidedP(10, 10) - 2.0 / 184_756) < 1e-15)
-        #expect(abs(Statistics.smallestTwoSidedP(1, 10) - 2.0 / 11) < 1e-15)
-        #expect(Statistics.rule(4, 4, alpha: 0.01) == .thresholdOnly)
-        #expect(Statistics.rule(5, 5, alpha: 0.01) == .shiftInterval)
-        #expect(Statistics.rule(4, 4, alpha: 0.05) == .shiftInterval)
-        // The exact test really reaches that smallest p.
-        #expect(Statistics.mannWhitney([6, 7, 8, 9, 10], [1, 2, 3, 4, 5])?.p == Statistics.smallestTwoSidedP(5, 5))
+    @Test func tooFewSamplesForAnIntervalFallBackToTheThreshold() throws {
+        // The most extreme arrangement of n against n distinct samples has p = 2 / C(2n, n): 4 against 4,
+        // 2/70 = 0.029 > 0.01, so no 99% interval (rank 0) and the threshold alone decides; 5 against 5,
+        // 2/252 = 0.0079 < 0.01, so an interval; at 0.05, 4 against 4 has one too.
+        #expect(Statistics.mannWhitney([6, 7, 8, 9, 10], [1, 2, 3, 4, 5])?.p == 2.0 / 252)
+        #expect(Statistics.mannWhitney([5, 6, 7, 8], [1, 2, 3, 4])?.p == 2.0 / 70)
+        #expect(Statistics.shiftIntervalRank(4, 4, alpha: 0.01) == 0 && Statistics.shiftIntervalRank(5, 5, alpha: 0.01) == 1)
+        #expect(Statistics.shiftIntervalRank(4, 4, alpha: 0.05) == 1)
+        let four = [10.0, 10.1, 10.2, 10.3]
+        let v = try #require(TimingVerdict.judge(baseline: four, current: four.map { $0 * 1.3 }, threshold: 0.1, alpha: 0.01))
+        #expect(v.rule == .thresholdOnly && v.shiftLow == nil && v.p == nil && v.call == .slower)
+        let w = try #require(TimingVerdict.judge(baseline: four, current: four.map { $0 * 1.3 }, threshold: 0.1, alpha: 0.05))
+        #expect(w.rule == .shiftInterval && w.shiftLow != nil && w.call == .slower)
+    }
+
+    /// A verdict is written once (comparison.json's `timing`, history.json's latest verdict) and read back the same;
+    /// comparison.json files from before `call` existed are read with the call from `flagged` and the shift's sign.
+    @Test func verdictsRoundTripThroughJSONAndOldFilesStillRead() throws {
+        let y = [2.0, 2.1, 2.2, 2.3, 2.4, 2.05, 2.15, 2.25, 2.35, 2.45]
+        for current in [y.map { $0 * 1.3 }, y.map { $0 / 1.3 }, y.map { $0 * 1.01 }] {
+            let v = try #require(TimingVerdict.judge(baseline: y, current: current, threshold: 0.1, alpha: 0.01))
+            let data = try JSONEncoder().encode(v)
+            #expect(try JSONDecoder().decode(TimingVerdict.self, from: data) == v)
+            var o = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            #expect(o["flagged"] as? Bool == v.flagged && o["call"] as? String == v.call.rawValue)
+            o["call"] = nil
+            let old = try JSONDecoder().decode(TimingVerdict.self, from: try JSONSerialization.data(withJSONObject: o))
+            #expect(old == v)
+        }
+        #expect(try #require(TimingVerdict.judge(baseline: y, current: y.map { $0 / 1.3 }, threshold: 0.1, alpha: 0.01)).call == .faster)
     }
 
     // MARK: the shift and its interval

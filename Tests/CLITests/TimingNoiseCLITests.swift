@@ -99,4 +99,27 @@ import Testing
         #expect(help.stdout.contains("--repeats <n>"))
         #expect(!help.stdout.contains("debug-slowdown"))
     }
+
+    /// `--time-threshold`, `--alpha` and `--recent` are one option group: `compare` and `history show` list them
+    /// under the same title with the same help, and check them the same way (exit 2, one line).
+    @Test func compareAndHistoryShowShareTheTimingRuleOptions() throws {
+        func section(_ help: String) -> String {
+            guard let start = help.range(of: "TIMING RULE:") else { return "" }
+            let rest = help[start.lowerBound...]
+            let end = rest.range(of: "\n\n")?.lowerBound ?? rest.endIndex
+            return String(rest[..<end])
+        }
+        let compare = section(try CLI.run(["compare", "--help"]).stdout)
+        let show = section(try CLI.run(["history", "show", "--help"]).stdout)
+        #expect(compare.contains("--time-threshold <x>") && compare.contains("--alpha <p>") && compare.contains("--recent <n>"), "\(compare)")
+        #expect(compare == show)
+        for args in [["compare", "a", "b", "--alpha", "1.5"], ["history", "show", "--db", "/tmp/never-a-db-bitsweep", "--alpha", "1.5"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 2 && r.stderr.contains("--alpha '1.5' is not valid; expected a probability between 0 and 1"), "\(args): \(r.stderr)")
+        }
+        for args in [["compare", "a", "b", "--recent", "0"], ["history", "show", "--db", "/tmp/never-a-db-bitsweep", "--recent", "0"]] {
+            let r = try CLI.run(args)
+            #expect(r.status == 2 && r.stderr.contains("--recent '0' is not valid; expected a whole number of runs, 1–100"), "\(args): \(r.stderr)")
+        }
+    }
 }
