@@ -6,8 +6,8 @@
 /// - `percentile(P)`, 0 < P ≤ 100: the P-th percentile of those values, by nearest rank: with the `N` values
 ///   sorted ascending `v₁ ≤ … ≤ v_N`, the value `v_⌈P/100 · N⌉` (so `percentile:100` is `minmax`).
 ///
-/// The engine (Engine/Calibration.swift) measures the ranges; a range of 0 (a layer whose values at that rank
-/// are all zero) falls back to the layer's largest value, and to 6 when that is 0 too.
+/// The engine (Engine/Calibration.swift) measures the ranges; a range of 0 or below 1e-6 (a layer whose values at
+/// that rank are all zero, or denormal) falls back to the layer's largest value, and to 6 when that is too.
 public enum Calibration: Hashable, Sendable, CustomStringConvertible {
     case fixed
     case minmax

@@ -12,7 +12,8 @@ import CDNNL
 //   holds the wanted rank; a second pass counts, within that bin only, by the lower 16 bits — which gives the
 //   exact value at that rank.
 //
-// A range of 0 falls back to the layer's largest value, and to 6 when that is 0 as well (every value 0).
+// A range of 0 (or below 1e-6, `ActivationStatistics.smallestRange`: a denormal range would make the grid's
+// factor L/R infinite) falls back to the layer's largest value, and to 6 when that is below 1e-6 as well.
 // The ranges then set each quantized activation's grid `k · R/L` (`EngineOptions.activationRanges`): in the
 // simulated run's post-ops, in the integer kernels' requantization scales and f32 → u8 reorders, and in
 // `bitsweep export`'s QuantizeLinear/DequantizeLinear scales.
@@ -82,6 +83,20 @@ struct ActivationStatistics {
                 if k >> 16 == b { l[Int(k & 0xFFFF)] += 1 }
             }
         }
+    }
+
+    /// Below this a measured range counts as 0 (and falls back): a denormal R would make the grid's factor
+    /// L/R infinite. Activations this small quantize to code 0 on any grid a layer's other values allow.
+    static let smallestRange: Float = 1e-6
+
+    /// The range a layer gets from `measured` (its max, or the value at the wanted rank): `measured`, or the
+    /// layer's max when `measured` is below `smallestRange` (a rank that lands in the zeros), or 6 when the max
+    /// is too (every value 0 or nearly); at most 6.
+    func range(_ measured: Float) -> Float {
+        var r = measured
+        if !(r >= Self.smallestRange) { r = maxValue }
+        if !(r >= Self.smallestRange) { r = Quantizer.fixedActivationRange }
+        return min(r, Quantizer.fixedActivationRange)
     }
 
     /// After pass 2: the value at the wanted rank.
@@ -154,11 +169,7 @@ extension Network {
         } else {
             for l in convs { ranges[l.name] = stats[l.name]!.maxValue }
         }
-        for l in convs {
-            if !(ranges[l.name]! > 0) { ranges[l.name] = stats[l.name]!.maxValue }
-            if !(ranges[l.name]! > 0) { ranges[l.name] = Quantizer.fixedActivationRange }
-            ranges[l.name] = min(ranges[l.name]!, Quantizer.fixedActivationRange)
-        }
+        for l in convs { ranges[l.name] = stats[l.name]!.range(ranges[l.name]!) }
         return ranges
     }
 

@@ -233,14 +233,16 @@ func runFolder(_ path: String) -> String {
 }
 
 /// `summary.csv`: the summary table's columns as raw, sortable values (exact integers, full-precision
-/// doubles, empty when unknown), one row per case in grid order. The last column, `kernels`, says which
-/// kernels the case's timing came from (`KernelUse.summary`: `int8 kernels on 10 of 12 layers (float: …)` or
-/// `float kernels, simulated quantization`; empty for a case that did not run or a file without the record).
+/// doubles, empty when unknown), one row per case in grid order. `kernels` says which kernels the case's
+/// timing came from (`KernelUse.summary`: `int8 kernels on 10 of 12 layers (float: …)` or `float kernels,
+/// simulated quantization`; empty for a case that did not run or a file without the record); `calibrate` how
+/// its activation ranges were chosen (`minmax`, `percentile:99.99`; empty for the fixed [0, 6]). Labelled
+/// images append the accuracy columns after these.
 public enum SummaryCSV {
     public static let columns = [
         "index", "id", "family", "size", "blocks", "weight_precision", "act_precision", "width", "convention", "quantization",
         "bitops", "macs", "params", "weight_storage_bytes", "peak_activation_bytes", "images", "sqnr_db_mean", "sqnr_db_min",
-        "cosine_mean", "top1_agreement", "ms_per_image", "error",
+        "cosine_mean", "top1_agreement", "ms_per_image", "error", "kernels", "calibrate",
     ]
 
     public static func csv(_ results: ResultsSet) -> String {
@@ -248,16 +250,16 @@ public enum SummaryCSV {
         func d(_ v: Double?) -> String { v.map { String(format: "%.17g", $0) } ?? "" }
         // Labelled images: the accuracy columns of `results.csv` are appended (an unlabelled set has none).
         let labelled = results.cases.contains { $0.accuracy != nil }
-        var lines = [(columns + (labelled ? ResultsSet.accuracyColumns : []) + ["kernels"]).joined(separator: ",")]
+        var lines = [(columns + (labelled ? ResultsSet.accuracyColumns : [])).joined(separator: ",")]
         for c in results.cases {
             let t = c.cost.totals, f = c.fidelity, a = c.accuracy
             let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description,
                        c.config.actPrecision.description, CaseSelector.widthText(c.config.width), c.config.convention.rawValue,
                        c.config.quantization.rawValue, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
                        String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean), d(f?.sqnrDBMin),
-                       d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? ""]
+                       d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? "",
+                       c.kernels?.summary ?? "", c.config.calibration.map { "\($0)" } ?? ""]
                 + (labelled ? [d(a?.top1), d(a?.top5), d(a?.floatTop1), d(a?.floatTop5)] : [])
-                + [c.kernels?.summary ?? ""]
             lines.append(row.map(q).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

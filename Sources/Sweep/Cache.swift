@@ -48,10 +48,16 @@ public struct CaseCache: Sendable {
     }
 
     /// The cache key of a case. The kernels are in it always (a case's configuration names them only when
-    /// the spec asks for several), so that a result timed on other kernels is never reused.
-    public static func key(for c: SweepCase, imageSetDigest: String, engineVersion: String) -> String {
-        Digest.sha256("bitsweep-case-v1\n" + Canonical.json(c.config) + "\n" + c.network.canonical
-            + "\nbatch \(c.job.batch)\nkernels \(c.job.kernels.rawValue)\nengine \(engineVersion)\nimages \(imageSetDigest)\n")
+    /// the spec asks for several), so that a result timed on other kernels is never reused. A calibrated case
+    /// (`minmax`, `percentile:P`) also has `calibrationVersion` (`CaseEvaluator.calibrationVersion`), so that a
+    /// change to calibration makes it stale; a fixed case's key does not have it (and stays as it was). It is
+    /// an autoclosure, evaluated for calibrated cases only.
+    public static func key(for c: SweepCase, imageSetDigest: String, engineVersion: String,
+                           calibrationVersion: @autoclosure () -> String) -> String {
+        let calibration = c.job.calibration == .fixed ? "" : "calibration \(calibrationVersion())\n"
+        return Digest.sha256("bitsweep-case-v1\n" + Canonical.json(c.config) + "\n" + c.network.canonical
+            + "\nbatch \(c.job.batch)\nkernels \(c.job.kernels.rawValue)\nengine \(engineVersion)\nimages \(imageSetDigest)\n"
+            + calibration)
     }
 
     func path(_ id: String) -> String { (directory as NSString).appendingPathComponent("\(id).json") }

@@ -21,19 +21,27 @@ public struct EngineEvaluator: CaseEvaluator {
         return "oneDNN \(Engine.oneDNNVersion), numerics \(fingerprint)"
     }()
 
-    static func probeFingerprint() throws -> String {
-        var text = ""
-        func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
-        func bits(_ v: Double) -> String { String(v.bitPattern, radix: 16) }
+    /// The probe: two synthetic images resized to 9×9, and a network of stem, 3×3 and 5×5 depthwise blocks.
+    static func probe() -> (images: [Tensor], spec: NetworkSpec) {
         let a = RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }).resized(to: 9).tensor()
         let b = RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) }).resized(to: 9).tensor()
-        text += (a.data + b.data).map(bits).joined(separator: ",") + "\n"
         let spec = NetworkSpec(
             name: "probe", inputChannels: 3, inputBits: 8,
             stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
             blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
                      BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5)],
             classes: 4, classifierBits: 6)
+        return ([a, b], spec)
+    }
+
+    static func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
+    static func bits(_ v: Double) -> String { String(v.bitPattern, radix: 16) }
+
+    static func probeFingerprint() throws -> String {
+        var text = ""
+        let (images, spec) = probe()
+        let a = images[0], b = images[1]
+        text += (a.data + b.data).map(bits).joined(separator: ",") + "\n"
         for granularity in QuantGranularity.allCases {
             for initialization in WeightInit.allCases {
                 let net = try Network(spec: spec, inputSize: 9, weights: .seed(1), options: EngineOptions(
@@ -81,6 +89,32 @@ public struct EngineEvaluator: CaseEvaluator {
         return String(Digest.sha256(text).prefix(16))
     }
 
+    /// Part of the cache key of a calibrated case only (`minmax`, `percentile:P`; the fixed cases' keys do not
+    /// have it, so that they stay as they were): the probe network calibrated with minmax and percentile:90 on
+    /// the probe images (batch 1, so that the statistics run over two batches), its ranges, and its logits on
+    /// float and on auto kernels with those ranges, hashed to the last bit. A change to how ranges are measured
+    /// or used that shows in the probe makes every cached calibrated case stale. Computed once per process, and
+    /// only when a calibrated case is looked up.
+    public static let calibrationFingerprint: String = {
+        do { return try calibrationProbeFingerprint() } catch { return "unavailable (\(error))" }
+    }()
+
+    static func calibrationProbeFingerprint() throws -> String {
+        let (images, spec) = probe()
+        var text = ""
+        for method in [Calibration.minmax, .percentile(90)] {
+            let ranges = try Network.calibratedRanges(spec: spec, inputSize: 9, weights: .seed(1), images: images, method: method,
+                                                      options: EngineOptions(threads: 1, batchSize: 1))
+            text += "\(method): " + ranges.sorted { $0.key < $1.key }.map { "\($0.key) \(bits($0.value))" }.joined(separator: ",") + "\n"
+            for kernels in [Kernels.float, .auto] {
+                let net = try Network(spec: spec, inputSize: 9, weights: .seed(1), options: EngineOptions(
+                    threads: 1, batchSize: 2, fidelity: false, kernels: kernels, calibration: method, activationRanges: ranges))
+                for o in try net.run(images).images { text += o.logits.map(bits).joined(separator: ",") + "\n" }
+            }
+        }
+        return String(Digest.sha256(text).prefix(16))
+    }
+
     public var graphVersion: String { Self.graphEngineVersion }
 
     /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as long —
@@ -96,6 +130,8 @@ public struct EngineEvaluator: CaseEvaluator {
     /// The engine version; with a debug slow-down it says so (so that no cached case is shared with a normal run,
     /// and run.json shows it).
     public var version: String { debugSlowdown > 1 ? Self.engineVersion + ", TEST-ONLY debug-slowdown \(debugSlowdown)" : Self.engineVersion }
+
+    public var calibrationVersion: String { Self.calibrationFingerprint }
 
     public func decode(path: String) throws -> RGBImage {
         try ImageFile.load(path: path)

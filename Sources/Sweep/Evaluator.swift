@@ -15,6 +15,10 @@ public protocol CaseEvaluator: Sendable {
     /// Changes whenever the numbers an evaluation produces could change (it is part of every cache key).
     var version: String { get }
 
+    /// Changes whenever the activation ranges a calibrated case (`minmax`, `percentile:P`) gets, or how they are
+    /// used, could change: part of the cache key of calibrated cases only.
+    var calibrationVersion: String { get }
+
     /// Decodes `path`. A corrupt, truncated or unsupported file throws an error whose description is the
     /// reason (it is recorded in the results and the image is skipped).
     func decode(path: String) throws -> Decoded

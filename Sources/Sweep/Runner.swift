@@ -149,9 +149,10 @@ public enum SweepRunner {
         var fewerSamples = 0
         let readableFiles = readable.map(\.file)
         for c in cases {
-            // A graph case's results depend on the graph executor's numerics too.
+            // A graph case's results depend on the graph executor's numerics too; a calibrated one on calibration.
             let engine = c.network.graph == nil ? evaluator.version : evaluator.version + ", " + evaluator.graphVersion
-            let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: engine)
+            let k = CaseCache.key(for: c, imageSetDigest: setDigest, engineVersion: engine,
+                                  calibrationVersion: evaluator.calibrationVersion)
             keys[c.id] = k
             switch cache.lookup(c, key: k, imageFiles: readableFiles) {
             case .hit(var r):

@@ -113,7 +113,9 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,
             implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
-            kernels: kernelSummary(net), calibration: calibrationSummary(net), layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+            kernels: kernelSummary(net), calibration: (net as? Network)?.activationCalibration,
+            calibrationLine: calibrationSummary(net).map { $0 + (input == nil ? " (calibrated on uniform noise: no --input)" : " (calibrated on the input batch)") },
+            layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
             ompWaitPolicy: OpenMPWaitPolicy.current,
             loadAverage: LoadAverage.current())
         switch format {
@@ -151,8 +153,11 @@ struct BenchJSON: Encodable {
     var layerShares: [Share]
     var implementations: [Impl]
     var kernels: String
-    /// The calibrated activation ranges in one line (absent for the fixed ranges).
-    var calibration: String?
+    /// The activation ranges (method, and per quantized activation its range and scale), as `infer --format json`
+    /// and results.json record them; absent for a graph network.
+    var calibration: ActivationCalibration?
+    /// The table's line: the calibrated ranges and what they were measured on (nil for the fixed ranges; not in JSON).
+    var calibrationLine: String?
     var layerKernels: [Kernel]
     var ompWaitPolicy: String
     var loadAverage: Double?
@@ -169,7 +174,7 @@ struct BenchJSON: Encodable {
     func table() -> String {
         var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n"
         s += "\(kernels)\n"
-        if let calibration { s += "activation ranges: \(calibration) (calibrated on the input batch)\n" }
+        if let calibrationLine { s += "activation ranges: \(calibrationLine)\n" }
         s += "OpenMP waiting: \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)

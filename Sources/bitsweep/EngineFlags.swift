@@ -101,9 +101,10 @@ extension UsesEngineFlags {
 }
 
 /// The calibrated activation ranges a network runs with, in one line (`minmax: stem 4.2, …`); nil for the
-/// fixed ranges (and for a graph network, which always has them), so that default output stays as it was.
+/// fixed ranges, for a graph network (calibration applies to block-form networks only), and when no activation
+/// is quantized (every activation float: no range to show), so that default output stays as it was.
 func calibrationSummary(_ net: any InferenceNetwork) -> String? {
-    guard let c = (net as? Network)?.activationCalibration, c.method != .fixed else { return nil }
+    guard let c = (net as? Network)?.activationCalibration, c.method != .fixed, !c.layers.isEmpty else { return nil }
     return c.summary
 }
 

@@ -72,6 +72,46 @@ import Testing
         #expect(sqnr(fixed).count == 5 && sqnr(fixed) != sqnr(minmax))
     }
 
+    /// bench's JSON records the calibration as infer's does (an object: method, layers with range and scale;
+    /// `fixed` too); its table line says what the ranges were measured on (uniform noise without --input).
+    @Test func benchRecordsTheCalibrationAsInferDoes() throws {
+        let base = ["bench", "--blocks", "2", "--bits", "8", "--act-bits", "4", "--size", "16", "--runs", "1", "--warmup", "0"]
+        func json(_ method: String) throws -> [String: Any] {
+            let r = try CLI.run(base + ["--calibrate", method, "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return try #require(doc["calibration"] as? [String: Any])
+        }
+        let fixed = try json("fixed"), minmax = try json("minmax")
+        #expect(fixed["method"] as? String == "fixed" && minmax["method"] as? String == "minmax")
+        let layers = try #require(minmax["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["layer"] as? String } == ["block0.depthwise", "block0.pointwise", "block1.depthwise", "block1.pointwise"])
+        for l in layers {
+            let r = try #require(l["range"] as? Double), scale = try #require(l["scale"] as? Double)
+            #expect(r > 0 && r <= 6 && abs(scale - r / 15) < 1e-6 * r && l["bits"] as? Int == 4)
+        }
+        #expect((fixed["layers"] as? [[String: Any]])?.allSatisfy { $0["range"] as? Double == 6 } == true)
+        let table = try CLI.run(base + ["--calibrate", "minmax"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let line = try #require(table.stdout.split(separator: "\n").first { $0.hasPrefix("activation ranges: minmax: block0.depthwise ") })
+        #expect(line.hasSuffix(" (calibrated on uniform noise: no --input)"))
+    }
+
+    /// With every activation float there is no range to show: no `activation ranges:` line (not an empty list).
+    @Test func noRangeLineWhenEveryActivationIsFloat() throws {
+        for (actBits, shown) in [("float", false), ("4", true)] {
+            let r = try CLI.run(["infer", "--blocks", "2", "--bits", "8", "--act-bits", actBits, "--size", "16", "--calibrate", "minmax",
+                                 "Inputs/images"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("activation ranges: minmax: block0.depthwise ") == shown, "\(actBits): \(r.stdout)")
+            #expect(!r.stdout.contains("activation ranges: minmax: \n"))
+            let b = try CLI.run(["bench", "--blocks", "2", "--bits", "8", "--act-bits", actBits, "--size", "16", "--runs", "1",
+                                 "--warmup", "0", "--calibrate", "minmax"])
+            #expect(b.status == 0, "\(b.stderr)")
+            #expect(b.stdout.contains("activation ranges:") == shown, "\(actBits): \(b.stdout)")
+        }
+    }
+
     /// A sweep with network.calibrate: the case is labelled and keyed by it (the fixed case keeps its id), and
     /// results.json records the method and ranges.
     @Test func sweepRecordsTheCalibrationPerCase() throws {

@@ -7,14 +7,48 @@ import Testing
 /// calibrated to, and both execution paths running on the calibrated grids.
 @Suite struct CalibrationTests {
     /// Pass 1 and 2 of the statistics over values given in two chunks (as two batches would give them).
-    static func percentile(_ values: [Float], _ p: Double, chunks: Int = 2) -> Float {
+    static func percentile(_ values: [Float], _ p: Double) -> Float {
+        statistics(values, p).selected
+    }
+
+    /// The statistics after both passes (the range a layer gets is `range(selected)`).
+    static func statistics(_ values: [Float], _ p: Double) -> ActivationStatistics {
         var s = ActivationStatistics(histogram: true)
-        let cut = values.count / chunks
+        let cut = values.count / 2
         let parts = [Array(values[..<cut]), Array(values[cut...])]
         for part in parts { part.withUnsafeBufferPointer { s.first($0) } }
         s.select(rank: Calibration.rank(percentile: p, count: s.count))
         for part in parts { part.withUnsafeBufferPointer { s.second($0) } }
-        return s.selected
+        return s
+    }
+
+    /// The fallbacks, on hand-made layers: a percentile that lands in the zeros gives the layer's max; a layer
+    /// of zeros (with a −0) gives 6; a denormal or sub-1e-6 rank is a 0 too (its L/R would be infinite), and a
+    /// layer whose max is that small gives 6; a value above 6 is capped at 6.
+    @Test func rangeFallbacksOnHandMadeLayers() throws {
+        // 8 values, 5 of them zero: the 50th percentile is the 4th value, 0 → the max 2.5.
+        let mostlyZero: [Float] = [0, 2.5, 0, 1, 0, 0.5, 0, 0]
+        let a = Self.statistics(mostlyZero, 50)
+        #expect(a.selected == 0 && a.range(a.selected) == 2.5)
+        // The 75th percentile is the 6th value, 0.5: no fallback.
+        let b = Self.statistics(mostlyZero, 75)
+        #expect(b.range(b.selected) == 0.5)
+        let zeros = Self.statistics([0, 0, -0.0, 0], 99)
+        #expect(zeros.maxValue == 0 && zeros.range(zeros.selected) == 6)
+        var minmaxZeros = ActivationStatistics(histogram: false)
+        [Float](repeating: 0, count: 5).withUnsafeBufferPointer { minmaxZeros.first($0) }
+        #expect(minmaxZeros.range(minmaxZeros.maxValue) == 6)
+        // A denormal at the rank: L/R would be inf, so it falls back to the max 3.
+        let denormal = Float.leastNonzeroMagnitude * 8
+        let c = Self.statistics([denormal, denormal, denormal, 3], 50)
+        #expect(c.selected == denormal && c.range(c.selected) == 3)
+        #expect(Quantizer.activationFactors(bits: 4, range: c.range(c.selected))!.up.isFinite)
+        // Every value below 1e-6 (the max too): 6.
+        let tiny = Self.statistics([denormal, 5e-7, 0], 100)
+        #expect(tiny.selected == 5e-7 && tiny.range(tiny.selected) == 6)
+        // 1e-6 itself is a range; above 6 is capped.
+        #expect(Self.statistics([1e-6, 0], 100).range(1e-6) == 1e-6)
+        #expect(Self.statistics([7, 1], 100).range(7) == 6)
     }
 
     /// A hand-made tensor: max 3.25 (a −0 and negative values do not count); at 4 bits the scale is 3.25/15.
@@ -106,7 +140,7 @@ import Testing
         for (name, v) in values {
             let sorted = v.sorted()
             let expected = sorted[(90 * sorted.count + 99) / 100 - 1]
-            guard expected > 0 else { continue }   // a zero rank falls back to the max (checked below)
+            guard expected > 0 else { continue }   // a zero rank falls back (rangeFallbacksOnHandMadeLayers)
             let r = try #require(ranges[name])
             #expect(abs(r - expected) <= 1e-4 * max(1, expected), "\(name): \(r) vs \(expected)")
         }

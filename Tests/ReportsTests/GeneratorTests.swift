@@ -159,14 +159,18 @@ import Testing
                 == "Images preprocessed as resize 36 · centre crop · mean 0.485,0.456,0.406 · std 0.229,0.224,0.225 · rgb (results.json: preprocessing).")
     }
 
-    /// The last column says which kernels each case's timing came from (empty without the record).
-    @Test func summaryCSVSaysWhichKernelsRan() throws {
+    /// The last two columns, both in `SummaryCSV.columns`: which kernels each case's timing came from (empty
+    /// without the record) and how its activation ranges were chosen (empty for the fixed ranges).
+    @Test func summaryCSVSaysWhichKernelsRanAndTheCalibration() throws {
         var set = try Fixture.results()
         set.cases[1].kernels = KernelUse(requested: .auto, layers: [.init(layer: "block0.depthwise", kernel: .int8),
                                                                     .init(layer: "pool", kernel: .float)], narrowWeights: true)
+        set.cases[2].config.calibration = .percentile(99.99)
         let lines = SummaryCSV.csv(set).split(separator: "\n").map(String.init)
-        #expect(lines[0].hasSuffix(",error,kernels"))
-        #expect(lines[1].hasSuffix(","))   // case 0: no record
-        #expect(lines[2].hasSuffix(",int8 kernels on 1 of 2 layers (float: pool); sub-8-bit weights execute as int8"))
+        #expect(lines[0] == SummaryCSV.columns.joined(separator: ","))
+        #expect(lines[0].hasSuffix(",error,kernels,calibrate"))
+        #expect(lines[1].hasSuffix(",,"))   // case 0: no record, fixed ranges
+        #expect(lines[2].hasSuffix(",int8 kernels on 1 of 2 layers (float: pool); sub-8-bit weights execute as int8,"))
+        #expect(lines[3].hasSuffix(",,percentile:99.99"))
     }
 }

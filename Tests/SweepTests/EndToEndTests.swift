@@ -107,6 +107,16 @@ import Testing
         #expect(v.hasSuffix(try EngineEvaluator.probeFingerprint()))
     }
 
+    /// The calibrated cases' part of the key: the probe calibrated and run, a 16-digit hash, deterministic, and
+    /// not the fixed probe's.
+    @Test func theCalibrationFingerprintIsAHashOfTheCalibratedProbe() throws {
+        let c = EngineEvaluator.calibrationFingerprint
+        #expect(c.count == 16 && c.allSatisfy(\.isHexDigit), "\(c)")
+        #expect(c == (try EngineEvaluator.calibrationProbeFingerprint()))
+        #expect(c != (try EngineEvaluator.probeFingerprint()))
+        #expect(EngineEvaluator().calibrationVersion == c)
+    }
+
     @Test func theInitialisationIsPassedToTheEngine() throws {
         let d = TempDir()
         let images = try imagesWithBrokenFiles(d)

@@ -75,8 +75,8 @@ import Testing
         // The same id (the configuration is the same) but another cache key and group: float timings are never
         // taken for auto ones.
         #expect(plan.cases[0].id == auto.cases[0].id)
-        #expect(CaseCache.key(for: plan.cases[0], imageSetDigest: "x", engineVersion: "e")
-            != CaseCache.key(for: auto.cases[0], imageSetDigest: "x", engineVersion: "e"))
+        #expect(CaseCache.key(for: plan.cases[0], imageSetDigest: "x", engineVersion: "e", calibrationVersion: "c")
+            != CaseCache.key(for: auto.cases[0], imageSetDigest: "x", engineVersion: "e", calibrationVersion: "c"))
         #expect(plan.cases[0].group != auto.cases[0].group)
     }
 

@@ -14,6 +14,7 @@ import Testing
     struct TwinFake: CaseEvaluator {
         var inner = FakeEvaluator()
         var version: String { inner.version }
+        var calibrationVersion: String { inner.calibrationVersion }
         func decode(path: String) throws -> [UInt8] { try inner.decode(path: path) }
         func prepare(_ image: [UInt8], size: Int) throws -> [UInt8] { try inner.prepare(image, size: size) }
         func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {

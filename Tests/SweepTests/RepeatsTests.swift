@@ -21,6 +21,7 @@ import Testing
         var inner = FakeEvaluator()
         let log = Log()
         var version: String { inner.version }
+        var calibrationVersion: String { inner.calibrationVersion }
         func decode(path: String) throws -> [UInt8] { try inner.decode(path: path) }
         func prepare(_ image: [UInt8], size: Int) throws -> [UInt8] { try inner.prepare(image, size: size) }
         func checkMemory(_ job: EvaluationJob, imageCount: Int) throws { try inner.checkMemory(job, imageCount: imageCount) }

@@ -16,6 +16,8 @@ struct FakeEvaluator: CaseEvaluator {
     }
     let counters = Counters()
     var version = "fake-1"
+    /// What a change to calibration changes (in calibrated cases' keys only).
+    var calibrationVersion = "fake-calibration-1"
     /// Evaluations that throw (the case records the error): networks with more blocks than this.
     var failAboveBlocks = Int.max
     /// Sizes above this "do not fit in memory": `checkMemory` refuses them (before anything is resized).
