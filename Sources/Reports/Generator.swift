@@ -253,12 +253,13 @@ public enum SummaryCSV {
         var lines = [(columns + (labelled ? ResultsSet.accuracyColumns : [])).joined(separator: ",")]
         for c in results.cases {
             let t = c.cost.totals, f = c.fidelity, a = c.accuracy
+            let calibrate: String = c.config.calibration?.description ?? "", kernels: String = c.kernels?.summary ?? ""
             let row = [String(c.index), c.id, c.config.family, String(c.config.size), String(c.config.blocks), c.config.weightPrecision.description,
                        c.config.actPrecision.description, CaseSelector.widthText(c.config.width), c.config.convention.rawValue,
                        c.config.quantization.rawValue, String(t.bitops), String(t.macs), String(t.params), String(t.weightStorageBytes),
                        String(t.peakActivationBytes), String(f?.images ?? 0), d(f?.sqnrDBMean), d(f?.sqnrDBMin),
                        d(f?.cosineMean), d(f?.top1Agreement), d(c.timings?.msPerImage), c.error ?? "",
-                       c.kernels?.summary ?? "", c.config.calibration.map { "\($0)" } ?? ""]
+                       kernels, calibrate]
                 + (labelled ? [d(a?.top1), d(a?.top5), d(a?.floatTop1), d(a?.floatTop5)] : [])
             lines.append(row.map(q).joined(separator: ","))
         }
