@@ -26,7 +26,7 @@ import Testing
             return "x"
         }
         // The fixed key: the formula it had before calibration existed, and the calibration version not evaluated.
-        let before = Digest.sha256("bitsweep-case-v1\n" + Canonical.json(fixed.config) + "\n" + Canonical.json(fixed.network)
+        let before = Digest.sha256("bitsweep-case-v1\n" + Canonical.json(fixed.config) + "\n" + fixed.network.canonical
             + "\nbatch \(fixed.job.batch)\nkernels \(fixed.job.kernels.rawValue)\nengine e\nimages x\n")
         #expect(CaseCache.key(for: fixed, imageSetDigest: "x", engineVersion: "e", calibrationVersion: notAsked()) == before)
         #expect(CaseCache.key(for: minmax, imageSetDigest: "x", engineVersion: "e", calibrationVersion: "c1")

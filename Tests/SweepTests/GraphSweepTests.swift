@@ -175,8 +175,8 @@ enum ONNXFixture {
         try FileManager.default.copyItem(atPath: ONNXFixture.path("bn-explicit.onnx"), toPath: c.sub("m.onnx"))
         let pc = try SweepPlan.expand(try spec("network: {model: m.onnx}\nprecisions: [8]\n", dir: c))
         #expect(pc.cases[0].id != pa.cases[0].id)
-        #expect(CaseCache.key(for: pa.cases[0], imageSetDigest: "x", engineVersion: "e")
-                != CaseCache.key(for: pc.cases[0], imageSetDigest: "x", engineVersion: "e"))
+        #expect(CaseCache.key(for: pa.cases[0], imageSetDigest: "x", engineVersion: "e", calibrationVersion: "c")
+                != CaseCache.key(for: pc.cases[0], imageSetDigest: "x", engineVersion: "e", calibrationVersion: "c"))
     }
 
     @Test func mobileNetV2CountsAreThePresetsAtEachSize() throws {
