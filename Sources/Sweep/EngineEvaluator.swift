@@ -117,10 +117,14 @@ public struct EngineEvaluator: CaseEvaluator {
 
     public var graphVersion: String { Self.graphEngineVersion }
 
-    /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as long —
-    /// after the batch, the thread busy-waits until it has used (F − 1) × the batch's measured CPU time more, and
-    /// the CPU time that wait really used is added to the batch's time. 1 (the default) does nothing. It exists so that tests and the README's measurement can check that
-    /// a real slow-down is called by `compare`; it changes no count and no fidelity figure.
+    /// TEST ONLY (`sweep --debug-slowdown F`, hidden): makes every timed batch really take `F` times as
+    /// long (the batches of `time` for block networks, of `evaluate` for graph networks) — after the batch, the
+    /// same batch runs again through the same network (⌈F − 1⌉ more runs), and (F − 1)/⌈F − 1⌉ of those runs'
+    /// measured time is added to the batch's time. The extra work is the real kernels on the real buffers, so it
+    /// uses the caches and memory bandwidth as slower kernels would (a spin on arithmetic, as before, left a
+    /// neighbouring job's network faster on a busy machine, so the slow-down seen was less than F). 1 (the
+    /// default) does nothing. It exists so that tests and the README's measurement can check that a real
+    /// slow-down is called by `compare`; it changes no count and no fidelity figure.
     public var debugSlowdown: Double
 
     public init(debugSlowdown: Double = 1) {
@@ -165,6 +169,36 @@ public struct EngineEvaluator: CaseEvaluator {
         return try preprocessing.tensor(image, size: size)
     }
 
+    /// The block-form network of `job` for batches of `batch`: with its float twin (`fidelity`: what `evaluate`
+    /// measures fidelity against) or the quantized network alone (what `time` times; the same ops, so the same
+    /// logits). A graph case has no block-form network (it is built by `evaluate`).
+    static func network(_ job: EvaluationJob, batch: Int, fidelity: Bool, images: [Tensor]) throws -> Network {
+        guard case .block(let spec) = job.network else {
+            throw SweepError("\(job.network.name) is a graph network, not a block-form one")
+        }
+        let weights: WeightSource
+        var initialization = WeightInit.heNormal
+        switch job.weights {
+        case .seed(let s, let i):
+            weights = .seed(UInt64(s))
+            initialization = i
+        case .safetensors(let path, _): weights = .safetensors(path)
+        case .onnx(let path, _): throw SweepError("\(path): an ONNX model's weights do not fit the block-form network \(spec.name)")
+        }
+        var options = EngineOptions(granularity: job.quantization, threads: job.threads, batchSize: batch, fidelity: fidelity,
+                                    initialization: initialization, kernels: job.kernels, calibration: job.calibration)
+        // Calibration (not timed): the float network on the case's images sets the activation ranges (deterministic,
+        // so every round's network gets the same ranges).
+        options.activationRanges = try Network.calibratedRanges(spec: spec, inputSize: job.size, weights: weights,
+                                                                images: images, method: job.calibration, options: options)
+        return try Network(spec: spec, inputSize: job.size, weights: weights, options: options)
+    }
+
+    /// Every image through the network and its float twin: logits, top five and fidelity per image, and the
+    /// quantized network's time per image of each batch. A block network's batches are not slowed by
+    /// `debugSlowdown` (the runner's timing samples come from `time`); a graph network's are, and are timed
+    /// over at least `minimumTimedBatches` batches, since `time` returns nil for it and the runner's samples
+    /// come from these batches.
     public func evaluate(_ job: EvaluationJob, images: [Tensor]) throws -> Evaluation {
         var initialization = WeightInit.heNormal
         if case .seed(_, let i) = job.weights { initialization = i }
@@ -174,19 +208,12 @@ public struct EngineEvaluator: CaseEvaluator {
         let network: any InferenceNetwork
         let kernelUse: KernelUse
         let calibration: ActivationCalibration?
+        let timedHere: Bool
         switch job.network {
-        case .block(let spec):
-            let weights: WeightSource
-            switch job.weights {
-            case .seed(let s, _): weights = .seed(UInt64(s))
-            case .safetensors(let path, _): weights = .safetensors(path)
-            case .onnx(let path, _): throw SweepError("\(path): an ONNX model's weights do not fit the block-form network \(spec.name)")
-            }
-            // Calibration (not timed): the float network on the case's images sets the activation ranges.
-            options.activationRanges = try Network.calibratedRanges(spec: spec, inputSize: job.size, weights: weights,
-                                                                    images: images, method: job.calibration, options: options)
-            let n = try Network(spec: spec, inputSize: job.size, weights: weights, options: options)
+        case .block:
+            let n = try Self.network(job, batch: batch, fidelity: true, images: images)
             network = n
+            timedHere = false
             kernelUse = n.kernelUse
             calibration = n.activationCalibration
         case .graph(let g):
@@ -208,6 +235,13 @@ public struct EngineEvaluator: CaseEvaluator {
             kernelUse = KernelUse(requested: job.kernels, layers: executor.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
                                   narrowWeights: false)
             calibration = nil
+            timedHere = true
+        }
+        // One batch's time per image, ms (slowed by `debugSlowdown` when the samples come from here).
+        func perImageMs(_ seconds: Double, _ chunk: [Tensor]) throws -> Double {
+            guard timedHere else { return seconds * 1000 / Double(chunk.count) }
+            let slowed = try slowedDown(seconds) { Self.timedSeconds(try network.run(chunk).timings, threads: job.threads) }
+            return slowed * 1000 / Double(chunk.count)
         }
         var results: [ImageResult] = []
         var perImage: [Double] = []
@@ -215,7 +249,7 @@ public struct EngineEvaluator: CaseEvaluator {
         while start < images.count {
             let chunk = Array(images[start..<min(start + batch, images.count)])
             let out = try network.run(chunk)
-            perImage.append(slowedDown(Self.timedSeconds(out.timings, threads: job.threads)) * 1000 / Double(chunk.count))
+            perImage.append(try perImageMs(Self.timedSeconds(out.timings, threads: job.threads), chunk))
             for o in out.images {
                 let f = o.fidelity
                 results.append(ImageResult(
@@ -227,26 +261,55 @@ public struct EngineEvaluator: CaseEvaluator {
             }
             start += chunk.count
         }
-        // Fewer batches than `minimumTimedBatches` (a small image set): time more passes over the same batches,
-        // so that the round's sample (the median over its batches) is not one batch hit by a busy moment.
+        // A graph network's samples come from here: with fewer batches than `minimumTimedBatches` (a small image
+        // set), time more passes over the same batches, so that the round's sample (the median over its batches)
+        // is not one batch hit by a busy moment.
         var pass = 0
-        while !images.isEmpty && perImage.count < Self.minimumTimedBatches {
+        while timedHere && !images.isEmpty && perImage.count < Self.minimumTimedBatches {
             let lo = (pass * batch) % images.count
             let chunk = Array(images[lo..<min(lo + batch, images.count)])
-            perImage.append(try timed(network, chunk, threads: job.threads))
+            perImage.append(try perImageMs(Self.timedSeconds(try network.run(chunk).timings, threads: job.threads), chunk))
             pass += 1
         }
         return Evaluation(images: results, buildMs: network.buildSeconds * 1000, batchMsPerImage: perImage, kernels: kernelUse,
                           calibration: calibration)
     }
 
+    /// A timing round of a block network: the quantized network alone (no float twin, no simulated run:
+    /// fidelity comes from `evaluate`), built afresh, one untimed warm-up batch, then batches over the images in
+    /// turn — passing over them again as needed — until at least `minimumTimedBatches` batches and
+    /// `minimumTimedSeconds` of measured kernel time (at most `maximumTimedBatches`). Returns each batch's time
+    /// per image, ms, slowed by `debugSlowdown` (test only). nil for a graph network: its samples come from
+    /// `evaluate`'s batches, as before `time` existed.
+    public func time(_ job: EvaluationJob, images: [Tensor]) throws -> [Double]? {
+        guard case .block = job.network else { return nil }
+        guard !images.isEmpty else { return [] }
+        let batch = max(1, min(job.batch, images.count))
+        let network = try Self.network(job, batch: batch, fidelity: false, images: images)
+        func run(_ chunk: [Tensor]) throws -> Double { Self.timedSeconds(try network.run(chunk).timings, threads: job.threads) }
+        _ = try run(Array(images[0..<batch]))   // warm-up: first touches of the buffers, not timed
+        var perImage: [Double] = []
+        var measured = 0.0
+        var lo = 0
+        while perImage.count < Self.minimumTimedBatches
+                || (measured < Self.minimumTimedSeconds && perImage.count < Self.maximumTimedBatches) {
+            let chunk = Array(images[lo..<min(lo + batch, images.count)])
+            let seconds = try run(chunk)
+            measured += seconds
+            perImage.append(try slowedDown(seconds) { try run(chunk) } * 1000 / Double(chunk.count))
+            lo += chunk.count
+            if lo >= images.count { lo = 0 }
+        }
+        return perImage
+    }
+
     /// A timing sample is the median over at least this many timed batches (more passes over a small image set).
     public static let minimumTimedBatches = 3
-
-    /// One more timed run of `chunk`: the quantized network's time per image, ms.
-    func timed(_ network: any InferenceNetwork, _ chunk: [Tensor], threads: Int) throws -> Double {
-        slowedDown(Self.timedSeconds(try network.run(chunk).timings, threads: threads)) * 1000 / Double(chunk.count)
-    }
+    /// … and (block networks, `time`) over at least this much measured time (small networks run more batches:
+    /// a sample of 3 batches of 0.1 ms each is mostly timer and scheduler noise), …
+    public static let minimumTimedSeconds = 0.020
+    /// … but at most this many batches.
+    public static let maximumTimedBatches = 200
 
     /// The clock a timing sample is read from. With one engine thread, the calling thread's CPU clock: the time
     /// the network really ran, without the time it waited for a CPU on a busy machine (on an idle machine it
@@ -256,24 +319,16 @@ public struct EngineEvaluator: CaseEvaluator {
         threads == 1 ? t.quantizedCPUSeconds : t.quantizedSeconds
     }
 
-    /// `seconds` of measured work, made `debugSlowdown` times as long (test only; 1: as it is).
-    func slowedDown(_ seconds: Double) -> Double {
-        debugSlowdown > 1 ? seconds + Self.busyWait(seconds * (debugSlowdown - 1)) : seconds
-    }
-
-    /// Spins (no sleep: the CPU is really busy, as slower kernels would keep it) until this thread has used
-    /// `seconds` more of CPU time; returns the CPU time it really used.
-    static func busyWait(_ seconds: Double) -> Double {
-        let start = threadCPUSeconds()
-        let end = start + max(0, seconds)
-        var now = start
-        var sink = 0.0
-        while now < end {
-            for i in 0..<64 { sink += Double(i) * 1e-9 }
-            now = threadCPUSeconds()
-        }
-        if sink < 0 { print(sink) }   // keeps the loop from being optimised away
-        return now - start
+    /// `seconds` of measured work made `debugSlowdown` times as long (test only; 1: as it is): `again` — the
+    /// same batch through the same network, returning its measured seconds — runs ⌈F − 1⌉ times, and
+    /// (F − 1)/⌈F − 1⌉ of their sum is added.
+    func slowedDown(_ seconds: Double, again: () throws -> Double) rethrows -> Double {
+        guard debugSlowdown > 1 else { return seconds }
+        let extra = debugSlowdown - 1
+        let runs = Int(extra.rounded(.up))
+        var more = 0.0
+        for _ in 0..<runs { more += try again() }
+        return seconds + more * extra / Double(runs)
     }
 
     /// +∞ (exact) → nil; −∞ → −200 dB; NaN → nil is never expected from the engine and is treated as exact.

@@ -38,6 +38,13 @@ public protocol CaseEvaluator: Sendable {
     /// example it would not fit in memory); it is recorded on the case, and the sweep goes on.
     func evaluate(_ job: EvaluationJob, images: [Prepared]) throws -> Evaluation
 
+    /// One timing round of `job`: runs only what is timed (`EngineEvaluator`: the quantized network without its
+    /// float twin) and returns the time per image of each timed batch, ms. The runner calls it in every
+    /// round (after `evaluate` in the first, whose images and fidelity the results keep). nil (the default):
+    /// no separate timing run; the runner then takes `evaluate`'s `batchMsPerImage` in the first round and
+    /// evaluates again in later ones.
+    func time(_ job: EvaluationJob, images: [Prepared]) throws -> [Double]?
+
     /// Throws (the case records the error) when `job` on `imageCount` images would not fit in memory. Called
     /// before the images are resized for the job's size, so that nothing large is allocated first.
     func checkMemory(_ job: EvaluationJob, imageCount: Int) throws
@@ -57,6 +64,7 @@ extension CaseEvaluator {
     /// Part of the cache key of graph cases (their executor's numerics), beside `version`.
     public var graphVersion: String { "" }
 
+    public func time(_ job: EvaluationJob, images: [Prepared]) throws -> [Double]? { nil }
     public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {}
     public func memoryBytes(_ image: Decoded) -> Int { 0 }
 }
@@ -185,8 +193,8 @@ public struct Evaluation: Sendable {
     public var images: [ImageResult]
     /// Building and quantizing the network and its twin, ms.
     public var buildMs: Double
-    /// The quantized network's time per image in each timed batch, ms (the engine may time more batches than
-    /// it ran images in, e.g. several passes over a small set: `EngineEvaluator.minimumTimedBatches`).
+    /// The quantized network's time per image in each batch, ms (the timing samples of an evaluator without
+    /// `time`).
     public var batchMsPerImage: [Double]
     /// Which kernels ran, layer by layer (nil from an evaluator that does not say).
     public var kernels: KernelUse?

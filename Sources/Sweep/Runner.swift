@@ -340,12 +340,13 @@ public enum SweepRunner {
         return s
     }
 
-    /// One timing round of a group (cases sharing a network): build the network, run every image, and time it.
-    /// `labels` are the images' classes (nil for an unlabelled image): a labelled image keeps its label and the
-    /// twin's top five, an unlabelled one neither, and the cases get an accuracy when some image is labelled. Every round measures the
-    /// same way (the network is built afresh and run with its float twin, as in the first round); the first
-    /// round's images are what the results keep (the engine is deterministic, so later rounds would give the
-    /// same figures).
+    /// One timing round of a group (cases sharing a network). The first round evaluates: builds the network with
+    /// its float twin and runs every image (`labels` are the images' classes, nil for an unlabelled image: a
+    /// labelled image keeps its label and the twin's top five, an unlabelled one neither, and the cases get an
+    /// accuracy when some image is labelled); the results keep its images, fidelity, build time and kernels.
+    /// Every round, the first included, then takes its timing sample from `evaluator.time` — only what is timed,
+    /// built afresh (the engine is deterministic, so later rounds would give the same images and fidelity) — or,
+    /// from an evaluator without it, from `evaluate`'s batches (evaluating again in later rounds).
     static func evaluateRound<E: CaseEvaluator>(_ group: [SweepCase], round: Int, files: [String], labels: [Int?],
                                                 prepared: PreparedImages<E>, evaluator: E, threads: Int) -> RoundOutcome {
         let t0 = Date()
@@ -354,12 +355,18 @@ public enum SweepRunner {
         do {
             try evaluator.checkMemory(job, imageCount: files.count)
             let inputs = try prepared.images(size: job.size)
-            let e = try evaluator.evaluate(job, images: inputs)
-            guard e.images.count == files.count else {
-                throw SweepError("the engine returned \(e.images.count) results for \(files.count) images")
+            func evaluate() throws -> Evaluation {
+                let e = try evaluator.evaluate(job, images: inputs)
+                guard e.images.count == files.count else {
+                    throw SweepError("the engine returned \(e.images.count) results for \(files.count) images")
+                }
+                return e
             }
             var images: [ImageResult] = []
+            var first: Evaluation?
             if round == 0 {
+                let e = try evaluate()
+                first = e
                 images = zip(zip(files, labels), e.images).map { fl, r in
                     var r = r
                     r.file = fl.0
@@ -368,8 +375,9 @@ public enum SweepRunner {
                     return r
                 }
             }
-            return .ran(RoundResult(round: round, images: images, buildMs: e.buildMs, msPerImage: median(e.batchMsPerImage),
-                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: e.kernels, calibration: e.calibration))
+            let batches = try evaluator.time(job, images: inputs) ?? (first ?? evaluate()).batchMsPerImage
+            return .ran(RoundResult(round: round, images: images, buildMs: first?.buildMs ?? 0, msPerImage: median(batches),
+                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: first?.kernels, calibration: first?.calibration))
         } catch let e {
             return .failed(round: round, "\(e)")
         }
@@ -427,14 +435,15 @@ struct RoundResult: Sendable {
     var round: Int
     /// The images' results (first round only; empty in later rounds).
     var images: [ImageResult]
+    /// Building the evaluated network (first round only; 0 in later rounds).
     var buildMs: Double
     /// The median over batches of the quantized network's time per image: this round's timing sample.
     var msPerImage: Double
     /// Wall time of the round.
     var wallMs: Double
-    /// Which kernels ran (the same in every round).
+    /// Which kernels ran (first round only).
     var kernels: KernelUse? = nil
-    /// The activation ranges (the same in every round: calibration is deterministic).
+    /// The activation ranges (first round only; the same in every round: calibration is deterministic).
     var calibration: ActivationCalibration? = nil
 }
 

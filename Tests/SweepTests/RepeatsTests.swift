@@ -121,6 +121,52 @@ import Testing
     }
 }
 
+/// An evaluator with a separate timing run (`CaseEvaluator.time`, as `EngineEvaluator` has: the quantized network
+/// without its twin): the first round evaluates once (its images, fidelity, build time and kernels are kept) and
+/// takes its sample from `time`; later rounds only call `time`.
+@Suite struct TimingRunTests {
+    struct TimedFake: CaseEvaluator {
+        var inner = FakeEvaluator(reportsKernels: true)
+        let log = RepeatsTests.Recorder.Log()
+        var version: String { inner.version }
+        var calibrationVersion: String { inner.calibrationVersion }
+        func decode(path: String) throws -> [UInt8] { try inner.decode(path: path) }
+        func prepare(_ image: [UInt8], size: Int) throws -> [UInt8] { try inner.prepare(image, size: size) }
+        func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation {
+            _ = log.append("evaluate \(job.network.block!.blocks.count)")
+            var e = try inner.evaluate(job, images: images)
+            e.batchMsPerImage = [1000]   // never a sample: the samples come from `time`
+            e.buildMs = 7
+            return e
+        }
+        /// The n-th call overall (from 1) times three batches of n, n + 100 and n + 0.5 ms: its median is n + 0.5.
+        func time(_ job: EvaluationJob, images: [[UInt8]]) throws -> [Double]? {
+            let n = Double(log.append("time \(job.network.block!.blocks.count)"))
+            return [n, n + 100, n + 0.5]
+        }
+    }
+
+    @Test func theFirstRoundEvaluatesOnceAndEveryRoundIsTimedByTime() throws {
+        let d = TempDir()
+        d.fakeImages()
+        let s = try spec("sizes: [8]\nblocks: [1, 2]\nprecisions: [4]\n", dir: d)
+        let e = TimedFake()
+        let r = try run(s, out: d.sub("out"), evaluator: e, repeats: 3)
+        #expect(e.log.calls == ["evaluate 1", "time 1", "evaluate 2", "time 2", "time 1", "time 2", "time 1", "time 2"])
+        let one = try #require(r.results.cases.first { $0.config.blocks == 1 })
+        let two = try #require(r.results.cases.first { $0.config.blocks == 2 })
+        // Samples: the medians of `time`'s batches (calls 2, 5, 7 and 4, 6, 8), never `evaluate`'s 1000.
+        #expect(one.timings?.samplesMsPerImage == [2.5, 5.5, 7.5] && two.timings?.samplesMsPerImage == [4.5, 6.5, 8.5])
+        #expect(one.timings?.buildMs == 7)
+        // Images, fidelity and kernels are the first round's evaluation: as an evaluator without `time` gives them.
+        let plain = try run(s, out: d.sub("plain"), evaluator: FakeEvaluator(reportsKernels: true), repeats: 3)
+        for (a, b) in zip(r.results.cases, plain.results.cases) {
+            #expect(a.images == b.images && a.fidelity == b.fidelity && a.kernels == b.kernels && a.accuracy == b.accuracy)
+            #expect(!a.images.isEmpty && a.kernels != nil)
+        }
+    }
+}
+
 /// Which clock a timing sample is read from: the calling thread's CPU clock only with one engine thread (with
 /// an OpenMP team that clock holds only the calling thread's share of the work, so the wall clock is used).
 @Suite struct TimingClockTests {
