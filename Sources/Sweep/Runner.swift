@@ -205,16 +205,21 @@ public enum SweepRunner {
         }
         for s in skipped { progress.note("skipped \(s.file): \(s.reason)") }
 
-        // Work items: every round of every group. Rounds are interleaved over the groups of one image size
-        // (round 1 of each, then round 2 of each, …), sizes in grid order: a busy moment of the machine
-        // touches one sample of many cases instead of every sample of one, and the images resized for a size
-        // are held only while that size is being timed.
+        // Work items: every round of every group, rounds interleaved over the cases (round 1 of each, then round 2
+        // of each, …): a busy phase of the machine (another job's build for a minute) then touches a few samples
+        // of every case, which widens their intervals, instead of every sample of the cases timed during it, which
+        // would shift them as a real change does. When the images resized to every size would not fit the image
+        // memory budget together, the rounds are interleaved over the cases of one size at a time (sizes in grid
+        // order), so that only that size's images are held.
         var items: [RunItem] = []
         var sizeOrder: [Int] = []
         for g in groups where !sizeOrder.contains(g[0].job.size) { sizeOrder.append(g[0].job.size) }
-        for size in sizeOrder {
-            let ofSize = groups.indices.filter { groups[$0][0].job.size == size }
-            for round in 0..<repeats { for g in ofSize { items.append(RunItem(group: g, round: round)) } }
+        let channels = groups.map { $0[0].job.network.inputChannels }.max() ?? 3
+        let allSizes = sizeOrder.reduce(0) { saturatingSum($0, MemoryEstimate.inputTensorBytes(count: readable.count, channels: channels, size: $1)) }
+        let phases = allSizes <= options.imageMemoryBudget ? [sizeOrder] : sizeOrder.map { [$0] }
+        for sizes in phases {
+            let ofSizes = groups.indices.filter { sizes.contains(groups[$0][0].job.size) }
+            for round in 0..<repeats { for g in ofSizes { items.append(RunItem(group: g, round: round)) } }
         }
         let state = RunState(items: items, groups: groups.count, repeats: repeats)
         var groupsPerSize: [Int: Int] = [:]

@@ -41,16 +41,16 @@ import Testing
         d.fakeImages()
         let e = Recorder()
         let r = try run(try spec(Self.grid, dir: d), out: d.sub("out"), evaluator: e, repeats: 3)
-        // Round-robin over the two networks of size 8 (3 rounds), then over those of size 16.
-        #expect(e.log.calls == ["8/1", "8/2", "8/1", "8/2", "8/1", "8/2", "16/1", "16/2", "16/1", "16/2", "16/1", "16/2"])
-        // Evaluation n took n ms: size 8, 1 block was evaluations 1, 3, 5; its median is 3.
+        // Round-robin over all four networks (3 rounds): a busy phase touches some samples of every case.
+        #expect(e.log.calls == ["8/1", "8/2", "16/1", "16/2", "8/1", "8/2", "16/1", "16/2", "8/1", "8/2", "16/1", "16/2"])
+        // Evaluation n took n ms: size 8, 1 block was evaluations 1, 5, 9; its median is 5.
         func timings(size: Int, blocks: Int) throws -> CaseTimings {
             try #require(r.results.cases.first { $0.config.size == size && $0.config.blocks == blocks }?.timings)
         }
-        #expect(try timings(size: 8, blocks: 1).samplesMsPerImage == [1, 3, 5])
-        #expect(try timings(size: 8, blocks: 1).msPerImage == 3)
-        #expect(try timings(size: 16, blocks: 2).samplesMsPerImage == [8, 10, 12])
-        #expect(try timings(size: 16, blocks: 2).msPerImage == 10)
+        #expect(try timings(size: 8, blocks: 1).samplesMsPerImage == [1, 5, 9])
+        #expect(try timings(size: 8, blocks: 1).msPerImage == 5)
+        #expect(try timings(size: 16, blocks: 2).samplesMsPerImage == [4, 8, 12])
+        #expect(try timings(size: 16, blocks: 2).msPerImage == 8)
         // Both conventions of a network share its samples; images are those of the first round.
         #expect(r.results.cases.count == 8)
         #expect(r.results.cases.allSatisfy { $0.images.count == 3 && $0.timings?.samples.count == 3 })
@@ -63,9 +63,28 @@ import Testing
         #expect(csv[0].last == "samples_ms_per_image")
         let size = try #require(csv[0].firstIndex(of: "size")), blocks = try #require(csv[0].firstIndex(of: "blocks"))
         func samples(_ s: String, _ b: String) -> [String] { csv.dropFirst().filter { $0[size] == s && $0[blocks] == b }.compactMap(\.last) }
-        #expect(samples("8", "1") == ["1 3 5", "1 3 5"])   // both conventions
-        #expect(samples("16", "2") == ["8 10 12", "8 10 12"])
+        #expect(samples("8", "1") == ["1 5 9", "1 5 9"])   // both conventions
+        #expect(samples("16", "2") == ["4 8 12", "4 8 12"])
         #expect(csv.allSatisfy { $0.count == csv[0].count })
+    }
+
+    /// When the images resized to every size would not fit the image memory budget together, the rounds are
+    /// interleaved over one size at a time. Three fake images at sizes 8 and 16 take 3 · 3 · (8² + 16²) · 4 =
+    /// 11,520 bytes as tensors: a budget of 11,520 holds them (all interleaved), 11,519 does not (per size).
+    @Test func roundsGoSizeBySizeWhenAllSizesDoNotFitTheImageBudget() throws {
+        let d = TempDir()
+        d.fakeImages()
+        for (budget, order) in [(11_520, ["8/1", "8/2", "16/1", "16/2", "8/1", "8/2", "16/1", "16/2"]),
+                                (11_519, ["8/1", "8/2", "8/1", "8/2", "16/1", "16/2", "16/1", "16/2"])] {
+            var options = SweepOptions(outputDirectory: d.sub("out\(budget)"), jobs: 1, progress: .quiet, commandLine: ["test"],
+                                       bitsweepVersion: "test", cores: 2)
+            options.repeats = 2
+            options.imageMemoryBudget = budget
+            let e = Recorder()
+            let r = try SweepRunner.run(try SweepPlan.expand(try spec(Self.grid, dir: d)), options: options, evaluator: e)
+            #expect(e.log.calls == order, "budget \(budget)")
+            #expect(r.results.cases.allSatisfy { $0.images.count == 3 && $0.timings?.samples.count == 2 })
+        }
     }
 
     @Test func theSpecKeyIsUsedUnlessTheOptionSaysOtherwise() throws {
