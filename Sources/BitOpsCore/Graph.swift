@@ -114,6 +114,11 @@ public struct GraphLayer: Hashable, Sendable {
     public var bits: BitWidth
     /// Bits of this layer's output; nil: the same as its first input's (pooling and flatten pass precision on).
     public var actBits: BitWidth?
+    /// For a ReLU6: the calibrated range R (0 < R ≤ 6) its quantized output is clipped to and quantized on
+    /// (`k · R/L`, `Quantizer.activationFactors(bits:range:)`), as the block form runs an activation calibrated
+    /// with `--calibrate` — read back from what `bitsweep export --calibrate` writes (`Clip(0, R)` then QDQ of
+    /// scale R/L). Nil: the fixed [0, 6] grid. A float output ignores it (ReLU6 alone, as the block form).
+    public var activationRange: Float? = nil
 
     public init(_ name: String, _ op: GraphOp, inputs: [String] = [], block: Int? = nil, bits: BitWidth = .float,
                 actBits: BitWidth? = .float) {
@@ -190,6 +195,10 @@ public struct GraphNetwork: Hashable, Sendable {
             guard l.bits.isValid else { throw SpecError("\(at): bits \(l.bits) is out of range: expected \(BitWidth.expected)") }
             if let a = l.actBits, !a.isValid {
                 throw SpecError("\(at): act_bits \(a) is out of range: expected \(BitWidth.expected)")
+            }
+            if let r = l.activationRange {
+                guard l.op == .activation(.relu6) else { throw SpecError("\(at): an activation range applies to relu6 layers only") }
+                guard r > 0, r <= 6 else { throw SpecError("\(at): activation range \(r) is out of range: expected 0 < R ≤ 6") }
             }
             switch l.op {
             case .conv(let c):

@@ -280,7 +280,7 @@ extension SweepSpecReader {
                     n.diagnostics.error("network calibrate '\(t)': expected \(Calibration.expected)", at: n)
                 }
                 if graph && calibration != .fixed {
-                    extra.append(origin(n).issue("network calibrate \(calibration): calibration applies to block-form networks (seed, mobilenet-v1, model files); \(family.value.name) runs with the fixed [0, 6] activation ranges"))
+                    extra.append(origin(n).issue("network calibrate \(calibration): calibration applies to block-form networks (seed, mobilenet-v1, model files); \(family.value.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere"))
                     calibration = .fixed
                 }
             }

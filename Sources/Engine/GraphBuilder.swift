@@ -22,6 +22,8 @@ struct GraphBuilder {
     var ranges: [ActivationRange] = [.zeroToSix]
     /// The step that wrote each tensor.
     var writer: [Int: Int] = [:]
+    /// The calibrated range of the step being built (its last layer's `activationRange`: a relu6's), or nil.
+    var stepRange: Float?
 
     init(executor: GraphExecutor, weights: GraphWeights) {
         x = executor
@@ -73,6 +75,7 @@ struct GraphBuilder {
             var activation: Activation? = nil
             if case .activation(let a)? = chain.last?.op, chain.count > 1 { activation = a }
             let bits = chain.last!.actBits
+            stepRange = chain.last!.activationRange
             let ins = inputs[i].map { valueOf[$0]! }
             let output: Int
             switch l.op {
@@ -188,7 +191,8 @@ struct GraphBuilder {
         -> (q: EltwiseTail, f: EltwiseTail, range: ActivationRange, dynamic: DynamicQuantization?) {
         let range = activation.map(ActivationRange.after) ?? input
         let fixed = range == .zeroToSix
-        return (EltwiseTail(activation: activation, grid: fixed ? bits : nil), EltwiseTail(activation: activation, grid: nil),
+        let calibrated = activation == .relu6 ? stepRange ?? Quantizer.fixedActivationRange : Quantizer.fixedActivationRange
+        return (EltwiseTail(activation: activation, grid: fixed ? bits : nil, range: calibrated), EltwiseTail(activation: activation, grid: nil),
                 range, fixed ? nil : bits.flatMap { DynamicQuantization(bits: $0, unsigned: range == .nonNegative) })
     }
 

@@ -33,9 +33,10 @@ struct EltwiseTail: Equatable {
     var isEmpty: Bool { steps.isEmpty }
 
     /// The tail for `activation` (nil: none) then, when given, quantization on the fixed grid of `grid` bits
-    /// (for values within [0, 6] only).
-    init(activation: Activation?, grid bits: BitWidth?) {
-        let grid = bits.flatMap { Quantizer.activationFactors(bits: $0) }
+    /// (for values within [0, 6] only) — or, for a relu6 with a calibrated `range` R ≤ 6
+    /// (`GraphLayer.activationRange`), on `k · R/L` after a clip to [0, R], the block form's calibrated chain.
+    init(activation: Activation?, grid bits: BitWidth?, range: Float = Quantizer.fixedActivationRange) {
+        let grid = bits.flatMap { Quantizer.activationFactors(bits: $0, range: range) }
         switch activation {
         case .relu?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_relu, scale: 1, alpha: 0, beta: 0)) }
         case .relu6?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 6)) }
@@ -47,7 +48,7 @@ struct EltwiseTail: Equatable {
         case nil: break
         }
         if let grid {
-            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: grid.up, alpha: 0, beta: 6))
+            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: grid.up, alpha: 0, beta: range))
             steps.append(Step(algorithm: dnnl_eltwise_round, scale: grid.down, alpha: 0, beta: 0))
         }
     }

@@ -17,7 +17,8 @@ import SwiftProtobuf
 ///     conv          [DequantizeLinear(codes, scale, 0) → L.weight]  Conv(x, L.weight[, L.bias]; group, kernel,
 ///                   stride, dilation, symmetric pads)
 ///     batch-norm    BatchNormalization(L.weight, L.bias, L.running_mean, L.running_var; ε of the weights)
-///     relu, relu6   Relu; Clip(0, 6)
+///     relu, relu6   Relu; Clip(0, 6), or Clip(0, R) for a quantized relu6 with a calibrated range R
+///                   (`GraphLayer.activationRange`; its QDQ then has scale R/L)
 ///     sigmoid       Sigmoid
 ///     hard-sigmoid  HardSigmoid(α = 1/6, β = 0.5)    (PyTorch's, as the engine computes it)
 ///     hard-swish    HardSwish                          (opset 14)
@@ -290,7 +291,16 @@ private struct GraphWriter {
             outRank = rank[ins[0]]!
             switch a {
             case .relu: g.node("Relu", [x], out, name: l.name); op = "Relu"
-            case .relu6: g.node("Clip", [x, "relu6.min", "relu6.max"], out, name: l.name); op = "Clip(0, 6)"
+            case .relu6:
+                if let r = l.activationRange, l.actBits?.quantized != nil {
+                    // A calibrated range (GraphLayer.activationRange): Clip(0, R), as the block exporter writes it.
+                    g.floatScalar("\(l.name).clip_max", r)
+                    g.node("Clip", [x, "relu6.min", "\(l.name).clip_max"], out, name: l.name)
+                    op = "Clip(0, \(r))"
+                } else {
+                    g.node("Clip", [x, "relu6.min", "relu6.max"], out, name: l.name)
+                    op = "Clip(0, 6)"
+                }
             case .sigmoid: g.node("Sigmoid", [x], out, name: l.name); op = "Sigmoid"
             case .hardSigmoid:
                 g.node("HardSigmoid", [x], out, name: l.name, attributes: [.float("alpha", 1.0 / 6), .float("beta", 0.5)])
@@ -361,7 +371,8 @@ private struct GraphWriter {
         let x = value[name]!
         let out = "\(name).output"
         let text: String
-        if range[name] == .zeroToSix, let f = Quantizer.activationFactors(bits: bits) {
+        let calibrated = network.layers.first { $0.name == name }?.activationRange
+        if range[name] == .zeroToSix, let f = Quantizer.activationFactors(bits: bits, range: calibrated ?? Quantizer.fixedActivationRange) {
             let type: Onnx_TensorProto.DataType = a <= 8 ? .uint8 : .uint16
             g.floatScalar("\(name).output_scale", f.down)
             g.zeroPoint("\(name).output_zero_point", type: type, dims: [])

@@ -21,7 +21,8 @@ import SwiftProtobuf
 /// - `BatchNormalization` (inference form; `epsilon` kept per layer in `GraphWeights.batchNormEpsilon`).
 /// - `Relu`, `Sigmoid`, `HardSwish`; `HardSigmoid` with α = 1/6 and β = 0.5 (PyTorch's, as the engine
 ///   computes it); `Clip` with min 0 and max 6 (ReLU6) or no max (ReLU), as attributes (opset < 11) or as
-///   constant inputs (opset ≥ 11).
+///   constant inputs (opset ≥ 11); `Clip(0, R)` with 0 < R < 6 only when the QDQ of scale R/(2^a − 1) follows
+///   it (below).
 /// - `Add` of two feature maps of one shape (residual); `Mul` of two feature maps, one of them possibly
 ///   `C×1×1` (squeeze-and-excite).
 /// - `GlobalAveragePool`; `ReduceMean` over exactly H and W (axes as attribute or, from opset 18, input);
@@ -37,7 +38,9 @@ import SwiftProtobuf
 ///   codes (what BitSweep's symmetric quantizer used; 1-bit codes {−1, 0, 1} read as 2 bits, the same values).
 ///   `QuantizeLinear → DequantizeLinear` on a feature map is read as BitSweep's fixed activation grid (scale
 ///   6/(2^a − 1), zero point 0, uint8 or uint16) right after ReLU6, Sigmoid or HardSigmoid, and sets that
-///   layer's activation bits to `a`. `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
+///   layer's activation bits to `a`; right after `Clip(0, R)` its scale must be R/(2^a − 1), and the layer is a
+///   ReLU6 on the calibrated range R (`GraphLayer.activationRange`: what `bitsweep export --calibrate` writes).
+///   A quantization must be the only reader of the output it quantizes (`Importer.checkQuantizedLayers`). `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
 ///   export writes for the engine's per-image quantization (`Importer.perImage`) set the quantized layer's bits
 ///   from the number of levels and the values' sign (as the engine decides it), and nowhere else. The bits read
 ///   back spread over the engine step whose output they quantize (`Importer.spreadActivationBits`). So an
@@ -195,8 +198,26 @@ private struct Importer {
     var tensors: [String: Tensor] = [:]
     var epsilons: [String: Float] = [:]
     var usedNames: Set<String> = [GraphNetwork.inputName]
-    /// How many nodes read each value (for fusing MatMul + Add).
+    /// How many nodes read each value (for fusing MatMul + Add); the graph's output counts as a reader.
     var consumers: [String: Int] = [:]
+    /// The nodes that read each value (node indices; −1: the graph's output).
+    var readerNodes: [String: [Int]] = [:]
+    /// The value each layer wrote (after a MatMul's bias Add: the Add's output).
+    var layerOutput: [String: String] = [:]
+    /// Values that only pass another value on unchanged (Identity, Dropout, a Flatten of a flat value, the bias
+    /// Add of a MatMul's gemm): source → the values that pass it on.
+    var passedOn: [String: [String]] = [:]
+    /// Nodes that only pass their input on (see `passedOn`).
+    var passNodes: Set<Int> = []
+    /// Layer outputs quantized for the engine (QDQ, per-image): the layer, how many nodes of the quantization
+    /// read its output, and the quantizing node (`file: node 'name' (Op)`). Checked when every node is read:
+    /// the engine quantizes a layer's output for all its readers, so nothing else may read it unquantized.
+    var quantizedLayers: [(layer: String, readers: Int, at: String)] = []
+    /// The node being read, as messages name it (`file: node 'name' (Op)`).
+    var current = ""
+    /// `Clip(0, R)` layers with 0 < R < 6 not yet followed by their QDQ: layer → R and the Clip node (`file: node
+    /// 'name' (Clip)`).
+    var calibratedClips: [String: (range: Float, at: String)] = [:]
     /// How many layer-making nodes share each torch scope path.
     var pathCounts: [String: Int] = [:]
     /// Scope paths that contain other nodes' paths (container modules).
@@ -273,13 +294,19 @@ private struct Importer {
         }
         values[input.name] = .activation(layer: GraphNetwork.inputName, shape: Shape(channels: c, height: size, width: size), rank: 4)
 
-        for n in graph.node {
-            for i in n.input where !i.isEmpty { consumers[i, default: 0] += 1 }
+        for (index, n) in graph.node.enumerated() {
+            for i in n.input where !i.isEmpty {
+                consumers[i, default: 0] += 1
+                readerNodes[i, default: []].append(index)
+            }
             if !["Constant", "Identity", "Dropout"].contains(n.opType), let (path, _) = Self.torchScope(n.name), !path.isEmpty {
                 pathCounts[path, default: 0] += 1
             }
         }
-        for o in graph.output { consumers[o.name, default: 0] += 1 }
+        for o in graph.output {
+            consumers[o.name, default: 0] += 1
+            readerNodes[o.name, default: []].append(-1)
+        }
         for path in pathCounts.keys {
             var p = Substring(path)
             while let dot = p.lastIndex(of: ".") {
@@ -301,6 +328,10 @@ private struct Importer {
         guard case .activation(let last, _, _)? = values[out], last == layers.last?.name else {
             throw ONNXImportError("\(origin): output '\(out)' is not made by the graph's last layer\(layers.last.map { " ('\($0.name)')" } ?? ""); expected the logits to come last")
         }
+        if let clip = calibratedClips.values.min(by: { $0.at < $1.at }) {
+            throw ONNXImportError("\(clip.at): range 0.0…\(clip.range) without a QuantizeLinear → DequantizeLinear of scale \(clip.range)/(2^a − 1) after it; supported: \(Self.clipRanges)")
+        }
+        try checkQuantizedLayers()
         let (blocks, blockOf) = Self.blocks(layers)
         for i in layers.indices { layers[i].block = blockOf[i] }
         Self.spreadActivationBits(&layers)
@@ -317,8 +348,15 @@ private struct Importer {
 
     // MARK: - Nodes
 
+    /// How messages name node `index`: `node 'name' (Op)`, or `node '#index' (Op)` for an unnamed one.
+    func describeNode(_ index: Int) -> String {
+        let n = model.graph.node[index]
+        return "node '\(n.name.isEmpty ? "#\(index)" : n.name)' (\(n.opType))"
+    }
+
     mutating func importNode(_ n: Onnx_NodeProto, index: Int) throws {
-        let at = "\(origin): node '\(n.name.isEmpty ? "#\(index)" : n.name)' (\(n.opType))"
+        let at = "\(origin): \(describeNode(index))"
+        current = at
         func fail(_ message: String) -> ONNXImportError { ONNXImportError("\(at): \(message)") }
         guard n.domain.isEmpty || n.domain == "ai.onnx" else {
             throw fail("operator domain '\(n.domain)' is not supported; expected the default ONNX domain")
@@ -369,6 +407,8 @@ private struct Importer {
                 throw fail("input '\(source < n.input.count ? n.input[source] : "")' is not the graph's input or the output of an earlier node")
             }
             values[output] = v
+            passedOn[n.input[source], default: []].append(output)
+            passNodes.insert(index)
         }
         @discardableResult
         func add(_ op: GraphOp, inputs: [String], shape: Shape, rank: Int = 4) -> String {
@@ -384,6 +424,7 @@ private struct Importer {
             let explicit = inputs.count == 1 && inputs[0] == prev ? [] : inputs
             layers.append(GraphLayer(layer, op, inputs: explicit, block: nil, bits: .float, actBits: actBits))
             values[output] = .activation(layer: layer, shape: shape, rank: rank)
+            layerOutput[layer] = output
             return layer
         }
 
@@ -465,16 +506,20 @@ private struct Importer {
             switch (lo, hi) {
             case (0?, 6?): try activationLayer(.relu6)
             case (0?, nil): try activationLayer(.relu)
+            case (0?, let r?) where r > 0 && r < 6:
+                // A ReLU6 on a calibrated range: valid only with the QDQ of that range after it (`dequantizeLinear`).
+                try activationLayer(.relu6)
+                calibratedClips[layers[layers.count - 1].name] = (r, at)
             default:
-                throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: 0…6 (ReLU6) and 0…∞ (ReLU)")
+                throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: \(Self.clipRanges)")
             }
 
         case .add:
             guard n.input.count == 2 else { throw fail("has \(n.input.count) inputs; expected 2") }
             if case .constant? = values[n.input[1]] {
-                try matMulBias(n, biasIndex: 1, output: output, fail: fail)
+                try matMulBias(n, biasIndex: 1, output: output, index: index, fail: fail)
             } else if case .constant? = values[n.input[0]] {
-                try matMulBias(n, biasIndex: 0, output: output, fail: fail)
+                try matMulBias(n, biasIndex: 0, output: output, index: index, fail: fail)
             } else {
                 let a = try activation(0), b = try activation(1)
                 guard a.shape == b.shape, a.rank == b.rank else {
@@ -663,6 +708,19 @@ private struct Importer {
                 throw fail("scale \(grid.scale) (\(grid.type)) differs from its QuantizeLinear's \(scale) (\(type)); supported: a DequantizeLinear that undoes its QuantizeLinear")
             }
             let top = type == .uint8 ? 8 : 16
+            if let clip = calibratedClips[layer] {
+                // Clip(0, R) → QDQ of scale R/L: a ReLU6 on the calibrated range R (`GraphLayer.activationRange`).
+                guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0), range: clip.range)?.down == scale }),
+                      let i = layers.lastIndex(where: { $0.name == layer }) else {
+                    throw fail("scale \(scale) is not on the grid R/(2^a − 1), a = 1…\(top), of the Clip(0, R = \(clip.range)) before it; supported: a calibrated ReLU6 as bitsweep export --calibrate writes it")
+                }
+                layers[i].actBits = .bits(a)
+                layers[i].activationRange = clip.range
+                calibratedClips[layer] = nil
+                values[output] = .activation(layer: layer, shape: shape, rank: rank)
+                quantizedLayers.append((layer, 1, current))
+                return
+            }
             guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0))?.down == scale }) else {
                 throw fail("scale \(scale) is not on BitSweep's activation grid 6/(2^a − 1), a = 1…\(top); supported: the fixed [0, 6] grid")
             }
@@ -673,6 +731,7 @@ private struct Importer {
             }
             layers[i].actBits = .bits(a)
             values[output] = .activation(layer: layer, shape: shape, rank: rank)
+            quantizedLayers.append((layer, 1, current))
         case .constant(let c)?:
             values[output] = .constant(try Self.dequantized(c, n, scale: scale, zero: zero, axis: axis, fail: fail))
         case .activation?, .perImage?:
@@ -726,6 +785,8 @@ private struct Importer {
         }
         return out
     }
+
+    static let clipRanges = "0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 0 < R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)"
 
     static let perImagePattern = "per-image quantization as bitsweep export writes it: s = Max(Div(ReduceMax(Abs(x), all but the batch axis, keepdims 1), levels), tiny), then Mul(Round(Div(x, s)), s)"
 
@@ -802,6 +863,7 @@ private struct Importer {
             guard bits <= 16 else { throw fail("\(Int(levels)) levels of signed values need \(bits) bits; supported: at most 16") }
             layers[index].actBits = .bits(bits)
             values[output] = .activation(layer: l, shape: shape, rank: rank)
+            quantizedLayers.append((l, 2, current))
         default:
             throw unsupported()
         }
@@ -826,8 +888,30 @@ private struct Importer {
         }
     }
 
+    /// Each quantized layer output (`quantizedLayers`) must be read by its quantization alone: the engine quantizes
+    /// a layer's output once, for every reader, so a node reading the unquantized output (through the values
+    /// that pass it on unchanged, too) would get quantized values in BitSweep and float ones in ONNX Runtime.
+    /// Such a model is refused, naming that node, rather than run with other numerics than the file's.
+    func checkQuantizedLayers() throws {
+        for q in quantizedLayers {
+            guard let first = layerOutput[q.layer] else { continue }
+            var names = [first], readers: [Int] = []
+            var k = 0
+            while k < names.count {
+                readers += (readerNodes[names[k]] ?? []).filter { !passNodes.contains($0) }
+                names += passedOn[names[k]] ?? []
+                k += 1
+            }
+            guard readers.count > q.readers else { continue }
+            let pattern: Set<String> = q.readers == 1 ? ["QuantizeLinear"] : ["Abs", "Div"]
+            let other = readers.first { $0 < 0 || !pattern.contains(model.graph.node[$0].opType) } ?? readers.last!
+            let who = other < 0 ? "the graph's output '\(model.graph.output[0].name)' is" : "\(describeNode(other)) reads"
+            throw ONNXImportError("\(origin): \(who) the output of '\(q.layer)' unquantized, which \(q.at.dropFirst(origin.count + 2)) quantizes; supported: a quantization (QuantizeLinear → DequantizeLinear, or the per-image pattern) that is the only reader of a layer's output, since BitSweep quantizes the output for every reader")
+        }
+    }
+
     /// `Add(MatMul(x, W), b)`: the constant `b` becomes the bias of the gemm layer the MatMul made.
-    mutating func matMulBias(_ n: Onnx_NodeProto, biasIndex: Int, output: String,
+    mutating func matMulBias(_ n: Onnx_NodeProto, biasIndex: Int, output: String, index: Int,
                              fail: (String) -> ONNXImportError) throws {
         let other = n.input[1 - biasIndex]
         guard let li = openMatMul[other], case .gemm(let outFeatures, false) = layers[li].op else {
@@ -842,6 +926,8 @@ private struct Importer {
         layers[li].op = .gemm(outFeatures: outFeatures, bias: true)
         tensors[layer + ".bias"] = Tensor(shape: [outFeatures], data: f)
         values[output] = values[other]
+        passedOn[other, default: []].append(output)
+        passNodes.insert(index)
     }
 
     /// Clip's bounds (nil: unbounded): attributes before opset 11, optional constant inputs from 11 on.

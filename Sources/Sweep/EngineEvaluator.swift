@@ -218,7 +218,7 @@ public struct EngineEvaluator: CaseEvaluator {
             calibration = n.activationCalibration
         case .graph(let g):
             guard job.calibration == .fixed else {
-                throw SweepError("calibrate \(job.calibration): calibration applies to block-form networks; \(g.network.name) runs with the fixed [0, 6] activation ranges")
+                throw SweepError("calibrate \(job.calibration): calibration applies to block-form networks; \(g.network.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere")
             }
             let executor: GraphExecutor
             switch job.weights {

@@ -103,7 +103,7 @@ struct EngineTarget {
             }
         case .graph(let g, let carried):
             if engine.calibration != .fixed {
-                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(g.name) runs with the fixed [0, 6] activation ranges")
+                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(Self.graphActivationGrids(g.name))")
             }
             return try engine.build {
                 if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
@@ -115,6 +115,11 @@ struct EngineTarget {
                 }
             }
         }
+    }
+
+    /// How a graph network named `name` quantizes its activations, for the messages that refuse calibration.
+    static func graphActivationGrids(_ name: String) -> String {
+        "\(name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere"
     }
 
     /// The unquantized weights `--save-weights` writes (seeded only).
@@ -131,7 +136,7 @@ struct EngineTarget {
 }
 
 extension NetworkOptions {
-    /// The network `infer` and `bench` run: a graph for the mobilenet-v2 preset and for ONNX models (with
+    /// The network `infer`, `bench` and `export` take: a graph for the mobilenet-v2 preset and for ONNX models (with
     /// `layerBits` applied), the block form otherwise (where `--layer-bits` does not apply).
     func resolveTarget(layerBits: [LayerBitsRule], engine: EngineFlags) throws -> EngineTarget {
         if let path = onnxModel {
@@ -146,7 +151,8 @@ extension NetworkOptions {
             return try EngineTarget(form: .graph(g, carried: nil), size: size)
         }
         guard layerBits.isEmpty else {
-            throw InputError("--layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits")
+            let (spec, _) = try resolve()
+            throw InputError("--layer-bits applies to graph networks (mobilenet-v2, ONNX models); \(spec.name) is a block-form network: set its precision with --bits, --stem-bits and --classifier-bits")
         }
         let (spec, size) = try resolve()
         return try EngineTarget(form: .block(spec), size: size)

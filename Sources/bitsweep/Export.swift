@@ -9,7 +9,7 @@ import StableIO
 import Sweep
 
 /// `bitsweep export`: one configuration as an ONNX model (QDQ), with the engine's quantized weights.
-struct Export: ParsableCommand {
+struct Export: ParsableCommand, UsesEngineFlags {
     static let configuration = CommandConfiguration(
         abstract: "Write a configuration as an ONNX model: quantized weights as int8 codes with DequantizeLinear, quantized activations as QuantizeLinear/DequantizeLinear.",
         discussion: """
@@ -20,11 +20,16 @@ struct Export: ParsableCommand {
         per-channel) and zero point 0, followed by DequantizeLinear; tensors keep the state_dict names. \
         Layers that infer runs on int8 kernels (--kernels integer or auto) are written as those kernels compute \
         them instead: BatchNorm folded into per-channel weight scales and an int32 bias, Conv → Clip (ONNX \
-        Runtime runs this form as QLinearConv). \
+        Runtime runs this form as QLinearConv); --kernels float writes the BatchNorm form throughout, and \
+        --kernels integer with no layer that can run int8 is an error. \
         Quantized activations (--act-bits) are QuantizeLinear → DequantizeLinear on the fixed ReLU6 grid \
         (scale 6/(2^a − 1), zero point 0, uint8), or with --calibrate minmax|percentile:P on the ranges R measured \
-        with the float network on --calibration-images (Clip(0, R), scale R/(2^a − 1)), as infer would run them. Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
-        needs int16/uint16 storage. The input `input` is [batch, 3, size, size] RGB in [0, 1] (batch symbolic); \
+        with the float network (on --threads threads) on --calibration-images (Clip(0, R), scale R/(2^a − 1)), as infer would run them; \
+        the images are read and preprocessed as infer reads its images (files or folders; --resize/--crop/--mean/--std/--channel-order \
+        over the model's sidecar m.preprocess.yaml); such a model reads back with --model as that calibrated network \
+        (Clip(0, R) then the QDQ of scale R/L: a ReLU6 on the range R). Opset 13 (IR 7); opset 21 (IR 10) when a width above 8 bits \
+        needs int16/uint16 storage. The input `input` is [batch, C, size, size] (batch symbolic), the image as \
+        infer preprocesses it (RGB in [0, 1] by default); \
         the output is `logits`. The file is written whole or not at all.
 
         Graph networks (--preset mobilenet-v2, --model FILE.onnx; precision also by --layer-bits) are written \
@@ -47,48 +52,49 @@ struct Export: ParsableCommand {
 
     @OptionGroup var network: NetworkOptions
 
-    @OptionGroup var weightFlags: WeightFlags
+    @OptionGroup var engine: EngineFlags
 
     @OptionGroup var layerBitsOptions: LayerBitsOptions
 
-    @Option(help: "Kernels whose arithmetic the model describes: float (every convolution as Conv → BatchNormalization, simulated quantization), integer (the layers infer runs on int8 kernels in the BatchNorm-folded form those kernels compute — per-channel weight scales, int32 bias — which ONNX Runtime runs as QLinearConv; an error if no layer can), or auto (integer where possible, as infer).")
-    var kernels: Kernels = .auto
-
-    @OptionGroup var calibrationFlags: CalibrationFlags
+    @OptionGroup(title: "Preprocessing (of --calibration-images)") var preprocess: PreprocessOptions
 
     @Option(name: .customLong("calibration-images"), parsing: .upToNextOption,
-            help: ArgumentHelp("Images (PNG or JPEG files, or folders of them) to calibrate on with --calibrate minmax|percentile:P, resized as infer resizes them by default.", valueName: "path"))
+            help: ArgumentHelp("Images (PNG or JPEG files, or folders of them) to calibrate on with --calibrate minmax|percentile:P, preprocessed as infer preprocesses them (the flags below, over the model's sidecar).", valueName: "path"))
     var calibrationImages: [String] = []
 
     @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
     var out: String
 
-    /// The calibration images as input tensors at `size` (the default preprocessing); an unreadable one is an
-    /// input error.
-    func calibrationTensors(size: Int) throws -> [Tensor] {
-        var paths: [String] = []
-        for arg in calibrationImages {
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), isDir.boolValue {
-                let set = try ImageSet.scan(folder: arg, origin: SpecOrigin(file: arg, line: nil))
-                paths += set.files.map { set.path($0) }
-            } else {
-                paths.append(arg)
-            }
+    /// The calibration images as input tensors at `target`'s size, preprocessed as infer preprocesses them
+    /// (`preprocessing`), expanded and decoded as infer expands and decodes its images (`ImageArguments`). The
+    /// memory budget is checked before any image is decoded; an unreadable named image, or a network that does
+    /// not take RGB images, is an input error.
+    func calibrationTensors(_ target: EngineTarget, preprocessing: Preprocessing) throws -> [Tensor] {
+        guard !calibrationImages.isEmpty else {
+            throw InputError("--calibrate \(engine.calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
         }
-        guard !paths.isEmpty else {
-            throw InputError("--calibrate \(calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
-        }
-        return try paths.map { p in try CommandFailure.asInput { try Preprocessing.seedDefault.tensor(try ImageFile.load(path: p), size: size) } }
+        try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "--calibration-images")
+        var images = try ImageArguments(expanding: calibrationImages)
+        let size = target.size
+        // Refuse before any image is decoded: the float network calibration runs and the resized images (at most
+        // as many as were found).
+        let count = max(1, images.inputs.count)
+        try target.estimate(batch: min(count, 16), twin: false).check(
+            limit: nil, what: "calibrating \(target.describe), batch \(min(count, 16))",
+            imageBytes: MemoryEstimate.inputTensorBytes(count: count, channels: target.inputChannels, size: size))
+        return try images.decode { image in try CommandFailure.asInput { try preprocessing.tensor(image, size: size) } }
     }
 
     func run() throws {
+        OpenMPWaitPolicy.apply(threads: threads)
         // The network as infer resolves it: a block-form network, or a graph (mobilenet-v2, an ONNX model).
-        var engine = EngineFlags()
-        engine.weightFlags = weightFlags
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
+        let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: target.size)
+        if calibration == .fixed, let flag = preprocess.given.first {
+            throw InputError("\(flag) applies to --calibration-images, which only --calibrate minmax or percentile:P reads")
+        }
         switch target.form {
-        case .block(let spec): try exportBlocks(spec, size: target.size)
+        case .block(let spec): try exportBlocks(spec, target: target, preprocessing: preprocessing)
         case .graph(let g, let carried): try exportGraph(g, size: target.size, carried: carried)
         }
     }
@@ -119,8 +125,8 @@ struct Export: ParsableCommand {
 
     /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
     func exportGraph(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws {
-        if calibrationFlags.calibration != .fixed {
-            throw InputError("--calibrate \(calibrationFlags.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(g.name) is exported with the fixed [0, 6] activation ranges")
+        if calibration != .fixed {
+            throw InputError("--calibrate \(calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(EngineTarget.graphActivationGrids(g.name))")
         }
         if !calibrationImages.isEmpty {
             throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P (block-form networks)")
@@ -135,29 +141,30 @@ struct Export: ParsableCommand {
         if let carried {
             weights = carried
         } else {
-            switch weightFlags.source {
+            switch engine.source {
             case .seed(let s):
-                weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: weightFlags.initialization)
+                weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: initialization)
             case .safetensors(let path):
                 weights = try CommandFailure.asInput { try GraphWeights.load(safetensors: path, network: g, inputSize: size) }
             }
         }
-        let source = carried != nil ? "\(weights.origin) (the model's own)" : weightFlags.label
+        let source = carried != nil ? "\(weights.origin) (the model's own)" : engine.weightFlags.label
         // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
         let export = try CommandFailure.asInput {
-            try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: weightFlags.granularity,
+            try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: granularity,
                            kernels: kernels, source: source)
         }
-        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(weightFlags.granularity.rawValue)), float kernels, simulated quantization")
+        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization")
     }
 
-    func exportBlocks(_ spec: NetworkSpec, size: Int) throws {
+    func exportBlocks(_ spec: NetworkSpec, target: EngineTarget, preprocessing: Preprocessing) throws {
+        let size = target.size
         let values = NetworkWeights.expectedShapes(spec).reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
         try checkSize(values: values, what: "\(spec.name) with \(spec.blocks.count) blocks", advice: "choose fewer blocks or a smaller width")
         // The weights must fit the network: a missing, malformed or mis-shaped --weights file is an input error.
         let weights: NetworkWeights
-        switch weightFlags.source {
-        case .seed(let s): weights = NetworkWeights.seeded(s, spec: spec, initialization: weightFlags.initialization)
+        switch engine.source {
+        case .seed(let s): weights = NetworkWeights.seeded(s, spec: spec, initialization: initialization)
         case .safetensors(let path):
             weights = try CommandFailure.asInput {
                 let w = try NetworkWeights.load(safetensors: path, spec: spec)
@@ -165,21 +172,21 @@ struct Export: ParsableCommand {
                 return w
             }
         }
-        let calibration = calibrationFlags.calibration
         var ranges: [String: Float] = [:]
         if calibration != .fixed {
-            let images = try calibrationTensors(size: size)
+            let images = try calibrationTensors(target, preprocessing: preprocessing)
             ranges = try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration,
-                                                  options: EngineOptions(batchSize: min(images.count, 16), fidelity: false))
+                                                  options: EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
         } else if !calibrationImages.isEmpty {
             throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
         }
         // An export the configuration cannot make (--kernels integer with no int8 layer) is a usage error.
         let export = try CommandFailure.asInput {
-            try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: weightFlags.granularity,
-                           kernels: kernels, source: weightFlags.label, calibration: calibration, activationRanges: ranges)
+            try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: granularity,
+                           kernels: kernels, source: engine.weightFlags.label, calibration: calibration, activationRanges: ranges)
         }
-        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(weightFlags.label) (\(weightFlags.granularity.rawValue)), kernels \(kernels)"
-                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"))
+        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(engine.weightFlags.label) (\(granularity.rawValue)), kernels \(kernels)"
+                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
+                     + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))")))
     }
 }

@@ -51,40 +51,6 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                                  valueName: "image-or-folder"))
     var arguments: [String] = []
 
-    /// One image to run: the name it is shown by, its path, and its class when it came from a labelled folder.
-    struct Input {
-        var file: String
-        var path: String
-        var label: Int?
-    }
-
-    /// The arguments as images: a file stands for itself, a folder for the images below it (see `ImageSet`).
-    /// Returns the images, the classes of the labelled folders (which must agree), and what was skipped.
-    func expand() throws -> (inputs: [Input], classes: [String]?, skipped: [(file: String, reason: String)]) {
-        var inputs: [Input] = []
-        var classes: [String]? = nil
-        var classesFrom = ""
-        var skipped: [(file: String, reason: String)] = []
-        for arg in arguments {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: arg, isDirectory: &isDir), isDir.boolValue else {
-                inputs.append(Input(file: arg, path: arg, label: nil))
-                continue
-            }
-            let set = try ImageSet.scan(folder: arg, origin: SpecOrigin(file: arg, line: nil))
-            if let c = set.classes {
-                if let known = classes, known != c {
-                    throw InputError("\(arg): its classes (\(c.joined(separator: ", "))) differ from those of \(classesFrom) (\(known.joined(separator: ", "))); expected labelled folders with the same classes")
-                }
-                classes = c
-                classesFrom = arg
-            }
-            inputs += set.files.map { Input(file: set.path($0), path: set.path($0), label: set.label(of: $0)) }
-            skipped += set.skipped.map { (set.path($0.file), $0.reason) }
-        }
-        return (inputs, classes, skipped)
-    }
-
     func run() throws {
         guard !arguments.isEmpty else { throw InputError("no images given: expected one or more PNG or JPEG files or folders") }
         OpenMPWaitPolicy.apply(threads: threads)
@@ -92,39 +58,20 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let size = target.size
         let classCount = try target.classes()
         let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: size)
-        var (inputs, classes, skipped) = try expand()
+        try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "images")
+        var expanded = try ImageArguments(expanding: arguments)
+        let classes = expanded.classes
         if let classes, classes.count > classCount {
             throw InputError("the labelled images have \(classes.count) classes, more than the \(classCount) classes of \(target.name); expected at most \(classCount)")
         }
         // Images named on the command line must be readable (an input error); images found in a folder that
         // cannot be decoded are skipped with the reason, as a sweep does.
-        var decoded: [RGBImage] = []
-        var kept: [Input] = []
-        let named = Set(arguments)
-        for input in inputs {
-            if named.contains(input.path) {
-                decoded.append(try CommandFailure.asInput { try ImageFile.load(path: input.path) })
-                kept.append(input)
-            } else {
-                do {
-                    decoded.append(try ImageFile.load(path: input.path))
-                    kept.append(input)
-                } catch {
-                    var reason = "\(error)"
-                    if reason.hasPrefix(input.path + ": ") { reason.removeFirst(input.path.count + 2) }
-                    skipped.append((input.path, reason))
-                }
-            }
-        }
-        inputs = kept
-        for s in skipped { FileHandle.standardError.write(Data("skipped \(s.file): \(s.reason)\n".utf8)) }
-        guard !inputs.isEmpty else {
-            throw InputError("no readable image in \(arguments.joined(separator: ", ")): expected PNG or JPEG files")
-        }
+        var decoded = try expanded.decode { $0 }
+        let inputs = expanded.inputs
         let images = inputs.map(\.file)
         let batchSize = batch ?? min(images.count, 16)
         guard batchSize >= 1 else { throw InputError("--batch \(batchSize) must be at least 1") }
-        // Refuse before any image is decoded, resized or allocated: the network and the resized images.
+        // Refuse before any image is resized or the network allocated: the network and the resized images.
         try target.estimate(batch: batchSize, twin: true).check(
             limit: nil, what: "\(target.describe), batch \(batchSize)",
             imageBytes: MemoryEstimate.inputTensorBytes(count: images.count, channels: target.inputChannels, size: size))

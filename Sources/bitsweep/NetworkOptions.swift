@@ -4,12 +4,12 @@ import BitSweepConfig
 
 extension BitOpsConvention: ExpressibleByArgument {}
 
-/// The network options shared by `calc`, `infer` and `bench`: which network, at which size and precision.
+/// The network options shared by `calc`, `infer`, `bench` and `export`: which network, at which size and precision.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Network family: seed (the original demo), mobilenet-v1, or mobilenet-v2 (a graph network: calc, infer and bench).", valueName: "preset"))
+    @Option(help: ArgumentHelp("Network family: seed (the original demo), mobilenet-v1, or mobilenet-v2 (a graph network: calc, infer, bench and export).", valueName: "preset"))
     var preset: String?
 
-    @Option(help: ArgumentHelp("A model file: YAML or JSON describing the blocks, or an ONNX model (.onnx: calc, infer and bench); replaces --preset.", valueName: "file"))
+    @Option(help: ArgumentHelp("A model file: YAML or JSON describing the blocks, or an ONNX model (.onnx: calc, infer, bench and export); replaces --preset.", valueName: "file"))
     var model: String?
 
     @Option(parsing: .unconditional, help: "Number of blocks (seed: 1–12, default 5; mobilenet-v1: the first N of its 13).")

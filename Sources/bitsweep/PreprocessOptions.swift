@@ -22,6 +22,12 @@ struct PreprocessOptions: ParsableArguments {
     @Option(name: .customLong("channel-order"), help: ArgumentHelp("Channel order of the input tensor: rgb (default) or bgr.", valueName: "order"))
     var channelOrder: String?
 
+    /// The flags given, by name (`--resize`, …), in the order of the help.
+    var given: [String] {
+        [("--resize", resize != nil), ("--crop", crop != nil), ("--mean", mean != nil), ("--std", std != nil),
+         ("--channel-order", channelOrder != nil)].filter(\.1).map(\.0)
+    }
+
     /// The preprocessing for `model` (its sidecar, when it has one) at input `size` with `channels` channels.
     func resolve(model: String?, channels: Int, size: Int) throws -> Preprocessing {
         var p = try model.flatMap { try PreprocessFile.loadSidecar(of: $0) } ?? .seedDefault

@@ -51,7 +51,7 @@ import Testing
             (["--model", dir + "/missing.onnx"], "\(dir)/missing.onnx: no such file"),
             (["--model", fixture, "--weights", dir + "/w.safetensors"], "bitsweep export: --weights \(dir)/w.safetensors does not apply to \(fixture): an ONNX model carries its weights"),
             (["--preset", "mobilenet-v2", "--width", "0.35", "--kernels", "integer"], "bitsweep export: kernels integer: integer kernels are not available for graph networks (mobilenet-v2); export with --kernels float or auto (float kernels, simulated quantization)"),
-            (["--blocks", "2", "--layer-bits", "*=4"], "bitsweep export: --layer-bits applies to graph networks (mobilenet-v2, ONNX models) in infer and bench; set block-form precision with --bits, --stem-bits and --classifier-bits"),
+            (["--blocks", "2", "--layer-bits", "*=4"], "bitsweep export: --layer-bits applies to graph networks (mobilenet-v2, ONNX models); seed is a block-form network: set its precision with --bits, --stem-bits and --classifier-bits"),
         ] {
             let r = try CLI.run(["export", "--out", out] + args)
             #expect(r.status == 2 && r.stdout.isEmpty && r.stderr == message + "\n", "\(args): \(r.status) \(r.stderr)")

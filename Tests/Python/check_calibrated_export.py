@@ -8,7 +8,9 @@ through `bitsweep infer --calibrate C --format json` (which calibrates on them) 
 is checked by onnx.checker, and its metadata must name the method. The logits must agree: max |bitsweep − ORT| /
 max |ORT| ≤ 1e-4 and top-1 equal on every image — which holds only if the export carries the very ranges the
 engine calibrated (with the fixed [0, 6] grid instead they differ by far more: checked as well, so that the
-agreement cannot come from ranges that change nothing).
+agreement cannot come from ranges that change nothing). For float kernels the model is also read back:
+`infer --model` on it must give infer --calibrate's logits (max relative difference ≤ 1e-6), and written again by
+`export --model` (a graph network with calibrated ReLU6 ranges) it must run in ORT as `infer --model` runs it (≤ 1e-4).
 
 Usage: check_calibrated_export.py BITSWEEP_BINARY WORK_DIR
 Prints one line per check and a summary `N passed, M failed`; exits 1 when any check failed.
@@ -90,6 +92,16 @@ def main():
                     run(["export", *options[:-4], "--kernels", "float", "--out", fixed])
                     far = float(np.max(np.abs(ours - ort_logits(fixed, x))) / np.max(np.abs(theirs)))
                     check(far > 1e-3, f"{title}: the fixed-range model differs (max rel diff {far:.2e})")
+                    # Read back with --model (Clip(0, R) then the QDQ of scale R/L: ReLU6 on the calibrated range),
+                    # the model runs as infer --calibrate ran it; written again as a graph, it runs so in ORT too.
+                    back = np.array([i["logits"] for i in json.loads(run(["infer", "--model", model, "--format", "json", *images]))["images"]],
+                                    dtype=np.float32)
+                    rel = float(np.max(np.abs(back - ours)) / np.max(np.abs(ours)))
+                    check(rel <= 1e-6, f"{title}: infer --model exported.onnx gives infer --calibrate's logits (max rel diff {rel:.2e})")
+                    again = os.path.join(WORK, f"a{act}-{method.replace(':', '')}-again.onnx")
+                    run(["export", "--model", model, "--out", again])
+                    rel = float(np.max(np.abs(ort_logits(again, x) - back)) / np.max(np.abs(back)))
+                    check(rel <= 1e-4, f"{title}: export --model exported.onnx runs in ORT as infer --model runs it (max rel diff {rel:.2e})")
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// `export --calibrate … --calibration-images …` reads and preprocesses its images as `infer` does (the model's
+/// sidecar, the preprocessing flags, files and folders), so the ranges it writes are the ranges infer runs with.
+@Suite struct ExportCalibrationCLITests {
+    typealias Scratch = HostileInputTests.Scratch
+
+    /// A 3-block model file and, optionally, its sidecar (`m.preprocess.yaml`) with a mean and std far from the
+    /// seed's default, so that the calibrated ranges depend on it.
+    static func model(_ s: Scratch, channels: Int = 3, sidecar: Bool) -> String {
+        let path = s.write("m.yaml", Data("""
+            name: tiny
+            input_channels: \(channels)
+            blocks:
+              - {out_channels: 8, stride: 1, bits: 8, act_bits: 4}
+              - {out_channels: 16, stride: 2, bits: 8, act_bits: 4}
+              - {out_channels: 16, stride: 1, bits: 8, act_bits: 4}
+
+            """.utf8))
+        if sidecar {
+            s.write("m.preprocess.yaml", Data("mean: [0.5, 0.4, 0.3]\nstd: [0.2, 0.25, 0.3]\n".utf8))
+        }
+        return path
+    }
+
+    /// The ranges of the export's table (`uint8 QDQ, 4-bit, [0, R]`), by layer.
+    static func exportRanges(_ args: [String]) throws -> [String: Float] {
+        let r = try CLI.run(["export"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        var ranges: [String: Float] = [:]
+        for line in r.stdout.split(separator: "\n") where line.contains(", [0, ") {
+            let name = String(line.split(separator: " ")[0])
+            let text = line[line.range(of: ", [0, ")!.upperBound...].prefix { $0 != "]" }
+            ranges[name] = Float(String(text))
+        }
+        return ranges
+    }
+
+    /// The ranges infer's JSON records, by layer.
+    static func inferRanges(_ args: [String]) throws -> [String: Float] {
+        let r = try CLI.run(["infer", "--format", "json"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let layers = try #require((doc["calibration"] as? [String: Any])?["layers"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: try layers.map {
+            (try #require($0["layer"] as? String), Float(try #require($0["range"] as? Double)))
+        })
+    }
+
+    @Test func theModelsSidecarAndTheFlagsPreprocessTheCalibrationImages() throws {
+        let s = Scratch()
+        let m = Self.model(s, sidecar: true)
+        let out = s.sub("m.onnx")
+        for (method, flags) in [("minmax", [String]()), ("percentile:99", ["--mean", "0.1,0.2,0.3", "--std", "0.5,0.5,0.5"])] {
+            let common = ["--model", m, "--size", "16", "--calibrate", method] + flags
+            let exported = try Self.exportRanges(common + ["--calibration-images", "Inputs/images", "--out", out])
+            let inferred = try Self.inferRanges(common + ["Inputs/images"])
+            // 3 blocks × (depthwise, pointwise), all at 4 bits; the table shows the ranges below 6, as the Float they
+            // are (infer's JSON has them as doubles of that Float).
+            #expect(!exported.isEmpty && inferred.count == 6, "\(exported) \(inferred)")
+            #expect(exported == inferred.filter { $0.value != 6 }, "\(method)")
+        }
+        // Without the sidecar (and flags) the seed's default preprocessing gives other ranges: the sidecar counted.
+        let withSidecar = try Self.exportRanges(["--model", m, "--size", "16", "--calibrate", "minmax",
+                                                 "--calibration-images", "Inputs/images", "--out", out])
+        try FileManager.default.removeItem(atPath: s.sub("m.preprocess.yaml"))
+        let without = try Self.exportRanges(["--model", m, "--size", "16", "--calibrate", "minmax",
+                                             "--calibration-images", "Inputs/images", "--out", out])
+        #expect(withSidecar != without)
+    }
+
+    /// Images decode to RGB: a model of 1 input channel cannot calibrate on them — one line, exit 2, nothing written.
+    @Test func aChannelMismatchIsOneLineAndExit2() throws {
+        let s = Scratch()
+        let m = Self.model(s, channels: 1, sidecar: false)
+        let out = s.sub("m.onnx")
+        try ErrorPolicyCLITests().expectOneLine(
+            ["export", "--model", m, "--size", "16", "--calibrate", "minmax", "--calibration-images", "Inputs/images", "--out", out],
+            status: 2, "bitsweep export: --calibration-images: images are RGB (3 channels), but tiny takes 1 input channel; expected a network with 3 input channels")
+        try ErrorPolicyCLITests().expectOneLine(
+            ["infer", "--model", m, "--size", "16", "Inputs/images"],
+            status: 2, "bitsweep infer: images: images are RGB (3 channels), but tiny takes 1 input channel; expected a network with 3 input channels")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// Preprocessing flags without calibration would change nothing: refused, naming the flag.
+    @Test func preprocessingFlagsNeedCalibration() throws {
+        try ErrorPolicyCLITests().expectOneLine(["export", "--blocks", "2", "--mean", "0.5,0.5,0.5", "--out", "/tmp/never.onnx"], status: 2,
+                                                "bitsweep export: --mean applies to --calibration-images, which only --calibrate minmax or percentile:P reads")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/never.onnx"))
+    }
+
+    /// The memory budget is checked before any calibration image is decoded or resized (at 16384 the resized
+    /// image alone is 3 GiB): the same refusal as infer's, under the same 4 GB address-space limit.
+    @Test func hugeSizeIsRefusedBeforeCalibrationImagesAreResized() throws {
+        let s = Scratch()
+        let out = s.sub("m.onnx")
+        let r = try HostileInputTests.limited(["export", "--size", "16384", "--blocks", "2", "--act-bits", "8", "--calibrate", "minmax",
+                                               "--calibration-images", HostileInputTests.image, "--out", out])
+        HostileInputTests.expectRefusal(r, status: 1, "input images 3.00 GiB")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// A calibrated block export read back with --model: ReLU6 on the calibrated range (`Clip(0, R)` then the QDQ
+    /// of scale R/L) runs as infer --calibrate runs it — the same counts (weight and activation bits read back)
+    /// and the same logits — at both methods.
+    @Test(arguments: ["minmax", "percentile:99"])
+    func aCalibratedExportReadsBackAsTheCalibratedRun(_ method: String) throws {
+        let s = Scratch()
+        let out = s.sub("calibrated.onnx")
+        let config = ["--blocks", "3", "--size", "16", "--bits", "8,4,8", "--act-bits", "4,8,3"]
+        let e = try CLI.run(["export"] + config + ["--kernels", "float", "--calibrate", method, "--calibration-images", "Inputs/images",
+                                                   "--out", out])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains(", [0, "), "\(e.stdout)")   // some range below 6: Clip(0, R)
+        func json(_ args: [String]) throws -> [String: Any] {
+            let r = try CLI.run(args + ["--format", "json"])
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        }
+        // Counts, with the convention that counts activation bits too.
+        for convention in ["weight", "wa"] {
+            let a = try json(["calc"] + config + ["--convention", convention])["totals"] as? [String: Any]
+            let b = try json(["calc", "--model", out, "--convention", convention])["totals"] as? [String: Any]
+            #expect(a?["bitops"] as? Int != nil && a?["bitops"] as? Int == b?["bitops"] as? Int, "\(convention)")
+            #expect(a?["macs"] as? Int == b?["macs"] as? Int)
+        }
+        // Logits: infer --calibrate on the float kernels (the export's arithmetic) against infer --model.
+        func logits(_ doc: [String: Any]) -> [[Double]] {
+            (doc["images"] as? [[String: Any]] ?? []).map { $0["logits"] as? [Double] ?? [] }
+        }
+        let original = logits(try json(["infer"] + config + ["--kernels", "float", "--calibrate", method, "Inputs/images"]))
+        let back = logits(try json(["infer", "--model", out, "Inputs/images"]))
+        #expect(original.count == 5 && back.count == 5)
+        let largest = original.joined().map(abs).max() ?? 0
+        let worst = zip(original.joined(), back.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(largest > 0 && worst <= 1e-6 * largest, "max |difference| \(worst) of logits up to \(largest)")
+        // The fixed-range model of the same configuration differs: the ranges were read back, not ignored.
+        let fixed = logits(try json(["infer"] + config + ["--kernels", "float", "Inputs/images"]))
+        #expect(zip(fixed.joined(), back.joined()).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * largest)
+    }
+}
