@@ -38,7 +38,8 @@ struct Export: ParsableCommand, UsesEngineFlags {
         ReduceMean, MaxPool, AveragePool, Flatten, Gemm — the float kernels with simulated quantization, as infer \
         runs them (--kernels integer is refused: graphs run on float kernels). Quantized weights as above; \
         quantized activations where infer quantizes them: QDQ on the fixed [0, 6] grid after ReLU6, Sigmoid and \
-        HardSigmoid, and the engine's per-image range elsewhere (ReduceMax(|x|) → Div → Round → Mul). An ONNX \
+        HardSigmoid (Clip(0, R) and QDQ R/L for a ReLU6 with a calibrated range R, read from a calibrated export), \
+        and the engine's per-image range elsewhere (ReduceMax(|x|) → Div → Round → Mul). An ONNX \
         model keeps its own weights (--weights does not apply).
 
         Examples:
@@ -59,7 +60,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
     @OptionGroup(title: "Preprocessing (of --calibration-images)") var preprocess: PreprocessOptions
 
     @Option(name: .customLong("calibration-images"), parsing: .upToNextOption,
-            help: ArgumentHelp("Images (PNG or JPEG files, or folders of them) to calibrate on with --calibrate minmax|percentile:P, preprocessed as infer preprocesses them (the flags below, over the model's sidecar).", valueName: "path"))
+            help: ArgumentHelp("Images (PNG or JPEG files, or folders of them) to calibrate on with --calibrate minmax|percentile:P, preprocessed as infer preprocesses them (the Preprocessing flags, over the model's sidecar).", valueName: "path"))
     var calibrationImages: [String] = []
 
     @Option(help: ArgumentHelp("The ONNX file to write.", valueName: "file"))
