@@ -103,7 +103,7 @@ struct EngineTarget {
             }
         case .graph(let g, let carried):
             if engine.calibration != .fixed {
-                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(Self.graphActivationGrids(g.name))")
+                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(Self.graphActivationGrids(g))")
             }
             return try engine.build {
                 if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
@@ -117,9 +117,11 @@ struct EngineTarget {
         }
     }
 
-    /// How a graph network named `name` quantizes its activations, for the messages that refuse calibration.
-    static func graphActivationGrids(_ name: String) -> String {
-        "\(name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere"
+    /// How graph network `g` quantizes its activations, for the messages that refuse calibration.
+    static func graphActivationGrids(_ g: GraphNetwork) -> String {
+        let calibrated = g.layers.filter { $0.activationRange != nil }.count
+        let own = calibrated == 0 ? "" : " (on the model's own calibrated range after \(calibrated) of its ReLU6 layers)"
+        return "\(g.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid\(own), and with each image's own range elsewhere"
     }
 
     /// The unquantized weights `--save-weights` writes (seeded only).
