@@ -98,12 +98,15 @@ MOBILENET_V2_SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4,
                          (6, 320, 1, 1)]
 
 
-def mobilenet_v2(size=224, batch=1, classes=1000, seed=0):
+def mobilenet_v2(size=224, batch=1, classes=1000, seed=0, width=1.0, settings=MOBILENET_V2_SETTINGS, last_channel=1280):
     """MobileNetV2 (Sandler et al. 2018, width 1.0) as `torch.onnx.export` writes torchvision's model in eval mode:
     BatchNorm folded into every convolution's bias, ReLU6 as Clip(0, 6) with min/max initializers, residual Add,
     GlobalAveragePool → Flatten → Gemm(transB=1), torchvision's node names (`/features/features.1/conv/conv.0/
     conv.0.0/Conv`), opset 13. Weights are He-normal from numpy's default_rng(seed), biases N(0, 0.1²): random,
-    not trained. Returns the onnx ModelProto (input 'input' [batch, 3, size, size], output 'logits')."""
+    not trained. `width` is torchvision's width multiplier α (every channel count α·c rounded to a multiple of 8,
+    never below 90 % of α·c; the last convolution keeps `last_channel` for α ≤ 1); `settings` the inverted-residual
+    stages (t, c, n, s), torchvision's by default (fewer make a truncated MobileNetV2). Returns the onnx ModelProto
+    (input 'input' [batch, 3, size, size], output 'logits')."""
     import numpy as np
     from onnx import TensorProto, helper, numpy_helper
     rng = np.random.default_rng(seed)
@@ -132,9 +135,15 @@ def mobilenet_v2(size=224, batch=1, classes=1000, seed=0):
     def relu6(x, scope):
         return node("Clip", [x, zero, six], scope)
 
-    x = relu6(conv("input", ["features", "features.0", "features.0.0"], 3, 32, 3, 2), ["features", "features.0", "features.0.2"])
-    cin, i = 32, 1
-    for t, c, n, s in MOBILENET_V2_SETTINGS:
+    def divisible(v):   # torchvision's _make_divisible(v, 8)
+        d = max(8, int(v + 4) // 8 * 8)
+        return d + 8 if d < 0.9 * v else d
+
+    stem, last = divisible(32 * width), divisible(last_channel * max(1.0, width))
+    x = relu6(conv("input", ["features", "features.0", "features.0.0"], 3, stem, 3, 2), ["features", "features.0", "features.0.2"])
+    cin, i = stem, 1
+    for t, c, n, s in settings:
+        c = divisible(c * width)
         for r in range(n):
             stride = s if r == 0 else 1
             scope = ["features", f"features.{i}", "conv"]
@@ -147,10 +156,10 @@ def mobilenet_v2(size=224, batch=1, classes=1000, seed=0):
             y = conv(y, scope + [f"conv.{j + 1}"], hidden, c, 1)
             x = node("Add", [x, y], ["features", f"features.{i}"]) if stride == 1 and cin == c else y
             cin, i = c, i + 1
-    x = relu6(conv(x, ["features", f"features.{i}", f"features.{i}.0"], cin, 1280, 1), ["features", f"features.{i}", f"features.{i}.2"])
+    x = relu6(conv(x, ["features", f"features.{i}", f"features.{i}.0"], cin, last, 1), ["features", f"features.{i}", f"features.{i}.2"])
     x = node("GlobalAveragePool", [x], [])
     x = node("Flatten", [x], [], axis=1)
-    w = tensor("classifier.1.weight", rng.standard_normal((classes, 1280)) * np.sqrt(1.0 / 1280))
+    w = tensor("classifier.1.weight", rng.standard_normal((classes, last)) * np.sqrt(1.0 / last))
     b = tensor("classifier.1.bias", 0.1 * rng.standard_normal(classes))
     node("Gemm", [x, w, b], ["classifier", "classifier.1"], outputs=["logits"], alpha=1.0, beta=1.0, transB=1)
     graph = helper.make_graph(nodes, "mobilenet-v2",

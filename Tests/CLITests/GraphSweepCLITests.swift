@@ -25,14 +25,19 @@ import Testing
             let accuracy = c["accuracy"] as? [String: Any]
             #expect(accuracy?["images"] as? Int == 20)   // Inputs/labelled: 5 classes × 4 images
             #expect(accuracy?["float_top1_correct"] is Int)
-            let pre = c["preprocessing"] as? [String: Any]
-            #expect(pre?["resize"] as? Int == 36)
+            let pre = c["preprocessing"] as? [String: Any]   // from the model's sidecar .preprocess.yaml
+            #expect(pre?["mean"] as? [Double] == [0.485, 0.456, 0.406])
             let config = c["config"] as! [String: Any]
             #expect((config["weights"] as? String)?.hasPrefix("onnx:") == true)
         }
-        // Exact counts: 583,296 MACs, stem and classifier (55,936 MACs) at 8 bits, the blocks at 8 and 4.
+        // Exact counts of Inputs/models/mnv2-trained-head.onnx at 64×64 (MACs per layer: output pixels × output
+        // channels × input channels per group × k²): the stem 32·32·32·3·9 = 884,736 and the classifier 512·5 =
+        // 2,560 at 8 bits; the blocks features.1 (32·32·32·9 + 32·32·16·32 = 819,200), features.2 (32·32·96·16 +
+        // 16·16·96·9 + 16·16·24·96 = 2,383,872), features.3 (16·16·144·24 + 16·16·144·9 + 16·16·24·144 = 2,101,248)
+        // and features.4 (16·16·512·24 = 3,145,728) — 8,450,048 MACs — at 8 and at 4 bits.
+        let blocks = 819_200 + 2_383_872 + 2_101_248 + 3_145_728, outside = 884_736 + 2_560
         let bitops = cases.map { (($0["cost"] as! [String: Any])["totals"] as! [String: Any])["bitops"] as? Int }
-        #expect(bitops == [583_296 * 8, 527_360 * 4 + 55_936 * 8])
+        #expect(bitops == [blocks * 8 + outside * 8, blocks * 4 + outside * 8])
     }
 
     @Test func aBadGraphSpecIsOneLineAtItsLineAndWritesNothing() throws {
