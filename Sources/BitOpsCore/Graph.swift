@@ -114,11 +114,14 @@ public struct GraphLayer: Hashable, Sendable {
     public var bits: BitWidth
     /// Bits of this layer's output; nil: the same as its first input's (pooling and flatten pass precision on).
     public var actBits: BitWidth?
-    /// For a ReLU6: the calibrated range R (0 < R ≤ 6) its quantized output is clipped to and quantized on
+    /// For a ReLU6: the calibrated range R (1e-6 ≤ R ≤ 6) its quantized output is clipped to and quantized on
     /// (`k · R/L`, `Quantizer.activationFactors(bits:range:)`), as the block form runs an activation calibrated
     /// with `--calibrate` — read back from what `bitsweep export --calibrate` writes (`Clip(0, R)` then QDQ of
     /// scale R/L). Nil: the fixed [0, 6] grid. A float output ignores it (ReLU6 alone, as the block form).
     public var activationRange: Float? = nil
+    /// The smallest calibrated range a layer may carry (as the block form's calibration floor): below it the
+    /// grid's step L/R overflows Float and the clipped zeros become NaN.
+    public static let smallestActivationRange: Float = 1e-6
 
     public init(_ name: String, _ op: GraphOp, inputs: [String] = [], block: Int? = nil, bits: BitWidth = .float,
                 actBits: BitWidth? = .float) {
@@ -198,7 +201,9 @@ public struct GraphNetwork: Hashable, Sendable {
             }
             if let r = l.activationRange {
                 guard l.op == .activation(.relu6) else { throw SpecError("\(at): an activation range applies to relu6 layers only") }
-                guard r > 0, r <= 6 else { throw SpecError("\(at): activation range \(r) is out of range: expected 0 < R ≤ 6") }
+                guard r >= GraphLayer.smallestActivationRange, r <= 6 else {
+                    throw SpecError("\(at): activation range \(r) is out of range: expected \(GraphLayer.smallestActivationRange) ≤ R ≤ 6")
+                }
             }
             switch l.op {
             case .conv(let c):

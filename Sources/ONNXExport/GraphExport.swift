@@ -292,7 +292,7 @@ private struct GraphWriter {
             switch a {
             case .relu: g.node("Relu", [x], out, name: l.name); op = "Relu"
             case .relu6:
-                if let r = l.activationRange, l.actBits?.quantized != nil {
+                if let r = l.activationRange, r < 6, l.actBits?.quantized != nil {
                     // A calibrated range (GraphLayer.activationRange): Clip(0, R), as the block exporter writes it.
                     g.floatScalar("\(l.name).clip_max", r)
                     g.node("Clip", [x, "relu6.min", "\(l.name).clip_max"], out, name: l.name)

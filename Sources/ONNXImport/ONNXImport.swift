@@ -21,7 +21,7 @@ import SwiftProtobuf
 /// - `BatchNormalization` (inference form; `epsilon` kept per layer in `GraphWeights.batchNormEpsilon`).
 /// - `Relu`, `Sigmoid`, `HardSwish`; `HardSigmoid` with α = 1/6 and β = 0.5 (PyTorch's, as the engine
 ///   computes it); `Clip` with min 0 and max 6 (ReLU6) or no max (ReLU), as attributes (opset < 11) or as
-///   constant inputs (opset ≥ 11); `Clip(0, R)` with 0 < R < 6 only when the QDQ of scale R/(2^a − 1) follows
+///   constant inputs (opset ≥ 11); `Clip(0, R)` with 1e-6 ≤ R < 6 only when the QDQ of scale R/(2^a − 1) follows
 ///   it (below).
 /// - `Add` of two feature maps of one shape (residual); `Mul` of two feature maps, one of them possibly
 ///   `C×1×1` (squeeze-and-excite).
@@ -215,7 +215,7 @@ private struct Importer {
     var quantizedLayers: [(layer: String, readers: Int, at: String)] = []
     /// The node being read, as messages name it (`file: node 'name' (Op)`).
     var current = ""
-    /// `Clip(0, R)` layers with 0 < R < 6 not yet followed by their QDQ: layer → R and the Clip node (`file: node
+    /// `Clip(0, R)` layers with 1e-6 ≤ R < 6 not yet followed by their QDQ: layer → R and the Clip node (`file: node
     /// 'name' (Clip)`).
     var calibratedClips: [String: (range: Float, at: String)] = [:]
     /// How many layer-making nodes share each torch scope path.
@@ -506,7 +506,7 @@ private struct Importer {
             switch (lo, hi) {
             case (0?, 6?): try activationLayer(.relu6)
             case (0?, nil): try activationLayer(.relu)
-            case (0?, let r?) where r > 0 && r < 6:
+            case (0?, let r?) where r >= GraphLayer.smallestActivationRange && r < 6:
                 // A ReLU6 on a calibrated range: valid only with the QDQ of that range after it (`dequantizeLinear`).
                 try activationLayer(.relu6)
                 calibratedClips[layers[layers.count - 1].name] = (r, at)
@@ -786,7 +786,7 @@ private struct Importer {
         return out
     }
 
-    static let clipRanges = "0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 0 < R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)"
+    static let clipRanges = "0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 1e-6 ≤ R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)"
 
     static let perImagePattern = "per-image quantization as bitsweep export writes it: s = Max(Div(ReduceMax(Abs(x), all but the batch axis, keepdims 1), levels), tiny), then Mul(Round(Div(x, s)), s)"
 

@@ -43,7 +43,7 @@ struct CalibrationFlags: ParsableArguments {
     }
 }
 
-/// The engine options shared by `infer` and `bench`: where the weights come from, how they are quantized,
+/// The engine options shared by `infer`, `bench`, `export`, `search` and `sensitivity`: where the weights come from, how they are quantized,
 /// and how many threads the convolutions use.
 struct EngineFlags: ParsableArguments {
     @OptionGroup var weightFlags: WeightFlags

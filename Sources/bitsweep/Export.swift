@@ -70,11 +70,13 @@ struct Export: ParsableCommand, UsesEngineFlags {
     /// (`preprocessing`), expanded and decoded as infer expands and decodes its images (`ImageArguments`). The
     /// memory budget is checked before any image is decoded; an unreadable named image, or a network that does
     /// not take RGB images, is an input error.
-    func calibrationTensors(_ target: EngineTarget, preprocessing: Preprocessing) throws -> [Tensor] {
+    func calibrationTensors(_ target: EngineTarget) throws -> (images: [Tensor], preprocessing: Preprocessing) {
         guard !calibrationImages.isEmpty else {
             throw InputError("--calibrate \(engine.calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
         }
         try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "--calibration-images")
+        // Resolved here, not for every export: the model's sidecar and the flags matter only to the images read.
+        let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: target.size)
         var images = try ImageArguments(expanding: calibrationImages)
         let size = target.size
         // Refuse before any image is decoded: the float network calibration runs and the resized images (at most
@@ -83,19 +85,18 @@ struct Export: ParsableCommand, UsesEngineFlags {
         try target.estimate(batch: min(count, 16), twin: false).check(
             limit: nil, what: "calibrating \(target.describe), batch \(min(count, 16))",
             imageBytes: MemoryEstimate.inputTensorBytes(count: count, channels: target.inputChannels, size: size))
-        return try images.decode { image in try CommandFailure.asInput { try preprocessing.tensor(image, size: size) } }
+        return (try images.decode { image in try CommandFailure.asInput { try preprocessing.tensor(image, size: size) } }, preprocessing)
     }
 
     func run() throws {
         OpenMPWaitPolicy.apply(threads: threads)
         // The network as infer resolves it: a block-form network, or a graph (mobilenet-v2, an ONNX model).
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
-        let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: target.size)
         if calibration == .fixed, let flag = preprocess.given.first {
             throw InputError("\(flag) applies to --calibration-images, which only --calibrate minmax or percentile:P reads")
         }
         switch target.form {
-        case .block(let spec): try exportBlocks(spec, target: target, preprocessing: preprocessing)
+        case .block(let spec): try exportBlocks(spec, target: target)
         case .graph(let g, let carried): try exportGraph(g, size: target.size, carried: carried)
         }
     }
@@ -158,7 +159,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
         try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization")
     }
 
-    func exportBlocks(_ spec: NetworkSpec, target: EngineTarget, preprocessing: Preprocessing) throws {
+    func exportBlocks(_ spec: NetworkSpec, target: EngineTarget) throws {
         let size = target.size
         let values = NetworkWeights.expectedShapes(spec).reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
         try checkSize(values: values, what: "\(spec.name) with \(spec.blocks.count) blocks", advice: "choose fewer blocks or a smaller width")
@@ -174,8 +175,10 @@ struct Export: ParsableCommand, UsesEngineFlags {
             }
         }
         var ranges: [String: Float] = [:]
+        var preprocessing = Preprocessing.seedDefault
         if calibration != .fixed {
-            let images = try calibrationTensors(target, preprocessing: preprocessing)
+            let images: [Tensor]
+            (images, preprocessing) = try calibrationTensors(target)
             ranges = try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration,
                                                   options: EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
         } else if !calibrationImages.isEmpty {

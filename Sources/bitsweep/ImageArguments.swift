@@ -50,7 +50,7 @@ struct ImageArguments {
     /// Images decode to RGB: a network that takes another number of input channels cannot run them.
     static func checkChannels(_ channels: Int, network: String, what: String) throws {
         guard channels == 3 else {
-            throw InputError("\(what): images are RGB (3 channels), but \(network) takes \(channels) input channel\(channels == 1 ? "" : "s"); expected a network with 3 input channels")
+            throw InputError("\(network) takes \(channels) input channel\(channels == 1 ? "" : "s"), but \(what) decode to RGB (3 channels); expected a network with 3 input channels")
         }
     }
 

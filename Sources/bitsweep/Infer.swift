@@ -57,8 +57,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
         let size = target.size
         let classCount = try target.classes()
+        try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "the images")
         let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: size)
-        try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "images")
         var expanded = try ImageArguments(expanding: arguments)
         let classes = expanded.classes
         if let classes, classes.count > classCount {

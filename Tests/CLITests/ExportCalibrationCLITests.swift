@@ -71,17 +71,40 @@ import Testing
     }
 
     /// Images decode to RGB: a model of 1 input channel cannot calibrate on them — one line, exit 2, nothing written.
+    /// The channel count is checked before the model's sidecar is read (the sidecar's mean/std are RGB triples,
+    /// so a 1-channel model with one would otherwise get a preprocessing message about the sidecar instead).
     @Test func aChannelMismatchIsOneLineAndExit2() throws {
         let s = Scratch()
-        let m = Self.model(s, channels: 1, sidecar: false)
+        let m = Self.model(s, channels: 1, sidecar: true)
         let out = s.sub("m.onnx")
         try ErrorPolicyCLITests().expectOneLine(
             ["export", "--model", m, "--size", "16", "--calibrate", "minmax", "--calibration-images", "Inputs/images", "--out", out],
-            status: 2, "bitsweep export: --calibration-images: images are RGB (3 channels), but tiny takes 1 input channel; expected a network with 3 input channels")
+            status: 2, "bitsweep export: tiny takes 1 input channel, but --calibration-images decode to RGB (3 channels); expected a network with 3 input channels")
         try ErrorPolicyCLITests().expectOneLine(
             ["infer", "--model", m, "--size", "16", "Inputs/images"],
-            status: 2, "bitsweep infer: images: images are RGB (3 channels), but tiny takes 1 input channel; expected a network with 3 input channels")
+            status: 2, "bitsweep infer: tiny takes 1 input channel, but the images decode to RGB (3 channels); expected a network with 3 input channels")
         #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// An export that reads no image does not read the sidecar either: a 1-channel model with an RGB sidecar, and
+    /// a sidecar whose crop does not fit the exported size, export as they did before calibration existed.
+    @Test func anExportWithoutCalibrationIgnoresTheSidecar() throws {
+        let s = Scratch()
+        let gray = Self.model(s, channels: 1, sidecar: true)
+        let out = s.sub("gray.onnx")
+        let r = try CLI.run(["export", "--model", gray, "--size", "16", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: out))
+        let t = Scratch()
+        let rgb = Self.model(t, sidecar: false)
+        t.write("m.preprocess.yaml", Data("resize: 256\ncrop: 224\n".utf8))
+        let crop = try CLI.run(["export", "--model", rgb, "--size", "16", "--out", t.sub("m.onnx")])
+        #expect(crop.status == 0, "\(crop.stderr)")
+        // With --calibrate the sidecar is read, and its crop must match the size.
+        let calibrated = try CLI.run(["export", "--model", rgb, "--size", "16", "--calibrate", "minmax",
+                                      "--calibration-images", "Inputs/images", "--out", t.sub("c.onnx")])
+        #expect(calibrated.status == 2 && calibrated.stderr.contains("preprocessing: crop 224"), "\(calibrated.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: t.sub("c.onnx")))
     }
 
     /// Preprocessing flags without calibration would change nothing: refused, naming the flag.

@@ -43,6 +43,35 @@ import Testing
         let float = Self.graph(range: 2.5, act: .float)
         let f = try ONNXExport(graph: float, inputSize: 5, weights: w, granularity: .perTensor, source: "seed 1")
         #expect(f.model.graph.node.first { $0.name == "c.relu6" }?.input == ["c.bn", "relu6.min", "relu6.max"])
+        // R = 6 is the fixed grid: written as the plain ReLU6 (shared relu6.max, no clip_max of its own), so that
+        // it reads back as the same network (activationRange nil), as the block exporter does.
+        let six = try ONNXExport(graph: Self.graph(range: 6), inputSize: 5, weights: w, granularity: .perTensor, source: "seed 1")
+        #expect(six.model.graph.node.first { $0.name == "c.relu6" }?.input == ["c.bn", "relu6.min", "relu6.max"])
+        #expect(!six.model.graph.initializer.contains { $0.name == "c.relu6.clip_max" })
+        #expect(try ONNXImport.read(try six.serializedData(), origin: "six.onnx", name: "cal").network.layers.map(\.activationRange)
+                == [nil, nil, nil, nil, nil])
+    }
+
+    /// A range so small that the grid's step L/R overflows Float (0 · ∞ = NaN after the clip) is refused: by the
+    /// network's check, and by the importer as a Clip it does not support.
+    @Test func aRangeBelowTheCalibrationFloorIsRefused() throws {
+        var g = Self.graph(range: 1e-40)
+        #expect(throws: SpecError("layer 'c.relu6': activation range 1e-40 is out of range: expected 1e-06 ≤ R ≤ 6")) { try g.validate() }
+        g.layers[2].activationRange = 1e-6
+        try g.validate()
+        // Export at a valid range, then shrink the Clip's bound and the QDQ scale together to 1e-40 (on its grid).
+        let w = try GraphWeights.seeded(1, network: g, inputSize: 5)
+        var m = try ONNXExport(graph: g, inputSize: 5, weights: w, granularity: .perTensor, source: "seed 1").model
+        for (name, value) in [("c.relu6.clip_max", Float(1e-40)), ("c.relu6.output_scale", Float(1e-40) / 15)] {
+            let i = try #require(m.graph.initializer.firstIndex { $0.name == name })
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { m.graph.initializer[i].rawData = Data($0) }
+        }
+        do {
+            _ = try ONNXImport.read(try m.serializedData(), origin: "tiny.onnx", name: "cal")
+            Issue.record("a Clip(0, 1e-40) was imported")
+        } catch let e as ONNXImportError {
+            #expect("\(e)".hasPrefix("tiny.onnx: node 'c.relu6' (Clip): range 0.0…") && "\(e)".contains("; supported: "), "\(e)")
+        }
     }
 
     /// The QDQ after Clip(0, R) must be on R's grid: a fixed-grid scale there is refused, naming the node.
@@ -58,7 +87,7 @@ import Testing
         // And a range the engine does not take (R ≤ 0 or above 6) is refused by the network's own check.
         var bad = g
         bad.layers[2].activationRange = 7
-        #expect(throws: SpecError("layer 'c.relu6': activation range 7.0 is out of range: expected 0 < R ≤ 6")) { try bad.validate() }
+        #expect(throws: SpecError("layer 'c.relu6': activation range 7.0 is out of range: expected 1e-06 ≤ R ≤ 6")) { try bad.validate() }
         bad.layers[2].activationRange = nil
         bad.layers[1].activationRange = 2
         #expect(throws: SpecError("layer 'c.bn': an activation range applies to relu6 layers only")) { try bad.validate() }

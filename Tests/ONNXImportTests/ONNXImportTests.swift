@@ -226,9 +226,9 @@ enum Fixtures {
         #expect(edited { attribute(&$0.graph.node[0], "pads", ints: [1, 1, 0, 0]) }
                 == "bn-explicit.onnx+edited: node 'stem.conv' (Conv): pads [1, 1, 0, 0] are not the same on all four sides; supported: symmetric padding")
         #expect(edited { attribute(&$0.graph.node[6], "max", float: 5) }
-                == "bn-explicit.onnx+edited: node 'layer.1.dw_act' (Clip): range 0.0…5.0 without a QuantizeLinear → DequantizeLinear of scale 5.0/(2^a − 1) after it; supported: 0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 0 < R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)")
+                == "bn-explicit.onnx+edited: node 'layer.1.dw_act' (Clip): range 0.0…5.0 without a QuantizeLinear → DequantizeLinear of scale 5.0/(2^a − 1) after it; supported: 0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 1e-6 ≤ R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)")
         #expect(edited { attribute(&$0.graph.node[6], "max", float: 7) }
-                == "bn-explicit.onnx+edited: node 'layer.1.dw_act' (Clip): range 0.0…7.0; supported: 0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 0 < R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)")
+                == "bn-explicit.onnx+edited: node 'layer.1.dw_act' (Clip): range 0.0…7.0; supported: 0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 1e-6 ≤ R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)")
         #expect(edited { attribute(&$0.graph.node[11], "alpha", float: 0.2) }
                 .hasPrefix("bn-explicit.onnx+edited: node 'layer.1.se.gate' (HardSigmoid): alpha 0.2, beta 0.5; supported: alpha 1/6"))
         // A weight computed by the graph (here: the image itself).
