@@ -40,9 +40,10 @@ public struct EngineOptions: Hashable, Sendable {
     /// Layers with more plain weight bytes than this are placed in chunks of about a quarter of it
     /// (internal: tests lower it to exercise chunking on small layers).
     var weightChunkThreshold = 32 << 20
-    /// Pointwise layers whose output map has at most this many positions run on plain nhwc activations
-    /// (oneDNN then treats batch × positions as one GEMM dimension and streams the weights once per batch
-    /// instead of once per image: about 20% faster on seed-10 at 32, batch 8); 0 = always let oneDNN choose.
+    /// Pointwise layers whose output map has at most this many positions run on plain nhwc activations: in a
+    /// block network as a matmul over batch × positions (the weights streamed once per batch; see
+    /// `convolutionOp`), in a graph network as an nhwc 1×1 convolution; 0 = always oneDNN's convolution on the
+    /// layouts it chooses.
     var plainLayoutMaxPositions = 16
     /// Float kernels with simulated quantization (the default here), or oneDNN's int8 kernels where the
     /// configuration allows (see IntegerNetwork.swift).
@@ -185,6 +186,8 @@ public final class Network: @unchecked Sendable {
     let inputMD: dnnl_memory_desc_t
     var scratch: AlignedBuffer
     var weightBuffers: [AlignedBuffer] = []
+    /// Layers whose weights were placed a chunk of output channels at a time (see `chunkRows`).
+    var chunkedLayers: [String] = []
     let lock = Mutex()
 
     /// Builds from a weight source; the memory estimate is checked before anything large is allocated.
@@ -345,47 +348,74 @@ public final class Network: @unchecked Sendable {
 
     /// A convolution (stem, depthwise or pointwise) with BatchNorm folded in and ReLU6 after it: its
     /// primitives (quantized, and the float twin's when the activations differ) and its weights.
+    ///
+    /// A pointwise layer whose output map has at most `plainLayoutMaxPositions` positions runs as a oneDNN
+    /// matmul on plain nhwc activations: the map of the whole batch is then one `(batch·positions) × in` matrix,
+    /// and the weights (`in × out`, reordered once here into the matmul's layout) are streamed once per batch.
+    /// oneDNN's 1×1 convolution streamed them about once per image on these shapes (block 9 of seed-10 at 32,
+    /// batch 8: 512 MiB of weights, 300 ms against the matmul's 60 ms). The matmul sums the input channels in
+    /// runs of 512 and adds the runs' sums; the convolution summed them in one run — the same numbers up to
+    /// 512 input channels, rounding differences of a few ulps above (see Tests/EngineTests/MatmulPointwiseTests).
     func convolutionOp(_ layer: LayerCost, provider: WeightProvider, state: inout BuildState) throws -> Op {
         let n = options.batchSize
         let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
-        let plain = layer.kind == .pointwise && layer.outputShape.height * layer.outputShape.width <= options.plainLayoutMaxPositions
-        let actTag = plain ? dnnl_nhwc : dnnl_format_tag_any
-        let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width], tag: actTag)
-        let dstAny = try MemoryDesc.make([n, oc, layer.outputShape.height, layer.outputShape.width], tag: actTag)
-        let wDims = layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
+        let h = layer.outputShape.height, w = layer.outputShape.width
+        let matrix = layer.kind == .pointwise && layer.groups == 1 && layer.stride == 1 && layer.padding == 0
+            && h * w <= options.plainLayoutMaxPositions
+        let srcAny = try MemoryDesc.make([n, ic, layer.inputShape.height, layer.inputShape.width],
+                                         tag: matrix ? dnnl_nhwc : dnnl_format_tag_any)
+        let dstAny = try MemoryDesc.make([n, oc, h, w], tag: matrix ? dnnl_nhwc : dnnl_format_tag_any)
+        // The matmul's operands: activations as (batch·positions) × channels, weights in × out, bias 1 × out.
+        let srcMatrix = try MemoryDesc.make([n * h * w, ic], tag: dnnl_ab)
+        let dstMatrix = try MemoryDesc.make([n * h * w, oc], tag: dnnl_ab)
+        let wDims = matrix ? [ic, oc] : layer.groups > 1 ? [layer.groups, 1, 1, k, k] : [oc, ic, k, k]
         let wAny = try MemoryDesc.make(wDims, tag: dnnl_format_tag_any)
-        let wPlain = try MemoryDesc.make(wDims, tag: layer.groups > 1 ? dnnl_goihw : dnnl_oihw)
-        var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
+        let wPlain = try MemoryDesc.make(wDims, tag: matrix ? dnnl_ba : layer.groups > 1 ? dnnl_goihw : dnnl_oihw)
+        var biasMD = matrix ? try MemoryDesc.make([1, oc], tag: dnnl_ab) : try MemoryDesc.make([oc], tag: dnnl_x)
         let strides: [Int64] = [Int64(layer.stride), Int64(layer.stride)]
         let pad: [Int64] = [Int64(layer.padding), Int64(layer.padding)]
 
-        func convPD(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, actBits: BitWidth?) throws -> DNNLPrimitiveDesc {
-            var s = src, w = weights, d = dst
+        func makePD(weights: dnnl_memory_desc_t, actBits: BitWidth?, src: dnnl_memory_desc_t? = nil,
+                           dst: dnnl_memory_desc_t? = nil) throws -> DNNLPrimitiveDesc {
+            var w = weights
+            let range = activationRange(layer.name)
+            if matrix {
+                var s = srcMatrix, d = dstMatrix
+                var desc = dnnl_matmul_desc_t()
+                try dnnlCheck(dnnl_matmul_desc_init(&desc, &s, &w, &biasMD, &d), "\(layer.name) descriptor")
+                return try primitiveDesc(&desc, actBits: actBits, range: range, name: layer.name)
+            }
+            var s = src ?? srcAny, d = dst ?? dstAny
             var desc = dnnl_convolution_desc_t()
             try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
                                                              &s, &w, &biasMD, &d, strides, pad, pad), "\(layer.name) descriptor")
-            return try primitiveDesc(&desc, actBits: actBits, range: activationRange(layer.name), name: layer.name)
+            return try primitiveDesc(&desc, actBits: actBits, range: range, name: layer.name)
         }
 
-        let qpd = try convPD(src: srcAny, weights: wAny, dst: dstAny, actBits: layer.outputBits)
-        let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
+        let qpd = try makePD(weights: wAny, actBits: layer.outputBits)
+        let srcMD = matrix ? srcAny : qpd.md(dnnl_query_src_md), dstMD = matrix ? dstAny : qpd.md(dnnl_query_dst_md)
+        let wMD = qpd.md(dnnl_query_weights_md)
+        if matrix, !MemoryDesc.equal(qpd.md(dnnl_query_src_md), srcMatrix) || !MemoryDesc.equal(qpd.md(dnnl_query_dst_md), dstMatrix) {
+            throw EngineError("internal: the \(layer.name) matmul wants other activation layouts")
+        }
         implementations.append((layer.name, qpd.implementation))
         try conform(to: srcMD, layer: layer.name, state: &state)
         let qprim = try DNNLPrimitive(qpd.handle)
         var fprim = qprim
         state.needScratch(qpd)
         if buildsTwin && layer.outputBits != BitWidth.float {
-            let fpd = try convPD(src: srcMD, weights: wMD, dst: dstMD, actBits: BitWidth.float)
+            let fpd = try makePD(weights: wMD, actBits: BitWidth.float, src: srcMD, dst: dstMD)
             state.needScratch(fpd)
             fprim = try DNNLPrimitive(fpd.handle)
         }
 
-        let w = try convolutionWeights(layer, provider: provider, plain: wPlain, target: wMD)
-        let bias = try placeWeights(w.bias, plain: biasMD, target: biasMD)
+        let weights = try convolutionWeights(layer, provider: provider, plain: wPlain, target: wMD, matrix: matrix)
+        let bias = try placeWeights(weights.bias, plain: biasMD, target: biasMD)
         let op = Op(name: layer.name, srcMD: srcMD, dstMD: dstMD, scratchMD: qpd.md(dnnl_query_scratchpad_md),
                     quantized: qprim, float: fprim)
-        op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: w.quantized.pointer)
-        op.weightsF = try w.float.map { try DNNLMemory(wMD, engine: context.engine, pointer: $0.pointer) } ?? op.weightsQ
+        if matrix { op.view = (src: srcMatrix, dst: dstMatrix) }
+        op.weightsQ = try DNNLMemory(wMD, engine: context.engine, pointer: weights.quantized.pointer)
+        op.weightsF = try weights.float.map { try DNNLMemory(wMD, engine: context.engine, pointer: $0.pointer) } ?? op.weightsQ
         op.bias = try DNNLMemory(biasMD, engine: context.engine, pointer: bias.pointer)
         if layer.kind == .pointwise { op.blockEnd = layer.block }
         return op
@@ -394,21 +424,23 @@ public final class Network: @unchecked Sendable {
     /// A convolution's weights, quantized (once) with BatchNorm folded in and placed in the primitive's
     /// layout `target`; the float twin's copy, made first, when it differs; and the folded bias. Big layers
     /// are placed a chunk of output channels at a time (into sub-blocks of the target layout), so the build
-    /// needs only a chunk of plain weights on top of the network's own; small ones in one piece.
+    /// needs only a chunk of plain weights on top of the network's own; small ones in one piece. `matrix`: the
+    /// target is a matmul's `in × out` weights (output channels on its second dimension).
     func convolutionWeights(_ layer: LayerCost, provider: WeightProvider, plain wPlain: dnnl_memory_desc_t,
-                            target wMD: dnnl_memory_desc_t) throws -> (quantized: AlignedBuffer, float: AlignedBuffer?, bias: [Float]) {
+                            target wMD: dnnl_memory_desc_t, matrix: Bool = false) throws -> (quantized: AlignedBuffer, float: AlignedBuffer?, bias: [Float]) {
         let names = Network.tensorNames(layer)
         let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel
         let wShape = layer.groups > 1 ? [oc, 1, k, k] : [oc, ic, k, k]
         let t = try ["weight", "bias", "running_mean", "running_var"].map { try provider.tensor("\(names.bn).\($0)", shape: [oc]).data }
         let bn = WeightPreparation.BatchNorm(gamma: t[0], beta: t[1], mean: t[2], variance: t[3])
-        let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD) : oc
+        let rowsPerChunk = layer.groups == 1 ? chunkRows(shape: wShape, target: wMD, matrix: matrix) : oc
+        if rowsPerChunk < oc { chunkedLayers.append(layer.name) }
         let perTensor = options.granularity == .perTensor && layer.weightBits != BitWidth.float
         var statistics: Quantizer.SliceStatistics? = nil
         var fw: AlignedBuffer?
         if buildsTwin && layer.weightBits != BitWidth.float {
             var stats = Quantizer.SliceStatistics()
-            fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+            fw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk, matrix: matrix) { v, r in
                 if perTensor { stats.add(v, 0..<v.count) }
                 WeightPreparation.floatRows(&v, rows: r, batchNorm: bn)
             }
@@ -422,7 +454,7 @@ public final class Network: @unchecked Sendable {
             }
             statistics = stats
         }
-        let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk) { v, r in
+        let qw = try placeRows(provider, names.weight, shape: wShape, plain: wPlain, target: wMD, rowsPerChunk: rowsPerChunk, matrix: matrix) { v, r in
             WeightPreparation.quantizedRows(&v, rows: r, bits: layer.weightBits, granularity: options.granularity,
                                             statistics: statistics, batchNorm: bn)
         }
@@ -491,21 +523,23 @@ public final class Network: @unchecked Sendable {
     }
 
     /// Output channels per chunk when placing a layer's weights: everything below 32 MB in one piece; above,
-    /// about 8 MB per chunk, a multiple of the target layout's block on the output-channel dimension.
-    func chunkRows(shape: [Int], target: dnnl_memory_desc_t) -> Int {
+    /// about 8 MB per chunk, a multiple of the target layout's block on the output-channel dimension (the first
+    /// of a convolution's weights, the second of a matmul's: `matrix`).
+    func chunkRows(shape: [Int], target: dnnl_memory_desc_t, matrix: Bool = false) -> Int {
         let rows = shape[0]
         let perRow = shape.dropFirst().reduce(1, *)
         let threshold = options.weightChunkThreshold
-        guard rows * perRow * 4 > threshold, let block = MemoryDesc.blockSize(target, dimension: 0),
+        guard rows * perRow * 4 > threshold, let block = MemoryDesc.blockSize(target, dimension: matrix ? 1 : 0),
               rows % block == 0 else { return rows }
         let want = max(1, threshold / 4 / (perRow * 4))
         return max(block, want / block * block)
     }
 
     /// Places rows (output channels) of a weight tensor into a new buffer laid out as `target`, applying
-    /// `transform` to each chunk of plain values first.
+    /// `transform` to each chunk of plain values first. `shape` is the plain (oihw) shape; `matrix`: the target
+    /// is a matmul's `in × out` weights, whose chunks are column ranges.
     func placeRows(_ provider: WeightProvider, _ name: String, shape: [Int], plain: dnnl_memory_desc_t,
-                   target: dnnl_memory_desc_t, rowsPerChunk: Int,
+                   target: dnnl_memory_desc_t, rowsPerChunk: Int, matrix: Bool = false,
                    transform: (inout [Float], Range<Int>) throws -> Void) throws -> AlignedBuffer {
         let rows = shape[0]
         if rowsPerChunk >= rows {
@@ -519,11 +553,13 @@ public final class Network: @unchecked Sendable {
             let r = r0..<min(rows, r0 + rowsPerChunk)
             var v = try provider.values(name, shape: shape, rows: r)
             try transform(&v, r)
-            let dims = [r.count] + shape.dropFirst()
-            let chunk = try MemoryDesc.make(dims, tag: dnnl_oihw)
+            // The chunk's rows are r.count × (in · k · k) plain values: oihw, or for a matmul in × r.count as `ba`.
+            let dims = matrix ? [shape[1], r.count] : [r.count] + shape.dropFirst()
+            let chunk = try MemoryDesc.make(dims, tag: matrix ? dnnl_ba : dnnl_oihw)
             var parent = target
             var sub = dnnl_memory_desc_t()
-            let d = dims.map { Int64($0) }, offsets: [Int64] = [Int64(r0)] + Array(repeating: 0, count: dims.count - 1)
+            let d = dims.map { Int64($0) }
+            let offsets: [Int64] = matrix ? [0, Int64(r0)] : [Int64(r0)] + Array(repeating: 0, count: dims.count - 1)
             try dnnlCheck(dnnl_memory_desc_init_submemory(&sub, &parent, d, offsets), "weight chunk descriptor")
             try v.withUnsafeBytes { raw in
                 try context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: chunk, to: sub, into: out.pointer)
@@ -583,6 +619,9 @@ final class Op {
     var probe: (primitive: DNNLPrimitive, md: dnnl_memory_desc_t)?
     /// The op writes u8 activation codes (integer runs), not f32.
     var writesCodes: Bool { dstMD.data_type == dnnl_u8 }
+    /// The descriptors the primitive reads and writes the same buffers through, when they are not `srcMD`/`dstMD`
+    /// (a matmul sees an nhwc map as a (batch·positions) × channels matrix).
+    var view: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t)?
     /// Run once per image on batch-1 descriptors (the slices of `srcMD`/`dstMD` along the batch dimension).
     var perImage: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, count: Int)?
 
@@ -631,7 +670,7 @@ final class Lane {
             var sets: [[dnnl_exec_arg_t]] = []
             let images = op.perImage?.count ?? 1
             for i in 0..<images {
-                let srcMD = op.perImage?.src ?? op.srcMD, dstMD = op.perImage?.dst ?? op.dstMD
+                let srcMD = op.perImage?.src ?? op.view?.src ?? op.srcMD, dstMD = op.perImage?.dst ?? op.view?.dst ?? op.dstMD
                 let s = try DNNLMemory(srcMD, engine: context.engine, pointer: src + i * MemoryDesc.bytes(srcMD))
                 let d = try DNNLMemory(dstMD, engine: context.engine, pointer: dst + i * MemoryDesc.bytes(dstMD))
                 memories += [s, d]

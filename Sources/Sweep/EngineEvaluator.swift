@@ -11,7 +11,8 @@ import Results
 public struct EngineEvaluator: CaseEvaluator {
     /// Part of every cache key. The Engine module has no version number of its own, so this is oneDNN's
     /// version plus a fingerprint of the engine's numerics: a tiny probe network (stem, 3×3 and 5×5
-    /// depthwise, strides 1 and 2, 1- to 6-bit weights, quantized and float activations) built with every
+    /// depthwise, strides 1 and 2, 1- to 8-bit weights, quantized and float activations, pointwise layers on
+    /// maps of 9 and 4 positions — the matmul form — one of them with 520 input channels) built with every
     /// quantization granularity and initialisation, run on two resized synthetic images, and hashed to the
     /// last bit. Any change to initialisation, quantization, resizing or the kernels that shows in the probe
     /// makes every cached case stale. Computed once per process (a few milliseconds).
@@ -21,7 +22,8 @@ public struct EngineEvaluator: CaseEvaluator {
         return "oneDNN \(Engine.oneDNNVersion), numerics \(fingerprint)"
     }()
 
-    /// The probe: two synthetic images resized to 9×9, and a network of stem, 3×3 and 5×5 depthwise blocks.
+    /// The probe: two synthetic images resized to 9×9, and a network of stem, 3×3 and 5×5 depthwise blocks
+    /// (maps 5×5, 5×5, 3×3, 3×3, 2×2).
     static func probe() -> (images: [Tensor], spec: NetworkSpec) {
         let a = RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }).resized(to: 9).tensor()
         let b = RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) }).resized(to: 9).tensor()
@@ -29,7 +31,9 @@ public struct EngineEvaluator: CaseEvaluator {
             name: "probe", inputChannels: 3, inputBits: 8,
             stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
             blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
-                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5)],
+                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5),
+                     BlockSpec(outChannels: 520, stride: 1, bits: 2, actBits: 5, kernel: 3),
+                     BlockSpec(outChannels: 6, stride: 2, bits: 8, actBits: .float, kernel: 3)],
             classes: 4, classifierBits: 6)
         return ([a, b], spec)
     }
@@ -77,7 +81,9 @@ public struct EngineEvaluator: CaseEvaluator {
             name: "probe", inputChannels: 3, inputBits: 8,
             stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
             blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
-                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5)],
+                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5),
+                     BlockSpec(outChannels: 520, stride: 1, bits: 2, actBits: 5, kernel: 3),
+                     BlockSpec(outChannels: 6, stride: 2, bits: 8, actBits: .float, kernel: 3)],
             classes: 4, classifierBits: 6)
         for granularity in QuantGranularity.allCases {
             let net = try GraphExecutor(network: try spec.graph(), inputSize: 9, seed: 1,

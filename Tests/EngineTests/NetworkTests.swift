@@ -92,10 +92,13 @@ extension NetworkTests {
     }
 
     /// Bit-identical outputs across thread counts, repeated runs, batch positions and batch sizes. Size 24
-    /// keeps every map in oneDNN's blocked layouts; size 8 sends the small maps through plain nhwc layers.
-    @Test(arguments: [24, 8])
-    func deterministicAcrossThreadsRunsAndBatchPositions(size: Int) throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(4), actBits: .uniform(6)))
+    /// keeps every map in oneDNN's blocked layouts; size 8 sends the small maps' pointwise layers through
+    /// matmuls on nhwc activations, and with 7 blocks the last two of them have 512 and 1024 input channels
+    /// (above 512 the matmul adds partial sums over runs of input channels: their order must not depend on
+    /// the batch or the threads either).
+    @Test(arguments: [(4, 24), (4, 8), (7, 8)])
+    func deterministicAcrossThreadsRunsAndBatchPositions(blocks: Int, size: Int) throws {
+        let spec = try Preset.seed.network(PresetOptions(blocks: blocks, bits: .uniform(4), actBits: .uniform(6)))
         let images = (0..<3).map { Reference.randomImage(channels: 3, size: size, seed: UInt64(20 + $0)) }
         var results: [[ImageOutput]] = []
         for threads in [1, 2, 3] {
@@ -217,19 +220,25 @@ extension NetworkTests {
 
 extension NetworkTests {
     /// Placing big layers chunk by chunk (sub-blocks of oneDNN's layout) gives exactly the weights of placing
-    /// them in one piece: same quantization statistics, same folding, for both granularities and 1 bit.
+    /// them in one piece: same quantization statistics, same folding, for both granularities and 1 bit — into
+    /// a convolution's weights (size 24: every map above 16 positions) and a matmul's (size 8: blocks 1–3).
     @Test(arguments: [(BitWidth.bits(4), QuantGranularity.perTensor, true), (.bits(4), .perChannel, true), (.bits(1), .perTensor, true),
                       (.bits(3), .perTensor, false), (.float, .perTensor, true)])
     func chunkedWeightPlacementIsExact(bits: BitWidth, granularity: QuantGranularity, fidelity: Bool) throws {
         let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(bits), actBits: .uniform(8)))
-        let size = 8
-        var chunked = EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity)
-        chunked.weightChunkThreshold = 4096
-        let a = try Network(spec: spec, inputSize: size, weights: .seed(5), options: chunked)
-        let b = try Network(spec: spec, inputSize: size, weights: .seed(5),
-                            options: EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity))
-        #expect(a.cost.layers.contains { $0.params * 4 > 4096 && $0.kind == .pointwise })
-        let images = [Reference.randomImage(channels: 3, size: size, seed: 1), Reference.randomImage(channels: 3, size: size, seed: 2)]
-        #expect(try a.run(images).images == b.run(images).images)
+        for (size, matmul) in [(8, true), (24, false)] {
+            var chunked = EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity)
+            chunked.weightChunkThreshold = 4096
+            let a = try Network(spec: spec, inputSize: size, weights: .seed(5), options: chunked)
+            let b = try Network(spec: spec, inputSize: size, weights: .seed(5),
+                                options: EngineOptions(granularity: granularity, batchSize: 2, fidelity: fidelity))
+            // Blocks 2 and 3's pointwise weights (128×64, 256×128 floats) are above 4096 bytes and have at least
+            // two of oneDNN's output-channel blocks (at most 64); block 1's (64×32) only when the block is below 64.
+            #expect(a.chunkedLayers.contains("block2.pointwise") && a.chunkedLayers.contains("block3.pointwise"), "size \(size)")
+            #expect(b.chunkedLayers.isEmpty)
+            #expect(a.ops.filter { a.chunkedLayers.contains($0.name) }.allSatisfy { ($0.view != nil) == matmul }, "size \(size)")
+            let images = [Reference.randomImage(channels: 3, size: size, seed: 1), Reference.randomImage(channels: 3, size: size, seed: 2)]
+            #expect(try a.run(images).images == b.run(images).images, "size \(size)")
+        }
     }
 }
