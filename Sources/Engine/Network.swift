@@ -353,9 +353,10 @@ public final class Network: @unchecked Sendable {
     /// matmul on plain nhwc activations: the map of the whole batch is then one `(batch·positions) × in` matrix,
     /// and the weights (`in × out`, reordered once here into the matmul's layout) are streamed once per batch.
     /// oneDNN's 1×1 convolution streamed them about once per image on these shapes (block 9 of seed-10 at 32,
-    /// batch 8: 512 MiB of weights, 300 ms against the matmul's 60 ms). The matmul sums the input channels in
-    /// runs of 512 and adds the runs' sums; the convolution summed them in one run — the same numbers up to
-    /// 512 input channels, rounding differences of a few ulps above (see Tests/EngineTests/MatmulPointwiseTests).
+    /// batch 8: 512 MiB of weights, 300 ms against the matmul's 60 ms in a C++ probe). The matmul sums the input
+    /// channels in runs of 512 and adds the runs' sums; the convolution summed them in one run (both checked
+    /// against in-order sums in that probe) — the same numbers up to 512 input channels, differences of a few
+    /// ulps above. Both are bit-identical across batch sizes, batch positions and thread counts.
     func convolutionOp(_ layer: LayerCost, provider: WeightProvider, state: inout BuildState) throws -> Op {
         let n = options.batchSize
         let oc = layer.outputShape.channels, ic = layer.inputShape.channels, k = layer.kernel

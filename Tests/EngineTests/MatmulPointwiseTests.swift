@@ -8,7 +8,7 @@ import Testing
     /// Exactly the pointwise layers whose map has at most 16 positions run as matmuls (none with the rule off),
     /// and both forms match the naive reference — with 512 and 1024 input channels in the last two blocks.
     @Test func smallMapsRunAsMatmulsAndMatchTheReference() throws {
-        let spec = try Preset.seed.network(PresetOptions(blocks: 7))
+        let spec = try Preset.seed.network(PresetOptions(blocks: 7, bits: .uniform(.float), actBits: .uniform(.float)))
         let size = 8   // maps of blocks 0…6: 8×8, 4×4, 4×4, 2×2, 2×2, 1×1, 1×1
         let weights = Reference.weightsWithBatchNorm(spec, seed: 5)
         let net = try Network(spec: spec, inputSize: size, weights: weights, options: EngineOptions(batchSize: 2))
