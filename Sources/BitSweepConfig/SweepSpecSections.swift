@@ -279,10 +279,6 @@ extension SweepSpecReader {
                 if let c = Calibration(t) { calibration = c } else {
                     n.diagnostics.error("network calibrate '\(t)': expected \(Calibration.expected)", at: n)
                 }
-                if graph && calibration != .fixed {
-                    extra.append(origin(n).issue("network calibrate \(calibration): calibration applies to block-form networks (seed, mobilenet-v1, model files); \(family.value.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere"))
-                    calibration = .fixed
-                }
             }
             self.calibration = calibration
             issues = extra
@@ -347,11 +343,6 @@ extension SweepSpecReader {
                     n.diagnostics.error("network kernels: kernels is also given as an axis (at \(origin(axisNode))); give it once, as network.kernels (one value) or as kernels: (a list)", at: n)
                 } else if let k = SweepSpecReader.kernels(n, "network kernels") {
                     kernels = [Located(k, at: origin(n))]
-                }
-            }
-            if family.isGraph {
-                for k in kernels ?? [] where k.value == .integer {
-                    issues.append(k.origin.issue("kernels integer: the graph executor runs \(family.name) on float kernels only (integer kernels exist for block-form networks); use float or auto"))
                 }
             }
             self.kernels = kernels ?? [Located(Kernels.auto, at: SpecOrigin(file: file, line: nil))]

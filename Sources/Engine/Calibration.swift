@@ -91,12 +91,12 @@ struct ActivationStatistics {
 
     /// The range a layer gets from `measured` (its max, or the value at the wanted rank): `measured`, or the
     /// layer's max when `measured` is below `smallestRange` (a rank that lands in the zeros), or 6 when the max
-    /// is too (every value 0 or nearly); at most 6.
-    func range(_ measured: Float) -> Float {
+    /// is too (every value 0 or nearly); at most `cap` (6: values after ReLU6; nil: unbounded values of a graph).
+    func range(_ measured: Float, cap: Float? = Quantizer.fixedActivationRange) -> Float {
         var r = measured
         if !(r >= Self.smallestRange) { r = maxValue }
         if !(r >= Self.smallestRange) { r = Quantizer.fixedActivationRange }
-        return min(r, Quantizer.fixedActivationRange)
+        return cap.map { min(r, $0) } ?? r
     }
 
     /// After pass 2: the value at the wanted rank.
@@ -221,5 +221,113 @@ extension NetworkSpec {
         }
         f.classifierBits = .float
         return f
+    }
+}
+
+// MARK: Graph networks
+
+// A graph network (GraphExecutor) is calibrated the same way, step by step: every step's output (a fused chain's
+// output, after its activation: the values its quantization sees) is measured on the float network, by the name
+// of the step's first layer. Values known to lie in [0, 6] (after relu6, sigmoid, hard-sigmoid) get a range
+// capped at 6, the grid [0, R]; non-negative values (after relu) the grid [0, R]; values of either sign (a linear
+// bottleneck, a residual sum, hard-swish) are measured by magnitude, |x|, for the symmetric grid [−R, R].
+
+extension GraphNetwork {
+    /// The same graph with every weight and activation float.
+    var allFloat: GraphNetwork {
+        var f = self
+        for i in f.layers.indices {
+            f.layers[i].bits = .float
+            if f.layers[i].actBits != nil { f.layers[i].actBits = .float }
+        }
+        return f
+    }
+}
+
+extension GraphExecutor {
+    /// The ranges of `method` for every step of `network` (by the name of its first layer), measured on `images`
+    /// with the float network; empty for `fixed`.
+    public static func calibratedRanges(network: GraphNetwork, inputSize: Int, weights: GraphWeights, images: [Tensor],
+                                        method: Calibration, options: EngineOptions) throws -> [String: Float] {
+        guard method != .fixed else { return [:] }
+        guard !images.isEmpty else { throw EngineError("calibrate \(method): no calibration images") }
+        let net = try GraphExecutor(network: network.allFloat, inputSize: inputSize, weights: weights,
+                                    options: Network.calibrationOptions(options))
+        return try net.measureRanges(images, method: method)
+    }
+
+    /// As above with seeded weights (`GraphWeights.seeded`, rule `options.initialization`).
+    public static func calibratedRanges(network: GraphNetwork, inputSize: Int, seed: UInt64, images: [Tensor],
+                                        method: Calibration, options: EngineOptions) throws -> [String: Float] {
+        guard method != .fixed else { return [:] }
+        let weights = try GraphWeights.seeded(seed, network: network, inputSize: inputSize, initialization: options.initialization)
+        return try calibratedRanges(network: network, inputSize: inputSize, weights: weights, images: images, method: method,
+                                    options: options)
+    }
+
+    /// Runs this (float) network on `images` once (minmax) or twice (percentile) and returns each step's range.
+    func measureRanges(_ images: [Tensor], method: Calibration) throws -> [String: Float] {
+        var stats = [String: ActivationStatistics]()
+        var bounded = [String: Bool]()
+        let histogram: Bool
+        if case .percentile = method { histogram = true } else { histogram = false }
+        for s in steps where !s.isReorder {
+            stats[s.name] = ActivationStatistics(histogram: histogram)
+            bounded[s.name] = valueRanges[s.output] == .zeroToSix
+        }
+        try forEachStepOutput(images) { name, v in stats[name]!.first(v) }
+        var ranges = [String: Float]()
+        if case .percentile(let p) = method {
+            for (name, s) in stats where s.count > 0 {
+                stats[name]!.select(rank: Calibration.rank(percentile: p, count: s.count))
+            }
+            try forEachStepOutput(images) { name, v in stats[name]!.second(v) }
+            for (name, s) in stats { ranges[name] = s.selected }
+        } else {
+            for (name, s) in stats { ranges[name] = s.maxValue }
+        }
+        for (name, s) in stats {
+            ranges[name] = s.range(ranges[name]!, cap: bounded[name]! ? Quantizer.fixedActivationRange : nil)
+        }
+        return ranges
+    }
+
+    /// Runs the quantized lane on `images` batch by batch, step by step, and hands every step's output (plain,
+    /// real images only; the magnitudes of values that may be negative) to `body` with the step's name. Not
+    /// timed; not for concurrent use.
+    func forEachStepOutput(_ images: [Tensor], _ body: (String, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try lock.locked {
+            let n = options.batchSize
+            let lane = lanes[0]
+            let c = network.inputChannels
+            let per = c * inputSize * inputSize
+            setThreads(options.threads)
+            for start in stride(from: 0, to: images.count, by: n) {
+                let batch = images[start..<min(start + n, images.count)]
+                for (i, img) in batch.enumerated() {
+                    guard img.shape == [c, inputSize, inputSize] else {
+                        throw EngineError("calibration image \(start + i) has shape \(img.shapeDescription); expected \(c)×\(inputSize)×\(inputSize)")
+                    }
+                    img.data.withUnsafeBufferPointer { (inputBuffer.floats + i * per).update(from: $0.baseAddress!, count: per) }
+                }
+                if batch.count < n { (inputBuffer.floats + batch.count * per).update(repeating: 0, count: (n - batch.count) * per) }
+                for (k, step) in steps.enumerated() {
+                    try lane.execute(k, stream: context.stream)
+                    try dnnlCheck(dnnl_stream_wait(context.stream), "stream wait")
+                    guard !step.isReorder else { continue }
+                    var md = values[step.output]
+                    let dims = withUnsafeBytes(of: &md.dims) { raw in
+                        (0..<Int(md.ndims)).map { Int(raw.load(fromByteOffset: $0 * 8, as: Int64.self)) }
+                    }
+                    let plain = try MemoryDesc.make(dims, tag: dims.count == 4 ? dnnl_nchw : dnnl_nc)
+                    let out = try context.reorder(lane.raw(step.output), from: md, to: plain)
+                    let count = batch.count * dims.dropFirst().reduce(1, *)
+                    if valueRanges[step.output] == .signed {
+                        for j in 0..<count { out.floats[j] = abs(out.floats[j]) }
+                    }
+                    try body(step.name, UnsafeBufferPointer(start: out.floats, count: count))
+                }
+            }
+        }
     }
 }

@@ -14,12 +14,17 @@ struct GraphBuilder {
     let indexOf: [String: Int]
     /// How many layers read each layer's output.
     let readers: [String: Int]
+    /// The indices of the layers that read each layer's output.
+    let readerLayers: [String: [Int]]
     /// Each layer's output shape (from the accounting).
     let shapes: [String: Shape]
     /// The tensor holding each layer's output.
     var valueOf: [String: Int] = [GraphNetwork.inputName: 0]
     /// What is known of each tensor's values (how its activations are quantized); the input image is in [0, 1].
     var ranges: [ActivationRange] = [.zeroToSix]
+    /// Each tensor's static grid when its values lie on one (nil: float, or quantized per image); the input image
+    /// is float.
+    var grids: [ActivationGrid?] = [nil]
     /// The step that wrote each tensor.
     var writer: [Int: Int] = [:]
     /// The calibrated range of the step being built (its last layer's `activationRange`: a relu6's), or nil.
@@ -31,14 +36,19 @@ struct GraphBuilder {
         var previous = GraphNetwork.inputName
         var inputs: [[String]] = []
         var readers: [String: Int] = [:]
-        for l in executor.network.layers {
+        var readerLayers: [String: [Int]] = [:]
+        for (k, l) in executor.network.layers.enumerated() {
             let i = l.inputs.isEmpty ? [previous] : l.inputs
             inputs.append(i)
-            for name in i { readers[name, default: 0] += 1 }
+            for name in i {
+                readers[name, default: 0] += 1
+                readerLayers[name, default: []].append(k)
+            }
             previous = l.name
         }
         self.inputs = inputs
         self.readers = readers
+        self.readerLayers = readerLayers
         indexOf = Dictionary(uniqueKeysWithValues: executor.network.layers.enumerated().map { ($1.name, $0) })
         var shapes: [String: Shape] = [GraphNetwork.inputName: Shape(channels: executor.network.inputChannels,
                                                                       height: executor.inputSize, width: executor.inputSize)]
@@ -81,7 +91,8 @@ struct GraphBuilder {
             switch l.op {
             case .conv(let c):
                 let bn = chain.count > 1 && chain[1].op == .batchNorm ? chain[1] : nil
-                output = try convolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: ins[0])
+                output = try convolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: ins[0],
+                                         outputName: chain.last!.name)
             case .batchNorm:
                 output = try scaleShift(l, activation: activation, bits: bits, input: ins[0])
             case .activation(let a):
@@ -113,13 +124,17 @@ struct GraphBuilder {
     // MARK: Tensors and steps
 
     /// A new tensor with layout `md`.
-    mutating func newValue(_ md: dnnl_memory_desc_t, range: ActivationRange) -> Int {
+    mutating func newValue(_ md: dnnl_memory_desc_t, range: ActivationRange, grid: ActivationGrid? = nil) -> Int {
         x.values.append(md)
         ranges.append(range)
+        grids.append(grid)
+        x.valueGrids.append(grid)
+        x.valueRanges.append(range)
         return x.values.count - 1
     }
 
     mutating func append(_ step: GraphStep) {
+        if !step.isReorder, let grid = grids[step.output] { x.gridRecords.append((step.name, grid)) }
         writer[step.output] = x.steps.count
         x.steps.append(step)
     }
@@ -143,21 +158,38 @@ struct GraphBuilder {
         return pd
     }
 
-    /// Tensor `v` in layout `md`: itself, or a new tensor written by a reorder step named `layer`.
+    /// Tensor `v` in layout `md`: itself, or a new tensor written by a reorder step named `layer`. A change of type
+    /// converts between values and the codes of the tensor's grid (f32 → u8/s8: `L/R`, rounded half to even and
+    /// saturated; u8/s8 → f32: `R/L`).
     mutating func conform(_ v: Int, to md: dnnl_memory_desc_t, layer: String) throws -> Int {
         guard !MemoryDesc.equal(x.values[v], md) else { return v }
         let a = try attribute()
         defer { dnnl_primitive_attr_destroy(a) }
+        let from = x.values[v].data_type, to = md.data_type
+        if from != to {
+            guard let grid = grids[v], from == dnnl_f32 || to == dnnl_f32 else {
+                throw EngineError("internal: \(layer) needs a conversion from \(from) to \(to) of a tensor without a static grid")
+            }
+            try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, 1, 0, [from == dnnl_f32 ? grid.up : grid.down]), "\(layer) code scale")
+        }
         let pd = try DNNLPrimitiveDesc(reorderFrom: x.values[v], to: md, engine: x.context.engine, attr: a)
         x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
         let prim = try DNNLPrimitive(pd.handle)
-        let out = newValue(md, range: ranges[v])
+        let out = newValue(md, range: ranges[v], grid: grids[v])
         let scratch = pd.md(dnnl_query_scratchpad_md)
         let step = GraphStep(name: layer, inputs: [(DNNLArg.src, v)], output: out, outputMD: md, quantized: prim, float: prim,
                              scratchQ: scratch, scratchF: scratch)
         step.isReorder = true
         append(step)
         return out
+    }
+
+    /// Tensor `v` as f32 (the layers other than int8 convolutions read values, not codes).
+    mutating func floatValue(_ v: Int, layer: String) throws -> Int {
+        guard x.values[v].data_type != dnnl_f32 else { return v }
+        var md = x.values[v]
+        md.data_type = dnnl_f32
+        return try conform(v, to: md, layer: layer)
     }
 
     /// In-place eltwise primitives for `tail` on layout `md`.
@@ -185,22 +217,40 @@ struct GraphBuilder {
         return t.data
     }
 
-    /// The quantized and twin tails of a step whose values before `activation` have range `input`, the
-    /// output's range, and its quantization after the step when the range is not the fixed [0, 6].
-    func tails(activation: Activation?, bits: BitWidth?, input: ActivationRange = .signed)
-        -> (q: EltwiseTail, f: EltwiseTail, range: ActivationRange, dynamic: DynamicQuantization?) {
+    /// The quantized and twin tails of step `name` whose values before `activation` have range `input`, the
+    /// output's range, and its quantization: on a static grid (values in [0, 6]: [0, 6] or the calibrated [0, R];
+    /// others: the calibrated [0, R] or [−R, R]), else after the step with a per-image range.
+    func tails(_ name: String, activation: Activation?, bits: BitWidth?, input: ActivationRange = .signed)
+        -> (q: EltwiseTail, f: EltwiseTail, range: ActivationRange, dynamic: DynamicQuantization?, grid: ActivationGrid?) {
         let range = activation.map(ActivationRange.after) ?? input
-        let fixed = range == .zeroToSix
-        let calibrated = activation == .relu6 ? stepRange ?? Quantizer.fixedActivationRange : Quantizer.fixedActivationRange
-        return (EltwiseTail(activation: activation, grid: fixed ? bits : nil, range: calibrated), EltwiseTail(activation: activation, grid: nil),
-                range, fixed ? nil : bits.flatMap { DynamicQuantization(bits: $0, unsigned: range == .nonNegative) })
+        let f = EltwiseTail(activation: activation, on: nil)
+        guard let a = bits?.quantized else { return (f, f, range, nil, nil) }
+        let calibrated = x.options.activationRanges[name]
+        let grid: ActivationGrid?
+        if range == .zeroToSix {
+            // Measured here (--calibrate), else carried by the model (a relu6's `GraphLayer.activationRange`), else 6.
+            let carried = activation == .relu6 ? stepRange : nil
+            grid = ActivationGrid(bits: a, range: calibrated ?? carried ?? Quantizer.fixedActivationRange, signed: false)
+        } else {
+            grid = calibrated.map { ActivationGrid(bits: a, range: $0, signed: range == .signed) }
+        }
+        if let grid {
+            return (EltwiseTail(activation: activation, on: grid), f, range, nil, grid)
+        }
+        return (f, f, range, DynamicQuantization(bits: .bits(a), unsigned: range == .nonNegative), nil)
     }
 
     // MARK: Layers
 
     /// A convolution with the batch norm after it folded in and the activation and quantization as post-ops.
     mutating func convolution(_ l: GraphLayer, _ c: ConvAttributes, batchNorm bn: GraphLayer?, activation: Activation?,
-                              bits: BitWidth?, input: Int) throws -> Int {
+                              bits: BitWidth?, input: Int, outputName: String) throws -> Int {
+        if x.integerSteps {
+            switch try integerConvolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: input, outputName: outputName) {
+            case .built(let output): return output
+            case .float(let reason): x.kernelFallbacks.append((l.name, reason))
+            }
+        }
         let inShape = shapes[inputs[indexOf[l.name]!][0]]!
         let out = shapes[l.name]!
         let oc = c.outChannels, ic = inShape.channels, k = c.kernel, g = c.groups
@@ -214,7 +264,7 @@ struct GraphBuilder {
         var biasMD = try MemoryDesc.make([oc], tag: dnnl_x)
         let strides = [Int64(c.stride), Int64(c.stride)], dilates = [Int64(c.dilation - 1), Int64(c.dilation - 1)]
         let pad = [Int64(c.padding), Int64(c.padding)]
-        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+        let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
 
         func pd(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
             var s = src, w = weights, d = dst
@@ -250,7 +300,7 @@ struct GraphBuilder {
         var q = raw
         Quantizer.quantizeWeightsInPlace(&q, bits: l.bits, channels: oc, granularity: x.options.granularity)
         let bias = try fold(&q)
-        let output = newValue(dstMD, range: range)
+        let output = newValue(dstMD, range: range, grid: grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: dstMD, quantized: qprim,
                              float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
         step.dynamic = dynamic
@@ -266,8 +316,88 @@ struct GraphBuilder {
         return output
     }
 
+    enum IntegerOutcome {
+        case built(Int)
+        /// The layer runs float, for this reason.
+        case float(String)
+    }
+
+    /// A convolution on oneDNN's int8 kernels (IntegerKernels.swift), when its weights have at most 8 bits and its
+    /// input lies on a static grid of at most 8 bits (u8 codes for an unsigned grid, s8 for a signed one): the
+    /// batch norm folds into the requantization scales and the s32 bias, the activation and the output grid are
+    /// post-ops. It writes codes when its output lies on a static grid of at most 8 bits and a convolution that
+    /// can run int8 reads it; otherwise f32 after the float path's tail (and the per-image quantization, if any).
+    mutating func integerConvolution(_ l: GraphLayer, _ c: ConvAttributes, batchNorm bn: GraphLayer?, activation: Activation?,
+                                     bits: BitWidth?, input: Int, outputName: String) throws -> IntegerOutcome {
+        guard l.bits.fitsInt8 else { return .float("weights are \(l.bits)") }
+        guard let inGrid = grids[input] else {
+            if input == 0 { return .float("reads the float input image") }
+            if ranges[input] != .zeroToSix, x.values[input].data_type == dnnl_f32,
+               writer[input].map({ x.steps[$0].dynamic != nil }) ?? false {
+                return .float("input is quantized with a per-image range (calibrate for a static grid)")
+            }
+            return .float("input activations are float")
+        }
+        guard inGrid.fitsInt8 else { return .float("input activations have \(inGrid.bits) bits") }
+        let inShape = shapes[inputs[indexOf[l.name]!][0]]!
+        let out = shapes[l.name]!
+        let oc = c.outChannels
+        let geometry = ConvGeometry(batch: n, inChannels: inShape.channels, outChannels: oc, groups: c.groups, kernel: c.kernel,
+                                    stride: c.stride, padding: c.padding, height: inShape.height, width: inShape.width,
+                                    dilation: c.dilation)
+        guard geometry.outHeight == out.height, geometry.outWidth == out.width else {
+            throw EngineError("internal: \(l.name) int8 geometry gives \(geometry.outHeight)×\(geometry.outWidth), the accounting \(out.height)×\(out.width)")
+        }
+        // The batch norm as a factor and a shift per output channel, as the float path folds it.
+        let convBias = c.bias ? try tensor("\(l.name).bias") : nil
+        var bnScale = [Float](repeating: 1, count: oc)
+        var bnBias = convBias ?? [Float](repeating: 0, count: oc)
+        if let bn {
+            let p = try ["weight", "bias", "running_mean", "running_var"].map { try tensor("\(bn.name).\($0)") }
+            var mean = p[2]
+            if let convBias { for o in 0..<oc { mean[o] -= convBias[o] } }
+            bnBias = foldBatchNormInPlace(&bnScale, outChannels: oc, gamma: p[0], beta: p[1], mean: mean, variance: p[3],
+                                          epsilon: weights.epsilon(bn.name))
+        }
+        guard let w = IntegerWeights(try tensor("\(l.name).weight"), bits: l.bits, channels: oc, granularity: x.options.granularity),
+              let parameters = IntegerLayerParameters(weights: w, inputStep: inGrid.down, bnScale: bnScale, bnBias: bnBias) else {
+            return .float("a requantization scale is zero or not finite, or a bias does not fit s32")
+        }
+        let (tailQ, _, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
+        let wanted = readerLayers[outputName, default: []].contains { k in
+            if case .conv = network.layers[k].op { return network.layers[k].bits.fitsInt8 }
+            return false
+        }
+        let codes = wanted && (grid?.fitsInt8 ?? false)
+        let tail = codes ? tailQ.writingCodes : tailQ
+        let conv: IntegerConvolution
+        do {
+            conv = try IntegerConvolution(geometry, parameters: parameters, source: inGrid.codeType,
+                                          destination: codes ? grid!.codeType : dnnl_f32, context: x.context, name: l.name) {
+                try tail.append(to: $0)
+            }
+        } catch {
+            return .float("oneDNN has no int8 convolution for it (\(inGrid.signed ? "s8" : "u8") input): \(error)")
+        }
+        x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(conv.scratchMD))
+        x.implementations.append((l.name, conv.pd.implementation))
+        let src = try conform(input, to: conv.srcMD, layer: l.name)
+        x.weightBuffers += [conv.weights, conv.bias]
+        let output = newValue(conv.dstMD, range: range, grid: grid)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: conv.dstMD,
+                             quantized: conv.primitive, float: conv.primitive, scratchQ: conv.scratchMD, scratchF: conv.scratchMD)
+        step.dynamic = dynamic
+        step.weightsQ = try DNNLMemory(conv.weightsMD, engine: x.context.engine, pointer: conv.weights.pointer)
+        step.weightsF = step.weightsQ
+        step.bias = try DNNLMemory(conv.biasMD, engine: x.context.engine, pointer: conv.bias.pointer)
+        step.kernel = .int8
+        append(step)
+        return .built(output)
+    }
+
     /// A batch norm on its own: `x·s + (β − μ·s)` per channel, s = γ/√(σ²+ε), as a 1×1 depthwise convolution.
     mutating func scaleShift(_ l: GraphLayer, activation: Activation?, bits: BitWidth?, input: Int) throws -> Int {
+        let input = try floatValue(input, layer: l.name)
         let s = shapes[l.name]!
         let c = s.channels
         var srcMD = x.values[input]
@@ -275,7 +405,7 @@ struct GraphBuilder {
         let wPlain = try MemoryDesc.make([c, 1, 1, 1, 1], tag: dnnl_goihw)
         var biasMD = try MemoryDesc.make([c], tag: dnnl_x)
         var dst = try MemoryDesc.make([n, c, s.height, s.width], tag: dnnl_format_tag_any)
-        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+        let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
         let one: [Int64] = [1, 1], zero: [Int64] = [0, 0]
         func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
             var desc = dnnl_convolution_desc_t()
@@ -301,7 +431,7 @@ struct GraphBuilder {
         var w = [Float](repeating: 1, count: c)
         let bias = foldBatchNormInPlace(&w, outChannels: c, gamma: p[0], beta: p[1], mean: p[2], variance: p[3],
                                         epsilon: weights.epsilon(l.name))
-        let output = newValue(dstMD, range: range)
+        let output = newValue(dstMD, range: range, grid: grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: dstMD, quantized: qprim,
                              float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
         step.dynamic = dynamic
@@ -314,11 +444,12 @@ struct GraphBuilder {
 
     /// An activation that could not be fused: eltwise primitives on its input's layout.
     mutating func eltwise(_ l: GraphLayer, _ a: Activation, bits: BitWidth?, input: Int) throws -> Int {
+        let input = try floatValue(input, layer: l.name)
         let md = x.values[input]
-        let (tailQ, tailF, range, dynamic) = tails(activation: a, bits: bits)
+        let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: a, bits: bits)
         let q = try tailPrimitives(tailQ, md: md, name: l.name)
         let f = tailQ == tailF ? q : try tailPrimitives(tailF, md: md, name: l.name)
-        let output = newValue(md, range: range)
+        let output = newValue(md, range: range, grid: grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: md, quantized: q[0],
                              float: f[0], scratchQ: dnnl_memory_desc_t(), scratchF: dnnl_memory_desc_t())
         step.tailQ = Array(q.dropFirst())
@@ -331,7 +462,7 @@ struct GraphBuilder {
 
     /// add or mul (a second input of C×1×1 is broadcast), with the activation and quantization as post-ops.
     mutating func binary(_ l: GraphLayer, activation: Activation?, bits: BitWidth?, inputs ins: [Int]) throws -> Int {
-        let a = ins[0]
+        let a = try floatValue(ins[0], layer: l.name)
         let first = x.values[a]
         let s = shapes[l.name]!
         let index = indexOf[l.name]!
@@ -342,8 +473,8 @@ struct GraphBuilder {
         } else {
             b = try conform(ins[1], to: try MemoryDesc.make([n, second.channels, 1, 1], tag: dnnl_nchw), layer: l.name)
         }
-        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits,
-                                                   input: ActivationRange.combining(ranges[a], ranges[ins[1]]))
+        let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits,
+                                                         input: ActivationRange.combining(ranges[a], ranges[ins[1]]))
         let algorithm = l.op == .add ? dnnl_binary_add : dnnl_binary_mul
         func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
             var s0 = first, s1 = x.values[b], d = first
@@ -360,7 +491,7 @@ struct GraphBuilder {
             fprim = try DNNLPrimitive(fpd.handle)
             scratchF = fpd.md(dnnl_query_scratchpad_md)
         }
-        let output = newValue(first, range: range)
+        let output = newValue(first, range: range, grid: grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, a), (DNNLArg.src1, b)], output: output, outputMD: first,
                              quantized: qprim, float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
         step.dynamic = dynamic
@@ -370,6 +501,7 @@ struct GraphBuilder {
 
     /// Global average, max or average pooling; then, in place, the quantization of its `actBits` if it has its own.
     mutating func pool(_ l: GraphLayer, bits: BitWidth?, input: Int) throws -> Int {
+        let input = try floatValue(input, layer: l.name)
         let inShape = shapes[inputs[indexOf[l.name]!][0]]!
         let out = shapes[l.name]!
         var src = x.values[input]
@@ -393,8 +525,8 @@ struct GraphBuilder {
         x.implementations.append((l.name, pd.implementation))
         let prim = try DNNLPrimitive(pd.handle)
         let dstMD = pd.md(dnnl_query_dst_md)
-        let (tail, _, range, dynamic) = tails(activation: nil, bits: bits, input: ranges[input])
-        let output = newValue(dstMD, range: range)
+        let (tail, _, range, dynamic, grid) = tails(l.name, activation: nil, bits: bits, input: ranges[input])
+        let output = newValue(dstMD, range: range, grid: grid)
         let scratch = pd.md(dnnl_query_scratchpad_md)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: dstMD, quantized: prim,
                              float: prim, scratchQ: scratch, scratchF: scratch)
@@ -406,6 +538,7 @@ struct GraphBuilder {
 
     /// Flatten: the input reordered to plain NCHW, read as `(C·H·W)×1×1`.
     mutating func flatten(_ l: GraphLayer, bits: BitWidth?, input: Int) throws -> Int {
+        let input = try floatValue(input, layer: l.name)
         let inShape = shapes[inputs[indexOf[l.name]!][0]]!
         let plain = try MemoryDesc.make([n, inShape.channels, inShape.height, inShape.width], tag: dnnl_nchw)
         let a = try attribute()
@@ -413,8 +546,8 @@ struct GraphBuilder {
         let pd = try DNNLPrimitiveDesc(reorderFrom: x.values[input], to: plain, engine: x.context.engine, attr: a)
         x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
         let prim = try DNNLPrimitive(pd.handle)
-        let (tail, _, range, dynamic) = tails(activation: nil, bits: bits, input: ranges[input])
-        let output = newValue(try MemoryDesc.make([n, inShape.elements, 1, 1], tag: dnnl_nchw), range: range)
+        let (tail, _, range, dynamic, grid) = tails(l.name, activation: nil, bits: bits, input: ranges[input])
+        let output = newValue(try MemoryDesc.make([n, inShape.elements, 1, 1], tag: dnnl_nchw), range: range, grid: grid)
         let scratch = pd.md(dnnl_query_scratchpad_md)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: plain, quantized: prim,
                              float: prim, scratchQ: scratch, scratchF: scratch)
@@ -436,7 +569,10 @@ struct GraphBuilder {
         let wPlain = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_oihw)
         var biasMD = try MemoryDesc.make([features], tag: dnnl_x)
         var dst = try MemoryDesc.make([1, features], tag: dnnl_nc)
-        let (tailQ, tailF, range, dynamic) = tails(activation: activation, bits: bits)
+        let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
+        if x.integerSteps, l.bits.fitsInt8 {
+            x.kernelFallbacks.append((l.name, "gemm: int8 inner products are not built for graph networks"))
+        }
         func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
             var desc = dnnl_inner_product_desc_t()
             try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &one, &wAny, &biasMD, &dst),
@@ -460,7 +596,7 @@ struct GraphBuilder {
         let raw = try tensor("\(l.name).weight")
         let q = Quantizer.quantizeWeights(raw, bits: l.bits, channels: features, granularity: x.options.granularity)
         let out = try MemoryDesc.make([n, features, 1, 1], tag: dnnl_nchw)
-        let output = newValue(out, range: range)
+        let output = newValue(out, range: range, grid: grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: out, quantized: qprim,
                              float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
         step.perImage = (src: one, dst: dst)

@@ -29,8 +29,19 @@ import CDNNL
 /// Memory: every tensor gets a buffer slot; a slot is reused once the tensor in it has been read for the last
 /// time, so a chain of layers needs a few buffers, a residual block one more.
 ///
-/// Integer kernels are not available for graph networks: `kernels: .auto` runs float kernels, `.integer` is
-/// an error. Not for concurrent use: `run` takes a lock.
+/// **Integer kernels** (`kernels` `.integer` or `.auto`): a convolution runs on oneDNN's int8 kernels when its
+/// weights have at most 8 bits and its input lies on a static grid of at most 8 bits — the output of a chain
+/// quantized on the fixed [0, 6] grid (after relu6, sigmoid, hard-sigmoid), or on a calibrated range
+/// (`EngineOptions.activationRanges`, measured by `GraphExecutor.calibratedRanges`: then signed values, such
+/// as a linear bottleneck or a residual sum, have a static [−R, R] grid and are read as s8 codes). The others
+/// run float, each with its reason (`kernelFallbacks`): the first convolution reads the float image; an input
+/// quantized per image (uncalibrated linear bottlenecks and residual sums) has no static scale; weights or
+/// activations above 8 bits. Every other layer (batch norm alone, add, mul, pooling, flatten, gemm) runs float.
+/// Tensors cross between codes and values with reorders (scale `L/R` or `R/L`), timed with the layer that
+/// needed them (GraphBuilder.swift). With fidelity the float twin and the simulated run (float kernels, the
+/// same configuration) are a second executor's lanes, sharing this one's input buffer.
+///
+/// Not for concurrent use: `run` takes a lock.
 public final class GraphExecutor: @unchecked Sendable {
     public let network: GraphNetwork
     public let inputSize: Int
@@ -44,9 +55,26 @@ public final class GraphExecutor: @unchecked Sendable {
     /// Layers before which a layout conversion of their input was needed.
     public var layoutConversions: [String] { steps.filter(\.isReorder).map(\.name) }
     public private(set) var buildSeconds: Double = 0
-    /// Every step's kernel (always float here).
-    public var layerKernels: [(layer: String, kernel: LayerKernel)] { steps.filter { !$0.isReorder }.map { ($0.name, .float) } }
-    public var runsInteger: Bool { false }
+    /// Every step's kernel, in order (a step carries the name of its first layer).
+    public var layerKernels: [(layer: String, kernel: LayerKernel)] { steps.filter { !$0.isReorder }.map { ($0.name, $0.kernel) } }
+    public var runsInteger: Bool { steps.contains { $0.kernel == .int8 } }
+    /// On integer kernels: the convolutions and gemms that run float, each with the reason.
+    public internal(set) var kernelFallbacks: [(layer: String, reason: String)] = []
+    /// Which kernels ran, layer by layer, with the choice made (as `Network.kernelUse`).
+    public var kernelUse: KernelUse {
+        let narrow = Set(network.layers.filter { $0.op.hasWeights && $0.bits < 8 }.map(\.name))
+        return KernelUse(requested: options.kernels, layers: layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
+                         narrowWeights: layerKernels.contains { $0.kernel == .int8 && narrow.contains($0.layer) })
+    }
+    /// The static grid of every step's output that has one (name of the step's first layer), in order.
+    var gridRecords: [(layer: String, grid: ActivationGrid)] = []
+    /// The method and the range and scale of every activation quantized on a static grid (as
+    /// `Network.activationCalibration`; unsigned grids only record [0, R], signed ones R of [−R, R]).
+    public var activationCalibration: ActivationCalibration {
+        ActivationCalibration(method: options.calibration, layers: gridRecords.map {
+            ActivationCalibration.Layer(layer: $0.layer, bits: .bits($0.grid.bits), range: $0.grid.range, scale: $0.grid.down)
+        })
+    }
     /// Output values per image (the logits): the elements of the last layer's output.
     public internal(set) var outputCount = 0
 
@@ -63,6 +91,14 @@ public final class GraphExecutor: @unchecked Sendable {
     var finalValue = 0
     /// The tensor holding each layer's output (a fused chain's layers share one).
     var layerValues: [String: Int] = [:]
+    /// Each tensor's static grid, if any, and what is known of its values.
+    var valueGrids: [ActivationGrid?] = []
+    var valueRanges: [ActivationRange] = []
+    /// The steps are built on integer kernels where allowed.
+    var integerSteps = false
+    /// On integer kernels with fidelity: the same configuration on float kernels, whose lanes are the simulated
+    /// run and the float twin.
+    var reference: GraphExecutor?
 
     /// The dimensions (N, C, H, W) of the tensor holding layer `layer`'s output, as built.
     func builtDimensions(_ layer: String) -> [Int]? {
@@ -92,9 +128,6 @@ public final class GraphExecutor: @unchecked Sendable {
             throw EngineError("threads \(options.threads) is out of range: expected 1–\(EngineOptions.maxThreads)")
         }
         guard options.batchSize >= 1 else { throw EngineError("batch size \(options.batchSize) must be at least 1") }
-        if options.kernels == .integer {
-            throw EngineError("kernels integer: integer kernels are not available for graph networks (\(network.name)) yet; use --kernels float or auto")
-        }
         let cost: GraphCostReport
         do { cost = try network.cost(inputSize: inputSize) } catch let e as SpecError { throw EngineError("\(e)") }
         let estimate = MemoryEstimate(graph: cost, batch: options.batchSize, twin: options.fidelity)
@@ -103,7 +136,7 @@ public final class GraphExecutor: @unchecked Sendable {
     }
 
     init(network: GraphNetwork, inputSize: Int, weights: GraphWeights, cost: GraphCostReport, estimate: MemoryEstimate,
-         options: EngineOptions) throws {
+         options: EngineOptions, sharing: (context: DNNLContext, input: AlignedBuffer)? = nil) throws {
         let start = monotonicSeconds()
         self.network = network
         self.inputSize = inputSize
@@ -114,22 +147,65 @@ public final class GraphExecutor: @unchecked Sendable {
             (!$0.op.hasWeights || $0.bits == .float) && ($0.actBits == nil || $0.actBits == .float)
         }
         setThreads(options.threads)
-        context = try DNNLContext()
+        context = try sharing?.context ?? DNNLContext()
         let input = try MemoryDesc.make([options.batchSize, network.inputChannels, inputSize, inputSize], tag: dnnl_nchw)
-        inputBuffer = try AlignedBuffer(bytes: MemoryDesc.bytes(input))
+        inputBuffer = try sharing?.input ?? AlignedBuffer(bytes: MemoryDesc.bytes(input))
         scratch = try AlignedBuffer(bytes: 64)
-        values = [input]
-        var builder = GraphBuilder(executor: self, weights: weights)
-        try builder.build()
+        if options.kernels != .float {
+            integerSteps = true
+            try buildSteps(weights: weights, input: input)
+            if !runsInteger {
+                if options.kernels == .integer {
+                    let reasons = kernelFallbacks.map { "\($0.layer): \($0.reason)" }.prefix(3).joined(separator: "; ")
+                    throw EngineError("kernels integer: no layer of \(network.name) at \(inputSize)×\(inputSize) can run on integer kernels (a convolution needs weights of at most 8 bits and an input on a static grid of at most 8 bits\(reasons.isEmpty ? "" : ": " + reasons))")
+                }
+                integerSteps = false
+            }
+        }
+        if !integerSteps { try buildSteps(weights: weights, input: input) }
         scratch = try AlignedBuffer(bytes: scratchBytes)
         let slots = GraphSlots(steps: steps, values: values, finalValue: finalValue)
-        lanes = [try GraphLane(executor: self, slots: slots, twin: false)]
-        if buildsTwin { lanes.append(try GraphLane(executor: self, slots: slots, twin: true)) }
+        if integerSteps && options.fidelity {
+            var o = options
+            o.kernels = .float
+            let reference = try GraphExecutor(network: network, inputSize: inputSize, weights: weights, cost: cost, estimate: estimate,
+                                              options: o, sharing: (context, inputBuffer))
+            self.reference = reference
+            // Block ends compared with the twin's, as f32 in the twin's layout.
+            var probes: [Int: (md: dnnl_memory_desc_t, scale: Float?)] = [:]
+            if reference.lanes.count == 2 {
+                for (kq, kt) in zip(blockEnds, reference.blockEnds) {
+                    let v = steps[kq].output
+                    let target = reference.values[reference.steps[kt].output]
+                    guard !MemoryDesc.equal(values[v], target) else { continue }
+                    probes[kq] = (target, values[v].data_type == dnnl_f32 ? nil : valueGrids[v]?.down)
+                }
+            }
+            lanes = [try GraphLane(executor: self, slots: slots, twin: false, probes: probes)]
+        } else {
+            lanes = [try GraphLane(executor: self, slots: slots, twin: false)]
+            if buildsTwin { lanes.append(try GraphLane(executor: self, slots: slots, twin: true)) }
+        }
         buildSeconds = monotonicSeconds() - start
     }
 
-    /// Whether the float twin is built beside the quantized network.
-    var buildsTwin: Bool { options.fidelity && !twinIsIdentical }
+    /// Builds the steps from scratch (`integerSteps` says on which kernels).
+    private func buildSteps(weights: GraphWeights, input: dnnl_memory_desc_t) throws {
+        steps = []
+        values = [input]
+        valueGrids = [nil]
+        valueRanges = [.zeroToSix]
+        implementations = []
+        kernelFallbacks = []
+        gridRecords = []
+        weightBuffers = []
+        scratchBytes = 0
+        var builder = GraphBuilder(executor: self, weights: weights)
+        try builder.build()
+    }
+
+    /// Whether the float twin is built beside the quantized network (on integer kernels it is `reference`'s).
+    var buildsTwin: Bool { options.fidelity && !twinIsIdentical && !integerSteps }
 
     // MARK: Running
 
@@ -150,8 +226,8 @@ public final class GraphExecutor: @unchecked Sendable {
 
 extension GraphExecutor: LaneNetwork {
     var inputChannels: Int { network.inputChannels }
-    var runLanes: [any RunLane] { lanes }
-    var simulatedLane: (any RunLane)? { nil }
+    var runLanes: [any RunLane] { lanes + (reference?.lanes.dropFirst().map { $0 as any RunLane } ?? []) }
+    var simulatedLane: (any RunLane)? { reference?.lanes.first }
     var logitCount: Int { outputCount }
     var blockCount: Int { network.blocks.count }
 }
@@ -177,6 +253,8 @@ final class GraphStep {
     /// Run once per image with these batch-1 layouts (gemm).
     var perImage: (src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t)?
     var isReorder = false
+    /// The kernel the step runs on (int8: an integer convolution).
+    var kernel = LayerKernel.float
     /// Activation quantization with a per-image range, after the primitives (quantized network only).
     var dynamic: DynamicQuantization?
 
@@ -247,8 +325,13 @@ final class GraphLane {
     let finalValue: Int
     /// Per step, the dynamic quantization of its output: per image, `stride` floats from the output's start.
     var dynamic: [(quantization: DynamicQuantization, stride: Int, images: Int)?] = []
+    /// Per block end of an integer lane whose output is codes or in another layout than the twin's: a reorder
+    /// to f32 in the twin's layout (for the per-block SQNR; not timed), into `probeBuffer`.
+    var probes: [Int: (primitive: DNNLPrimitive, args: [dnnl_exec_arg_t], md: dnnl_memory_desc_t)] = [:]
+    var probeBuffer: AlignedBuffer?
 
-    init(executor x: GraphExecutor, slots s: GraphSlots, twin: Bool) throws {
+    init(executor x: GraphExecutor, slots s: GraphSlots, twin: Bool,
+         probes probeTargets: [Int: (md: dnnl_memory_desc_t, scale: Float?)] = [:]) throws {
         slots = try s.bytes.map { try AlignedBuffer(bytes: $0) }
         slotOf = s.slotOf
         input = x.inputBuffer
@@ -294,6 +377,21 @@ final class GraphLane {
                 }
             }
             invocations.append(calls)
+            if let target = probeTargets[invocations.count - 1] {
+                if probeBuffer == nil {
+                    probeBuffer = try AlignedBuffer(bytes: probeTargets.values.map { MemoryDesc.bytes($0.md) }.max()!)
+                }
+                var a: dnnl_primitive_attr_t?
+                try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
+                defer { dnnl_primitive_attr_destroy(a) }
+                if let scale = target.scale { try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, 1, 0, [scale]), "probe scale") }
+                let pd = try DNNLPrimitiveDesc(reorderFrom: step.outputMD, to: target.md, engine: engine, attr: a)
+                let from = try DNNLMemory(step.outputMD, engine: engine, pointer: dst)
+                let to = try DNNLMemory(target.md, engine: engine, pointer: probeBuffer!.pointer)
+                memories += [from, to]
+                probes[invocations.count - 1] = (try DNNLPrimitive(pd.handle), [dnnl_exec_arg_t(arg: DNNLArg.src, memory: from.handle),
+                                                                               dnnl_exec_arg_t(arg: DNNLArg.dst, memory: to.handle)], target.md)
+            }
             if !twin, let q = step.dynamic {
                 guard let stride = MemoryDesc.perImageFloats(step.outputMD, batch: x.options.batchSize) else {
                     throw EngineError("internal: \(step.name) output layout is not batch-outermost")
@@ -325,9 +423,14 @@ final class GraphLane {
 extension GraphLane: RunLane {
     var stepCount: Int { names.count }
     func stepName(_ k: Int) -> String { names[k] }
-    func blockOutput(_ k: Int, stream: dnnl_stream_t) throws -> UnsafeMutablePointer<Float> { pointer(slotOutput[k]) }
-    func outputMD(_ k: Int) -> dnnl_memory_desc_t { outputMDs[k] }
-    func f32Output(_ k: Int) -> UnsafeMutablePointer<Float>? { pointer(slotOutput[k]) }
+    func blockOutput(_ k: Int, stream: dnnl_stream_t) throws -> UnsafeMutablePointer<Float> {
+        guard var probe = probes[k] else { return pointer(slotOutput[k]) }
+        try dnnlCheck(dnnl_primitive_execute(probe.primitive.handle, stream, Int32(probe.args.count), &probe.args), "\(names[k]) probe")
+        try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+        return probeBuffer!.floats
+    }
+    func outputMD(_ k: Int) -> dnnl_memory_desc_t { probes[k]?.md ?? outputMDs[k] }
+    func f32Output(_ k: Int) -> UnsafeMutablePointer<Float>? { outputMDs[k].data_type == dnnl_f32 ? pointer(slotOutput[k]) : nil }
     var logits: UnsafeMutablePointer<Float> { pointer(finalValue) }
 }
 

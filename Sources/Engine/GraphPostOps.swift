@@ -33,13 +33,19 @@ struct EltwiseTail: Equatable {
     var isEmpty: Bool { steps.isEmpty }
 
     /// The tail for `activation` (nil: none) then, when given, quantization on the fixed grid of `grid` bits
-    /// (for values within [0, 6] only) — or, for a relu6 with a calibrated `range` R ≤ 6
-    /// (`GraphLayer.activationRange`), on `k · R/L` after a clip to [0, R], the block form's calibrated chain.
-    init(activation: Activation?, grid bits: BitWidth?, range: Float = Quantizer.fixedActivationRange) {
-        let grid = bits.flatMap { Quantizer.activationFactors(bits: $0, range: range) }
+    /// (for values within [0, 6] only).
+    init(activation: Activation?, grid bits: BitWidth?) {
+        self.init(activation: activation, on: bits.flatMap { b in b.quantized.map { ActivationGrid(bits: $0, range: Quantizer.fixedActivationRange, signed: false) } })
+    }
+
+    /// The tail for `activation` then, when given, quantization on `grid`: `clip(x, lower, R)` scaled by `L/R`,
+    /// rounded, scaled by `R/L`. On an unsigned grid the clip to [0, R] is the relu, and the relu6 too (R ≤ 6 on
+    /// values after relu6), so neither is repeated before it.
+    init(activation: Activation?, on grid: ActivationGrid?) {
+        let unsignedGrid = grid.map { !$0.signed } ?? false
         switch activation {
-        case .relu?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_relu, scale: 1, alpha: 0, beta: 0)) }
-        case .relu6?: if grid == nil { steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 6)) }
+        case .relu?: if !unsignedGrid { steps.append(Step(algorithm: dnnl_eltwise_relu, scale: 1, alpha: 0, beta: 0)) }
+        case .relu6?: if !unsignedGrid { steps.append(Step(algorithm: dnnl_eltwise_clip, scale: 1, alpha: 0, beta: 6)) }
         case .sigmoid?: steps.append(Step(algorithm: dnnl_eltwise_logistic, scale: 1, alpha: 0, beta: 0))
         case .hardSigmoid?:
             steps.append(Step(algorithm: dnnl_eltwise_linear, scale: 1, alpha: 1.0 / 6, beta: 0.5))
@@ -48,9 +54,17 @@ struct EltwiseTail: Equatable {
         case nil: break
         }
         if let grid {
-            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: grid.up, alpha: 0, beta: range))
+            steps.append(Step(algorithm: dnnl_eltwise_clip, scale: grid.up, alpha: grid.lower, beta: grid.range))
             steps.append(Step(algorithm: dnnl_eltwise_round, scale: grid.down, alpha: 0, beta: 0))
         }
+    }
+
+    /// The tail of an int8 layer that writes codes of the grid this tail ends on: without the final round and
+    /// scale back (the conversion to u8 or s8 rounds half to even and saturates).
+    var writingCodes: EltwiseTail {
+        var t = self
+        if t.steps.last?.algorithm == dnnl_eltwise_round { t.steps.removeLast() }
+        return t
     }
 
     /// The tail as post-ops on `attr`.
@@ -75,6 +89,25 @@ struct EltwiseTail: Equatable {
             return ops
         }
     }
+}
+
+/// A static activation grid: the codes `k` of `k · R/L`, unsigned on [0, R] with `L = 2^a − 1`, or signed on
+/// [−R, R] with `L = max(1, 2^(a−1) − 1)` (symmetric, as `DynamicQuantization`). `R` is 6 for values known to lie
+/// in [0, 6], or a calibrated range (Calibration.swift). Codes of at most 8 bits are what int8 layers read and
+/// write (u8 for unsigned grids, s8 for signed ones).
+struct ActivationGrid: Equatable {
+    var bits: Int
+    var range: Float
+    var signed: Bool
+
+    var levels: Float { signed ? Float(max(1, (1 << (bits - 1)) - 1)) : Float((1 << bits) - 1) }
+    /// Value → code factor `L/R`, and code → value `R/L`.
+    var up: Float { levels / range }
+    var down: Float { range / levels }
+    var lower: Float { signed ? -range : 0 }
+    var fitsInt8: Bool { bits <= 8 }
+    /// The oneDNN type of its codes.
+    var codeType: dnnl_data_type_t { signed ? dnnl_s8 : dnnl_u8 }
 }
 
 /// What is known of a tensor's values, which decides how its activations are quantized.

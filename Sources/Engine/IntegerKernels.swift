@@ -71,7 +71,7 @@ struct IntegerWeights: Equatable {
     }
 }
 
-/// The geometry of one convolution (NCHW, square kernel, symmetric padding).
+/// The geometry of one convolution (NCHW, square kernel, symmetric padding, dilation 1 unless given).
 struct ConvGeometry: Hashable {
     var batch: Int
     var inChannels: Int
@@ -83,9 +83,13 @@ struct ConvGeometry: Hashable {
     var padding: Int
     var height: Int
     var width: Int
+    /// 1: taps on adjacent positions.
+    var dilation = 1
 
-    var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
-    var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
+    /// The kernel's extent on the map: `dilation · (kernel − 1) + 1`.
+    var extent: Int { dilation * (kernel - 1) + 1 }
+    var outHeight: Int { (height + 2 * padding - extent) / stride + 1 }
+    var outWidth: Int { (width + 2 * padding - extent) / stride + 1 }
     /// Weights per output channel.
     var perChannel: Int { (inChannels / groups) * kernel * kernel }
     var weightDims: [Int] { groups > 1 ? [groups, outChannels / groups, inChannels / groups, kernel, kernel] : [outChannels, inChannels, kernel, kernel] }
@@ -105,9 +109,14 @@ struct IntegerLayerParameters {
     init?(weights: IntegerWeights, inputBits: BitWidth, inputRange: Float = Quantizer.fixedActivationRange,
           bnScale: [Float], bnBias: [Float]) {
         guard let f = Quantizer.activationFactors(bits: inputBits, range: inputRange) else { return nil }
+        self.init(weights: weights, inputStep: f.down, bnScale: bnScale, bnBias: bnBias)
+    }
+
+    /// As above, with the input grid given by its step (`R_in/L_in`; a signed grid's `R/(2^(a−1) − 1)`).
+    init?(weights: IntegerWeights, inputStep: Float, bnScale: [Float], bnBias: [Float]) {
         var scales = [Float](), bias = [Int32]()
         for o in 0..<weights.scales.count {
-            let eff = f.down * weights.scales[o] * bnScale[o]
+            let eff = inputStep * weights.scales[o] * bnScale[o]
             guard eff != 0, eff.isFinite else { return nil }
             let b = (Double(bnBias[o]) / Double(eff)).rounded(.toNearestOrEven)
             guard b.isFinite, abs(b) < 2_000_000_000 else { return nil }
@@ -141,20 +150,30 @@ final class IntegerConvolution {
     var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
 
     /// - outputCodes: u8 destination (`outputBits` ≤ 8) or f32 (any `outputBits`, 32 = ReLU6 only).
-    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth,
-         outputRange: Float = Quantizer.fixedActivationRange, outputCodes: Bool, context: DNNLContext, name: String) throws {
-        precondition(p.codes.count == g.outChannels * g.perChannel && p.scales.count == g.outChannels && p.bias.count == g.outChannels)
+    convenience init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth,
+                     outputRange: Float = Quantizer.fixedActivationRange, outputCodes: Bool, context: DNNLContext, name: String) throws {
         precondition(!outputCodes || outputBits.fitsInt8)
+        try self.init(g, parameters: p, source: dnnl_u8, destination: outputCodes ? dnnl_u8 : dnnl_f32, context: context, name: name) {
+            try appendActivationPostOps($0, bits: outputBits, range: outputRange, codes: outputCodes)
+        }
+    }
+
+    /// The general form (graph networks): a u8 or s8 source (codes of an unsigned or signed grid), a u8, s8 or f32
+    /// destination, and the post-ops `postOps` appends after the output scales. oneDNN's refusal of a combination
+    /// (an s8 source on a CPU without a kernel for it) is thrown.
+    init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, source: dnnl_data_type_t, destination: dnnl_data_type_t,
+         context: DNNLContext, name: String, postOps: (dnnl_primitive_attr_t) throws -> Void) throws {
+        precondition(p.codes.count == g.outChannels * g.perChannel && p.scales.count == g.outChannels && p.bias.count == g.outChannels)
         geometry = g
-        var src = try MemoryDesc.make([g.batch, g.inChannels, g.height, g.width], tag: dnnl_format_tag_any, type: dnnl_u8)
-        var dst = try MemoryDesc.make([g.batch, g.outChannels, g.outHeight, g.outWidth], tag: dnnl_format_tag_any,
-                                      type: outputCodes ? dnnl_u8 : dnnl_f32)
+        var src = try MemoryDesc.make([g.batch, g.inChannels, g.height, g.width], tag: dnnl_format_tag_any, type: source)
+        var dst = try MemoryDesc.make([g.batch, g.outChannels, g.outHeight, g.outWidth], tag: dnnl_format_tag_any, type: destination)
         var w = try MemoryDesc.make(g.weightDims, tag: dnnl_format_tag_any, type: dnnl_s8)
         var b = try MemoryDesc.make([g.outChannels], tag: dnnl_x, type: dnnl_s32)
         let strides: [Int64] = [Int64(g.stride), Int64(g.stride)], pad: [Int64] = [Int64(g.padding), Int64(g.padding)]
+        let dilates: [Int64] = [Int64(g.dilation - 1), Int64(g.dilation - 1)]
         var desc = dnnl_convolution_desc_t()
-        try dnnlCheck(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
-                                                         &src, &w, &b, &dst, strides, pad, pad), "\(name) int8 descriptor")
+        try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
+                                                                 &src, &w, &b, &dst, strides, dilates, pad, pad), "\(name) int8 descriptor")
         var a: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
         defer { dnnl_primitive_attr_destroy(a) }
@@ -162,7 +181,7 @@ final class IntegerConvolution {
         let uniform = p.scales.allSatisfy { $0 == p.scales[0] }
         try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, uniform ? 1 : Int64(g.outChannels), uniform ? 0 : 1 << 1,
                                                             uniform ? [p.scales[0]] : p.scales), "\(name) output scales")
-        try appendActivationPostOps(a!, bits: outputBits, range: outputRange, codes: outputCodes)
+        try postOps(a!)
         let pd = try withUnsafePointer(to: &desc) {
             try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(name) int8 primitive descriptor")
         }

@@ -85,13 +85,14 @@ public struct EngineEvaluator: CaseEvaluator {
                      BlockSpec(outChannels: 520, stride: 1, bits: 2, actBits: 5, kernel: 3),
                      BlockSpec(outChannels: 6, stride: 2, bits: 8, actBits: .float, kernel: 3)],
             classes: 4, classifierBits: 6)
-        for granularity in QuantGranularity.allCases {
+        // Float kernels, and integer kernels where the probe allows them (auto: the sweep's default).
+        for granularity in QuantGranularity.allCases { for kernels in [Kernels.float, .auto] {
             let net = try GraphExecutor(network: try spec.graph(), inputSize: 9, seed: 1,
-                                        options: EngineOptions(granularity: granularity, threads: 1, batchSize: 2))
+                                        options: EngineOptions(granularity: granularity, threads: 1, batchSize: 2, kernels: kernels))
             for o in try net.run(images).images {
                 text += o.logits.map(bits).joined(separator: ",") + ";" + o.top5.map(String.init).joined(separator: ",") + "\n"
             }
-        }
+        } }
         return String(Digest.sha256(text).prefix(16))
     }
 
@@ -223,24 +224,22 @@ public struct EngineEvaluator: CaseEvaluator {
             kernelUse = n.kernelUse
             calibration = n.activationCalibration
         case .graph(let g):
-            guard job.calibration == .fixed else {
-                throw SweepError("calibrate \(job.calibration): calibration applies to block-form networks; \(g.network.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere")
-            }
-            let executor: GraphExecutor
+            let weights: GraphWeights
             switch job.weights {
             case .seed(let s, _):
-                executor = try GraphExecutor(network: g.network, inputSize: job.size, seed: UInt64(s), options: options)
+                weights = try GraphWeights.seeded(UInt64(s), network: g.network, inputSize: job.size, initialization: initialization)
             case .safetensors(let path, _):
-                let w = try GraphWeights.load(safetensors: path, network: g.network, inputSize: job.size)
-                executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: w, options: options)
+                weights = try GraphWeights.load(safetensors: path, network: g.network, inputSize: job.size)
             case .onnx(let path, _):
-                let model = try GraphNetworks.importONNX(path: path, size: job.size)
-                executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: model.weights, options: options)
+                weights = try GraphNetworks.importONNX(path: path, size: job.size).weights
             }
+            // Calibration (not timed): the float network on the case's images sets the activation ranges.
+            options.activationRanges = try GraphExecutor.calibratedRanges(network: g.network, inputSize: job.size, weights: weights,
+                                                                          images: images, method: job.calibration, options: options)
+            let executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: weights, options: options)
             network = executor
-            kernelUse = KernelUse(requested: job.kernels, layers: executor.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
-                                  narrowWeights: false)
-            calibration = nil
+            kernelUse = executor.kernelUse
+            calibration = job.calibration == .fixed ? nil : executor.activationCalibration
             timedHere = true
         }
         // One batch's time per image, ms (slowed by `debugSlowdown` when the samples come from here).

@@ -192,12 +192,14 @@ extension SweepPlan {
                 weightPrecision: ResolvedPrecision(policy: p.precision.value, blocks: perBlock { $0.op.hasWeights ? $0.bits : nil }),
                 actPrecision: ResolvedPrecision(policy: p.act.value, blocks: perBlock { $0.actBits }),
                 width: spec.width, stemBits: stem, classifierBits: classifier, convention: p.convention.value,
-                quantization: spec.quantization, weights: weights.label, kernels: namesKernels ? p.kernels.value : nil)
+                quantization: spec.quantization, weights: weights.label, kernels: namesKernels ? p.kernels.value : nil,
+                calibration: spec.calibration)
             let network = CaseNetwork.graph(GraphCase(network: g, classes: GraphNetworks.classes(report), preprocessing: preprocessing))
             let id = caseID(config: config, network: network)
             if !seen.insert(id).inserted { continue }
-            let job = EvaluationJob(network: network, size: size, quantization: spec.quantization, weights: weights,
+            var job = EvaluationJob(network: network, size: size, quantization: spec.quantization, weights: weights,
                                     batch: spec.batch, threads: 1, kernels: p.kernels.value)
+            job.calibration = spec.calibration
             cases.append(SweepCase(index: cases.count, id: id, config: config, network: network,
                                    cost: .graph(GraphCaseCost(report)), job: job, group: groupKey(job)))
         }

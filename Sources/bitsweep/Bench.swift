@@ -113,7 +113,7 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,
             implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
-            kernels: kernelSummary(net), calibration: (net as? Network)?.activationCalibration,
+            kernels: kernelSummary(net), calibration: activationCalibration(net),
             calibrationLine: calibrationSummary(net).map { $0 + (input == nil ? " (calibrated on uniform noise: no --input)" : " (calibrated on the input batch)") },
             layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
             ompWaitPolicy: OpenMPWaitPolicy.current,

@@ -101,11 +101,19 @@ extension UsesEngineFlags {
 }
 
 /// The calibrated activation ranges a network runs with, in one line (`minmax: stem 4.2, …`); nil for the
-/// fixed ranges, for a graph network (calibration applies to block-form networks only), and when no activation
-/// is quantized (every activation float: no range to show), so that default output stays as it was.
+/// fixed ranges and when no activation is quantized (every activation float: no range to show), so that
+/// default output stays as it was.
 func calibrationSummary(_ net: any InferenceNetwork) -> String? {
-    guard let c = (net as? Network)?.activationCalibration, c.method != .fixed, !c.layers.isEmpty else { return nil }
+    guard let c = activationCalibration(net), c.method != .fixed, !c.layers.isEmpty else { return nil }
     return c.summary
+}
+
+/// The activation ranges a network runs with, whichever its form (a graph network's only when calibrated, so that
+/// its default JSON stays as it was).
+func activationCalibration(_ net: any InferenceNetwork) -> ActivationCalibration? {
+    if let n = net as? Network { return n.activationCalibration }
+    guard let g = net as? GraphExecutor, g.options.calibration != .fixed else { return nil }
+    return g.activationCalibration
 }
 
 /// What ran, in one line: `int8 kernels on 10 of 12 layers (float: stem, pool, classifier)`, or `float kernels,
@@ -113,6 +121,7 @@ func calibrationSummary(_ net: any InferenceNetwork) -> String? {
 /// a sweep records (`KernelUse.summary`).
 func kernelSummary(_ net: any InferenceNetwork) -> String {
     if let n = net as? Network { return n.kernelUse.summary }
+    if let g = net as? GraphExecutor { return g.kernelUse.summary }
     return KernelUse(requested: .auto, layers: net.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
                      narrowWeights: false).summary
 }

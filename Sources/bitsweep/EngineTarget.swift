@@ -87,8 +87,8 @@ struct EngineTarget {
     /// Builds the network; a graph's weights are its ONNX model's, the `--weights` file's (the graph's parameter
     /// names, GraphWeights.swift) or seeded.
     ///
-    /// With `--calibrate minmax|percentile:P` (block form only) the activation ranges are first measured on
-    /// `calibrationImages` with the float network (Engine/Calibration.swift).
+    /// With `--calibrate minmax|percentile:P` the activation ranges are first measured on `calibrationImages` with
+    /// the float network (Engine/Calibration.swift).
     func build(_ engine: EngineFlags, options: EngineOptions, calibrationImages: [Tensor] = []) throws -> any InferenceNetwork {
         switch form {
         case .block(let spec):
@@ -102,17 +102,29 @@ struct EngineTarget {
                 return try Network(spec: spec, inputSize: size, weights: engine.source, options: o)
             }
         case .graph(let g, let carried):
-            if engine.calibration != .fixed {
-                throw InputError("--calibrate \(engine.calibration) applies to block-form networks (seed, mobilenet-v1, model files); \(Self.graphActivationGrids(g))")
-            }
             return try engine.build {
-                if let carried { return try GraphExecutor(network: g, inputSize: size, weights: carried, options: options) }
-                switch engine.source {
-                case .seed(let s): return try GraphExecutor(network: g, inputSize: size, seed: s, options: options)
-                case .safetensors(let path):
-                    let w = try GraphWeights.load(safetensors: path, network: g, inputSize: size)
-                    return try GraphExecutor(network: g, inputSize: size, weights: w, options: options)
+                if engine.calibration == .fixed, carried == nil, case .seed(let s) = engine.source {
+                    // The memory estimate is checked before the weights are generated.
+                    return try GraphExecutor(network: g, inputSize: size, seed: s, options: options)
                 }
+                let weights: GraphWeights
+                if let carried {
+                    weights = carried
+                } else {
+                    switch engine.source {
+                    case .seed(let s):
+                        weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: options.initialization)
+                    case .safetensors(let path):
+                        weights = try GraphWeights.load(safetensors: path, network: g, inputSize: size)
+                    }
+                }
+                var o = options
+                if engine.calibration != .fixed {
+                    o.calibration = engine.calibration
+                    o.activationRanges = try GraphExecutor.calibratedRanges(network: g, inputSize: size, weights: weights,
+                                                                            images: calibrationImages, method: engine.calibration, options: o)
+                }
+                return try GraphExecutor(network: g, inputSize: size, weights: weights, options: o)
             }
         }
     }

@@ -105,7 +105,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                                     logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
                                     simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init))
                 },
-                kernels: kernelSummary(net), calibration: (net as? Network)?.activationCalibration, layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+                kernels: kernelSummary(net), calibration: activationCalibration(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
                 classes: classes, accuracy: accuracy, preprocessing: preprocessing)
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -19,9 +19,6 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "/tmp/never.onnx"))
         try e.expectOneLine(["export", "--calibrate", "minmax", "--out", "/tmp/never.onnx"], status: 2,
                             "bitsweep export: --calibrate minmax needs --calibration-images: expected PNG or JPEG files or folders of them")
-        try e.expectOneLine(["infer", "--preset", "mobilenet-v2", "--calibrate", "minmax", "Inputs/images"], status: 2,
-                            "bitsweep infer: --calibrate minmax applies to block-form networks (seed, mobilenet-v1, model files); mobilenet-v2 quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere",
-                            prefix: true)
         let s = try Scratch()
         let spec = try s.spec(extra: "act_bits: [4]\nnetwork: {preset: seed, calibrate: 'percentile:101'}\n")
         try e.expectOneLine(["sweep", spec, "--no-report"], status: 2,

@@ -91,7 +91,7 @@ import Testing
         (["calc", "--layer-bits", "block9.depthwise=4"], "layer bits pattern 'block9.depthwise' matches no convolution or gemm layer of seed (names look like 'block0.depthwise')"),
         (["infer", "--preset", "mobilenet-v2", "--layer-bits", "features.*.conv.9=4", "Inputs/images/chelsea.jpg"], "layer bits pattern 'features.*.conv.9' matches no convolution or gemm layer of mobilenet-v2"),
         (["infer", "--layer-bits", "block0.depthwise=4", "Inputs/images/chelsea.jpg"], "bitsweep infer: --layer-bits applies to graph networks (mobilenet-v2, ONNX models); seed is a block-form network: set its precision with --bits, --stem-bits and --classifier-bits"),
-        (["bench", "--preset", "mobilenet-v2", "--kernels", "integer"], "kernels integer: integer kernels are not available for graph networks (mobilenet-v2) yet"),
+        (["bench", "--preset", "mobilenet-v2", "--size", "32", "--kernels", "integer"], "kernels integer: no layer of mobilenet-v2 at 32×32 can run on integer kernels"),
         (["sweep", "Inputs/sweeps/mobilenet-v1.yaml", "--set", "network.preset=mobilenet-v2", "--no-report"], "blocks does not apply to mobilenet-v2: a graph network's blocks are fixed by the network"),
     ])
     func badInput(_ c: ([String], String)) throws {

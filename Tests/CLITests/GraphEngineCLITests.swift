@@ -39,4 +39,32 @@ import Testing
         let shares = (doc["layer_shares"] as! [[String: Any]]).map { $0["layer"] as! String }
         #expect(shares.contains("features.3.add") && shares.contains("classifier.1"))
     }
+
+    /// `--kernels integer` on mobilenet-v2 at w8a8 (52 convolutions: the stem, 17 depthwise, 17 projections,
+    /// 16 expansions, the last 1×1): uncalibrated, the 17 depthwise and 17 projection convolutions read ReLU6
+    /// outputs and run int8, while the stem (the image) and the expansions and the last 1×1 (signed values
+    /// quantized per image) run float; with `--calibrate minmax` every convolution but the stem runs int8.
+    @Test(arguments: [("fixed", 34), ("minmax", 51)])
+    func integerKernelsRecordWhatRanPerLayer(calibrate: String, int8: Int) throws {
+        let r = try CLI.run(["infer"] + Self.small + ["--bits", "8", "--act-bits", "8", "--kernels", "integer", "--calibrate", calibrate,
+                                                    "--format", "json", "Inputs/images/chelsea.jpg"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let doc = try Self.json(r.stdout)
+        let kernels = doc["layer_kernels"] as! [[String: Any]]
+        #expect(kernels.filter { $0["kernel"] as? String == "int8" }.count == int8)
+        #expect(kernels.first?["layer"] as? String == "features.0.0" && kernels.first?["kernel"] as? String == "float")
+        #expect((doc["kernels"] as? String ?? "").hasPrefix("int8 kernels on \(int8) of "))
+        // Against the simulated run: on static grids the requantization's rounding differences mostly vanish in
+        // the next grid (here every one of them: +∞, written "inf"); with per-image ranges each tiny difference
+        // moves the next range and the random 18-block network amplifies it (about 26 dB at this width and size).
+        let image = (doc["images"] as! [[String: Any]])[0]
+        let simulated = (image["simulated_sqnr_db"] as? Double) ?? ((image["simulated_sqnr_db"] as? String) == "inf" ? .infinity : 0)
+        #expect(simulated >= (calibrate == "fixed" ? 20 : 40), "\(simulated)")
+        if calibrate == "minmax" {
+            let calibration = doc["calibration"] as! [String: Any]
+            #expect(calibration["method"] as? String == "minmax")
+        } else {
+            #expect(doc["calibration"] == nil)
+        }
+    }
 }

@@ -62,7 +62,6 @@ enum ONNXFixture {
         ("network: {preset: mobilenet-v2}\nblocks: [3]\n", 2, "blocks does not apply to mobilenet-v2"),
         ("network:\n  preset: seed\n  layer_bits: {stem: 4}\n", 3, "network layer_bits applies to graph networks"),
         ("network:\n  preset: mobilenet-v1\n  preprocess: {resize: 40}\n", 3, "network preprocess applies to graph networks"),
-        ("network: {preset: mobilenet-v2}\nkernels: [float, integer]\n", 2, "kernels integer: the graph executor runs mobilenet-v2 on float kernels only"),
         ("network:\n  model: m.onnx\n  classes: 5\n", 3, "network classes does not apply to an ONNX model"),
         ("network:\n  model: m.onnx\n  weights: w.safetensors\n", 3, "does not apply to an ONNX model: it carries its weights"),
         ("network:\n  model: gone.onnx\n", 2, "network model 'gone.onnx' does not exist or cannot be read"),
@@ -72,7 +71,6 @@ enum ONNXFixture {
         ("network:\n  model: m.onnx\n  layer_bits: {stem: 40}\n", 3, "network layer_bits for 'stem' 40 is out of range"),
         ("network:\n  model: m.onnx\n  preprocess: {std: [1, 0, 1]}\n", 3, "network preprocess std 0.0 must be positive"),
         ("network:\n  model: m.onnx\n  width: 0.5\n", 3, "network width applies to the mobilenet-v1 and mobilenet-v2 presets only"),
-        ("network:\n  model: m.onnx\n  calibrate: minmax\n", 3, "network calibrate minmax: calibration applies to block-form networks"),
     ])
     func aProblemIsOneLineAtItsKey(text: String, line: Int, fragment: String) throws {
         let found = issues(text, in: ONNXFixture.folder())
@@ -260,5 +258,38 @@ enum ONNXFixture {
         // A second run takes every case from the cache.
         let again = try run(s, out: out, evaluator: EngineEvaluator())
         #expect(again.reused == 2 && again.computed == 0)
+    }
+
+    /// Integer kernels and calibration over the fixture at w8a8: the integer case runs int8 on every convolution
+    /// of the blocks (calibrated: signed values have a static grid), agrees with its simulated run, and records
+    /// the kernels per layer and the calibrated ranges; the float case runs float with the same ranges.
+    @Test func integerKernelsAndCalibrationOverAnImportedGraph() throws {
+        let d = ONNXFixture.folder()
+        _ = try Self.labelledFolder(d)
+        let s = try spec("""
+            images: labelled
+            network:
+              model: m.onnx
+              calibrate: minmax
+            precisions: [8]
+            act_bits: [8]
+            kernels: [float, integer]
+            """, dir: d)
+        let out = d.sub("out")
+        let summary = try run(s, out: out, evaluator: EngineEvaluator())
+        #expect(summary.results.cases.count == 2 && summary.results.cases.allSatisfy { $0.error == nil })
+        let reread = try ResultsStore.load(out)
+        let float = try #require(reread.cases.first { $0.config.kernels == .float })
+        let integer = try #require(reread.cases.first { $0.config.kernels == .integer })
+        #expect(float.kernels?.runsInteger == false)
+        // The three blocks' eight convolutions (features.0.0 and features.4.0 stand outside the blocks and keep the
+        // model's float weights: no stem_bits or classifier_bits here).
+        #expect(integer.kernels?.int8Layers == 8)
+        #expect(integer.kernels?.layers.first { $0.kernel == .float }?.layer == "features.0.0")
+        #expect(integer.config.calibration == .minmax)
+        let ranges = try #require(integer.calibration)
+        #expect(ranges.method == .minmax && !ranges.layers.isEmpty)
+        #expect(ranges == float.calibration)
+        for image in integer.images { #expect((image.simulatedSQNR ?? 0) >= 30, "\(image.simulatedSQNR ?? .nan)") }
     }
 }
