@@ -102,6 +102,9 @@ struct EngineTarget {
                 return try Network(spec: spec, inputSize: size, weights: engine.source, options: o)
             }
         case .graph(let g, let carried):
+            if engine.calibration != .fixed, g.layers.contains(where: { $0.activationRange != nil }) {
+                throw InputError("--calibrate \(engine.calibration): \(g.name) carries its own calibrated ranges; \(Self.graphActivationGrids(g))")
+            }
             return try engine.build {
                 if engine.calibration == .fixed, carried == nil, case .seed(let s) = engine.source {
                     // The memory estimate is checked before the weights are generated.

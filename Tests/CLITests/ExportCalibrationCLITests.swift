@@ -162,7 +162,7 @@ import Testing
         // Calibrating the read-back model again is refused in one line that says what it runs with.
         let ranges = e.stdout.split(separator: "\n").filter { $0.contains(", [0, ") }.count
         try ErrorPolicyCLITests().expectOneLine(["infer", "--model", out, "--calibrate", method, "Inputs/images"], status: 2,
-            "bitsweep infer: --calibrate \(method) applies to block-form networks (seed, mobilenet-v1, model files); calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid (on the model's own calibrated range after \(ranges) of its ReLU6 layers), and with each image's own range elsewhere")
+            "bitsweep infer: --calibrate \(method): calibrated carries its own calibrated ranges; calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid (on the model's own calibrated range after \(ranges) of its ReLU6 layers), and with each image's own range elsewhere")
         // The fixed-range model of the same configuration differs: the ranges were read back, not ignored.
         let fixed = logits(try json(["infer"] + config + ["--kernels", "float", "Inputs/images"]))
         #expect(zip(fixed.joined(), back.joined()).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * largest)
