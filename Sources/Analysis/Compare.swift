@@ -51,21 +51,26 @@ public struct CompareOptions: Hashable, Codable, Sendable {
     /// 1 − the confidence of the timing shift's interval (0.01: a 99% interval; the interval inverts the
     /// two-sided Mann–Whitney U test at this level).
     public var alpha: Double
+    /// Whether the current samples are scaled by the ratio of the two runs' reference medians before they are
+    /// judged (`ReferenceScaling`), when both runs have one.
+    public var referenceScaling: Bool
 
     public init(sqnrToleranceDB: Double = defaultSQNRToleranceDB, cosineTolerance: Double = defaultCosineTolerance,
                 top1Tolerance: Double = defaultTop1Tolerance, timeThreshold: Double = defaultTimeThreshold,
-                failOnTime: Bool = false, alpha: Double = defaultAlpha) {
+                failOnTime: Bool = false, alpha: Double = defaultAlpha, referenceScaling: Bool = true) {
         self.sqnrToleranceDB = sqnrToleranceDB
         self.cosineTolerance = cosineTolerance
         self.top1Tolerance = top1Tolerance
         self.timeThreshold = timeThreshold
         self.failOnTime = failOnTime
         self.alpha = alpha
+        self.referenceScaling = referenceScaling
     }
 
     enum CodingKeys: String, CodingKey {
         case sqnrToleranceDB = "sqnr_tolerance_db", cosineTolerance = "cosine_tolerance"
         case top1Tolerance = "top1_tolerance", timeThreshold = "time_threshold", failOnTime = "fail_on_time", alpha
+        case referenceScaling = "reference_scaling"
     }
 
     /// Reads comparison.json files written before `alpha` existed too.
@@ -77,6 +82,7 @@ public struct CompareOptions: Hashable, Codable, Sendable {
         timeThreshold = try c.decode(Double.self, forKey: .timeThreshold)
         failOnTime = try c.decode(Bool.self, forKey: .failOnTime)
         alpha = try c.decodeIfPresent(Double.self, forKey: .alpha) ?? Self.defaultAlpha
+        referenceScaling = try c.decodeIfPresent(Bool.self, forKey: .referenceScaling) ?? false
     }
 }
 
@@ -317,6 +323,13 @@ public struct Comparison: Hashable, Codable, Sendable {
     /// Where the baseline timing samples came from: nil for the baseline results themselves, else a
     /// description such as `history Reports/history.sqlite: the last 5 runs` (`compare --history`).
     public var timingReference: String?
+    /// The reference workload's median time per image in each run (`ReferenceScaling.median`), ms; nil when a
+    /// run has none (results written before the reference, or merged from runs without it).
+    public var baselineReferenceMs: Double?
+    public var currentReferenceMs: Double?
+    /// The factor the current samples were multiplied by before they were judged (baseline reference median
+    /// over the current one); nil when not scaled (`--no-reference-scaling`, or a side without a reference).
+    public var timingScale: Double?
     /// Cases only in the baseline (removed tonight) and only in the current set (added), in grid order.
     public var baselineOnly: [CaseSummary]
     public var currentOnly: [CaseSummary]
@@ -339,6 +352,8 @@ public struct Comparison: Hashable, Codable, Sendable {
         case verdict, reasons, options, baselineName = "baseline_name", currentName = "current_name"
         case baselinePath = "baseline_path", currentPath = "current_path", matched
         case unchanged, changed, timed, timedThresholdOnly = "timed_threshold_only", timingReference = "timing_reference"
+        case baselineReferenceMs = "baseline_reference_ms_per_image", currentReferenceMs = "current_reference_ms_per_image"
+        case timingScale = "timing_scale"
         case baselineOnly = "baseline_only", currentOnly = "current_only"
         case skippedImages = "skipped_images", provenance
     }
@@ -371,13 +386,44 @@ public struct AnalysisInputError: Error, CustomStringConvertible, Sendable {
 public struct TimingReference: Sendable {
     /// Where the samples come from, for the output (e.g. `history H: the last 5 runs before this one`).
     public var description: String
+    /// The reference workload's median (ms per image) the samples are expressed at: each pooled run's samples
+    /// scaled to it (`ReferenceScaling`); nil when some pooled run has no reference (then nothing is scaled).
+    public var referenceMs: Double?
     /// The samples of a case, by its configuration; nil when the reference has none for it (then the
     /// baseline results' own samples are used).
     public var samples: @Sendable (CaseConfig) -> [Double]?
 
-    public init(description: String, samples: @escaping @Sendable (CaseConfig) -> [Double]?) {
+    public init(description: String, referenceMs: Double? = nil, samples: @escaping @Sendable (CaseConfig) -> [Double]?) {
         self.description = description
+        self.referenceMs = referenceMs
         self.samples = samples
+    }
+}
+
+/// Telling "the machine is slower" from "the code is slower".
+///
+/// `sweep` times a fixed reference workload (one small network, the same in every run: `EngineEvaluator`'s
+/// `referenceWorkload`) right after every timing sample of every case, in the same worker on the same threads
+/// and clock, and keeps those samples beside the case's (`reference_samples_ms_per_image`). The run's
+/// **reference median** — the median of all of them — is how fast the machine ran the same work during that run:
+/// a build on the other core, which shares the caches and memory bandwidth, slows it as it slows the cases.
+///
+/// The rule: before the timing rule (`TimingVerdict`) judges a case, the current run's samples are multiplied by
+/// baseline reference median ÷ current reference median — the current run's times expressed at the baseline
+/// run's machine speed. One factor for the whole run (the median of hundreds of reference samples, so the
+/// factor adds next to no noise of its own); a code change slows the cases, not the reference, so it survives
+/// the scaling. When either run has no reference samples, nothing is scaled and the output says so.
+public enum ReferenceScaling {
+    /// The run's reference median, ms per image: the median of the reference samples of its cases that ran
+    /// (each group of cases that shared one evaluation counted once); nil when none has any.
+    public static func median(_ set: ResultsSet) -> Double? {
+        var seen = Set<[Double]>()
+        var all: [Double] = []
+        for c in set.cases where c.error == nil {
+            guard let r = c.timings?.referenceSamplesMsPerImage, !r.isEmpty, let s = c.timings?.samplesMsPerImage else { continue }
+            if seen.insert(s + [-1] + r).inserted { all += r }
+        }
+        return Statistics.median(all).flatMap { $0 > 0 && $0.isFinite ? $0 : nil }
     }
 }
 
@@ -399,6 +445,12 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     try checkUnique(baseline, "baseline")
     try checkUnique(current, "current")
 
+    // The machine's speed in each run, and the factor the current samples are judged at (ReferenceScaling).
+    let currentRef = ReferenceScaling.median(current)
+    let baselineRef = timingReference.map(\.referenceMs) ?? ReferenceScaling.median(baseline)
+    var scale: Double?
+    if options.referenceScaling, let b = baselineRef, let c = currentRef { scale = b / c }
+
     var changed: [CaseDiff] = []
     var matched = 0, unchanged = 0, timed = 0, thresholdOnly = 0
     var baselineOnly: [CaseSummary] = [], currentOnly: [CaseSummary] = []
@@ -408,7 +460,7 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
         case let .currentOnly(c): currentOnly.append(CaseSummary(c))
         case let .both(b, c):
             matched += 1
-            let d = diffCase(b, c, options, referenceSamples: timingReference?.samples(b.config))
+            let d = diffCase(b, c, options, referenceSamples: timingReference?.samples(b.config), scale: scale)
             if let t = d.timing {
                 timed += 1
                 if t.rule == .thresholdOnly { thresholdOnly += 1 }
@@ -450,10 +502,13 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
         changed: changed, timed: timed, baselineOnly: baselineOnly, currentOnly: currentOnly, skippedImages: skipped)
     result.timedThresholdOnly = thresholdOnly
     result.timingReference = timingReference?.description
+    result.baselineReferenceMs = baselineRef
+    result.currentReferenceMs = currentRef
+    result.timingScale = scale
     return result
 }
 
-func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions, referenceSamples: [Double]? = nil) -> CaseDiff {
+func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions, referenceSamples: [Double]? = nil, scale: Double? = nil) -> CaseDiff {
     let key = CaseKey(b.config)
     func list(_ l: [BitWidth]) -> String { l.map(\.description).joined(separator: ",") }
     let config = [
@@ -485,7 +540,8 @@ func diffCase(_ b: CaseResult, _ c: CaseResult, _ o: CompareOptions, referenceSa
 
     var timing: TimingVerdict?
     if let tc = c.timings, let base = referenceSamples ?? b.timings?.samples {
-        timing = TimingVerdict.judge(baseline: base, current: tc.samples, threshold: o.timeThreshold, alpha: o.alpha)
+        let current = scale.map { f in tc.samples.map { $0 * f } } ?? tc.samples
+        timing = TimingVerdict.judge(baseline: base, current: current, threshold: o.timeThreshold, alpha: o.alpha)
     }
     let error = b.error == c.error ? nil : FieldChange(field: "error", baseline: b.error ?? "(ran)", current: c.error ?? "(ran)")
 

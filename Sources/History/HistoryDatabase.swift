@@ -29,10 +29,14 @@ public struct HistoryRun: Hashable, Codable, Sendable {
     /// The folder it was added from.
     public var source: String
     public var cases: Int
+    /// The run's reference workload median, ms per image (`ReferenceScaling.median`): the machine's speed during
+    /// the run. nil for runs without reference samples (and runs added before schema v3).
+    public var referenceMs: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, fingerprint, name, date, gitCommit = "git_commit", bitsweepVersion = "bitsweep_version"
         case engineVersion = "engine_version", machine, specHash = "spec_hash", source, cases
+        case referenceMs = "reference_ms_per_image"
     }
 }
 
@@ -57,13 +61,15 @@ public struct HistorySeries: Hashable, Sendable {
 
 /// The nightly history: a SQLite database (through GRDB) holding every run added to it.
 ///
-/// Tables (schema `v1` and `v2`, created by GRDB's migrator; a database migrated by a newer bitsweep is refused):
+/// Tables (schemas `v1`–`v3`, created by GRDB's migrator; a database migrated by a newer bitsweep is refused):
 /// - `run`: one row per run — fingerprint (unique), sweep name, date, git commit, bitsweep and engine
 ///   versions, machine, spec hash, source folder, case count.
 /// - `measurement`: one row per run × case × metric — `case_key` (hash of the configuration as named by the
 ///   spec), `case_label`, `metric`, `exact` (counts, as integers) or `value` (measured), `samples` (JSON array
 ///   of the timing samples); `v2` adds `kernels` (`int8` when some layer of the case ran on int8 kernels, else
-///   `float`; NULL for rows added before v2), so that time charts can say which kernels the timings came from.
+///   `float`; NULL for rows added before v2), so that time charts can say which kernels the timings came from;
+///   `v3` adds `run.reference_ms` (the run's reference workload median, `ReferenceScaling`; NULL before v3 and
+///   for runs without reference samples), so that timings are compared at the machine speed of each run.
 /// The file carries SQLite's `application_id` 0x42535748 ("BSWH") so that another program's database is
 /// recognised and refused. Every `add` is one transaction: killed at any point, the database is as before.
 public final class HistoryDatabase: @unchecked Sendable {
@@ -105,6 +111,9 @@ public final class HistoryDatabase: @unchecked Sendable {
         m.registerMigration("v2") { db in
             try db.alter(table: "measurement") { t in t.add(column: "kernels", .text) }
         }
+        m.registerMigration("v3") { db in
+            try db.alter(table: "run") { t in t.add(column: "reference_ms", .double) }
+        }
         return m
     }
 
@@ -137,7 +146,8 @@ public final class HistoryDatabase: @unchecked Sendable {
                 }
                 if try migrator.hasBeenSuperseded(db) {
                     let known = try migrator.appliedIdentifiers(db).sorted().joined(separator: ", ")
-                    throw HistoryError("\(path): this history database was written by a newer bitsweep (schema \(known); this bitsweep knows v1 and v2 only); use that bitsweep or a newer one")
+                    let mine = migrator.migrations.joined(separator: ", ")
+                    throw HistoryError("\(path): this history database was written by a newer bitsweep (schema \(known); this bitsweep knows \(mine) only); use that bitsweep or a newer one")
                 }
             }
             try migrator.migrate(queue)
@@ -213,10 +223,11 @@ public final class HistoryDatabase: @unchecked Sendable {
                     let i = r.info
                     try db.execute(sql: """
                         INSERT INTO run (fingerprint, name, date, git_commit, bitsweep_version, engine_version, machine,
-                                         spec_hash, source, cases, added_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         spec_hash, source, cases, added_at, reference_ms)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [r.fingerprint, r.results.name, i.date, i.gitCommit, i.bitsweepVersion,
-                                         i.engineVersion, i.machine, i.specHash, r.directory, r.results.cases.count, addedAt])
+                                         i.engineVersion, i.machine, i.specHash, r.directory, r.results.cases.count, addedAt,
+                                         ReferenceScaling.median(r.results)])
                     let runID = db.lastInsertedRowID
                     var rows = 0
                     for c in r.results.cases {
@@ -252,13 +263,13 @@ public final class HistoryDatabase: @unchecked Sendable {
         }
     }
 
-    static let runColumns = "id, fingerprint, name, date, git_commit, bitsweep_version, engine_version, machine, spec_hash, source, cases"
+    static let runColumns = "id, fingerprint, name, date, git_commit, bitsweep_version, engine_version, machine, spec_hash, source, cases, reference_ms"
 
     static func run(from row: Row) -> HistoryRun {
         HistoryRun(id: row["id"], fingerprint: row["fingerprint"], name: row["name"], date: row["date"],
                    gitCommit: row["git_commit"], bitsweepVersion: row["bitsweep_version"],
                    engineVersion: row["engine_version"], machine: row["machine"], specHash: row["spec_hash"],
-                   source: row["source"], cases: row["cases"])
+                   source: row["source"], cases: row["cases"], referenceMs: row["reference_ms"])
     }
 
     static func fetchRun(_ db: Database, fingerprint: String) throws -> HistoryRun? {

@@ -40,7 +40,8 @@ public struct HistoryReport: Hashable, Sendable, Codable {
     public var exitCode: Int32 { regressions.isEmpty ? 0 : 1 }
 
     public static func make(database: String, runs: [HistoryRun], series: [HistorySeries], options: HistoryOptions) -> HistoryReport {
-        HistoryReport(database: database, runs: runs, options: options, series: series.compactMap { summarise($0, options) })
+        HistoryReport(database: database, runs: runs, options: options,
+                      series: series.compactMap { summarise(options.referenceScaling ? $0.scaledToReference() : $0, options) })
     }
 
     static func summarise(_ s: HistorySeries, _ o: HistoryOptions) -> SeriesSummary? {
@@ -64,5 +65,24 @@ public struct HistoryReport: Hashable, Sendable, Codable {
                              bestDate: s.points[bestIndex].run.date, steps: detection.steps,
                              pendingDate: detection.pending.map { s.points[$0].run.date }, latestVerdict: verdict,
                              newRegression: completesNow && counts)
+    }
+}
+
+extension HistorySeries {
+    /// A time series at one machine speed (`ReferenceScaling`'s rule across many runs): every run's median and
+    /// samples multiplied by the latest run's reference median ÷ that run's, so that the runs are compared as if
+    /// all had run at the latest run's speed (the latest run's own values are unchanged). The series as stored
+    /// when it is not a time series or some run of it has no reference median.
+    public func scaledToReference() -> HistorySeries {
+        guard metric.kind == .time, let latest = points.last?.run.referenceMs,
+              points.allSatisfy({ ($0.run.referenceMs ?? 0) > 0 }) else { return self }
+        var s = self
+        s.points = points.map { p in
+            let f = latest / p.run.referenceMs!
+            var q = p
+            if case .measured(let v, let samples) = p.value { q.value = .measured(v * f, samples: samples.map { $0 * f }) }
+            return q
+        }
+        return s
     }
 }

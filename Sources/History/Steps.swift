@@ -17,11 +17,15 @@ public struct HistoryOptions: Hashable, Sendable, Codable {
     public var top1Tolerance: Double = 0
     /// Whether a timing regression sets exit code 1 (as `compare --fail-on-time`).
     public var failOnTime: Bool = false
+    /// Whether time series are judged at one machine speed (`HistorySeries.scaledToReference`), as `compare`
+    /// scales by the reference workload (off: `--no-reference-scaling`).
+    public var referenceScaling: Bool = true
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case timeThreshold = "time_threshold", alpha, persist, recent, sqnrToleranceDB = "sqnr_tolerance_db"
         case cosineTolerance = "cosine_tolerance", top1Tolerance = "top1_tolerance", failOnTime = "fail_on_time"
+        case referenceScaling = "reference_scaling"
     }
 }
 

@@ -58,6 +58,14 @@ extension Comparison {
             "in time per image (Hodges–Lehmann estimate of the current/baseline ratio over the timing samples, distribution-free " +
             "interval from the Mann–Whitney ranks) lies beyond ±\(NumberText.percent(options.timeThreshold))"
         if let r = timingReference { s += " (baseline samples: \(r))" }
+        if let f = timingScale, let b = baselineReferenceMs, let c = currentReferenceMs {
+            s += "; the current samples are scaled by ×\(NumberText.significant(f, digits: 3)) for the machine's speed: the reference workload took " +
+                "\(NumberText.significant(b, digits: 3)) ms per image in the baseline run, \(NumberText.significant(c, digits: 3)) in the current one (--no-reference-scaling: judged as measured)"
+        } else if options.referenceScaling && timed > 0 {
+            s += "; not scaled for the machine's speed (\(baselineReferenceMs == nil ? "the baseline" : "the current") run has no reference workload samples)"
+        } else if let b = baselineReferenceMs, let c = currentReferenceMs, timed > 0 {
+            s += "; judged as measured (--no-reference-scaling; the reference workload took \(NumberText.significant(b, digits: 3)) and \(NumberText.significant(c, digits: 3)) ms per image)"
+        }
         if timedThresholdOnly > 0 {
             s += "; \(timedThresholdOnly) of \(timed) timed cases have too few samples on a side for an interval " +
                 "(one sample: results from before sweep --repeats), and there the estimate against the threshold alone decides (threshold-only)"

@@ -305,6 +305,11 @@ public struct CaseTimings: Hashable, Codable, Sendable {
     /// The quantized network's time per image in each timing round (`sweep --repeats N`: N samples, taken in
     /// interleaved rounds over the cases), ms; `msPerImage` is their median. Absent in older files.
     public var samplesMsPerImage: [Double]?
+    /// The reference workload's time per image taken right after each of `samplesMsPerImage`, in the same
+    /// worker (one fixed network, the same in every run: `EngineEvaluator.referenceWorkload`), ms: how fast the
+    /// machine was while this case was timed. `compare` and `history` divide each run's samples by the run's
+    /// reference median (`ResultsSet.referenceMsPerImage`). Absent in older files, and for evaluators without one.
+    public var referenceSamplesMsPerImage: [Double]?
 
     /// The samples a timing verdict compares: `samplesMsPerImage`, or the one median of an older file.
     public var samples: [Double] {
@@ -312,17 +317,19 @@ public struct CaseTimings: Hashable, Codable, Sendable {
         return [msPerImage]
     }
 
-    public init(buildMs: Double, msPerImage: Double, imagesPerSecond: Double, totalMs: Double, samplesMsPerImage: [Double]? = nil) {
+    public init(buildMs: Double, msPerImage: Double, imagesPerSecond: Double, totalMs: Double, samplesMsPerImage: [Double]? = nil,
+                referenceSamplesMsPerImage: [Double]? = nil) {
         self.buildMs = buildMs
         self.msPerImage = msPerImage
         self.imagesPerSecond = imagesPerSecond
         self.totalMs = totalMs
         self.samplesMsPerImage = samplesMsPerImage
+        self.referenceSamplesMsPerImage = referenceSamplesMsPerImage
     }
 
     enum CodingKeys: String, CodingKey {
         case buildMs = "build_ms", msPerImage = "ms_per_image", imagesPerSecond = "images_per_second", totalMs = "total_ms"
-        case samplesMsPerImage = "samples_ms_per_image"
+        case samplesMsPerImage = "samples_ms_per_image", referenceSamplesMsPerImage = "reference_samples_ms_per_image"
     }
 }
 

@@ -288,6 +288,31 @@ public struct EngineEvaluator: CaseEvaluator {
     /// `evaluate`'s batches, as before `time` existed.
     public func time(_ job: EvaluationJob, images: [Tensor]) throws -> [Double]? {
         guard case .block = job.network else { return nil }
+        return try timedBatches(job, images: images, slowed: true)
+    }
+
+    /// The reference workload (`timeReference`): one fixed network, the same in every run — the seed preset with
+    /// 4 blocks, 8-bit weights, float activations, per-tensor, He-normal weights from seed 0, at 64×64, on 8
+    /// fixed synthetic images in one batch — timed as a case's round is timed (`time`: built afresh, one untimed
+    /// warm-up batch, at least `minimumTimedBatches` batches and `minimumTimedSeconds`), never slowed by
+    /// `debugSlowdown` (it stands for the machine, not the code under test).
+    public static let referenceWorkload = "seed preset, 4 blocks, 8-bit weights, float activations, 64×64, batch of 8 synthetic images"
+
+    static let referenceImages: [Tensor] = (0..<8).map { k in
+        let n = 3 * 64 * 64
+        return Tensor(shape: [3, 64, 64], data: (0..<n).map { i in Float((i &* 37 &+ k &* 101) % 256) / 255 })
+    }
+
+    public func timeReference(threads: Int) throws -> [Double]? {
+        let spec = try Preset.seed.network(PresetOptions(blocks: 4, bits: .uniform(.bits(8))))
+        let job = EvaluationJob(network: spec, size: 64, quantization: .perTensor, weights: .seed(0, initialization: .heNormal),
+                                batch: 8, threads: threads)
+        return try timedBatches(job, images: Self.referenceImages, slowed: false)
+    }
+
+    /// `time`'s loop: the quantized block network of `job` on `images`, each batch's time per image, ms;
+    /// `slowed`: made `debugSlowdown` times as long (test only).
+    func timedBatches(_ job: EvaluationJob, images: [Tensor], slowed: Bool) throws -> [Double] {
         guard !images.isEmpty else { return [] }
         let batch = max(1, min(job.batch, images.count))
         let network = try Self.network(job, batch: batch, fidelity: false, images: images)
@@ -301,7 +326,8 @@ public struct EngineEvaluator: CaseEvaluator {
             let chunk = Array(images[lo..<min(lo + batch, images.count)])
             let seconds = try run(chunk)
             measured += seconds
-            perImage.append(try slowedDown(seconds) { try run(chunk) } * 1000 / Double(chunk.count))
+            let total = slowed ? try slowedDown(seconds) { try run(chunk) } : seconds
+            perImage.append(total * 1000 / Double(chunk.count))
             lo += chunk.count
             if lo >= images.count { lo = 0 }
         }

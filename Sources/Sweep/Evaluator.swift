@@ -45,6 +45,13 @@ public protocol CaseEvaluator: Sendable {
     /// evaluates again in later ones.
     func time(_ job: EvaluationJob, images: [Prepared]) throws -> [Double]?
 
+    /// One sample's batches of the reference workload — a fixed job, the same in every run, timed as `time`
+    /// times a case, on `threads` engine threads — time per image of each batch, ms. The runner takes one
+    /// reference sample beside every case's timing sample, in the same worker, so that the reference sees the
+    /// machine as the cases did; `compare` and `history` divide a run's timing samples by its reference median
+    /// (the machine's speed during that run). nil (the default): no reference.
+    func timeReference(threads: Int) throws -> [Double]?
+
     /// Throws (the case records the error) when `job` on `imageCount` images would not fit in memory. Called
     /// before the images are resized for the job's size, so that nothing large is allocated first.
     func checkMemory(_ job: EvaluationJob, imageCount: Int) throws
@@ -65,6 +72,7 @@ extension CaseEvaluator {
     public var graphVersion: String { "" }
 
     public func time(_ job: EvaluationJob, images: [Prepared]) throws -> [Double]? { nil }
+    public func timeReference(threads: Int) throws -> [Double]? { nil }
     public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {}
     public func memoryBytes(_ image: Decoded) -> Int { 0 }
 }

@@ -381,15 +381,20 @@ public enum SweepRunner {
                 }
             }
             let batches = try evaluator.time(job, images: inputs) ?? (first ?? evaluate()).batchMsPerImage
+            // The reference workload right after the sample, in the same worker on the same threads: what the
+            // machine gave this round (a reference that cannot run leaves the case without reference samples).
+            let reference = (try? evaluator.timeReference(threads: threads)).flatMap { $0 }.flatMap { $0.isEmpty ? nil : median($0) }
             return .ran(RoundResult(round: round, images: images, buildMs: first?.buildMs ?? 0, msPerImage: median(batches),
-                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: first?.kernels, calibration: first?.calibration))
+                                    wallMs: Date().timeIntervalSince(t0) * 1000, kernels: first?.kernels, calibration: first?.calibration,
+                                    referenceMsPerImage: reference))
         } catch let e {
             return .failed(round: round, "\(e)")
         }
     }
 
     /// The case records of a group from all its rounds: the first round's images and fidelity, one timing
-    /// sample per round (the median over batches of the time per image), their median as `ms_per_image`.
+    /// sample per round (the median over batches of the time per image), their median as `ms_per_image`, and
+    /// beside each sample the reference workload's (when every round has one).
     /// A round that failed makes the case fail with its error (and it is not cached).
     static func finish(_ group: [SweepCase], rounds: [RoundOutcome]) -> [CaseResult] {
         var ran: [RoundResult] = []
@@ -408,8 +413,10 @@ public enum SweepRunner {
             images = first.images
             let samples = ran.map(\.msPerImage)
             let ms = median(samples)
+            let reference = ran.compactMap(\.referenceMsPerImage)
             timings = CaseTimings(buildMs: first.buildMs, msPerImage: ms, imagesPerSecond: ms > 0 ? 1000 / ms : 0,
-                                  totalMs: ran.reduce(0) { $0 + $1.wallMs }, samplesMsPerImage: samples)
+                                  totalMs: ran.reduce(0) { $0 + $1.wallMs }, samplesMsPerImage: samples,
+                                  referenceSamplesMsPerImage: reference.count == ran.count ? reference : nil)
         }
         let failure = error?.text
         let kernels = failure == nil ? ran.first?.kernels : nil
@@ -450,6 +457,8 @@ struct RoundResult: Sendable {
     var kernels: KernelUse? = nil
     /// The activation ranges (first round only; the same in every round: calibration is deterministic).
     var calibration: ActivationCalibration? = nil
+    /// The reference workload's sample taken right after this round's (`CaseEvaluator.timeReference`).
+    var referenceMsPerImage: Double? = nil
 }
 
 enum RoundOutcome: Sendable {

@@ -69,7 +69,7 @@ struct Compare: ParsableCommand {
         guard let baseline, let current else {
             throw InputError("expected two results folders, BASELINE and CURRENT")
         }
-        var options = CompareOptions(failOnTime: failOnTime)
+        var options = CompareOptions(failOnTime: failOnTime, referenceScaling: !timing.noReferenceScaling)
         if let t = fidelityTolerance { options.sqnrToleranceDB = try cli.number(t, option: "--fidelity-tolerance", units: ["": 1, "dB": 1]) }
         if let t = top1Tolerance { options.top1Tolerance = try cli.number(t, option: "--top1-tolerance", units: ["": 1, "%": 0.01]) }
         try timing.apply(threshold: &options.timeThreshold, alpha: &options.alpha)
@@ -81,7 +81,8 @@ struct Compare: ParsableCommand {
             let n = recent ?? HistoryOptions().recent
             do {
                 let db = try HistoryDatabase(path: history, create: false)
-                reference = try db.timingReference(recent: n, current: try? HistoryDatabase.load(current))
+                reference = try db.timingReference(recent: n, current: try? HistoryDatabase.load(current),
+                                                   scaled: options.referenceScaling)
             } catch let e as HistoryError {
                 throw CommandFailure.input(e)
             }
@@ -111,6 +112,10 @@ struct TimingRuleOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Recent runs pooled as the timing reference (compare: with --history; history show: the level that steps are measured from, and the reference of the latest run). Default \(HistoryOptions().recent).", valueName: "n"))
     var recent: String?
+
+    @Flag(name: .customLong("no-reference-scaling"),
+          help: "Judge timings as measured, without scaling each run's samples by its reference workload's median (the machine's speed during the run).")
+    var noReferenceScaling = false
 
     /// Sets the threshold and alpha that were given; an invalid value is an `InputError` (exit 2).
     func apply(threshold: inout Double, alpha: inout Double) throws {

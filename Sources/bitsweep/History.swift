@@ -126,6 +126,7 @@ struct HistoryShow: ParsableCommand {
         }
         var options = HistoryOptions()
         options.failOnTime = failOnTime
+        options.referenceScaling = !timing.noReferenceScaling
         try timing.apply(threshold: &options.timeThreshold, alpha: &options.alpha)
         if let persist { options.persist = try cli.runs(persist, option: "--persist") }
         if let recent = try timing.recentRuns() { options.recent = recent }

@@ -187,6 +187,63 @@ import Reports
         #expect(c.markdown().contains("Hodges–Lehmann"))
     }
 
+    // MARK: the reference workload
+
+    /// The fixture grid with every case's samples `samples × scale` (the size-16 4-bit case's `× changed` on top)
+    /// and reference samples `reference × machine`.
+    static func grid(_ samples: [Double], scale: Double, changed: Double = 1, reference: [Double]?, machine: Double = 1) throws -> ResultsSet {
+        try Fixture.grid { c in
+            var s = samples.map { $0 * scale }
+            if c.config.size == 16 && c.config.weightPrecision.description == "4" { s = s.map { $0 * changed } }
+            c.timings = CaseTimings(buildMs: 3, msPerImage: Statistics.median(s)!, imagesPerSecond: 1, totalMs: 1, samplesMsPerImage: s,
+                                    referenceSamplesMsPerImage: reference?.map { $0 * machine })
+        }
+    }
+
+    static let reference: [Double] = [0.50, 0.52, 0.49, 0.51, 0.50, 0.55, 0.48, 0.50, 0.53, 0.50]   // median 0.50
+
+    @Test func aSlowerMachineIsScaledAwayAndSlowerCodeIsNot() throws {
+        let baseline = try Self.grid(Self.base, scale: 1, reference: Self.reference)
+        #expect(ReferenceScaling.median(baseline) == 0.5)
+        // The machine 30% slower: every case and the reference workload ×1.3. Scaled by 0.50/0.65, the samples
+        // are the baseline's again: nothing called. As measured, all six cases are (the ×1.3 example above).
+        let busy = try Self.grid(Self.base, scale: 1.3, reference: Self.reference, machine: 1.3)
+        let c = try compare(baseline: baseline, current: busy, options: CompareOptions(failOnTime: true))
+        #expect(abs(c.timingScale! - 1 / 1.3) < 1e-12 && c.baselineReferenceMs == 0.5 && abs(c.currentReferenceMs! - 0.65) < 1e-12)
+        #expect(c.verdict == .noRegression && c.slower == 0 && c.timed == 6)
+        #expect(c.table().contains("scaled by ×0.769"))
+        let raw = try compare(baseline: baseline, current: busy, options: CompareOptions(failOnTime: true, referenceScaling: false))
+        #expect(raw.timingScale == nil && raw.slower == 6 && raw.verdict == .regression)
+        #expect(raw.table().contains("judged as measured"))
+        // The code 30% slower in one case, the machine as before: called, and only that case.
+        let slowCode = try Self.grid(Self.base, scale: 1, changed: 1.3, reference: Self.reference)
+        let d = try compare(baseline: baseline, current: slowCode, options: CompareOptions(failOnTime: true))
+        #expect(d.timingScale == 1 && d.slower == 1 && abs(d.changed[0].timing!.shift - 0.3) < 1e-12)
+        // Both: the machine ×1.3 and that case's code ×1.3 on top (×1.69 as measured): only the code is called, +30%.
+        let both = try Self.grid(Self.base, scale: 1.3, changed: 1.3, reference: Self.reference, machine: 1.3)
+        let e = try compare(baseline: baseline, current: both, options: CompareOptions(failOnTime: true))
+        #expect(e.slower == 1 && abs(e.changed[0].timing!.shift - 0.3) < 1e-12 && abs(e.changed[0].timing!.relative - 0.3) < 1e-12)
+        // A side without reference samples (results from before the reference): nothing scaled, and it says so.
+        let old = try Self.grid(Self.base, scale: 1.3, reference: nil)
+        let f = try compare(baseline: baseline, current: old, options: CompareOptions(failOnTime: true))
+        #expect(f.timingScale == nil && f.currentReferenceMs == nil && f.slower == 6)
+        #expect(f.table().contains("the current run has no reference workload samples"))
+    }
+
+    @Test func theRunsReferenceMedianCountsEachSharedEvaluationOnce() throws {
+        // Five cases share samples and reference samples [1, 2, 3] (as conventions sharing one evaluation do),
+        // the size-16 4-bit case has its own samples and [10, 11]: the median of [1, 2, 3, 10, 11] is 3 (counting
+        // the shared ones five times, [1, 2, 3] × 5 + [10, 11], it would be 2).
+        let set = try Fixture.grid { c in
+            let own = c.config.size == 16 && c.config.weightPrecision.description == "4"
+            c.timings = CaseTimings(buildMs: 1, msPerImage: 1, imagesPerSecond: 1, totalMs: 1, samplesMsPerImage: own ? [5, 6] : [1, 1],
+                                    referenceSamplesMsPerImage: own ? [10, 11] : [1, 2, 3])
+        }
+        #expect(ReferenceScaling.median(set) == 3)
+        // No case with reference samples (results from before the reference): nil.
+        #expect(ReferenceScaling.median(try Fixture.grid()) == nil)
+    }
+
     @Test func oneSampleASideFallsBackToTheThresholdAndSaysSo() throws {
         // The fixture's timings have no samples (as results written before --repeats): threshold only.
         let c = try compare(baseline: try Fixture.grid(), current: try CompareTests.withTime(1.25))

@@ -14,8 +14,11 @@ import Testing
     static func spec(_ dir: URL) throws -> String {
         let images = CLI.packageRoot.appendingPathComponent("Inputs/images").path
         let path = dir.appendingPathComponent("timing.yaml").path
-        // Two small networks (a sample is the median of 5 timed batches of ~0.5 ms), 15 rounds: 15 against 15
-        // samples still call a change with 51 of the 225 pairs out of order (critical U at 0.01).
+        // Two small networks, 15 rounds. A round's sample (EngineEvaluator.time) is the median time per image over
+        // the batches of the quantized network alone, built afresh, after one untimed warm-up batch: at least 3
+        // batches and at least 20 ms of measured kernel time (at most 200), so dozens of sub-millisecond batches
+        // at 32 px. 15 against 15 samples still call a change with 51 of the 225 pairs out of order (critical U
+        // at 0.01).
         try """
             name: timing
             images: \(images)

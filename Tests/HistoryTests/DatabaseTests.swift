@@ -9,7 +9,8 @@ import Testing
 /// Results folders made from real `BitOpsCore` costs with chosen fidelity and timings, written to disk as a
 /// sweep writes them (results.json + run.json).
 enum Nights {
-    static func caseResult(index: Int, size: Int, bits: Int, sqnr: Double?, samples: [Double]?) throws -> CaseResult {
+    static func caseResult(index: Int, size: Int, bits: Int, sqnr: Double?, samples: [Double]?,
+                           reference: [Double]? = nil) throws -> CaseResult {
         let w = BitWidth(bits)!
         let net = try Preset.seed.network(PresetOptions(blocks: 2, bits: .uniform(w)))
         let cost = try net.cost(inputSize: size, convention: .weight)
@@ -21,18 +22,24 @@ enum Nights {
             ImageResult(file: $0, top1: 1, top5: [1, 2, 3, 4, 5], logits: [0.5], sqnrDB: sqnr, cosine: 0.99, top1Agree: true, blockSQNR: [])
         }
         let timings = samples.map { s in
-            CaseTimings(buildMs: 1, msPerImage: Statistics.median(s)!, imagesPerSecond: 1, totalMs: 1, samplesMsPerImage: s)
+            CaseTimings(buildMs: 1, msPerImage: Statistics.median(s)!, imagesPerSecond: 1, totalMs: 1, samplesMsPerImage: s,
+                        referenceSamplesMsPerImage: reference)
         }
         return CaseResult(id: "id\(size)-\(bits)", index: index, config: config, cost: cost, images: imgs,
                           fidelity: FidelitySummary(images: imgs), timings: timings)
     }
 
-    /// One night: two cases (32 px at 8 and 4 bits); `scale` multiplies the time samples.
-    static func write(_ dir: String, night: Int, scale: Double = 1, sqnr8: Double = 40, commit: String? = nil) throws {
+    /// One night: two cases (32 px at 8 and 4 bits); `scale` multiplies the time samples. With `reference`,
+    /// each case carries reference workload samples around it: the 8-bit case [0.97, 1.00, 1.04] × reference,
+    /// the 4-bit case [0.99, 1.00, 1.02, 1.03] × reference (the run's reference median: reference).
+    static func write(_ dir: String, night: Int, scale: Double = 1, sqnr8: Double = 40, commit: String? = nil,
+                      reference: Double? = nil) throws {
         let samples = [1.00, 1.02, 0.98, 1.01, 0.99].map { $0 * scale }
         let set = ResultsSet(name: "nightly", cases: [
-            try caseResult(index: 0, size: 32, bits: 8, sqnr: sqnr8, samples: samples.map { $0 * 2 }),
-            try caseResult(index: 1, size: 32, bits: 4, sqnr: 12, samples: samples),
+            try caseResult(index: 0, size: 32, bits: 8, sqnr: sqnr8, samples: samples.map { $0 * 2 },
+                           reference: reference.map { r in [0.97, 1.00, 1.04].map { $0 * r } }),
+            try caseResult(index: 1, size: 32, bits: 4, sqnr: 12, samples: samples,
+                           reference: reference.map { r in [0.99, 1.00, 1.02, 1.03].map { $0 * r } }),
         ], skippedImages: [])
         try ResultsStore.write(set, to: dir)
         try ResultsStore.write(RunInfo(bitsweepVersion: "0.1.0", engineVersion: "oneDNN 2.6.3, numerics abc",
@@ -165,5 +172,77 @@ final class Temp {
         let rules = chart.marks.compactMap { if case .rule(let r) = $0 { return r } else { return nil } }
         #expect(lines.count == 2)
         #expect(rules.map(\.value) == [5, 5] && rules.allSatisfy { $0.label == "+30%" })
+    }
+
+    /// Schema v3 keeps each run's reference median; a v2 database gains the column (NULL for its old runs).
+    @Test func theRunsReferenceMedianIsStoredAndAV2DatabaseIsMigrated() throws {
+        let t = Temp()
+        // A v2 database, as the previous bitsweep left it, with one run.
+        let q = try DatabaseQueue(path: t.sub("h.sqlite"))
+        var v2 = DatabaseMigrator()
+        v2.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(HistoryDatabase.applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE run (id INTEGER PRIMARY KEY AUTOINCREMENT, fingerprint TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                  date TEXT NOT NULL, git_commit TEXT, bitsweep_version TEXT NOT NULL, engine_version TEXT NOT NULL,
+                  machine TEXT NOT NULL, spec_hash TEXT NOT NULL, source TEXT NOT NULL, cases INTEGER NOT NULL, added_at TEXT NOT NULL);
+                CREATE TABLE measurement (run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE, case_key TEXT NOT NULL,
+                  case_label TEXT NOT NULL, metric TEXT NOT NULL, exact INTEGER, value DOUBLE, samples TEXT,
+                  PRIMARY KEY (run_id, case_key, metric), CHECK ((exact IS NULL) <> (value IS NULL)));
+                INSERT INTO run (fingerprint, name, date, bitsweep_version, engine_version, machine, spec_hash, source, cases, added_at)
+                  VALUES ('old', 'nightly', '2026-11-01T02:17:00Z', '0.1.0', 'e', 'm', 'h', '/old', 0, 'x');
+                """)
+        }
+        v2.registerMigration("v2") { db in try db.execute(sql: "ALTER TABLE measurement ADD COLUMN kernels TEXT") }
+        try v2.migrate(q)
+        try q.close()
+
+        try Nights.write(t.sub("n2"), night: 2, reference: 0.5)
+        try Nights.write(t.sub("n3"), night: 3)
+        let db = try HistoryDatabase(path: t.sub("h.sqlite"), create: false)
+        _ = try db.add([try HistoryDatabase.load(t.sub("n2")), try HistoryDatabase.load(t.sub("n3"))])
+        let runs = try db.runs()
+        #expect(runs.map(\.fingerprint.count) == [3, 64, 64])
+        // Night 2's reference samples: [0.485, 0.5, 0.52] and [0.495, 0.5, 0.51, 0.515]; their median is 0.5.
+        #expect(runs[0].referenceMs == nil && runs[2].referenceMs == nil)
+        #expect(abs((runs[1].referenceMs ?? 0) - 0.5) < 1e-12)
+    }
+
+    /// A machine 30% slower for two nights (the reference workload slowed alike) is no step once the series is
+    /// scaled to one machine speed; code 30% slower (the reference as before) still is; as measured, both are.
+    @Test func aSlowerMachineIsNoStepButSlowerCodeIs() throws {
+        let t = Temp()
+        let db = try HistoryDatabase(path: t.sub("h.sqlite"), create: true)
+        // Nights 1–4 at reference 0.5; nights 5–6: machine ×1.3 (samples and reference); nights 7–8: code ×1.3.
+        let nights: [(scale: Double, reference: Double)] = [(1, 0.5), (1, 0.5), (1, 0.5), (1, 0.5), (1.3, 0.65), (1.3, 0.65), (1.3, 0.5), (1.3, 0.5)]
+        for (i, n) in nights.enumerated() {
+            try Nights.write(t.sub("n\(i + 1)"), night: i + 1, scale: n.scale, reference: n.reference)
+            _ = try db.add([try HistoryDatabase.load(t.sub("n\(i + 1)"))])
+        }
+        let series = try db.series(caseFilter: ["w=4"], metrics: [.msPerImage])
+        let four = try #require(series.first)
+        // Scaled to the latest night's speed (0.5): nights 5–6 × 0.5/0.65 = 1.3/1.3 → back to the base samples.
+        let scaled = four.scaledToReference()
+        let base = [1.00, 1.02, 0.98, 1.01, 0.99]
+        for (i, p) in scaled.points.enumerated() {
+            let expected = i < 6 ? base : base.map { $0 * 1.3 }
+            #expect(zip(p.value.samples, expected).allSatisfy { abs($0 - $1) < 1e-12 }, "night \(i + 1)")
+        }
+        var o = HistoryOptions()
+        o.failOnTime = true
+        let report = HistoryReport.make(database: "h", runs: try db.runs(), series: series, options: o)
+        #expect(report.series.first?.steps.map(\.index) == [6])
+        o.referenceScaling = false
+        let raw = HistoryReport.make(database: "h", runs: try db.runs(), series: series, options: o)
+        #expect(raw.series.first?.steps.map(\.index) == [4])
+
+        // compare --history: night 8 against nights 5–7 pooled, each scaled to night 7's speed (0.5).
+        let current = try HistoryDatabase.load(t.sub("n8"))
+        let ref = try db.timingReference(recent: 3, current: current)
+        #expect(ref.referenceMs == 0.5)
+        let pooled = try #require(ref.samples(current.results.cases[1].config))
+        #expect(zip(pooled, base + base + base.map { $0 * 1.3 }).allSatisfy { abs($0 - $1) < 1e-12 })
+        let unscaled = try db.timingReference(recent: 3, current: current, scaled: false)
+        #expect(unscaled.referenceMs == nil && unscaled.samples(current.results.cases[1].config) == (base + base + base).map { $0 * 1.3 })
     }
 }
