@@ -8,14 +8,18 @@ public enum HistoryCharts {
     /// Up to this many cases get a line each; more are summarised as one line.
     public static let maxLines = 6
 
-    /// One metric over the runs. With at most `maxLines` cases, one line per case and a dashed vertical rule
+    /// One metric over the runs (a time series scaled to the latest run's machine speed, as `history show`
+    /// judges it, when `options.referenceScaling` and its runs have reference medians). With at most `maxLines` cases, one line per case and a dashed vertical rule
     /// at each case's steps (labelled with the relative change). With more, one line: the geometric mean
     /// over the cases of each value relative to that case's median over all runs (1 = its usual level), and
     /// a rule at every run where some case steps for the worse (labelled with how many).
     public static func trend(_ series: [HistorySeries], metric: HistoryMetric, runs: Int,
                              options: HistoryOptions, size: FigureSize = .twoColumn) throws -> ChartSpec {
-        let chosen = series.filter { $0.metric == metric && !$0.points.isEmpty }
-        guard !chosen.isEmpty else { throw ChartError.empty("no \(metric.rawValue) values in the history") }
+        let stored = series.filter { $0.metric == metric && !$0.points.isEmpty }
+        guard !stored.isEmpty else { throw ChartError.empty("no \(metric.rawValue) values in the history") }
+        // Times as `history show` judges them: at the latest run's machine speed when the runs have a reference.
+        let chosen = options.referenceScaling ? stored.map { $0.scaledToReference() } : stored
+        let scaled = chosen != stored
         let runIndex = runNumbers(chosen)
         var marks: [Mark] = []
         var entries: [LegendEntry] = []
@@ -58,6 +62,7 @@ public enum HistoryCharts {
             }
             yTitle = "\(metric.rawValue) relative to each case's median"
         }
+        if scaled { yTitle += ", at the latest run's machine speed" }
         let xs = Array(Set(runIndex.values)).sorted().map(Double.init)
         let kernels = metric.kind == .time ? kernelsText(chosen).map { ", \($0)" } ?? "" : ""
         let spec = ChartSpec(

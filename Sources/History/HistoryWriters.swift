@@ -67,8 +67,18 @@ public enum HistoryWriters {
         var lines = ["history: \(r.database): \(r.runs.count) run\(r.runs.count == 1 ? "" : "s")"
             + (r.runs.first.map { " from \(day($0.date)) to \(day(r.runs.last!.date))" } ?? "")]
         lines.append(String(format: "rules: counts: any change is a step; fidelity: a change beyond the tolerance (%.2g dB SQNR); time: ±%.0f%% from the level of the last %d runs, held for %d runs, and the whole %.0f%% interval of the Hodges–Lehmann shift of their samples beyond ±%.0f%% (the threshold alone when the samples are too few for an interval: runs timed once)",
-                            o.sqnrToleranceDB, o.timeThreshold * 100, o.recent, o.persist, (1 - o.alpha) * 100, o.timeThreshold * 100))
+                            o.sqnrToleranceDB, o.timeThreshold * 100, o.recent, o.persist, (1 - o.alpha) * 100, o.timeThreshold * 100)
+                     + (timeScaling(r).map { "; " + $0 } ?? ""))
         return lines
+    }
+
+    /// How time series were scaled for the machine's speed (`HistorySeries.scaledToReference`).
+    public static func timeScaling(_ r: HistoryReport) -> String? {
+        guard r.runs.count > 1 else { return nil }
+        let with = r.runs.filter { $0.referenceMs != nil }.count
+        if !r.options.referenceScaling { return "times as measured (--no-reference-scaling)" }
+        if with == r.runs.count { return "times scaled to the latest run's machine speed (the ratio of the runs' reference workload medians)" }
+        return "times as measured (\(r.runs.count - with) of \(r.runs.count) runs have no reference workload median)"
     }
 
     public static func table(_ r: HistoryReport, all: Bool = false) -> String {

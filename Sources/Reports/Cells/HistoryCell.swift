@@ -48,7 +48,8 @@ struct HistoryCell: CellRenderer {
             .text("\(runs.count) runs in "), .code(history.file),
             .text(String(format: ", from %@ to %@. A step is a change that persists: counts at any change, fidelity beyond the compare tolerance (%.2g dB), time when a run and the next %d − 1 runs all lie beyond ±%.0f%% of the median of the last %d runs and the whole %.0f%% confidence interval of the Hodges–Lehmann shift of their timing samples against those runs' lies beyond the threshold too. Cases are numbered as in the summary.",
                           HistoryWriters.dayText(runs.first!.date), HistoryWriters.dayText(runs.last!.date), o.sqnrToleranceDB,
-                          o.persist, o.timeThreshold * 100, o.recent, (1 - o.alpha) * 100)),
+                          o.persist, o.timeThreshold * 100, o.recent, (1 - o.alpha) * 100)
+                  + (HistoryWriters.timeScaling(report).map { " Steps and charts of time: " + $0 + "." } ?? "")),
         ]))
         var rows: [(date: String, row: [String])] = []
         for s in report.series {
