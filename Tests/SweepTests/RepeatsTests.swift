@@ -186,6 +186,43 @@ import Testing
     }
 }
 
+/// The reference workload (`CaseEvaluator.timeReference`): one sample right after every round's timing sample,
+/// in the same worker, kept beside the samples (`reference_samples_ms_per_image`), one per round.
+@Suite struct ReferenceWorkloadTests {
+    struct WithReference: CaseEvaluator {
+        var timed = TimingRunTests.TimedFake()
+        var version: String { timed.version }
+        var calibrationVersion: String { timed.calibrationVersion }
+        func decode(path: String) throws -> [UInt8] { try timed.decode(path: path) }
+        func prepare(_ image: [UInt8], size: Int) throws -> [UInt8] { try timed.prepare(image, size: size) }
+        func evaluate(_ job: EvaluationJob, images: [[UInt8]]) throws -> Evaluation { try timed.evaluate(job, images: images) }
+        func time(_ job: EvaluationJob, images: [[UInt8]]) throws -> [Double]? { try timed.time(job, images: images) }
+        /// The n-th call overall: batches of 10n, 10n + 3 and 10n + 1 ms, median 10n + 1.
+        func timeReference(threads: Int) throws -> [Double]? {
+            let n = Double(timed.log.append("reference"))
+            return [10 * n, 10 * n + 3, 10 * n + 1]
+        }
+    }
+
+    @Test func everySampleHasItsReferenceSampleTakenRightAfterIt() throws {
+        let d = TempDir()
+        d.fakeImages()
+        let s = try spec("sizes: [8]\nblocks: [1, 2]\nprecisions: [4]\n", dir: d)
+        let e = WithReference()
+        let r = try run(s, out: d.sub("out"), evaluator: e, repeats: 2)
+        #expect(e.timed.log.calls == ["evaluate 1", "time 1", "reference", "evaluate 2", "time 2", "reference",
+                                      "time 1", "reference", "time 2", "reference"])
+        let one = try #require(r.results.cases.first { $0.config.blocks == 1 })
+        let two = try #require(r.results.cases.first { $0.config.blocks == 2 })
+        // Samples from calls 2, 7 and 5, 9; reference samples from calls 3, 8 and 6, 10 (median 10n + 1).
+        #expect(one.timings?.samplesMsPerImage == [2.5, 7.5] && one.timings?.referenceSamplesMsPerImage == [31, 81])
+        #expect(two.timings?.samplesMsPerImage == [5.5, 9.5] && two.timings?.referenceSamplesMsPerImage == [61, 101])
+        // An evaluator without a reference workload leaves the field out.
+        let plain = try run(s, out: d.sub("plain"), evaluator: TimingRunTests.TimedFake(), repeats: 2)
+        #expect(plain.results.cases.allSatisfy { $0.timings?.samplesMsPerImage?.count == 2 && $0.timings?.referenceSamplesMsPerImage == nil })
+    }
+}
+
 /// Which clock a timing sample is read from: the calling thread's CPU clock only with one engine thread (with
 /// an OpenMP team that clock holds only the calling thread's share of the work, so the wall clock is used).
 @Suite struct TimingClockTests {
