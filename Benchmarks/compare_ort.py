@@ -54,27 +54,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from ort_common import median, mobilenet_v2, ort_session, read_safetensors, relative_error, sqnr_db, write_safetensors  # noqa: E402
+from ort_common import ensure_packages, median, mobilenet_v2, ort_session, read_safetensors, relative_error, sqnr_db, write_safetensors  # noqa: E402
 VENV = os.path.join(HERE, ".venv")
 PACKAGES = ["numpy", "onnx", "onnxruntime"]
-
-
-def ensure_packages():
-    """Carries on when the packages import; else re-runs with Benchmarks/.venv's Python, creating it first."""
-    try:
-        import numpy, onnx, onnxruntime  # noqa: F401,E401
-        return
-    except ImportError:
-        pass
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        sys.exit(f"{VENV} lacks one of {', '.join(PACKAGES)}: remove it and run again")
-    python = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(python):
-        print(f"creating {VENV} and installing {', '.join(PACKAGES)} …", file=sys.stderr)
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-        subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-    subprocess.check_call([python, "-m", "pip", "install", "--quiet", *PACKAGES])
-    os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
 
 
 FLOAT = ["--bits", "32"]
@@ -183,7 +165,7 @@ def implementations(doc):
 
 
 def main():
-    ensure_packages()
+    ensure_packages(VENV, PACKAGES, ["numpy", "onnx", "onnxruntime"], __file__)
     import numpy as np
     import onnx
     import onnxruntime as ort

@@ -166,3 +166,28 @@ def mobilenet_v2(size=224, batch=1, classes=1000, seed=0, width=1.0, settings=MO
                               [helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, 3, size, size])],
                               [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, classes])], inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+
+
+def ensure_packages(venv, packages, modules, script):
+    """Carries on when `modules` import; else re-runs `script` (with the same arguments) under `venv`'s Python,
+    creating the environment and installing `packages` with pip first. Used by the scripts that need numpy, onnx
+    and onnxruntime (Benchmarks/compare_ort.py, scripts/train-head.py)."""
+    import importlib
+    import os
+    import subprocess
+    import sys
+    try:
+        for m in modules:
+            importlib.import_module(m)
+        return
+    except ImportError:
+        pass
+    if os.path.realpath(sys.prefix) == os.path.realpath(venv):
+        sys.exit(f"{venv} lacks one of {', '.join(packages)}: remove it and run again")
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        print(f"creating {venv} and installing {', '.join(packages)} …", file=sys.stderr)
+        subprocess.check_call([sys.executable, "-m", "venv", venv])
+        subprocess.check_call([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    subprocess.check_call([python, "-m", "pip", "install", "--quiet", *packages])
+    os.execv(python, [python, os.path.abspath(script), *sys.argv[1:]])

@@ -66,23 +66,6 @@ ALPHAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]   # ridge penalty, time
 PRODUCER = "bitsweep scripts/train-head.py"
 
 
-def ensure_packages():
-    """Carries on when the packages import; else re-runs with .build/train-venv's Python, creating it first."""
-    try:
-        import numpy, onnx, onnxruntime, PIL  # noqa: F401,E401
-        return
-    except ImportError:
-        pass
-    if os.path.realpath(sys.prefix) == os.path.realpath(VENV):
-        sys.exit(f"{VENV} lacks one of {', '.join(PACKAGES)}: remove it and run again")
-    python = os.path.join(VENV, "bin", "python")
-    if not os.path.exists(python):
-        print(f"creating {VENV} and installing {', '.join(PACKAGES)} …", file=sys.stderr)
-        subprocess.check_call([sys.executable, "-m", "venv", VENV])
-    subprocess.check_call([python, "-m", "pip", "install", "--quiet", *PACKAGES])
-    os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
-
-
 def labelled(folder):
     """(relative path, class index) of every image of an ImageFolder-layout folder, classes in sorted order."""
     classes = sorted(d for d in os.listdir(folder) if os.path.isdir(os.path.join(folder, d)))
@@ -168,7 +151,8 @@ def main():
     ap.add_argument("--check", metavar="BITSWEEP", help="a bitsweep binary: compare its float logits on the test "
                                                         "set (infer --format json) with ONNX Runtime's")
     args = ap.parse_args()
-    ensure_packages()
+    from ort_common import ensure_packages
+    ensure_packages(VENV, PACKAGES, ["numpy", "onnx", "onnxruntime", "PIL"], __file__)
     import numpy as np
     import onnx
     import onnxruntime as ort

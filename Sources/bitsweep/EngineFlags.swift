@@ -125,3 +125,17 @@ func kernelSummary(_ net: any InferenceNetwork) -> String {
     return KernelUse(requested: .auto, layers: net.layerKernels.map { KernelUse.Layer(layer: $0.layer, kernel: $0.kernel) },
                      narrowWeights: false).summary
 }
+
+extension EngineFlags {
+    /// A graph network's weights: the ONNX model's own (`carried`), else seeded, else the --weights file's (by
+    /// GraphWeights names; a file that does not fit the network is an input error). Shared by infer/bench/export.
+    func graphWeights(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws -> GraphWeights {
+        if let carried { return carried }
+        switch source {
+        case .seed(let s):
+            return try GraphWeights.seeded(s, network: g, inputSize: size, initialization: initialization)
+        case .safetensors(let path):
+            return try CommandFailure.asInput { try GraphWeights.load(safetensors: path, network: g, inputSize: size) }
+        }
+    }
+}

@@ -110,17 +110,7 @@ struct EngineTarget {
                     // The memory estimate is checked before the weights are generated.
                     return try GraphExecutor(network: g, inputSize: size, seed: s, options: options)
                 }
-                let weights: GraphWeights
-                if let carried {
-                    weights = carried
-                } else {
-                    switch engine.source {
-                    case .seed(let s):
-                        weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: options.initialization)
-                    case .safetensors(let path):
-                        weights = try GraphWeights.load(safetensors: path, network: g, inputSize: size)
-                    }
-                }
+                let weights = try engine.graphWeights(g, size: size, carried: carried)
                 var o = options
                 if engine.calibration != .fixed {
                     o.calibration = engine.calibration

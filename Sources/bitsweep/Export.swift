@@ -139,17 +139,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
         let shapes = try CommandFailure.asInput { try GraphWeights.expectedShapes(g, inputSize: size) }
         let values = shapes.reduce(0) { saturatingSum($0, saturatingProduct($1.shape.reduce(1) { saturatingProduct($0, $1) })) }
         try checkSize(values: values, what: "\(g.name) (\(g.layers.count) layers)", advice: "choose a smaller width")
-        let weights: GraphWeights
-        if let carried {
-            weights = carried
-        } else {
-            switch engine.source {
-            case .seed(let s):
-                weights = try GraphWeights.seeded(s, network: g, inputSize: size, initialization: initialization)
-            case .safetensors(let path):
-                weights = try CommandFailure.asInput { try GraphWeights.load(safetensors: path, network: g, inputSize: size) }
-            }
-        }
+        let weights = try engine.graphWeights(g, size: size, carried: carried)
         let source = carried != nil ? "\(weights.origin) (the model's own)" : engine.weightFlags.label
         // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
         let export = try CommandFailure.asInput {

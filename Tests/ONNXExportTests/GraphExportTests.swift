@@ -103,12 +103,11 @@ import Testing
         try Self.expectSame(try Self.reimport(e, size: 32), g, w, size: 32, granularity: .perTensor)
     }
 
-    /// Where activations are quantized, on a small graph whose steps are known by hand: conv → bn → relu6 (one
-    /// step, fixed grid at its end), conv → bn (linear: per-image, signed), add → relu (one step: per-image,
-    /// unsigned), pool (passes precision on) read only by the gemm (ReduceMean without the 1×1 dimensions).
-    @Test func activationQuantizationWhereTheEngineQuantizes() throws {
+    /// conv → bn → relu6 (4 bits), conv → bn (8 bits), add of both → relu (6 bits), pool, gemm: a small graph whose
+    /// quantization steps are known by hand (also `QuantizedReadersTests`' model).
+    static func stepsGraph() -> GraphNetwork {
         func conv(_ out: Int, _ k: Int) -> GraphOp { .conv(ConvAttributes(outChannels: out, kernel: k)) }
-        let g = GraphNetwork(name: "steps", layers: [
+        return GraphNetwork(name: "steps", layers: [
             GraphLayer("s.0.c1", conv(8, 3), block: 0, bits: .bits(4), actBits: .bits(4)),
             GraphLayer("s.0.c1.bn", .batchNorm, block: 0, actBits: .bits(4)),
             GraphLayer("s.0.c1.relu6", .activation(.relu6), block: 0, actBits: .bits(4)),
@@ -119,6 +118,13 @@ import Testing
             GraphLayer("pool", .globalAveragePool, actBits: nil),
             GraphLayer("fc", .gemm(outFeatures: 5, bias: true), bits: .bits(8), actBits: .float),
         ], blocks: ["s.0"])
+    }
+
+    /// Where activations are quantized, on a small graph whose steps are known by hand: conv → bn → relu6 (one
+    /// step, fixed grid at its end), conv → bn (linear: per-image, signed), add → relu (one step: per-image,
+    /// unsigned), pool (passes precision on) read only by the gemm (ReduceMean without the 1×1 dimensions).
+    @Test func activationQuantizationWhereTheEngineQuantizes() throws {
+        let g = Self.stepsGraph()
         let w = try GraphWeights.seeded(1, network: g, inputSize: 6, initialization: .pytorchDefault)
         let e = try ONNXExport(graph: g, inputSize: 6, weights: w, granularity: .perTensor, source: "seed 1")
         let nodes = e.model.graph.node

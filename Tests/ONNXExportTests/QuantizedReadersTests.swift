@@ -15,18 +15,7 @@ import Testing
     /// conv → bn → relu6 (QDQ, 4 bits), conv → bn (per image, 8 bits), add of both, relu, pool, gemm: the add
     /// reads both quantized outputs (`….output`, the DequantizeLinear's and the per-image Mul's).
     static func model() throws -> Onnx_ModelProto {
-        func conv(_ out: Int, _ k: Int) -> GraphOp { .conv(ConvAttributes(outChannels: out, kernel: k)) }
-        let g = GraphNetwork(name: "steps", layers: [
-            GraphLayer("s.0.c1", conv(8, 3), block: 0, bits: .bits(4), actBits: .bits(4)),
-            GraphLayer("s.0.c1.bn", .batchNorm, block: 0, actBits: .bits(4)),
-            GraphLayer("s.0.c1.relu6", .activation(.relu6), block: 0, actBits: .bits(4)),
-            GraphLayer("s.0.c2", conv(8, 1), block: 0, bits: .bits(8), actBits: .bits(8)),
-            GraphLayer("s.0.c2.bn", .batchNorm, block: 0, actBits: .bits(8)),
-            GraphLayer("s.0.add", .add, inputs: ["s.0.c1.relu6", "s.0.c2.bn"], block: 0, actBits: .bits(6)),
-            GraphLayer("s.0.relu", .activation(.relu), block: 0, actBits: .bits(6)),
-            GraphLayer("pool", .globalAveragePool, actBits: nil),
-            GraphLayer("fc", .gemm(outFeatures: 5, bias: true), bits: .bits(8), actBits: .float),
-        ], blocks: ["s.0"])
+        let g = GraphExportTests.stepsGraph()
         let w = try GraphWeights.seeded(1, network: g, inputSize: 6, initialization: .pytorchDefault)
         return try ONNXExport(graph: g, inputSize: 6, weights: w, granularity: .perTensor, source: "seed 1").model
     }
