@@ -8,14 +8,14 @@ struct GraphBuilder {
     unowned let x: GraphExecutor
     let weights: GraphWeights
     var network: GraphNetwork { x.network }
+    /// How the layers group into steps (`GraphSteps`: which layers each absorbs).
+    let steps: GraphSteps
     /// Each layer's inputs by name (an empty list resolved to the layer before it).
-    let inputs: [[String]]
+    var inputs: [[String]] { steps.inputs }
     /// Each layer's index by name.
     let indexOf: [String: Int]
-    /// How many layers read each layer's output.
-    let readers: [String: Int]
     /// The indices of the layers that read each layer's output.
-    let readerLayers: [String: [Int]]
+    var readerLayers: [String: [Int]] { steps.readerLayers }
     /// Each layer's output shape (from the accounting).
     let shapes: [String: Shape]
     /// The tensor holding each layer's output.
@@ -33,22 +33,7 @@ struct GraphBuilder {
     init(executor: GraphExecutor, weights: GraphWeights) {
         x = executor
         self.weights = weights
-        var previous = GraphNetwork.inputName
-        var inputs: [[String]] = []
-        var readers: [String: Int] = [:]
-        var readerLayers: [String: [Int]] = [:]
-        for (k, l) in executor.network.layers.enumerated() {
-            let i = l.inputs.isEmpty ? [previous] : l.inputs
-            inputs.append(i)
-            for name in i {
-                readers[name, default: 0] += 1
-                readerLayers[name, default: []].append(k)
-            }
-            previous = l.name
-        }
-        self.inputs = inputs
-        self.readers = readers
-        self.readerLayers = readerLayers
+        steps = GraphSteps(executor.network)
         indexOf = Dictionary(uniqueKeysWithValues: executor.network.layers.enumerated().map { ($1.name, $0) })
         var shapes: [String: Shape] = [GraphNetwork.inputName: Shape(channels: executor.network.inputChannels,
                                                                       height: executor.inputSize, width: executor.inputSize)]
@@ -65,23 +50,7 @@ struct GraphBuilder {
         while i < layers.count {
             let l = layers[i]
             // The layers this one absorbs: a batch norm (after a convolution), then an activation.
-            var chain = [l]
-            func absorb(_ accept: (GraphOp) -> Bool) {
-                let j = i + chain.count, last = chain.last!
-                guard j < layers.count, accept(layers[j].op), inputs[j] == [last.name], readers[last.name] == 1,
-                      layers[j].block == l.block else { return }
-                chain.append(layers[j])
-            }
-            let isActivation = { (op: GraphOp) -> Bool in if case .activation = op { return true } else { return false } }
-            switch l.op {
-            case .conv:
-                absorb { $0 == .batchNorm }
-                absorb(isActivation)
-            case .batchNorm, .add, .mul, .gemm:
-                absorb(isActivation)
-            default:
-                break
-            }
+            let chain = Array(layers[i...steps.end(from: i)])
             var activation: Activation? = nil
             if case .activation(let a)? = chain.last?.op, chain.count > 1 { activation = a }
             let bits = chain.last!.actBits

@@ -111,7 +111,7 @@ struct ActivationGrid: Equatable {
 }
 
 /// What is known of a tensor's values, which decides how its activations are quantized.
-enum ActivationRange: Equatable {
+public enum ActivationRange: Equatable, Sendable {
     /// Within [0, 6]: the fixed grid, fused.
     case zeroToSix
     /// Never negative, unbounded: per-image unsigned range.
@@ -121,7 +121,7 @@ enum ActivationRange: Equatable {
 
     /// The range after `activation`; nil: a layer without activation keeps `input`'s range only when it
     /// cannot leave it (pooling, flatten).
-    static func after(_ activation: Activation) -> ActivationRange {
+    public static func after(_ activation: Activation) -> ActivationRange {
         switch activation {
         case .relu6, .sigmoid, .hardSigmoid: return .zeroToSix
         case .relu: return .nonNegative
@@ -130,7 +130,7 @@ enum ActivationRange: Equatable {
     }
 
     /// The range of a sum or product of two tensors.
-    static func combining(_ a: ActivationRange, _ b: ActivationRange) -> ActivationRange {
+    public static func combining(_ a: ActivationRange, _ b: ActivationRange) -> ActivationRange {
         a == .signed || b == .signed ? .signed : .nonNegative
     }
 }
@@ -152,7 +152,8 @@ public struct DynamicQuantization: Equatable, Sendable {
         self.unsigned = unsigned
     }
 
-    var levels: Float { unsigned ? Float((1 << bits) - 1) : Float(max(1, (1 << (bits - 1)) - 1)) }
+    /// The largest code: 2^a − 1 (unsigned), max(1, 2^(a−1) − 1) (signed).
+    public var levels: Float { unsigned ? Float((1 << bits) - 1) : Float(max(1, (1 << (bits - 1)) - 1)) }
 
     /// Quantizes `count` floats at `p` with their own range. Written for speed (this runs on every
     /// linear-bottleneck output of the quantized network): the maximum in eight independent lanes, and the

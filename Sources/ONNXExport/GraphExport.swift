@@ -40,7 +40,7 @@ import SwiftProtobuf
 ///   weights and every bias and batch-norm tensor are plain float initializers under the GraphWeights names.
 /// - **Activations** are quantized where the engine quantizes them: at the end of each step the executor
 ///   builds (a convolution with the batch norm and activation it absorbs, an add or mul with its activation, …;
-///   GraphBuilder's rule: the next layer absorbs only when it reads this one alone, in the same block), at the
+///   the engine's `GraphSteps`: the next layer absorbs only when it reads this one alone, in the same block), at the
 ///   `actBits` of the step's last layer, on the engine's grids (GraphPostOps.swift):
 ///   - values known to lie in [0, 6] (after ReLU6, Sigmoid, HardSigmoid; pooling and flatten of such values;
 ///     the input image): `QuantizeLinear → DequantizeLinear` with scale 6/L, zero point 0 (uint8 up to 8
@@ -75,60 +75,21 @@ extension ONNXExport {
         let last = network.layers.last!.name
         let outShape = writer.shapes[last]!
 
-        var graph = Onnx_GraphProto()
-        graph.name = network.name
-        graph.docString = "BitSweep \(network.name), \(network.layers.count) layers, \(network.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); float kernels, simulated quantization"
-        graph.node = writer.g.nodes
-        graph.initializer = writer.g.initializers
-        graph.input = [Self.valueInfo("input", dims: [.param("batch"), .value(network.inputChannels), .value(inputSize), .value(inputSize)])]
         let outDims: [Dim] = writer.rank[last] == 2 ? [.param("batch"), .value(outShape.channels)]
             : [.param("batch"), .value(outShape.channels), .value(outShape.height), .value(outShape.width)]
-        graph.output = [Self.valueInfo("logits", dims: outDims)]
-
-        var model = Onnx_ModelProto()
-        model.irVersion = opset >= 21 ? 10 : 7
-        model.producerName = "bitsweep"
-        model.producerVersion = ONNXExport.producerVersion
-        model.domain = "bitsweep"
-        model.docString = graph.docString
-        var opsetID = Onnx_OperatorSetIdProto()
-        opsetID.domain = ""
-        opsetID.version = Int64(opset)
-        model.opsetImport = [opsetID]
-        model.graph = graph
         let weighted = network.layers.filter(\.op.hasWeights)
-        model.metadataProps = [
-            ("bitsweep.network", network.name), ("bitsweep.size", "\(inputSize)"),
-            ("bitsweep.blocks", network.blocks.joined(separator: ", ")),
-            ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
-            ("bitsweep.kernels", Kernels.float.rawValue),
-            ("bitsweep.weight_bits", weighted.map { "\($0.name) \($0.bits)" }.joined(separator: ", ")),
-            ("bitsweep.act_bits", writer.quantizedOutputs.map { "\($0.layer) \($0.bits)" }.joined(separator: ", ")),
-        ].map { key, value in
-            var e = Onnx_StringStringEntryProto()
-            e.key = key
-            e.value = value
-            return e
-        }
-        self.model = model
-    }
-}
-
-/// What the engine knows of a tensor's values (GraphPostOps.swift's `ActivationRange`), which decides how its
-/// activations are quantized.
-private enum ValueRange {
-    case zeroToSix, nonNegative, signed
-
-    static func after(_ a: Activation) -> ValueRange {
-        switch a {
-        case .relu6, .sigmoid, .hardSigmoid: return .zeroToSix
-        case .relu: return .nonNegative
-        case .hardSwish: return .signed
-        }
-    }
-
-    static func combining(_ a: ValueRange, _ b: ValueRange) -> ValueRange {
-        a == .signed || b == .signed ? .signed : .nonNegative
+        model = Self.makeModel(
+            name: network.name,
+            docString: "BitSweep \(network.name), \(network.layers.count) layers, \(network.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); float kernels, simulated quantization",
+            nodes: writer.g, inputChannels: network.inputChannels, inputSize: inputSize, outputDims: outDims, opset: opset,
+            metadata: [
+                ("bitsweep.network", network.name), ("bitsweep.size", "\(inputSize)"),
+                ("bitsweep.blocks", network.blocks.joined(separator: ", ")),
+                ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
+                ("bitsweep.kernels", Kernels.float.rawValue),
+                ("bitsweep.weight_bits", weighted.map { "\($0.name) \($0.bits)" }.joined(separator: ", ")),
+                ("bitsweep.act_bits", writer.quantizedOutputs.map { "\($0.layer) \($0.bits)" }.joined(separator: ", ")),
+            ])
     }
 }
 
@@ -143,14 +104,15 @@ private struct GraphWriter {
     var summary: [ONNXExport.Layer] = []
     /// Each layer's output shape (from the accounting), and the input's.
     var shapes: [String: Shape] = [:]
+    /// The engine's steps (`GraphSteps`): activations are quantized at the end of each.
+    let steps: GraphSteps
     /// Each layer's inputs (an empty list resolved to the layer before it).
-    let inputs: [[String]]
-    /// How many layers read each layer's output.
-    let readers: [String: Int]
-    /// Per layer (and `input`): the ONNX value holding its output, its rank (4: N×C×H×W; 2: N×C) and range.
+    var inputs: [[String]] { steps.inputs }
+    /// Per layer (and `input`): the ONNX value holding its output, its rank (4: N×C×H×W; 2: N×C) and its range
+    /// (the engine's `ActivationRange`, which decides how its activations are quantized).
     var value: [String: String] = [GraphNetwork.inputName: "input"]
     var rank: [String: Int] = [GraphNetwork.inputName: 4]
-    var range: [String: ValueRange] = [GraphNetwork.inputName: .zeroToSix]
+    var range: [String: ActivationRange] = [GraphNetwork.inputName: .zeroToSix]
     /// The layers whose output is quantized, in order, with the bits.
     var quantizedOutputs: [(layer: String, bits: BitWidth)] = []
 
@@ -162,17 +124,7 @@ private struct GraphWriter {
         shapes[GraphNetwork.inputName] = Shape(channels: network.inputChannels, height: inputSize, width: inputSize)
         for l in cost.layers { shapes[l.name] = l.outputShape }
         for o in cost.operations { shapes[o.name] = o.outputShape }
-        var previous = GraphNetwork.inputName
-        var inputs: [[String]] = []
-        var readers: [String: Int] = [:]
-        for l in network.layers {
-            let i = l.inputs.isEmpty ? [previous] : l.inputs
-            inputs.append(i)
-            for name in i { readers[name, default: 0] += 1 }
-            previous = l.name
-        }
-        self.inputs = inputs
-        self.readers = readers
+        steps = GraphSteps(network)
         let wide = network.layers.contains { l in
             (l.op.hasWeights && (l.bits.quantized ?? 0) > 8) || (l.actBits?.quantized ?? 0) > 8
         }
@@ -185,38 +137,13 @@ private struct GraphWriter {
         return t
     }
 
-    /// The graph executor's steps (GraphBuilder.swift): layer `i` and the layers it absorbs — a convolution a
-    /// batch norm then an activation; a batch norm, add, mul or gemm an activation — each absorbed layer reading
-    /// only the one before it, being its only reader, and in the same block.
-    func chainEnd(from i: Int) -> Int {
-        let layers = network.layers
-        var end = i
-        func absorb(_ accept: (GraphOp) -> Bool) {
-            let j = end + 1
-            guard j < layers.count, accept(layers[j].op), inputs[j] == [layers[end].name], readers[layers[end].name] == 1,
-                  layers[j].block == layers[i].block else { return }
-            end = j
-        }
-        let isActivation = { (op: GraphOp) -> Bool in if case .activation = op { return true } else { return false } }
-        switch layers[i].op {
-        case .conv:
-            absorb { $0 == .batchNorm }
-            absorb(isActivation)
-        case .batchNorm, .add, .mul, .gemm:
-            absorb(isActivation)
-        default:
-            break
-        }
-        return end
-    }
-
     mutating func write() throws {
         g.floatScalar("relu6.min", 0)
         g.floatScalar("relu6.max", 6)
         let layers = network.layers
         var i = 0
         while i < layers.count {
-            let end = chainEnd(from: i)
+            let end = steps.end(from: i)
             for k in i...end { try layer(k) }
             // The step's output range: its activation's, else what its first layer makes of its inputs.
             let bits = layers[end].actBits
@@ -307,12 +234,12 @@ private struct GraphWriter {
                 op = "HardSigmoid"
             case .hardSwish: g.node("HardSwish", [x], out, name: l.name); op = "HardSwish"
             }
-            range[l.name] = ValueRange.after(a)
+            range[l.name] = ActivationRange.after(a)
         case .add, .mul:
             let a = input(ins[0], rank: 4, for: l.name), b = input(ins[1], rank: 4, for: l.name)
             op = l.op == .add ? "Add" : "Mul"
             g.node(op, [a, b], out, name: l.name)
-            range[l.name] = ValueRange.combining(range[ins[0]]!, range[ins[1]]!)
+            range[l.name] = ActivationRange.combining(range[ins[0]]!, range[ins[1]]!)
         case .globalAveragePool:
             let x = input(ins[0], rank: 4, for: l.name)
             let readBy = network.layers.indices.filter { inputs[$0].contains(l.name) }
@@ -373,16 +300,11 @@ private struct GraphWriter {
         let text: String
         let calibrated = network.layers.first { $0.name == name }?.activationRange
         if range[name] == .zeroToSix, let f = Quantizer.activationFactors(bits: bits, range: calibrated ?? Quantizer.fixedActivationRange) {
-            let type: Onnx_TensorProto.DataType = a <= 8 ? .uint8 : .uint16
-            g.floatScalar("\(name).output_scale", f.down)
-            g.zeroPoint("\(name).output_zero_point", type: type, dims: [])
-            let q = ["\(name).output_scale", "\(name).output_zero_point"]
-            g.node("QuantizeLinear", [x] + q, "\(name).output_quantized", name: "\(name)/QuantizeLinear")
-            g.node("DequantizeLinear", ["\(name).output_quantized"] + q, out, name: "\(name)/DequantizeLinear")
-            text = "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(a)-bit"
+            text = g.activationQDQ(name, x, bits: a, scale: f.down)
         } else {
             let unsigned = range[name] == .nonNegative
-            let levels = unsigned ? Float((1 << a) - 1) : Float(max(1, (1 << (a - 1)) - 1))
+            // `bits` is quantized (the guard above), so the engine's per-image quantization exists.
+            let levels = DynamicQuantization(bits: bits, unsigned: unsigned)!.levels
             let p = "\(name)/dynamic_quant"
             let axes = Array(1..<Int64(rank[name]!))
             g.floatScalar("\(name).output_levels", levels)

@@ -144,16 +144,9 @@ public struct ONNXExport {
             x = "\(layer.name).relu6"
             var actText = "float"
             if let a = layer.outputBits.quantized, let f = Quantizer.activationFactors(bits: layer.outputBits, range: range(layer.name)) {
-                let type: Onnx_TensorProto.DataType = a <= 8 ? .uint8 : .uint16
-                g.floatScalar("\(layer.name).output_scale", f.down)
-                g.zeroPoint("\(layer.name).output_zero_point", type: type, dims: [])
-                let q = ["\(layer.name).output_scale", "\(layer.name).output_zero_point"]
-                g.node("QuantizeLinear", [x] + q, "\(layer.name).output_quantized", name: "\(layer.name)/QuantizeLinear")
-                g.node("DequantizeLinear", ["\(layer.name).output_quantized"] + q, "\(layer.name).output",
-                       name: "\(layer.name)/DequantizeLinear")
-                x = "\(layer.name).output"
-                actText = "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(a)-bit"
+                actText = g.activationQDQ(layer.name, x, bits: a, scale: f.down)
                     + (range(layer.name) == Quantizer.fixedActivationRange ? "" : ", [0, \(range(layer.name))]")
+                x = "\(layer.name).output"
             }
             layers.append(Layer(name: layer.name, op: (layer.groups > 1 ? "Conv (group \(layer.groups))" : "Conv") + (folded ? ", BN folded" : ""),
                                 weights: weightText, activations: actText))
@@ -169,41 +162,55 @@ public struct ONNXExport {
         layers.append(Layer(name: "classifier", op: "Gemm", weights: classifierText, activations: "float"))
         self.layers = layers
 
+        model = Self.makeModel(
+            name: spec.name,
+            docString: "BitSweep \(spec.name), \(spec.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); kernels \(kernels)",
+            nodes: g, inputChannels: spec.inputChannels, inputSize: inputSize,
+            outputDims: [.param("batch"), .value(spec.classes)], opset: opset,
+            metadata: [
+                ("bitsweep.network", spec.name), ("bitsweep.size", "\(inputSize)"), ("bitsweep.blocks", "\(spec.blocks.count)"),
+                ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
+                ("bitsweep.kernels", kernels.rawValue),
+                ("bitsweep.weight_bits", cost.layers.map { "\($0.name) \($0.weightBits)" }.joined(separator: ", ")),
+                ("bitsweep.act_bits", cost.layers.filter { $0.kind != .linear }.map { "\($0.name) \($0.outputBits)" }.joined(separator: ", ")),
+            ] + (calibration == .fixed ? [] : [
+                ("bitsweep.calibrate", calibration.description),
+                ("bitsweep.activation_ranges", convs.filter { $0.outputBits.quantized != nil }.map { "\($0.name) \(range($0.name))" }.joined(separator: ", ")),
+            ]))
+    }
+
+    /// The model around the nodes and initializers of `nodes`: the graph `name` with input `input`
+    /// `[batch, C_in, S, S]` and output `logits` of `outputDims`; IR version 7, or 10 from opset 21; producer
+    /// `bitsweep`; one opset import (the default domain); `metadata` as its properties, in order. Both exports
+    /// (block form and graph) make their model here.
+    static func makeModel(name: String, docString: String, nodes g: GraphBuilder, inputChannels: Int, inputSize: Int,
+                          outputDims: [Dim], opset: Int, metadata: [(String, String)]) -> Onnx_ModelProto {
         var graph = Onnx_GraphProto()
-        graph.name = spec.name
-        graph.docString = "BitSweep \(spec.name), \(spec.blocks.count) blocks, \(inputSize)×\(inputSize); weights \(source), \(granularity.rawValue); kernels \(kernels)"
+        graph.name = name
+        graph.docString = docString
         graph.node = g.nodes
         graph.initializer = g.initializers
-        graph.input = [Self.valueInfo("input", dims: [.param("batch"), .value(spec.inputChannels), .value(inputSize), .value(inputSize)])]
-        graph.output = [Self.valueInfo("logits", dims: [.param("batch"), .value(spec.classes)])]
+        graph.input = [valueInfo("input", dims: [.param("batch"), .value(inputChannels), .value(inputSize), .value(inputSize)])]
+        graph.output = [valueInfo("logits", dims: outputDims)]
 
         var model = Onnx_ModelProto()
-        model.irVersion = wide ? 10 : 7
+        model.irVersion = opset >= 21 ? 10 : 7
         model.producerName = "bitsweep"
         model.producerVersion = ONNXExport.producerVersion
         model.domain = "bitsweep"
-        model.docString = graph.docString
+        model.docString = docString
         var opsetID = Onnx_OperatorSetIdProto()
         opsetID.domain = ""
         opsetID.version = Int64(opset)
         model.opsetImport = [opsetID]
         model.graph = graph
-        model.metadataProps = ([
-            ("bitsweep.network", spec.name), ("bitsweep.size", "\(inputSize)"), ("bitsweep.blocks", "\(spec.blocks.count)"),
-            ("bitsweep.weights", source), ("bitsweep.granularity", granularity.rawValue),
-            ("bitsweep.kernels", kernels.rawValue),
-            ("bitsweep.weight_bits", cost.layers.map { "\($0.name) \($0.weightBits)" }.joined(separator: ", ")),
-            ("bitsweep.act_bits", cost.layers.filter { $0.kind != .linear }.map { "\($0.name) \($0.outputBits)" }.joined(separator: ", ")),
-        ] + (calibration == .fixed ? [] : [
-            ("bitsweep.calibrate", calibration.description),
-            ("bitsweep.activation_ranges", convs.filter { $0.outputBits.quantized != nil }.map { "\($0.name) \(range($0.name))" }.joined(separator: ", ")),
-        ])).map { key, value in
+        model.metadataProps = metadata.map { key, value in
             var e = Onnx_StringStringEntryProto()
             e.key = key
             e.value = value
             return e
         }
-        self.model = model
+        return model
     }
 
     /// The version written as `producer_version`.
@@ -291,6 +298,19 @@ struct GraphBuilder {
     }
 
     mutating func floatScalar(_ name: String, _ v: Float) { floatTensor(name, dims: [], [v]) }
+
+    /// Activations of `bits` (quantized) on the grid of step `scale`: `<name>.output_scale`, a zero point 0
+    /// (`<name>.output_zero_point`, uint8 up to 8 bits, uint16 above), `QuantizeLinear` of `x` then
+    /// `DequantizeLinear` into `<name>.output`. Returns its description for the summary.
+    mutating func activationQDQ(_ name: String, _ x: String, bits: Int, scale: Float) -> String {
+        let type: Onnx_TensorProto.DataType = bits <= 8 ? .uint8 : .uint16
+        floatScalar("\(name).output_scale", scale)
+        zeroPoint("\(name).output_zero_point", type: type, dims: [])
+        let q = ["\(name).output_scale", "\(name).output_zero_point"]
+        node("QuantizeLinear", [x] + q, "\(name).output_quantized", name: "\(name)/QuantizeLinear")
+        node("DequantizeLinear", ["\(name).output_quantized"] + q, "\(name).output", name: "\(name)/DequantizeLinear")
+        return "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(bits)-bit"
+    }
 
     mutating func zeroPoint(_ name: String, type: Onnx_TensorProto.DataType, dims: [Int]) {
         let bytes = type == .int8 || type == .uint8 ? 1 : 2
