@@ -1,14 +1,17 @@
 """Helpers shared by the scripts that run bitsweep next to ONNX Runtime.
 
-Used by Benchmarks/compare_ort.py (the timing comparison) and Tests/Python/check_onnx_export.py and
-check_graph_onnx_export.py (the export agreement checks): safetensors files and PNGs written by hand, the SQNR, ORT sessions set up the same way in
-both, a median, and an ONNX MobileNetV2 (torchvision's layout, as `torch.onnx.export` writes it in eval mode)
-with seeded random weights. Needs numpy (and onnx, onnxruntime for the functions that use them), imported
+Used by Benchmarks/compare_ort.py (the timing comparison) and Tests/Python/check_onnx_export.py,
+check_graph_onnx_export.py and check_calibrated_export.py (the export agreement checks): safetensors files and
+PNGs written by hand, random test images, the SQNR, ORT sessions set up the same way in both, a median, an ONNX
+MobileNetV2 (torchvision's layout, as `torch.onnx.export` writes it in eval mode) with seeded random weights, and
+for the checks: running the bitsweep binary, counting `ok`/`FAIL` lines, and onnx.checker with the opset. Needs numpy (and onnx, onnxruntime for the functions that use them), imported
 inside the functions so that a script can import this module before it has made its environment.
 """
 import json
 import math
 import struct
+import subprocess
+import sys
 import zlib
 
 
@@ -56,6 +59,61 @@ def write_png(path, rgb):
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
                 + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def random_images(rng, count, size, prefix):
+    """`count` random RGB PNGs of `size`×`size` (`<prefix><i>.png`; numpy Generator `rng`), and the network input
+    each is for `infer`, which does not resize them: pixels / 255 in float32, CHW. Returns (paths, inputs)."""
+    import numpy as np
+    paths, pixels = [], []
+    for i in range(count):
+        rgb = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
+        path = f"{prefix}{i}.png"
+        write_png(path, rgb)
+        paths.append(path)
+        pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+    return paths, pixels
+
+
+def run_bitsweep(binary, args):
+    """bitsweep's standard output for `args`; a failing run ends the script with its exit code and message."""
+    r = subprocess.run([binary, *args], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
+class Checks:
+    """The checks of a script: `check(ok, what)` prints `ok   what` or `FAIL what` and counts it; `finish()` prints
+    `N passed, M failed` and exits 1 when any failed."""
+
+    def __init__(self):
+        self.passed, self.failed = 0, 0
+
+    def __call__(self, ok, what):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print(("ok   " if ok else "FAIL ") + what, flush=True)
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
+
+    def onnx_model(self, path, title, opset=None):
+        """onnx.checker.check_model(full_check=True) on the model at `path` (a check), and, when given, that its
+        default-domain opset is `opset` (another). Returns the loaded model."""
+        import onnx
+        try:
+            onnx.checker.check_model(path, full_check=True)
+            self(True, f"{title}: onnx.checker.check_model(full_check=True)")
+        except Exception as e:  # noqa: BLE001 — any checker complaint is a failure
+            self(False, f"{title}: onnx.checker.check_model: {e}")
+        m = onnx.load(path)
+        if opset is not None:
+            self([o.version for o in m.opset_import if o.domain == ""] == [opset], f"{title}: opset {opset}")
+        return m
 
 
 def sqnr_db(ref, x):

@@ -17,7 +17,6 @@ Prints one line per check and a summary `N passed, M failed`; exits 1 when any c
 """
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -25,27 +24,15 @@ import onnx
 import onnxruntime as ort
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
-from ort_common import write_png  # noqa: E402
+from ort_common import Checks, random_images, run_bitsweep  # noqa: E402
 
 BINARY, WORK = sys.argv[1], sys.argv[2]
 os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
-
-
-def check(ok, what):
-    global passed, failed
-    print(("ok   " if ok else "FAIL ") + what)
-    if ok:
-        passed += 1
-    else:
-        failed += 1
+check = Checks()
 
 
 def run(args):
-    r = subprocess.run([BINARY, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
+    return run_bitsweep(BINARY, args)
 
 
 def ort_logits(model, x):
@@ -58,13 +45,7 @@ def ort_logits(model, x):
 def main():
     print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}")
     rng = np.random.default_rng(5)
-    images, pixels = [], []
-    for i in range(4):
-        rgb = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-        path = os.path.join(WORK, f"image{i}.png")
-        write_png(path, rgb)
-        images.append(path)
-        pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+    images, pixels = random_images(rng, 4, 32, os.path.join(WORK, "image"))
     x = np.stack(pixels)
     for act in ["8", "4"]:
         for method in ["minmax", "percentile:99"]:
@@ -76,12 +57,7 @@ def main():
                                 dtype=np.float32)
                 model = os.path.join(WORK, f"a{act}-{method.replace(':', '')}-{kernels}.onnx")
                 run(["export", *options, "--calibration-images", *images, "--out", model])
-                try:
-                    onnx.checker.check_model(model, full_check=True)
-                    check(True, f"{title}: onnx.checker.check_model(full_check=True)")
-                except Exception as e:  # noqa: BLE001 — any checker complaint is a failure
-                    check(False, f"{title}: onnx.checker.check_model: {e}")
-                meta = {p.key: p.value for p in onnx.load(model).metadata_props}
+                meta = {p.key: p.value for p in check.onnx_model(model, title).metadata_props}
                 check(meta.get("bitsweep.calibrate") == method, f"{title}: metadata bitsweep.calibrate = {meta.get('bitsweep.calibrate')}")
                 theirs = ort_logits(model, x)
                 rel = float(np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs)))
@@ -102,8 +78,7 @@ def main():
                     run(["export", "--model", model, "--out", again])
                     rel = float(np.max(np.abs(ort_logits(again, x) - back)) / np.max(np.abs(back)))
                     check(rel <= 1e-4, f"{title}: export --model exported.onnx runs in ORT as infer --model runs it (max rel diff {rel:.2e})")
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 main()

@@ -37,28 +37,15 @@ import onnx
 import onnxruntime as ort
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
-from ort_common import write_png  # noqa: E402
+from ort_common import Checks, random_images, run_bitsweep  # noqa: E402
 
 BINARY, FIXTURES, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-
+check = Checks()
 
 
 def run(args):
-    r = subprocess.run([BINARY, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
+    return run_bitsweep(BINARY, args)
 
 
 MNV2 = os.path.join(FIXTURES, "mnv2-folded.onnx")
@@ -83,21 +70,9 @@ def main():
     for ci, (title, options, size, opset, acts) in enumerate(CASES):
         model = os.path.join(WORK, f"graph{ci}.onnx")
         run(["export", *options, "--out", model])
-        try:
-            onnx.checker.check_model(model, full_check=True)
-            check(True, f"{title}: onnx.checker.check_model(full_check=True)")
-        except Exception as e:  # noqa: BLE001 — any checker complaint is a failure
-            check(False, f"{title}: onnx.checker.check_model: {e}")
-        m = onnx.load(model)
-        check([o.version for o in m.opset_import if o.domain == ""] == [opset], f"{title}: opset {opset}")
+        check.onnx_model(model, title, opset)
 
-        images, pixels = [], []
-        for i in range(3):
-            path = os.path.join(WORK, f"graph{ci}-image{i}.png")
-            rgb = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-            write_png(path, rgb)
-            images.append(path)
-            pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+        images, pixels = random_images(rng, 3, size, os.path.join(WORK, f"graph{ci}-image"))
         # The export describes the simulated run (float kernels): infer is asked for it (auto would run the
         # convolutions that can on int8 kernels, which round the requantization their own way).
         doc = json.loads(run(["infer", *options, "--kernels", "float", "--format", "json", *images]))
@@ -151,8 +126,7 @@ def main():
     for title, level, worst, median, top1, n in rows:
         print(f"| {title} | {level} | {worst:.2e} | {median:.2e} | {top1}/{n} |")
     print()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 if __name__ == "__main__":

@@ -38,22 +38,15 @@ import onnx
 import onnxruntime as ort
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "scripts"))
-from ort_common import sqnr_db, write_png, write_safetensors  # noqa: E402
+from ort_common import Checks, random_images, run_bitsweep, sqnr_db, write_safetensors  # noqa: E402
 
 BINARY, WORK = sys.argv[1], sys.argv[2]
 os.makedirs(WORK, exist_ok=True)
-passed, failed = 0, 0
+check = Checks()
 
 
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-
-
+def run(args):
+    return run_bitsweep(BINARY, args)
 
 
 def trained_like_weights(calc, rng):
@@ -79,14 +72,6 @@ def trained_like_weights(calc, rng):
         t[f"{bn}.running_mean"] = rng.normal(0, 0.2, oc)
         t[f"{bn}.running_var"] = rng.uniform(0.5, 2.0, oc)
     return t
-
-
-def run(args):
-    r = subprocess.run([BINARY, *args], capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"bitsweep {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
-    return r.stdout
-
 
 
 # name, network options, weights ("seed": --seed 3; "trained": random BatchNorm from a safetensors file),
@@ -117,22 +102,10 @@ def main():
             weight_options = ["--granularity", granularity, "--weights", wpath]
         # Random RGB images at the network's size (infer does not resize them): the network's input is exactly
         # pixels / 255 in Float32, CHW, as infer makes it.
-        images, pixels = [], []
-        for i in range(3):
-            path = os.path.join(WORK, f"case{ci}-image{i}.png")
-            rgb = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
-            write_png(path, rgb)
-            images.append(path)
-            pixels.append(rgb.transpose(2, 0, 1).astype(np.float32) / np.float32(255))
+        images, pixels = random_images(rng, 3, size, os.path.join(WORK, f"case{ci}-image"))
         model = os.path.join(WORK, f"case{ci}.onnx")
         run(["export", *options, *weight_options, "--kernels", "float", "--out", model])
-        try:
-            onnx.checker.check_model(model, full_check=True)
-            check(True, f"{title}: onnx.checker.check_model(full_check=True)")
-        except Exception as e:  # noqa: BLE001 — any checker complaint is a failure
-            check(False, f"{title}: onnx.checker.check_model: {e}")
-        m = onnx.load(model)
-        check([o.version for o in m.opset_import if o.domain == ""] == [opset], f"{title}: opset {opset}")
+        check.onnx_model(model, title, opset)
 
         x = np.stack(pixels)
         so = ort.SessionOptions()
@@ -150,11 +123,7 @@ def main():
         elif r.returncode != 0:
             check(False, f"{title}: export --kernels integer: exit {r.returncode}: {r.stderr.strip()}")
         else:
-            try:
-                onnx.checker.check_model(folded, full_check=True)
-                check(True, f"{title}: --kernels integer: onnx.checker.check_model(full_check=True)")
-            except Exception as e:  # noqa: BLE001
-                check(False, f"{title}: --kernels integer: onnx.checker.check_model: {e}")
+            check.onnx_model(folded, f"{title}: --kernels integer")
             so.optimized_model_filepath = os.path.join(WORK, f"case{ci}-integer-optimized.onnx")
             folded_out = ort.InferenceSession(folded, so, providers=["CPUExecutionProvider"]).run(["logits"], {"input": x})[0]
             so.optimized_model_filepath = ""
@@ -212,8 +181,7 @@ def main():
     for title, kernels, diff, rel, db, top1, n in rows:
         print(f"| {title} | {kernels} | {diff:.2e} | {rel:.2e} | {'inf' if math.isinf(db) else f'{db:.1f}'} | {top1}/{n} |")
     print()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    check.finish()
 
 
 if __name__ == "__main__":
