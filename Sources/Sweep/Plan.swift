@@ -48,84 +48,12 @@ public struct SweepPlan: Sendable {
         }
         var issues: [ConfigIssue] = []
         var warnings: [String] = []
-
-        let weights: EvaluationJob.Weights
-        if let w = spec.weights {
-            let path = spec.resolve(w.value)
-            guard let digest = Digest.sha256(file: path) else {
-                throw ConfigError([ConfigIssue(file: w.origin.file, line: w.origin.line, message: "network weights '\(w.value)' cannot be read")])
-            }
-            weights = .safetensors(path: path, sha256: digest)
-        } else {
-            weights = .seed(spec.seed, initialization: spec.initialization)
-        }
-
-        struct Point {
-            var size: Located<Int>
-            var blocks: Located<Int>
-            var precision: Located<PrecisionPolicy>
-            var act: Located<PrecisionPolicy>
-            var convention: Located<BitOpsConvention>
-            var kernels: Located<Kernels>
-        }
-        func matches(_ p: Point, _ f: GridEntry) -> Bool {
-            (f.size == nil || f.size == p.size.value) && (f.blocks == nil || f.blocks == p.blocks.value)
-                && (f.precision == nil || f.precision == p.precision.value) && (f.actBits == nil || f.actBits == p.act.value)
-                && (f.convention == nil || f.convention == p.convention.value) && (f.kernels == nil || f.kernels == p.kernels.value)
-        }
-        let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
-            if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
-            return nil
-        }()
-        func pairs(_ p: Point) -> Bool {
-            p.precision.value.resolve(blocks: p.blocks.value, modelBits: modelBits?.bits) != nil
-                && p.act.value.resolve(blocks: p.blocks.value, modelBits: modelBits?.act) != nil
-        }
-        func product(sizes: [Located<Int>], blocks: [Located<Int>], precisions: [Located<PrecisionPolicy>],
-                     acts: [Located<PrecisionPolicy>], kernels: [Located<Kernels>], conventions: [Located<BitOpsConvention>]) -> [Point] {
-            var out: [Point] = []
-            for s in sizes { for b in blocks { for p in precisions { for a in acts { for k in kernels { for c in conventions {
-                let pt = Point(size: s, blocks: b, precision: p, act: a, convention: c, kernels: k)
-                if pairs(pt) { out.append(pt) }
-            } } } } } }
-            return out
-        }
-        let kernelAxis = spec.kernels.isEmpty ? [Located(Kernels.auto, at: SpecOrigin(file: spec.file, line: nil))] : spec.kernels
-
-        // A per-block list that pairs with no block count adds no case (say so: often a `--set blocks=…`).
-        let blockValues = Set(spec.blocks.map(\.value))
-        for (axis, list) in [("precision", spec.precisions), ("act_bits", spec.actBits)] {
-            for p in list {
-                if case .perBlock(let l) = p.value, !blockValues.contains(l.count) {
-                    warnings.append("\(p.origin): \(axis) [\(p.value)] has \(l.count) entries, one per block, but no blocks value is \(l.count); it adds no case")
-                }
-            }
-        }
-        var points = product(sizes: spec.sizes, blocks: spec.blocks, precisions: spec.precisions,
-                             acts: spec.actBits, kernels: kernelAxis, conventions: spec.conventions)
-        for f in spec.exclude {
-            let before = points.count
-            points.removeAll { matches($0, f) }
-            if points.count == before {
-                warnings.append("\(f.origin): exclude entry \(f.plain.json()) matches no case")
-            }
-        }
-        for f in includedFilters(spec, warnings: &warnings) {
-            let o = f.origin
-            let added = product(
-                sizes: f.size.map { [Located($0, at: o)] } ?? spec.sizes,
-                blocks: f.blocks.map { [Located($0, at: o)] } ?? spec.blocks,
-                precisions: f.precision.map { [Located($0, at: o)] } ?? spec.precisions,
-                acts: f.actBits.map { [Located($0, at: o)] } ?? spec.actBits,
-                kernels: f.kernels.map { [Located($0, at: o)] } ?? kernelAxis,
-                conventions: f.convention.map { [Located($0, at: o)] } ?? spec.conventions)
-            if added.isEmpty {
-                issues.append(ConfigIssue(file: o.file, line: o.line, message: "include entry \(f.plain.json()) adds no case (a per-block list must have one entry per block)"))
-            }
-            points += added
-        }
-        if points.isEmpty && issues.isEmpty {
-            throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the spec selects no case (every combination was excluded, or no per-block list matches a block count)")])
+        let weights = try specWeights(spec)
+        let modelBits = modelFileBits(spec)
+        // A per-block list pairs only with its own block count.
+        let points = try gridPoints(spec, sizes: spec.sizes, blocks: spec.blocks, warnings: &warnings, issues: &issues) { p in
+            p.precision.value.resolve(blocks: p.blocks!.value, modelBits: modelBits?.bits) != nil
+                && p.act.value.resolve(blocks: p.blocks!.value, modelBits: modelBits?.act) != nil
         }
 
         // The kernels are part of a case's configuration (its id and label) only when the cases differ in them.
@@ -133,7 +61,7 @@ public struct SweepPlan: Sendable {
         var cases: [SweepCase] = []
         var seen = Set<String>()
         for p in points {
-            let n = p.blocks.value
+            let n = p.blocks!.value
             let bits = ResolvedPrecision(policy: p.precision.value, blocks: p.precision.value.resolve(blocks: n, modelBits: modelBits?.bits)!)
             let act = ResolvedPrecision(policy: p.act.value, blocks: p.act.value.resolve(blocks: n, modelBits: modelBits?.act)!)
             let network: NetworkSpec
@@ -178,25 +106,28 @@ public struct SweepPlan: Sendable {
     /// Exclusions and duplicates are not subtracted, so it is an upper bound, exact for a spec without
     /// `exclude` and `include`. Saturates at `Int.max`.
     public static func countBound(_ spec: SweepSpec) -> Int {
-        if spec.network.value.isGraph { return graphCountBound(spec) }
-        let modelBits: (bits: [BitWidth], act: [BitWidth])? = {
-            if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
-            return nil
-        }()
+        // A graph network has no blocks axis, and an ONNX model without sizes runs at its own size.
+        let graph = spec.network.value.isGraph
+        let modelBits = modelFileBits(spec)
         func count(sizes: Int, blocks: [Int], precisions: [PrecisionPolicy], acts: [PrecisionPolicy], conventions: Int, kernels: Int) -> Int {
             var perSizeAndConvention = 0
-            for b in blocks {
-                let p = precisions.filter { $0.resolve(blocks: b, modelBits: modelBits?.bits) != nil }.count
-                let a = acts.filter { $0.resolve(blocks: b, modelBits: modelBits?.act) != nil }.count
-                perSizeAndConvention = saturatingSum(perSizeAndConvention, saturatingProduct(p, a))
+            if graph {
+                perSizeAndConvention = saturatingProduct(precisions.count, acts.count)
+            } else {
+                for b in blocks {
+                    let p = precisions.filter { $0.resolve(blocks: b, modelBits: modelBits?.bits) != nil }.count
+                    let a = acts.filter { $0.resolve(blocks: b, modelBits: modelBits?.act) != nil }.count
+                    perSizeAndConvention = saturatingSum(perSizeAndConvention, saturatingProduct(p, a))
+                }
             }
             return saturatingProduct(saturatingProduct(sizes, conventions, perSizeAndConvention), max(kernels, 1))
         }
-        var total = count(sizes: spec.sizes.count, blocks: spec.blocks.map(\.value), precisions: spec.precisions.map(\.value),
+        let sizes = graph ? max(spec.sizes.count, 1) : spec.sizes.count
+        var total = count(sizes: sizes, blocks: spec.blocks.map(\.value), precisions: spec.precisions.map(\.value),
                           acts: spec.actBits.map(\.value), conventions: spec.conventions.count, kernels: spec.kernels.count)
         for f in spec.include {
             total = saturatingSum(total, count(
-                sizes: f.size == nil ? spec.sizes.count : 1,
+                sizes: f.size == nil ? sizes : 1,
                 blocks: f.blocks.map { [$0] } ?? spec.blocks.map(\.value),
                 precisions: f.precision.map { [$0] } ?? spec.precisions.map(\.value),
                 acts: f.actBits.map { [$0] } ?? spec.actBits.map(\.value),
@@ -204,6 +135,85 @@ public struct SweepPlan: Sendable {
                 kernels: f.kernels == nil ? spec.kernels.count : 1))
         }
         return total
+    }
+
+    /// A model file's own weight and activation bits per block (what the `model` precision resolves to); nil
+    /// for a preset.
+    static func modelFileBits(_ spec: SweepSpec) -> (bits: [BitWidth], act: [BitWidth])? {
+        if case .model(_, let s) = spec.network.value { return (s.blocks.map(\.bits), s.blocks.map(\.actBits)) }
+        return nil
+    }
+
+    /// The weights of a preset or model file's cases: the spec's safetensors file (its digest in every case's
+    /// id), or He-normal from the spec's seed.
+    static func specWeights(_ spec: SweepSpec) throws -> EvaluationJob.Weights {
+        guard let w = spec.weights else { return .seed(spec.seed, initialization: spec.initialization) }
+        let path = spec.resolve(w.value)
+        guard let digest = Digest.sha256(file: path) else {
+            throw ConfigError([ConfigIssue(file: w.origin.file, line: w.origin.line, message: "network weights '\(w.value)' cannot be read")])
+        }
+        return .safetensors(path: path, sha256: digest)
+    }
+
+    /// The grid's points, before any network is built: the product sizes × blocks × precisions × act_bits ×
+    /// kernels × conventions in that nesting order (conventions innermost; no blocks axis for a graph network,
+    /// `blocks` nil), less the points `pairs` refuses; then `exclude` entries remove the points they match and
+    /// `include` entries add theirs (an entry's missing keys take every value of that axis). Warns of an
+    /// `exclude` entry that matches nothing and of a per-block list that pairs with no block count; an `include`
+    /// entry that adds nothing is an issue; no point at all is an error.
+    static func gridPoints(_ spec: SweepSpec, sizes: [Located<Int>], blocks: [Located<Int>]?, warnings: inout [String],
+                           issues: inout [ConfigIssue], pairs: (GridPoint) -> Bool = { _ in true }) throws -> [GridPoint] {
+        func product(sizes: [Located<Int>], blocks: [Located<Int>]?, precisions: [Located<PrecisionPolicy>],
+                     acts: [Located<PrecisionPolicy>], kernels: [Located<Kernels>], conventions: [Located<BitOpsConvention>]) -> [GridPoint] {
+            var out: [GridPoint] = []
+            let blockValues: [Located<Int>?] = blocks ?? [nil]
+            for s in sizes { for b in blockValues { for p in precisions { for a in acts { for k in kernels { for c in conventions {
+                let pt = GridPoint(size: s, blocks: b, precision: p, act: a, convention: c, kernels: k)
+                if pairs(pt) { out.append(pt) }
+            } } } } } }
+            return out
+        }
+        let kernelAxis = spec.kernels.isEmpty ? [Located(Kernels.auto, at: SpecOrigin(file: spec.file, line: nil))] : spec.kernels
+
+        // A per-block list that pairs with no block count adds no case (say so: often a `--set blocks=…`).
+        if let blocks {
+            let blockValues = Set(blocks.map(\.value))
+            for (axis, list) in [("precision", spec.precisions), ("act_bits", spec.actBits)] {
+                for p in list {
+                    if case .perBlock(let l) = p.value, !blockValues.contains(l.count) {
+                        warnings.append("\(p.origin): \(axis) [\(p.value)] has \(l.count) entries, one per block, but no blocks value is \(l.count); it adds no case")
+                    }
+                }
+            }
+        }
+        var points = product(sizes: sizes, blocks: blocks, precisions: spec.precisions, acts: spec.actBits,
+                             kernels: kernelAxis, conventions: spec.conventions)
+        for f in spec.exclude {
+            let before = points.count
+            points.removeAll { $0.matches(f) }
+            if points.count == before {
+                warnings.append("\(f.origin): exclude entry \(f.plain.json()) matches no case")
+            }
+        }
+        for f in includedFilters(spec, warnings: &warnings) {
+            let o = f.origin
+            let added = product(
+                sizes: f.size.map { [Located($0, at: o)] } ?? sizes,
+                blocks: blocks.map { all in f.blocks.map { [Located($0, at: o)] } ?? all },
+                precisions: f.precision.map { [Located($0, at: o)] } ?? spec.precisions,
+                acts: f.actBits.map { [Located($0, at: o)] } ?? spec.actBits,
+                kernels: f.kernels.map { [Located($0, at: o)] } ?? kernelAxis,
+                conventions: f.convention.map { [Located($0, at: o)] } ?? spec.conventions)
+            if added.isEmpty {
+                issues.append(ConfigIssue(file: o.file, line: o.line, message: "include entry \(f.plain.json()) adds no case (a per-block list must have one entry per block)"))
+            }
+            points += added
+        }
+        if points.isEmpty && issues.isEmpty {
+            let perBlock = blocks == nil ? "" : ", or no per-block list matches a block count"
+            throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the spec selects no case (every combination was excluded\(perBlock))")])
+        }
+        return points
     }
 
     /// The `include` entries that still apply. An axis given with `--set` narrows (or replaces) the grid the
@@ -292,5 +302,24 @@ enum Canonical {
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Every value hashed here is a plain struct of ints, strings, doubles and enums; encoding cannot fail.
         return String(decoding: (try? e.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// One point of a sweep's grid, each value with the line that gave it. `blocks` is nil for a graph network
+/// (its blocks are fixed by the network: there is no blocks axis).
+struct GridPoint {
+    var size: Located<Int>
+    var blocks: Located<Int>?
+    var precision: Located<PrecisionPolicy>
+    var act: Located<PrecisionPolicy>
+    var convention: Located<BitOpsConvention>
+    var kernels: Located<Kernels>
+
+    /// Whether an `exclude` entry matches this point (a missing key matches every value; an entry's blocks
+    /// never decide for a point without a blocks axis).
+    func matches(_ f: GridEntry) -> Bool {
+        (f.size == nil || f.size == size.value) && (f.blocks == nil || blocks == nil || f.blocks == blocks?.value)
+            && (f.precision == nil || f.precision == precision.value) && (f.actBits == nil || f.actBits == act.value)
+            && (f.convention == nil || f.convention == convention.value) && (f.kernels == nil || f.kernels == kernels.value)
     }
 }

@@ -15,25 +15,10 @@ import Results
 /// `layer_bits` rules apply last. An ONNX model's default size is its own input size. Counts are the graph's
 /// (`GraphCost`).
 extension SweepPlan {
-    static func graphCountBound(_ spec: SweepSpec) -> Int {
-        func count(sizes: Int, precisions: Int, acts: Int, conventions: Int, kernels: Int) -> Int {
-            saturatingProduct(saturatingProduct(max(sizes, 1), precisions, acts), saturatingProduct(conventions, max(kernels, 1)))
-        }
-        var total = count(sizes: spec.sizes.count, precisions: spec.precisions.count, acts: spec.actBits.count,
-                          conventions: spec.conventions.count, kernels: spec.kernels.count)
-        for f in spec.include {
-            total = saturatingSum(total, count(
-                sizes: f.size == nil ? spec.sizes.count : 1, precisions: f.precision == nil ? spec.precisions.count : 1,
-                acts: f.actBits == nil ? spec.actBits.count : 1, conventions: f.convention == nil ? spec.conventions.count : 1,
-                kernels: f.kernels == nil ? spec.kernels.count : 1))
-        }
-        return total
-    }
-
     static func expandGraph(_ spec: SweepSpec, maxCases: Int) throws -> SweepPlan {
         let family = spec.network.value
         let netOrigin = spec.network.origin
-        let bound = graphCountBound(spec)
+        let bound = countBound(spec)
         guard bound <= maxCases else {
             throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the grid has \(bound) cases (\(max(spec.sizes.count, 1)) sizes × \(spec.precisions.count) precisions × \(spec.actBits.count) act_bits × \(spec.conventions.count) conventions × \(max(spec.kernels.count, 1)) kernels, before exclusions), more than the limit of \(maxCases); narrow an axis, or raise the limit with --max-cases \(bound)")])
         }
@@ -67,15 +52,7 @@ extension SweepPlan {
                 }
             }
         default:
-            if let w = spec.weights {
-                let path = spec.resolve(w.value)
-                guard let digest = Digest.sha256(file: path) else {
-                    throw ConfigError([ConfigIssue(file: w.origin.file, line: w.origin.line, message: "network weights '\(w.value)' cannot be read")])
-                }
-                weights = .safetensors(path: path, sha256: digest)
-            } else {
-                weights = .seed(spec.seed, initialization: spec.initialization)
-            }
+            weights = try specWeights(spec)
         }
 
         // The imported model per size (a fixed-size model refuses other sizes: one line at that size).
@@ -93,46 +70,7 @@ extension SweepPlan {
             }
         }
 
-        struct Point {
-            var size: Located<Int>
-            var precision: Located<PrecisionPolicy>
-            var act: Located<PrecisionPolicy>
-            var convention: Located<BitOpsConvention>
-            var kernels: Located<Kernels>
-        }
-        func matches(_ p: Point, _ f: GridEntry) -> Bool {
-            (f.size == nil || f.size == p.size.value) && (f.precision == nil || f.precision == p.precision.value)
-                && (f.actBits == nil || f.actBits == p.act.value) && (f.convention == nil || f.convention == p.convention.value)
-                && (f.kernels == nil || f.kernels == p.kernels.value)
-        }
-        func product(sizes: [Located<Int>], precisions: [Located<PrecisionPolicy>], acts: [Located<PrecisionPolicy>],
-                     kernels: [Located<Kernels>], conventions: [Located<BitOpsConvention>]) -> [Point] {
-            var out: [Point] = []
-            for s in sizes { for p in precisions { for a in acts { for k in kernels { for c in conventions {
-                out.append(Point(size: s, precision: p, act: a, convention: c, kernels: k))
-            } } } } }
-            return out
-        }
-        let kernelAxis = spec.kernels.isEmpty ? [Located(Kernels.auto, at: SpecOrigin(file: spec.file, line: nil))] : spec.kernels
-        var points = product(sizes: sizes, precisions: spec.precisions, acts: spec.actBits, kernels: kernelAxis,
-                             conventions: spec.conventions)
-        for f in spec.exclude {
-            let before = points.count
-            points.removeAll { matches($0, f) }
-            if points.count == before { warnings.append("\(f.origin): exclude entry \(f.plain.json()) matches no case") }
-        }
-        for f in includedFilters(spec, warnings: &warnings) {
-            let o = f.origin
-            points += product(
-                sizes: f.size.map { [Located($0, at: o)] } ?? sizes,
-                precisions: f.precision.map { [Located($0, at: o)] } ?? spec.precisions,
-                acts: f.actBits.map { [Located($0, at: o)] } ?? spec.actBits,
-                kernels: f.kernels.map { [Located($0, at: o)] } ?? kernelAxis,
-                conventions: f.convention.map { [Located($0, at: o)] } ?? spec.conventions)
-        }
-        if points.isEmpty {
-            throw ConfigError([ConfigIssue(file: spec.file, line: nil, message: "the spec selects no case (every combination was excluded)")])
-        }
+        let points = try gridPoints(spec, sizes: sizes, blocks: nil, warnings: &warnings, issues: &issues)
 
         let namesKernels = Set(points.map(\.kernels.value)).count > 1
         let preprocessing = spec.preprocessing
