@@ -58,9 +58,12 @@ public struct GraphBlockCost: Hashable, Codable, Sendable {
     }
 }
 
-/// The whole accounting of one graph network at one input size under one convention.
-public struct GraphCostReport: Hashable, Sendable, Encodable {
-    public var network: GraphNetwork
+/// The whole accounting of one graph network at one input size under one convention. `Network` is the network
+/// itself (`GraphCostReport`, as `GraphNetwork.cost(inputSize:convention:)` computes it and the views read it)
+/// or its name (`GraphCost<String>`, as `calc --format json` writes it and results keep it: a graph network has
+/// no file form, and a case's configuration and id say which network it was).
+public struct GraphCost<Network: Hashable & Sendable>: Hashable, Sendable {
+    public var network: Network
     public var inputSize: Int
     public var convention: BitOpsConvention
     /// Convolutions and gemm layers, in graph order (the same rows as the block form's `CostReport.layers`).
@@ -76,19 +79,20 @@ public struct GraphCostReport: Hashable, Sendable, Encodable {
         case network, inputSize = "input_size", convention, layers, operations, blocks, totals
         case elementwiseOps = "elementwise_ops", poolingOps = "pooling_ops"
     }
+}
 
-    /// The network is written by name only (graph networks have no file form yet).
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(network.name, forKey: .network)
-        try c.encode(inputSize, forKey: .inputSize)
-        try c.encode(convention, forKey: .convention)
-        try c.encode(layers, forKey: .layers)
-        try c.encode(operations, forKey: .operations)
-        try c.encode(blocks, forKey: .blocks)
-        try c.encode(totals, forKey: .totals)
-        try c.encode(elementwiseOps, forKey: .elementwiseOps)
-        try c.encode(poolingOps, forKey: .poolingOps)
+/// A graph network's accounting with the network itself.
+public typealias GraphCostReport = GraphCost<GraphNetwork>
+
+/// The JSON form: the network by name.
+extension GraphCost: Codable where Network == String {}
+
+extension GraphCost where Network == String {
+    /// `report` with its network by name (its JSON form).
+    public init(_ report: GraphCostReport) {
+        self.init(network: report.network.name, inputSize: report.inputSize, convention: report.convention,
+                  layers: report.layers, operations: report.operations, blocks: report.blocks, totals: report.totals,
+                  elementwiseOps: report.elementwiseOps, poolingOps: report.poolingOps)
     }
 }
 

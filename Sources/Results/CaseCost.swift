@@ -93,31 +93,4 @@ public enum CaseCost: Hashable, Codable, Sendable {
 
 /// A graph network's accounting as results keep it: `GraphCostReport` with the network by name (a graph has no
 /// file form; the case's configuration and its id say which network it was).
-public struct GraphCaseCost: Hashable, Codable, Sendable {
-    public var network: String
-    public var inputSize: Int
-    public var convention: BitOpsConvention
-    public var layers: [LayerCost]
-    public var operations: [GraphOpCost]
-    public var blocks: [GraphBlockCost]
-    public var totals: CostTotals
-    public var elementwiseOps: Int
-    public var poolingOps: Int
-
-    public init(_ r: GraphCostReport) {
-        network = r.network.name
-        inputSize = r.inputSize
-        convention = r.convention
-        layers = r.layers
-        operations = r.operations
-        blocks = r.blocks
-        totals = r.totals
-        elementwiseOps = r.elementwiseOps
-        poolingOps = r.poolingOps
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case network, inputSize = "input_size", convention, layers, operations, blocks, totals
-        case elementwiseOps = "elementwise_ops", poolingOps = "pooling_ops"
-    }
-}
+public typealias GraphCaseCost = GraphCost<String>

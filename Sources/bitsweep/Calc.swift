@@ -66,7 +66,7 @@ struct Calc: ParsableCommand {
     private func write(_ report: GraphCostReport) throws {
         switch format {
         case .table: print(report.textTable(exact ? .exact : .si), terminator: "")
-        case .json: print(String(decoding: try JSONText.encoder().encode(report), as: UTF8.self))
+        case .json: print(String(decoding: try JSONText.encoder().encode(GraphCost<String>(report)), as: UTF8.self))
         case .csv: print(report.csvTable(), terminator: "")
         case .markdown: print(report.markdownTable(), terminator: "")
         case .latex: print(report.latexTable(), terminator: "")
