@@ -4,8 +4,9 @@ Used by Benchmarks/compare_ort.py (the timing comparison) and Tests/Python/check
 check_graph_onnx_export.py and check_calibrated_export.py (the export agreement checks): safetensors files and
 PNGs written by hand, random test images, the SQNR, ORT sessions set up the same way in both, a median, an ONNX
 MobileNetV2 (torchvision's layout, as `torch.onnx.export` writes it in eval mode) with seeded random weights, and
-for the checks: running the bitsweep binary, counting `ok`/`FAIL` lines, and onnx.checker with the opset. Needs numpy (and onnx, onnxruntime for the functions that use them), imported
-inside the functions so that a script can import this module before it has made its environment.
+for the checks: running the bitsweep binary, counting `ok`/`FAIL` lines, and onnx.checker with the opset. Needs
+numpy (and onnx, onnxruntime for the functions that use them), imported inside the functions so that a script can
+import this module before it has made its environment.
 """
 import json
 import math
