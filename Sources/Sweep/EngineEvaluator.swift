@@ -22,11 +22,16 @@ public struct EngineEvaluator: CaseEvaluator {
         return "oneDNN \(Engine.oneDNNVersion), numerics \(fingerprint)"
     }()
 
+    /// The probe's two synthetic images (7×5 and 4×11), as made, before resizing or preprocessing.
+    static func probePictures() -> [RGBImage] {
+        [RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }),
+         RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) })]
+    }
+
     /// The probe: two synthetic images resized to 9×9, and a network of stem, 3×3 and 5×5 depthwise blocks
     /// (maps 5×5, 5×5, 3×3, 3×3, 2×2).
     static func probe() -> (images: [Tensor], spec: NetworkSpec) {
-        let a = RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }).resized(to: 9).tensor()
-        let b = RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) }).resized(to: 9).tensor()
+        let images = probePictures().map { $0.resized(to: 9).tensor() }
         let spec = NetworkSpec(
             name: "probe", inputChannels: 3, inputBits: 8,
             stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
@@ -35,7 +40,7 @@ public struct EngineEvaluator: CaseEvaluator {
                      BlockSpec(outChannels: 520, stride: 1, bits: 2, actBits: 5, kernel: 3),
                      BlockSpec(outChannels: 6, stride: 2, bits: 8, actBits: .float, kernel: 3)],
             classes: 4, classifierBits: 6)
-        return ([a, b], spec)
+        return (images, spec)
     }
 
     static func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
@@ -71,20 +76,10 @@ public struct EngineEvaluator: CaseEvaluator {
 
     static func graphProbeFingerprint() throws -> String {
         var text = ""
-        func bits(_ v: Float) -> String { String(v.bitPattern, radix: 16) }
         let pre = Preprocessing(resize: 11, crop: 9, mean: [0.4, 0.5, 0.6], std: [0.2, 0.25, 0.3], channelOrder: .bgr)
-        let images = try [RGBImage(width: 7, height: 5, pixels: (0..<105).map { UInt8(($0 * 37 + 11) % 256) }),
-                          RGBImage(width: 4, height: 11, pixels: (0..<132).map { UInt8(($0 * 91 + 3) % 256) })]
-            .map { try pre.tensor($0, size: 9) }
+        let images = try probePictures().map { try pre.tensor($0, size: 9) }
         text += images.flatMap(\.data).map(bits).joined(separator: ",") + "\n"
-        let spec = NetworkSpec(
-            name: "probe", inputChannels: 3, inputBits: 8,
-            stem: StemSpec(outChannels: 6, kernel: 3, stride: 2, bits: 5, actBits: 6),
-            blocks: [BlockSpec(outChannels: 8, stride: 1, bits: 3, actBits: 4, kernel: 3),
-                     BlockSpec(outChannels: 12, stride: 2, bits: .bits(1), actBits: .float, kernel: 5),
-                     BlockSpec(outChannels: 520, stride: 1, bits: 2, actBits: 5, kernel: 3),
-                     BlockSpec(outChannels: 6, stride: 2, bits: 8, actBits: .float, kernel: 3)],
-            classes: 4, classifierBits: 6)
+        let spec = probe().spec
         // Float kernels, and integer kernels where the probe allows them (auto: the sweep's default).
         for granularity in QuantGranularity.allCases { for kernels in [Kernels.float, .auto] {
             let net = try GraphExecutor(network: try spec.graph(), inputSize: 9, seed: 1,
