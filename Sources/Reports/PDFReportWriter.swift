@@ -321,7 +321,7 @@ final class PDFTypesetter {
             try figure(f)
         case let .code(_, text):
             code(text)
-        case let .details(_, _, false):
+        case .details(_, _, false):
             break
         case let .details(summary, inner, true):
             ensure(20 + inner.prefix(2).reduce(0) { $0 + estimate($1) })

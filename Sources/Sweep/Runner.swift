@@ -181,14 +181,17 @@ public enum SweepRunner {
         }
 
         // Pending work, grouped by network (conventions share one evaluation), in grid order.
-        var groups: [[SweepCase]] = []
-        var groupIndex: [String: Int] = [:]
-        for c in cases where finished[c.index] == nil {
-            if let g = groupIndex[c.group] { groups[g].append(c) } else {
-                groupIndex[c.group] = groups.count
-                groups.append([c])
+        let groups: [[SweepCase]] = {
+            var groups: [[SweepCase]] = []
+            var groupIndex: [String: Int] = [:]
+            for c in cases where finished[c.index] == nil {
+                if let g = groupIndex[c.group] { groups[g].append(c) } else {
+                    groupIndex[c.group] = groups.count
+                    groups.append([c])
+                }
             }
-        }
+            return groups
+        }()
 
         let workers = max(1, min(options.jobs, groups.count))
         let threads = max(1, options.cores / workers)
