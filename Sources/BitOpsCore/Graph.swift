@@ -231,6 +231,18 @@ public struct GraphNetwork: Hashable, Sendable {
 
     /// The layers of block `b`, in order.
     public func layers(inBlock b: Int) -> [GraphLayer] { layers.filter { $0.block == b } }
+
+    /// How many ReLU6 layers carry a calibrated range (`GraphLayer.activationRange`: a calibrated export read back).
+    public var calibratedLayerCount: Int { layers.filter { $0.activationRange != nil }.count }
+
+    /// How this network quantizes its activations, in words (the messages that refuse to calibrate it): the
+    /// fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid (its own calibrated range after the ReLU6 layers
+    /// that carry one), and each image's own range elsewhere.
+    public var activationGridsText: String {
+        let calibrated = calibratedLayerCount
+        let own = calibrated == 0 ? "" : " (on the model's own calibrated range after \(calibrated) of its ReLU6 layers)"
+        return "\(name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid\(own), and with each image's own range elsewhere"
+    }
 }
 
 extension GraphNetwork {

@@ -102,8 +102,8 @@ struct EngineTarget {
                 return try Network(spec: spec, inputSize: size, weights: engine.source, options: o)
             }
         case .graph(let g, let carried):
-            if engine.calibration != .fixed, g.layers.contains(where: { $0.activationRange != nil }) {
-                throw InputError("--calibrate \(engine.calibration): \(g.name) carries its own calibrated ranges; \(Self.graphActivationGrids(g))")
+            if engine.calibration != .fixed, g.calibratedLayerCount > 0 {
+                throw InputError("--calibrate \(engine.calibration): \(g.name) carries its own calibrated ranges; \(g.activationGridsText)")
             }
             return try engine.build {
                 if engine.calibration == .fixed, carried == nil, case .seed(let s) = engine.source {
@@ -120,13 +120,6 @@ struct EngineTarget {
                 return try GraphExecutor(network: g, inputSize: size, weights: weights, options: o)
             }
         }
-    }
-
-    /// How graph network `g` quantizes its activations, for the messages that refuse calibration.
-    static func graphActivationGrids(_ g: GraphNetwork) -> String {
-        let calibrated = g.layers.filter { $0.activationRange != nil }.count
-        let own = calibrated == 0 ? "" : " (on the model's own calibrated range after \(calibrated) of its ReLU6 layers)"
-        return "\(g.name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid\(own), and with each image's own range elsewhere"
     }
 
     /// The unquantized weights `--save-weights` writes (seeded only).

@@ -128,7 +128,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
     /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
     func exportGraph(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws {
         if calibration != .fixed {
-            throw InputError("--calibrate \(calibration): export writes graph networks with their uncalibrated grids (infer, bench and sweeps calibrate them); \(EngineTarget.graphActivationGrids(g))")
+            throw InputError("--calibrate \(calibration): export writes graph networks with their uncalibrated grids (infer, bench and sweeps calibrate them); \(g.activationGridsText)")
         }
         if !calibrationImages.isEmpty {
             throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P (block-form networks)")

@@ -229,6 +229,26 @@ struct GraphLayerKindTests {
         #expect(try g.cost(inputSize: 8, convention: .wa).totals.bitops == 9_216 * 4 * 8 + (64 + 1_280) * 4 * 32)
     }
 
+    /// Calibrated ranges carried by ReLU6 layers (a calibrated export read back): counted, and named in the
+    /// sentence that says how the network quantizes its activations only when there are any.
+    @Test func calibratedRangesCountedAndDescribed() throws {
+        var layers = [GraphLayer("c1", .conv(ConvAttributes(outChannels: 8, kernel: 1)), bits: 4, actBits: 8),
+                      GraphLayer("r1", .activation(.relu6), actBits: 8),
+                      GraphLayer("c2", .conv(ConvAttributes(outChannels: 8, kernel: 1)), bits: 4, actBits: 8),
+                      GraphLayer("r2", .activation(.relu6), actBits: 8),
+                      GraphLayer("c3", .conv(ConvAttributes(outChannels: 8, kernel: 1)), bits: 4, actBits: 8),
+                      GraphLayer("r3", .activation(.relu6), actBits: 8)]
+        let fixed = GraphNetwork(name: "g", layers: layers, blocks: [])
+        #expect(fixed.calibratedLayerCount == 0)
+        #expect(fixed.activationGridsText == "g quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere")
+        layers[1].activationRange = 2.5
+        layers[5].activationRange = 6
+        let calibrated = GraphNetwork(name: "g", layers: layers, blocks: [])
+        try calibrated.validate()
+        #expect(calibrated.calibratedLayerCount == 2)
+        #expect(calibrated.activationGridsText.contains("(on the model's own calibrated range after 2 of its ReLU6 layers)"))
+    }
+
     @Test func shapeAndReferenceErrors() {
         func net(_ layers: [GraphLayer]) -> GraphNetwork { GraphNetwork(name: "bad", inputChannels: 4, layers: layers, blocks: []) }
         #expect(throws: SpecError("layer 'a': add needs two inputs of the same shape, got 4×8×8 ('input') and 8×8×8 ('c')")) {
