@@ -111,8 +111,11 @@ let package = Package(
         ]),
         // Paper outputs: the default report's tables and figures compiled with pdflatex (texlive-latex-recommended).
         .testTarget(name: "PaperTests", dependencies: ["Reports", "Results", "Sweep", "BitSweepConfig", "Charts", "CairoRender"]),
-        // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots.
-        .testTarget(name: "CLITests", dependencies: ["bitsweep", "BitSweepConfig", "MixedPrecision"]),
+        // End to end: runs the built `bitsweep` binary and compares with golden files in Tests/CLITests/Snapshots;
+        // reads the models `export` writes with ONNXProto (what they hold, not what export printed).
+        .testTarget(name: "CLITests", dependencies: [
+            "bitsweep", "BitSweepConfig", "MixedPrecision", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -114,10 +114,14 @@ public struct GraphLayer: Hashable, Sendable {
     public var bits: BitWidth
     /// Bits of this layer's output; nil: the same as its first input's (pooling and flatten pass precision on).
     public var actBits: BitWidth?
-    /// For a ReLU6: the calibrated range R (1e-6 ≤ R ≤ 6) its quantized output is clipped to and quantized on
-    /// (`k · R/L`, `Quantizer.activationFactors(bits:range:)`), as the block form runs an activation calibrated
-    /// with `--calibrate` — read back from what `bitsweep export --calibrate` writes (`Clip(0, R)` then QDQ of
-    /// scale R/L). Nil: the fixed [0, 6] grid. A float output ignores it (ReLU6 alone, as the block form).
+    /// The calibrated range R of the quantized output of the engine step this layer ends (a convolution with the
+    /// batch norm and activation it absorbs, an add with its activation, a pool, …; Engine `GraphSteps`): the step's
+    /// output is clipped to and quantized on the static grid `k · R/L` — [0, R] with `L = 2^a − 1` for values that
+    /// are never negative (after ReLU6, Sigmoid, HardSigmoid, ReLU, …), [−R, R] with `L = max(1, 2^(a−1) − 1)`
+    /// for values of either sign (a linear bottleneck, a residual sum, HardSwish) — as `--calibrate` runs it.
+    /// Read back from what `bitsweep export --calibrate` writes: `Clip(0, R)` (a ReLU6 on R, or a clip after a
+    /// non-negative output) or `Clip(−R, R)`, then QDQ of scale R/L. Nil: the fixed [0, 6] grid after ReLU6,
+    /// Sigmoid and HardSigmoid, each image's own range elsewhere. A float output ignores it. At most 6 for a ReLU6.
     public var activationRange: Float? = nil
     /// The smallest calibrated range a layer may carry (as the block form's calibration floor): below it the
     /// grid's step L/R overflows Float and the clipped zeros become NaN.
@@ -200,9 +204,14 @@ public struct GraphNetwork: Hashable, Sendable {
                 throw SpecError("\(at): act_bits \(a) is out of range: expected \(BitWidth.expected)")
             }
             if let r = l.activationRange {
-                guard l.op == .activation(.relu6) else { throw SpecError("\(at): an activation range applies to relu6 layers only") }
-                guard r >= GraphLayer.smallestActivationRange, r <= 6 else {
-                    throw SpecError("\(at): activation range \(r) is out of range: expected \(GraphLayer.smallestActivationRange) ≤ R ≤ 6")
+                if l.op == .activation(.relu6) {
+                    guard r >= GraphLayer.smallestActivationRange, r <= 6 else {
+                        throw SpecError("\(at): activation range \(r) is out of range: expected \(GraphLayer.smallestActivationRange) ≤ R ≤ 6")
+                    }
+                } else {
+                    guard r >= GraphLayer.smallestActivationRange, r.isFinite else {
+                        throw SpecError("\(at): activation range \(r) is out of range: expected a finite R ≥ \(GraphLayer.smallestActivationRange)")
+                    }
                 }
             }
             switch l.op {
@@ -232,16 +241,16 @@ public struct GraphNetwork: Hashable, Sendable {
     /// The layers of block `b`, in order.
     public func layers(inBlock b: Int) -> [GraphLayer] { layers.filter { $0.block == b } }
 
-    /// How many ReLU6 layers carry a calibrated range (`GraphLayer.activationRange`: a calibrated export read back).
+    /// How many layers carry a calibrated range (`GraphLayer.activationRange`: a calibrated export read back).
     public var calibratedLayerCount: Int { layers.filter { $0.activationRange != nil }.count }
 
     /// How this network quantizes its activations, in words (the messages that refuse to calibrate it): the
-    /// fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid (its own calibrated range after the ReLU6 layers
-    /// that carry one), and each image's own range elsewhere.
+    /// fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and each image's own range elsewhere — except the
+    /// layer outputs that carry a calibrated range, on their static grids.
     public var activationGridsText: String {
         let calibrated = calibratedLayerCount
-        let own = calibrated == 0 ? "" : " (on the model's own calibrated range after \(calibrated) of its ReLU6 layers)"
-        return "\(name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid\(own), and with each image's own range elsewhere"
+        let own = calibrated == 0 ? "" : ", except \(calibrated) layer output\(calibrated == 1 ? "" : "s") on the model's own calibrated ranges (static [0, R] or [−R, R] grids)"
+        return "\(name) quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere\(own)"
     }
 }
 

@@ -27,7 +27,8 @@ struct GraphBuilder {
     var grids: [ActivationGrid?] = [nil]
     /// The step that wrote each tensor.
     var writer: [Int: Int] = [:]
-    /// The calibrated range of the step being built (its last layer's `activationRange`: a relu6's), or nil.
+    /// The calibrated range the model carries for the step being built (its last layer's `activationRange`, read
+    /// back from a calibrated export), or nil.
     var stepRange: Float?
 
     init(executor: GraphExecutor, weights: GraphWeights) {
@@ -196,12 +197,13 @@ struct GraphBuilder {
         guard let a = bits?.quantized else { return (f, f, range, nil, nil) }
         let calibrated = x.options.activationRanges[name]
         let grid: ActivationGrid?
+        // Measured here (--calibrate), else carried by the model (`GraphLayer.activationRange`), else 6 for values
+        // in [0, 6] and none (per image) for the others.
+        let given = calibrated ?? stepRange
         if range == .zeroToSix {
-            // Measured here (--calibrate), else carried by the model (a relu6's `GraphLayer.activationRange`), else 6.
-            let carried = activation == .relu6 ? stepRange : nil
-            grid = ActivationGrid(bits: a, range: calibrated ?? carried ?? Quantizer.fixedActivationRange, signed: false)
+            grid = ActivationGrid(bits: a, range: given ?? Quantizer.fixedActivationRange, signed: false)
         } else {
-            grid = calibrated.map { ActivationGrid(bits: a, range: $0, signed: range == .signed) }
+            grid = given.map { ActivationGrid(bits: a, range: $0, signed: range == .signed) }
         }
         if let grid {
             return (EltwiseTail(activation: activation, on: grid), f, range, nil, grid)

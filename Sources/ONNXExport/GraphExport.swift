@@ -17,8 +17,8 @@ import SwiftProtobuf
 ///     conv          [DequantizeLinear(codes, scale, 0) → L.weight]  Conv(x, L.weight[, L.bias]; group, kernel,
 ///                   stride, dilation, symmetric pads)
 ///     batch-norm    BatchNormalization(L.weight, L.bias, L.running_mean, L.running_var; ε of the weights)
-///     relu, relu6   Relu; Clip(0, 6), or Clip(0, R) for a quantized relu6 with a calibrated range R
-///                   (`GraphLayer.activationRange`; its QDQ then has scale R/L)
+///     relu, relu6   Relu; Clip(0, 6), or Clip(0, R) for a quantized relu6 with a calibrated range R < 6
+///                   (its QDQ then has scale R/L)
 ///     sigmoid       Sigmoid
 ///     hard-sigmoid  HardSigmoid(α = 1/6, β = 0.5)    (PyTorch's, as the engine computes it)
 ///     hard-swish    HardSwish                          (opset 14)
@@ -50,14 +50,25 @@ import SwiftProtobuf
 ///     written as the same arithmetic, `s = max(ReduceMax(|x|) / levels, tiny)`, `Round(x / s) · s`, with
 ///     levels 2^a − 1 (values ≥ 0) or 2^(a−1) − 1 (either sign; at least 1), nodes named `L/dynamic_quant/…`.
 ///     (`tiny`, the least normal float, only keeps an all-zero image at zero, as the engine leaves it.)
+///   - calibrated (`activationRanges`, measured by `GraphExecutor.calibratedRanges` and keyed by each step's first
+///     layer, as the engine keys them; else the range the network carries, `GraphLayer.activationRange` of the
+///     step's last layer): every quantized output on the static grid the engine runs, `clip(x, lower, R)` then
+///     `k · R/L` — values that are never negative on [0, R] (`Clip(0, R)` named `L/calibration/Clip`, bound
+///     `L.clip_max`, then uint8/uint16 QDQ of scale R/(2^a − 1); a ReLU6 is itself the `Clip(0, R)`, and values in
+///     [0, 6] need no clip at R = 6), values of either sign on [−R, R] (`Clip(−R, R)`, bounds `L.clip_min`,
+///     `L.clip_max`, then int8/int16 QDQ of scale R/max(1, 2^(a−1) − 1)). No per-image quantization is left. The
+///     import reads such a clip and QDQ back as the range the layer carries, so the model re-imports as the
+///     calibrated network; the metadata records `bitsweep.calibrate` and `bitsweep.activation_ranges`.
 /// - **Opset 13** (IR 7); **14** (IR 7) when a HardSwish is present; **21** (IR 10) when a width above 8 bits
 ///   needs int16/uint16 storage (then ReduceMax and ReduceMean take their axes as an input).
 ///
-/// Integer kernels are not available for graph networks (GraphExecutor): `kernels` `integer` is refused, as the
-/// engine refuses it; `float` and `auto` describe the float kernels.
+/// The model is always the simulated form (float kernels, fake-quantized weights and activations: what `infer
+/// --kernels float` runs): `kernels` `auto` writes it too, and `integer` is refused. (`infer --kernels auto` runs a
+/// graph's convolutions on int8 kernels where their input has a static grid, rounding requantization its own way.)
 extension ONNXExport {
     public init(graph network: GraphNetwork, inputSize: Int, weights: GraphWeights, granularity: QuantGranularity,
-                kernels: Kernels = .float, source: String) throws {
+                kernels: Kernels = .float, source: String, calibration: Calibration = .fixed,
+                activationRanges: [String: Float] = [:]) throws {
         if kernels == .integer {
             throw ExportError("kernels integer: integer kernels are not available for graph networks (\(network.name)); export with --kernels float or auto (float kernels, simulated quantization)")
         }
@@ -68,7 +79,8 @@ extension ONNXExport {
             throw ExportError("\(error)")
         }
         let cost = try network.cost(inputSize: inputSize)
-        var writer = GraphWriter(network: network, cost: cost, inputSize: inputSize, weights: weights, granularity: granularity)
+        var writer = GraphWriter(network: network, cost: cost, inputSize: inputSize, weights: weights, granularity: granularity,
+                                 calibrated: activationRanges)
         try writer.write()
         layers = writer.summary
         opset = writer.opset
@@ -89,7 +101,10 @@ extension ONNXExport {
                 ("bitsweep.kernels", Kernels.float.rawValue),
                 ("bitsweep.weight_bits", weighted.map { "\($0.name) \($0.bits)" }.joined(separator: ", ")),
                 ("bitsweep.act_bits", writer.quantizedOutputs.map { "\($0.layer) \($0.bits)" }.joined(separator: ", ")),
-            ])
+            ] + (calibration == .fixed ? [] : [("bitsweep.calibrate", calibration.description)])
+              + (writer.staticRanges.isEmpty ? [] : [
+                ("bitsweep.activation_ranges", writer.staticRanges.map { "\($0.layer) \($0.range)" }.joined(separator: ", ")),
+              ]))
     }
 }
 
@@ -115,9 +130,19 @@ private struct GraphWriter {
     var range: [String: ActivationRange] = [GraphNetwork.inputName: .zeroToSix]
     /// The layers whose output is quantized, in order, with the bits.
     var quantizedOutputs: [(layer: String, bits: BitWidth)] = []
+    /// Calibrated ranges measured for this export (`GraphExecutor.calibratedRanges`), by the name of each step's
+    /// first layer, as the engine keys them.
+    let calibrated: [String: Float]
+    /// The range R of each quantized step's static grid, by the name of the step's last layer (whose output is
+    /// quantized): the measured one, else the one the network carries (`GraphLayer.activationRange`).
+    var stepRanges: [String: Float] = [:]
+    /// The quantized outputs written on a calibrated static grid, in order, with R (of [0, R] or [−R, R]).
+    var staticRanges: [(layer: String, range: Float)] = []
 
-    init(network: GraphNetwork, cost: GraphCostReport, inputSize: Int, weights: GraphWeights, granularity: QuantGranularity) {
+    init(network: GraphNetwork, cost: GraphCostReport, inputSize: Int, weights: GraphWeights, granularity: QuantGranularity,
+         calibrated: [String: Float] = [:]) {
         self.network = network
+        self.calibrated = calibrated
         self.inputSize = inputSize
         self.weights = weights
         self.granularity = granularity
@@ -142,6 +167,14 @@ private struct GraphWriter {
         g.floatScalar("relu6.max", 6)
         let layers = network.layers
         var i = 0
+        while i < layers.count {
+            let end = steps.end(from: i)
+            if layers[end].actBits?.quantized != nil, let r = calibrated[layers[i].name] ?? layers[end].activationRange {
+                stepRanges[layers[end].name] = r
+            }
+            i = end + 1
+        }
+        i = 0
         while i < layers.count {
             let end = steps.end(from: i)
             for k in i...end { try layer(k) }
@@ -219,8 +252,9 @@ private struct GraphWriter {
             switch a {
             case .relu: g.node("Relu", [x], out, name: l.name); op = "Relu"
             case .relu6:
-                if let r = l.activationRange, r < 6, l.actBits?.quantized != nil {
-                    // A calibrated range (GraphLayer.activationRange): Clip(0, R), as the block exporter writes it.
+                if let r = stepRanges[l.name], r < 6 {
+                    // A calibrated range of the quantized output (measured, or GraphLayer.activationRange): Clip(0, R),
+                    // as the block exporter writes it.
                     g.floatScalar("\(l.name).clip_max", r)
                     g.node("Clip", [x, "relu6.min", "\(l.name).clip_max"], out, name: l.name)
                     op = "Clip(0, \(r))"
@@ -292,15 +326,37 @@ private struct GraphWriter {
         summary.append(ONNXExport.Layer(name: l.name, op: op, weights: weightText, activations: "float"))
     }
 
+    /// Whether layer `name` is a ReLU6 written as `Clip(0, R)` of its calibrated range (see `layer`).
+    func isClipped(_ name: String) -> Bool {
+        guard let r = stepRanges[name], r < 6 else { return false }
+        return network.layers.first { $0.name == name }?.op == .activation(.relu6)
+    }
+
     /// Quantizes layer `name`'s output at `bits` (quantized) on the engine's grid for its range.
     mutating func quantize(_ name: String, bits: BitWidth) throws {
         guard case .bits(let a) = bits else { return }
         let x = value[name]!
         let out = "\(name).output"
         let text: String
-        let calibrated = network.layers.first { $0.name == name }?.activationRange
-        if range[name] == .zeroToSix, let f = Quantizer.activationFactors(bits: bits, range: calibrated ?? Quantizer.fixedActivationRange) {
-            text = g.activationQDQ(name, x, bits: a, scale: f.down)
+        let given = stepRanges[name]
+        if range[name] == .zeroToSix || given != nil {
+            // A static grid: [0, 6], or [0, R] / [−R, R] of a calibrated range R, with the clip the engine's grid
+            // makes (a ReLU6 written as Clip(0, R) clips already; values in [0, 6] need none on [0, 6]).
+            let r = given ?? Quantizer.fixedActivationRange
+            let signed = range[name] == .signed
+            var input = x
+            if signed || (r != Quantizer.fixedActivationRange || range[name] != .zeroToSix) && !isClipped(name) {
+                let lower = signed ? "\(name).clip_min" : "relu6.min"
+                if signed { g.floatScalar(lower, -r) }
+                g.floatScalar("\(name).clip_max", r)
+                g.node("Clip", [x, lower, "\(name).clip_max"], "\(name).clipped", name: "\(name)/calibration/Clip")
+                input = "\(name).clipped"
+            }
+            // `bits` is quantized (the guard above): the grids' levels exist.
+            let levels = signed ? DynamicQuantization(bits: bits, unsigned: false)!.levels : Float((1 << a) - 1)
+            text = g.activationQDQ(name, input, bits: a, scale: r / levels, signed: signed)
+                + (given == nil ? "" : signed ? ", [−\(r), \(r)]" : ", [0, \(r)]")
+            if given != nil { staticRanges.append((name, r)) }
         } else {
             let unsigned = range[name] == .nonNegative
             // `bits` is quantized (the guard above), so the engine's per-image quantization exists.

@@ -300,16 +300,24 @@ struct GraphBuilder {
     mutating func floatScalar(_ name: String, _ v: Float) { floatTensor(name, dims: [], [v]) }
 
     /// Activations of `bits` (quantized) on the grid of step `scale`: `<name>.output_scale`, a zero point 0
-    /// (`<name>.output_zero_point`, uint8 up to 8 bits, uint16 above), `QuantizeLinear` of `x` then
-    /// `DequantizeLinear` into `<name>.output`. Returns its description for the summary.
-    mutating func activationQDQ(_ name: String, _ x: String, bits: Int, scale: Float) -> String {
-        let type: Onnx_TensorProto.DataType = bits <= 8 ? .uint8 : .uint16
+    /// (`<name>.output_zero_point`: uint8 up to 8 bits, uint16 above; int8 / int16 for the `signed` grid
+    /// [−R, R]), `QuantizeLinear` of `x` then `DequantizeLinear` into `<name>.output`. Returns its description
+    /// for the summary.
+    mutating func activationQDQ(_ name: String, _ x: String, bits: Int, scale: Float, signed: Bool = false) -> String {
+        let type: Onnx_TensorProto.DataType = signed ? (bits <= 8 ? .int8 : .int16) : (bits <= 8 ? .uint8 : .uint16)
         floatScalar("\(name).output_scale", scale)
         zeroPoint("\(name).output_zero_point", type: type, dims: [])
         let q = ["\(name).output_scale", "\(name).output_zero_point"]
         node("QuantizeLinear", [x] + q, "\(name).output_quantized", name: "\(name)/QuantizeLinear")
         node("DequantizeLinear", ["\(name).output_quantized"] + q, "\(name).output", name: "\(name)/DequantizeLinear")
-        return "\(type == .uint8 ? "uint8" : "uint16") QDQ, \(bits)-bit"
+        let typeName: String
+        switch type {
+        case .int8: typeName = "int8"
+        case .int16: typeName = "int16"
+        case .uint16: typeName = "uint16"
+        default: typeName = "uint8"
+        }
+        return "\(typeName) QDQ, \(bits)-bit"
     }
 
     mutating func zeroPoint(_ name: String, type: Onnx_TensorProto.DataType, dims: [Int]) {

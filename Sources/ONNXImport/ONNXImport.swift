@@ -40,6 +40,10 @@ import SwiftProtobuf
 ///   6/(2^a − 1), zero point 0, uint8 or uint16) right after ReLU6, Sigmoid or HardSigmoid, and sets that
 ///   layer's activation bits to `a`; right after `Clip(0, R)` its scale must be R/(2^a − 1), and the layer is a
 ///   ReLU6 on the calibrated range R (`GraphLayer.activationRange`: what `bitsweep export --calibrate` writes).
+///   A calibrated static grid elsewhere (`Importer.calibratedGridClip`) is `Clip(0, R)` after values that are never
+///   negative or `Clip(−R, R)` after values of either sign, read only by a QDQ of scale R/(2^a − 1) (uint8/uint16)
+///   or R/(2^(a−1) − 1) (int8/int16; 1 and 2 signed bits are the same grid: read as 2): it makes no layer, and sets
+///   the quantized layer's activation bits and `activationRange` R (what `export --calibrate` writes for a graph).
 ///   A quantization must be the only reader of the output it quantizes (`Importer.checkQuantizedLayers`). `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
 ///   export writes for the engine's per-image quantization (`Importer.perImage`) set the quantized layer's bits
 ///   from the number of levels and the values' sign (as the engine decides it), and nowhere else. The bits read
@@ -160,10 +164,20 @@ private enum Value {
     /// `rank` 4 (`N×C×H×W`) or 2 (`N×C`, then `shape` is `C×1×1`).
     case activation(layer: String, shape: Shape, rank: Int)
     case constant(Constant)
-    /// Layer `layer`'s output on the grid `k · scale`, stored as `type` (uint8 or uint16), zero point 0.
-    case quantized(layer: String, shape: Shape, rank: Int, scale: Float, type: Onnx_TensorProto.DataType)
+    /// Layer `layer`'s output on the grid `k · scale`, stored as `type` (uint8 or uint16; int8 or int16 for a
+    /// signed calibrated grid), zero point 0; `clip`: the calibrated range it was clipped to first.
+    case quantized(layer: String, shape: Shape, rank: Int, scale: Float, type: Onnx_TensorProto.DataType, clip: StaticClip?)
+    /// Layer `layer`'s output clipped to its calibrated grid's range (`Clip(0, R)` or `Clip(−R, R)`), valid only as
+    /// the input of the `QuantizeLinear` that quantizes it on that grid.
+    case clipped(layer: String, shape: Shape, rank: Int, clip: StaticClip)
     /// A step of the per-image quantization of layer `layer`'s output (see `PerImageStep`).
     case perImage(PerImageStep, layer: String, shape: Shape, rank: Int)
+}
+
+/// The range of a calibrated static grid: [0, R], or [−R, R] when `signed`.
+private struct StaticClip {
+    var range: Float
+    var signed: Bool
 }
 
 /// The steps of per-image activation quantization as `bitsweep export` writes it (the engine's
@@ -383,6 +397,7 @@ private struct Importer {
             case .constant?: throw fail("input '\(n.input[i])' is a constant; expected a feature map")
             case .quantized?: throw fail("input '\(n.input[i])' is quantized (QuantizeLinear) and not dequantized; supported: QuantizeLinear → DequantizeLinear pairs")
             case .perImage?: throw fail("input '\(n.input[i])' is an unfinished per-image quantization; supported: \(Self.perImagePattern)")
+            case .clipped?: throw fail("input '\(n.input[i])' is clipped to a calibrated range and not quantized; supported: \(Self.calibratedGrid)")
             case nil: throw fail("input '\(n.input[i])' is not the graph's input or the output of an earlier node")
             }
         }
@@ -390,7 +405,7 @@ private struct Importer {
             guard i < n.input.count, !n.input[i].isEmpty else { return nil }
             switch values[n.input[i]] {
             case .constant(let c)?: return c
-            case .activation?, .quantized?, .perImage?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
+            case .activation?, .quantized?, .perImage?, .clipped?: throw fail("\(what) '\(n.input[i])' is computed by the graph; only constant \(what)s (initializers or Constant nodes) are supported")
             case nil: throw fail("input '\(n.input[i])' is not an initializer or the output of an earlier node")
             }
         }
@@ -503,6 +518,12 @@ private struct Importer {
             try activationLayer(.hardSigmoid)
         case .clip:
             let (lo, hi) = try clipRange(n, attrs: attrs, constant: constant, fail: fail)
+            if let clip = calibratedGridClip(n, output: output, lo: lo, hi: hi),
+               case .activation(let layer, let shape, let rank)? = values[n.input[0]] {
+                // The clip of a calibrated static grid: no layer of its own (`quantizeLinear`, `dequantizeLinear`).
+                values[output] = .clipped(layer: layer, shape: shape, rank: rank, clip: clip)
+                return
+            }
             switch (lo, hi) {
             case (0?, 6?): try activationLayer(.relu6)
             case (0?, nil): try activationLayer(.relu)
@@ -669,25 +690,35 @@ private struct Importer {
     /// that undoes it.
     mutating func quantizeLinear(_ n: Onnx_NodeProto, output: String, scale: Constant?, zero: Constant?,
                                  fail: (String) -> ONNXImportError) throws {
-        guard case .activation(let layer, let shape, let rank)? = values[n.input.first ?? ""] else {
+        switch values[n.input.first ?? ""] {
+        case .activation(let layer, let shape, let rank)?:
+            let grid = try Self.activationGrid(scale: scale, zero: zero, signed: false, fail: fail)
+            values[output] = .quantized(layer: layer, shape: shape, rank: rank, scale: grid.scale, type: grid.type, clip: nil)
+        case .clipped(let layer, let shape, let rank, let clip)?:
+            let grid = try Self.activationGrid(scale: scale, zero: zero, signed: clip.signed, fail: fail)
+            values[output] = .quantized(layer: layer, shape: shape, rank: rank, scale: grid.scale, type: grid.type, clip: clip)
+        default:
             throw fail("quantizes '\(n.input.first ?? "")', which is not a feature map; supported: QuantizeLinear → DequantizeLinear of a feature map, and DequantizeLinear of constant codes (weights)")
         }
-        let grid = try Self.activationGrid(scale: scale, zero: zero, fail: fail)
-        values[output] = .quantized(layer: layer, shape: shape, rank: rank, scale: grid.scale, type: grid.type)
     }
 
     /// The grid of a feature map's `QuantizeLinear` / `DequantizeLinear`: one float32 scale, and a zero point 0
-    /// of type uint8 or uint16 (absent: uint8, as ONNX defaults).
-    static func activationGrid(scale s: Constant?, zero z: Constant?,
+    /// of type uint8 or uint16 (absent: uint8, as ONNX defaults), or int8 or int16 for a `signed` calibrated grid.
+    static func activationGrid(scale s: Constant?, zero z: Constant?, signed: Bool,
                                fail: (String) -> ONNXImportError) throws -> (scale: Float, type: Onnx_TensorProto.DataType) {
         guard let s, let f = s.floats, f.count == 1 else {
             throw fail("scale must be one float32 value (per-tensor quantization of a feature map)")
         }
-        guard let z else { return (f[0], .uint8) }
-        guard let zi = z.ints, zi.count == 1, z.type == .uint8 || z.type == .uint16 else {
-            throw fail("zero point must be one uint8 or uint16 value; supported: BitSweep's unsigned activation grids")
+        guard let z else {
+            if signed { throw fail("zero point is missing (uint8); supported: int8 or int16 zero point 0 after Clip(−R, R), the calibrated grid [−R, R]") }
+            return (f[0], .uint8)
         }
-        guard zi[0] == 0 else { throw fail("zero point \(zi[0]); supported: 0 (the activation grid starts at 0)") }
+        let types: [Onnx_TensorProto.DataType] = signed ? [.int8, .int16] : [.uint8, .uint16]
+        guard let zi = z.ints, zi.count == 1, types.contains(z.type) else {
+            throw fail(signed ? "zero point must be one int8 or int16 value; supported: the calibrated grid [−R, R] after Clip(−R, R)"
+                              : "zero point must be one uint8 or uint16 value; supported: BitSweep's unsigned activation grids")
+        }
+        guard zi[0] == 0 else { throw fail("zero point \(zi[0]); supported: 0 (BitSweep's grids are symmetric about 0)") }
         return (f[0], z.type)
     }
 
@@ -701,13 +732,27 @@ private struct Importer {
     mutating func dequantizeLinear(_ n: Onnx_NodeProto, output: String, scale: Constant?, zero: Constant?, axis: Int?,
                                    fail: (String) -> ONNXImportError) throws {
         switch values[n.input.first ?? ""] {
-        case .quantized(let layer, let shape, let rank, let qScale, let type)?:
-            let grid = try Self.activationGrid(scale: scale, zero: zero, fail: fail)
+        case .quantized(let layer, let shape, let rank, let qScale, let type, let staticClip)?:
+            let grid = try Self.activationGrid(scale: scale, zero: zero, signed: staticClip?.signed ?? false, fail: fail)
             let scale = qScale
             guard grid.scale == scale, grid.type == type else {
                 throw fail("scale \(grid.scale) (\(grid.type)) differs from its QuantizeLinear's \(scale) (\(type)); supported: a DequantizeLinear that undoes its QuantizeLinear")
             }
-            let top = type == .uint8 ? 8 : 16
+            let top = type == .uint8 || type == .int8 ? 8 : 16
+            if let clip = staticClip {
+                // Clip(0, R) or Clip(−R, R) → QDQ of scale R/L: the calibrated static grid of the layer's step.
+                let r = clip.range
+                let bits = clip.signed ? Array(2...top) : Array(1...top)
+                guard let a = bits.first(where: { Self.gridStep(bits: $0, range: r, signed: clip.signed) == scale }),
+                      let i = layers.lastIndex(where: { $0.name == layer }) else {
+                    throw fail("scale \(scale) is not on the grid R/\(clip.signed ? "(2^(a−1) − 1)" : "(2^a − 1)"), a = \(bits[0])…\(top), of the Clip(\(clip.signed ? -r : 0), R = \(r)) before it; supported: \(Self.calibratedGrid)")
+                }
+                layers[i].actBits = .bits(a)
+                layers[i].activationRange = r
+                values[output] = .activation(layer: layer, shape: shape, rank: rank)
+                quantizedLayers.append((layer, 1, current))
+                return
+            }
             if let clip = calibratedClips[layer] {
                 // Clip(0, R) → QDQ of scale R/L: a ReLU6 on the calibrated range R (`GraphLayer.activationRange`).
                 guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0), range: clip.range)?.down == scale }),
@@ -734,7 +779,7 @@ private struct Importer {
             quantizedLayers.append((layer, 1, current))
         case .constant(let c)?:
             values[output] = .constant(try Self.dequantized(c, n, scale: scale, zero: zero, axis: axis, fail: fail))
-        case .activation?, .perImage?:
+        case .activation?, .perImage?, .clipped?:
             throw fail("dequantizes the feature map '\(n.input[0])', which no QuantizeLinear made; supported: DequantizeLinear of constant codes or of a QuantizeLinear's output")
         case nil:
             throw fail("input '\(n.input.first ?? "")' is not an initializer or the output of an earlier node")
@@ -784,6 +829,33 @@ private struct Importer {
             }
         }
         return out
+    }
+
+    static let calibratedGrid = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those; R < 6 where they lie in [0, 6]) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it"
+
+    /// The step of the grid of `bits` on [0, R] (`R/(2^a − 1)`) or, `signed`, on [−R, R] (`R/max(1, 2^(a−1) − 1)`), as
+    /// the engine computes it (`ActivationGrid.down`).
+    static func gridStep(bits: Int, range: Float, signed: Bool) -> Float {
+        signed ? range / DynamicQuantization(bits: .bits(bits), unsigned: false)!.levels
+               : Quantizer.activationFactors(bits: .bits(bits), range: range)!.down
+    }
+
+    /// A `Clip` that is the clip of a calibrated static grid (`GraphLayer.activationRange` of a step that does not end
+    /// in a ReLU6, as `bitsweep export --calibrate` writes it): its only reader is a `QuantizeLinear`, its input the
+    /// unquantized output of a layer, and its bounds `0…R` for values that are never negative (R < 6 for values in
+    /// [0, 6], where the fixed grid needs no clip) or `−R…R` for values of either sign, 1e-6 ≤ R finite. Nil for
+    /// any other Clip (a ReLU6, a ReLU, `Clip(0, R)` of signed values: a ReLU6 on the calibrated range R).
+    func calibratedGridClip(_ n: Onnx_NodeProto, output: String, lo: Float?, hi: Float?) -> StaticClip? {
+        guard let lo, let r = hi, r >= GraphLayer.smallestActivationRange, r.isFinite,
+              let readers = readerNodes[output], readers.count == 1, readers[0] >= 0,
+              model.graph.node[readers[0]].opType == "QuantizeLinear",
+              case .activation(let layer, _, _)? = values[n.input.first ?? ""], layer != GraphNetwork.inputName,
+              !quantizedLayers.contains(where: { $0.layer == layer }) else { return nil }
+        switch valueRange(of: layer) {
+        case .signed: return lo == -r ? StaticClip(range: r, signed: true) : nil
+        case .nonNegative: return lo == 0 ? StaticClip(range: r, signed: false) : nil
+        case .zeroToSix: return lo == 0 && r < 6 ? StaticClip(range: r, signed: false) : nil
+        }
     }
 
     static let clipRanges = "0…6 (ReLU6), 0…∞ (ReLU), and 0…R with 1e-6 ≤ R < 6 followed by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (a ReLU6 quantized on a calibrated range, as bitsweep export --calibrate writes it)"
@@ -903,7 +975,7 @@ private struct Importer {
                 k += 1
             }
             guard readers.count > q.readers else { continue }
-            let pattern: Set<String> = q.readers == 1 ? ["QuantizeLinear"] : ["Abs", "Div"]
+            let pattern: Set<String> = q.readers == 1 ? ["QuantizeLinear", "Clip"] : ["Abs", "Div"]
             let other = readers.first { $0 < 0 || !pattern.contains(model.graph.node[$0].opType) } ?? readers.last!
             let who = other < 0 ? "the graph's output '\(model.graph.output[0].name)' is" : "\(describeNode(other)) reads"
             throw ONNXImportError("\(origin): \(who) the output of '\(q.layer)' unquantized, which \(q.at.dropFirst(origin.count + 2)) quantizes; supported: a quantization (QuantizeLinear → DequantizeLinear, or the per-image pattern) that is the only reader of a layer's output, since BitSweep quantizes the output for every reader")

@@ -35,11 +35,17 @@ struct Export: ParsableCommand, UsesEngineFlags {
         Graph networks (--preset mobilenet-v2, --model FILE.onnx; precision also by --layer-bits) are written \
         one node per layer, named after the layer: Conv (any groups, stride, padding, dilation), \
         BatchNormalization, Relu, Clip(0, 6), HardSwish, HardSigmoid, Sigmoid, Add, Mul, GlobalAveragePool or \
-        ReduceMean, MaxPool, AveragePool, Flatten, Gemm — the float kernels with simulated quantization, as infer \
-        runs them (--kernels integer is refused: graphs run on float kernels). Quantized weights as above; \
-        quantized activations where infer quantizes them: QDQ on the fixed [0, 6] grid after ReLU6, Sigmoid and \
-        HardSigmoid (Clip(0, R) and QDQ R/L for a ReLU6 with a calibrated range R, read from a calibrated export), \
-        and the engine's per-image range elsewhere (ReduceMax(|x|) → Div → Round → Mul). An ONNX \
+        ReduceMean, MaxPool, AveragePool, Flatten, Gemm — always the simulated form, what infer --kernels float \
+        runs: float kernels with fake-quantized weights and activations, with --kernels auto too (--kernels integer \
+        is refused). infer --kernels auto (its default) runs a graph's convolutions on int8 kernels where their \
+        input has a static grid; those round the requantization their own way, so compare such an export with \
+        infer --kernels float. Quantized weights as above; quantized activations where infer quantizes them: QDQ \
+        on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and the engine's per-image range elsewhere \
+        (ReduceMax(|x|) → Div → Round → Mul). With --calibrate minmax|percentile:P (on --calibration-images, as \
+        for block networks) every quantized output gets the static grid infer --calibrate measures on the float \
+        network: values that are never negative Clip(0, R) then QDQ of scale R/(2^a − 1) (uint8; a ReLU6 is \
+        itself the Clip(0, R)), values of either sign (linear bottlenecks, residual sums) Clip(−R, R) then QDQ of \
+        scale R/(2^(a−1) − 1) (int8); read back with --model, the model runs as that calibrated network. An ONNX \
         model keeps its own weights (--weights does not apply).
 
         Examples:
@@ -49,6 +55,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
           bitsweep export --preset mobilenet-v2 --bits 4 --out mobilenet-v2-w4.onnx
           bitsweep export --model trained.onnx --layer-bits 'features.*.conv.*.0=4' --out trained-w4.onnx
           bitsweep export --bits 8 --act-bits 4 --calibrate percentile:99.99 --calibration-images Inputs/images --out w8a4.onnx
+          bitsweep export --model trained.onnx --bits 8 --act-bits 8 --calibrate minmax --calibration-images Inputs/images --out w8a8-static.onnx
         """)
 
     @OptionGroup var network: NetworkOptions
@@ -97,7 +104,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
         }
         switch target.form {
         case .block(let spec): try exportBlocks(spec, target: target)
-        case .graph(let g, let carried): try exportGraph(g, size: target.size, carried: carried)
+        case .graph(let g, let carried): try exportGraph(g, target: target, carried: carried)
         }
     }
 
@@ -126,12 +133,13 @@ struct Export: ParsableCommand, UsesEngineFlags {
     }
 
     /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
-    func exportGraph(_ g: GraphNetwork, size: Int, carried: GraphWeights?) throws {
-        if calibration != .fixed {
-            throw InputError("--calibrate \(calibration): export writes graph networks with their uncalibrated grids (infer, bench and sweeps calibrate them); \(g.activationGridsText)")
+    func exportGraph(_ g: GraphNetwork, target: EngineTarget, carried: GraphWeights?) throws {
+        let size = target.size
+        if calibration != .fixed, g.layers.contains(where: { $0.activationRange != nil }) {
+            throw InputError("--calibrate \(calibration): \(g.name) carries its own calibrated ranges; \(g.activationGridsText)")
         }
-        if !calibrationImages.isEmpty {
-            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P (block-form networks)")
+        if calibration == .fixed, !calibrationImages.isEmpty {
+            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
         }
         if kernels == .integer {
             throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
@@ -141,12 +149,24 @@ struct Export: ParsableCommand, UsesEngineFlags {
         try checkSize(values: values, what: "\(g.name) (\(g.layers.count) layers)", advice: "choose a smaller width")
         let weights = try engine.graphWeights(g, size: size, carried: carried)
         let source = carried != nil ? "\(weights.origin) (the model's own)" : engine.weightFlags.label
+        // With --calibrate, the ranges infer --calibrate measures: every step's output on the float network, over the
+        // calibration images read and preprocessed as infer reads its images.
+        var ranges: [String: Float] = [:]
+        var preprocessing = Preprocessing.seedDefault
+        if calibration != .fixed {
+            let images: [Tensor]
+            (images, preprocessing) = try calibrationTensors(target)
+            ranges = try GraphExecutor.calibratedRanges(network: g, inputSize: size, weights: weights, images: images, method: calibration,
+                                                        options: EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
+        }
         // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
         let export = try CommandFailure.asInput {
             try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: granularity,
-                           kernels: kernels, source: source)
+                           kernels: kernels, source: source, calibration: calibration, activationRanges: ranges)
         }
-        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization")
+        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization (as infer --kernels float runs it)"
+                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
+                     + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))")))
     }
 
     func exportBlocks(_ spec: NetworkSpec, target: EngineTarget) throws {

@@ -229,8 +229,8 @@ struct GraphLayerKindTests {
         #expect(try g.cost(inputSize: 8, convention: .wa).totals.bitops == 9_216 * 4 * 8 + (64 + 1_280) * 4 * 32)
     }
 
-    /// Calibrated ranges carried by ReLU6 layers (a calibrated export read back): counted, and named in the
-    /// sentence that says how the network quantizes its activations only when there are any.
+    /// Calibrated ranges carried by layers (a calibrated export read back): counted, and named in the sentence that
+    /// says how the network quantizes its activations only when there are any.
     @Test func calibratedRangesCountedAndDescribed() throws {
         var layers = [GraphLayer("c1", .conv(ConvAttributes(outChannels: 8, kernel: 1)), bits: 4, actBits: 8),
                       GraphLayer("r1", .activation(.relu6), actBits: 8),
@@ -246,7 +246,12 @@ struct GraphLayerKindTests {
         let calibrated = GraphNetwork(name: "g", layers: layers, blocks: [])
         try calibrated.validate()
         #expect(calibrated.calibratedLayerCount == 2)
-        #expect(calibrated.activationGridsText.contains("(on the model's own calibrated range after 2 of its ReLU6 layers)"))
+        #expect(calibrated.activationGridsText == "g quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except 2 layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
+        // Any step's last layer may carry one (a signed grid of a linear convolution's output, R above 6 too).
+        layers[4].activationRange = 7.5
+        let signed = GraphNetwork(name: "g", layers: layers, blocks: [])
+        try signed.validate()
+        #expect(signed.calibratedLayerCount == 3 && signed.activationGridsText.hasSuffix(", except 3 layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)"))
     }
 
     @Test func shapeAndReferenceErrors() {

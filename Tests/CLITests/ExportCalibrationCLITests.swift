@@ -1,4 +1,6 @@
 import Foundation
+import ONNXProto
+import SwiftProtobuf
 import Testing
 
 /// `export --calibrate … --calibration-images …` reads and preprocesses its images as `infer` does (the model's
@@ -24,17 +26,32 @@ import Testing
         return path
     }
 
-    /// The ranges of the export's table (`uint8 QDQ, 4-bit, [0, R]`), by layer.
+    /// The model `export` wrote at `path`.
+    static func model(at path: String) throws -> Onnx_ModelProto {
+        try Onnx_ModelProto(serializedBytes: try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// A float32 scalar initializer's value.
+    static func scalar(_ t: Onnx_TensorProto) -> Float? {
+        guard t.dataType == Int32(Onnx_TensorProto.DataType.float.rawValue), t.dims.isEmpty, t.rawData.count == 4 else { return nil }
+        return t.rawData.withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+    }
+
+    /// The calibrated ranges the written model holds: each `<layer>.clip_max` initializer (the bound of a Clip(0, R)
+    /// with R < 6), by layer.
+    static func writtenRanges(_ path: String) throws -> [String: Float] {
+        var ranges: [String: Float] = [:]
+        for t in try model(at: path).graph.initializer where t.name.hasSuffix(".clip_max") {
+            ranges[String(t.name.dropLast(".clip_max".count))] = try #require(scalar(t), "\(t.name)")
+        }
+        return ranges
+    }
+
+    /// Exports with `args` (which name `--out path`) and returns the ranges the written model holds.
     static func exportRanges(_ args: [String]) throws -> [String: Float] {
         let r = try CLI.run(["export"] + args)
         #expect(r.status == 0, "\(r.stderr)")
-        var ranges: [String: Float] = [:]
-        for line in r.stdout.split(separator: "\n") where line.contains(", [0, ") {
-            let name = String(line.split(separator: " ")[0])
-            let text = line[line.range(of: ", [0, ")!.upperBound...].prefix { $0 != "]" }
-            ranges[name] = Float(String(text))
-        }
-        return ranges
+        return try writtenRanges(try #require(args.firstIndex(of: "--out").map { args[$0 + 1] }))
     }
 
     /// The ranges infer's JSON records, by layer.
@@ -136,7 +153,6 @@ import Testing
         let e = try CLI.run(["export"] + config + ["--kernels", "float", "--calibrate", method, "--calibration-images", "Inputs/images",
                                                    "--out", out])
         #expect(e.status == 0, "\(e.stderr)")
-        #expect(e.stdout.contains(", [0, "), "\(e.stdout)")   // some range below 6: Clip(0, R)
         func json(_ args: [String]) throws -> [String: Any] {
             let r = try CLI.run(args + ["--format", "json"])
             #expect(r.status == 0, "\(args): \(r.stderr)")
@@ -159,12 +175,101 @@ import Testing
         let largest = original.joined().map(abs).max() ?? 0
         let worst = zip(original.joined(), back.joined()).map { abs($0 - $1) }.max() ?? .infinity
         #expect(largest > 0 && worst <= 1e-6 * largest, "max |difference| \(worst) of logits up to \(largest)")
-        // Calibrating the read-back model again is refused in one line that says what it runs with.
-        let ranges = e.stdout.split(separator: "\n").filter { $0.contains(", [0, ") }.count
+        // Calibrating the read-back model again is refused in one line that says what it runs with: as many layers
+        // with their own range as infer --calibrate measured below 6 (R = 6 is the fixed grid, written as ReLU6) —
+        // counted from infer's JSON, and in the written model (its Clip bounds), not from export's table.
+        let measured = try Self.inferRanges(config + ["--kernels", "float", "--calibrate", method, "Inputs/images"])
+        #expect(measured.count == 6)
+        let ranges = measured.values.filter { $0 < 6 }.count
+        let written = try Self.writtenRanges(out)
+        #expect(ranges > 0 && ranges == written.count)
+        #expect(written == measured.filter { $0.value < 6 })
         try ErrorPolicyCLITests().expectOneLine(["infer", "--model", out, "--calibrate", method, "Inputs/images"], status: 2,
-            "bitsweep infer: --calibrate \(method): calibrated carries its own calibrated ranges; calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid (on the model's own calibrated range after \(ranges) of its ReLU6 layers), and with each image's own range elsewhere")
+            "bitsweep infer: --calibrate \(method): calibrated carries its own calibrated ranges; calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except \(ranges) layer output\(ranges == 1 ? "" : "s") on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
         // The fixed-range model of the same configuration differs: the ranges were read back, not ignored.
         let fixed = logits(try json(["infer"] + config + ["--kernels", "float", "Inputs/images"]))
         #expect(zip(fixed.joined(), back.joined()).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * largest)
+    }
+}
+
+/// `export --calibrate` of a graph network (an imported ONNX model): every quantized step output on the static grid
+/// `infer --calibrate` measures, and read back with --model as that calibrated network.
+@Suite struct GraphExportCalibrationCLITests {
+    typealias Scratch = HostileInputTests.Scratch
+    static let fixture = CLI.packageRoot.appendingPathComponent("Tests/Fixtures/onnx/mnv2-folded.onnx").path
+    static let config = ["--model", fixture, "--bits", "8", "--act-bits", "8"]
+
+    static func json(_ args: [String]) throws -> [String: Any] {
+        let r = try CLI.run(args + ["--format", "json"])
+        #expect(r.status == 0, "\(args): \(r.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    }
+
+    static func logits(_ doc: [String: Any]) -> [Double] {
+        (doc["images"] as? [[String: Any]] ?? []).flatMap { $0["logits"] as? [Double] ?? [] }
+    }
+
+    /// The written QDQ scales are infer's calibrated grid steps R/L, one per quantized step output and in step order
+    /// (infer's JSON against the model's initializers, not the export's table); none is left per image; read back,
+    /// the model gives infer --calibrate's logits on float and on integer kernels (auto), and refuses another
+    /// calibration in one line.
+    @Test(arguments: ["minmax", "percentile:99"])
+    func aCalibratedGraphExportReadsBackAsTheCalibratedRun(_ method: String) throws {
+        let s = Scratch()
+        let out = s.sub("mnv2-calibrated.onnx")
+        let e = try CLI.run(["export"] + Self.config + ["--calibrate", method, "--calibration-images", "Inputs/images", "--out", out])
+        #expect(e.status == 0, "\(e.stderr)")
+        let m = try ExportCalibrationCLITests.model(at: out)
+        let doc = try Self.json(["infer", "--kernels", "float", "--calibrate", method] + Self.config + ["Inputs/images"])
+        let grids = try #require((doc["calibration"] as? [String: Any])?["layers"] as? [[String: Any]])
+        let inferScales = grids.compactMap { ($0["scale"] as? Double).map(Float.init) }
+        let written = m.graph.initializer.filter { $0.name.hasSuffix(".output_scale") }.compactMap(ExportCalibrationCLITests.scalar)
+        #expect(inferScales.count == grids.count && grids.count > 10)
+        #expect(written == inferScales)
+        #expect(!m.graph.node.contains { $0.name.contains("/dynamic_quant/") })
+        // Signed grids (linear bottlenecks, residual sums): Clip(−R, R) and int8 codes.
+        let signed = m.graph.initializer.filter { $0.name.hasSuffix(".clip_min") }
+        #expect(!signed.isEmpty)
+        let meta = Dictionary(uniqueKeysWithValues: m.metadataProps.map { ($0.key, $0.value) })
+        #expect(meta["bitsweep.calibrate"] == method)
+
+        for kernels in ["float", "auto"] {
+            let original = Self.logits(try Self.json(["infer", "--kernels", kernels, "--calibrate", method] + Self.config + ["Inputs/images"]))
+            let back = Self.logits(try Self.json(["infer", "--model", out, "--kernels", kernels, "Inputs/images"]))
+            #expect(original.count >= 5 && back.count == original.count)
+            let largest = original.map(abs).max() ?? 0
+            let worst = zip(original, back).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(largest > 0 && worst == 0, "\(kernels): max |difference| \(worst) of logits up to \(largest)")
+        }
+        // The read-back model carries a range for each clip the file holds (a ReLU6 at R = 6 is the fixed grid).
+        let carried = m.graph.initializer.filter { $0.name.hasSuffix(".clip_max") }.count
+        try ErrorPolicyCLITests().expectOneLine(["export", "--model", out, "--calibrate", method, "--calibration-images", "Inputs/images",
+                                                 "--out", s.sub("again.onnx")], status: 2,
+            "bitsweep export: --calibrate \(method): mnv2-calibrated carries its own calibrated ranges; mnv2-calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except \(carried) layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
+        #expect(!FileManager.default.fileExists(atPath: s.sub("again.onnx")))
+    }
+}
+
+extension GraphExportCalibrationCLITests {
+    /// A graph is always written in the simulated form: --kernels auto (the default) writes the very file --kernels
+    /// float writes, calibrated or not, and says which run it describes; --kernels integer is refused.
+    @Test func kernelsAutoWritesTheSimulatedForm() throws {
+        let s = Scratch()
+        for calibrate in [[String](), ["--calibrate", "minmax", "--calibration-images", "Inputs/images"]] {
+            var files: [Data] = []
+            for kernels in ["auto", "float"] {
+                let out = s.sub("k-\(kernels).onnx")
+                let r = try CLI.run(["export"] + Self.config + calibrate + ["--kernels", kernels, "--out", out])
+                #expect(r.status == 0, "\(r.stderr)")
+                #expect(r.stdout.contains("float kernels, simulated quantization (as infer --kernels float runs it)"), "\(r.stdout)")
+                files.append(try Data(contentsOf: URL(fileURLWithPath: out)))
+                let meta = try ExportCalibrationCLITests.model(at: out).metadataProps.first { $0.key == "bitsweep.kernels" }?.value
+                #expect(meta == "float")
+            }
+            #expect(files[0] == files[1] && !files[0].isEmpty, "\(calibrate)")
+        }
+        let refused = try CLI.run(["export"] + Self.config + ["--kernels", "integer", "--out", s.sub("integer.onnx")])
+        #expect(refused.status == 2 && refused.stderr.contains("kernels integer"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.sub("integer.onnx")))
     }
 }

@@ -89,7 +89,11 @@ import Testing
         bad.layers[2].activationRange = 7
         #expect(throws: SpecError("layer 'c.relu6': activation range 7.0 is out of range: expected 1e-06 ≤ R ≤ 6")) { try bad.validate() }
         bad.layers[2].activationRange = nil
-        bad.layers[1].activationRange = 2
-        #expect(throws: SpecError("layer 'c.bn': an activation range applies to relu6 layers only")) { try bad.validate() }
+        // Any other layer may carry the range of its step's static grid (above 6 too: [−R, R] of signed values),
+        // finite and at least the calibration floor.
+        bad.layers[1].activationRange = 7
+        try bad.validate()
+        bad.layers[1].activationRange = .infinity
+        #expect(throws: SpecError("layer 'c.bn': activation range inf is out of range: expected a finite R ≥ 1e-06")) { try bad.validate() }
     }
 }
