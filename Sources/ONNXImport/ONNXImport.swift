@@ -74,7 +74,10 @@ import SwiftProtobuf
 /// (the stem) and the group holding its last (the classifier) stay outside the blocks when that is their only
 /// weight layer, as the presets keep their stem and classifier outside. A group without a weight layer is not
 /// a block either. An imported torchvision MobileNetV2 thus has the blocks `features.1` … `features.18`,
-/// like the `mobilenet-v2` preset. Every weight is float (the model's own precision) until bits are set.
+/// like the `mobilenet-v2` preset. A name whose first segment is `block` and a number (`block3.depthwise.conv`:
+/// the node names `bitsweep export` writes for a block-form network, `block3.depthwise/Conv`) has that segment as
+/// its group, so an exported block network reads back with its blocks `block0`, `block1`, … (its stem and
+/// classifier outside them), and per-block precision keeps its meaning. Every weight is float (the model's own precision) until bits are set.
 public struct ImportedModel: Sendable {
     public var network: GraphNetwork
     public var weights: GraphWeights
@@ -1144,8 +1147,12 @@ private struct Importer {
     static func blocks(_ layers: [GraphLayer]) -> (names: [String], blockOf: [Int?]) {
         func group(_ name: String) -> String? {
             let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-            guard parts.count >= 2, !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) else { return nil }
-            return parts[0] + "." + parts[1]
+            guard parts.count >= 2 else { return nil }
+            if !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) { return parts[0] + "." + parts[1] }
+            // BitSweep's own block-form names (`block3.depthwise/Conv` as `bitsweep export` writes a block network).
+            let digits = parts[0].dropFirst("block".count)
+            if parts[0].hasPrefix("block"), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { return String(parts[0]) }
+            return nil
         }
         let groups = layers.map { group($0.name) }
         let weighted = layers.indices.filter { layers[$0].op.hasWeights }

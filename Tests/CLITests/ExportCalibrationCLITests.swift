@@ -158,12 +158,19 @@ import Testing
             #expect(r.status == 0, "\(args): \(r.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         }
-        // Counts, with the convention that counts activation bits too.
+        // Counts, with the convention that counts activation bits too — in total and per block (the read-back layers
+        // are grouped again into block0, block1, block2).
         for convention in ["weight", "wa"] {
-            let a = try json(["calc"] + config + ["--convention", convention])["totals"] as? [String: Any]
-            let b = try json(["calc", "--model", out, "--convention", convention])["totals"] as? [String: Any]
+            let docA = try json(["calc"] + config + ["--convention", convention])
+            let docB = try json(["calc", "--model", out, "--convention", convention])
+            let a = docA["totals"] as? [String: Any], b = docB["totals"] as? [String: Any]
             #expect(a?["bitops"] as? Int != nil && a?["bitops"] as? Int == b?["bitops"] as? Int, "\(convention)")
             #expect(a?["macs"] as? Int == b?["macs"] as? Int)
+            func perBlock(_ d: [String: Any]) -> [Int] {
+                (d["blocks"] as? [[String: Any]] ?? []).map { ($0["totals"] as? [String: Any])?["bitops"] as? Int ?? -1 }
+            }
+            #expect(perBlock(docA).count == 3 && perBlock(docA) == perBlock(docB), "\(convention): \(perBlock(docA)) \(perBlock(docB))")
+            #expect((docB["blocks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["block0", "block1", "block2"])
         }
         // Logits: infer --calibrate on the float kernels (the export's arithmetic) against infer --model.
         func logits(_ doc: [String: Any]) -> [[Double]] {
