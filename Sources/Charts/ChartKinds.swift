@@ -227,13 +227,21 @@ public enum ChartKinds {
         return out
     }
 
+    /// The legend's names of the two kinds of cost–quality point (filled and hollow).
+    public static let onFrontLabel = "on the Pareto front (filled)"
+    /// … when each network shape has a front of its own.
+    public static let onAFrontLabel = "on a Pareto front (filled)"
+    public static let dominatedLabel = "dominated (hollow)"
+
     /// Dash patterns of the fronts of successive network shapes.
     static let frontDashes: [[Double]] = [[], [4, 2], [1.5, 1.5], [6, 2, 1.5, 2], [3, 1]]
 
     /// 4. Cost against quality: total BitOps (log x) against fidelity, one point per case. Each network
     /// shape's Pareto front is a step line (dashed differently per shape, named in the legend); points are
-    /// coloured by group — those on a front in full, dominated ones faded — and a mixed-precision group
-    /// (`PrecisionColors.isMixed`) is drawn with squares instead of circles. An optional budget draws a
+    /// coloured by group, always at full strength (the legend's colour): those on a front filled, dominated
+    /// ones hollow (an outline in the group's colour), with a legend entry for each kind when the chart has
+    /// both. A mixed-precision group (`PrecisionColors.isMixed`) is drawn with squares instead of circles. An
+    /// optional budget draws a
     /// dashed vertical line with the feasible side (cost ≤ budget) shaded; an optional highlighted case gets
     /// a ring and its label.
     /// - Parameters:
@@ -280,7 +288,6 @@ public enum ChartKinds {
         }
         let fronts = paretoFronts(points, higherIsBetter: higherIsBetter)
         let onFront = Set(fronts.flatMap(\.indices))
-        let dominatedAlpha = 0.4
         var marks: [Mark] = []
         var entries: [LegendEntry] = []
         if let b = budget {
@@ -310,16 +317,20 @@ public enum ChartKinds {
             let groupColor = p.group.map { colors.color(for: $0) } ?? OkabeIto.blue
             let mixed = p.group.map(colors.isMixed) ?? false
             let hl = p.label == highlight
-            scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: isFront ? groupColor : groupColor.withAlpha(dominatedAlpha),
+            scatter.append(ScatterPoint(x: p.cost, y: p.quality, color: groupColor,
                                         marker: isExact[i] ? .triangle : (mixed ? .square : .circle),
-                                        radius: isFront ? 2.8 : 2.3, label: hl ? p.label : nil, highlighted: hl))
+                                        fill: isFront ? .filled : .hollow,
+                                        radius: isFront ? 2.8 : 2.6, label: hl ? p.label : nil, highlighted: hl))
         }
         marks.append(.points(PointMark(points: scatter)))
         for g in groupOrder {
             entries.append(LegendEntry(label: g, color: colors.color(for: g), symbol: .marker(colors.isMixed(g) ? .square : .circle)))
         }
-        if onFront.count < points.count {
-            entries.append(LegendEntry(label: "dominated (faded)", color: Color.grey(0.35).withAlpha(dominatedAlpha), symbol: .marker(.circle)))
+        // Filled and hollow are explained only when both are drawn (a chart whose cases are all on a front
+        // needs neither entry).
+        if scatter.contains(where: { $0.fill == .filled }) && scatter.contains(where: { $0.fill == .hollow }) {
+            entries.append(LegendEntry(label: fronts.count > 1 ? onAFrontLabel : onFrontLabel, color: .grey(0.35), symbol: .marker(.circle)))
+            entries.append(LegendEntry(label: dominatedLabel, color: .grey(0.35), symbol: .hollowMarker(.circle)))
         }
         if exactBand != nil { entries.append(LegendEntry(label: exactLabel, color: .grey(0.35), symbol: .marker(.triangle))) }
         entries += frontEntries

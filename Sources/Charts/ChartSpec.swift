@@ -27,7 +27,7 @@
 //    left out of the colour scale.
 // 4. `costQuality(title:points:xTitle:yTitle:qualityFormat:higherIsBetter:budget:highlight:colors:size:)`
 //    — `[CostQualityPoint]`, BitOps on a log x axis, one Pareto front per network shape drawn as a step line,
-//    points coloured by precision (dominated ones faded, mixed precision as squares), optional budget line
+//    points coloured by precision (on a front filled, dominated ones hollow; mixed precision as squares), optional budget line
 //    with the feasible side shaded, optional highlighted case. Points whose
 //    quality is +∞ (exact: logits equal the float twin's) sit on a band above the finite y range, marked
 //    `exactLabel` ("exact (∞ dB)") with upward triangles; the y axis is scaled to the finite data.
@@ -151,12 +151,23 @@ public struct LineMark: Sendable, Hashable {
     }
 }
 
+/// How a scatter marker is painted. Either way its colour is drawn at full strength, so that the colour means
+/// what the legend says it means (a faded blue would read as a lighter blue, another precision's colour).
+public enum MarkerFill: Sendable, Hashable {
+    /// Filled with the point's colour (edged in white, or a darker tone of a light colour).
+    case filled
+    /// An outline in the point's colour around a white inside (cost–quality charts: a dominated case).
+    case hollow
+}
+
 /// One scatter point.
 public struct ScatterPoint: Sendable, Hashable {
     public var x: Double
     public var y: Double
     public var color: Color
     public var marker: MarkerShape
+    /// Filled, or hollow (an outline in `color`).
+    public var fill: MarkerFill
     /// Marker radius in points.
     public var radius: Double
     /// Drawn next to the point when set. The layout tries eight positions around the point and leaves the
@@ -164,9 +175,9 @@ public struct ScatterPoint: Sendable, Hashable {
     public var label: String?
     /// Draw a ring around the point (the highlighted case).
     public var highlighted: Bool
-    public init(x: Double, y: Double, color: Color, marker: MarkerShape = .circle, radius: Double = 2.6,
-                label: String? = nil, highlighted: Bool = false) {
-        self.x = x; self.y = y; self.color = color; self.marker = marker; self.radius = radius
+    public init(x: Double, y: Double, color: Color, marker: MarkerShape = .circle, fill: MarkerFill = .filled,
+                radius: Double = 2.6, label: String? = nil, highlighted: Bool = false) {
+        self.x = x; self.y = y; self.color = color; self.marker = marker; self.fill = fill; self.radius = radius
         self.label = label; self.highlighted = highlighted
     }
 }
@@ -266,6 +277,8 @@ public struct LegendEntry: Sendable, Hashable {
         case line(marker: MarkerShape?, dash: [Double])
         /// A marker alone (scatter).
         case marker(MarkerShape)
+        /// A hollow marker alone: an outline in the entry's colour (`MarkerFill.hollow`).
+        case hollowMarker(MarkerShape)
     }
     public var label: String
     public var color: Color

@@ -47,8 +47,9 @@ struct LegendLayout: LayoutPart {
                 if e.color.relativeLuminance > 0.5 { r.stroke(m.path(at: Point(x + 7, midY), radius: 2.4), style: StrokeStyle(color: painter.markerEdge(e.color), width: 0.5)) }
             }
         case let .marker(m):
-            r.fill(m.path(at: Point(x + 3.5, midY), radius: 2.6), color: e.color)
-            if e.color.relativeLuminance > 0.5 { r.stroke(m.path(at: Point(x + 3.5, midY), radius: 2.6), style: StrokeStyle(color: painter.markerEdge(e.color), width: 0.5)) }
+            painter.drawMarker(m, fill: .filled, at: Point(x + 3.5, midY), radius: 2.6, color: e.color, edgeAlways: false)
+        case let .hollowMarker(m):
+            painter.drawMarker(m, fill: .hollow, at: Point(x + 3.5, midY), radius: 2.6, color: e.color, edgeAlways: false)
         }
     }
 

@@ -84,16 +84,17 @@ struct MarkPainter: LayoutPart {
                 r.endGroup()
             case let .points(p):
                 r.beginGroup("points")
-                // Grey (dominated) points first so coloured ones sit on top.
+                // Hollow (dominated), faded and grey points first so filled coloured ones sit on top.
+                func layer(_ q: ScatterPoint) -> Int {
+                    q.highlighted ? 2 : (q.fill == .hollow || q.color.alpha < 1 || q.color == OkabeIto.grey ? 0 : 1)
+                }
                 let ordered = p.points.enumerated().sorted { a, b in
-                    let ga = a.element.highlighted ? 2 : (a.element.color.alpha < 1 || a.element.color == OkabeIto.grey ? 0 : 1)
-                    let gb = b.element.highlighted ? 2 : (b.element.color.alpha < 1 || b.element.color == OkabeIto.grey ? 0 : 1)
+                    let ga = layer(a.element), gb = layer(b.element)
                     return ga != gb ? ga < gb : a.offset < b.offset
                 }.map(\.element)
                 for q in ordered {
                     let c = Point(axes.x.map(q.x), axes.y.map(q.y))
-                    r.fill(q.marker.path(at: c, radius: q.radius), color: q.color)
-                    r.stroke(q.marker.path(at: c, radius: q.radius), style: StrokeStyle(color: markerEdge(q.color), width: 0.4))
+                    drawMarker(q.marker, fill: q.fill, at: c, radius: q.radius, color: q.color, edgeAlways: true)
                     if q.highlighted {
                         r.stroke(.circle(center: c, radius: q.radius + 2.2), style: StrokeStyle(color: theme.textColor, width: 0.9))
                     }
@@ -116,6 +117,31 @@ struct MarkPainter: LayoutPart {
     /// edge of their own hue instead, or they vanish on white paper.
     func markerEdge(_ c: Color) -> Color {
         c.relativeLuminance > 0.5 ? Color.mix(c, .black, 0.45) : .white
+    }
+
+    /// Width of a hollow marker's outline, points.
+    static let hollowWidth = 1.1
+
+    /// One marker, in the plot or the legend. Filled: `color` inside an edge (`markerEdge`; in the legend
+    /// only for light colours, `edgeAlways` false). Hollow: white inside an outline of `color` at full
+    /// strength, drawn just inside the filled marker's outline (so both kinds have the same size); a light
+    /// colour's outline gets a thin darker rim outside it, as its filled marker gets a darker edge.
+    func drawMarker(_ shape: MarkerShape, fill: MarkerFill, at c: Point, radius: Double, color: Color, edgeAlways: Bool) {
+        switch fill {
+        case .filled:
+            r.fill(shape.path(at: c, radius: radius), color: color)
+            if edgeAlways || color.relativeLuminance > 0.5 {
+                r.stroke(shape.path(at: c, radius: radius), style: StrokeStyle(color: markerEdge(color), width: edgeAlways ? 0.4 : 0.5))
+            }
+        case .hollow:
+            let w = Self.hollowWidth
+            let ring = shape.path(at: c, radius: max(radius - w / 2, w))
+            r.fill(ring, color: .white)
+            r.stroke(ring, style: StrokeStyle(color: color, width: w))
+            if color.relativeLuminance > 0.5 {
+                r.stroke(shape.path(at: c, radius: radius + 0.2), style: StrokeStyle(color: markerEdge(color), width: 0.4))
+            }
+        }
     }
 
     func drawCells(_ c: CellMark, _ axes: Axes) {

@@ -205,8 +205,9 @@ extension Network {
 }
 
 extension NetworkSpec {
-    /// The same network with every weight and activation float (the float twin as a network of its own).
-    var allFloat: NetworkSpec {
+    /// The same network with every weight and activation float (the float twin as a network of its own): the
+    /// network calibration runs.
+    public var allFloat: NetworkSpec {
         var f = self
         if var stem = f.stem {
             stem.bits = .float
@@ -233,8 +234,8 @@ extension NetworkSpec {
 // bottleneck, a residual sum, hard-swish) are measured by magnitude, |x|, for the symmetric grid [−R, R].
 
 extension GraphNetwork {
-    /// The same graph with every weight and activation float.
-    var allFloat: GraphNetwork {
+    /// The same graph with every weight and activation float: the network calibration runs.
+    public var allFloat: GraphNetwork {
         var f = self
         for i in f.layers.indices {
             f.layers[i].bits = .float

@@ -81,7 +81,8 @@ table: summary
 
 Each point is one case, coloured by weight precision (mixed precision as squares). Cases on the Pareto front
 of their network shape (no case of that shape is both cheaper and more faithful) are joined by a step line and
-labelled with their number (#) in the summary; dominated cases are faded.
+labelled with their number (#) in the summary; they are drawn filled, dominated cases hollow (an outline in
+the same colour).
 
 ```bitsweep
 chart: cost-quality

@@ -129,8 +129,43 @@ public struct EngineEvaluator: CaseEvaluator {
     /// slow-down is called by `compare`; it changes no count and no fidelity figure.
     public var debugSlowdown: Double
 
-    public init(debugSlowdown: Double = 1) {
+    /// Called each time a calibrated job's activation ranges are measured (run through the float network), not
+    /// when they are reused: tests count calibrations with it.
+    public var onCalibration: (@Sendable (EvaluationJob) -> Void)?
+
+    /// The ranges measured in this run (`forOneRun()`); nil: every evaluation and timing round measures its own.
+    var calibrations: CalibrationMemo?
+
+    public init(debugSlowdown: Double = 1, onCalibration: (@Sendable (EvaluationJob) -> Void)? = nil) {
         self.debugSlowdown = debugSlowdown
+        self.onCalibration = onCalibration
+    }
+
+    /// A copy for one sweep run that measures a calibrated case's activation ranges once — in its first
+    /// evaluation — and reuses them in its timing rounds (and in other cases with the same float network,
+    /// size, weights and images); the ranges are dropped with the copy at the end of the run.
+    public func forOneRun() -> EngineEvaluator {
+        var e = self
+        e.calibrations = CalibrationMemo()
+        return e
+    }
+
+    /// The activation ranges of `job` on `images`: `measure` (the float network on the images), or the ranges
+    /// this run measured already for the same float network, options and images. Empty for `fixed`.
+    func activationRanges(_ job: EvaluationJob, float: CaseNetwork, images: [Tensor], options: EngineOptions,
+                          measure: () throws -> [String: Float]) throws -> [String: Float] {
+        guard job.calibration != .fixed else { return [:] }
+        func counted() throws -> [String: Float] {
+            onCalibration?(job)
+            return try measure()
+        }
+        guard let calibrations else { return try counted() }
+        var keyOptions = options
+        keyOptions.fidelity = false
+        keyOptions.activationRanges = [:]
+        let key = CalibrationMemo.Key(network: float.canonical, size: job.size, weights: job.weights, options: keyOptions,
+                                      method: job.calibration, images: CalibrationMemo.ImagesFingerprint(images))
+        return try calibrations.ranges(key, measure: counted)
     }
 
     /// The engine version; with a debug slow-down it says so (so that no cached case is shared with a normal run,
@@ -173,8 +208,10 @@ public struct EngineEvaluator: CaseEvaluator {
 
     /// The block-form network of `job` for batches of `batch`: with its float twin (`fidelity`: what `evaluate`
     /// measures fidelity against) or the quantized network alone (what `time` times; the same ops, so the same
-    /// logits). A graph case has no block-form network (it is built by `evaluate`).
-    static func network(_ job: EvaluationJob, batch: Int, fidelity: Bool, images: [Tensor]) throws -> Network {
+    /// logits). A graph case has no block-form network (it is built by `evaluate`). `evaluator`: where the
+    /// activation ranges of a calibrated job come from (`activationRanges`); nil: measured here.
+    static func network(_ job: EvaluationJob, batch: Int, fidelity: Bool, images: [Tensor],
+                        evaluator: EngineEvaluator? = nil) throws -> Network {
         guard case .block(let spec) = job.network else {
             throw SweepError("\(job.network.name) is a graph network, not a block-form one")
         }
@@ -190,9 +227,14 @@ public struct EngineEvaluator: CaseEvaluator {
         var options = EngineOptions(granularity: job.quantization, threads: job.threads, batchSize: batch, fidelity: fidelity,
                                     initialization: initialization, kernels: job.kernels, calibration: job.calibration)
         // Calibration (not timed): the float network on the case's images sets the activation ranges (deterministic,
-        // so every round's network gets the same ranges).
-        options.activationRanges = try Network.calibratedRanges(spec: spec, inputSize: job.size, weights: weights,
-                                                                images: images, method: job.calibration, options: options)
+        // so every round's network gets the same ranges; measured once per run when the evaluator keeps them).
+        let measure = { [options] in
+            try Network.calibratedRanges(spec: spec, inputSize: job.size, weights: weights, images: images,
+                                         method: job.calibration, options: options)
+        }
+        options.activationRanges = try evaluator.map {
+            try $0.activationRanges(job, float: .block(spec.allFloat), images: images, options: options, measure: measure)
+        } ?? measure()
         return try Network(spec: spec, inputSize: job.size, weights: weights, options: options)
     }
 
@@ -213,7 +255,7 @@ public struct EngineEvaluator: CaseEvaluator {
         let timedHere: Bool
         switch job.network {
         case .block:
-            let n = try Self.network(job, batch: batch, fidelity: true, images: images)
+            let n = try Self.network(job, batch: batch, fidelity: true, images: images, evaluator: self)
             network = n
             timedHere = false
             kernelUse = n.kernelUse
@@ -228,9 +270,14 @@ public struct EngineEvaluator: CaseEvaluator {
             case .onnx(let path, _):
                 weights = try GraphNetworks.importONNX(path: path, size: job.size).weights
             }
-            // Calibration (not timed): the float network on the case's images sets the activation ranges.
-            options.activationRanges = try GraphExecutor.calibratedRanges(network: g.network, inputSize: job.size, weights: weights,
-                                                                          images: images, method: job.calibration, options: options)
+            // Calibration (not timed): the float network on the case's images sets the activation ranges (measured
+            // once per run when the evaluator keeps them: later rounds evaluate again).
+            options.activationRanges = try activationRanges(job, float: .graph(GraphCase(network: g.network.allFloat, classes: g.classes,
+                                                                                        preprocessing: g.preprocessing)),
+                                                            images: images, options: options) { [options] in
+                try GraphExecutor.calibratedRanges(network: g.network, inputSize: job.size, weights: weights,
+                                                   images: images, method: job.calibration, options: options)
+            }
             let executor = try GraphExecutor(network: g.network, inputSize: job.size, weights: weights, options: options)
             network = executor
             kernelUse = executor.kernelUse
@@ -310,7 +357,7 @@ public struct EngineEvaluator: CaseEvaluator {
     func timedBatches(_ job: EvaluationJob, images: [Tensor], slowed: Bool) throws -> [Double] {
         guard !images.isEmpty else { return [] }
         let batch = max(1, min(job.batch, images.count))
-        let network = try Self.network(job, batch: batch, fidelity: false, images: images)
+        let network = try Self.network(job, batch: batch, fidelity: false, images: images, evaluator: self)
         func run(_ chunk: [Tensor]) throws -> Double { Self.timedSeconds(try network.run(chunk).timings, threads: job.threads) }
         _ = try run(Array(images[0..<batch]))   // warm-up: first touches of the buffers, not timed
         var perImage: [Double] = []

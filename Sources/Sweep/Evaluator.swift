@@ -58,6 +58,11 @@ public protocol CaseEvaluator: Sendable {
 
     /// Bytes a decoded image holds, for the image set's memory budget (`SweepOptions.imageMemoryBudget`).
     func memoryBytes(_ image: Decoded) -> Int
+
+    /// The evaluator one sweep run uses (the runner asks once, at the start): it may keep, until the run ends,
+    /// what its cases' rounds would otherwise measure again (`EngineEvaluator`: calibrated activation ranges).
+    /// The default: the evaluator itself.
+    func forOneRun() -> Self
 }
 
 extension CaseEvaluator {
@@ -75,6 +80,7 @@ extension CaseEvaluator {
     public func timeReference(threads: Int) throws -> [Double]? { nil }
     public func checkMemory(_ job: EvaluationJob, imageCount: Int) throws {}
     public func memoryBytes(_ image: Decoded) -> Int { 0 }
+    public func forOneRun() -> Self { self }
 }
 
 /// The network of a case: a block-form `NetworkSpec`, or a graph network (the mobilenet-v2 preset, an imported

@@ -107,6 +107,8 @@ public struct SweepSummary: Sendable {
 public enum SweepRunner {
     public static func run<E: CaseEvaluator>(_ plan: SweepPlan, options: SweepOptions, evaluator: E) throws -> SweepSummary {
         let started = Date()
+        // What the evaluator keeps for this run (a calibrated case's activation ranges) goes with it at the end.
+        let evaluator = evaluator.forOneRun()
         let spec = plan.spec
         guard options.jobs >= 1 else { throw SweepError("--jobs \(options.jobs) must be at least 1", input: true) }
         let cases = options.shard.map { plan.shard($0.index, of: $0.count) } ?? plan.cases

@@ -177,7 +177,7 @@ struct LayoutTests {
         #expect(ChartKinds.paretoFront(costs: costs, qualities: qualities) == front)
     }
 
-    @Test func costQualityGreysDominatedPointsAndShadesTheBudget() throws {
+    @Test func costQualityDrawsDominatedPointsHollowAndShadesTheBudget() throws {
         let pts = [
             CostQualityPoint(label: "a", cost: 1e9, quality: 10, group: "w4a4"),
             CostQualityPoint(label: "b", cost: 2e9, quality: 8, group: "w4a4"),
@@ -189,8 +189,8 @@ struct LayoutTests {
             Issue.record("no points mark"); return
         }
         #expect(pm.points[0].color == OkabeIto.orange && pm.points[2].color == OkabeIto.blue)
-        // Dominated: its precision's colour, faded.
-        #expect(pm.points[1].color == OkabeIto.orange.withAlpha(0.4))
+        // Dominated: hollow, in its precision's colour at full strength.
+        #expect(pm.points[1].color == OkabeIto.orange && pm.points.map(\.fill) == [.filled, .hollow, .filled])
         #expect(pm.points[2].highlighted && pm.points[2].label == "c")
         let (r, g, _) = try record(spec)
         let region = try #require(r.filledRects(inGroup: "region").first)

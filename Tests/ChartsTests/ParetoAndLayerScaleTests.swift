@@ -44,10 +44,11 @@ struct ParetoAndLayerScaleTests {
         #expect(lines[0].points == [DataPoint(1e6, 10), DataPoint(4e6, 10), DataPoint(4e6, 20)])
         #expect(lines[0].dash != lines[1].dash)
         #expect(spec.legend.entries.contains { $0.label == "front: 5 blocks" && $0.symbol == .line(marker: nil, dash: lines[1].dash) })
-        // On a front: full colour; dominated (a3): its colour, faded.
+        // On a front: filled; dominated (a3): hollow, in its colour at full strength.
         let p = try Self.points(spec)
         #expect(p[0].color == OkabeIto.blue && p[4].color == OkabeIto.orange)
-        #expect(p[2].color == OkabeIto.orange.withAlpha(0.4))
+        #expect(p[2].color == OkabeIto.orange && p.map(\.fill) == [.filled, .filled, .hollow, .filled, .filled])
+        #expect(spec.legend.entries.contains { $0.label == ChartKinds.onAFrontLabel })
         // Without shapes: one front, named as before.
         let plain = try ChartKinds.costQuality(title: nil, points: pts.map { var q = $0; q.shape = nil; return q }, colors: colors)
         #expect(Self.lines(plain).map(\.name) == ["Pareto front"])
@@ -64,9 +65,9 @@ struct ParetoAndLayerScaleTests {
         let spec = try ChartKinds.costQuality(title: nil, points: pts, colors: colors)
         let p = try Self.points(spec)
         #expect(p[0].marker == .circle && p[1].marker == .square)
-        // Coloured although dominated (faded, not grey), and in the legend with its square.
+        // Coloured although dominated (hollow, not grey), and in the legend with its square.
         let mixedColor = colors.color(for: "first-last(8,2)")
-        #expect(p[1].color == mixedColor.withAlpha(0.4) && mixedColor != colors.color(for: "8"))
+        #expect(p[1].color == mixedColor && p[1].fill == .hollow && mixedColor != colors.color(for: "8"))
         #expect(spec.legend.entries.contains { $0.label == "first-last(8,2)" && $0.symbol == .marker(.square) && $0.color == mixedColor })
         // Lines: dashed for mixed precision.
         let size = try ChartKinds.totalVersusSize(title: nil, series: [
