@@ -147,6 +147,7 @@ extension Network {
         f.kernels = .float
         f.calibration = .fixed
         f.activationRanges = [:]
+        f.fuseResidualAdds = false
         return f
     }
 

@@ -54,6 +54,8 @@ struct GraphBuilder {
             let chain = Array(layers[i...steps.end(from: i)])
             var activation: Activation? = nil
             if case .activation(let a)? = chain.last?.op, chain.count > 1 { activation = a }
+            // A residual add (and its activation) taken by a convolution as post-ops (`residualCandidate`).
+            var fused: [GraphLayer] = []
             let bits = chain.last!.actBits
             stepRange = chain.last!.activationRange
             let ins = inputs[i].map { valueOf[$0]! }
@@ -61,8 +63,10 @@ struct GraphBuilder {
             switch l.op {
             case .conv(let c):
                 let bn = chain.count > 1 && chain[1].op == .batchNorm ? chain[1] : nil
-                output = try convolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: ins[0],
-                                         outputName: chain.last!.name)
+                let candidate = residualCandidate(i, chain: chain)
+                let built = try convolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: ins[0],
+                                            outputName: chain.last!.name, residual: candidate)
+                (output, fused) = (built.0, built.1)
             case .batchNorm:
                 output = try scaleShift(l, activation: activation, bits: bits, input: ins[0])
             case .activation(let a):
@@ -76,8 +80,8 @@ struct GraphBuilder {
             case .gemm(let features, let hasBias):
                 output = try gemm(l, features: features, hasBias: hasBias, activation: activation, bits: bits, input: ins[0])
             }
-            for c in chain { valueOf[c.name] = output }
-            i += chain.count
+            for c in chain + fused { valueOf[c.name] = output }
+            i += chain.count + fused.count
         }
         x.layerValues = valueOf
         // The logits: the last layer's output, in plain layout.
@@ -103,23 +107,28 @@ struct GraphBuilder {
         return x.values.count - 1
     }
 
-    mutating func append(_ step: GraphStep) {
-        if !step.isReorder, let grid = grids[step.output] { x.gridRecords.append((step.name, grid)) }
+    /// Appends `step`; its output's static grid is recorded under its name, or the grids of `records` (a step
+    /// with a fused residual add quantizes twice).
+    mutating func append(_ step: GraphStep, records: [(layer: String, grid: ActivationGrid?)]? = nil) {
+        for r in records ?? [(step.name, step.isReorder ? nil : grids[step.output])] {
+            if let grid = r.grid { x.gridRecords.append((r.layer, grid)) }
+        }
         writer[step.output] = x.steps.count
         x.steps.append(step)
     }
 
-    /// A primitive attribute with a user scratchpad and `tail` as post-ops. The caller destroys it.
-    func attribute(_ tail: EltwiseTail = EltwiseTail(activation: nil, grid: nil)) throws -> dnnl_primitive_attr_t {
+    /// A primitive attribute with a user scratchpad and `tail` (then `residual`) as post-ops. The caller destroys it.
+    func attribute(_ tail: EltwiseTail = EltwiseTail(activation: nil, grid: nil), residual: ResidualAdd? = nil) throws
+        -> dnnl_primitive_attr_t {
         var a: dnnl_primitive_attr_t?
         try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
         try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
-        try tail.append(to: a!)
+        try tail.append(to: a!, residual: residual)
         return a!
     }
 
-    func descriptor<D>(_ desc: inout D, tail: EltwiseTail, name: String) throws -> DNNLPrimitiveDesc {
-        let a = try attribute(tail)
+    func descriptor<D>(_ desc: inout D, tail: EltwiseTail, residual: ResidualAdd? = nil, name: String) throws -> DNNLPrimitiveDesc {
+        let a = try attribute(tail, residual: residual)
         defer { dnnl_primitive_attr_destroy(a) }
         let pd = try withUnsafePointer(to: &desc) {
             try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: x.context.engine, what: "\(name) primitive descriptor")
@@ -213,12 +222,36 @@ struct GraphBuilder {
 
     // MARK: Layers
 
-    /// A convolution with the batch norm after it folded in and the activation and quantization as post-ops.
+    /// The residual add that the convolution step `chain` (from layer `i`) may take as post-ops: the layer right
+    /// after the step is an add in the same block that reads the step's output — its only reader — once, and
+    /// another tensor of the same shape (no broadcast); with the activation the add absorbs (as `build` would
+    /// group it). Whether the convolution's own output quantization allows it is `convolution`'s to decide.
+    func residualCandidate(_ i: Int, chain: [GraphLayer]) -> (layers: [GraphLayer], residual: String)? {
+        let layers = network.layers
+        let last = chain.last!.name, j = i + chain.count
+        guard x.options.fuseResidualAdds, j < layers.count, layers[j].op == .add, layers[j].block == chain[0].block,
+              readers[last] == 1, inputs[j].count == 2, inputs[j].filter({ $0 == last }).count == 1 else { return nil }
+        let other = inputs[j][0] == last ? inputs[j][1] : inputs[j][0]
+        guard let s = shapes[last], shapes[other] == s, shapes[layers[j].name] == s else { return nil }
+        var add = [layers[j]]
+        if j + 1 < layers.count, case .activation = layers[j + 1].op, inputs[j + 1] == [layers[j].name],
+           readers[layers[j].name] == 1, layers[j + 1].block == layers[j].block {
+            add.append(layers[j + 1])
+        }
+        return (add, other)
+    }
+
+    /// A convolution with the batch norm after it folded in and the activation and quantization as post-ops; with
+    /// `residual` (`residualCandidate`), also the residual add and its activation and quantization, when the
+    /// convolution's own output is not quantized per image (that needs the whole output before the add) and the
+    /// convolution runs on float kernels. Returns the output tensor and the layers of the add it took (none
+    /// when it did not).
     mutating func convolution(_ l: GraphLayer, _ c: ConvAttributes, batchNorm bn: GraphLayer?, activation: Activation?,
-                              bits: BitWidth?, input: Int, outputName: String) throws -> Int {
+                              bits: BitWidth?, input: Int, outputName: String,
+                              residual candidate: (layers: [GraphLayer], residual: String)? = nil) throws -> (Int, [GraphLayer]) {
         if x.integerSteps {
             switch try integerConvolution(l, c, batchNorm: bn, activation: activation, bits: bits, input: input, outputName: outputName) {
-            case .built(let output): return output
+            case .built(let output): return (output, [])
             case .float(let reason): x.kernelFallbacks.append((l.name, reason))
             }
         }
@@ -236,23 +269,50 @@ struct GraphBuilder {
         let strides = [Int64(c.stride), Int64(c.stride)], dilates = [Int64(c.dilation - 1), Int64(c.dilation - 1)]
         let pad = [Int64(c.padding), Int64(c.padding)]
         let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
+        // The residual add, when taken: the residual as f32 values, the add's tails on the sum's range.
+        var add: (layers: [GraphLayer], value: Int, q: EltwiseTail, f: EltwiseTail, range: ActivationRange,
+                  dynamic: DynamicQuantization?, grid: ActivationGrid?)?
+        if let candidate, dynamic == nil {
+            let first = candidate.layers[0], last = candidate.layers.last!
+            var addActivation: Activation? = nil
+            if case .activation(let a) = last.op, candidate.layers.count > 1 { addActivation = a }
+            let value = try floatValue(valueOf[candidate.residual]!, layer: first.name)
+            let saved = stepRange
+            stepRange = last.activationRange
+            let t = tails(first.name, activation: addActivation, bits: last.actBits, input: .combining(range, ranges[value]))
+            stepRange = saved
+            add = (candidate.layers, value, t.q, t.f, t.range, t.dynamic, t.grid)
+        }
 
-        func pd(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
+        func pd(src: dnnl_memory_desc_t, weights: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, tail: EltwiseTail,
+                residual: ResidualAdd?) throws -> DNNLPrimitiveDesc {
             var s = src, w = weights, d = dst
             var desc = dnnl_convolution_desc_t()
             try dnnlCheck(dnnl_dilated_convolution_forward_desc_init(&desc, dnnl_forward_inference, dnnl_convolution_direct,
                                                                      &s, &w, &biasMD, &d, strides, dilates, pad, pad),
                           "\(l.name) descriptor")
-            return try descriptor(&desc, tail: tail, name: l.name)
+            return try descriptor(&desc, tail: tail, residual: residual, name: l.name)
         }
-        let qpd = try pd(src: srcAny, weights: wAny, dst: dstAny, tail: tailQ)
+        var qpd = try pd(src: srcAny, weights: wAny, dst: dstAny, tail: tailQ,
+                         residual: add.map { ResidualAdd(source: x.values[$0.value], tail: $0.q) })
+        if let a = add, !MemoryDesc.equal(qpd.md(dnnl_query_dst_md), x.values[a.value]) {
+            // The convolution writes another layout than the residual's: the residual is converted to it.
+            let dst = qpd.md(dnnl_query_dst_md)
+            add!.value = try conform(a.value, to: dst, layer: a.layers[0].name)
+            qpd = try pd(src: srcAny, weights: wAny, dst: dst, tail: tailQ, residual: ResidualAdd(source: dst, tail: a.q))
+        }
         let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
         x.implementations.append((l.name, qpd.implementation))
+        if let a = add {
+            x.implementations.append((a.layers[0].name, "fused into \(l.name) (binary_add post-op)"))
+            x.fusedAdds.append((add: a.layers[0].name, convolution: l.name))
+        }
         let src = try conform(input, to: srcMD, layer: l.name)
         let qprim = try DNNLPrimitive(qpd.handle)
         var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
-        if x.buildsTwin && tailQ != tailF {
-            let fpd = try pd(src: srcMD, weights: wMD, dst: dstMD, tail: tailF)
+        if x.buildsTwin && (tailQ != tailF || add.map { $0.q != $0.f } ?? false) {
+            let fpd = try pd(src: srcMD, weights: wMD, dst: dstMD, tail: tailF,
+                             residual: add.map { ResidualAdd(source: dstMD, tail: $0.f) })
             fprim = try DNNLPrimitive(fpd.handle)
             scratchF = fpd.md(dnnl_query_scratchpad_md)
         }
@@ -271,10 +331,16 @@ struct GraphBuilder {
         var q = raw
         Quantizer.quantizeWeightsInPlace(&q, bits: l.bits, channels: oc, granularity: x.options.granularity)
         let bias = try fold(&q)
-        let output = newValue(dstMD, range: range, grid: grid)
+        let output = newValue(dstMD, range: add?.range ?? range, grid: add.map { $0.grid } ?? grid)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: dstMD, quantized: qprim,
                              float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
-        step.dynamic = dynamic
+        step.dynamic = add.map { $0.dynamic } ?? dynamic
+        if let a = add {
+            let argument = ResidualAdd.argument(after: tailQ)
+            step.inputs.append((argument, a.value))
+            step.twinArguments[argument] = ResidualAdd.argument(after: tailF)
+            step.fusedAdds = [a.layers[0].name]
+        }
         step.weightsQ = try place(q, plain: wPlain, target: wMD)
         step.weightsF = step.weightsQ
         if x.buildsTwin && l.bits != .float {
@@ -283,8 +349,8 @@ struct GraphBuilder {
             step.weightsF = try place(f, plain: wPlain, target: wMD)
         }
         step.bias = try place(bias, plain: biasMD, target: biasMD)
-        append(step)
-        return output
+        append(step, records: add.map { [(l.name, grid), ($0.layers[0].name, $0.grid)] })
+        return (output, add?.layers ?? [])
     }
 
     enum IntegerOutcome {

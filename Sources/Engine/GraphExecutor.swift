@@ -56,8 +56,14 @@ public final class GraphExecutor: @unchecked Sendable {
     public var layoutConversions: [String] { steps.filter(\.isReorder).map(\.name) }
     public private(set) var buildSeconds: Double = 0
     /// Every step's kernel, in order (a step carries the name of its first layer).
-    public var layerKernels: [(layer: String, kernel: LayerKernel)] { steps.filter { !$0.isReorder }.map { ($0.name, $0.kernel) } }
+    /// A fused residual add is listed after its convolution, on that convolution's kernel.
+    public var layerKernels: [(layer: String, kernel: LayerKernel)] {
+        steps.filter { !$0.isReorder }.flatMap { s in [(s.name, s.kernel)] + s.fusedAdds.map { ($0, s.kernel) } }
+    }
     public var runsInteger: Bool { steps.contains { $0.kernel == .int8 } }
+    /// The residual adds taken by the convolution that produces one of their inputs (a post-op of its primitive,
+    /// GraphBuilder.swift), in order. An execution detail: the accounting (`cost`) still counts each add.
+    public internal(set) var fusedAdds: [(add: String, convolution: String)] = []
     /// On integer kernels: the convolutions and gemms that run float, each with the reason.
     public internal(set) var kernelFallbacks: [(layer: String, reason: String)] = []
     /// Which kernels ran, layer by layer, with the choice made (as `Network.kernelUse`).
@@ -197,6 +203,7 @@ public final class GraphExecutor: @unchecked Sendable {
         valueRanges = [.zeroToSix]
         implementations = []
         kernelFallbacks = []
+        fusedAdds = []
         gridRecords = []
         weightBuffers = []
         scratchBytes = 0
@@ -257,6 +264,11 @@ final class GraphStep {
     var kernel = LayerKernel.float
     /// Activation quantization with a per-image range, after the primitives (quantized network only).
     var dynamic: DynamicQuantization?
+    /// The twin primitive's argument index of an input where it differs from the quantized one's (a fused
+    /// residual's post-op index follows the eltwise post-ops before it, which the twin may have fewer of).
+    var twinArguments: [Int32: Int32] = [:]
+    /// The residual adds this step (a convolution) took as post-ops.
+    var fusedAdds: [String] = []
 
     init(name: String, inputs: [(arg: Int32, value: Int)], output: Int, outputMD: dnnl_memory_desc_t,
          quantized: DNNLPrimitive, float: DNNLPrimitive, scratchQ: dnnl_memory_desc_t, scratchF: dnnl_memory_desc_t) {
@@ -351,7 +363,7 @@ final class GraphLane {
                     let md = step.perImage?.src ?? x.values[input.value]
                     let m = try DNNLMemory(md, engine: engine, pointer: raw(input.value) + i * MemoryDesc.bytes(md))
                     memories.append(m)
-                    args.append(dnnl_exec_arg_t(arg: input.arg, memory: m.handle))
+                    args.append(dnnl_exec_arg_t(arg: twin ? step.twinArguments[input.arg] ?? input.arg : input.arg, memory: m.handle))
                 }
                 let dmd = step.perImage?.dst ?? step.outputMD
                 let d = try DNNLMemory(dmd, engine: engine, pointer: dst + i * MemoryDesc.bytes(dmd))

@@ -67,14 +67,20 @@ struct EltwiseTail: Equatable {
         return t
     }
 
-    /// The tail as post-ops on `attr`.
-    func append(to attr: dnnl_primitive_attr_t) throws {
-        guard !steps.isEmpty else { return }
+    /// The tail as post-ops on `attr`; with `residual`, then the residual add and its tail (`ResidualAdd`).
+    func append(to attr: dnnl_primitive_attr_t, residual: ResidualAdd? = nil) throws {
+        guard !steps.isEmpty || residual != nil else { return }
         var po: dnnl_post_ops_t?
         try dnnlCheck(dnnl_post_ops_create(&po), "post-ops")
         defer { dnnl_post_ops_destroy(po) }
         for s in steps {
             try dnnlCheck(dnnl_post_ops_append_eltwise(po, s.scale, s.algorithm, s.alpha, s.beta), "eltwise post-op")
+        }
+        if var residual {
+            try dnnlCheck(dnnl_post_ops_append_binary(po, dnnl_binary_add, &residual.source), "residual add post-op")
+            for s in residual.tail.steps {
+                try dnnlCheck(dnnl_post_ops_append_eltwise(po, s.scale, s.algorithm, s.alpha, s.beta), "eltwise post-op")
+            }
         }
         try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, po), "set post-ops")
     }
@@ -88,6 +94,22 @@ struct EltwiseTail: Equatable {
             if s.scale != 1 { ops.append((dnnl_eltwise_linear, s.scale, 0)) }
             return ops
         }
+    }
+}
+
+/// A residual add fused into the convolution that produces one of its inputs (GraphBuilder): after the
+/// convolution's own tail (its activation and quantization, which must be static), a oneDNN `binary_add` post-op
+/// reads the other input (`source`, in the convolution's output layout), then the add's own tail (its activation
+/// and the quantization of the sum on a static grid; a per-image quantization of the sum runs after the step).
+/// The same arithmetic as the separate binary primitive: the convolution's f32 result plus the residual, in f32.
+struct ResidualAdd {
+    var source: dnnl_memory_desc_t
+    var tail: EltwiseTail
+
+    /// The execution argument of the residual when `before` eltwise post-ops precede the add:
+    /// `DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1` (dnnl_types.h).
+    static func argument(after before: EltwiseTail) -> Int32 {
+        Int32(16384 * (before.steps.count + 1)) | DNNLArg.src1
     }
 }
 

@@ -45,6 +45,10 @@ public struct EngineOptions: Hashable, Sendable {
     /// `convolutionOp`), in a graph network as an nhwc 1×1 convolution; 0 = always oneDNN's convolution on the
     /// layouts it chooses.
     var plainLayoutMaxPositions = 16
+    /// Graph networks: a residual add runs as a post-op of the convolution that produces one of its inputs, where
+    /// that keeps the arithmetic (GraphBuilder.swift, `residualCandidate`). Off for calibration, which measures
+    /// the convolution's output and the sum apart (internal: tests compare fused with separate adds).
+    var fuseResidualAdds = true
     /// Float kernels with simulated quantization (the default here), or oneDNN's int8 kernels where the
     /// configuration allows (see IntegerNetwork.swift).
     public var kernels: Kernels

@@ -29,5 +29,11 @@ import Testing
         let scale = ref.logits.map { abs($0) }.max()!
         let worst = zip(logits, ref.logits).map { abs($0 - $1) / scale }.max()!
         #expect(worst < 1e-4, "\(name): max relative difference \(worst)")
+        // Both residual adds of mnv2-folded read a projection (1×1 conv, BN folded, no activation) that nothing
+        // else reads, in the add's block: each runs as a post-op of its projection. bn-explicit has no add layer.
+        let expected = name == "mnv2-folded"
+            ? [("features.1.add", "features.1.conv.1"), ("features.3.add", "features.3.conv.2")] : []
+        #expect(net.fusedAdds.map(\.add) == expected.map(\.0) && net.fusedAdds.map(\.convolution) == expected.map(\.1))
+        #expect(model.network.layers.filter { $0.op == .add }.count == expected.count)
     }
 }
