@@ -224,27 +224,29 @@ struct GraphBuilder {
 
     /// The residual add that the convolution step `chain` (from layer `i`) may take as post-ops: the layer right
     /// after the step is an add in the same block that reads the step's output — its only reader — once, and
-    /// another tensor of the same shape (no broadcast); with the activation the add absorbs (as `build` would
-    /// group it). Whether the convolution's own output quantization allows it is `convolution`'s to decide.
+    /// another tensor of the same shape (no broadcast), not the convolution's input, that nothing reads after the add; with the activation the
+    /// add absorbs (as `build` would group it). Whether the convolution's own output quantization allows it is `convolution`'s to decide.
     func residualCandidate(_ i: Int, chain: [GraphLayer]) -> (layers: [GraphLayer], residual: String)? {
         let layers = network.layers
         let last = chain.last!.name, j = i + chain.count
         guard x.options.fuseResidualAdds, j < layers.count, layers[j].op == .add, layers[j].block == chain[0].block,
-              readers[last] == 1, inputs[j].count == 2, inputs[j].filter({ $0 == last }).count == 1 else { return nil }
+              steps.readers[last] == 1, inputs[j].count == 2, inputs[j].filter({ $0 == last }).count == 1 else { return nil }
         let other = inputs[j][0] == last ? inputs[j][1] : inputs[j][0]
         guard let s = shapes[last], shapes[other] == s, shapes[layers[j].name] == s else { return nil }
-        var add = [layers[j]]
-        if j + 1 < layers.count, case .activation = layers[j + 1].op, inputs[j + 1] == [layers[j].name],
-           readers[layers[j].name] == 1, layers[j + 1].block == layers[j].block {
-            add.append(layers[j + 1])
-        }
-        return (add, other)
+        // The convolution overwrites the residual's buffer: it may not be the convolution's own input, nothing may
+        // read it after the add (every layer whose output is that tensor counts), and the input image is never
+        // overwritten.
+        guard let v = valueOf[other], v != 0, other != inputs[i][0],
+              valueOf.allSatisfy({ $0.value != v || readerLayers[$0.key, default: []].allSatisfy { $0 <= j } }) else { return nil }
+        return (Array(layers[j...steps.end(from: j)]), other)
     }
 
     /// A convolution with the batch norm after it folded in and the activation and quantization as post-ops; with
     /// `residual` (`residualCandidate`), also the residual add and its activation and quantization, when the
-    /// convolution's own output is not quantized per image (that needs the whole output before the add) and the
-    /// convolution runs on float kernels. Returns the output tensor and the layers of the add it took (none
+    /// convolution's own output has neither activation nor quantization (a per-image quantization needs the whole
+    /// output before the add; eltwise post-ops before the sum gave other values than the separate primitives on
+    /// oneDNN 2.6's brgconv, so a static grid there is not fused either), the convolution runs on float kernels
+    /// and oneDNN keeps the same implementation with the sum post-op. Returns the output tensor and the layers of the add it took (none
     /// when it did not).
     mutating func convolution(_ l: GraphLayer, _ c: ConvAttributes, batchNorm bn: GraphLayer?, activation: Activation?,
                               bits: BitWidth?, input: Int, outputName: String,
@@ -272,11 +274,11 @@ struct GraphBuilder {
         // The residual add, when taken: the residual as f32 values, the add's tails on the sum's range.
         var add: (layers: [GraphLayer], value: Int, q: EltwiseTail, f: EltwiseTail, range: ActivationRange,
                   dynamic: DynamicQuantization?, grid: ActivationGrid?)?
-        if let candidate, dynamic == nil {
+        if let candidate, dynamic == nil, tailQ.isEmpty, tailF.isEmpty {
             let first = candidate.layers[0], last = candidate.layers.last!
             var addActivation: Activation? = nil
             if case .activation(let a) = last.op, candidate.layers.count > 1 { addActivation = a }
-            let value = try floatValue(valueOf[candidate.residual]!, layer: first.name)
+            let value = valueOf[candidate.residual]!
             let saved = stepRange
             stepRange = last.activationRange
             let t = tails(first.name, activation: addActivation, bits: last.actBits, input: .combining(range, ranges[value]))
@@ -293,18 +295,25 @@ struct GraphBuilder {
                           "\(l.name) descriptor")
             return try descriptor(&desc, tail: tail, residual: residual, name: l.name)
         }
-        var qpd = try pd(src: srcAny, weights: wAny, dst: dstAny, tail: tailQ,
-                         residual: add.map { ResidualAdd(source: x.values[$0.value], tail: $0.q) })
-        if let a = add, !MemoryDesc.equal(qpd.md(dnnl_query_dst_md), x.values[a.value]) {
-            // The convolution writes another layout than the residual's: the residual is converted to it.
+        var qpd = try pd(src: srcAny, weights: wAny, dst: dstAny, tail: tailQ, residual: nil)
+        if let a = add {
+            // Fused only where the same implementation takes the sum post-op in the layouts it chose without it
+            // (otherwise a separate add is the faster): the residual is converted to that layout if it is not in it.
             let dst = qpd.md(dnnl_query_dst_md)
-            add!.value = try conform(a.value, to: dst, layer: a.layers[0].name)
-            qpd = try pd(src: srcAny, weights: wAny, dst: dst, tail: tailQ, residual: ResidualAdd(source: dst, tail: a.q))
+            let fused = try? pd(src: srcAny, weights: wAny, dst: dst, tail: tailQ, residual: ResidualAdd(tail: a.q))
+            if let fused, fused.implementation == qpd.implementation,
+               MemoryDesc.equal(fused.md(dnnl_query_src_md), qpd.md(dnnl_query_src_md)),
+               MemoryDesc.equal(fused.md(dnnl_query_weights_md), qpd.md(dnnl_query_weights_md)) {
+                qpd = fused
+                add!.value = try conform(a.value, to: dst, layer: a.layers[0].name)
+            } else {
+                add = nil
+            }
         }
         let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
         x.implementations.append((l.name, qpd.implementation))
         if let a = add {
-            x.implementations.append((a.layers[0].name, "fused into \(l.name) (binary_add post-op)"))
+            x.implementations.append((a.layers[0].name, "fused into \(l.name) (sum post-op)"))
             x.fusedAdds.append((add: a.layers[0].name, convolution: l.name))
         }
         let src = try conform(input, to: srcMD, layer: l.name)
@@ -312,7 +321,7 @@ struct GraphBuilder {
         var fprim = qprim, scratchF = qpd.md(dnnl_query_scratchpad_md)
         if x.buildsTwin && (tailQ != tailF || add.map { $0.q != $0.f } ?? false) {
             let fpd = try pd(src: srcMD, weights: wMD, dst: dstMD, tail: tailF,
-                             residual: add.map { ResidualAdd(source: dstMD, tail: $0.f) })
+                             residual: add.map { ResidualAdd(tail: $0.f) })
             fprim = try DNNLPrimitive(fpd.handle)
             scratchF = fpd.md(dnnl_query_scratchpad_md)
         }
@@ -336,9 +345,7 @@ struct GraphBuilder {
                              float: fprim, scratchQ: qpd.md(dnnl_query_scratchpad_md), scratchF: scratchF)
         step.dynamic = add.map { $0.dynamic } ?? dynamic
         if let a = add {
-            let argument = ResidualAdd.argument(after: tailQ)
-            step.inputs.append((argument, a.value))
-            step.twinArguments[argument] = ResidualAdd.argument(after: tailF)
+            step.accumulates = a.value
             step.fusedAdds = [a.layers[0].name]
         }
         step.weightsQ = try place(q, plain: wPlain, target: wMD)

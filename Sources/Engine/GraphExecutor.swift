@@ -56,9 +56,9 @@ public final class GraphExecutor: @unchecked Sendable {
     public var layoutConversions: [String] { steps.filter(\.isReorder).map(\.name) }
     public private(set) var buildSeconds: Double = 0
     /// Every step's kernel, in order (a step carries the name of its first layer).
-    /// A fused residual add is listed after its convolution, on that convolution's kernel.
+    /// A fused residual add is listed right after its convolution, as float (a post-op adding f32 values).
     public var layerKernels: [(layer: String, kernel: LayerKernel)] {
-        steps.filter { !$0.isReorder }.flatMap { s in [(s.name, s.kernel)] + s.fusedAdds.map { ($0, s.kernel) } }
+        steps.filter { !$0.isReorder }.flatMap { s in [(s.name, s.kernel)] + s.fusedAdds.map { ($0, LayerKernel.float) } }
     }
     public var runsInteger: Bool { steps.contains { $0.kernel == .int8 } }
     /// The residual adds taken by the convolution that produces one of their inputs (a post-op of its primitive,
@@ -264,9 +264,9 @@ final class GraphStep {
     var kernel = LayerKernel.float
     /// Activation quantization with a per-image range, after the primitives (quantized network only).
     var dynamic: DynamicQuantization?
-    /// The twin primitive's argument index of an input where it differs from the quantized one's (a fused
-    /// residual's post-op index follows the eltwise post-ops before it, which the twin may have fewer of).
-    var twinArguments: [Int32: Int32] = [:]
+    /// The tensor whose buffer the output takes over, already holding the values the primitive adds to (a fused
+    /// residual add's other input: `ResidualAdd`); its last reader is this step.
+    var accumulates: Int?
     /// The residual adds this step (a convolution) took as post-ops.
     var fusedAdds: [String] = []
 
@@ -284,7 +284,8 @@ final class GraphStep {
 }
 
 /// Which buffer slot holds each tensor: a tensor's slot is free again after the last step that reads it (the
-/// final output's never). Slot sizes are the largest tensor they hold.
+/// final output's never). Slot sizes are the largest tensor they hold. A step that accumulates into a tensor
+/// (`GraphStep.accumulates`, read there for the last time) writes its output into that tensor's slot.
 struct GraphSlots {
     var slotOf: [Int]
     var bytes: [Int]
@@ -294,6 +295,7 @@ struct GraphSlots {
         for (k, s) in steps.enumerated() {
             lastUse[s.output] = max(lastUse[s.output], k)
             for i in s.inputs { lastUse[i.value] = max(lastUse[i.value], k) }
+            if let a = s.accumulates { lastUse[a] = max(lastUse[a], k) }
         }
         lastUse[finalValue] = steps.count
         slotOf = Array(repeating: -1, count: values.count)
@@ -304,7 +306,11 @@ struct GraphSlots {
             // The smallest free slot that is large enough, else the largest free one (grown), else a new one.
             let fits = free.filter { bytes[$0] >= need }.min { bytes[$0] < bytes[$1] }
             let chosen = fits ?? free.max { bytes[$0] < bytes[$1] }
-            if let chosen {
+            if let a = s.accumulates {
+                precondition(lastUse[a] == k && a != 0, "internal: \(s.name) accumulates into a tensor read later")
+                slotOf[s.output] = slotOf[a]
+                bytes[slotOf[a]] = max(bytes[slotOf[a]], need)
+            } else if let chosen {
                 free.removeAll { $0 == chosen }
                 bytes[chosen] = max(bytes[chosen], need)
                 slotOf[s.output] = chosen
@@ -363,7 +369,7 @@ final class GraphLane {
                     let md = step.perImage?.src ?? x.values[input.value]
                     let m = try DNNLMemory(md, engine: engine, pointer: raw(input.value) + i * MemoryDesc.bytes(md))
                     memories.append(m)
-                    args.append(dnnl_exec_arg_t(arg: twin ? step.twinArguments[input.arg] ?? input.arg : input.arg, memory: m.handle))
+                    args.append(dnnl_exec_arg_t(arg: input.arg, memory: m.handle))
                 }
                 let dmd = step.perImage?.dst ?? step.outputMD
                 let d = try DNNLMemory(dmd, engine: engine, pointer: dst + i * MemoryDesc.bytes(dmd))

@@ -76,8 +76,8 @@ struct EltwiseTail: Equatable {
         for s in steps {
             try dnnlCheck(dnnl_post_ops_append_eltwise(po, s.scale, s.algorithm, s.alpha, s.beta), "eltwise post-op")
         }
-        if var residual {
-            try dnnlCheck(dnnl_post_ops_append_binary(po, dnnl_binary_add, &residual.source), "residual add post-op")
+        if let residual {
+            try dnnlCheck(dnnl_post_ops_append_sum(po, 1), "residual sum post-op")
             for s in residual.tail.steps {
                 try dnnlCheck(dnnl_post_ops_append_eltwise(po, s.scale, s.algorithm, s.alpha, s.beta), "eltwise post-op")
             }
@@ -97,20 +97,19 @@ struct EltwiseTail: Equatable {
     }
 }
 
-/// A residual add fused into the convolution that produces one of its inputs (GraphBuilder): after the
-/// convolution's own tail (its activation and quantization, which must be static), a oneDNN `binary_add` post-op
-/// reads the other input (`source`, in the convolution's output layout), then the add's own tail (its activation
-/// and the quantization of the sum on a static grid; a per-image quantization of the sum runs after the step).
-/// The same arithmetic as the separate binary primitive: the convolution's f32 result plus the residual, in f32.
+/// A residual add fused into the convolution that produces one of its inputs (GraphBuilder): the convolution
+/// writes into the buffer that holds the other input (the residual, which nothing reads afterwards), a oneDNN
+/// `sum` post-op adds what the buffer held to the convolution's f32 result (with its bias and folded batch norm;
+/// the convolution itself has no activation or quantization when fused), then comes the add's own tail (its
+/// activation and the quantization of the sum on a static grid; a per-image quantization of the sum runs after
+/// the step). The same arithmetic as the separate binary primitive: the convolution's result plus the residual,
+/// in f32.
+///
+/// A `sum` rather than a `binary_add` post-op reading the residual: with a binary post-op oneDNN 2.6 drops the
+/// 1×1 convolutions from `brgconv_1x1` to `jit_1x1` or gemm kernels (nhwc, measured on AVX-512), with `sum` it keeps
+/// them on `brgconv_1x1`.
 struct ResidualAdd {
-    var source: dnnl_memory_desc_t
     var tail: EltwiseTail
-
-    /// The execution argument of the residual when `before` eltwise post-ops precede the add:
-    /// `DNNL_ARG_ATTR_MULTIPLE_POST_OP(index) | DNNL_ARG_SRC_1` (dnnl_types.h).
-    static func argument(after before: EltwiseTail) -> Int32 {
-        Int32(16384 * (before.steps.count + 1)) | DNNLArg.src1
-    }
 }
 
 /// A static activation grid: the codes `k` of `k · R/L`, unsigned on [0, R] with `L = 2^a − 1`, or signed on

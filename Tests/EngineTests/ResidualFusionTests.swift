@@ -3,16 +3,21 @@ import BitOpsCore
 import Testing
 
 /// Residual adds fused into the convolution that produces one of their inputs (GraphBuilder's
-/// `residualCandidate`: a `binary_add` post-op), on a hand-built graph with four adds:
+/// `residualCandidate`: the convolution writes into the residual's buffer with a `sum` post-op), on a hand-built
+/// graph with five adds:
 ///
 ///     stem: conv 3×3 3→4, BN, ReLU6
 ///     b0: expand 1×1 4→8, BN, ReLU6 → depthwise 3×3, BN, ReLU6 → project 1×1 8→4, BN → b0.add(stem.act, ·)
-///           fused: the projection's output is read by the add alone (the MobileNetV2 linear bottleneck)
+///           fused: the projection's output is read by the add alone (the MobileNetV2 linear bottleneck), and
+///           stem.act by nothing after the add
 ///     b1: conv 3×3 4→4 (bias), BN → b1.add(·, b0.add) → b1.mul(b1.add, b1.conv.bn)
 ///           not fused: the convolution's output has a second reader (b1.mul)
-///     b2: conv 1×1 4→4 → b2.add(b1.mul, ·) → ReLU
+///     b2: conv 1×1 4→4, ReLU6 → conv 1×1 4→4 → b2.add(b1.mul, ·) → ReLU
 ///           fused, the convolution as the add's second input, with the ReLU after the add
-///     b3: conv 1×1 4→4 → tail.add(b2.add.act, ·) outside any block
+///     b3: conv 1×1 4→4 → b3.add(b2.add.act, ·) → conv 1×1 4→4 "b3.proj"
+///           not fused: the residual b2.add.act is the convolution's own input, and is read again after the add
+///           (by tail.add); the convolution would overwrite it
+///     tail.add(b2.add.act, b3.proj) outside any block
 ///           not fused: the add is not in the convolution's block
 ///     global average pool → flatten → gemm 5
 @Suite struct ResidualFusionTests {
@@ -39,16 +44,37 @@ import Testing
             op("b1.conv.bn", .batchNorm, block: 1),
             op("b1.add", .add, ["b1.conv.bn", "b0.add"], block: 1),
             op("b1.mul", .mul, ["b1.add", "b1.conv.bn"], block: 1),
+            conv("b2.expand", ConvAttributes(outChannels: 4, kernel: 1), block: 2),
+            op("b2.expand.act", .activation(.relu6), block: 2),
             conv("b2.conv", ConvAttributes(outChannels: 4, kernel: 1), block: 2),
             op("b2.add", .add, ["b1.mul", "b2.conv"], block: 2),
             op("b2.add.act", .activation(.relu), block: 2),
             conv("b3.conv", ConvAttributes(outChannels: 4, kernel: 1), block: 3),
-            op("tail.add", .add, ["b2.add.act", "b3.conv"], block: nil),
+            op("b3.add", .add, ["b2.add.act", "b3.conv"], block: 3),
+            conv("b3.proj", ConvAttributes(outChannels: 4, kernel: 1), block: 3),
+            op("tail.add", .add, ["b2.add.act", "b3.proj"], block: nil),
             op("gap", .globalAveragePool, block: nil, act: nil),
             op("flat", .flatten, block: nil, act: nil),
             GraphLayer("fc", .gemm(outFeatures: 5, bias: true), bits: bits, actBits: actBits),
         ]
         return GraphNetwork(name: "residuals", inputChannels: 3, layers: layers, blocks: ["b0", "b1", "b2", "b3"])
+    }
+
+    /// Seeded weights with non-trivial batch norms and convolution biases (as `GraphExecutorTests.tinyWeights`).
+    static func weights(_ g: GraphNetwork, size: Int) throws -> GraphWeights {
+        var w = try GraphWeights.seeded(2, network: g, inputSize: size)
+        var rng = SplitMix64(seed: 78)
+        for name in w.tensors.keys.sorted() where !name.hasSuffix(".weight") || name.contains(".bn.") {
+            var t = w.tensors[name]!
+            for i in t.data.indices {
+                let u = rng.nextUnitFloat()
+                if name.hasSuffix("running_var") { t.data[i] = 0.05 + 0.5 * u }
+                else if name.hasSuffix(".weight") { t.data[i] = 0.5 + u }
+                else { t.data[i] = u - 0.4 }
+            }
+            w.tensors[name] = t
+        }
+        return w
     }
 
     static let images = (0..<2).map { Reference.randomImage(channels: 3, size: size, seed: UInt64(60 + $0)) }
@@ -57,7 +83,7 @@ import Testing
                          size: Int = size) throws -> GraphExecutor {
         var o = EngineOptions(threads: threads, batchSize: 2, calibration: ranges.isEmpty ? .fixed : .minmax, activationRanges: ranges)
         o.fuseResidualAdds = fuse
-        return try GraphExecutor(network: g, inputSize: size, weights: try GraphExecutorTests.tinyWeights(g, size: size), options: o)
+        return try GraphExecutor(network: g, inputSize: size, weights: try Self.weights(g, size: size), options: o)
     }
 
     static func stepNames(_ net: GraphExecutor) -> [String] { net.steps.filter { !$0.isReorder }.map(\.name) }
@@ -71,16 +97,26 @@ import Testing
         let steps = Self.stepNames(fused)
         #expect(steps.contains("b0.project") && steps.contains("b2.conv"))
         #expect(!steps.contains("b0.add") && !steps.contains("b2.add") && !steps.contains("b2.add.act"))
-        #expect(steps.contains("b1.add") && steps.contains("b1.mul") && steps.contains("tail.add"))
+        #expect(steps.contains("b1.add") && steps.contains("b1.mul") && steps.contains("b3.add") && steps.contains("tail.add"))
         // Every add is still listed with a kernel, right after the convolution that took it.
         let listed = fused.layerKernels.map(\.layer)
         #expect(listed.firstIndex(of: "b0.add") == listed.firstIndex(of: "b0.project")! + 1)
         #expect(listed.firstIndex(of: "b2.add") == listed.firstIndex(of: "b2.conv")! + 1)
         #expect(fused.implementations.contains { $0.layer == "b0.add" && $0.implementation.contains("fused into b0.project") })
+        // A fused step writes into its residual's buffer, which nothing reads afterwards.
+        let slots = GraphSlots(steps: fused.steps, values: fused.values, finalValue: fused.finalValue)
+        let accumulating = fused.steps.filter { $0.accumulates != nil }
+        #expect(accumulating.map(\.name) == ["b0.project", "b2.conv"])
+        for (k, s) in fused.steps.enumerated() {
+            if let a = s.accumulates {
+                #expect(slots.slotOf[s.output] == slots.slotOf[a])
+                #expect(fused.steps[(k + 1)...].allSatisfy { !$0.inputs.map(\.value).contains(a) })
+            }
+        }
 
         let separate = try Self.executor(g, fuse: false)
         #expect(separate.fusedAdds.isEmpty)
-        #expect(Self.stepNames(separate).filter { ["b0.add", "b1.add", "b2.add", "tail.add"].contains($0) }.count == 4)
+        #expect(Self.stepNames(separate).filter { ["b0.add", "b1.add", "b2.add", "b3.add", "tail.add"].contains($0) }.count == 5)
         #expect(Set(separate.layerKernels.map(\.layer)) == Set(listed))
         // Two fewer steps (the fused adds) and two fewer tensors alive.
         #expect(Self.stepNames(fused).count == Self.stepNames(separate).count - 2)
@@ -91,7 +127,7 @@ import Testing
     @Test(arguments: [BitWidth.float, .bits(4)])
     func fusedAgreesWithSeparateAndNaive(bits: BitWidth) throws {
         let g = Self.graph(bits: bits)
-        let w = try GraphExecutorTests.tinyWeights(g, size: Self.size)
+        let w = try Self.weights(g, size: Self.size)
         let fused = try Self.executor(g, fuse: true), separate = try Self.executor(g, fuse: false)
         #expect(fused.fusedAdds.count == 2)
         let a = try fused.run(Self.images).images, b = try separate.run(Self.images).images
@@ -118,23 +154,28 @@ import Testing
         #expect(try fused.run(Self.images).images.map(\.logits) == (try separate.run(Self.images).images.map(\.logits)))
     }
 
-    /// Calibrated (static) grids: the convolution's output is quantized on its grid by post-ops before the add,
-    /// the sum on the add's grid after it — the same values as the separate primitives, and the same activation
-    /// records (one per quantized step output, under the same names, in the same order).
+    /// Calibrated (static) grids. A convolution whose own output is quantized (or activated) before the add is not
+    /// fused (oneDNN 2.6's brgconv gave other values with eltwise post-ops before the sum); one whose output is
+    /// float is, and the sum is quantized on the add's grid after it — the same values as the separate
+    /// primitives, and the same activation records (one per quantized step output, same names, same order).
     @Test func staticGridsBeforeAndAfterTheAddAreKept() throws {
-        let g = Self.graph(bits: .bits(5), actBits: .bits(5))
+        var g = Self.graph(bits: .bits(5), actBits: .bits(5))
         var ranges: [String: Float] = [:]
         for (k, l) in g.layers.enumerated() { ranges[l.name] = 1.5 + Float(k % 5) * 0.5 }
+        #expect(try Self.executor(g, fuse: true, ranges: ranges).fusedAdds.isEmpty)
+        for k in g.layers.indices where ["b0.project.bn", "b2.conv"].contains(g.layers[k].name) { g.layers[k].actBits = .float }
         let fused = try Self.executor(g, fuse: true, ranges: ranges), separate = try Self.executor(g, fuse: false, ranges: ranges)
         #expect(fused.fusedAdds.map(\.add) == ["b0.add", "b2.add"])
         let records = fused.activationCalibration.layers.map(\.layer)
         #expect(records == separate.activationCalibration.layers.map(\.layer))
-        #expect(records.contains("b0.project") && records.contains("b0.add") && records.contains("b2.conv") && records.contains("b2.add"))
+        #expect(!records.contains("b0.project") && records.contains("b0.add") && !records.contains("b2.conv") && records.contains("b2.add"))
         #expect(fused.activationCalibration == separate.activationCalibration)
         let a = try fused.run(Self.images).images, b = try separate.run(Self.images).images
         for i in a.indices {
             #expect(a[i].logits.contains { $0 != 0 })
             #expect(maxRelativeError(a[i].logits, b[i].logits) < 1e-6, "image \(i): fused \(a[i].logits) vs separate \(b[i].logits)")
+            let fa = try #require(a[i].fidelity), fb = try #require(b[i].fidelity)
+            #expect(zip(fa.blockSQNR, fb.blockSQNR).allSatisfy { abs($0 - $1) < 0.01 || $0 == $1 }, "\(fa.blockSQNR) vs \(fb.blockSQNR)")
         }
         // The grids matter: without them the outputs differ from these.
         let unquantized = try Self.executor(Self.graph(bits: .bits(5)), fuse: true).run(Self.images).images
@@ -156,17 +197,17 @@ import Testing
         #expect(logits[1] == logits[0])
     }
 
-    /// The accounting does not see the fusion: each add is still its own element-wise op count (one per output
-    /// element, 4·8·8 = 256), and the whole cost report equals the one built without fusion.
+    /// The accounting does not see the fusion: each add (and the mul) is still its own element-wise op count (one
+    /// per output element, 4·8·8 = 256), and the whole cost report equals the one built without fusion.
     @Test func addsKeepTheirOwnOpCounts() throws {
         let g = Self.graph(bits: .bits(4))
         let fused = try Self.executor(g, fuse: true), separate = try Self.executor(g, fuse: false)
-        for name in ["b0.add", "b1.add", "b2.add", "tail.add"] {
+        for name in ["b0.add", "b1.add", "b2.add", "b3.add", "tail.add"] {
             let op = try #require(fused.cost.operations.first { $0.name == name })
             #expect(op.op == "add" && op.elementwiseOps == 4 * 8 * 8)
         }
         #expect(fused.cost.operations.first { $0.name == "b1.mul" }?.elementwiseOps == 256)
-        #expect(fused.cost.elementwiseOps == 5 * 256)
+        #expect(fused.cost.elementwiseOps == 6 * 256)
         #expect(fused.cost == separate.cost)
         #expect(fused.cost.layers.map(\.bitops) == separate.cost.layers.map(\.bitops))
     }
