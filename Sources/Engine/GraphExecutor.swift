@@ -19,7 +19,11 @@ import CDNNL
 ///   (GraphPostOps.swift): the block form's unsigned [0, 6] grid for non-negative values, a signed [−6, 6]
 ///   grid otherwise. Pooling and flatten pass their input's precision on (`actBits` nil).
 /// - **add** and **mul** are oneDNN binary primitives; mul's second input may be C×1×1 (squeeze-and-excite),
-///   broadcast over the first's map. **Pooling** uses pooling primitives (average pooling excludes padding, as
+///   broadcast over the first's map. A residual add right after the convolution that produces one of its inputs
+///   (MobileNetV2's linear bottleneck: projection → BN → add) is fused into it instead when that keeps the
+///   arithmetic: the convolution writes into the other input's buffer with a `sum` post-op, then the add's
+///   activation and quantization (`GraphBuilder.residualCandidate`, `ResidualAdd`; `fusedAdds` lists them). The
+///   accounting still counts every add; calibration measures the unfused network. **Pooling** uses pooling primitives (average pooling excludes padding, as
 ///   ONNX's AveragePool by default). **flatten** reorders to plain NCHW. **gemm** is an inner product run image
 ///   by image, as the block form's classifier, so results do not depend on how images are batched.
 /// - The float twin is the same graph with float weights (BN folded) and no activation quantization; it is
@@ -27,7 +31,8 @@ import CDNNL
 ///   block order.
 ///
 /// Memory: every tensor gets a buffer slot; a slot is reused once the tensor in it has been read for the last
-/// time, so a chain of layers needs a few buffers, a residual block one more.
+/// time, so a chain of layers needs a few buffers, a residual block one more (a fused residual add writes into
+/// its residual's slot).
 ///
 /// **Integer kernels** (`kernels` `.integer` or `.auto`): a convolution runs on oneDNN's int8 kernels when its
 /// weights have at most 8 bits and its input lies on a static grid of at most 8 bits — the output of a chain

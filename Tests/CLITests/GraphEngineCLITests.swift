@@ -37,7 +37,14 @@ import Testing
         #expect(doc["macs_per_image"] as? Int == macs)
         #expect(doc["blocks"] as? Int == 18)
         let shares = (doc["layer_shares"] as! [[String: Any]]).map { $0["layer"] as! String }
-        #expect(shares.contains("features.3.add") && shares.contains("classifier.1"))
+        #expect(shares.contains("features.3.conv.2") && shares.contains("classifier.1"))
+        // Float activations: the residual add runs inside its projection convolution (a sum post-op), timed with
+        // it, and is listed among the implementations as fused.
+        #expect(!shares.contains("features.3.add"))
+        let implementations = doc["implementations"] as! [[String: Any]]
+        #expect(implementations.contains {
+            $0["layer"] as? String == "features.3.add" && ($0["implementation"] as? String ?? "").hasPrefix("fused into features.3.conv.2")
+        })
     }
 
     /// `--kernels integer` on mobilenet-v2 at w8a8 (52 convolutions: the stem, 17 depthwise, 17 projections,
