@@ -313,7 +313,7 @@ struct GraphBuilder {
         let srcMD = qpd.md(dnnl_query_src_md), dstMD = qpd.md(dnnl_query_dst_md), wMD = qpd.md(dnnl_query_weights_md)
         x.implementations.append((l.name, qpd.implementation))
         if let a = add {
-            x.implementations.append((a.layers[0].name, "fused into \(l.name) (sum post-op)"))
+            x.implementations.append((a.layers[0].name, GraphExecutor.fusedAddImplementation))
             x.fusedAdds.append((add: a.layers[0].name, convolution: l.name))
         }
         let src = try conform(input, to: srcMD, layer: l.name)

@@ -69,6 +69,8 @@ public final class GraphExecutor: @unchecked Sendable {
     /// The residual adds taken by the convolution that produces one of their inputs (a post-op of its primitive,
     /// GraphBuilder.swift), in order. An execution detail: the accounting (`cost`) still counts each add.
     public internal(set) var fusedAdds: [(add: String, convolution: String)] = []
+    /// What `implementations` says of a fused add (listed right after its convolution).
+    public static let fusedAddImplementation = "fused: sum post-op of the convolution before it"
     /// On integer kernels: the convolutions and gemms that run float, each with the reason.
     public internal(set) var kernelFallbacks: [(layer: String, reason: String)] = []
     /// Which kernels ran, layer by layer, with the choice made (as `Network.kernelUse`).

@@ -42,9 +42,10 @@ import Testing
         // it, and is listed among the implementations as fused.
         #expect(!shares.contains("features.3.add"))
         let implementations = doc["implementations"] as! [[String: Any]]
-        #expect(implementations.contains {
-            $0["layer"] as? String == "features.3.add" && ($0["implementation"] as? String ?? "").hasPrefix("fused into features.3.conv.2")
-        })
+        let listed = implementations.map { $0["layer"] as! String }
+        let add = try #require(listed.firstIndex(of: "features.3.add"))
+        #expect(add > 0 && listed[add - 1] == "features.3.conv.2")
+        #expect(implementations[add]["implementation"] as? String == "fused: sum post-op of the convolution before it")
     }
 
     /// `--kernels integer` on mobilenet-v2 at w8a8 (52 convolutions: the stem, 17 depthwise, 17 projections,
