@@ -115,13 +115,14 @@ public struct GraphLayer: Hashable, Sendable {
     /// Bits of this layer's output; nil: the same as its first input's (pooling and flatten pass precision on).
     public var actBits: BitWidth?
     /// The calibrated range R of the quantized output of the engine step this layer ends (a convolution with the
-    /// batch norm and activation it absorbs, an add with its activation, a pool, …; Engine `GraphSteps`): the step's
+    /// batch norm and activation it absorbs, an add with its activation, a pool, …; `GraphSteps`): the step's
     /// output is clipped to and quantized on the static grid `k · R/L` — [0, R] with `L = 2^a − 1` for values that
     /// are never negative (after ReLU6, Sigmoid, HardSigmoid, ReLU, …), [−R, R] with `L = max(1, 2^(a−1) − 1)`
     /// for values of either sign (a linear bottleneck, a residual sum, HardSwish) — as `--calibrate` runs it.
     /// Read back from what `bitsweep export --calibrate` writes: `Clip(0, R)` (a ReLU6 on R, or a clip after a
     /// non-negative output) or `Clip(−R, R)`, then QDQ of scale R/L. Nil: the fixed [0, 6] grid after ReLU6,
     /// Sigmoid and HardSigmoid, each image's own range elsewhere. A float output ignores it. At most 6 for a ReLU6.
+    /// Only a step's last layer may carry it (`validate` refuses it on a layer its step absorbs).
     public var activationRange: Float? = nil
     /// The smallest calibrated range a layer may carry (as the block form's calibration floor): below it the
     /// grid's step L/R overflows Float and the clipped zeros become NaN.
@@ -235,6 +236,17 @@ public struct GraphNetwork: Hashable, Sendable {
         }
         if let unused = blockUsed.firstIndex(of: false) {
             throw SpecError("block '\(blocks[unused])' has no layers")
+        }
+        // A calibrated range quantizes a step's output: the engine and the export read it from the step's last
+        // layer only, so one on a layer the step absorbs would be ignored — refused instead.
+        let steps = GraphSteps(self)
+        var i = 0
+        while i < layers.count {
+            let end = steps.end(from: i)
+            if let k = (i..<end).first(where: { layers[$0].activationRange != nil }) {
+                throw SpecError("layer '\(layers[k].name)': activation range \(layers[k].activationRange!) on a layer that runs in one step with '\(layers[end].name)'; expected: a calibrated range on a step's last layer")
+            }
+            i = end + 1
         }
     }
 

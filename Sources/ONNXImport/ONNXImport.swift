@@ -181,6 +181,8 @@ private enum Value {
 private struct StaticClip {
     var range: Float
     var signed: Bool
+    /// How messages name the Clip node (`origin: node 'name' (Clip)`).
+    var at = ""
 }
 
 /// The steps of per-image activation quantization as `bitsweep export` writes it (the engine's
@@ -351,6 +353,7 @@ private struct Importer {
         try checkQuantizedLayers()
         let (blocks, blockOf) = Self.blocks(layers)
         for i in layers.indices { layers[i].block = blockOf[i] }
+        try checkQuantizedStepEnds(blocks: blocks)
         Self.spreadActivationBits(&layers)
         let network = GraphNetwork(name: name, inputChannels: channels, inputBits: .bits(8), layers: layers, blocks: blocks)
         do {
@@ -521,8 +524,9 @@ private struct Importer {
             try activationLayer(.hardSigmoid)
         case .clip:
             let (lo, hi) = try clipRange(n, attrs: attrs, constant: constant, fail: fail)
-            if let clip = calibratedGridClip(n, output: output, lo: lo, hi: hi),
+            if var clip = calibratedGridClip(n, output: output, lo: lo, hi: hi),
                case .activation(let layer, let shape, let rank)? = values[n.input[0]] {
+                clip.at = at
                 // The clip of a calibrated static grid: no layer of its own (`quantizeLinear`, `dequantizeLinear`).
                 values[output] = .clipped(layer: layer, shape: shape, rank: rank, clip: clip)
                 return
@@ -753,7 +757,7 @@ private struct Importer {
                 layers[i].actBits = .bits(a)
                 layers[i].activationRange = r
                 values[output] = .activation(layer: layer, shape: shape, rank: rank)
-                quantizedLayers.append((layer, 1, current))
+                quantizedLayers.append((layer, 1, clip.at))
                 return
             }
             if let clip = calibratedClips[layer] {
@@ -982,6 +986,27 @@ private struct Importer {
             let other = readers.first { $0 < 0 || !pattern.contains(model.graph.node[$0].opType) } ?? readers.last!
             let who = other < 0 ? "the graph's output '\(model.graph.output[0].name)' is" : "\(describeNode(other)) reads"
             throw ONNXImportError("\(origin): \(who) the output of '\(q.layer)' unquantized, which \(q.at.dropFirst(origin.count + 2)) quantizes; supported: a quantization (QuantizeLinear → DequantizeLinear, or the per-image pattern) that is the only reader of a layer's output, since BitSweep quantizes the output for every reader")
+        }
+    }
+
+    /// Each quantized layer output (`quantizedLayers`) must end an engine step (`GraphSteps`): the engine quantizes
+    /// a step's output once, on its last layer's grid, so a quantization of a layer the step absorbs (a convolution
+    /// followed by its batch norm or activation, an add or gemm by its activation) would be ignored. Such a model is
+    /// refused, naming the node that quantizes, rather than run with other numerics than the file's.
+    func checkQuantizedStepEnds(blocks: [String]) throws {
+        let steps = GraphSteps(GraphNetwork(name: name, layers: layers, blocks: blocks))
+        let index = Dictionary(layers.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var stepEnd = [Int](repeating: 0, count: layers.count)
+        var i = 0
+        while i < layers.count {
+            let end = steps.end(from: i)
+            for k in i...end { stepEnd[k] = end }
+            i = end + 1
+        }
+        for q in quantizedLayers {
+            guard let k = index[q.layer], stepEnd[k] != k else { continue }
+            let what = layers[k].activationRange != nil ? "a calibrated grid" : "a quantization (QuantizeLinear → DequantizeLinear, or the per-image pattern)"
+            throw ONNXImportError("\(q.at): quantizes the output of '\(q.layer)', which runs in one step with '\(layers[stepEnd[k]].name)'; supported: \(what) after a step's last layer")
         }
     }
 

@@ -89,11 +89,16 @@ import Testing
         bad.layers[2].activationRange = 7
         #expect(throws: SpecError("layer 'c.relu6': activation range 7.0 is out of range: expected 1e-06 ≤ R ≤ 6")) { try bad.validate() }
         bad.layers[2].activationRange = nil
-        // Any other layer may carry the range of its step's static grid (above 6 too: [−R, R] of signed values),
+        // A layer its step absorbs (c.bn runs in one step with c.relu6) may not carry a range: the engine and the
+        // export read only the step's last layer, so it would be ignored.
+        bad.layers[1].activationRange = 2
+        #expect(throws: SpecError("layer 'c.bn': activation range 2.0 on a layer that runs in one step with 'c.relu6'; expected: a calibrated range on a step's last layer")) { try bad.validate() }
+        bad.layers[1].activationRange = nil
+        // Any other step's last layer may carry the range of its static grid (above 6 too: [−R, R] of signed values),
         // finite and at least the calibration floor.
-        bad.layers[1].activationRange = 7
+        bad.layers[3].activationRange = 7
         try bad.validate()
-        bad.layers[1].activationRange = .infinity
-        #expect(throws: SpecError("layer 'c.bn': activation range inf is out of range: expected a finite R ≥ 1e-06")) { try bad.validate() }
+        bad.layers[3].activationRange = .infinity
+        #expect(throws: SpecError("layer 'pool': activation range inf is out of range: expected a finite R ≥ 1e-06")) { try bad.validate() }
     }
 }

@@ -1,5 +1,3 @@
-import BitOpsCore
-
 /// How the graph executor groups a network's layers into steps (`GraphBuilder.build`), the rule the ONNX export
 /// follows to quantize activations where the engine does: a convolution absorbs a batch norm then an activation;
 /// a batch norm, add, mul or gemm absorbs an activation; each absorbed layer reads only the layer before it, is
