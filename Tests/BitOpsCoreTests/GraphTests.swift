@@ -247,8 +247,16 @@ struct GraphLayerKindTests {
         try calibrated.validate()
         #expect(calibrated.calibratedLayerCount == 2)
         #expect(calibrated.activationGridsText == "g quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except 2 layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
-        // Any step's last layer may carry one (a signed grid of a linear convolution's output, R above 6 too).
+        // A layer its step absorbs may not (c3 runs in one step with its ReLU6 r3: the range would be ignored) …
         layers[4].activationRange = 7.5
+        #expect(throws: SpecError("layer 'c3': activation range 7.5 on a layer that runs in one step with 'r3'; expected: a calibrated range on a step's last layer")) {
+            try GraphNetwork(name: "g", layers: layers, blocks: []).validate()
+        }
+        layers[4].activationRange = nil
+        // … any step's last layer may (a signed grid of a linear convolution's output, R above 6 too).
+        var linear = GraphLayer("c4", .conv(ConvAttributes(outChannels: 8, kernel: 1)), bits: 4, actBits: 8)
+        linear.activationRange = 7.5
+        layers.append(linear)
         let signed = GraphNetwork(name: "g", layers: layers, blocks: [])
         try signed.validate()
         #expect(signed.calibratedLayerCount == 3 && signed.activationGridsText.hasSuffix(", except 3 layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)"))
