@@ -136,8 +136,8 @@ public enum Quantizer {
     /// With the default range 6 these are exactly the fixed grid's factors.
     public static func activationFactors(bits: BitWidth, range: Float = fixedActivationRange) -> (up: Float, down: Float)? {
         guard case .bits(let bits) = bits else { return nil }
-        let levels = Float((1 << bits) - 1)
-        return (levels / range, range / levels)
+        let grid = StaticGrid(bits: bits, range: range, signed: false)
+        return (grid.levels / range, grid.step)
     }
 
     /// The seed's range of every ReLU6 output, [0, 6] (`--calibrate fixed`).

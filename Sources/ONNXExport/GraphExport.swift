@@ -352,9 +352,7 @@ private struct GraphWriter {
                 g.node("Clip", [x, lower, "\(name).clip_max"], "\(name).clipped", name: "\(name)/calibration/Clip")
                 input = "\(name).clipped"
             }
-            // `bits` is quantized (the guard above): the grids' levels exist.
-            let levels = signed ? DynamicQuantization(bits: bits, unsigned: false)!.levels : Float((1 << a) - 1)
-            text = g.activationQDQ(name, input, bits: a, scale: r / levels, signed: signed)
+            text = g.activationQDQ(name, input, bits: a, scale: StaticGrid(bits: a, range: r, signed: signed).step, signed: signed)
                 + (given == nil ? "" : signed ? ", [−\(r), \(r)]" : ", [0, \(r)]")
             if given != nil { staticRanges.append((name, r)) }
         } else {

@@ -41,10 +41,13 @@ import SwiftProtobuf
 ///   layer's activation bits to `a`; right after `Clip(0, R)` its scale must be R/(2^a − 1), and the layer is a
 ///   ReLU6 on the calibrated range R (`GraphLayer.activationRange`: what `bitsweep export --calibrate` writes).
 ///   A calibrated static grid elsewhere (`Importer.calibratedGridClip`) is `Clip(0, R)` after values that are never
-///   negative or `Clip(−R, R)` after values of either sign, read only by a QDQ of scale R/(2^a − 1) (uint8/uint16)
+///   negative (named `LAYER/calibration/Clip` as the export names it, unless R > 6: a model's own Clip(0, R ≤ 6)
+///   stays a ReLU6 layer) or `Clip(−R, R)` after values of either sign, read only by a QDQ of scale R/(2^a − 1) (uint8/uint16)
 ///   or R/(2^(a−1) − 1) (int8/int16; 1 and 2 signed bits are the same grid: read as 2): it makes no layer, and sets
 ///   the quantized layer's activation bits and `activationRange` R (what `export --calibrate` writes for a graph).
-///   A quantization must be the only reader of the output it quantizes (`Importer.checkQuantizedLayers`). `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
+///   A quantization must be the only reader of the output it quantizes (`Importer.checkQuantizedLayers`), and
+///   must quantize the output of an engine step's last layer (`Importer.checkQuantizedStepEnds`: one of a layer
+///   the step absorbs, such as a convolution before its ReLU6, would be ignored, so it is refused). `Abs`, `ReduceMax`, `Div`, `Max`, `Round` and `Mul` in the pattern the
 ///   export writes for the engine's per-image quantization (`Importer.perImage`) set the quantized layer's bits
 ///   from the number of levels and the values' sign (as the engine decides it), and nowhere else. The bits read
 ///   back spread over the engine step whose output they quantize (`Importer.spreadActivationBits`). So an
@@ -539,7 +542,13 @@ private struct Importer {
                 try activationLayer(.relu6)
                 calibratedClips[layers[layers.count - 1].name] = (r, at)
             default:
-                throw fail("range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞"); supported: \(Self.clipRanges)")
+                let range = "range \(lo.map { "\($0)" } ?? "-∞")…\(hi.map { "\($0)" } ?? "∞")"
+                if (lo ?? -1) < 0, let readers = readerNodes[output], readers.count == 1, readers[0] >= 0,
+                   model.graph.node[readers[0]].opType == "QuantizeLinear" {
+                    // Before a QDQ: meant as a calibrated grid, whose signed form is Clip(−R, R) of signed values.
+                    throw fail("\(range) before a QuantizeLinear; supported: \(Self.calibratedGrid)")
+                }
+                throw fail("\(range); supported: \(Self.clipRanges)")
             }
 
         case .add:
@@ -725,7 +734,7 @@ private struct Importer {
             throw fail(signed ? "zero point must be one int8 or int16 value; supported: the calibrated grid [−R, R] after Clip(−R, R)"
                               : "zero point must be one uint8 or uint16 value; supported: BitSweep's unsigned activation grids")
         }
-        guard zi[0] == 0 else { throw fail("zero point \(zi[0]); supported: 0 (BitSweep's grids are symmetric about 0)") }
+        guard zi[0] == 0 else { throw fail("zero point \(zi[0]); supported: 0 (BitSweep's grids have zero point 0)") }
         return (f[0], z.type)
     }
 
@@ -749,10 +758,10 @@ private struct Importer {
             if let clip = staticClip {
                 // Clip(0, R) or Clip(−R, R) → QDQ of scale R/L: the calibrated static grid of the layer's step.
                 let r = clip.range
-                let bits = clip.signed ? Array(2...top) : Array(1...top)
-                guard let a = bits.first(where: { Self.gridStep(bits: $0, range: r, signed: clip.signed) == scale }),
+                let bits = clip.signed ? 2...top : 1...top
+                guard let a = StaticGrid.bits(step: scale, range: r, signed: clip.signed, in: bits),
                       let i = layers.lastIndex(where: { $0.name == layer }) else {
-                    throw fail("scale \(scale) is not on the grid R/\(clip.signed ? "(2^(a−1) − 1)" : "(2^a − 1)"), a = \(bits[0])…\(top), of the Clip(\(clip.signed ? -r : 0), R = \(r)) before it; supported: \(Self.calibratedGrid)")
+                    throw fail("scale \(scale) is not on the grid R/\(clip.signed ? "(2^(a−1) − 1)" : "(2^a − 1)"), a = \(bits.lowerBound)…\(top), of the Clip(\(clip.signed ? -r : 0), R = \(r)) before it; supported: \(Self.calibratedGrid)")
                 }
                 layers[i].actBits = .bits(a)
                 layers[i].activationRange = r
@@ -762,7 +771,7 @@ private struct Importer {
             }
             if let clip = calibratedClips[layer] {
                 // Clip(0, R) → QDQ of scale R/L: a ReLU6 on the calibrated range R (`GraphLayer.activationRange`).
-                guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0), range: clip.range)?.down == scale }),
+                guard let a = StaticGrid.bits(step: scale, range: clip.range, signed: false, in: 1...top),
                       let i = layers.lastIndex(where: { $0.name == layer }) else {
                     throw fail("scale \(scale) is not on the grid R/(2^a − 1), a = 1…\(top), of the Clip(0, R = \(clip.range)) before it; supported: a calibrated ReLU6 as bitsweep export --calibrate writes it")
                 }
@@ -773,7 +782,7 @@ private struct Importer {
                 quantizedLayers.append((layer, 1, current))
                 return
             }
-            guard let a = (1...top).first(where: { Quantizer.activationFactors(bits: .bits($0))?.down == scale }) else {
+            guard let a = StaticGrid.bits(step: scale, range: Quantizer.fixedActivationRange, signed: false, in: 1...top) else {
                 throw fail("scale \(scale) is not on BitSweep's activation grid 6/(2^a − 1), a = 1…\(top); supported: the fixed [0, 6] grid")
             }
             let fixedRange: [Activation] = [.relu6, .sigmoid, .hardSigmoid]
@@ -838,30 +847,30 @@ private struct Importer {
         return out
     }
 
-    static let calibratedGrid = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those; R < 6 where they lie in [0, 6]) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it"
-
-    /// The step of the grid of `bits` on [0, R] (`R/(2^a − 1)`) or, `signed`, on [−R, R] (`R/max(1, 2^(a−1) − 1)`), as
-    /// the engine computes it (`ActivationGrid.down`).
-    static func gridStep(bits: Int, range: Float, signed: Bool) -> Float {
-        signed ? range / DynamicQuantization(bits: .bits(bits), unsigned: false)!.levels
-               : Quantizer.activationFactors(bits: .bits(bits), range: range)!.down
-    }
+    static let calibratedGrid = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it (a Clip(0, R ≤ 6) named NAME/calibration/Clip, else it is a ReLU6 layer)"
 
     /// A `Clip` that is the clip of a calibrated static grid (`GraphLayer.activationRange` of a step that does not end
     /// in a ReLU6, as `bitsweep export --calibrate` writes it): its only reader is a `QuantizeLinear`, its input the
-    /// unquantized output of a layer, and its bounds `0…R` for values that are never negative (R < 6 for values in
-    /// [0, 6], where the fixed grid needs no clip) or `−R…R` for values of either sign, 1e-6 ≤ R finite. Nil for
+    /// unquantized output of a layer, and its bounds `0…R` for values that are never negative (the export writes none
+    /// at R = 6 for values in [0, 6], where the fixed grid needs no clip) or `−R…R` for values of either sign,
+    /// 1e-6 ≤ R finite. Nil for
     /// any other Clip (a ReLU6, a ReLU, `Clip(0, R)` of signed values: a ReLU6 on the calibrated range R).
+    ///
+    /// A `Clip(0, R)` that could be a plain activation layer — R ≤ 6, a ReLU6 (on a calibrated range when R < 6) —
+    /// is the static clip only when named as the export names it (`NAME/calibration/Clip`), so that a model's own
+    /// ReLU6 before a QDQ stays a layer (and the per-layer counts of such models stay as they were).
     func calibratedGridClip(_ n: Onnx_NodeProto, output: String, lo: Float?, hi: Float?) -> StaticClip? {
         guard let lo, let r = hi, r >= GraphLayer.smallestActivationRange, r.isFinite,
               let readers = readerNodes[output], readers.count == 1, readers[0] >= 0,
               model.graph.node[readers[0]].opType == "QuantizeLinear",
               case .activation(let layer, _, _)? = values[n.input.first ?? ""], layer != GraphNetwork.inputName,
               !quantizedLayers.contains(where: { $0.layer == layer }) else { return nil }
+        let exported = n.name.hasSuffix("/calibration/Clip")
         switch valueRange(of: layer) {
         case .signed: return lo == -r ? StaticClip(range: r, signed: true) : nil
-        case .nonNegative: return lo == 0 ? StaticClip(range: r, signed: false) : nil
-        case .zeroToSix: return lo == 0 && r < 6 ? StaticClip(range: r, signed: false) : nil
+        case .nonNegative: return lo == 0 && (exported || r > Quantizer.fixedActivationRange) ? StaticClip(range: r, signed: false) : nil
+        // In [0, 6] (ReLU6, Sigmoid, HardSigmoid): any R the export wrote (R ≥ 6 of a range a network carries too).
+        case .zeroToSix: return lo == 0 && exported ? StaticClip(range: r, signed: false) : nil
         }
     }
 
@@ -1173,10 +1182,10 @@ private struct Importer {
         func group(_ name: String) -> String? {
             let parts = name.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count >= 2 else { return nil }
-            if !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber) { return parts[0] + "." + parts[1] }
+            func digits(_ s: Substring) -> Bool { !s.isEmpty && s.allSatisfy { $0.isASCII && $0.isNumber } }
+            if digits(parts[1]) { return parts[0] + "." + parts[1] }
             // BitSweep's own block-form names (`block3.depthwise/Conv` as `bitsweep export` writes a block network).
-            let digits = parts[0].dropFirst("block".count)
-            if parts[0].hasPrefix("block"), !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) { return String(parts[0]) }
+            if parts[0].hasPrefix("block"), digits(parts[0].dropFirst("block".count)) { return String(parts[0]) }
             return nil
         }
         let groups = layers.map { group($0.name) }

@@ -43,9 +43,9 @@ struct Export: ParsableCommand, UsesEngineFlags {
         on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and the engine's per-image range elsewhere \
         (ReduceMax(|x|) → Div → Round → Mul). With --calibrate minmax|percentile:P (on --calibration-images, as \
         for block networks) every quantized output gets the static grid infer --calibrate measures on the float \
-        network: values that are never negative Clip(0, R) then QDQ of scale R/(2^a − 1) (uint8; a ReLU6 is \
-        itself the Clip(0, R)), values of either sign (linear bottlenecks, residual sums) Clip(−R, R) then QDQ of \
-        scale R/(2^(a−1) − 1) (int8); read back with --model, the model runs as that calibrated network. An ONNX \
+        network: values that are never negative Clip(0, R) then QDQ of scale R/(2^a − 1) (uint8, uint16 above 8 \
+        bits; a ReLU6 is itself the Clip(0, R)), values of either sign (linear bottlenecks, residual sums) \
+        Clip(−R, R) then QDQ of scale R/(2^(a−1) − 1) (int8, int16 above 8 bits); read back with --model, the model runs as that calibrated network. An ONNX \
         model keeps its own weights (--weights does not apply).
 
         Examples:

@@ -253,3 +253,128 @@ import Testing
 
     static let calibratedGridText = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those; R < 6 where they lie in [0, 6]) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it"
 }
+
+// MARK: Wide and 1-bit signed grids; a model's own Clip before a QDQ
+
+extension GraphCalibratedExportTests {
+    /// The hand graph carrying R = 5 on a's ReLU6 and R = 7 on b, with b's output at `bits`.
+    static func hand(bBits: Int) -> GraphNetwork {
+        var g = hand
+        g.layers[1].activationRange = 5
+        g.layers[2].activationRange = 7
+        g.layers[2].actBits = .bits(bBits)
+        return g
+    }
+
+    /// Above 8 bits the signed grid is stored as int16 (opset 21, where QuantizeLinear takes 16-bit types): b at 12
+    /// bits is Clip(−7, 7), then int16 QDQ of scale 7/2047 (L = 2^11 − 1), read back as 12 bits on R = 7.
+    @Test func aTwelveBitSignedGridIsInt16AtOpset21AndReadsBack() throws {
+        let g = Self.hand(bBits: 12)
+        let e = try ONNXExport(graph: g, inputSize: 2, weights: Self.handWeights, granularity: .perTensor, source: "hand")
+        let m = e.model
+        #expect(m.opsetImport.map(\.version) == [21])
+        #expect(try Self.scalar(m, "b.clip_min") == -7 && (try Self.scalar(m, "b.clip_max")) == 7)
+        #expect(try Self.scalar(m, "b.output_scale") == Float(7) / 2047)
+        let zero = try #require(m.graph.initializer.first { $0.name == "b.output_zero_point" })
+        #expect(zero.dataType == Int32(Onnx_TensorProto.DataType.int16.rawValue) && zero.rawData == Data([0, 0]))
+        // a stays uint8 on [0, 5].
+        let aZero = try #require(m.graph.initializer.first { $0.name == "a.act.output_zero_point" })
+        #expect(aZero.dataType == Int32(Onnx_TensorProto.DataType.uint8.rawValue))
+        let back = try ONNXImport.read(try e.serializedData(), origin: "wide.onnx", name: "hand")
+        #expect(back.opset == 21)
+        #expect(back.network.layers.map(\.actBits) == [.bits(8), .bits(8), .bits(12)])
+        #expect(back.network.layers.map(\.activationRange) == [nil, 5, 7])
+    }
+
+    /// A signed grid of 1 bit has L = max(1, 2^0 − 1) = 1, the same grid {−R, 0, R} as 2 bits: written as int8 QDQ of
+    /// scale R, it reads back as 2 bits (README: "1 and 2 signed bits are the same grid").
+    @Test func aOneBitSignedGridReadsBackAsTwoBits() throws {
+        let e = try ONNXExport(graph: Self.hand(bBits: 1), inputSize: 2, weights: Self.handWeights, granularity: .perTensor, source: "hand")
+        #expect(try Self.scalar(e.model, "b.output_scale") == 7)
+        let back = try ONNXImport.read(try e.serializedData(), origin: "one.onnx", name: "hand")
+        #expect(back.network.layers.map(\.actBits) == [.bits(8), .bits(8), .bits(2)])
+        #expect(back.network.layers.map(\.activationRange) == [nil, 5, 7])
+        // And the two run alike: the same grid.
+        let one = try GraphExecutor(network: Self.hand(bBits: 1), inputSize: 2, weights: Self.handWeights, options: EngineOptions(batchSize: 3))
+        let two = try GraphExecutor(network: back.network, inputSize: 2, weights: back.weights, options: EngineOptions(batchSize: 3))
+        #expect(try Self.logits(one, Self.handImages) == (try Self.logits(two, Self.handImages)))
+    }
+
+    /// The export's static clip after values that are never negative (`p.relu/calibration/Clip`, Clip(0, R)) reads back
+    /// as p.relu's range with no layer of its own; the same Clip under a model's own name is what it always was, a
+    /// ReLU6 layer (on the calibrated range R < 6 before the QDQ of scale R/255; the plain ReLU6 at R = 6) — so a
+    /// model's layer list does not depend on whether its ReLU6 happens to sit before a QDQ.
+    @Test func aModelsOwnClipBeforeAQDQStaysAReLU6Layer() throws {
+        let g = Self.steps
+        let w = try GraphWeights.seeded(3, network: g, inputSize: 3)
+        let ranges = try GraphExecutor.calibratedRanges(network: g, inputSize: 3, weights: w, images: Self.images(4), method: .minmax,
+                                                        options: EngineOptions(threads: 1, batchSize: 4))
+        let m = try ONNXExport(graph: g, inputSize: 3, weights: w, granularity: .perTensor, source: "seed 3",
+                               calibration: .minmax, activationRanges: ranges).model
+        let r = try Self.scalar(m, "p.relu.clip_max")
+        #expect(r > 0 && r < 6)
+        let exact = try ONNXImport.read(try m.serializedData(), origin: "steps.onnx", name: "steps")
+        #expect(exact.network.layers.map(\.name) == g.layers.map(\.name))
+        #expect(exact.network.layers.first { $0.name == "p.relu" }?.activationRange == r)
+
+        func renamed(max: Float?) throws -> ImportedModel {
+            var u = m
+            let i = try #require(u.graph.node.firstIndex { $0.name == "p.relu/calibration/Clip" })
+            u.graph.node[i].name = "user/Clip"
+            if let max {
+                for (name, v) in [("p.relu.clip_max", max), ("p.relu.output_scale", max / 255)] {
+                    let k = try #require(u.graph.initializer.firstIndex { $0.name == name })
+                    withUnsafeBytes(of: v.bitPattern.littleEndian) { u.graph.initializer[k].rawData = Data($0) }
+                }
+            }
+            return try ONNXImport.read(try u.serializedData(), origin: "user.onnx", name: "steps")
+        }
+        // Clip(0, R < 6) under the model's own name: a ReLU6 on the calibrated range R after p.relu.
+        let calibrated = try renamed(max: nil)
+        let names = g.layers.map(\.name)
+        #expect(calibrated.network.layers.count == names.count + 1)
+        let added = try #require(calibrated.network.layers.firstIndex { !names.contains($0.name) })
+        #expect(calibrated.network.layers[added - 1].name == "p.relu" && calibrated.network.layers[added].op == .activation(.relu6))
+        #expect(calibrated.network.layers[added].activationRange == r && calibrated.network.layers[added - 1].activationRange == nil)
+        // Clip(0, 6) with the fixed grid's scale 6/255: the plain ReLU6 layer on the fixed grid.
+        let six = try renamed(max: 6)
+        #expect(six.network.layers.count == names.count + 1)
+        #expect(six.network.layers[added].op == .activation(.relu6) && six.network.layers[added].activationRange == nil)
+        #expect(six.network.layers[added].actBits == .bits(8))
+    }
+
+    /// A Clip with a negative lower bound before a QDQ that is not Clip(−R, R) of signed values is refused with what a
+    /// calibrated signed grid needs, not with the activation clips.
+    @Test func anAsymmetricSignedClipBeforeAQDQSaysWhatTheGridNeeds() throws {
+        let e = try ONNXExport(graph: Self.hand(bBits: 8), inputSize: 2, weights: Self.handWeights, granularity: .perTensor, source: "hand")
+        var m = e.model
+        let k = try #require(m.graph.initializer.firstIndex { $0.name == "b.clip_min" })
+        withUnsafeBytes(of: Float(-2).bitPattern.littleEndian) { m.graph.initializer[k].rawData = Data($0) }
+        do {
+            _ = try ONNXImport.read(try m.serializedData(), origin: "asym.onnx", name: "hand")
+            Issue.record("Clip(−2, 7) before a QDQ was imported")
+        } catch let error as ONNXImportError {
+            let text = "\(error)"
+            #expect(text.hasPrefix("asym.onnx: node 'b/calibration/Clip' (Clip): range -2.0…7.0 before a QuantizeLinear; supported: Clip(0, R) after values that are never negative"), "\(text)")
+            #expect(text.contains("Clip(−R, R) after values of either sign"), "\(text)")
+            #expect(!text.contains("ReLU6)"), "\(text)")
+        }
+    }
+
+    /// A Sigmoid step carrying R ≥ 6 (its values lie in [0, 1]: a range a network carries, not one calibration
+    /// measures) is written as Clip(0, R) named as the export names it, and reads back with the same R.
+    @Test func aSigmoidStepOnARangeAboveSixReadsBack() throws {
+        var g = GraphNetwork(name: "sig", inputChannels: 1, layers: [
+            GraphLayer("a", .conv(ConvAttributes(outChannels: 1, kernel: 1, bias: true)), bits: .bits(8), actBits: .bits(8)),
+            GraphLayer("a.sigmoid", .activation(.sigmoid), actBits: .bits(8)),
+        ], blocks: [])
+        g.layers[1].activationRange = 7
+        let w = GraphWeights(tensors: Self.handWeights.tensors.filter { $0.key.hasPrefix("a.") }, origin: "hand")
+        let e = try ONNXExport(graph: g, inputSize: 2, weights: w, granularity: .perTensor, source: "hand")
+        #expect(try Self.node(e.model, "a.sigmoid/calibration/Clip").opType == "Clip")
+        #expect(try Self.scalar(e.model, "a.sigmoid.output_scale") == Float(7) / 255)
+        let back = try ONNXImport.read(try e.serializedData(), origin: "sig.onnx", name: "sig")
+        #expect(back.network.layers.map(\.name) == ["a", "a.sigmoid"])
+        #expect(back.network.layers.map(\.activationRange) == [nil, 7])
+    }
+}

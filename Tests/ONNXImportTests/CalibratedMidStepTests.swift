@@ -56,7 +56,7 @@ import Testing
     }
 
     /// The same grid after the step's last layer (the ReLU6's output, values in [0, 6]: Clip(0, 0.5), uint8 QDQ
-    /// 0.5/255) is read as that layer's calibrated range.
+    /// 0.5/255, the Clip named as the export names it) is read as that layer's calibrated range.
     @Test func theSameGridAfterTheStepsLastLayerIsRead() throws {
         let m = try Fixtures.edited("mnv2-folded.onnx") { m in
             let relu = "/features/features.0/features.0.2/Clip_output_0"
@@ -71,7 +71,7 @@ import Testing
                 m.graph.node[i].input = m.graph.node[i].input.map { $0 == relu ? "end.dq" : $0 }
             }
             m.graph.node.insert(contentsOf: [
-                Self.node("end/Clip", "Clip", [relu, "end.min", "end.max"], ["end.clip"]),
+                Self.node("end/calibration/Clip", "Clip", [relu, "end.min", "end.max"], ["end.clip"]),
                 Self.node("end/QuantizeLinear", "QuantizeLinear", ["end.clip", "end.scale", "end.zero"], ["end.q"]),
                 Self.node("end/DequantizeLinear", "DequantizeLinear", ["end.q", "end.scale", "end.zero"], ["end.dq"]),
             ], at: at + 1)
