@@ -251,7 +251,7 @@ import Testing
         }
     }
 
-    static let calibratedGridText = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those; R < 6 where they lie in [0, 6]) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it"
+    static let calibratedGridText = "Clip(0, R) after values that are never negative (ReLU, Sigmoid, HardSigmoid, pooling of those, a sum of those) or Clip(−R, R) after values of either sign, read only by QuantizeLinear → DequantizeLinear of scale R/(2^a − 1) (uint8/uint16) or R/(2^(a−1) − 1) (int8/int16), zero point 0: a calibrated static grid as bitsweep export --calibrate writes it (a Clip(0, R ≤ 6) named NAME/calibration/Clip, else it is a ReLU6 layer)"
 }
 
 // MARK: Wide and 1-bit signed grids; a model's own Clip before a QDQ
