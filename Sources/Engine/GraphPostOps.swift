@@ -121,7 +121,7 @@ struct ActivationGrid: Equatable {
     var range: Float
     var signed: Bool
 
-    var levels: Float { signed ? Float(max(1, (1 << (bits - 1)) - 1)) : Float((1 << bits) - 1) }
+    var levels: Float { StaticGrid.levels(bits: bits, signed: signed) }
     /// Value → code factor `L/R`, and code → value `R/L`.
     var up: Float { levels / range }
     var down: Float { range / levels }
@@ -174,7 +174,7 @@ public struct DynamicQuantization: Equatable, Sendable {
     }
 
     /// The largest code: 2^a − 1 (unsigned), max(1, 2^(a−1) − 1) (signed).
-    public var levels: Float { unsigned ? Float((1 << bits) - 1) : Float(max(1, (1 << (bits - 1)) - 1)) }
+    public var levels: Float { StaticGrid.levels(bits: bits, signed: !unsigned) }
 
     /// Quantizes `count` floats at `p` with their own range. Written for speed (this runs on every
     /// linear-bottleneck output of the quantized network): the maximum in eight independent lanes, and the
