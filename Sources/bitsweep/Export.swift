@@ -95,12 +95,26 @@ struct Export: ParsableCommand, UsesEngineFlags {
         return (try images.decode { image in try CommandFailure.asInput { try preprocessing.tensor(image, size: size) } }, preprocessing)
     }
 
+    /// The ranges `--calibrate` asks for (none when it is `fixed`), measured by `measure` on the calibration images
+    /// (`calibrationTensors`), and the export heading's words for them.
+    func calibratedRanges(_ target: EngineTarget,
+                          measure: (_ images: [Tensor], _ options: EngineOptions) throws -> [String: Float]) throws -> (ranges: [String: Float], heading: String) {
+        guard calibration != .fixed else { return ([:], "") }
+        let (images, preprocessing) = try calibrationTensors(target)
+        let ranges = try measure(images, EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
+        return (ranges, ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
+                + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))"))
+    }
+
     func run() throws {
         OpenMPWaitPolicy.apply(threads: threads)
         // The network as infer resolves it: a block-form network, or a graph (mobilenet-v2, an ONNX model).
         let target = try network.resolveTarget(layerBits: try layerBitsOptions.rules(), engine: engine)
         if calibration == .fixed, let flag = preprocess.given.first {
             throw InputError("\(flag) applies to --calibration-images, which only --calibrate minmax or percentile:P reads")
+        }
+        if calibration == .fixed, !calibrationImages.isEmpty {
+            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
         }
         switch target.form {
         case .block(let spec): try exportBlocks(spec, target: target)
@@ -138,9 +152,6 @@ struct Export: ParsableCommand, UsesEngineFlags {
         if calibration != .fixed, g.layers.contains(where: { $0.activationRange != nil }) {
             throw InputError("--calibrate \(calibration): \(g.name) carries its own calibrated ranges; \(g.activationGridsText)")
         }
-        if calibration == .fixed, !calibrationImages.isEmpty {
-            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
-        }
         if kernels == .integer {
             throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
         }
@@ -151,22 +162,15 @@ struct Export: ParsableCommand, UsesEngineFlags {
         let source = carried != nil ? "\(weights.origin) (the model's own)" : engine.weightFlags.label
         // With --calibrate, the ranges infer --calibrate measures: every step's output on the float network, over the
         // calibration images read and preprocessed as infer reads its images.
-        var ranges: [String: Float] = [:]
-        var preprocessing = Preprocessing.seedDefault
-        if calibration != .fixed {
-            let images: [Tensor]
-            (images, preprocessing) = try calibrationTensors(target)
-            ranges = try GraphExecutor.calibratedRanges(network: g, inputSize: size, weights: weights, images: images, method: calibration,
-                                                        options: EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
+        let (ranges, calibrated) = try calibratedRanges(target) { images, options in
+            try GraphExecutor.calibratedRanges(network: g, inputSize: size, weights: weights, images: images, method: calibration, options: options)
         }
         // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
         let export = try CommandFailure.asInput {
             try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: granularity,
                            kernels: kernels, source: source, calibration: calibration, activationRanges: ranges)
         }
-        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization (as infer --kernels float runs it)"
-                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
-                     + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))")))
+        try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization (as infer --kernels float runs it)" + calibrated)
     }
 
     func exportBlocks(_ spec: NetworkSpec, target: EngineTarget) throws {
@@ -184,23 +188,14 @@ struct Export: ParsableCommand, UsesEngineFlags {
                 return w
             }
         }
-        var ranges: [String: Float] = [:]
-        var preprocessing = Preprocessing.seedDefault
-        if calibration != .fixed {
-            let images: [Tensor]
-            (images, preprocessing) = try calibrationTensors(target)
-            ranges = try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration,
-                                                  options: EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
-        } else if !calibrationImages.isEmpty {
-            throw InputError("--calibration-images is used only with --calibrate minmax or percentile:P")
+        let (ranges, calibrated) = try calibratedRanges(target) { images, options in
+            try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration, options: options)
         }
         // An export the configuration cannot make (--kernels integer with no int8 layer) is a usage error.
         let export = try CommandFailure.asInput {
             try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: granularity,
                            kernels: kernels, source: engine.weightFlags.label, calibration: calibration, activationRanges: ranges)
         }
-        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(engine.weightFlags.label) (\(granularity.rawValue)), kernels \(kernels)"
-                  + (calibration == .fixed ? "" : ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
-                     + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))")))
+        try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(engine.weightFlags.label) (\(granularity.rawValue)), kernels \(kernels)" + calibrated)
     }
 }
