@@ -92,18 +92,7 @@ import Foundation
 
     /// Seeded weights with non-trivial batch norms and biases.
     static func tinyWeights(_ g: GraphNetwork, size: Int) throws -> GraphWeights {
-        var w = try GraphWeights.seeded(2, network: g, inputSize: size)
-        var rng = SplitMix64(seed: 77)
-        for name in w.tensors.keys.sorted() where !name.hasSuffix(".weight") || name.hasPrefix("c0.bn") || name.hasPrefix("bn2") {
-            var t = w.tensors[name]!
-            for i in t.data.indices {
-                let u = rng.nextUnitFloat()
-                if name.hasSuffix("running_var") { t.data[i] = 0.05 + 0.5 * u }
-                else if name.hasSuffix(".weight") { t.data[i] = 0.5 + u }
-                else { t.data[i] = u - 0.4 }
-            }
-            w.tensors[name] = t
-        }
+        var w = try Reference.perturbedGraphWeights(g, size: size, seed: 77) { name in !name.hasSuffix(".weight") || name.hasPrefix("c0.bn") || name.hasPrefix("bn2") }
         w.batchNormEpsilon["bn2"] = 1e-3
         return w
     }

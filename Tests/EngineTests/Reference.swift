@@ -120,6 +120,25 @@ enum Reference {
         return w
     }
 
+    /// Seeded graph weights (seed 2) with the tensors `perturb` names redrawn from `seed`: running variances in
+    /// [0.05, 0.55), other `.weight` tensors (batch-norm scales) in [0.5, 1.5), everything else (biases, means) in
+    /// [−0.4, 0.6) — non-trivial batch norms and biases.
+    static func perturbedGraphWeights(_ g: GraphNetwork, size: Int, seed: UInt64, perturb: (String) -> Bool) throws -> GraphWeights {
+        var w = try GraphWeights.seeded(2, network: g, inputSize: size)
+        var rng = SplitMix64(seed: seed)
+        for name in w.tensors.keys.sorted() where perturb(name) {
+            var t = w.tensors[name]!
+            for i in t.data.indices {
+                let u = rng.nextUnitFloat()
+                if name.hasSuffix("running_var") { t.data[i] = 0.05 + 0.5 * u }
+                else if name.hasSuffix(".weight") { t.data[i] = 0.5 + u }
+                else { t.data[i] = u - 0.4 }
+            }
+            w.tensors[name] = t
+        }
+        return w
+    }
+
     static func randomImage(channels: Int, size: Int, seed: UInt64) -> Tensor {
         var rng = SplitMix64(seed: seed)
         return Tensor(shape: [channels, size, size], data: (0..<(channels * size * size)).map { _ in rng.nextUnitFloat() })

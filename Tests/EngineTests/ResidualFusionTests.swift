@@ -62,19 +62,7 @@ import Testing
 
     /// Seeded weights with non-trivial batch norms and convolution biases (as `GraphExecutorTests.tinyWeights`).
     static func weights(_ g: GraphNetwork, size: Int) throws -> GraphWeights {
-        var w = try GraphWeights.seeded(2, network: g, inputSize: size)
-        var rng = SplitMix64(seed: 78)
-        for name in w.tensors.keys.sorted() where !name.hasSuffix(".weight") || name.contains(".bn.") {
-            var t = w.tensors[name]!
-            for i in t.data.indices {
-                let u = rng.nextUnitFloat()
-                if name.hasSuffix("running_var") { t.data[i] = 0.05 + 0.5 * u }
-                else if name.hasSuffix(".weight") { t.data[i] = 0.5 + u }
-                else { t.data[i] = u - 0.4 }
-            }
-            w.tensors[name] = t
-        }
-        return w
+        try Reference.perturbedGraphWeights(g, size: size, seed: 78) { name in !name.hasSuffix(".weight") || name.contains(".bn.") }
     }
 
     static let images = (0..<2).map { Reference.randomImage(channels: 3, size: size, seed: UInt64(60 + $0)) }
