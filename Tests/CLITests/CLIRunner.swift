@@ -33,19 +33,22 @@ enum CLI {
         p.standardError = err
         try p.run()
         // Read both pipes to the end before waiting, so a large output cannot block the child.
-        var outData = Data(), errData = Data()
+        let errData = Collected()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
+            errData.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
-        outData = out.fileHandleForReading.readDataToEndOfFile()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
         return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData.data, as: UTF8.self))
     }
+
+    /// A pipe's bytes, written by the one reader before `group.leave()` and read only after `group.wait()`.
+    final class Collected: @unchecked Sendable { var data = Data() }
 
     static func snapshot(_ name: String) throws -> String {
         let url = packageRoot.appendingPathComponent("Tests/CLITests/Snapshots/\(name)")

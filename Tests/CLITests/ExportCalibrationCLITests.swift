@@ -42,7 +42,8 @@ import Testing
     static func writtenRanges(_ path: String) throws -> [String: Float] {
         var ranges: [String: Float] = [:]
         for t in try model(at: path).graph.initializer where t.name.hasSuffix(".clip_max") {
-            ranges[String(t.name.dropLast(".clip_max".count))] = try #require(scalar(t), "\(t.name)")
+            let value: Float = try #require(scalar(t), "\(t.name)")
+            ranges[String(t.name.dropLast(".clip_max".count))] = value
         }
         return ranges
     }

@@ -38,7 +38,7 @@ import Testing
         func fill(leaving leave: Int) throws {
             let filler = (path as NSString).appendingPathComponent("filler-\(UUID().uuidString)")
             let size = max(0, freeBytes - leave)
-            FileManager.default.createFile(atPath: filler, contents: nil)
+            #expect(FileManager.default.createFile(atPath: filler, contents: nil))
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
             defer { try? h.close() }
             var left = size

@@ -2,8 +2,14 @@ import Foundation
 import Testing
 
 /// Timing verdicts that survive noise, end to end with the real engine: two runs of the same small sweep are
-/// not called different, and a run made 1.3× slower (the test-only `--debug-slowdown`) is called slower in
+/// not called different, and a run made 1.6× slower (the test-only `--debug-slowdown`) is called slower in
 /// every case.
+///
+/// Why 1.6× and not 1.3×: the rule's threshold is ±10 %, and with 15 samples against 15 the lower end of a
+/// 1.3× slow-down's 99 % interval lands at +12–20 % here, so one noisy moment (CI measured +4.6 % on the
+/// reference workload of the slow run) can pull it under the threshold — the README's measurement shows the
+/// same: 1.3× is called in 69–77 of 81 cases, not all. At 1.6× the lower end stays at +35 % or more
+/// (measured at load 2–9), so "called in every case" is a property of the rule and not of a quiet machine.
 ///
 /// The three sweeps run at the same time, pinned to one CPU (`taskset`: so one job and one engine thread
 /// each, and no OpenMP team fighting the other processes for two cores), so that whatever else loads the
@@ -43,22 +49,22 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let spec = try Self.spec(dir)
-        let runs: [(String, [String])] = [("a", []), ("b", []), ("slow", ["--debug-slowdown", "1.3"])]
-        var results = [CLI.Result?](repeating: nil, count: runs.count)
-        let lock = NSLock()
+        let runs: [(String, [String])] = [("a", []), ("b", []), ("slow", ["--debug-slowdown", "1.6"])]
+        let slots = Slots(runs.count)
         let cpu = try Self.firstAllowedCPU()
         let threads = (0..<runs.count).map { i in
             Thread {
                 let r = try? CLI.run(["-c", cpu, CLI.binary.path, "sweep", spec, "--out", dir.appendingPathComponent(runs[i].0).path,
                                       "--no-report"] + runs[i].1, executable: "/usr/bin/taskset")
-                lock.lock(); results[i] = r; lock.unlock()
+                slots.set(i, r)
             }
         }
         threads.forEach { $0.start() }
         let deadline = Date().addingTimeInterval(300)
-        while Date() < deadline && lock.withLock({ results.contains { $0 == nil } }) { usleep(50_000) }
+        while Date() < deadline && slots.values.contains(where: { $0 == nil }) { usleep(50_000) }
+        let results = slots.values
         for (i, r) in results.enumerated() { #expect(r?.status == 0, "\(runs[i].0): \(r?.stderr ?? "did not run")") }
-        #expect(results[2]?.stderr.contains("TEST ONLY: --debug-slowdown 1.3") == true)
+        #expect(results[2]?.stderr.contains("TEST ONLY: --debug-slowdown 1.6") == true)
 
         // The same sweep twice: no timing change called (exit 0, nothing flagged), every case by the test.
         let same = try CLI.run(["compare", dir.appendingPathComponent("a").path, dir.appendingPathComponent("b").path, "--format", "json"])
@@ -67,7 +73,7 @@ import Testing
         #expect(s.timed == 2 && s.thresholdOnly == 0)
         #expect(s.changed.isEmpty, "called in identical runs: \(s.changed)")
 
-        // 1.3× slower: both cases called slower, by the interval rule, and it fails with --fail-on-time.
+        // 1.6× slower: both cases called slower, by the interval rule, and it fails with --fail-on-time.
         let slow = try CLI.run(["compare", dir.appendingPathComponent("a").path, dir.appendingPathComponent("slow").path,
                                 "--format", "json", "--fail-on-time"])
         #expect(slow.status == 1, "\(slow.stdout)\(slow.stderr)")
@@ -81,6 +87,15 @@ import Testing
         // The table says which rule called it.
         let table = try CLI.run(["compare", dir.appendingPathComponent("a").path, dir.appendingPathComponent("slow").path])
         #expect(table.stdout.contains("99% CI beyond ±10%"), "\(table.stdout)")
+    }
+
+    /// The three sweeps' results, filled in by their threads (nil: not finished).
+    final class Slots: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [CLI.Result?]
+        init(_ n: Int) { stored = Array(repeating: nil, count: n) }
+        func set(_ i: Int, _ r: CLI.Result?) { lock.withLock { stored[i] = r } }
+        var values: [CLI.Result?] { lock.withLock { stored } }
     }
 
     /// The first CPU this process may run on (`Cpus_allowed_list` in /proc/self/status, e.g. `0-1` or `3,5`).

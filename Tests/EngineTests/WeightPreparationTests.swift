@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: [QuantGranularity.perTensor, .perChannel])
     func chunksOfRowsGiveTheSameNumbersAsTheWholeTensor(granularity: QuantGranularity) throws {
-        let width = try #require(BitWidth(3))
+        let width: BitWidth = 3
         var whole = Self.weights
         WeightPreparation.quantizedRows(&whole, rows: 0..<4, bits: width, granularity: granularity, statistics: nil, batchNorm: Self.bn)
         var stats = Quantizer.SliceStatistics()

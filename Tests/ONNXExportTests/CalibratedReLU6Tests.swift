@@ -55,7 +55,7 @@ import Testing
     /// A range so small that the grid's step L/R overflows Float (0 · ∞ = NaN after the clip) is refused: by the
     /// network's check, and by the importer as a Clip it does not support.
     @Test func aRangeBelowTheCalibrationFloorIsRefused() throws {
-        var g = Self.graph(range: 1e-40)
+        var g = Self.graph(range: Float("1e-40")!)   // a subnormal Float: written as text, so the literal loses nothing
         #expect(throws: SpecError("layer 'c.relu6': activation range 1e-40 is out of range: expected 1e-06 ≤ R ≤ 6")) { try g.validate() }
         g.layers[2].activationRange = 1e-6
         try g.validate()

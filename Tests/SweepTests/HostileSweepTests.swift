@@ -26,7 +26,7 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: "\(images)/gone.png", withDestinationPath: "\(images)/nowhere")
         // Sparse: 300 MB on paper, nothing on disk.
         let big = "\(images)/huge.png"
-        FileManager.default.createFile(atPath: big, contents: Data("FAKEIMG".utf8))
+        #expect(FileManager.default.createFile(atPath: big, contents: Data("FAKEIMG".utf8)))
         #expect(truncate(big, off_t(ImageSet.maxFileBytes + 1)) == 0)
         let e = FakeEvaluator()
         let summary = try run(try spec(Self.grid, dir: d), out: d.sub("out"), evaluator: e)

@@ -94,6 +94,7 @@ final class TempDir {
     }
 
     /// A folder of fake images (for `FakeEvaluator`), plus optional junk.
+    @discardableResult
     func fakeImages(_ names: [String] = ["a.png", "b.png", "c.jpg"], folder: String = "images") -> String {
         for n in names { write("\(folder)/\(n)", "FAKEIMG \(n)") }
         return sub(folder)
