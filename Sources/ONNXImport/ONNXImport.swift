@@ -93,6 +93,11 @@ public struct ImportedModel: Sendable {
     public var outputName: String
     /// The default domain's opset the model imports.
     public var opset: Int
+    /// The calibration method the model's metadata records (`bitsweep.calibrate`, which `bitsweep export
+    /// --calibrate` writes: `minmax`, `percentile:P`); nil when the file records none (or a value that is not a
+    /// method). It only describes the ranges the layers carry (`GraphLayer.activationRange`); they are read from
+    /// the nodes, never from the metadata.
+    public var recordedCalibration: Calibration?
 }
 
 /// A problem with an ONNX file: one line, starting with the file's path. Names from the file are quoted as they
@@ -366,7 +371,16 @@ private struct Importer {
             throw ONNXImportError("\(origin): \(error)")
         }
         return ImportedModel(network: network, weights: GraphWeights(tensors: tensors, batchNormEpsilon: epsilons, origin: origin),
-                             inputSize: size, fixedSize: fixedSize, inputName: inputName, outputName: out, opset: opset)
+                             inputSize: size, fixedSize: fixedSize, inputName: inputName, outputName: out, opset: opset,
+                             recordedCalibration: Self.recordedCalibration(model.metadataProps))
+    }
+
+    /// The method of `bitsweep.calibrate` among the model's metadata (the first such entry), if it reads as one;
+    /// `fixed` counts as none (the export records no method for fixed ranges).
+    static func recordedCalibration(_ metadata: [Onnx_StringStringEntryProto]) -> Calibration? {
+        guard let text = metadata.first(where: { $0.key == "bitsweep.calibrate" })?.value,
+              let method = Calibration(text), method != .fixed else { return nil }
+        return method
     }
 
     // MARK: - Nodes

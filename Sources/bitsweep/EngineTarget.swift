@@ -14,6 +14,10 @@ struct EngineTarget {
     }
     var form: Form
     var size: Int
+    /// The ONNX file a graph was read from (`--model FILE.onnx`), and the calibration method its metadata records
+    /// (`bitsweep.calibrate`, ImportedModel.recordedCalibration): what infer says of the ranges the model carries.
+    var modelFile: String?
+    var recordedCalibration: Calibration?
     /// A graph's accounting at `size` (weight convention), computed once when the target is resolved.
     private(set) var graphCost: GraphCostReport?
 
@@ -102,9 +106,7 @@ struct EngineTarget {
                 return try Network(spec: spec, inputSize: size, weights: engine.source, options: o)
             }
         case .graph(let g, let carried):
-            if engine.calibration != .fixed, g.calibratedLayerCount > 0 {
-                throw InputError("--calibrate \(engine.calibration): \(g.name) carries its own calibrated ranges; \(g.activationGridsText)")
-            }
+            // A model that carries calibrated ranges is refused --calibrate when resolved (`resolveTarget`).
             return try engine.build {
                 if engine.calibration == .fixed, carried == nil, case .seed(let s) = engine.source {
                     // The memory estimate is checked before the weights are generated.
@@ -144,7 +146,13 @@ extension NetworkOptions {
                 throw InputError("--weights \(w) does not apply to \(path): an ONNX model carries its weights")
             }
             let (model, g, size) = try resolveONNX(path, layerBits: layerBits)
-            return try EngineTarget(form: .graph(g, carried: model.weights), size: size)
+            var target = try EngineTarget(form: .graph(g, carried: model.weights), size: size)
+            target.modelFile = path
+            target.recordedCalibration = model.recordedCalibration
+            if engine.calibration != .fixed, g.calibratedLayerCount > 0 {
+                throw target.carriedRangesRefusal(engine.calibration)
+            }
+            return target
         }
         if let p = graphPreset {
             let (g, size) = try resolveGraph(p, layerBits: layerBits)

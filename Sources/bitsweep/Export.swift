@@ -48,6 +48,13 @@ struct Export: ParsableCommand, UsesEngineFlags {
         Clip(−R, R) then QDQ of scale R/(2^(a−1) − 1) (int8, int16 above 8 bits); read back with --model, the model runs as that calibrated network. An ONNX \
         model keeps its own weights (--weights does not apply).
 
+        Calibration, block and graph networks alike: the metadata records the method (bitsweep.calibrate) and the \
+        ranges (bitsweep.activation_ranges); infer --model on the file runs on the ranges it carries and reports them \
+        with that method (source model). A model that carries calibrated ranges is refused --calibrate (exit 2): \
+        calibrate the model it was exported from. With every activation float (no --act-bits) there is nothing to \
+        calibrate: --calibrate is accepted as infer and sweep accept it (with --calibration-images, none decoded), the heading says \
+        `activations float: nothing to calibrate`, and the file is the one written without --calibrate.
+
         Examples:
           bitsweep export --blocks 5 --bits 4 --act-bits 8 --out seed-w4a8.onnx
           bitsweep export --preset mobilenet-v1 --bits 8 --act-bits 8 --out mobilenet-w8a8.onnx
@@ -78,9 +85,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
     /// memory budget is checked before any image is decoded; an unreadable named image, or a network that does
     /// not take RGB images, is an input error.
     func calibrationTensors(_ target: EngineTarget) throws -> (images: [Tensor], preprocessing: Preprocessing) {
-        guard !calibrationImages.isEmpty else {
-            throw InputError("--calibrate \(engine.calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
-        }
+        try requireCalibrationImages()
         try ImageArguments.checkChannels(target.inputChannels, network: target.name, what: "--calibration-images")
         // Resolved here, not for every export: the model's sidecar and the flags matter only to the images read.
         let preprocessing = try preprocess.resolve(model: network.model, channels: target.inputChannels, size: target.size)
@@ -95,14 +100,33 @@ struct Export: ParsableCommand, UsesEngineFlags {
         return (try images.decode { image in try CommandFailure.asInput { try preprocessing.tensor(image, size: size) } }, preprocessing)
     }
 
+    /// `--calibrate minmax|percentile:P` takes `--calibration-images`, whatever the network.
+    func requireCalibrationImages() throws {
+        guard !calibrationImages.isEmpty else {
+            throw InputError("--calibrate \(engine.calibrationFlags.calibrate) needs --calibration-images: expected PNG or JPEG files or folders of them")
+        }
+    }
+
     /// The ranges `--calibrate` asks for (none when it is `fixed`), measured by `measure` on the calibration images
-    /// (`calibrationTensors`), and the export heading's words for them.
-    func calibratedRanges(_ target: EngineTarget,
-                          measure: (_ images: [Tensor], _ options: EngineOptions) throws -> [String: Float]) throws -> (ranges: [String: Float], heading: String) {
-        guard calibration != .fixed else { return ([:], "") }
+    /// (`calibrationTensors`), the method the export records, and the export heading's words for them.
+    ///
+    /// A network whose activations are all float (`quantizesActivations` false: no --act-bits) has no grid to
+    /// calibrate: as `infer --calibrate` and a sweep accept such a configuration and calibrate nothing, the export
+    /// still takes --calibration-images (folders are listed, no image is decoded), writes the very model it writes
+    /// without --calibrate (no `bitsweep.calibrate` in its metadata) and its heading says so — for block and graph
+    /// networks alike.
+    func calibratedRanges(_ target: EngineTarget, quantizesActivations: Bool,
+                          measure: (_ images: [Tensor], _ options: EngineOptions) throws -> [String: Float]) throws
+        -> (ranges: [String: Float], method: Calibration, heading: String) {
+        guard calibration != .fixed else { return ([:], .fixed, "") }
+        guard quantizesActivations else {
+            try requireCalibrationImages()
+            _ = try ImageArguments(expanding: calibrationImages)
+            return ([:], .fixed, ", " + nothingToCalibrate(calibration))
+        }
         let (images, preprocessing) = try calibrationTensors(target)
         let ranges = try measure(images, EngineOptions(threads: threads, batchSize: min(images.count, 16), fidelity: false))
-        return (ranges, ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
+        return (ranges, calibration, ", activations calibrated \(calibration) on \(calibrationImages.joined(separator: " "))"
                 + (preprocessing == .seedDefault ? "" : " (preprocessing: \(preprocessing))"))
     }
 
@@ -149,9 +173,7 @@ struct Export: ParsableCommand, UsesEngineFlags {
     /// A graph network: its ONNX model's own weights, or seeded ones, or the --weights file's (GraphWeights names).
     func exportGraph(_ g: GraphNetwork, target: EngineTarget, carried: GraphWeights?) throws {
         let size = target.size
-        if calibration != .fixed, g.layers.contains(where: { $0.activationRange != nil }) {
-            throw InputError("--calibrate \(calibration): \(g.name) carries its own calibrated ranges; \(g.activationGridsText)")
-        }
+        // (A model that carries calibrated ranges is refused --calibrate when resolved: `resolveTarget`.)
         if kernels == .integer {
             throw InputError("kernels integer: integer kernels are not available for graph networks (\(g.name)); export with --kernels float or auto (float kernels, simulated quantization)")
         }
@@ -162,13 +184,13 @@ struct Export: ParsableCommand, UsesEngineFlags {
         let source = carried != nil ? "\(weights.origin) (the model's own)" : engine.weightFlags.label
         // With --calibrate, the ranges infer --calibrate measures: every step's output on the float network, over the
         // calibration images read and preprocessed as infer reads its images.
-        let (ranges, calibrated) = try calibratedRanges(target) { images, options in
+        let (ranges, method, calibrated) = try calibratedRanges(target, quantizesActivations: g.quantizesActivations) { images, options in
             try GraphExecutor.calibratedRanges(network: g, inputSize: size, weights: weights, images: images, method: calibration, options: options)
         }
         // Weights that do not fit the network (a non-finite value, a negative variance) are an input error.
         let export = try CommandFailure.asInput {
             try ONNXExport(graph: g, inputSize: size, weights: weights, granularity: granularity,
-                           kernels: kernels, source: source, calibration: calibration, activationRanges: ranges)
+                           kernels: kernels, source: source, calibration: method, activationRanges: ranges)
         }
         try write(export, heading: "\(g.name), \(g.layers.count) layers, \(g.blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), float kernels, simulated quantization (as infer --kernels float runs it)" + calibrated)
     }
@@ -188,13 +210,13 @@ struct Export: ParsableCommand, UsesEngineFlags {
                 return w
             }
         }
-        let (ranges, calibrated) = try calibratedRanges(target) { images, options in
+        let (ranges, method, calibrated) = try calibratedRanges(target, quantizesActivations: try spec.quantizesActivations(inputSize: size)) { images, options in
             try Network.calibratedRanges(spec: spec, inputSize: size, weights: weights, images: images, method: calibration, options: options)
         }
         // An export the configuration cannot make (--kernels integer with no int8 layer) is a usage error.
         let export = try CommandFailure.asInput {
             try ONNXExport(spec: spec, inputSize: size, weights: weights, granularity: granularity,
-                           kernels: kernels, source: engine.weightFlags.label, calibration: calibration, activationRanges: ranges)
+                           kernels: kernels, source: engine.weightFlags.label, calibration: method, activationRanges: ranges)
         }
         try write(export, heading: "\(spec.name), \(spec.blocks.count) blocks, \(size)×\(size), weights \(engine.weightFlags.label) (\(granularity.rawValue)), kernels \(kernels)" + calibrated)
     }

@@ -25,10 +25,21 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         its class, and top-1/top-5 accuracy of the quantized network and of its float twin is printed. Files \
         in a folder that cannot be read as images are skipped with the reason (on stderr).
 
+        Activation ranges: --calibrate minmax|percentile:P measures them now, with the float network on these \
+        images (`activation ranges: minmax: … (measured now on N images)`). A model written by export --calibrate \
+        carries its ranges (its Clip → QuantizeLinear → DequantizeLinear grids): infer runs on them and says so \
+        (`activation ranges: carried in FILE (N layer outputs, minmax as its metadata records): …`), and refuses \
+        --calibrate on it (exit 2): to measure new ranges, calibrate the model it was exported from. With every \
+        activation float there is nothing to calibrate: --calibrate is accepted and the line says so. The JSON's \
+        `calibration` has `source` (fixed, measured or model), `method`, `carried_layers` (source model) and per \
+        activation on a static grid its `layer`, `bits`, `range` and `scale`.
+
         Examples:
           bitsweep infer --blocks 5 --bits 4 --act-bits 8 Inputs/images/*.png
           bitsweep infer --preset mobilenet-v1 --bits 4 --format json photo.jpg
           bitsweep infer --bits 4 --weights trained.safetensors labelled-images/
+          bitsweep infer --model trained.onnx --bits 8 --act-bits 8 --calibrate percentile:99.99 Inputs/images
+          bitsweep infer --model w8a8-static.onnx Inputs/images
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -105,7 +116,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
                                     logits: $1.logits, top5: $1.top5, fidelity: $1.fidelity,
                                     simulatedSQNR: $1.simulatedSQNR.map(JSONDouble.init))
                 },
-                kernels: kernelSummary(net), calibration: activationCalibration(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
+                kernels: kernelSummary(net), calibration: target.activationRanges(net), layerKernels: net.layerKernels.map { InferJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
                 classes: classes, accuracy: accuracy, preprocessing: preprocessing)
             let e = JSONEncoder()
             e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -141,7 +152,7 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let blocks = target.blockNames, size = target.size
         var s = "\(target.name), \(blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n"
-        if let c = calibrationSummary(net) { s += "activation ranges: \(c)\n" }
+        if let line = target.activationRangesLine(target.activationRanges(net), images: images.count) { s += line + "\n" }
         s += "\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity
@@ -200,8 +211,9 @@ struct InferJSON: Encodable {
     var timings: RunTimings
     var images: [Image]
     var kernels: String
-    /// The activation ranges (method, and per quantized activation its range and scale); absent for a graph network.
-    var calibration: ActivationCalibration?
+    /// The activation ranges and where they came from (`source`: fixed, measured, model), with the method and per
+    /// activation on a static grid its range and scale; absent for a graph network on the fixed and per-image grids.
+    var calibration: CalibrationJSON?
     var layerKernels: [Kernel]
     /// The class names of the labelled folders, in class-index order (absent without labels).
     var classes: [String]?

@@ -193,7 +193,7 @@ import Testing
         #expect(ranges > 0 && ranges == written.count)
         #expect(written == measured.filter { $0.value < 6 })
         try ErrorPolicyCLITests().expectOneLine(["infer", "--model", out, "--calibrate", method, "Inputs/images"], status: 2,
-            "bitsweep infer: --calibrate \(method): calibrated carries its own calibrated ranges; calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except \(ranges) layer output\(ranges == 1 ? "" : "s") on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
+            "bitsweep infer: --calibrate \(method): \(out) carries its own calibrated activation ranges (\(ranges) layer output\(ranges == 1 ? "" : "s"), \(method) as its metadata records); expected no --calibrate (the model runs and exports on the ranges it carries), or the model before calibration to measure new ones")
         // The fixed-range model of the same configuration differs: the ranges were read back, not ignored.
         let fixed = logits(try json(["infer"] + config + ["--kernels", "float", "Inputs/images"]))
         #expect(zip(fixed.joined(), back.joined()).map { abs($0 - $1) }.max() ?? 0 > 1e-3 * largest)
@@ -253,7 +253,7 @@ import Testing
         let carried = m.graph.initializer.filter { $0.name.hasSuffix(".clip_max") }.count
         try ErrorPolicyCLITests().expectOneLine(["export", "--model", out, "--calibrate", method, "--calibration-images", "Inputs/images",
                                                  "--out", s.sub("again.onnx")], status: 2,
-            "bitsweep export: --calibrate \(method): mnv2-calibrated carries its own calibrated ranges; mnv2-calibrated quantizes activations on the fixed [0, 6] grid after ReLU6, Sigmoid and HardSigmoid, and with each image's own range elsewhere, except \(carried) layer outputs on the model's own calibrated ranges (static [0, R] or [−R, R] grids)")
+            "bitsweep export: --calibrate \(method): \(out) carries its own calibrated activation ranges (\(carried) layer outputs, \(method) as its metadata records); expected no --calibrate (the model runs and exports on the ranges it carries), or the model before calibration to measure new ones")
         #expect(!FileManager.default.fileExists(atPath: s.sub("again.onnx")))
     }
 }
