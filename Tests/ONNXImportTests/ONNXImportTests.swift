@@ -297,3 +297,28 @@ enum Fixtures {
         #expect(outcomes["refused", default: 0] > 0)
     }
 }
+
+/// The calibration method a model's metadata records (`bitsweep.calibrate`, as `export --calibrate` writes it): read
+/// back as the method; absent, `fixed` or not a method, none is recorded. It never changes what is imported.
+@Suite struct RecordedCalibrationTests {
+    static func entry(_ key: String, _ value: String) -> Onnx_StringStringEntryProto {
+        var e = Onnx_StringStringEntryProto()
+        e.key = key
+        e.value = value
+        return e
+    }
+
+    @Test func theMetadataNamesTheMethod() throws {
+        let plain = try Fixtures.edited("mnv2-folded.onnx") { _ in }
+        #expect(plain.recordedCalibration == nil)
+        let cases: [(String, Calibration?)] = [("minmax", .minmax), ("percentile:99.9", .percentile(99.9)), ("fixed", nil),
+                                               ("percentile:101", nil), ("", nil)]
+        for (value, expected) in cases {
+            let m = try Fixtures.edited("mnv2-folded.onnx") {
+                $0.metadataProps = [Self.entry("bitsweep.network", "x"), Self.entry("bitsweep.calibrate", value)]
+            }
+            #expect(m.recordedCalibration == expected, "\(value)")
+            #expect(m.network == plain.network)
+        }
+    }
+}
