@@ -34,7 +34,7 @@ func nothingToCalibrate(_ method: Calibration) -> String {
     "activations float: nothing to calibrate (--calibrate \(method) applies to quantized activations: --act-bits)"
 }
 
-/// `calibration` in `infer --format json`: the activation ranges the network ran with — `method` and `layers` (per
+/// `calibration` in `infer --format json` and `bench --format json`: the activation ranges the network ran with — `method` and `layers` (per
 /// activation on a static grid: `layer`, `bits`, `range`, `scale`), the names a sweep's results.json uses
 /// (`ActivationCalibration`) — and `source`, where they came from.
 struct CalibrationJSON: Encodable, Equatable {
@@ -89,17 +89,18 @@ extension EngineTarget {
         return CalibrationJSON(source: c.method == .fixed ? .fixed : .measured, method: c.method, carriedLayers: nil, layers: c.layers)
     }
 
-    /// infer's line about the ranges: measured now (`minmax: block0.depthwise 1.816, … (measured now on 4 images)`),
-    /// carried in the model file, or nothing to calibrate; nil (no line, as before) for the fixed ranges and for a
-    /// graph without calibration.
-    func activationRangesLine(_ c: CalibrationJSON?, images: Int) -> String? {
+    /// The line `infer` and `bench` print about the ranges: measured now (`activation ranges: minmax: block0.depthwise
+    /// 1.816, … (measured now on 4 images)`, what they were measured on in parentheses: `measuredOn`), carried in the
+    /// model file, or nothing to calibrate; nil (no line, as before) for the fixed ranges and for a graph without
+    /// calibration.
+    func activationRangesLine(_ c: CalibrationJSON?, measuredOn: String) -> String? {
         guard let c else { return nil }
         let ranges = c.layers.map { "\($0.layer) \((Double($0.range) * 1000).rounded() / 1000)" }.joined(separator: ", ")
         switch c.source {
         case .fixed: return nil
         case .measured:
             guard let method = c.method, !c.layers.isEmpty else { return c.method.map { "activation ranges: none, " + nothingToCalibrate($0) } }
-            return "activation ranges: \(method): \(ranges) (measured now on \(images) image\(images == 1 ? "" : "s"))"
+            return "activation ranges: \(method): \(ranges) (\(measuredOn))"
         case .model:
             return "activation ranges: carried in \(modelFile ?? name) (\(carriedRangesText)): \(ranges)"
         }

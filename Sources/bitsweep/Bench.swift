@@ -113,8 +113,10 @@ struct Bench: ParsableCommand, UsesEngineFlags {
             buildSeconds: net.buildSeconds, oneDNN: Engine.oneDNNVersion,
             layoutConversions: net.layoutConversions, layerShares: shares,
             implementations: net.implementations.map { BenchJSON.Impl(layer: $0.layer, implementation: $0.implementation) },
-            kernels: kernelSummary(net), calibration: activationCalibration(net),
-            calibrationLine: calibrationSummary(net).map { $0 + (input == nil ? " (calibrated on uniform noise: no --input)" : " (calibrated on the input batch)") },
+            kernels: kernelSummary(net), calibration: target.activationRanges(net),
+            calibrationLine: target.activationRanges(net).flatMap {
+                target.activationRangesLine($0, measuredOn: input == nil ? "calibrated on uniform noise: no --input" : "calibrated on the input batch")
+            },
             layerKernels: net.layerKernels.map { BenchJSON.Kernel(layer: $0.layer, kernel: $0.kernel.rawValue) },
             ompWaitPolicy: OpenMPWaitPolicy.current,
             loadAverage: LoadAverage.current())
@@ -153,10 +155,11 @@ struct BenchJSON: Encodable {
     var layerShares: [Share]
     var implementations: [Impl]
     var kernels: String
-    /// The activation ranges (method, and per quantized activation its range and scale), as `infer --format json`
-    /// and results.json record them; absent for a graph network.
-    var calibration: ActivationCalibration?
-    /// The table's line: the calibrated ranges and what they were measured on (nil for the fixed ranges; not in JSON).
+    /// The activation ranges and where they came from, as `infer --format json` records them (`source`, `method`,
+    /// per activation on a static grid its range and scale); absent for a graph network on the fixed and per-image grids.
+    var calibration: CalibrationJSON?
+    /// The table's line about the ranges (measured, carried in the model, nothing to calibrate; nil for the fixed
+    /// ranges; not in JSON).
     var calibrationLine: String?
     var layerKernels: [Kernel]
     var ompWaitPolicy: String
@@ -174,7 +177,7 @@ struct BenchJSON: Encodable {
     func table() -> String {
         var s = "\(network), \(blocks) blocks, \(size)×\(size), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"), weights \(weights), oneDNN \(oneDNN)\n"
         s += "\(kernels)\n"
-        if let calibrationLine { s += "activation ranges: \(calibrationLine)\n" }
+        if let calibrationLine { s += calibrationLine + "\n" }
         s += "OpenMP waiting: \(ompWaitPolicy)" + (loadAverage.map { String(format: ", load average %.2f", $0) } ?? "") + "\n\n"
         s += String(format: "  ms per image (median of %d)  %10.3f   (min %.3f)\n", runs, msPerImageMedian, msPerImageMin)
         s += String(format: "  images/s                    %10.1f\n", imagesPerSecond)

@@ -100,14 +100,6 @@ extension UsesEngineFlags {
     var calibration: Calibration { engine.calibration }
 }
 
-/// The calibrated activation ranges a network runs with, in one line (`minmax: stem 4.2, …`); nil for the
-/// fixed ranges and when no activation is quantized (every activation float: no range to show), so that
-/// default output stays as it was.
-func calibrationSummary(_ net: any InferenceNetwork) -> String? {
-    guard let c = activationCalibration(net), c.method != .fixed, !c.layers.isEmpty else { return nil }
-    return c.summary
-}
-
 /// The activation ranges a network runs with, whichever its form (a graph network's only when calibrated, so that
 /// its default JSON stays as it was).
 func activationCalibration(_ net: any InferenceNetwork) -> ActivationCalibration? {

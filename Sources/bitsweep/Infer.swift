@@ -152,7 +152,8 @@ struct Infer: ParsableCommand, UsesEngineFlags {
         let blocks = target.blockNames, size = target.size
         var s = "\(target.name), \(blocks.count) blocks, \(size)×\(size), weights \(source) (\(granularity.rawValue)), "
         s += "\(threads) thread\(threads == 1 ? "" : "s")\n\(kernelSummary(net))\n"
-        if let line = target.activationRangesLine(target.activationRanges(net), images: images.count) { s += line + "\n" }
+        let measuredOn = "measured now on \(images.count) image\(images.count == 1 ? "" : "s")"
+        if let line = target.activationRangesLine(target.activationRanges(net), measuredOn: measuredOn) { s += line + "\n" }
         s += "\n"
         let fidelityRows = zip(images, outputs).map { file, o -> [String] in
             let f = o.fidelity

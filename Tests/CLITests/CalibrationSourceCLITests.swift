@@ -51,8 +51,8 @@ import Testing
 
     /// A calibrated export read back with --model: infer reports the ranges as carried in the file — source `model`,
     /// the method the file's metadata records, as many carried layers as the file has `clip_max` initializers, and
-    /// those very ranges (the other static grids are the fixed [0, 6]) — in its JSON and in its table. A copy of the
-    /// file without metadata reports no method. Block and graph exports alike.
+    /// those very ranges (the other static grids are the fixed [0, 6]) — in its JSON (and bench in its) and in its
+    /// table. A copy of the file without metadata reports no method. Block and graph exports alike.
     @Test(arguments: [
         ["--blocks", "3", "--size", "16", "--bits", "8", "--act-bits", "4,8,3"],
         ["--model", fixture, "--bits", "8", "--act-bits", "8"],
@@ -80,6 +80,9 @@ import Testing
             #expect(ranges.filter { $0 != 6 }.sorted() == clips.sorted(), "\(ranges) \(clips)")
         }
         try check(try calibration(out), method: "minmax")
+        // bench records them as infer does.
+        let bench = try GraphExportCalibrationCLITests.json(["bench", "--model", out, "--runs", "1", "--warmup", "0"])
+        try check(try #require(bench["calibration"] as? [String: Any]), method: "minmax")
         let n = clips.count
         let table = try CLI.run(["infer", "--model", out, "Inputs/images/chelsea.jpg"])
         #expect(table.status == 0, "\(table.stderr)")
