@@ -330,6 +330,12 @@ public struct Comparison: Hashable, Codable, Sendable {
     /// The factor the current samples were multiplied by before they were judged (baseline reference median
     /// over the current one); nil when not scaled (`--no-reference-scaling`, or a side without a reference).
     public var timingScale: Double?
+    /// With a timing reference (`compare --history`): the timed cases it had no samples for, judged against the
+    /// baseline results' own samples instead (nil when none) — at the baseline run's machine speed: its reference
+    /// median and the factor those cases' current samples were multiplied by (nil: not scaled).
+    public var timedAgainstBaselineResults: Int?
+    public var baselineResultsReferenceMs: Double?
+    public var baselineResultsTimingScale: Double?
     /// Cases only in the baseline (removed tonight) and only in the current set (added), in grid order.
     public var baselineOnly: [CaseSummary]
     public var currentOnly: [CaseSummary]
@@ -354,6 +360,9 @@ public struct Comparison: Hashable, Codable, Sendable {
         case unchanged, changed, timed, timedThresholdOnly = "timed_threshold_only", timingReference = "timing_reference"
         case baselineReferenceMs = "baseline_reference_ms_per_image", currentReferenceMs = "current_reference_ms_per_image"
         case timingScale = "timing_scale"
+        case timedAgainstBaselineResults = "timed_against_baseline_results"
+        case baselineResultsReferenceMs = "baseline_results_reference_ms_per_image"
+        case baselineResultsTimingScale = "baseline_results_timing_scale"
         case baselineOnly = "baseline_only", currentOnly = "current_only"
         case skippedImages = "skipped_images", provenance
     }
@@ -446,10 +455,18 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     try checkUnique(current, "current")
 
     // The machine's speed in each run, and the factor the current samples are judged at (ReferenceScaling).
+    // With a timing reference (`compare --history`), a case it has no samples for is judged against the
+    // baseline results' own samples, so at the baseline run's speed, not the reference's.
     let currentRef = ReferenceScaling.median(current)
-    let baselineRef = timingReference.map(\.referenceMs) ?? ReferenceScaling.median(baseline)
-    var scale: Double?
-    if options.referenceScaling, let b = baselineRef, let c = currentRef { scale = b / c }
+    let ownBaselineRef = ReferenceScaling.median(baseline)
+    let baselineRef = timingReference.map(\.referenceMs) ?? ownBaselineRef
+    func factor(_ b: Double?) -> Double? {
+        guard options.referenceScaling, let b, let c = currentRef else { return nil }
+        return b / c
+    }
+    let scale = factor(baselineRef)
+    let ownScale = factor(ownBaselineRef)
+    var againstOwn = 0
 
     var changed: [CaseDiff] = []
     var matched = 0, unchanged = 0, timed = 0, thresholdOnly = 0
@@ -460,7 +477,10 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
         case let .currentOnly(c): currentOnly.append(CaseSummary(c))
         case let .both(b, c):
             matched += 1
-            let d = diffCase(b, c, options, referenceSamples: timingReference?.samples(b.config), scale: scale)
+            let fromReference = timingReference?.samples(b.config)
+            let own = timingReference != nil && fromReference == nil
+            let d = diffCase(b, c, options, referenceSamples: fromReference, scale: own ? ownScale : scale)
+            if own && d.timing != nil { againstOwn += 1 }
             if let t = d.timing {
                 timed += 1
                 if t.rule == .thresholdOnly { thresholdOnly += 1 }
@@ -505,6 +525,11 @@ public func compare(baseline: ResultsSet, current: ResultsSet, options: CompareO
     result.baselineReferenceMs = baselineRef
     result.currentReferenceMs = currentRef
     result.timingScale = scale
+    if againstOwn > 0 {
+        result.timedAgainstBaselineResults = againstOwn
+        result.baselineResultsReferenceMs = ownBaselineRef
+        result.baselineResultsTimingScale = ownScale
+    }
     return result
 }
 

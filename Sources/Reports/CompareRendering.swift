@@ -66,6 +66,14 @@ extension Comparison {
         } else if let b = baselineReferenceMs, let c = currentReferenceMs, timed > 0 {
             s += "; judged as measured (--no-reference-scaling; the reference workload took \(NumberText.significant(b, digits: 3)) and \(NumberText.significant(c, digits: 3)) ms per image)"
         }
+        if let n = timedAgainstBaselineResults {
+            s += "; \(n) of \(timed) timed cases have no samples there and are judged against the baseline results' own samples"
+            if let f = baselineResultsTimingScale, let b = baselineResultsReferenceMs {
+                s += ", scaled by ×\(NumberText.significant(f, digits: 3)) to the baseline run's speed (its reference workload took \(NumberText.significant(b, digits: 3)) ms per image)"
+            } else if options.referenceScaling {
+                s += ", not scaled (the baseline results have no reference workload samples)"
+            }
+        }
         if timedThresholdOnly > 0 {
             s += "; \(timedThresholdOnly) of \(timed) timed cases have too few samples on a side for an interval " +
                 "(one sample: results from before sweep --repeats), and there the estimate against the threshold alone decides (threshold-only)"

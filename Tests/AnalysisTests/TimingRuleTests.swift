@@ -272,4 +272,31 @@ import Reports
         #expect(t.baselineSamples == 20 && t.rule == .shiftInterval && abs(t.baselineMs - 1.5095) < 1e-12)
         #expect(c.timedThresholdOnly == 5)   // the other five against the baseline's single sample
     }
+
+    @Test func casesTheReferenceLacksAreScaledToTheBaselineRunsSpeedNotTheReferences() throws {
+        // Baseline results: every case at `base`, reference workload 0.50 ms. Tonight the machine is 30% slower:
+        // every case and the reference ×1.3 (0.65 ms). The history reference was recorded on a machine twice as
+        // fast (0.25 ms) and holds samples for the 4-bit size-16 case only, at base × 0.5.
+        let baseline = try Self.grid(Self.base, scale: 1, reference: Self.reference)
+        let busy = try Self.grid(Self.base, scale: 1.3, reference: Self.reference, machine: 1.3)
+        let history = Self.base.map { $0 * 0.5 }
+        let reference = TimingReference(description: "test history", referenceMs: 0.25) { c in
+            c.size == 16 && c.weightPrecision.description == "4" ? history : nil
+        }
+        let c = try compare(baseline: baseline, current: busy, options: CompareOptions(failOnTime: true), timingReference: reference)
+        // The 4-bit case: ×0.25/0.65, so base × 0.5 against base × 0.5. The other five: against the baseline
+        // results' base at ×0.50/0.65, so base against base. Scaling those by the history's 0.25/0.65 would make
+        // them look twice as fast (all five called faster).
+        #expect(c.changed.isEmpty, "\(c.changed.map(\.label))")
+        #expect(c.timed == 6 && c.timedAgainstBaselineResults == 5)
+        #expect(abs(c.timingScale! - 0.25 / 0.65) < 1e-12 && abs(c.baselineResultsTimingScale! - 0.5 / 0.65) < 1e-12)
+        #expect(c.baselineResultsReferenceMs == 0.5)
+        #expect(c.table().contains("5 of 6 timed cases have no samples there and are judged against the baseline results' own samples, scaled by ×0.769"))
+        // Every case in the history: nothing falls back and the JSON has no such field.
+        let all = TimingReference(description: "test history", referenceMs: 0.25) { _ in history }
+        let d = try compare(baseline: baseline, current: busy, options: CompareOptions(failOnTime: true), timingReference: all)
+        #expect(d.changed.isEmpty && d.timedAgainstBaselineResults == nil)
+        let json = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
+        #expect(!json.contains("timed_against_baseline_results"))
+    }
 }
