@@ -115,7 +115,7 @@ let package = Package(
         // reads the models `export` writes with ONNXProto (what they hold, not what export printed).
         .testTarget(name: "CLITests", dependencies: [
             "bitsweep", "BitSweepConfig", "MixedPrecision", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        ]),
+        ], exclude: ["Snapshots"]),
     ],
     swiftLanguageModes: [.v5]
 )
