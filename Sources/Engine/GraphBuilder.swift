@@ -580,7 +580,8 @@ struct GraphBuilder {
         return output
     }
 
-    /// Flatten: the input reordered to plain NCHW, read as `(C·H·W)×1×1`.
+    /// Flatten: the input reordered to plain NCHW, read as `(C·H·W)×1×1`; without act bits of its own its output
+    /// keeps its input's static grid (the values are the same), so an int8 gemm can read it.
     mutating func flatten(_ l: GraphLayer, bits: BitWidth?, input: Int) throws -> Int {
         let input = try floatValue(input, layer: l.name)
         let inShape = shapes[inputs[indexOf[l.name]!][0]]!
@@ -590,7 +591,10 @@ struct GraphBuilder {
         let pd = try DNNLPrimitiveDesc(reorderFrom: x.values[input], to: plain, engine: x.context.engine, attr: a)
         x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(pd.md(dnnl_query_scratchpad_md)))
         let prim = try DNNLPrimitive(pd.handle)
-        let (tail, _, range, dynamic, grid) = tails(l.name, activation: nil, bits: bits, input: ranges[input])
+        let (tail, _, range, dynamic, own) = tails(l.name, activation: nil, bits: bits, input: ranges[input])
+        // Without act bits of its own, flatten moves values without changing them: they stay on their grid (not
+        // recorded again as a quantization).
+        let grid = bits == nil ? grids[input] : own
         let output = newValue(try MemoryDesc.make([n, inShape.elements, 1, 1], tag: dnnl_nchw), range: range, grid: grid)
         let scratch = pd.md(dnnl_query_scratchpad_md)
         let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, input)], output: output, outputMD: plain, quantized: prim,
@@ -598,7 +602,7 @@ struct GraphBuilder {
         step.tailQ = try tailPrimitives(tail, md: plain, name: l.name)
         step.dynamic = dynamic
         x.implementations.append((l.name, "reorder"))
-        append(step)
+        append(step, records: bits == nil ? [] : nil)
         return output
     }
 
@@ -607,15 +611,18 @@ struct GraphBuilder {
                        input: Int) throws -> Int {
         let c = shapes[inputs[indexOf[l.name]!][0]]!.channels
         let pooled = try MemoryDesc.make([n, c, 1, 1], tag: dnnl_nchw)
-        let src = try conform(input, to: pooled, layer: l.name)
         var one = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw)
         var wAny = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_format_tag_any)
         let wPlain = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_oihw)
         var biasMD = try MemoryDesc.make([features], tag: dnnl_x)
         var dst = try MemoryDesc.make([1, features], tag: dnnl_nc)
         let (tailQ, tailF, range, dynamic, grid) = tails(l.name, activation: activation, bits: bits)
-        if x.integerSteps, l.bits.fitsInt8 {
-            x.kernelFallbacks.append((l.name, "gemm: int8 inner products are not built for graph networks"))
+        if x.integerSteps {
+            switch try integerGemm(l, inputs: c, features: features, hasBias: hasBias, input: input, pooled: pooled,
+                                   tail: tailQ, range: range, dynamic: dynamic, grid: grid) {
+            case .built(let output): return output
+            case .float(let reason): x.kernelFallbacks.append((l.name, reason))
+            }
         }
         func pd(_ tail: EltwiseTail) throws -> DNNLPrimitiveDesc {
             var desc = dnnl_inner_product_desc_t()
@@ -623,6 +630,7 @@ struct GraphBuilder {
                           "\(l.name) descriptor")
             return try descriptor(&desc, tail: tail, name: l.name)
         }
+        let src = try conform(input, to: pooled, layer: l.name)
         let qpd = try pd(tailQ)
         x.implementations.append((l.name, qpd.implementation))
         guard MemoryDesc.equal(qpd.md(dnnl_query_src_md), one) else {
@@ -651,6 +659,75 @@ struct GraphBuilder {
                               plain: biasMD, target: biasMD)
         append(step)
         return output
+    }
+}
+
+extension GraphBuilder {
+    /// A gemm on oneDNN's int8 inner product (`IntegerInnerProduct`), image by image as the float one, when its
+    /// weights have at most 8 bits and its input lies on a static grid of at most 8 bits (u8 codes of an unsigned
+    /// grid, s8 of a signed one): the weight scales and the input step are the output scales, the bias is s32 in
+    /// accumulator units, the activation and the output's quantization are post-ops on the f32 result (a per-image
+    /// quantization runs after the step), as for an int8 convolution that writes f32.
+    mutating func integerGemm(_ l: GraphLayer, inputs c: Int, features: Int, hasBias: Bool, input: Int,
+                              pooled: dnnl_memory_desc_t, tail: EltwiseTail, range: ActivationRange,
+                              dynamic: DynamicQuantization?, grid: ActivationGrid?) throws -> IntegerOutcome {
+        guard l.bits.fitsInt8 else { return .float("weights are \(l.bits)") }
+        guard let inGrid = grids[input] else {
+            if input == 0 { return .float("reads the float input image") }
+            if let mean = averagedSource(l.name) {
+                return .float("input is the float mean of \(mean) (an average of codes is not on their grid)")
+            }
+            if ranges[input] != .zeroToSix, writer[input].map({ x.steps[$0].dynamic != nil }) ?? false {
+                return .float("input is quantized with a per-image range (calibrate for a static grid)")
+            }
+            return .float("input activations are float")
+        }
+        guard inGrid.fitsInt8 else { return .float("input activations have \(inGrid.bits) bits") }
+        let bias = hasBias ? try tensor("\(l.name).bias") : [Float](repeating: 0, count: features)
+        guard let w = IntegerWeights(try tensor("\(l.name).weight"), bits: l.bits, channels: features, granularity: x.options.granularity),
+              let parameters = IntegerLayerParameters(weights: w, inputStep: inGrid.down,
+                                                      bnScale: [Float](repeating: 1, count: features), bnBias: bias) else {
+            return .float("a requantization scale is zero or not finite, or a bias does not fit s32")
+        }
+        let ip: IntegerInnerProduct
+        do {
+            ip = try IntegerInnerProduct(inputs: c, features: features, parameters: parameters, source: inGrid.codeType,
+                                         context: x.context, name: l.name) { try tail.append(to: $0) }
+        } catch {
+            return .float("oneDNN has no int8 inner product for it (\(inGrid.signed ? "s8" : "u8") input): \(error)")
+        }
+        x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(ip.scratchMD))
+        x.implementations.append((l.name, ip.pd.implementation))
+        var codes = pooled
+        codes.data_type = inGrid.codeType
+        let src = try conform(input, to: codes, layer: l.name)
+        x.weightBuffers += [ip.weights, ip.bias]
+        let out = try MemoryDesc.make([n, features, 1, 1], tag: dnnl_nchw)
+        let output = newValue(out, range: range, grid: grid)
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: out, quantized: ip.primitive,
+                             float: ip.primitive, scratchQ: ip.scratchMD, scratchF: ip.scratchMD)
+        step.perImage = (src: ip.srcMD, dst: ip.dstMD)
+        step.dynamic = dynamic
+        step.weightsQ = try DNNLMemory(ip.weightsMD, engine: x.context.engine, pointer: ip.weights.pointer)
+        step.weightsF = step.weightsQ
+        step.bias = try DNNLMemory(ip.biasMD, engine: x.context.engine, pointer: ip.bias.pointer)
+        step.kernel = .int8
+        append(step)
+        return .built(output)
+    }
+
+    /// The average pooling without act bits of its own whose output reaches layer `name` through flattens only,
+    /// if any (its mean of codes is float: the reason a gemm after it runs float).
+    func averagedSource(_ name: String) -> String? {
+        var k = indexOf[name]!
+        while let from = inputs[k].first, let j = indexOf[from] {
+            switch network.layers[j].op {
+            case .flatten: k = j
+            case .globalAveragePool, .averagePool: return network.layers[j].actBits == nil ? from : nil
+            default: return nil
+            }
+        }
+        return nil
     }
 }
 

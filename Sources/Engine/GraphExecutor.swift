@@ -41,7 +41,10 @@ import CDNNL
 /// as a linear bottleneck or a residual sum, have a static [−R, R] grid and are read as s8 codes). The others
 /// run float, each with its reason (`kernelFallbacks`): the first convolution reads the float image; an input
 /// quantized per image (uncalibrated linear bottlenecks and residual sums) has no static scale; weights or
-/// activations above 8 bits. Every other layer (batch norm alone, add, mul, pooling, flatten, gemm) runs float.
+/// activations above 8 bits. A **gemm** runs on oneDNN's int8 inner product under the same conditions (its input
+/// on a static grid: the output of a flatten passes its input's grid on, but a mean of codes from average pooling
+/// without act bits of its own is float), image by image as the float one. Every other layer (batch norm alone,
+/// add, mul, pooling, flatten) runs float.
 /// Tensors cross between codes and values with reorders (scale `L/R` or `R/L`), timed with the layer that
 /// needed them (GraphBuilder.swift). With fidelity the float twin and the simulated run (float kernels, the
 /// same configuration) are a second executor's lanes, sharing this one's input buffer.
@@ -170,7 +173,7 @@ public final class GraphExecutor: @unchecked Sendable {
             if !runsInteger {
                 if options.kernels == .integer {
                     let reasons = kernelFallbacks.map { "\($0.layer): \($0.reason)" }.prefix(3).joined(separator: "; ")
-                    throw EngineError("kernels integer: no layer of \(network.name) at \(inputSize)×\(inputSize) can run on integer kernels (a convolution needs weights of at most 8 bits and an input on a static grid of at most 8 bits\(reasons.isEmpty ? "" : ": " + reasons))")
+                    throw EngineError("kernels integer: no layer of \(network.name) at \(inputSize)×\(inputSize) can run on integer kernels (a convolution or gemm needs weights of at most 8 bits and an input on a static grid of at most 8 bits\(reasons.isEmpty ? "" : ": " + reasons))")
                 }
                 integerSteps = false
             }

@@ -4,8 +4,8 @@ import Glibc
 import BitOpsCore
 import CDNNL
 
-// Integer execution: oneDNN's int8 convolutions for the layers whose weights and input activations are
-// quantized to at most 8 bits.
+// Integer execution: oneDNN's int8 convolutions (and, for graph networks, inner products) for the layers whose
+// weights and input activations are quantized to at most 8 bits.
 //
 // ## What an integer layer computes
 // Input activations are the codes `k ∈ [0, L_in]` (u8) of the previous layer's grid `k · R_in/L_in` (R = 6, the
@@ -228,6 +228,62 @@ final class IntegerConvolution {
             return (0..<count).map { Float(out.pointer.load(fromByteOffset: $0, as: UInt8.self)) }
         }
         return Array(UnsafeBufferPointer(start: out.floats, count: count))
+    }
+}
+
+/// One oneDNN int8 inner product for one image (a graph's gemm on `C×1×1` features, run image by image as the
+/// float path's): u8 or s8 source (codes of the input's static grid), s8 weights, s32 bias, f32 destination
+/// `[1, features]` after the output scales and the post-ops `postOps` appends (the float path's tail). The same
+/// arithmetic as `IntegerConvolution` (see the top of this file), with no batch norm: `eff[o] = (R_in/L_in) · s_w[o]`,
+/// `bias[o] = roundHalfToEven(b[o] / eff[o])`, `y = eff[o] · (Float(Σ k · c) + Float(bias[o]))`.
+final class IntegerInnerProduct {
+    let pd: DNNLPrimitiveDesc
+    let primitive: DNNLPrimitive
+    let weights: AlignedBuffer
+    let bias: AlignedBuffer
+    /// The batch-1 source `[1, C, 1, 1]` (plain) and destination `[1, features]`.
+    let srcMD: dnnl_memory_desc_t
+    let dstMD: dnnl_memory_desc_t
+    var weightsMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md) }
+    var biasMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md, index: 1) }
+    var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
+
+    /// `p.codes` are the plain `[features, C]` weight codes. oneDNN's refusal (no int8 kernel for the source
+    /// type on this CPU) is thrown.
+    init(inputs c: Int, features: Int, parameters p: IntegerLayerParameters, source: dnnl_data_type_t,
+         context: DNNLContext, name: String, postOps: (dnnl_primitive_attr_t) throws -> Void) throws {
+        precondition(p.codes.count == features * c && p.scales.count == features && p.bias.count == features)
+        var src = try MemoryDesc.make([1, c, 1, 1], tag: dnnl_nchw, type: source)
+        var w = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_format_tag_any, type: dnnl_s8)
+        var b = try MemoryDesc.make([features], tag: dnnl_x, type: dnnl_s32)
+        var dst = try MemoryDesc.make([1, features], tag: dnnl_nc, type: dnnl_f32)
+        var desc = dnnl_inner_product_desc_t()
+        try dnnlCheck(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src, &w, &b, &dst),
+                      "\(name) int8 descriptor")
+        var a: dnnl_primitive_attr_t?
+        try dnnlCheck(dnnl_primitive_attr_create(&a), "attribute")
+        defer { dnnl_primitive_attr_destroy(a) }
+        try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), "scratchpad mode")
+        let uniform = p.scales.allSatisfy { $0 == p.scales[0] }
+        try dnnlCheck(dnnl_primitive_attr_set_output_scales(a, uniform ? 1 : Int64(features), uniform ? 0 : 1 << 1,
+                                                            uniform ? [p.scales[0]] : p.scales), "\(name) output scales")
+        try postOps(a!)
+        let pd = try withUnsafePointer(to: &desc) {
+            try DNNLPrimitiveDesc(UnsafeRawPointer($0), attr: a, engine: context.engine, what: "\(name) int8 primitive descriptor")
+        }
+        guard MemoryDesc.equal(pd.md(dnnl_query_src_md), src), MemoryDesc.equal(pd.md(dnnl_query_dst_md), dst) else {
+            throw EngineError("internal: the \(name) int8 inner product wants other input or output layouts")
+        }
+        self.pd = pd
+        srcMD = src
+        dstMD = dst
+        primitive = try DNNLPrimitive(pd.handle)
+        let plainW = try MemoryDesc.make([features, c, 1, 1], tag: dnnl_oihw, type: dnnl_s8)
+        weights = try p.codes.withUnsafeBytes { raw in
+            try context.reorder(UnsafeMutableRawPointer(mutating: raw.baseAddress!), from: plainW, to: pd.md(dnnl_query_weights_md))
+        }
+        bias = try AlignedBuffer(bytes: features * 4)
+        p.bias.withUnsafeBytes { bias.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 }
 

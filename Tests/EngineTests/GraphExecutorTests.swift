@@ -372,12 +372,30 @@ import Foundation
         #expect(abs(variance - 2.0 / Double(16 * 9)) < 0.05 * 2.0 / Double(16 * 9))
     }
 
-    @Test func integerKernelsAreRefusedAndAutoRunsFloat() throws {
+    /// At w8a8 only fc1 can run int8: it reads the flatten of bn2's sigmoid output, quantized on the fixed [0, 6]
+    /// grid (flatten passes the grid on). The convolutions read the image or a pooled mean, fc2 reads a pooled
+    /// mean; `integer` and `auto` run fc1 on int8, within the bias rounding of the simulated run. With float
+    /// activations nothing can: `integer` is refused, `auto` runs float.
+    @Test func integerKernelsRunTheGemmOnAQuantizedInputOnly() throws {
         let g = Self.tinyGraph(bits: .bits(8), actBits: .bits(8))
-        #expect(throws: EngineError.self) {
-            try GraphExecutor(network: g, inputSize: 7, seed: 0, options: EngineOptions(kernels: .integer))
+        let w = try Self.tinyWeights(g, size: 7)
+        let images = (0..<2).map { Reference.randomImage(channels: 2, size: 7, seed: UInt64(40 + $0)) }
+        for kernels in [Kernels.integer, .auto] {
+            let net = try GraphExecutor(network: g, inputSize: 7, weights: w, options: EngineOptions(batchSize: 2, kernels: kernels))
+            #expect(net.layerKernels.filter { $0.kernel == .int8 }.map(\.layer) == ["fc1"])
+            let reasons = Dictionary(uniqueKeysWithValues: net.kernelFallbacks.map { ($0.layer, $0.reason) })
+            #expect(reasons["fc2"] == "input is the float mean of gap2 (an average of codes is not on their grid)")
+            #expect(reasons["c0"] == "reads the float input image" && reasons["se"] == "input activations are float")
+            for image in try net.run(images).images {
+                let s = try #require(image.simulatedSQNR)
+                #expect(s >= 30, "\(s) dB")
+            }
         }
-        let net = try GraphExecutor(network: g, inputSize: 7, seed: 0, options: EngineOptions(kernels: .auto))
+        let floatActs = Self.tinyGraph(bits: .bits(8), actBits: .float)
+        #expect(throws: EngineError.self) {
+            try GraphExecutor(network: floatActs, inputSize: 7, seed: 0, options: EngineOptions(kernels: .integer))
+        }
+        let net = try GraphExecutor(network: floatActs, inputSize: 7, seed: 0, options: EngineOptions(kernels: .auto))
         #expect(!net.runsInteger)
     }
 }
