@@ -99,6 +99,26 @@ struct ActivationStatistics {
         return cap.map { min(r, $0) } ?? r
     }
 
+    /// The ranges of `method` for the outputs `caps` names (each with its cap, as in `range`): `pass` runs the
+    /// float network over the calibration images once and hands every named output to its body; minmax takes one
+    /// pass, a percentile two (a histogram of the values' high bits, then of the low bits within the wanted bin).
+    static func ranges(_ caps: [String: Float?], method: Calibration,
+                       pass: ((String, UnsafeBufferPointer<Float>) throws -> Void) throws -> Void) throws -> [String: Float] {
+        let histogram: Bool
+        if case .percentile = method { histogram = true } else { histogram = false }
+        var stats = caps.mapValues { _ in ActivationStatistics(histogram: histogram) }
+        try pass { name, v in stats[name]!.first(v) }
+        var measured = stats.mapValues(\.maxValue)
+        if case .percentile(let p) = method {
+            for (name, s) in stats where s.count > 0 {
+                stats[name]!.select(rank: Calibration.rank(percentile: p, count: s.count))
+            }
+            try pass { name, v in stats[name]!.second(v) }
+            measured = stats.mapValues(\.selected)
+        }
+        return Dictionary(uniqueKeysWithValues: stats.map { name, s in (name, s.range(measured[name]!, cap: caps[name]!)) })
+    }
+
     /// After pass 2: the value at the wanted rank.
     var selected: Float {
         var below = 0
@@ -154,24 +174,9 @@ extension Network {
     /// Runs this (float) network on `images` once (minmax) or twice (percentile) and returns each
     /// convolution's range.
     func measureRanges(_ images: [Tensor], method: Calibration) throws -> [String: Float] {
-        let convs = cost.layers.filter { $0.kind != .linear }
-        var stats = [String: ActivationStatistics]()
-        let histogram: Bool
-        if case .percentile = method { histogram = true } else { histogram = false }
-        for l in convs { stats[l.name] = ActivationStatistics(histogram: histogram) }
-        try forEachLayerOutput(images) { name, v in stats[name]!.first(v) }
-        var ranges = [String: Float]()
-        if case .percentile(let p) = method {
-            for l in convs where stats[l.name]!.count > 0 {
-                stats[l.name]!.select(rank: Calibration.rank(percentile: p, count: stats[l.name]!.count))
-            }
-            try forEachLayerOutput(images) { name, v in stats[name]!.second(v) }
-            for l in convs { ranges[l.name] = stats[l.name]!.selected }
-        } else {
-            for l in convs { ranges[l.name] = stats[l.name]!.maxValue }
-        }
-        for l in convs { ranges[l.name] = stats[l.name]!.range(ranges[l.name]!) }
-        return ranges
+        let caps = Dictionary(cost.layers.filter { $0.kind != .linear }.map { ($0.name, Optional(Quantizer.fixedActivationRange)) },
+                              uniquingKeysWith: { first, _ in first })
+        return try ActivationStatistics.ranges(caps, method: method) { body in try forEachLayerOutput(images, body) }
     }
 
     /// Runs the quantized lane on `images` batch by batch, op by op, and hands every convolution's output (plain
@@ -269,29 +274,12 @@ extension GraphExecutor {
 
     /// Runs this (float) network on `images` once (minmax) or twice (percentile) and returns each step's range.
     func measureRanges(_ images: [Tensor], method: Calibration) throws -> [String: Float] {
-        var stats = [String: ActivationStatistics]()
-        var bounded = [String: Bool]()
-        let histogram: Bool
-        if case .percentile = method { histogram = true } else { histogram = false }
+        var caps = [String: Float?]()
         for s in steps where !s.isReorder {
-            stats[s.name] = ActivationStatistics(histogram: histogram)
-            bounded[s.name] = valueRanges[s.output] == .zeroToSix
+            let cap: Float? = valueRanges[s.output] == .zeroToSix ? Quantizer.fixedActivationRange : nil
+            caps[s.name] = .some(cap)   // a nil cap (unbounded values) is kept as a value, not a removal
         }
-        try forEachStepOutput(images) { name, v in stats[name]!.first(v) }
-        var ranges = [String: Float]()
-        if case .percentile(let p) = method {
-            for (name, s) in stats where s.count > 0 {
-                stats[name]!.select(rank: Calibration.rank(percentile: p, count: s.count))
-            }
-            try forEachStepOutput(images) { name, v in stats[name]!.second(v) }
-            for (name, s) in stats { ranges[name] = s.selected }
-        } else {
-            for (name, s) in stats { ranges[name] = s.maxValue }
-        }
-        for (name, s) in stats {
-            ranges[name] = s.range(ranges[name]!, cap: bounded[name]! ? Quantizer.fixedActivationRange : nil)
-        }
-        return ranges
+        return try ActivationStatistics.ranges(caps, method: method) { body in try forEachStepOutput(images, body) }
     }
 
     /// Runs the quantized lane on `images` batch by batch, step by step, and hands every step's output (plain,
