@@ -37,29 +37,11 @@ final class CalibrationMemo: @unchecked Sendable {
         }
     }
 
-    /// One key's ranges; its lock makes a second caller wait for a measurement in progress instead of measuring too.
-    private final class Entry: @unchecked Sendable {
-        let lock = NSLock()
-        var ranges: [String: Float]?
-    }
-
-    private let lock = NSLock()
-    private var entries: [Key: Entry] = [:]
+    private let memo = RunMemo<Key, [String: Float]>()
 
     /// The ranges of `key`: measured by `measure` the first time (a failure is not kept: the next caller measures
     /// again, as it would without the memo), then the same ranges.
     func ranges(_ key: Key, measure: () throws -> [String: Float]) throws -> [String: Float] {
-        lock.lock()
-        let entry: Entry
-        if let e = entries[key] { entry = e } else {
-            entry = Entry()
-            entries[key] = entry
-        }
-        lock.unlock()
-        entry.lock.lock(); defer { entry.lock.unlock() }
-        if let r = entry.ranges { return r }
-        let r = try measure()
-        entry.ranges = r
-        return r
+        try memo.value(key, make: measure)
     }
 }

@@ -133,21 +133,59 @@ public struct EngineEvaluator: CaseEvaluator {
     /// when they are reused: tests count calibrations with it.
     public var onCalibration: (@Sendable (EvaluationJob) -> Void)?
 
+    /// Called each time a graph job's weights are made (seeded, read from a safetensors file or imported from an
+    /// ONNX model), not when they are reused: tests count loads with it.
+    public var onGraphWeights: (@Sendable (EvaluationJob) -> Void)?
+
     /// The ranges measured in this run (`forOneRun()`); nil: every evaluation and timing round measures its own.
     var calibrations: CalibrationMemo?
 
-    public init(debugSlowdown: Double = 1, onCalibration: (@Sendable (EvaluationJob) -> Void)? = nil) {
+    /// The graph weights made in this run (`forOneRun()`); nil: every evaluation makes its own.
+    var graphWeightSets: GraphWeightsMemo?
+
+    public init(debugSlowdown: Double = 1, onCalibration: (@Sendable (EvaluationJob) -> Void)? = nil,
+                onGraphWeights: (@Sendable (EvaluationJob) -> Void)? = nil) {
         self.debugSlowdown = debugSlowdown
         self.onCalibration = onCalibration
+        self.onGraphWeights = onGraphWeights
     }
 
     /// A copy for one sweep run that measures a calibrated case's activation ranges once — in its first
     /// evaluation — and reuses them in its timing rounds (and in other cases with the same float network,
-    /// size, weights and images); the ranges are dropped with the copy at the end of the run.
+    /// size, weights and images), and makes a graph network's weights once and reuses them in its timing rounds
+    /// (and in other cases with the same weight source and tensors, `GraphWeightsMemo`); both are dropped with
+    /// the copy at the end of the run.
     public func forOneRun() -> EngineEvaluator {
         var e = self
         e.calibrations = CalibrationMemo()
+        e.graphWeightSets = GraphWeightsMemo()
         return e
+    }
+
+    /// The weights of graph job `job` (its network `network`): seeded, read from the safetensors file or imported
+    /// from the ONNX model at the job's size — or the set this run made already for the same source and tensors
+    /// (`GraphWeightsMemo`).
+    func graphWeights(_ job: EvaluationJob, network: GraphNetwork) throws -> GraphWeights {
+        func make() throws -> GraphWeights {
+            onGraphWeights?(job)
+            switch job.weights {
+            case .seed(let s, let initialization):
+                return try GraphWeights.seeded(UInt64(s), network: network, inputSize: job.size, initialization: initialization)
+            case .safetensors(let path, _):
+                return try GraphWeights.load(safetensors: path, network: network, inputSize: job.size)
+            case .onnx(let path, _):
+                return try GraphNetworks.importONNX(path: path, size: job.size).weights
+            }
+        }
+        guard let graphWeightSets else { return try make() }
+        let key: GraphWeightsMemo.Key
+        if case .onnx = job.weights {
+            key = GraphWeightsMemo.Key(source: job.weights, importSize: job.size, names: [], shapes: [])
+        } else {
+            let tensors = try GraphWeights.expectedShapes(network, inputSize: job.size)
+            key = GraphWeightsMemo.Key(source: job.weights, importSize: nil, names: tensors.map { $0.name }, shapes: tensors.map { $0.shape })
+        }
+        return try graphWeightSets.weights(key, make: make)
     }
 
     /// The activation ranges of `job` on `images`: `measure` (the float network on the images), or the ranges
@@ -261,15 +299,8 @@ public struct EngineEvaluator: CaseEvaluator {
             kernelUse = n.kernelUse
             calibration = n.activationCalibration
         case .graph(let g):
-            let weights: GraphWeights
-            switch job.weights {
-            case .seed(let s, _):
-                weights = try GraphWeights.seeded(UInt64(s), network: g.network, inputSize: job.size, initialization: initialization)
-            case .safetensors(let path, _):
-                weights = try GraphWeights.load(safetensors: path, network: g.network, inputSize: job.size)
-            case .onnx(let path, _):
-                weights = try GraphNetworks.importONNX(path: path, size: job.size).weights
-            }
+            // The weights (not timed): made once per run when the evaluator keeps them (later rounds evaluate again).
+            let weights = try graphWeights(job, network: g.network)
             // Calibration (not timed): the float network on the case's images sets the activation ranges (measured
             // once per run when the evaluator keeps them: later rounds evaluate again).
             options.activationRanges = try activationRanges(job, float: .graph(GraphCase(network: g.network.allFloat, classes: g.classes,
