@@ -25,12 +25,10 @@ for run in 1 2; do
   for b in "$@"; do
     k=$((k + 1))
     /usr/bin/time -f "preset   run $run binary $k ($b): %e s wall, %U s user, %S s sys" \
-      taskset -c 0 "$b" sweep "$T/preset.yaml" --out "$T/preset-$k" --fresh --no-report > /dev/null 2> "$T/err"
-    tail -n 1 "$T/err"
+      taskset -c 0 "$b" sweep "$T/preset.yaml" --out "$T/preset-$k" --fresh --no-report > /dev/null
     /usr/bin/time -f "imported run $run binary $k ($b): %e s wall, %U s user, %S s sys" \
       taskset -c 0 "$b" sweep Inputs/sweeps/mobilenet-v2-imported.yaml --set 'act_bits=[8]' \
-      --out "$T/imported-$k" --fresh --no-report > /dev/null 2> "$T/err"
-    tail -n 1 "$T/err"
+      --out "$T/imported-$k" --fresh --no-report > /dev/null
   done
 done
 uptime
