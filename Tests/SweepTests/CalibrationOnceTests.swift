@@ -24,7 +24,11 @@ import Testing
         var inner: EngineEvaluator
         var memo: Bool
         init(_ calls: Calls, memo: Bool) {
-            inner = EngineEvaluator(onCalibration: { calls.add($0) })
+            self.init(EngineEvaluator(onCalibration: { calls.add($0) }), memo: memo)
+        }
+        /// `inner` with its counting hook set (e.g. `onGraphWeights`: GraphWeightsOnceTests).
+        init(_ inner: EngineEvaluator, memo: Bool) {
+            self.inner = inner
             self.memo = memo
         }
         var version: String { inner.version }

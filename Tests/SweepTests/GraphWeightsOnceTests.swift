@@ -11,31 +11,10 @@ import Testing
 /// made in every round.
 @Suite struct GraphWeightsOnceTests {
     /// The real engine, with `forOneRun` either scoped (one memo per run, as `EngineEvaluator` does) or not (every
-    /// evaluation makes the weights again: the behaviour before the memo).
-    struct Counted: CaseEvaluator {
-        var inner: EngineEvaluator
-        var memo: Bool
-        init(_ calls: CalibrationOnceTests.Calls, memo: Bool) {
-            inner = EngineEvaluator(onGraphWeights: { calls.add($0) })
-            self.memo = memo
-        }
-        var version: String { inner.version }
-        var calibrationVersion: String { inner.calibrationVersion }
-        var graphVersion: String { inner.graphVersion }
-        func decode(path: String) throws -> RGBImage { try inner.decode(path: path) }
-        func prepare(_ image: RGBImage, size: Int) throws -> Tensor { try inner.prepare(image, size: size) }
-        func prepare(_ image: RGBImage, size: Int, preprocessing: Preprocessing) throws -> Tensor {
-            try inner.prepare(image, size: size, preprocessing: preprocessing)
-        }
-        func evaluate(_ job: EvaluationJob, images: [Tensor]) throws -> Evaluation { try inner.evaluate(job, images: images) }
-        func time(_ job: EvaluationJob, images: [Tensor]) throws -> [Double]? { try inner.time(job, images: images) }
-        func checkMemory(_ job: EvaluationJob, imageCount: Int) throws { try inner.checkMemory(job, imageCount: imageCount) }
-        func memoryBytes(_ image: RGBImage) -> Int { inner.memoryBytes(image) }
-        func forOneRun() -> Counted {
-            var c = self
-            if memo { c.inner = inner.forOneRun() }
-            return c
-        }
+    /// evaluation makes the weights again: the behaviour before the memo): CalibrationOnceTests' counting
+    /// evaluator, counting weight loads (`onGraphWeights`) instead of calibrations.
+    static func counted(_ calls: CalibrationOnceTests.Calls, memo: Bool) -> CalibrationOnceTests.Counted {
+        CalibrationOnceTests.Counted(EngineEvaluator(onGraphWeights: { calls.add($0) }), memo: memo)
     }
 
     /// The imported fixture, 2 precisions × 2 activation precisions = 4 cases, 3 rounds each, calibrated (the
@@ -55,8 +34,8 @@ import Testing
             act_bits: [8, float]
             """, dir: d)
         let before = CalibrationOnceTests.Calls(), after = CalibrationOnceTests.Calls()
-        let scoped = Counted(after, memo: true)
-        let old = try run(s, out: d.sub("every-round"), evaluator: Counted(before, memo: false), repeats: 3)
+        let scoped = Self.counted(after, memo: true)
+        let old = try run(s, out: d.sub("every-round"), evaluator: Self.counted(before, memo: false), repeats: 3)
         let new = try run(s, out: d.sub("once"), evaluator: scoped, repeats: 3)
         #expect(old.results.cases.count == 4 && old.results.cases.allSatisfy { $0.error == nil && $0.timings?.samplesMsPerImage?.count == 3 })
         #expect(new.results.cases.allSatisfy { $0.error == nil && $0.timings?.samplesMsPerImage?.count == 3 })
@@ -81,8 +60,8 @@ import Testing
             act_bits: [8]
             """, dir: d)
         let before = CalibrationOnceTests.Calls(), after = CalibrationOnceTests.Calls()
-        _ = try run(s, out: d.sub("every-round"), evaluator: Counted(before, memo: false), repeats: 2)
-        let new = try run(s, out: d.sub("once"), evaluator: Counted(after, memo: true), repeats: 2)
+        _ = try run(s, out: d.sub("every-round"), evaluator: Self.counted(before, memo: false), repeats: 2)
+        let new = try run(s, out: d.sub("once"), evaluator: Self.counted(after, memo: true), repeats: 2)
         #expect(new.results.cases.count == 4 && new.results.cases.allSatisfy { $0.error == nil })
         #expect(before.all.count == 4 * 2)
         #expect(after.all.count == 1)
