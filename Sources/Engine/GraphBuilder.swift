@@ -426,16 +426,8 @@ struct GraphBuilder {
         x.scratchBytes = max(x.scratchBytes, MemoryDesc.bytes(conv.scratchMD))
         x.implementations.append((l.name, conv.pd.implementation))
         let src = try conform(input, to: conv.srcMD, layer: l.name)
-        x.weightBuffers += [conv.weights, conv.bias]
         let output = newValue(conv.dstMD, range: range, grid: grid)
-        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: conv.dstMD,
-                             quantized: conv.primitive, float: conv.primitive, scratchQ: conv.scratchMD, scratchF: conv.scratchMD)
-        step.dynamic = dynamic
-        step.weightsQ = try DNNLMemory(conv.weightsMD, engine: x.context.engine, pointer: conv.weights.pointer)
-        step.weightsF = step.weightsQ
-        step.bias = try DNNLMemory(conv.biasMD, engine: x.context.engine, pointer: conv.bias.pointer)
-        step.kernel = .int8
-        append(step)
+        append(try int8Step(l, conv, src: src, output: output, outputMD: conv.dstMD, dynamic: dynamic))
         return .built(output)
     }
 
@@ -701,19 +693,27 @@ extension GraphBuilder {
         var codes = pooled
         codes.data_type = inGrid.codeType
         let src = try conform(input, to: codes, layer: l.name)
-        x.weightBuffers += [ip.weights, ip.bias]
         let out = try MemoryDesc.make([n, features, 1, 1], tag: dnnl_nchw)
         let output = newValue(out, range: range, grid: grid)
-        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: out, quantized: ip.primitive,
-                             float: ip.primitive, scratchQ: ip.scratchMD, scratchF: ip.scratchMD)
+        let step = try int8Step(l, ip, src: src, output: output, outputMD: out, dynamic: dynamic)
         step.perImage = (src: ip.srcMD, dst: ip.dstMD)
-        step.dynamic = dynamic
-        step.weightsQ = try DNNLMemory(ip.weightsMD, engine: x.context.engine, pointer: ip.weights.pointer)
-        step.weightsF = step.weightsQ
-        step.bias = try DNNLMemory(ip.biasMD, engine: x.context.engine, pointer: ip.bias.pointer)
-        step.kernel = .int8
         append(step)
         return .built(output)
+    }
+
+    /// The step of an int8 kernel (convolution or inner product): one primitive for both paths, its s8 weights and
+    /// s32 bias as oneDNN memories (the buffers kept alive with the network), recorded as int8.
+    mutating func int8Step(_ l: GraphLayer, _ k: some IntegerPrimitive, src: Int, output: Int, outputMD: dnnl_memory_desc_t,
+                           dynamic: DynamicQuantization?) throws -> GraphStep {
+        x.weightBuffers += [k.weights, k.bias]
+        let step = GraphStep(name: l.name, inputs: [(DNNLArg.src, src)], output: output, outputMD: outputMD,
+                             quantized: k.primitive, float: k.primitive, scratchQ: k.scratchMD, scratchF: k.scratchMD)
+        step.dynamic = dynamic
+        step.weightsQ = try DNNLMemory(k.weightsMD, engine: x.context.engine, pointer: k.weights.pointer)
+        step.weightsF = step.weightsQ
+        step.bias = try DNNLMemory(k.biasMD, engine: x.context.engine, pointer: k.bias.pointer)
+        step.kernel = .int8
+        return step
     }
 
     /// The average pooling without act bits of its own whose output reaches layer `name` through flattens only,

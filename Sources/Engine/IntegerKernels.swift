@@ -135,10 +135,26 @@ struct IntegerLayerParameters {
     }
 }
 
+/// What an int8 kernel of this file holds for running it: its primitive, and its s8 weights and s32 bias in the
+/// layouts oneDNN chose (their descriptors read from the primitive descriptor).
+protocol IntegerPrimitive: AnyObject {
+    var pd: DNNLPrimitiveDesc { get }
+    var primitive: DNNLPrimitive { get }
+    var weights: AlignedBuffer { get }
+    var bias: AlignedBuffer { get }
+}
+
+extension IntegerPrimitive {
+    var weightsMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md) }
+    /// The bias descriptor (s32, plain).
+    var biasMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md, index: 1) }
+    var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
+}
+
 /// One oneDNN int8 convolution (u8 source, s8 weights, s32 bias) with its weights placed in the layout it
 /// chose. The destination is u8 codes of an `outputBits` grid (`outputCodes`) or f32 after the float path's
 /// activation chain.
-final class IntegerConvolution {
+final class IntegerConvolution: IntegerPrimitive {
     let geometry: ConvGeometry
     let pd: DNNLPrimitiveDesc
     let primitive: DNNLPrimitive
@@ -146,8 +162,6 @@ final class IntegerConvolution {
     let bias: AlignedBuffer
     var srcMD: dnnl_memory_desc_t { pd.md(dnnl_query_src_md) }
     var dstMD: dnnl_memory_desc_t { pd.md(dnnl_query_dst_md) }
-    var weightsMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md) }
-    var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
 
     /// - outputCodes: u8 destination (`outputBits` ≤ 8) or f32 (any `outputBits`, 32 = ReLU6 only).
     convenience init(_ g: ConvGeometry, parameters p: IntegerLayerParameters, outputBits: BitWidth,
@@ -195,9 +209,6 @@ final class IntegerConvolution {
         p.bias.withUnsafeBytes { bias.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
     }
 
-    /// The bias descriptor (s32, plain).
-    var biasMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md, index: 1) }
-
     /// Runs on a plain NCHW u8 input and returns the plain NCHW output (u8 codes widened, or f32): for tests
     /// and probes, not for the network's hot path.
     func runPlain(_ input: [UInt8], context: DNNLContext) throws -> [Float] {
@@ -236,7 +247,7 @@ final class IntegerConvolution {
 /// `[1, features]` after the output scales and the post-ops `postOps` appends (the float path's tail). The same
 /// arithmetic as `IntegerConvolution` (see the top of this file), with no batch norm: `eff[o] = (R_in/L_in) · s_w[o]`,
 /// `bias[o] = roundHalfToEven(b[o] / eff[o])`, `y = eff[o] · (Float(Σ k · c) + Float(bias[o]))`.
-final class IntegerInnerProduct {
+final class IntegerInnerProduct: IntegerPrimitive {
     let pd: DNNLPrimitiveDesc
     let primitive: DNNLPrimitive
     let weights: AlignedBuffer
@@ -244,9 +255,6 @@ final class IntegerInnerProduct {
     /// The batch-1 source `[1, C, 1, 1]` (plain) and destination `[1, features]`.
     let srcMD: dnnl_memory_desc_t
     let dstMD: dnnl_memory_desc_t
-    var weightsMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md) }
-    var biasMD: dnnl_memory_desc_t { pd.md(dnnl_query_weights_md, index: 1) }
-    var scratchMD: dnnl_memory_desc_t { pd.md(dnnl_query_scratchpad_md) }
 
     /// `p.codes` are the plain `[features, C]` weight codes. oneDNN's refusal (no int8 kernel for the source
     /// type on this CPU) is thrown.
